@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
+
+.PHONY: run test lint infra migrate token bench clean help
+
+help:
+	@echo "make run    - install what is missing, start the platform with demo data"
+	@echo "make test   - the whole test suite against the real broker and database"
+	@echo "make token ROLE=enterprise [ENTERPRISE=...] - mint a development token"
+	@echo "make lint   - ruff"
+
+$(STAMP):
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[test]"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+infra:
+	@bash devtools/ensure_infra.sh
+
+migrate: $(STAMP) infra
+	$(PY) -m devtools.migrate upgrade
+
+run: $(STAMP) infra
+	$(PY) -m devtools.run
+
+test: $(STAMP) infra
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+token: $(STAMP)
+	@$(PY) -m devtools.token --role "$(ROLE)" $(if $(ENTERPRISE),--enterprise $(ENTERPRISE)) $(if $(USER_ID),--user $(USER_ID)) $(if $(DEPARTMENT),--department $(DEPARTMENT)) $(if $(GRIDS),--grids $(GRIDS))
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

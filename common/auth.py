@@ -1,0 +1,114 @@
+"""Who is calling: roles, the principal, and the JWTs that carry it.
+
+The gateway verifies the bearer token of every request and forwards the token itself in the
+``nameko.auth_token`` context header; each service verifies it again (same key) and checks
+scope itself, so a service never trusts a bare claim typed into a header.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import jwt
+
+from common.errors import Forbidden, Unauthenticated
+
+ALGORITHM = "HS256"
+
+
+class Role(StrEnum):
+    ENTERPRISE = "enterprise"  # 企业用户
+    GRID_WORKER = "grid_worker"  # 网格员
+    GRID_LEADER = "grid_leader"  # 网格长
+    LIAISON = "liaison"  # 联络员
+    DEPARTMENT_HEAD = "department_head"  # 部门负责人
+    COORDINATOR = "coordinator"  # 平台统筹 (经济发展部/科技创新部/党群工作部)
+    LEADER = "leader"  # 分管领导 / 领导小组
+    ADMIN = "admin"  # 平台管理员
+    SERVICE = "service"  # another service of the platform, never a person
+
+
+STAFF_ROLES = frozenset(Role) - {Role.ENTERPRISE, Role.SERVICE}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller. Scope fields are empty when the role has none."""
+
+    user_id: str
+    role: Role
+    enterprise_id: str | None = None
+    grid_ids: tuple[str, ...] = ()
+    department_id: str | None = None
+    name: str = ""
+    token_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def require(self, *roles: Role) -> Principal:
+        """Raise Forbidden unless the principal has one of ``roles``."""
+        if self.role not in roles:
+            raise Forbidden(f"role {self.role} may not do this")
+        return self
+
+    def claims(self) -> dict[str, Any]:
+        claims: dict[str, Any] = {"sub": self.user_id, "role": str(self.role), "jti": self.token_id}
+        if self.enterprise_id:
+            claims["ent"] = self.enterprise_id
+        if self.grid_ids:
+            claims["grids"] = list(self.grid_ids)
+        if self.department_id:
+            claims["dept"] = self.department_id
+        if self.name:
+            claims["name"] = self.name
+        return claims
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
+        try:
+            role = Role(claims["role"])
+            user_id = str(claims["sub"])
+        except (KeyError, ValueError) as exc:
+            raise Unauthenticated("token has no valid subject or role") from exc
+        grids = claims.get("grids") or []
+        if not isinstance(grids, list):
+            raise Unauthenticated("token grids claim is not a list")
+        return cls(
+            user_id=user_id,
+            role=role,
+            enterprise_id=claims.get("ent"),
+            grid_ids=tuple(str(g) for g in grids),
+            department_id=claims.get("dept"),
+            name=str(claims.get("name", "")),
+            token_id=str(claims.get("jti", "")),
+        )
+
+
+def mint_token(
+    principal: Principal, secret: str, ttl_seconds: int, issuer: str = "gridsvc",
+    now: float | None = None,
+) -> str:
+    issued = int(now if now is not None else time.time())
+    claims = principal.claims() | {"iss": issuer, "iat": issued, "exp": issued + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(token: str, secret: str, issuer: str = "gridsvc") -> Principal:
+    """Decode and check a token; any defect is Unauthenticated with the reason."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], issuer=issuer,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("token expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthenticated(f"invalid token: {exc}") from exc
+    return Principal.from_claims(claims)
+
+
+def service_principal(service_name: str) -> Principal:
+    """The identity a service uses for calls it makes on its own (timers, event handlers)."""
+    return Principal(user_id=f"service:{service_name}", role=Role.SERVICE, name=service_name)
