@@ -1,0 +1,167 @@
+"""A SQLAlchemy 2 session per nameko worker, and the service's event outbox relay.
+
+Commit inside the entrypoint with ``with self.db.transaction() as session:``: nameko sends the
+RPC reply before ``worker_result`` hooks run, so a commit there could fail after the caller was
+told "done". Teardown only closes, inside try/except, because an exception there kills the
+container.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from common.config import load_settings
+
+log = logging.getLogger(__name__)
+
+_psycopg_patched = False
+
+
+def make_cooperative() -> None:
+    """Let psycopg2 yield to other green threads while it waits on PostgreSQL."""
+    global _psycopg_patched
+    if not _psycopg_patched:
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+        _psycopg_patched = True
+
+
+def make_engine(database_url: str, schema: str, service: str, pool_size: int = 10) -> Engine:
+    """An engine whose connections see the service's own schema first."""
+    return create_engine(
+        database_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={
+            "options": f"-csearch_path={schema},public",
+            "application_name": service,
+            "connect_timeout": 5,
+        },
+    )
+
+
+class WorkerDatabase:
+    """What an entrypoint sees as ``self.db``."""
+
+    def __init__(self, provider: Database) -> None:
+        self._provider = provider
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._provider.sessionmaker()
+        return self._session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Commit on success, roll back on any error; wake the outbox relay after commit."""
+        session = self.session
+        try:
+            yield session
+            publish_soon = bool(session.info.pop("outbox_pending", False))
+            session.commit()
+        except BaseException:
+            session.rollback()
+            session.info.pop("outbox_pending", None)
+            raise
+        if publish_soon:
+            self._provider.wake_relay()
+
+    def ping(self) -> bool:
+        return self._provider.ping()
+
+    @property
+    def engine(self) -> Engine:
+        assert self._provider.engine is not None
+        return self._provider.engine
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+class Database(DependencyProvider):
+    """Session-per-worker access to the service's own PostgreSQL schema.
+
+    With ``outbox=True`` it also runs the relay that publishes committed outbox events
+    (see :mod:`common.outbox`).
+    """
+
+    def __init__(self, schema: str, outbox: bool = True) -> None:
+        self.schema = schema
+        self.use_outbox = outbox
+        self.engine: Engine | None = None
+        self.sessionmaker: sessionmaker[Session]
+        self.relay: Any = None
+        self._workers: WeakKeyDictionary[Any, WorkerDatabase] = WeakKeyDictionary()
+
+    def setup(self) -> None:
+        make_cooperative()
+        settings = load_settings()
+        service = self.container.service_name
+        self.engine = make_engine(
+            settings.database_url, self.schema, service, pool_size=settings.max_workers + 2
+        )
+        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+        if self.use_outbox:
+            from common.relay import OutboxRelay
+
+            self.relay = OutboxRelay(
+                sessionmaker=self.sessionmaker,
+                service_name=service,
+                config=self.container.config,
+            )
+
+    def start(self) -> None:
+        if self.relay is not None:
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    def get_dependency(self, worker_ctx: Any) -> WorkerDatabase:
+        db = WorkerDatabase(self)
+        self._workers[worker_ctx] = db
+        return db
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        db = self._workers.pop(worker_ctx, None)
+        if db is None:
+            return
+        try:
+            db.close()
+        except Exception:  # an exception here would kill the container
+            log.exception("closing the worker's database session failed")
+
+    def ping(self) -> bool:
+        """True if PostgreSQL answers within the engine's connect timeout."""
+        try:
+            with self.engine.connect() as conn:  # type: ignore[union-attr]
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            log.warning("database ping failed", exc_info=True)
+            return False

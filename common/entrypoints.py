@@ -1,0 +1,131 @@
+"""nameko entrypoints that survive malformed messages.
+
+nameko 2.14.1 dies on a request without ``content_type`` (KeyError in its responder, then the
+message is redelivered and kills the next container too) and on a body it cannot decode (the
+consumer thread raises). Here every message is checked before nameko sees it: a malformed one
+is logged, answered with a ``MalformedRequest`` error when it carries a usable ``reply_to``, and
+acknowledged so that it never comes back. Services use ``rpc`` and ``event_handler`` from this
+module instead of nameko's.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kombu.serialization import registry
+from nameko.amqp.publish import Publisher
+from nameko.events import EventHandler
+from nameko.exceptions import MalformedRequest, serialize
+from nameko.messaging import QueueConsumer
+from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
+from prometheus_client import Counter
+
+log = logging.getLogger(__name__)
+
+MALFORMED = Counter(
+    "gridsvc_malformed_messages_total",
+    "Messages rejected because they could not be understood",
+    ["service", "reason"],
+)
+
+
+def malformed_rpc_reason(body: Any, message: Any) -> str | None:
+    """Why nameko could not safely handle this RPC request, or None if it can."""
+    props = message.properties
+    content_type = props.get("content_type")
+    if not content_type or content_type not in registry.type_to_name:
+        return "no_content_type"
+    if not props.get("reply_to"):
+        return "no_reply_to"
+    if not isinstance(body, dict):
+        return "body_not_object"
+    if not isinstance(body.get("args"), list) or not isinstance(body.get("kwargs"), dict):
+        return "bad_args"
+    return None
+
+
+def answer_malformed(container: Any, message: Any, reason: str) -> None:
+    """Reply with MalformedRequest if the sender waits for an answer; never raises."""
+    props = message.properties
+    reply_to = props.get("reply_to")
+    if not reply_to or not isinstance(reply_to, str):
+        return
+    try:
+        error = serialize(MalformedRequest(f"malformed request: {reason}"))
+        Publisher(container.config["AMQP_URI"], retry=False).publish(
+            {"result": None, "error": error},
+            serializer="json",
+            exchange=get_rpc_exchange(container.config),
+            routing_key=reply_to,
+            correlation_id=props.get("correlation_id"),
+        )
+    except Exception:
+        log.warning("could not answer a malformed request", exc_info=True)
+
+
+def _settle(message: Any) -> None:
+    try:
+        if message.channel.connection:
+            message.ack()
+    except Exception:
+        log.warning("could not acknowledge a malformed message", exc_info=True)
+
+
+class RobustQueueConsumer(QueueConsumer):
+    """QueueConsumer that turns undecodable messages into a log line, not a dead container."""
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        consumers = super().get_consumers(consumer_cls, channel)
+        for consumer in consumers:
+            consumer.on_decode_error = self._on_decode_error
+        return consumers
+
+    def _on_decode_error(self, message: Any, exc: Exception) -> None:
+        service = self.container.service_name
+        MALFORMED.labels(service, "undecodable").inc()
+        log.error(
+            "rejected an undecodable message on %s (routing key %s): %s",
+            service, message.delivery_info.get("routing_key"), exc,
+        )
+        if message.delivery_info.get("exchange") == get_rpc_exchange(self.container.config).name:
+            answer_malformed(self.container, message, "undecodable body")
+        _settle(message)
+
+
+class RobustRpcConsumer(RpcConsumer):
+    queue_consumer = RobustQueueConsumer()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        reason = malformed_rpc_reason(body, message)
+        if reason is not None:
+            MALFORMED.labels(self.container.service_name, reason).inc()
+            log.error(
+                "rejected a malformed RPC request to %s: %s",
+                message.delivery_info.get("routing_key"), reason,
+            )
+            answer_malformed(self.container, message, reason)
+            _settle(message)
+            return
+        super().handle_message(body, message)
+
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> Any:
+        try:
+            return super().handle_result(message, result, exc_info)
+        except Exception:
+            # the reply could not be sent (e.g. broker gone); the request is settled by the
+            # broker on reconnect. Raising here would kill the container.
+            log.exception("could not send an RPC reply")
+            return result, exc_info
+
+
+class RobustRpc(Rpc):
+    rpc_consumer = RobustRpcConsumer()
+
+
+class RobustEventHandler(EventHandler):
+    queue_consumer = RobustQueueConsumer()
+
+
+rpc = RobustRpc.decorator
+event_handler = RobustEventHandler.decorator

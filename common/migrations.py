@@ -1,0 +1,79 @@
+"""Alembic migrations, one history per service, each in the service's own schema.
+
+``python -m devtools.migrate`` applies every service's migrations; ``make run`` and the tests
+call it. A service's ``migrations/env.py`` is two lines that call :func:`run_env`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, MetaData, create_engine, text
+
+SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
+VERSION_TABLE = "alembic_version"
+
+
+def alembic_config(service: str, database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    cfg.attributes["schema"] = service
+    return cfg
+
+
+def upgrade(service: str, database_url: str, revision: str = "head") -> None:
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
+            # concurrent upgrades (several replicas starting) wait for each other
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": service})
+            cfg = alembic_config(service, database_url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+def head_revision(service: str) -> str | None:
+    script = ScriptDirectory.from_config(alembic_config(service, "postgresql://unused"))
+    return script.get_current_head()
+
+
+def current_revision(conn: Connection, schema: str) -> str | None:
+    ctx = MigrationContext.configure(
+        conn, opts={"version_table": VERSION_TABLE, "version_table_schema": schema}
+    )
+    return ctx.get_current_revision()
+
+
+def run_env(metadata: MetaData, schema: str) -> None:
+    """Body of a service's ``migrations/env.py``."""
+    cfg = context.config
+    conn = cfg.attributes.get("connection")
+    if conn is None:
+        engine = create_engine(cfg.get_main_option("sqlalchemy.url"))
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            _run(conn, metadata, schema)
+        engine.dispose()
+    else:
+        _run(conn, metadata, schema)
+
+
+def _run(conn: Connection, metadata: MetaData, schema: str) -> None:
+    context.configure(
+        connection=conn,
+        target_metadata=metadata,
+        version_table=VERSION_TABLE,
+        version_table_schema=schema,
+        include_schemas=True,
+        include_name=lambda name, type_, _parent: type_ != "schema" or name == schema,
+    )
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,58 @@
+"""Apply (or write) the Alembic migrations of every service.
+
+    python -m devtools.migrate upgrade             # create the database if needed, migrate all
+    python -m devtools.migrate revision ticketing "add tasks"   # autogenerate one
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from alembic import command
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from common.config import SERVICES, load_settings
+from common.migrations import alembic_config, upgrade
+
+
+def ensure_database(database_url: str) -> None:
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
+            ).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
+
+
+def upgrade_all(database_url: str) -> None:
+    ensure_database(database_url)
+    for service in SERVICES:
+        upgrade(service, database_url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("upgrade")
+    rev = sub.add_parser("revision")
+    rev.add_argument("service", choices=SERVICES)
+    rev.add_argument("message")
+    args = parser.parse_args()
+    url = load_settings().database_url
+    if args.cmd == "upgrade":
+        upgrade_all(url)
+        print("migrated:", ", ".join(SERVICES))
+    else:
+        ensure_database(url)
+        upgrade(args.service, url)
+        command.revision(alembic_config(args.service, url), args.message, autogenerate=True)
+
+
+if __name__ == "__main__":
+    main()

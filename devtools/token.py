@@ -1,0 +1,61 @@
+"""Mint a development token: ``make token ROLE=enterprise ENTERPRISE=...``.
+
+Signs with JWT_SECRET (the development key when unset). Refuses outside development mode, so a
+production signing key is never used from a laptop by accident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from common.auth import Principal, Role, mint_token
+from common.config import load_settings
+
+PERSONAS = {
+    Role.ENTERPRISE: {"user": "demo-enterprise-user", "enterprise": "demo-enterprise"},
+    Role.GRID_WORKER: {"user": "demo-grid-worker", "grids": "demo-grid"},
+    Role.GRID_LEADER: {"user": "demo-grid-leader", "grids": "demo-grid"},
+    Role.LIAISON: {"user": "demo-liaison", "department": "demo-department"},
+    Role.DEPARTMENT_HEAD: {"user": "demo-department-head", "department": "demo-department"},
+    Role.COORDINATOR: {"user": "demo-coordinator"},
+    Role.LEADER: {"user": "demo-leader"},
+    Role.ADMIN: {"user": "demo-admin"},
+}
+
+
+def token_for(role: Role, user: str | None = None, enterprise: str | None = None,
+              grids: str | None = None, department: str | None = None,
+              ttl: int | None = None) -> str:
+    settings = load_settings()
+    persona = PERSONAS.get(role, {})
+    grid_ids = grids or persona.get("grids") or ""
+    principal = Principal(
+        user_id=user or persona.get("user", f"demo-{role}"),
+        role=role,
+        enterprise_id=enterprise or persona.get("enterprise"),
+        grid_ids=tuple(g for g in grid_ids.split(",") if g),
+        department_id=department or persona.get("department"),
+        name=f"demo {role}",
+    )
+    return mint_token(principal, settings.jwt_secret, ttl or settings.token_ttl_seconds,
+                      settings.jwt_issuer)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--role", required=True, choices=[r.value for r in Role if r != "service"])
+    parser.add_argument("--user")
+    parser.add_argument("--enterprise")
+    parser.add_argument("--grids", help="comma-separated grid ids")
+    parser.add_argument("--department")
+    parser.add_argument("--ttl", type=int, help="seconds")
+    args = parser.parse_args()
+    if not load_settings().is_development:
+        sys.exit("refusing to mint tokens outside development mode (GRIDSVC_ENV)")
+    print(token_for(Role(args.role), args.user, args.enterprise, args.grids, args.department,
+                    args.ttl))
+
+
+if __name__ == "__main__":
+    main()

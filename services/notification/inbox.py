@@ -1,0 +1,90 @@
+"""The in-app inbox (站内消息): who a message is for, and reading it. No broker in here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from common.auth import Principal, Role
+from common.calendar import SHANGHAI
+from common.errors import NotFound
+from services.notification.models import InboxMessage
+
+
+def recipient_of(principal: Principal) -> str:
+    """Enterprise users share their enterprise's inbox; staff have their own."""
+    if principal.role == Role.ENTERPRISE and principal.enterprise_id:
+        return f"enterprise:{principal.enterprise_id}"
+    return f"user:{principal.user_id}"
+
+
+def local_time(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
+
+
+def demand_received_message(data: dict[str, Any]) -> tuple[str, str, str]:
+    """(title, body, link) telling an enterprise its demand was registered."""
+    title = f"诉求已登记：{data['number']}"
+    body = (
+        f"您于{local_time(data['received_at'])}提交的诉求「{data['title']}」已登记，"
+        f"编号 {data['number']}。平台将于{local_time(data['triage_due_at'])}前完成分理"
+        + ("（时限按暂定工作日计算）" if data.get("triage_due_provisional") else "")
+        + "，并告知承办部门。"
+    )
+    return title, body, f"/demands/{data['demand_id']}"
+
+
+def deliver(
+    session: Session, recipient: str, kind: str, event_id: str, title: str, body: str, link: str
+) -> bool:
+    """Put a message in an inbox once per (event, recipient); False if it was there already."""
+    result = session.execute(
+        insert(InboxMessage)
+        .values(
+            id=str(uuid.uuid4()), recipient=recipient, kind=kind, event_id=event_id,
+            title=title, body=body, link=link,
+        )
+        .on_conflict_do_nothing(constraint="uq_inbox_event_recipient")
+        .returning(InboxMessage.id)
+    )
+    return result.first() is not None
+
+
+def page(session: Session, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
+    recipient = recipient_of(principal)
+    base = select(InboxMessage).where(InboxMessage.recipient == recipient)
+    unread_q = base.where(InboxMessage.read_at.is_(None))
+    listed = unread_q if query["unread"] else base
+    count = select(func.count()).select_from
+    total = session.execute(count(listed.subquery())).scalar_one()
+    unread = session.execute(count(unread_q.subquery())).scalar_one()
+    rows = session.execute(
+        listed.order_by(InboxMessage.created_at.desc(), InboxMessage.id)
+        .offset((query["page"] - 1) * query["per_page"])
+        .limit(query["per_page"])
+    ).scalars().all()
+    return {"items": list(rows), "total": total, "unread": unread,
+            "page": query["page"], "per_page": query["per_page"]}
+
+
+def mark_read(session: Session, principal: Principal, message_id: str) -> InboxMessage:
+    try:
+        uuid.UUID(message_id)
+    except ValueError as exc:
+        raise NotFound("no such message") from exc
+    message = session.get(InboxMessage, message_id)
+    if message is None or message.recipient != recipient_of(principal):
+        raise NotFound("no such message")
+    if message.read_at is None:
+        session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.id == message_id, InboxMessage.read_at.is_(None))
+            .values(read_at=datetime.now(UTC))
+        )
+        session.refresh(message)
+    return message
