@@ -11,6 +11,8 @@ module instead of nameko's.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from kombu.serialization import registry
@@ -45,6 +47,20 @@ def malformed_rpc_reason(body: Any, message: Any) -> str | None:
     return None
 
 
+def malformed_context_reason(message: Any) -> str | None:
+    """nameko keeps every ``nameko.`` header as worker context and, in the worker thread,
+    extends a deque with ``call_id_stack``: anything but a list of strings kills the container,
+    and the unacknowledged message then kills the next one too."""
+    headers = message.headers or {}
+    for key in ("call_id_stack", "nameko.call_id_stack"):
+        stack = headers.get(key)
+        if stack is not None and not (
+            isinstance(stack, list) and all(isinstance(item, str) for item in stack)
+        ):
+            return "bad_call_id_stack"
+    return None
+
+
 def answer_malformed(container: Any, message: Any, reason: str) -> None:
     """Reply with MalformedRequest if the sender waits for an answer; never raises."""
     props = message.properties
@@ -73,7 +89,17 @@ def _settle(message: Any) -> None:
 
 
 class RobustQueueConsumer(QueueConsumer):
-    """QueueConsumer that turns undecodable messages into a log line, not a dead container."""
+    """QueueConsumer that turns undecodable messages into a log line, not a dead container,
+    and retries a lost broker every few seconds (kombu's default backs off to 30 s)."""
+
+    @contextmanager
+    def establish_connection(self) -> Iterator[Any]:
+        with self.create_connection() as conn:
+            conn.ensure_connection(
+                self.on_connection_error, self.connect_max_retries,
+                interval_start=1, interval_step=1, interval_max=3,
+            )
+            yield conn
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         consumers = super().get_consumers(consumer_cls, channel)
@@ -97,7 +123,7 @@ class RobustRpcConsumer(RpcConsumer):
     queue_consumer = RobustQueueConsumer()
 
     def handle_message(self, body: Any, message: Any) -> None:
-        reason = malformed_rpc_reason(body, message)
+        reason = malformed_rpc_reason(body, message) or malformed_context_reason(message)
         if reason is not None:
             MALFORMED.labels(self.container.service_name, reason).inc()
             log.error(
@@ -125,6 +151,18 @@ class RobustRpc(Rpc):
 
 class RobustEventHandler(EventHandler):
     queue_consumer = RobustQueueConsumer()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        reason = malformed_context_reason(message)
+        if reason is not None:
+            MALFORMED.labels(self.container.service_name, reason).inc()
+            log.error(
+                "rejected a malformed event %s on %s: %s",
+                message.delivery_info.get("routing_key"), self.container.service_name, reason,
+            )
+            _settle(message)
+            return
+        super().handle_message(body, message)
 
 
 rpc = RobustRpc.decorator

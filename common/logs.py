@@ -27,3 +27,5 @@ def configure_logging(process: str, fmt: str = "json", level: int = logging.INFO
     root.setLevel(level)
     # kombu logs every reconnect attempt at WARNING already; its INFO is noise
     logging.getLogger("kombu").setLevel(logging.WARNING)
+    # aiormq logs every failed reconnect at ERROR; the gateway's client reports outages itself
+    logging.getLogger("aiormq.connection").setLevel(logging.CRITICAL)

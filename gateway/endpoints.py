@@ -1,0 +1,142 @@
+"""The gateway's route table: one ``Endpoint`` per operation, with who may call it and the
+contract schemas. Starlette routes, role checks, validation and the OpenAPI document are all
+generated from this one table.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema
+from prometheus_client import Counter, Histogram
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from common.auth import Principal, Role
+from common.errors import ValidationFailed
+from common.validation import load
+from gateway.auth import authenticate
+from gateway.problems import Problem, from_rpc_error, problem_response
+from gateway.rpc import RpcError
+
+REQUESTS = Counter(
+    "gridsvc_gateway_requests_total", "HTTP requests answered by the gateway",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "gridsvc_gateway_request_duration_seconds", "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+ALL_ROLES = frozenset(Role) - {Role.SERVICE}
+
+
+@dataclass
+class Call:
+    """What a handler gets: the caller, validated input, and a way to call services."""
+
+    request: Request
+    principal: Principal | None
+    token: str | None
+    body: dict[str, Any]
+    query: dict[str, Any]
+    call_id: str
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return self.request.path_params
+
+    async def rpc(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        context: dict[str, Any] = {"call_id_stack": [self.call_id]}
+        if self.token:
+            context["auth_token"] = self.token
+        return await self.request.app.state.rpc.call(
+            service, method, *args, context=context, **kwargs
+        )
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    roles: frozenset[Role] | None = ALL_ROLES  # None: no authentication (system endpoints)
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    response: type[Schema] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)  # documented request headers
+    description: str = ""
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+
+async def _read_json(request: Request) -> Any:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip() not in ("application/json", ""):
+        raise Problem(415, "send the body as application/json")
+    raw = await request.body()
+    if not raw:
+        raise Problem(400, "the request body is empty; send a JSON object")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Problem(400, f"the body is not valid JSON: {exc}") from exc
+
+
+def _validated(schema: type[Schema], data: Any) -> dict[str, Any]:
+    try:
+        return load(schema(), data)
+    except ValidationFailed as exc:
+        raise Problem(422, exc.detail, exc.errors) from exc
+
+
+def make_route(endpoint: Endpoint) -> Route:
+    async def view(request: Request) -> Response:
+        started = time.perf_counter()
+        call_id = f"gateway.{endpoint.operation_id}.{uuid.uuid4()}"
+        try:
+            response = await _serve(endpoint, request, call_id)
+        except Problem as exc:
+            response = problem_response(
+                exc.status, exc.detail, request.url.path, exc.errors, exc.headers
+            )
+        except RpcError as exc:
+            response = from_rpc_error(exc, request.url.path)
+        response.headers["X-Request-ID"] = call_id
+        LATENCY.labels(endpoint.method, endpoint.path).observe(time.perf_counter() - started)
+        REQUESTS.labels(endpoint.method, endpoint.path, str(response.status_code)).inc()
+        return response
+
+    view.__name__ = endpoint.operation_id
+    return Route(endpoint.path, view, methods=[endpoint.method])
+
+
+async def _serve(endpoint: Endpoint, request: Request, call_id: str) -> Response:
+    principal, token = None, None
+    if endpoint.roles is not None:
+        principal, token = authenticate(request, request.app.state.settings)
+        if principal.role not in endpoint.roles:
+            raise Problem(403, f"role {principal.role} may not {endpoint.summary.lower()}")
+    query = _validated(endpoint.query, dict(request.query_params)) if endpoint.query else {}
+    body = _validated(endpoint.body, await _read_json(request)) if endpoint.body else {}
+    call = Call(request, principal, token, body, query, call_id)
+    result = await endpoint.handler(call)
+    if isinstance(result, Response):
+        return result
+    return JSONResponse(result, status_code=endpoint.status)

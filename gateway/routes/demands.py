@@ -1,0 +1,76 @@
+"""``/api/v1/demands``: demands (诉求), served by the ticketing service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from common.auth import Role
+from gateway.endpoints import Call, Endpoint
+from gateway.problems import Problem
+from services.ticketing.schemas import (
+    DemandCreateSchema,
+    DemandListQuerySchema,
+    DemandPageSchema,
+    DemandSchema,
+)
+
+MAX_KEY_LENGTH = 200
+
+
+def idempotency_key(call: Call) -> str | None:
+    key = call.request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise Problem(
+            400, f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters",
+            {"Idempotency-Key": ["invalid"]},
+        )
+    return key
+
+
+async def submit_demand(call: Call) -> JSONResponse:
+    """Record a demand. The same ``Idempotency-Key`` returns the same demand (200, not 201)."""
+    raw = await call.request.json()
+    result = await call.rpc("ticketing", "submit_demand", raw, idempotency_key(call))
+    demand = result["demand"]
+    return JSONResponse(
+        demand,
+        status_code=201 if result["created"] else 200,
+        headers={"Location": f"/api/v1/demands/{demand['id']}"},
+    )
+
+
+async def list_demands(call: Call) -> dict[str, Any]:
+    return await call.rpc("ticketing", "list_demands", dict(call.request.query_params))
+
+
+async def get_demand(call: Call) -> dict[str, Any]:
+    return await call.rpc("ticketing", "get_demand", call.path_params["demand_id"])
+
+
+SUBMITTERS = frozenset(
+    {Role.ENTERPRISE, Role.GRID_WORKER, Role.GRID_LEADER, Role.COORDINATOR, Role.ADMIN}
+)
+
+ENDPOINTS = [
+    Endpoint(
+        "POST", "/api/v1/demands", submit_demand, "Submit a demand", "demands",
+        roles=SUBMITTERS, body=DemandCreateSchema, response=DemandSchema, status=201,
+        errors=(400, 403, 409, 413, 415, 422),
+        headers={"Idempotency-Key": "Repeat a submission safely: the same key, the same demand"},
+    ),
+    Endpoint(
+        "GET", "/api/v1/demands", list_demands, "List demands", "demands",
+        query=DemandListQuerySchema, response=DemandPageSchema, errors=(422,),
+        description="Enterprises see their own; recorders what they recorded; "
+        "coordinators, leaders and admins everything.",
+    ),
+    Endpoint(
+        "GET", "/api/v1/demands/{demand_id}", get_demand, "Show a demand", "demands",
+        response=DemandSchema, errors=(404,),
+    ),
+]

@@ -1,0 +1,28 @@
+"""``/api/v1/inbox``: the caller's in-app messages (站内消息), served by notification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.endpoints import Call, Endpoint
+from services.notification.schemas import InboxMessageSchema, InboxPageSchema, InboxQuerySchema
+
+
+async def list_inbox(call: Call) -> dict[str, Any]:
+    return await call.rpc("notification", "list_inbox", dict(call.request.query_params))
+
+
+async def mark_read(call: Call) -> dict[str, Any]:
+    return await call.rpc("notification", "mark_read", call.path_params["message_id"])
+
+
+ENDPOINTS = [
+    Endpoint(
+        "GET", "/api/v1/inbox", list_inbox, "List my messages", "inbox",
+        query=InboxQuerySchema, response=InboxPageSchema, errors=(422,),
+    ),
+    Endpoint(
+        "POST", "/api/v1/inbox/{message_id}/read", mark_read, "Mark a message read", "inbox",
+        response=InboxMessageSchema, errors=(404,),
+    ),
+]
