@@ -51,6 +51,11 @@ class PreconditionFailed(DomainError):
     title = "Precondition failed"
 
 
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+
+
 class ValidationFailed(DomainError):
     """Input that breaks a rule. ``errors`` maps a field name to a list of reasons."""
 
@@ -65,6 +70,7 @@ DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     NotFound,
     Conflict,
     PreconditionFailed,
+    TooManyRequests,
     ValidationFailed,
 )
 

@@ -1,5 +1,31 @@
 """Route modules; each exposes ``ENDPOINTS``, a list of :class:`gateway.endpoints.Endpoint`."""
 
-from gateway.routes import calendar, demands, inbox, me
+from gateway.routes import (
+    accounts,
+    auth,
+    calendar,
+    contracts,
+    demands,
+    departments,
+    enterprises,
+    grids,
+    imports,
+    inbox,
+    me,
+    visits,
+)
 
-API_ENDPOINTS = [*me.ENDPOINTS, *demands.ENDPOINTS, *inbox.ENDPOINTS, *calendar.ENDPOINTS]
+API_ENDPOINTS = [
+    *auth.ENDPOINTS,
+    *me.ENDPOINTS,
+    *accounts.ENDPOINTS,
+    *departments.ENDPOINTS,
+    *grids.ENDPOINTS,
+    *enterprises.ENDPOINTS,
+    *imports.ENDPOINTS,
+    *contracts.ENDPOINTS,
+    *visits.ENDPOINTS,
+    *demands.ENDPOINTS,
+    *inbox.ENDPOINTS,
+    *calendar.ENDPOINTS,
+]

@@ -1,9 +1,26 @@
-"""Enterprise's tables, all in the ``enterprise`` schema."""
+"""The enterprise registry's tables, all in the ``enterprise`` schema."""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.events import processed_events_table
 from common.outbox import outbox_table
@@ -14,6 +31,235 @@ metadata = MetaData(schema=SCHEMA)
 
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+def now_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Department(Base):
+    """部门 / 派驻机构 of the management committee; one liaison (联络员) each."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # management | stationed
+    head_name: Mapped[str | None] = mapped_column(String(50))
+    head_title: Mapped[str | None] = mapped_column(String(100))
+    head_account_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    liaison_account_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    leader_account_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))  # 分管领导
+
+
+class Category(Base):
+    """诉求类别 → the department that handles it; admins edit this table (triage uses it)."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
+    updated_at: Mapped[datetime] = now_column()
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class LeadingGroupMember(Base):
+    """领导小组 member; the office (办公室) sits in 经济发展部."""
+
+    __tablename__ = "leading_group_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(50))
+    group_role: Mapped[str] = mapped_column(String(10))  # 组长 | 副组长 | 成员
+    title: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
+    is_office_director: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Account(Base):
+    """A person who logs in: staff of any role, or a user of one enterprise."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    enterprise_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False), index=True)
+    department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = now_column()
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_user_time", "username", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    attempted_at: Mapped[datetime] = now_column()
+
+
+class Grid(Base):
+    """网格: an incubator (孵化器, owner 科技创新部) or a geographic area (owner 经济发展部)."""
+
+    __tablename__ = "grids"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # incubator | geographic
+    owner_department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
+    boundary: Mapped[dict | None] = mapped_column(JSONB)  # GeoJSON (geographic grids)
+    address: Mapped[str | None] = mapped_column(String(200))  # incubators
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    opened_on: Mapped[date | None] = mapped_column(Date)
+
+
+class GridStaff(Base):
+    """网格长 (leader) and 网格员 (workers) of a grid."""
+
+    __tablename__ = "grid_staff"
+
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    duty: Mapped[str] = mapped_column(String(10))  # leader | worker
+
+
+class Enterprise(Base):
+    """企业: one enterprise of the zone, its grid and its scope (服务范围)."""
+
+    __tablename__ = "enterprises"
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    address: Mapped[str] = mapped_column(String(300))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    industry_code: Mapped[str] = mapped_column(String(6), index=True)
+    scale: Mapped[str] = mapped_column(String(10), index=True)
+    incubator_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"))
+    grid_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    grid_source: Mapped[str] = mapped_column(String(20))  # incubator | location | unassigned
+    in_scope: Mapped[bool] = mapped_column(Boolean, index=True)
+    operating: Mapped[bool] = mapped_column(Boolean, default=True)
+    has_revenue: Mapped[bool] = mapped_column(Boolean, default=True)
+    pays_tax: Mapped[bool] = mapped_column(Boolean, default=True)
+    contacts: Mapped[list] = mapped_column(JSONB, default=list)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    strengths: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
+    upstream: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
+    downstream: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+
+
+class ScopeChange(Base):
+    """History of an enterprise entering or leaving scope (纳入 / 迁出 / 注销)."""
+
+    __tablename__ = "scope_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    in_scope: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(30))
+    effective_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = now_column()
+
+
+class ProfileValue(Base):
+    """企业画像: one yearly indicator value with its source; history kept, latest wins."""
+
+    __tablename__ = "profile_values"
+    __table_args__ = (
+        Index("ix_profile_latest", "enterprise_id", "indicator", "year", "entered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    indicator: Mapped[str] = mapped_column(String(20))
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    source: Mapped[str] = mapped_column(String(20))
+    entered_by: Mapped[str] = mapped_column(String(64))
+    entered_at: Mapped[datetime] = now_column()
+
+
+class Contract(Base):
+    """协议合同 between the committee and an enterprise."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    signed_on: Mapped[date] = mapped_column(Date)
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = now_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Obligation(Base):
+    """One obligation of a contract; committee obligations are watched (预先消除违约事项)."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        Index("ix_obligations_due", "due_on", postgresql_where="fulfilled_at IS NULL"),
+    )
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), index=True)
+    party: Mapped[str] = mapped_column(String(20))  # committee | enterprise
+    description: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date] = mapped_column(Date)
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
+    fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    remind_on: Mapped[date | None] = mapped_column(Date)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Visit(Base):
+    """走访: a grid worker's visit to an enterprise."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_enterprise_date", "enterprise_id", "visited_on"),)
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"))
+    grid_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"))
+    visited_on: Mapped[date] = mapped_column(Date)
+    visitor_account_id: Mapped[str] = mapped_column(String(64))
+    topics: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
+    demands_raised: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = now_column()
+
+
+class Setting(Base):
+    """Admin-editable settings of the registry (e.g. reminder lead time in working days)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSONB)
+
 
 
 outbox = outbox_table(metadata)

@@ -1,4 +1,5 @@
-"""Enterprise registry service (企业信息): who is who in the zone. Entrypoints only."""
+"""Enterprise registry service (企业信息): who is who in the zone. Entrypoints only; the areas
+live in ``api/`` and the rules in the plain modules beside this file."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from common.db import Database
 from common.dependencies import Caller, Metrics
 from common.entrypoints import rpc
 from common.health import health_report
+from services.enterprise.api.accounts import AccountsApi
+from services.enterprise.api.contracts import ContractsApi
+from services.enterprise.api.imports import ImportsApi
+from services.enterprise.api.registry import RegistryApi
 
 
-class EnterpriseService:
-    """Departments, grids, staff accounts, enterprises, profiles and contracts."""
+class EnterpriseService(AccountsApi, RegistryApi, ContractsApi, ImportsApi):
+    """Departments, grids, staff accounts, enterprises, profiles, contracts and visits."""
 
     name = "enterprise"
 

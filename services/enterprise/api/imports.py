@@ -1,0 +1,7 @@
+"""RPC entrypoints of the registry: imports."""
+
+from __future__ import annotations
+
+
+class ImportsApi:
+    pass

@@ -1,0 +1,7 @@
+"""RPC entrypoints of the registry: registry."""
+
+from __future__ import annotations
+
+
+class RegistryApi:
+    pass

@@ -1,0 +1,29 @@
+"""Events the registry publishes (through its outbox) for other services.
+
+- ``enterprise_registered``: a new enterprise enters the registry (enterprise_id,
+  credit_code, name, grid_id, industry_code, in_scope)
+- ``scope_changed``: an enterprise enters or leaves scope (enterprise_id, in_scope, reason,
+  effective_on)
+- ``grid_changed``: an enterprise's grid changes (enterprise_id, old_grid_id, new_grid_id)
+- ``profile_updated``: profile values or self-report fields change (enterprise_id, fields)
+- ``obligation_due``: a committee obligation is N working days from due (obligation_id,
+  contract_id, enterprise_id, department_id, due_on)
+- ``obligation_overdue``: a committee obligation passed its due date unfulfilled (same)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from common.outbox import record_event
+from services.enterprise.models import outbox
+
+SOURCE = "enterprise"
+
+
+def publish(session: Session, event_type: str, data: dict[str, Any],
+            call_id: str | None = None) -> dict[str, Any]:
+    """Record an event in the outbox, inside the caller's transaction."""
+    return record_event(session, outbox, SOURCE, event_type, data, call_id=call_id)

@@ -1,0 +1,600 @@
+"""The enterprise registry's contract: what callers send (validated here) and what they get.
+
+The gateway imports this module for request validation and the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate
+
+from common.auth import Role
+from common.fields import LocalDateTime
+from services.enterprise import credit_code, industry
+
+SCALES = ("micro", "small", "medium", "large")  # 微型 小型 中型 大型
+GRID_KINDS = ("incubator", "geographic")
+GRID_SOURCES = ("incubator", "location", "unassigned")
+INDICATORS = ("output_value", "revenue", "tax", "employees", "rd_spend")
+#: where a profile value came from (企业画像来源)
+SOURCES = ("grid_worker", "self_report", "joint_review", "registration", "third_party",
+           "project_application", "import")
+SCOPE_REASONS_IN = ("started_operating", "moved_in", "completion_accepted", "incubator_opened",
+                    "restored")
+SCOPE_REASONS_OUT = ("moved_out", "deregistered", "not_operating", "no_revenue", "no_tax")
+OBLIGATION_PARTIES = ("committee", "enterprise")
+STAFF_ROLES = tuple(r.value for r in Role if r not in (Role.SERVICE,))
+
+
+def normalized(value: str) -> str:
+    """Full-width to half-width and trimmed: what users type is compared as what they mean."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+class Text(fields.String):
+    """A string normalised with NFKC and stripped before validation."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return normalized(super()._deserialize(value, attr, data, **kwargs))
+
+
+class CreditCode(fields.String):
+    """统一社会信用代码 (GB 32100-2015), check digit verified."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return credit_code.validate(raw)
+        except credit_code.InvalidCreditCode as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class IndustryCode(fields.String):
+    """GB/T 4754-2017 code such as C39 or C3911."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        raw = normalized(super()._deserialize(value, attr, data, **kwargs)).upper()
+        try:
+            return industry.parse(raw).code
+        except industry.InvalidIndustryCode as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+PHONE = validate.Regexp(r"^\+?[0-9][0-9\- ]{5,19}$", error="not a phone number")
+
+
+class ContactSchema(Schema):
+    name = Text(required=True, validate=validate.Length(1, 50))
+    title = Text(validate=validate.Length(0, 50), load_default="")
+    phone = Text(validate=PHONE, allow_none=True, load_default=None)
+    email = fields.Email(allow_none=True, load_default=None)
+
+
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "total": fields.Integer(required=True),
+            "page": fields.Integer(required=True),
+            "per_page": fields.Integer(required=True),
+        },
+        name=name,
+    )
+
+
+# --- departments and categories ------------------------------------------------------------
+
+class PersonRefSchema(Schema):
+    id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class DepartmentSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "management 管委部门 | "
+                                                  "stationed 派驻机构"})
+    head_name = fields.String(allow_none=True)
+    head_title = fields.String(allow_none=True)
+    head = fields.Nested(PersonRefSchema, allow_none=True)
+    liaison = fields.Nested(PersonRefSchema, allow_none=True, metadata={"description": "联络员"})
+    leader_in_charge = fields.Nested(PersonRefSchema, allow_none=True,
+                                     metadata={"description": "分管领导"})
+    categories = fields.List(fields.String(), required=True)
+
+
+class DepartmentUpdateSchema(Schema):
+    liaison_account_id = fields.String(allow_none=True)
+    head_account_id = fields.String(allow_none=True)
+    leader_account_id = fields.String(allow_none=True)
+
+
+class CategorySchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    department_id = fields.String(required=True)
+
+
+class CategoryUpdateSchema(Schema):
+    department_id = Text(required=True, validate=validate.Length(1, 40))
+    name = Text(validate=validate.Length(1, 50))
+
+
+class CategoryCreateSchema(CategoryUpdateSchema):
+    code = Text(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$"))
+    name = Text(required=True, validate=validate.Length(1, 50))
+
+
+class LeadingGroupMemberSchema(Schema):
+    name = fields.String(required=True)
+    group_role = fields.String(required=True, metadata={"description": "组长 | 副组长 | 成员"})
+    title = fields.String(required=True)
+    department_id = fields.String(allow_none=True)
+    is_office_director = fields.Boolean(required=True)
+
+
+class LeadingGroupSchema(Schema):
+    members = fields.List(fields.Nested(LeadingGroupMemberSchema), required=True)
+    office_department_id = fields.String(required=True)
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+USERNAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{2,63}$",
+                           error="3-64 lowercase letters, digits, dots, dashes or underscores")
+
+
+class LoginSchema(Schema):
+    username = Text(required=True, validate=validate.Length(1, 64))
+    password = fields.String(required=True, validate=validate.Length(1, 200))
+
+    @post_load
+    def lower(self, data: dict, **_: Any) -> dict:
+        data["username"] = data["username"].lower()
+        return data
+
+
+class TokenSchema(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True)
+
+
+class AccountCreateSchema(Schema):
+    username = Text(required=True, validate=USERNAME)
+    password = fields.String(required=True, validate=validate.Length(10, 200))
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+    name = Text(required=True, validate=validate.Length(1, 50))
+    title = Text(validate=validate.Length(0, 100), load_default=None)
+    phone = Text(validate=PHONE, allow_none=True, load_default=None)
+    email = fields.Email(allow_none=True, load_default=None)
+    enterprise_id = fields.String(allow_none=True, load_default=None)
+    department_id = fields.String(allow_none=True, load_default=None)
+
+    @post_load
+    def lower(self, data: dict, **_: Any) -> dict:
+        data["username"] = data["username"].lower()
+        return data
+
+
+class AccountUpdateSchema(Schema):
+    disabled = fields.Boolean()
+    password = fields.String(validate=validate.Length(10, 200))
+    name = Text(validate=validate.Length(1, 50))
+    title = Text(validate=validate.Length(0, 100), allow_none=True)
+    phone = Text(validate=PHONE, allow_none=True)
+    email = fields.Email(allow_none=True)
+
+
+class AccountSchema(Schema):
+    id = fields.String(required=True)
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    name = fields.String(required=True)
+    title = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    enterprise_id = fields.String(allow_none=True)
+    department_id = fields.String(allow_none=True)
+    grid_ids = fields.List(fields.String(), required=True)
+    disabled = fields.Boolean(required=True)
+    created_at = LocalDateTime(required=True)
+
+
+class AccountQuerySchema(PageQuery):
+    role = fields.String(validate=validate.OneOf(STAFF_ROLES))
+    department_id = fields.String()
+    enterprise_id = fields.String()
+    disabled = fields.Boolean()
+
+
+AccountPageSchema = page_schema(AccountSchema, "AccountPage")
+
+
+# --- grids -----------------------------------------------------------------------------------
+
+class GridSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(GRID_KINDS))
+    owner_department_id = fields.String(required=True)
+    boundary = fields.Dict(allow_none=True, metadata={"description": "GeoJSON Polygon"})
+    address = fields.String(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    leader = fields.Nested(PersonRefSchema, allow_none=True, metadata={"description": "网格长"})
+    workers = fields.List(fields.Nested(PersonRefSchema), required=True,
+                          metadata={"description": "网格员"})
+    enterprise_count = fields.Integer(required=True)
+
+
+class GridCreateSchema(Schema):
+    id = Text(required=True, validate=validate.Regexp(r"^[A-Z0-9_-]{2,20}$"))
+    name = Text(required=True, validate=validate.Length(1, 100))
+    kind = fields.String(required=True, validate=validate.OneOf(GRID_KINDS))
+    owner_department_id = fields.String()
+    boundary = fields.Dict(allow_none=True, load_default=None)
+    address = Text(validate=validate.Length(0, 200), allow_none=True, load_default=None)
+    lon = fields.Float(validate=validate.Range(-180, 180), allow_none=True, load_default=None)
+    lat = fields.Float(validate=validate.Range(-90, 90), allow_none=True, load_default=None)
+
+
+class GridUpdateSchema(Schema):
+    name = Text(validate=validate.Length(1, 100))
+    boundary = fields.Dict(allow_none=True)
+    address = Text(validate=validate.Length(0, 200), allow_none=True)
+    lon = fields.Float(validate=validate.Range(-180, 180), allow_none=True)
+    lat = fields.Float(validate=validate.Range(-90, 90), allow_none=True)
+
+
+class GridStaffSchema(Schema):
+    leader_account_id = fields.String(allow_none=True, required=True)
+    worker_account_ids = fields.List(fields.String(), required=True,
+                                     validate=validate.Length(0, 5))
+
+
+class GridQuerySchema(PageQuery):
+    kind = fields.String(validate=validate.OneOf(GRID_KINDS))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(1, 200))
+
+
+GridPageSchema = page_schema(GridSchema, "GridPage")
+
+
+class CoverageSchema(Schema):
+    """全覆盖、无遗漏: what keeps the zone from being fully covered; empty lists = covered."""
+
+    unassigned_enterprises = fields.List(fields.Dict(), required=True)
+    grids_without_leader = fields.List(fields.String(), required=True)
+    grids_short_of_workers = fields.List(fields.Dict(), required=True)
+    overlapping_grids = fields.List(fields.List(fields.String()), required=True)
+    covered = fields.Boolean(required=True)
+
+
+# --- enterprises -----------------------------------------------------------------------------
+
+class EnterpriseCreateSchema(Schema):
+    """An enterprise entering the registry; scope rules (operating, revenue, tax) checked."""
+
+    credit_code = CreditCode(required=True, metadata={"description": "统一社会信用代码"})
+    name = Text(required=True, validate=validate.Length(2, 200))
+    address = Text(required=True, validate=validate.Length(2, 300))
+    lon = fields.Float(validate=validate.Range(-180, 180), allow_none=True, load_default=None)
+    lat = fields.Float(validate=validate.Range(-90, 90), allow_none=True, load_default=None)
+    industry_code = IndustryCode(required=True, metadata={"description": "GB/T 4754-2017"})
+    scale = fields.String(required=True, validate=validate.OneOf(SCALES))
+    incubator_id = fields.String(allow_none=True, load_default=None)
+    operating = fields.Boolean(load_default=True)
+    has_revenue = fields.Boolean(load_default=True)
+    pays_tax = fields.Boolean(load_default=True)
+    contacts = fields.List(fields.Nested(ContactSchema), load_default=list,
+                           validate=validate.Length(0, 10))
+    tags = fields.List(Text(validate=validate.Length(1, 40)), load_default=list,
+                       validate=validate.Length(0, 30))
+    strengths = fields.List(Text(validate=validate.Length(1, 200)), load_default=list,
+                            validate=validate.Length(0, 30))
+    upstream = fields.List(Text(validate=validate.Length(1, 200)), load_default=list,
+                           validate=validate.Length(0, 30))
+    downstream = fields.List(Text(validate=validate.Length(1, 200)), load_default=list,
+                             validate=validate.Length(0, 30))
+
+
+class EnterpriseUpdateSchema(Schema):
+    """Staff edits; every field optional. ``version`` guards against lost updates."""
+
+    name = Text(validate=validate.Length(2, 200))
+    address = Text(validate=validate.Length(2, 300))
+    lon = fields.Float(validate=validate.Range(-180, 180), allow_none=True)
+    lat = fields.Float(validate=validate.Range(-90, 90), allow_none=True)
+    industry_code = IndustryCode()
+    scale = fields.String(validate=validate.OneOf(SCALES))
+    incubator_id = fields.String(allow_none=True)
+    contacts = fields.List(fields.Nested(ContactSchema), validate=validate.Length(0, 10))
+    tags = fields.List(Text(validate=validate.Length(1, 40)), validate=validate.Length(0, 30))
+    strengths = fields.List(Text(validate=validate.Length(1, 200)),
+                            validate=validate.Length(0, 30))
+    upstream = fields.List(Text(validate=validate.Length(1, 200)),
+                           validate=validate.Length(0, 30))
+    downstream = fields.List(Text(validate=validate.Length(1, 200)),
+                             validate=validate.Length(0, 30))
+    version = fields.Integer(validate=validate.Range(1))
+
+
+#: what an enterprise user may change about its own record (自主填报)
+SELF_REPORT_FIELDS = ("contacts", "strengths", "upstream", "downstream", "version")
+
+
+class IndicatorsSchema(Schema):
+    year = fields.Integer(required=True)
+    output_value = fields.Float(allow_none=True)
+    revenue = fields.Float(allow_none=True)
+    tax = fields.Float(allow_none=True)
+    employees = fields.Float(allow_none=True)
+    rd_spend = fields.Float(allow_none=True)
+
+
+class EnterpriseSchema(Schema):
+    id = fields.String(required=True)
+    credit_code = fields.String(required=True)
+    name = fields.String(required=True)
+    address = fields.String(required=True)
+    lon = fields.Float(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    industry_code = fields.String(required=True)
+    industry_name = fields.String(required=True)
+    scale = fields.String(required=True)
+    incubator_id = fields.String(allow_none=True)
+    grid_id = fields.String(allow_none=True)
+    grid_source = fields.String(required=True, validate=validate.OneOf(GRID_SOURCES))
+    in_scope = fields.Boolean(required=True)
+    operating = fields.Boolean(required=True)
+    has_revenue = fields.Boolean(required=True)
+    pays_tax = fields.Boolean(required=True)
+    contacts = fields.List(fields.Nested(ContactSchema), required=True,
+                           metadata={"description": "phone numbers masked for roles that may "
+                                     "not see them"})
+    tags = fields.List(fields.String(), required=True)
+    strengths = fields.List(fields.String(), required=True, metadata={"description": "优势资源"})
+    upstream = fields.List(fields.String(), required=True)
+    downstream = fields.List(fields.String(), required=True)
+    latest_indicators = fields.Nested(IndicatorsSchema, allow_none=True)
+    version = fields.Integer(required=True)
+    created_at = LocalDateTime(required=True)
+    updated_at = LocalDateTime(required=True)
+
+
+class EnterpriseQuerySchema(PageQuery):
+    q = Text(validate=validate.Length(1, 100), metadata={"description": "name contains"})
+    grid_id = fields.String()
+    industry = Text(validate=validate.Regexp(r"^[A-Ta-t]([0-9]{2,4})?$"),
+                    metadata={"description": "section (C) or division (C39) prefix"})
+    scale = fields.String(validate=validate.OneOf(SCALES))
+    tag = Text(validate=validate.Length(1, 40))
+    in_scope = fields.Boolean()
+    grid_source = fields.String(validate=validate.OneOf(GRID_SOURCES))
+    min_output = fields.Float(metadata={"description": "万元, latest year"})
+    max_output = fields.Float()
+    min_tax = fields.Float()
+    max_tax = fields.Float()
+    sort = fields.String(load_default="name", validate=validate.OneOf(
+        ("name", "-name", "output_value", "-output_value", "tax", "-tax", "created_at",
+         "-created_at")))
+
+
+EnterprisePageSchema = page_schema(EnterpriseSchema, "EnterprisePage")
+
+
+class ScopeChangeCreateSchema(Schema):
+    in_scope = fields.Boolean(required=True)
+    reason = fields.String(required=True,
+                           validate=validate.OneOf(SCOPE_REASONS_IN + SCOPE_REASONS_OUT))
+    effective_on = fields.Date(required=True)
+    note = Text(validate=validate.Length(0, 500), load_default=None)
+
+
+class ScopeChangeSchema(Schema):
+    in_scope = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+    effective_on = fields.Date(required=True)
+    note = fields.String(allow_none=True)
+    recorded_by = fields.String(required=True)
+    recorded_at = LocalDateTime(required=True)
+
+
+class ProfileValueCreateSchema(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    indicator = fields.String(required=True, validate=validate.OneOf(INDICATORS))
+    value = fields.Decimal(required=True, places=2, as_string=False,
+                           validate=validate.Range(0, 10**15))
+    source = fields.String(required=True, validate=validate.OneOf(SOURCES))
+
+
+class ProfileValueSchema(Schema):
+    year = fields.Integer(required=True)
+    indicator = fields.String(required=True)
+    value = fields.Float(required=True)
+    source = fields.String(required=True)
+    entered_by = fields.String(required=True)
+    entered_at = LocalDateTime(required=True)
+
+
+class ProfileSchema(Schema):
+    """企业画像: latest value per year and indicator, with the full history."""
+
+    enterprise_id = fields.String(required=True)
+    latest = fields.List(fields.Nested(ProfileValueSchema), required=True)
+    history = fields.List(fields.Nested(ProfileValueSchema), required=True)
+    tags = fields.List(fields.String(), required=True)
+    strengths = fields.List(fields.String(), required=True)
+    upstream = fields.List(fields.String(), required=True)
+    downstream = fields.List(fields.String(), required=True)
+
+
+class SummaryQuerySchema(Schema):
+    by = fields.String(load_default="grid", validate=validate.OneOf(
+        ("grid", "industry_section", "industry_division", "scale", "output_band", "tax_band")))
+    year = fields.Integer(validate=validate.Range(2000, 2100))
+    in_scope = fields.Boolean(load_default=True)
+
+
+class SummaryRowSchema(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    enterprises = fields.Integer(required=True)
+    output_value = fields.Float(required=True)
+    revenue = fields.Float(required=True)
+    tax = fields.Float(required=True)
+    employees = fields.Float(required=True)
+
+
+class SummarySchema(Schema):
+    by = fields.String(required=True)
+    year = fields.Integer(allow_none=True)
+    rows = fields.List(fields.Nested(SummaryRowSchema), required=True)
+    total = fields.Nested(SummaryRowSchema, required=True)
+
+
+# --- contracts and obligations (协议合同) -----------------------------------------------------
+
+class ObligationCreateSchema(Schema):
+    party = fields.String(required=True, validate=validate.OneOf(OBLIGATION_PARTIES))
+    description = Text(required=True, validate=validate.Length(1, 1000))
+    due_on = fields.Date(required=True)
+    department_id = fields.String(metadata={"description": "defaults to the contract's"})
+
+
+class ObligationSchema(Schema):
+    id = fields.String(required=True)
+    contract_id = fields.String(required=True)
+    party = fields.String(required=True)
+    description = fields.String(required=True)
+    due_on = fields.Date(required=True)
+    department_id = fields.String(required=True)
+    fulfilled_at = LocalDateTime(allow_none=True)
+    remind_on = fields.Date(allow_none=True)
+    reminded_at = LocalDateTime(allow_none=True)
+    overdue_at = LocalDateTime(allow_none=True)
+    state = fields.String(required=True, validate=validate.OneOf(
+        ("open", "due_soon", "overdue", "fulfilled")))
+
+
+class ContractCreateSchema(Schema):
+    enterprise_id = fields.String(required=True)
+    title = Text(required=True, validate=validate.Length(1, 200))
+    signed_on = fields.Date(required=True)
+    department_id = fields.String(required=True)
+    note = Text(validate=validate.Length(0, 2000), load_default=None)
+    obligations = fields.List(fields.Nested(ObligationCreateSchema), load_default=list,
+                              validate=validate.Length(0, 100))
+
+
+class ContractSchema(Schema):
+    id = fields.String(required=True)
+    enterprise_id = fields.String(required=True)
+    title = fields.String(required=True)
+    signed_on = fields.Date(required=True)
+    department_id = fields.String(required=True)
+    note = fields.String(allow_none=True)
+    obligations = fields.List(fields.Nested(ObligationSchema), required=True)
+    created_by = fields.String(required=True)
+    created_at = LocalDateTime(required=True)
+    version = fields.Integer(required=True)
+
+
+class ContractQuerySchema(PageQuery):
+    enterprise_id = fields.String()
+    department_id = fields.String()
+
+
+ContractPageSchema = page_schema(ContractSchema, "ContractPage")
+
+
+class ObligationQuerySchema(PageQuery):
+    party = fields.String(validate=validate.OneOf(OBLIGATION_PARTIES))
+    department_id = fields.String()
+    state = fields.String(validate=validate.OneOf(("open", "due_soon", "overdue", "fulfilled")))
+    due_before = fields.Date()
+
+
+ObligationPageSchema = page_schema(ObligationSchema, "ObligationPage")
+
+
+class ObligationSettingsSchema(Schema):
+    reminder_workdays = fields.Integer(required=True, validate=validate.Range(0, 60),
+                                       metadata={"description": "working days before due"})
+
+
+# --- visits (走访) ----------------------------------------------------------------------------
+
+class VisitCreateSchema(Schema):
+    enterprise_id = fields.String(required=True)
+    visited_on = fields.Date(required=True)
+    topics = fields.List(Text(validate=validate.Length(1, 100)), load_default=list,
+                         validate=validate.Length(0, 20))
+    demands_raised = Text(validate=validate.Length(0, 2000), load_default=None)
+    note = Text(validate=validate.Length(0, 2000), load_default=None)
+
+
+class VisitSchema(Schema):
+    id = fields.String(required=True)
+    enterprise_id = fields.String(required=True)
+    grid_id = fields.String(allow_none=True)
+    visited_on = fields.Date(required=True)
+    visitor_account_id = fields.String(required=True)
+    topics = fields.List(fields.String(), required=True)
+    demands_raised = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    created_at = LocalDateTime(required=True)
+
+
+class VisitQuerySchema(PageQuery):
+    enterprise_id = fields.String()
+    grid_id = fields.String()
+
+
+VisitPageSchema = page_schema(VisitSchema, "VisitPage")
+
+
+class NotVisitedQuerySchema(PageQuery):
+    days = fields.Integer(load_default=30, validate=validate.Range(1, 3650))
+    grid_id = fields.String()
+
+
+class NotVisitedSchema(Schema):
+    enterprise_id = fields.String(required=True)
+    name = fields.String(required=True)
+    grid_id = fields.String(allow_none=True)
+    last_visited_on = fields.Date(allow_none=True)
+
+
+NotVisitedPageSchema = page_schema(NotVisitedSchema, "NotVisitedPage")
+
+
+# --- bulk import and export -------------------------------------------------------------------
+
+class ImportQuerySchema(Schema):
+    dry_run = fields.Boolean(load_default=False)
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
+
+
+class RowErrorSchema(Schema):
+    row = fields.Integer(required=True, metadata={"description": "1-based, header is row 1"})
+    field = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class ImportResultSchema(Schema):
+    dry_run = fields.Boolean(required=True)
+    rows = fields.Integer(required=True)
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    errors = fields.List(fields.Nested(RowErrorSchema), required=True)
