@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from marshmallow import Schema
@@ -19,3 +20,12 @@ def load(schema: Schema, data: Any) -> dict[str, Any]:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         fields = ", ".join(sorted(messages))
         raise ValidationFailed(f"invalid fields: {fields}", messages) from exc
+
+
+def is_uuid(value: object) -> bool:
+    """True if ``value`` is a UUID string (ids from URLs are checked before any query)."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

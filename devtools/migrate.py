@@ -36,10 +36,27 @@ def upgrade_all(database_url: str) -> None:
         upgrade(service, database_url)
 
 
+def load_demo(database_url: str) -> dict[str, int]:
+    """Load the demo zone (departments, grids, staff, 1,200 enterprises) if missing."""
+    from sqlalchemy.orm import Session
+
+    from common.db import make_engine
+    from services.enterprise.demo_data import build
+    from services.enterprise.demo_load import load
+
+    engine = make_engine(database_url, "enterprise", "demo-loader")
+    try:
+        with Session(engine) as session, session.begin():
+            return load(session, build())
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("upgrade")
+    sub.add_parser("demo", help="load the demo data set (idempotent)")
     rev = sub.add_parser("revision")
     rev.add_argument("service", choices=SERVICES)
     rev.add_argument("message")
@@ -48,6 +65,8 @@ def main() -> None:
     if args.cmd == "upgrade":
         upgrade_all(url)
         print("migrated:", ", ".join(SERVICES))
+    elif args.cmd == "demo":
+        print(load_demo(url))
     else:
         ensure_database(url)
         upgrade(args.service, url)

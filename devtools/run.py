@@ -11,9 +11,10 @@ import urllib.request
 
 from common.auth import Role
 from common.config import SERVICES, load_settings
-from devtools.migrate import upgrade_all
+from devtools.migrate import load_demo, upgrade_all
 from devtools.processes import Platform
 from devtools.token import token_for
+from services.enterprise.demo_load import DEMO_PASSWORD
 
 DEMO_DEMANDS = [
     {"channel": "enterprise", "title": "申请人才公寓",
@@ -40,6 +41,9 @@ def main() -> None:
     started = time.monotonic()
     print("migrating", settings.database_url.split("@")[-1], flush=True)
     upgrade_all(settings.database_url)
+    added = load_demo(settings.database_url)
+    print("demo data:", ", ".join(f"{n} {k}" for k, n in added.items() if n) or "present",
+          flush=True)
     platform = Platform(env={})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -56,6 +60,9 @@ def main() -> None:
   OpenAPI      {base}/openapi.json
   readiness    {base}/readyz
   metrics      {base}/metrics ; services: {ports}
+
+  demo logins  admin / coordinator.economic_development / gridworker.geo01.1 /
+               liaison.fire_rescue ... password {DEMO_PASSWORD} (POST /api/v1/auth/token)
 
   sample tokens (valid {settings.token_ttl_seconds // 3600} h; more with `make token ROLE=...`):""",
               flush=True)

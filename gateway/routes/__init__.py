@@ -21,8 +21,8 @@ API_ENDPOINTS = [
     *accounts.ENDPOINTS,
     *departments.ENDPOINTS,
     *grids.ENDPOINTS,
+    *imports.ENDPOINTS,  # before enterprises: /enterprises/export.xlsx is not an id
     *enterprises.ENDPOINTS,
-    *imports.ENDPOINTS,
     *contracts.ENDPOINTS,
     *visits.ENDPOINTS,
     *demands.ENDPOINTS,

@@ -1,7 +1,198 @@
-"""RPC entrypoints of the registry: registry."""
+"""RPC entrypoints of the registry: departments, categories, grids, enterprises, profiles."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from common.entrypoints import rpc
+from common.validation import load
+from services.enterprise import directory, registry
+from services.enterprise.schemas import (
+    CategoryCreateSchema,
+    CategorySchema,
+    CategoryUpdateSchema,
+    CoverageSchema,
+    DepartmentSchema,
+    DepartmentUpdateSchema,
+    EnterpriseCreateSchema,
+    EnterpriseQuerySchema,
+    EnterpriseSchema,
+    EnterpriseUpdateSchema,
+    GridCreateSchema,
+    GridQuerySchema,
+    GridSchema,
+    GridStaffSchema,
+    GridUpdateSchema,
+    LeadingGroupSchema,
+    ProfileSchema,
+    ProfileValueCreateSchema,
+    ProfileValueSchema,
+    ScopeChangeCreateSchema,
+    ScopeChangeSchema,
+    SummaryQuerySchema,
+    SummarySchema,
+)
+
 
 class RegistryApi:
-    pass
+    db: Any
+    caller: Any
+
+    # departments, categories, leading group ---------------------------------------------
+
+    @rpc
+    def list_departments(self) -> list[dict]:
+        self.caller.principal  # noqa: B018 -- any authenticated caller
+        with self.db.transaction() as session:
+            return DepartmentSchema(many=True).dump(directory.departments(session))
+
+    @rpc
+    def get_department(self, department_id: str) -> dict:
+        self.caller.principal  # noqa: B018
+        with self.db.transaction() as session:
+            return DepartmentSchema().dump(directory.department(session, department_id))
+
+    @rpc
+    def update_department(self, department_id: str, payload: dict) -> dict:
+        data = load(DepartmentUpdateSchema(), payload)
+        with self.db.transaction() as session:
+            return DepartmentSchema().dump(directory.update_department(
+                session, self.caller.principal, department_id, data))
+
+    @rpc
+    def list_categories(self) -> list[dict]:
+        self.caller.principal  # noqa: B018
+        with self.db.transaction() as session:
+            return CategorySchema(many=True).dump(directory.categories(session))
+
+    @rpc
+    def category_table(self) -> dict[str, str]:
+        """诉求类别 → department id, for triage."""
+        self.caller.principal  # noqa: B018
+        with self.db.transaction() as session:
+            return directory.category_table(session)
+
+    @rpc
+    def create_category(self, payload: dict) -> dict:
+        data = load(CategoryCreateSchema(), payload)
+        with self.db.transaction() as session:
+            return CategorySchema().dump(directory.save_category(
+                session, self.caller.principal, data["code"], data, True, self.caller.call_id))
+
+    @rpc
+    def update_category(self, code: str, payload: dict) -> dict:
+        data = load(CategoryUpdateSchema(), payload)
+        with self.db.transaction() as session:
+            return CategorySchema().dump(directory.save_category(
+                session, self.caller.principal, code, data, False, self.caller.call_id))
+
+    @rpc
+    def leading_group(self) -> dict:
+        self.caller.principal  # noqa: B018
+        with self.db.transaction() as session:
+            return LeadingGroupSchema().dump(directory.leading_group(session))
+
+    # grids ------------------------------------------------------------------------------
+
+    @rpc
+    def list_grids(self, query: dict) -> dict:
+        q = load(GridQuerySchema(), query)
+        with self.db.transaction() as session:
+            page = directory.list_grids(session, self.caller.principal, q)
+            return {**page, "items": GridSchema(many=True).dump(page["items"])}
+
+    @rpc
+    def get_grid(self, grid_id: str) -> dict:
+        with self.db.transaction() as session:
+            return GridSchema().dump(directory.get_grid(session, self.caller.principal, grid_id))
+
+    @rpc
+    def create_grid(self, payload: dict) -> dict:
+        data = load(GridCreateSchema(), payload)
+        with self.db.transaction() as session:
+            return GridSchema().dump(directory.create_grid(session, self.caller.principal, data))
+
+    @rpc
+    def update_grid(self, grid_id: str, payload: dict) -> dict:
+        data = load(GridUpdateSchema(), payload)
+        with self.db.transaction() as session:
+            return GridSchema().dump(
+                directory.update_grid(session, self.caller.principal, grid_id, data))
+
+    @rpc
+    def set_grid_staff(self, grid_id: str, payload: dict) -> dict:
+        data = load(GridStaffSchema(), payload)
+        with self.db.transaction() as session:
+            return GridSchema().dump(
+                directory.set_grid_staff(session, self.caller.principal, grid_id, data))
+
+    @rpc
+    def coverage(self) -> dict:
+        with self.db.transaction() as session:
+            return CoverageSchema().dump(directory.coverage(session, self.caller.principal))
+
+    # enterprises ------------------------------------------------------------------------
+
+    @rpc
+    def register_enterprise(self, payload: dict) -> dict:
+        data = load(EnterpriseCreateSchema(), payload)
+        principal = self.caller.principal
+        with self.db.transaction() as session:
+            e = registry.register(session, principal, data, self.caller.call_id)
+            return EnterpriseSchema().dump(registry.dump(principal, e, None))
+
+    @rpc
+    def get_enterprise(self, enterprise_id: str) -> dict:
+        principal = self.caller.principal
+        with self.db.transaction() as session:
+            e = registry.visible(session, principal, enterprise_id)
+            latest = registry.latest_indicators(session, [e.id]).get(e.id)
+            return EnterpriseSchema().dump(registry.dump(principal, e, latest))
+
+    @rpc
+    def list_enterprises(self, query: dict) -> dict:
+        q = load(EnterpriseQuerySchema(), query)
+        with self.db.transaction() as session:
+            page = registry.list_enterprises(session, self.caller.principal, q)
+            return {**page, "items": EnterpriseSchema(many=True).dump(page["items"])}
+
+    @rpc
+    def update_enterprise(self, enterprise_id: str, payload: dict) -> dict:
+        data = load(EnterpriseUpdateSchema(), payload)
+        principal = self.caller.principal
+        with self.db.transaction() as session:
+            e = registry.update(session, principal, enterprise_id, data, self.caller.call_id)
+            latest = registry.latest_indicators(session, [e.id]).get(e.id)
+            return EnterpriseSchema().dump(registry.dump(principal, e, latest))
+
+    @rpc
+    def change_scope(self, enterprise_id: str, payload: dict) -> dict:
+        data = load(ScopeChangeCreateSchema(), payload)
+        with self.db.transaction() as session:
+            return ScopeChangeSchema().dump(registry.change_scope(
+                session, self.caller.principal, enterprise_id, data, self.caller.call_id))
+
+    @rpc
+    def scope_history(self, enterprise_id: str) -> list[dict]:
+        with self.db.transaction() as session:
+            return ScopeChangeSchema(many=True).dump(
+                registry.scope_history(session, self.caller.principal, enterprise_id))
+
+    @rpc
+    def add_profile_value(self, enterprise_id: str, payload: dict) -> dict:
+        data = load(ProfileValueCreateSchema(), payload)
+        with self.db.transaction() as session:
+            return ProfileValueSchema().dump(registry.add_profile_value(
+                session, self.caller.principal, enterprise_id, data, self.caller.call_id))
+
+    @rpc
+    def get_profile(self, enterprise_id: str) -> dict:
+        with self.db.transaction() as session:
+            return ProfileSchema().dump(
+                registry.profile(session, self.caller.principal, enterprise_id))
+
+    @rpc
+    def summary(self, query: dict) -> dict:
+        q = load(SummaryQuerySchema(), query)
+        with self.db.transaction() as session:
+            return SummarySchema().dump(registry.summary(session, self.caller.principal, q))

@@ -1,0 +1,285 @@
+"""Departments (部门), demand categories (诉求类别), the leading group (领导小组), grids (网格)
+and their staff, and the coverage report (全覆盖、无遗漏). Plain functions over a session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from common.auth import Principal, Role
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.validation import is_uuid
+from services.enterprise import access
+from services.enterprise.events import publish
+from services.enterprise.geo import GridArea, GridIndex, parse_polygon
+from services.enterprise.models import (
+    Account,
+    Category,
+    Department,
+    Enterprise,
+    Grid,
+    GridStaff,
+    LeadingGroupMember,
+)
+
+#: owner of each kind of grid (the plan: incubators 科技创新部, locations 经济发展部)
+GRID_OWNER = {"incubator": "science_innovation", "geographic": "economic_development"}
+OFFICE_DEPARTMENT = "economic_development"  # 领导小组办公室设在经济发展部
+MIN_WORKERS, MAX_WORKERS = 2, 3
+MANAGERS = frozenset({Role.ADMIN, Role.COORDINATOR})
+
+
+def _person(session: Session, account_id: str | None) -> dict[str, Any] | None:
+    if not account_id:
+        return None
+    account = session.get(Account, account_id)
+    return {"id": account.id, "name": account.name} if account else None
+
+
+def require_admin(principal: Principal) -> None:
+    if principal.role != Role.ADMIN:
+        raise Forbidden("only an admin may do this")
+
+
+# --- departments and categories --------------------------------------------------------------
+
+def departments(session: Session) -> list[dict[str, Any]]:
+    cats: dict[str, list[str]] = {}
+    for code, dept in session.execute(select(Category.code, Category.department_id)
+                                      .order_by(Category.code)):
+        cats.setdefault(dept, []).append(code)
+    return [
+        {"id": d.id, "name": d.name, "kind": d.kind, "head_name": d.head_name,
+         "head_title": d.head_title, "head": _person(session, d.head_account_id),
+         "liaison": _person(session, d.liaison_account_id),
+         "leader_in_charge": _person(session, d.leader_account_id),
+         "categories": cats.get(d.id, [])}
+        for d in session.execute(select(Department).order_by(Department.kind, Department.name)
+                                 ).scalars()
+    ]
+
+
+def department(session: Session, department_id: str) -> dict[str, Any]:
+    for d in departments(session):
+        if d["id"] == department_id:
+            return d
+    raise NotFound("no such department")
+
+
+def update_department(session: Session, principal: Principal, department_id: str,
+                      data: dict[str, Any]) -> dict[str, Any]:
+    """Name the liaison (联络员), head and leader in charge (分管领导): admins only."""
+    require_admin(principal)
+    dept = session.get(Department, department_id)
+    if dept is None:
+        raise NotFound("no such department")
+    roles = {"liaison_account_id": Role.LIAISON, "head_account_id": Role.DEPARTMENT_HEAD,
+             "leader_account_id": Role.LEADER}
+    for field, value in data.items():
+        if value is not None:
+            account = session.get(Account, value) if is_uuid(value) else None
+            if account is None or account.role != roles[field] or account.disabled:
+                raise ValidationFailed("not a suitable account",
+                                       {field: [f"an enabled {roles[field]} account"]})
+        setattr(dept, field, value)
+    session.flush()
+    return department(session, department_id)
+
+
+def categories(session: Session) -> list[Category]:
+    return list(session.execute(select(Category).order_by(Category.code)).scalars())
+
+
+def category_table(session: Session) -> dict[str, str]:
+    """诉求类别 → department id, as triage uses it."""
+    return dict(session.execute(select(Category.code, Category.department_id)).all())
+
+
+def save_category(session: Session, principal: Principal, code: str, data: dict[str, Any],
+                  create: bool, call_id: str | None = None) -> Category:
+    require_admin(principal)
+    if session.get(Department, data["department_id"]) is None:
+        raise ValidationFailed("unknown department",
+                               {"department_id": [f"no department {data['department_id']}"]})
+    category = session.get(Category, code)
+    if create and category is not None:
+        raise Conflict("the category exists", {"code": ["already exists"]})
+    if not create and category is None:
+        raise NotFound("no such category")
+    if category is None:
+        category = Category(code=code, name=data["name"], department_id=data["department_id"])
+        session.add(category)
+    else:
+        category.department_id = data["department_id"]
+        category.name = data.get("name", category.name)
+    category.updated_at = datetime.now(UTC)
+    category.updated_by = principal.user_id
+    session.flush()
+    publish(session, "category_changed", {"code": code, "department_id": data["department_id"]},
+            call_id)
+    return category
+
+
+def leading_group(session: Session) -> dict[str, Any]:
+    members = session.execute(
+        select(LeadingGroupMember).order_by(LeadingGroupMember.position)
+    ).scalars()
+    return {"members": list(members), "office_department_id": OFFICE_DEPARTMENT}
+
+
+# --- grids -----------------------------------------------------------------------------------
+
+def _staff(session: Session, grid_ids: list[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {g: {"leader": None, "workers": []} for g in grid_ids}
+    rows = session.execute(
+        select(GridStaff.grid_id, GridStaff.duty, Account.id, Account.name)
+        .join(Account, Account.id == GridStaff.account_id)
+        .where(GridStaff.grid_id.in_(grid_ids))
+        .order_by(Account.name)
+    ).all()
+    for r in rows:
+        person = {"id": r.id, "name": r.name}
+        if r.duty == "leader":
+            out[r.grid_id]["leader"] = person
+        else:
+            out[r.grid_id]["workers"].append(person)
+    return out
+
+
+def grid_dicts(session: Session, grids: list[Grid]) -> list[dict[str, Any]]:
+    ids = [g.id for g in grids]
+    staff = _staff(session, ids)
+    counts = dict(session.execute(
+        select(Enterprise.grid_id, func.count()).where(Enterprise.grid_id.in_(ids),
+                                                       Enterprise.in_scope)
+        .group_by(Enterprise.grid_id)
+    ).all())
+    return [
+        {"id": g.id, "name": g.name, "kind": g.kind,
+         "owner_department_id": g.owner_department_id, "boundary": g.boundary,
+         "address": g.address, "lon": g.lon, "lat": g.lat, **staff[g.id],
+         "enterprise_count": counts.get(g.id, 0)}
+        for g in grids
+    ]
+
+
+def list_grids(session: Session, principal: Principal, q: dict[str, Any]) -> dict[str, Any]:
+    query = select(Grid)
+    if q.get("kind"):
+        query = query.where(Grid.kind == q["kind"])
+    if principal.role == Role.ENTERPRISE:
+        raise Forbidden("enterprises do not list grids")
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    grids = list(session.execute(
+        query.order_by(Grid.id).offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"])
+    ).scalars())
+    return {"items": grid_dicts(session, grids), "total": total, "page": q["page"],
+            "per_page": q["per_page"]}
+
+
+def get_grid(session: Session, principal: Principal, grid_id: str) -> dict[str, Any]:
+    grid = session.get(Grid, grid_id)
+    if grid is None or principal.role == Role.ENTERPRISE:
+        raise NotFound("no such grid")
+    return grid_dicts(session, [grid])[0]
+
+
+def _check_boundary(kind: str, boundary: dict | None) -> None:
+    if kind == "geographic":
+        if boundary is None:
+            raise ValidationFailed("a geographic grid needs its boundary",
+                                   {"boundary": ["required for geographic grids"]})
+        try:
+            parse_polygon(boundary)
+        except ValueError as exc:
+            raise ValidationFailed("invalid boundary", {"boundary": [str(exc)]}) from exc
+    elif boundary is not None:
+        raise ValidationFailed("an incubator grid has no boundary",
+                               {"boundary": ["only geographic grids have one"]})
+
+
+def create_grid(session: Session, principal: Principal, data: dict[str, Any]) -> dict:
+    if principal.role not in MANAGERS:
+        raise Forbidden(f"role {principal.role} may not create grids")
+    if session.get(Grid, data["id"]) is not None:
+        raise Conflict("the grid exists", {"id": ["already exists"]})
+    _check_boundary(data["kind"], data.get("boundary"))
+    owner = data.get("owner_department_id") or GRID_OWNER[data["kind"]]
+    if session.get(Department, owner) is None:
+        raise ValidationFailed("unknown department", {"owner_department_id": ["unknown"]})
+    grid = Grid(**{**data, "owner_department_id": owner})
+    session.add(grid)
+    session.flush()
+    return grid_dicts(session, [grid])[0]
+
+
+def update_grid(session: Session, principal: Principal, grid_id: str,
+                data: dict[str, Any]) -> dict:
+    if principal.role not in MANAGERS:
+        raise Forbidden(f"role {principal.role} may not change grids")
+    grid = session.get(Grid, grid_id)
+    if grid is None:
+        raise NotFound("no such grid")
+    if "boundary" in data:
+        _check_boundary(grid.kind, data["boundary"])
+    for key, value in data.items():
+        setattr(grid, key, value)
+    session.flush()
+    return grid_dicts(session, [grid])[0]
+
+
+def set_grid_staff(session: Session, principal: Principal, grid_id: str,
+                   data: dict[str, Any]) -> dict:
+    """One 网格长 and 2-3 网格员; each must hold the matching role."""
+    if principal.role not in MANAGERS:
+        raise Forbidden(f"role {principal.role} may not staff grids")
+    grid = session.get(Grid, grid_id)
+    if grid is None:
+        raise NotFound("no such grid")
+    workers = list(dict.fromkeys(data["worker_account_ids"]))
+    if not MIN_WORKERS <= len(workers) <= MAX_WORKERS:
+        raise ValidationFailed("a grid has 2-3 grid workers",
+                               {"worker_account_ids": [f"{MIN_WORKERS}-{MAX_WORKERS} accounts"]})
+    wanted = [(data["leader_account_id"], Role.GRID_LEADER, "leader_account_id")] if data[
+        "leader_account_id"] else []
+    wanted += [(w, Role.GRID_WORKER, "worker_account_ids") for w in workers]
+    for account_id, role, field in wanted:
+        account = session.get(Account, account_id) if is_uuid(account_id) else None
+        if account is None or account.role != role or account.disabled:
+            raise ValidationFailed("not a suitable account",
+                                   {field: [f"{account_id} is not an enabled {role}"]})
+    session.execute(delete(GridStaff).where(GridStaff.grid_id == grid_id))
+    for account_id, role, _ in wanted:
+        duty = "leader" if role == Role.GRID_LEADER else "worker"
+        session.add(GridStaff(grid_id=grid_id, account_id=account_id, duty=duty))
+    session.flush()
+    return grid_dicts(session, [grid])[0]
+
+
+# --- coverage (全覆盖、无遗漏) ----------------------------------------------------------------
+
+def coverage(session: Session, principal: Principal) -> dict[str, Any]:
+    """Everything that keeps the zone from full coverage; all lists empty means covered."""
+    if principal.role not in access.READ_ALL:
+        raise Forbidden(f"role {principal.role} may not see the coverage report")
+    unassigned = [
+        {"enterprise_id": r.id, "name": r.name, "credit_code": r.credit_code}
+        for r in session.execute(
+            select(Enterprise.id, Enterprise.name, Enterprise.credit_code)
+            .where(Enterprise.in_scope, Enterprise.grid_id.is_(None))
+            .order_by(Enterprise.name)
+        )
+    ]
+    grids = list(session.execute(select(Grid).order_by(Grid.id)).scalars())
+    staff = _staff(session, [g.id for g in grids])
+    no_leader = [g.id for g in grids if staff[g.id]["leader"] is None]
+    short = [{"grid_id": g.id, "workers": len(staff[g.id]["workers"])} for g in grids
+             if len(staff[g.id]["workers"]) < MIN_WORKERS]
+    areas = [GridArea(g.id, g.boundary) for g in grids if g.boundary]
+    overlapping = [[str(a), str(b)] for a, b in GridIndex(areas).overlaps()] if areas else []
+    return {"unassigned_enterprises": unassigned, "grids_without_leader": no_leader,
+            "grids_short_of_workers": short, "overlapping_grids": overlapping,
+            "covered": not (unassigned or no_leader or short or overlapping)}

@@ -1,0 +1,386 @@
+"""Enterprises (企业), their grid (网格), scope (服务范围) and profile (企业画像).
+
+Plain functions over a SQLAlchemy session; the service's entrypoints call them.
+- An enterprise's grid comes from its incubator, else from its location inside a geographic
+  grid's polygon, else it is flagged unassigned ("全覆盖、无遗漏" means none may stay so).
+- In scope (服务范围) = operating, with revenue and paying tax (the plan's rule), checked on
+  entry; leaving scope (moved out, deregistered) is recorded with its reason and date.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from common.auth import Principal, Role
+from common.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from common.validation import is_uuid
+from services.enterprise import access, industry
+from services.enterprise.events import publish
+from services.enterprise.geo import GridArea, GridIndex
+from services.enterprise.models import Enterprise, Grid, ProfileValue, ScopeChange
+from services.enterprise.schemas import (
+    INDICATORS,
+    SCOPE_REASONS_IN,
+    SCOPE_REASONS_OUT,
+    SELF_REPORT_FIELDS,
+)
+
+OUTPUT_BANDS = ((0, 100, "<100万"), (100, 1000, "100-1000万"), (1000, 10000, "1000万-1亿"),
+                (10000, None, "≥1亿"))
+TAX_BANDS = ((0, 10, "<10万"), (10, 100, "10-100万"), (100, 1000, "100-1000万"),
+             (1000, None, "≥1000万"))
+
+
+# --- grid assignment -------------------------------------------------------------------------
+
+def grid_index(session: Session) -> GridIndex:
+    rows = session.execute(
+        select(Grid.id, Grid.boundary).where(Grid.kind == "geographic",
+                                              Grid.boundary.is_not(None))
+    ).all()
+    return GridIndex([GridArea(r.id, r.boundary) for r in rows])
+
+
+def assign_grid(session: Session, data: dict[str, Any],
+                index: GridIndex | None = None) -> tuple[str | None, str]:
+    """(grid_id, how): from the incubator, else the location, else unassigned."""
+    incubator_id = data.get("incubator_id")
+    if incubator_id:
+        grid = session.get(Grid, incubator_id)
+        if grid is None or grid.kind != "incubator":
+            raise ValidationFailed("unknown incubator",
+                                   {"incubator_id": [f"no incubator {incubator_id}"]})
+        return grid.id, "incubator"
+    lon, lat = data.get("lon"), data.get("lat")
+    if lon is not None and lat is not None:
+        found = (index or grid_index(session)).locate(lon, lat)
+        if found is not None:
+            return str(found), "location"
+    return None, "unassigned"
+
+
+def scope_of(data: dict[str, Any]) -> tuple[bool, str]:
+    """In scope only if operating, with revenue and paying tax; else the first reason."""
+    if not data.get("operating", True):
+        return False, "not_operating"
+    if not data.get("has_revenue", True):
+        return False, "no_revenue"
+    if not data.get("pays_tax", True):
+        return False, "no_tax"
+    return True, "started_operating"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def get_enterprise(session: Session, enterprise_id: str) -> Enterprise | None:
+    return session.get(Enterprise, enterprise_id) if is_uuid(enterprise_id) else None
+
+
+def visible(session: Session, principal: Principal, enterprise_id: str) -> Enterprise:
+    return access.check_read(principal, get_enterprise(session, enterprise_id))
+
+
+def latest_indicators(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per enterprise, its most recent year with data and the latest value of each indicator."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ProfileValue.enterprise_id, ProfileValue.year, ProfileValue.indicator,
+               ProfileValue.value)
+        .where(ProfileValue.enterprise_id.in_(ids))
+        .distinct(ProfileValue.enterprise_id, ProfileValue.year, ProfileValue.indicator)
+        .order_by(ProfileValue.enterprise_id, ProfileValue.year, ProfileValue.indicator,
+                  ProfileValue.entered_at.desc(), ProfileValue.id.desc())
+    ).all()
+    result: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        current = result.get(r.enterprise_id)
+        if current is None or r.year > current["year"]:
+            current = result[r.enterprise_id] = {"year": r.year}
+        if r.year == current["year"]:
+            current[r.indicator] = float(r.value)
+    return result
+
+
+def dump(principal: Principal, e: Enterprise, indicators: dict[str, Any] | None) -> dict:
+    return {
+        "id": e.id, "credit_code": e.credit_code, "name": e.name, "address": e.address,
+        "lon": e.lon, "lat": e.lat, "industry_code": e.industry_code,
+        "industry_name": industry.parse(e.industry_code).division_name,
+        "scale": e.scale, "incubator_id": e.incubator_id, "grid_id": e.grid_id,
+        "grid_source": e.grid_source, "in_scope": e.in_scope, "operating": e.operating,
+        "has_revenue": e.has_revenue, "pays_tax": e.pays_tax,
+        "contacts": access.contacts_for(principal, e), "tags": list(e.tags or []),
+        "strengths": list(e.strengths or []), "upstream": list(e.upstream or []),
+        "downstream": list(e.downstream or []), "latest_indicators": indicators,
+        "version": e.version, "created_at": e.created_at, "updated_at": e.updated_at,
+    }
+
+
+def latest_metric(indicator: str, year: int | None = None):
+    """Subquery (enterprise_id, value): the latest value of one indicator."""
+    query = (
+        select(ProfileValue.enterprise_id, ProfileValue.value)
+        .where(ProfileValue.indicator == indicator)
+        .distinct(ProfileValue.enterprise_id)
+        .order_by(ProfileValue.enterprise_id, ProfileValue.year.desc(),
+                  ProfileValue.entered_at.desc(), ProfileValue.id.desc())
+    )
+    if year is not None:
+        query = query.where(ProfileValue.year == year)
+    return query.subquery(f"latest_{indicator}")
+
+
+def filtered(principal: Principal, q: dict[str, Any]) -> Select:
+    output = latest_metric("output_value")
+    tax = latest_metric("tax")
+    query = (
+        select(Enterprise, output.c.value.label("output_value"), tax.c.value.label("tax"))
+        .outerjoin(output, output.c.enterprise_id == Enterprise.id)
+        .outerjoin(tax, tax.c.enterprise_id == Enterprise.id)
+    )
+    query = access.scoped(query, principal)
+    if q.get("q"):
+        query = query.where(Enterprise.name.contains(q["q"], autoescape=True))
+    for column in ("grid_id", "scale", "in_scope", "grid_source"):
+        if q.get(column) is not None:
+            query = query.where(getattr(Enterprise, column) == q[column])
+    if q.get("industry"):
+        query = query.where(Enterprise.industry_code.startswith(q["industry"].upper()))
+    if q.get("tag"):
+        query = query.where(Enterprise.tags.any(q["tag"]))
+    bounds = (("min_output", output.c.value, ">="), ("max_output", output.c.value, "<"),
+              ("min_tax", tax.c.value, ">="), ("max_tax", tax.c.value, "<"))
+    for key, column, op in bounds:
+        if q.get(key) is not None:
+            value = Decimal(str(q[key]))
+            query = query.where(column >= value if op == ">=" else column < value)
+    return query
+
+
+def list_enterprises(session: Session, principal: Principal, q: dict[str, Any]) -> dict:
+    query = filtered(principal, q)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    sort = q.get("sort", "name")
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    column = {"name": Enterprise.name, "created_at": Enterprise.created_at,
+              "output_value": query.selected_columns.output_value,
+              "tax": query.selected_columns.tax}[key]
+    order = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    rows = session.execute(
+        query.order_by(order, Enterprise.id)
+        .offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"])
+    ).all()
+    enterprises = [r[0] for r in rows]
+    latest = latest_indicators(session, [e.id for e in enterprises])
+    return {"items": [dump(principal, e, latest.get(e.id)) for e in enterprises],
+            "total": total, "page": q["page"], "per_page": q["per_page"]}
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def register(session: Session, principal: Principal, data: dict[str, Any],
+             call_id: str | None = None, index: GridIndex | None = None) -> Enterprise:
+    """Add an enterprise; grid assigned, scope checked, ``enterprise_registered`` raised."""
+    access.check_create(principal)
+    existing = session.execute(
+        select(Enterprise.id).where(Enterprise.credit_code == data["credit_code"])
+    ).first()
+    if existing:
+        raise Conflict("an enterprise with this credit code is already registered",
+                       {"credit_code": ["already registered"]})
+    grid_id, source = assign_grid(session, data, index)
+    if principal.role in access.GRID_ROLES and grid_id not in principal.grid_ids:
+        raise Forbidden("grid staff may only register enterprises of their own grids")
+    in_scope, reason = scope_of(data)
+    now = datetime.now(UTC)
+    enterprise = Enterprise(
+        id=str(uuid.uuid4()), grid_id=grid_id, grid_source=source, in_scope=in_scope,
+        version=1, created_at=now, updated_at=now,
+        **{k: data[k] for k in ("credit_code", "name", "address", "lon", "lat",
+                                "industry_code", "scale", "incubator_id", "operating",
+                                "has_revenue", "pays_tax", "contacts", "tags", "strengths",
+                                "upstream", "downstream")},
+    )
+    session.add(enterprise)
+    session.add(ScopeChange(enterprise_id=enterprise.id, in_scope=in_scope, reason=reason,
+                            effective_on=now.date(), recorded_by=principal.user_id,
+                            note="on entry"))
+    session.flush()
+    publish(session, "enterprise_registered", {
+        "enterprise_id": enterprise.id, "credit_code": enterprise.credit_code,
+        "name": enterprise.name, "grid_id": grid_id, "industry_code": enterprise.industry_code,
+        "in_scope": in_scope,
+    }, call_id)
+    return enterprise
+
+
+def update(session: Session, principal: Principal, enterprise_id: str, data: dict[str, Any],
+           call_id: str | None = None) -> Enterprise:
+    """Change fields; the caller's role decides which. A stale ``version`` is 412."""
+    enterprise = visible(session, principal, enterprise_id)
+    session.refresh(enterprise, with_for_update=True)
+    fields = set(data)
+    access.check_edit(principal, enterprise, fields, SELF_REPORT_FIELDS)
+    expected = data.pop("version", None)
+    if expected is not None and expected != enterprise.version:
+        raise PreconditionFailed(
+            f"the enterprise changed since version {expected} (now {enterprise.version})")
+    changed = {k for k, v in data.items() if getattr(enterprise, k) != v}
+    for key in changed:
+        setattr(enterprise, key, data[key])
+    if not changed:
+        return enterprise
+    if changed & {"lon", "lat", "incubator_id"}:
+        old = enterprise.grid_id
+        enterprise.grid_id, enterprise.grid_source = assign_grid(session, {
+            "incubator_id": enterprise.incubator_id, "lon": enterprise.lon,
+            "lat": enterprise.lat})
+        if enterprise.grid_id != old:
+            publish(session, "grid_changed", {"enterprise_id": enterprise.id,
+                                              "old_grid_id": old,
+                                              "new_grid_id": enterprise.grid_id}, call_id)
+    if changed & {"tags", "strengths", "upstream", "downstream", "industry_code", "scale"}:
+        publish(session, "profile_updated", {"enterprise_id": enterprise.id,
+                                             "fields": sorted(changed)}, call_id)
+    enterprise.version += 1
+    enterprise.updated_at = datetime.now(UTC)
+    session.flush()
+    return enterprise
+
+
+def change_scope(session: Session, principal: Principal, enterprise_id: str,
+                 data: dict[str, Any], call_id: str | None = None) -> ScopeChange:
+    """纳入 / 迁出 / 注销: record the change with its reason and date; history kept."""
+    enterprise = visible(session, principal, enterprise_id)
+    if principal.role not in access.EDIT_ALL | access.GRID_ROLES:
+        raise Forbidden(f"role {principal.role} may not change an enterprise's scope")
+    allowed = SCOPE_REASONS_IN if data["in_scope"] else SCOPE_REASONS_OUT
+    if data["reason"] not in allowed:
+        raise ValidationFailed("reason does not fit the direction of the change",
+                               {"reason": [f"one of {', '.join(allowed)}"]})
+    change = ScopeChange(enterprise_id=enterprise.id, recorded_by=principal.user_id,
+                         recorded_at=datetime.now(UTC), **data)
+    session.add(change)
+    if enterprise.in_scope != data["in_scope"]:
+        enterprise.in_scope = data["in_scope"]
+        enterprise.version += 1
+        enterprise.updated_at = datetime.now(UTC)
+        publish(session, "scope_changed", {
+            "enterprise_id": enterprise.id, "in_scope": data["in_scope"],
+            "reason": data["reason"], "effective_on": data["effective_on"].isoformat(),
+        }, call_id)
+    session.flush()
+    return change
+
+
+def scope_history(session: Session, principal: Principal, enterprise_id: str
+                  ) -> list[ScopeChange]:
+    enterprise = visible(session, principal, enterprise_id)
+    return list(session.execute(
+        select(ScopeChange).where(ScopeChange.enterprise_id == enterprise.id)
+        .order_by(ScopeChange.recorded_at, ScopeChange.id)
+    ).scalars())
+
+
+# --- profile (企业画像) -----------------------------------------------------------------------
+
+def add_profile_value(session: Session, principal: Principal, enterprise_id: str,
+                      data: dict[str, Any], call_id: str | None = None) -> ProfileValue:
+    enterprise = visible(session, principal, enterprise_id)
+    if principal.role == Role.ENTERPRISE:
+        if data["source"] != "self_report":
+            raise ValidationFailed("an enterprise reports its own figures",
+                                   {"source": ["must be self_report"]})
+    else:
+        access.check_edit(principal, enterprise, {"indicators"}, ())
+    value = ProfileValue(enterprise_id=enterprise.id, entered_by=principal.user_id,
+                         entered_at=datetime.now(UTC), **data)
+    session.add(value)
+    session.flush()
+    publish(session, "profile_updated", {"enterprise_id": enterprise.id,
+                                         "fields": [data["indicator"]],
+                                         "year": data["year"]}, call_id)
+    return value
+
+
+def profile(session: Session, principal: Principal, enterprise_id: str) -> dict[str, Any]:
+    enterprise = visible(session, principal, enterprise_id)
+    history = list(session.execute(
+        select(ProfileValue).where(ProfileValue.enterprise_id == enterprise.id)
+        .order_by(ProfileValue.year.desc(), ProfileValue.indicator,
+                  ProfileValue.entered_at.desc(), ProfileValue.id.desc())
+    ).scalars())
+    latest: dict[tuple[int, str], ProfileValue] = {}
+    for value in history:
+        latest.setdefault((value.year, value.indicator), value)
+    return {"enterprise_id": enterprise.id, "latest": list(latest.values()),
+            "history": history, "tags": list(enterprise.tags or []),
+            "strengths": list(enterprise.strengths or []),
+            "upstream": list(enterprise.upstream or []),
+            "downstream": list(enterprise.downstream or [])}
+
+
+# --- classification and zone summary ---------------------------------------------------------
+
+def _band(column, bands) -> Any:
+    whens = [(and_(column >= low, column < high) if high is not None else column >= low, label)
+             for low, high, label in bands]
+    return case(*whens, else_="无数据")
+
+
+def summary(session: Session, principal: Principal, q: dict[str, Any]) -> dict[str, Any]:
+    """Zone totals by grid, industry, scale or band, over the latest values of one year."""
+    if principal.role not in access.READ_ALL | access.GRID_ROLES:
+        raise Forbidden(f"role {principal.role} may not see zone figures")
+    year = q.get("year") or session.execute(select(func.max(ProfileValue.year))).scalar()
+    metrics = {name: latest_metric(name, year) for name in INDICATORS if name != "rd_spend"}
+    keys = {
+        "grid": func.coalesce(Enterprise.grid_id, "unassigned"),
+        "industry_section": func.substr(Enterprise.industry_code, 1, 1),
+        "industry_division": func.substr(Enterprise.industry_code, 1, 3),
+        "scale": Enterprise.scale,
+        "output_band": _band(metrics["output_value"].c.value, OUTPUT_BANDS),
+        "tax_band": _band(metrics["tax"].c.value, TAX_BANDS),
+    }
+    key = keys[q["by"]].label("key")
+    sums = [func.coalesce(func.sum(m.c.value), 0).label(name) for name, m in metrics.items()]
+    query = select(key, func.count(Enterprise.id).label("enterprises"), *sums)
+    query = query.select_from(Enterprise)
+    for m in metrics.values():
+        query = query.outerjoin(m, m.c.enterprise_id == Enterprise.id)
+    query = access.scoped(query, principal)
+    if q.get("in_scope") is not None:
+        query = query.where(Enterprise.in_scope == q["in_scope"])
+    rows = session.execute(query.group_by(key).order_by(key)).all()
+    labels = _labels(session, q["by"])
+    out = [_row(r, labels.get(r.key, r.key)) for r in rows]
+    total = {"key": "total", "label": "合计", "enterprises": sum(r["enterprises"] for r in out)}
+    for name in ("output_value", "revenue", "tax", "employees"):
+        total[name] = round(sum(r[name] for r in out), 2)
+    return {"by": q["by"], "year": year, "rows": out, "total": total}
+
+
+def _row(r: Any, label: str) -> dict[str, Any]:
+    return {"key": r.key, "label": label, "enterprises": r.enterprises,
+            "output_value": float(r.output_value), "revenue": float(r.revenue),
+            "tax": float(r.tax), "employees": float(r.employees)}
+
+
+def _labels(session: Session, by: str) -> dict[str, str]:
+    if by == "grid":
+        return dict(session.execute(select(Grid.id, Grid.name)).all()) | {"unassigned": "未分配"}
+    if by == "industry_section":
+        return dict(industry.SECTIONS)
+    if by == "industry_division":
+        return {f"{d.section}{code}": d.name for code, d in industry.DIVISIONS.items()}
+    if by == "scale":
+        return {"micro": "微型", "small": "小型", "medium": "中型", "large": "大型"}
+    return {}

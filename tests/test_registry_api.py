@@ -1,0 +1,242 @@
+"""The enterprise registry through the gateway: credit codes, grid assignment, scope, profile,
+classification and who may do what."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from helpers import bearer
+from sqlalchemy import text
+
+from common.auth import Role
+from services.enterprise import credit_code
+
+RNG = random.Random(7)
+G_BOX = (120.10, 36.10, 120.12, 36.12)  # a geographic grid of the test's own
+G_ID = "TGEO1"
+INC_ID = "TINC1"
+
+
+def new_code() -> str:
+    return credit_code.generate(RNG)
+
+
+def body(**overrides: object) -> dict:
+    data = {"credit_code": new_code(), "name": "青岛测试科技有限公司", "address": "高新区测试路1号",
+            "industry_code": "C39", "scale": "small", "lon": 120.11, "lat": 36.11}
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture(scope="module")
+def zone(db, infrastructure):
+    """Departments and two grids of the test's own (no demo data needed)."""
+    lo_lon, lo_lat, hi_lon, hi_lat = G_BOX
+    ring = [[lo_lon, lo_lat], [hi_lon, lo_lat], [hi_lon, hi_lat], [lo_lon, hi_lat],
+            [lo_lon, lo_lat]]
+    with db.begin() as conn:
+        for dept, name in (("economic_development", "经济发展部"),
+                           ("science_innovation", "科技创新部")):
+            conn.execute(text("INSERT INTO enterprise.departments (id, name, kind) "
+                              "VALUES (:i, :n, 'management') ON CONFLICT DO NOTHING"),
+                         {"i": dept, "n": name})
+        conn.execute(text(
+            "INSERT INTO enterprise.grids (id, name, kind, owner_department_id, boundary) "
+            "VALUES (:i, '测试片区网格', 'geographic', 'economic_development', "
+            "CAST(:b AS jsonb)) ON CONFLICT DO NOTHING"),
+            {"i": G_ID, "b": json.dumps({"type": "Polygon", "coordinates": [ring]})})
+        conn.execute(text(
+            "INSERT INTO enterprise.grids (id, name, kind, owner_department_id, lon, lat) "
+            "VALUES (:i, '测试孵化器', 'incubator', 'science_innovation', 120.2, 36.2) "
+            "ON CONFLICT DO NOTHING"), {"i": INC_ID})
+    return {"grid": G_ID, "incubator": INC_ID}
+
+
+def register(client, tok, **overrides):
+    return client.post("/api/v1/enterprises", json=body(**overrides), headers=bearer(tok))
+
+
+def test_wrong_check_digit_is_422_naming_the_field(client, token, zone):
+    admin = token(Role.ADMIN)
+    good = new_code()
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    response = register(client, admin, credit_code=bad)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "check digit" in response.json()["errors"]["credit_code"][0]
+    ok = register(client, admin, credit_code=good)
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["credit_code"] == good
+    again = register(client, admin, credit_code=good)
+    assert again.status_code == 409
+    # full-width characters and lowercase are what people paste: normalised, same enterprise
+    fullwidth = good.lower().translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
+    assert register(client, admin, credit_code=fullwidth).status_code == 409
+
+
+def test_location_inside_a_grid_assigns_it_else_unassigned(client, token, zone):
+    admin = token(Role.ADMIN)
+    inside = register(client, admin).json()
+    assert (inside["grid_id"], inside["grid_source"]) == (G_ID, "location")
+    incubated = register(client, admin, incubator_id=INC_ID).json()
+    assert (incubated["grid_id"], incubated["grid_source"]) == (INC_ID, "incubator")
+    outside = register(client, admin, lon=121.5, lat=37.5).json()
+    assert (outside["grid_id"], outside["grid_source"]) == (None, "unassigned")
+    report = client.get("/api/v1/coverage", headers=bearer(admin)).json()
+    assert outside["id"] in {e["enterprise_id"] for e in report["unassigned_enterprises"]}
+    assert report["covered"] is False
+    unknown = register(client, admin, incubator_id="NOPE")
+    assert unknown.status_code == 422 and "incubator_id" in unknown.json()["errors"]
+
+
+def test_moving_an_enterprise_changes_its_grid(client, token, zone):
+    admin = token(Role.ADMIN)
+    e = register(client, admin, lon=121.5, lat=37.5).json()
+    moved = client.patch(f"/api/v1/enterprises/{e['id']}",
+                         json={"lon": 120.115, "lat": 36.105, "version": e["version"]},
+                         headers=bearer(admin))
+    assert moved.status_code == 200
+    assert moved.json()["grid_id"] == G_ID and moved.json()["version"] == 2
+    stale = client.patch(f"/api/v1/enterprises/{e['id']}", json={"name": "旧版本改名",
+                         "version": 1}, headers=bearer(admin))
+    assert stale.status_code == 412
+
+
+def test_scope_rules_on_entry_and_leaving_scope_keeps_history(client, token, zone):
+    admin = token(Role.ADMIN)
+    no_tax = register(client, admin, pays_tax=False).json()
+    assert no_tax["in_scope"] is False
+    e = register(client, admin).json()
+    assert e["in_scope"] is True
+    wrong = client.post(f"/api/v1/enterprises/{e['id']}/scope", headers=bearer(admin),
+                        json={"in_scope": False, "reason": "moved_in",
+                              "effective_on": "2026-11-20"})
+    assert wrong.status_code == 422 and "reason" in wrong.json()["errors"]
+    out = client.post(f"/api/v1/enterprises/{e['id']}/scope", headers=bearer(admin),
+                      json={"in_scope": False, "reason": "moved_out",
+                            "effective_on": "2026-11-20", "note": "迁往城阳区"})
+    assert out.status_code == 200
+    assert client.get(f"/api/v1/enterprises/{e['id']}",
+                      headers=bearer(admin)).json()["in_scope"] is False
+    history = client.get(f"/api/v1/enterprises/{e['id']}/scope", headers=bearer(admin)).json()
+    assert [(h["in_scope"], h["reason"]) for h in history["items"]] == [
+        (True, "started_operating"), (False, "moved_out")]
+    listed = client.get("/api/v1/enterprises", params={"in_scope": "false", "per_page": 200},
+                        headers=bearer(admin)).json()
+    assert e["id"] in {x["id"] for x in listed["items"]}
+
+
+def test_enterprise_user_reads_own_edits_only_self_report_fields(client, token, zone):
+    admin = token(Role.ADMIN)
+    mine = register(client, admin, contacts=[{"name": "王经理", "phone": "13812345678"}]).json()
+    other = register(client, admin, contacts=[{"name": "李经理", "phone": "13987654321"}]).json()
+    me = token(Role.ENTERPRISE, enterprise_id=mine["id"])
+    assert client.get(f"/api/v1/enterprises/{mine['id']}", headers=bearer(me)).status_code == 200
+    assert client.get(f"/api/v1/enterprises/{other['id']}", headers=bearer(me)).status_code == 404
+    listed = client.get("/api/v1/enterprises", headers=bearer(me)).json()
+    assert [x["id"] for x in listed["items"]] == [mine["id"]]
+    ok = client.patch(f"/api/v1/enterprises/{mine['id']}", headers=bearer(me),
+                      json={"strengths": ["激光精密加工"], "downstream": ["汽车零部件"]})
+    assert ok.status_code == 200 and ok.json()["strengths"] == ["激光精密加工"]
+    denied = client.patch(f"/api/v1/enterprises/{mine['id']}", headers=bearer(me),
+                          json={"name": "改个名字"})
+    assert denied.status_code == 403
+    assert client.post("/api/v1/enterprises", json=body(), headers=bearer(me)).status_code == 403
+    # a leader reads every enterprise, with phone numbers masked
+    leader = token(Role.LEADER)
+    seen = client.get(f"/api/v1/enterprises/{other['id']}", headers=bearer(leader)).json()
+    assert seen["contacts"][0]["phone"] == "139****4321"
+    worker = token(Role.GRID_WORKER, grid_ids=(G_ID,))
+    assert client.get(f"/api/v1/enterprises/{other['id']}",
+                      headers=bearer(worker)).json()["contacts"][0]["phone"] == "13987654321"
+
+
+def test_grid_worker_confined_to_their_grids(client, token, zone):
+    admin = token(Role.ADMIN)
+    elsewhere = register(client, admin, incubator_id=INC_ID).json()
+    worker = token(Role.GRID_WORKER, grid_ids=(G_ID,))
+    assert client.get(f"/api/v1/enterprises/{elsewhere['id']}",
+                      headers=bearer(worker)).status_code == 404
+    mine = register(client, worker)
+    assert mine.status_code == 201 and mine.json()["grid_id"] == G_ID
+    foreign = register(client, worker, incubator_id=INC_ID)
+    assert foreign.status_code == 403
+    listed = client.get("/api/v1/enterprises", params={"per_page": 200},
+                        headers=bearer(worker)).json()
+    assert listed["items"] and {x["grid_id"] for x in listed["items"]} == {G_ID}
+    assert client.get("/api/v1/coverage", headers=bearer(worker)).status_code == 403
+
+
+def test_profile_keeps_history_and_shows_latest(client, token, zone):
+    admin = token(Role.ADMIN)
+    e = register(client, admin).json()
+    url = f"/api/v1/enterprises/{e['id']}/profile"
+    for value, source in ((1200, "registration"), (1350.5, "grid_worker")):
+        r = client.post(url, headers=bearer(admin), json={"year": 2025,
+                        "indicator": "output_value", "value": value, "source": source})
+        assert r.status_code == 201, r.text
+    profile = client.get(url, headers=bearer(admin)).json()
+    assert [(v["value"], v["source"]) for v in profile["latest"]] == [(1350.5, "grid_worker")]
+    assert len(profile["history"]) == 2
+    assert client.get(f"/api/v1/enterprises/{e['id']}",
+                      headers=bearer(admin)).json()["latest_indicators"]["output_value"] == 1350.5
+    me = token(Role.ENTERPRISE, enterprise_id=e["id"])
+    not_self = client.post(url, headers=bearer(me), json={"year": 2025, "indicator": "tax",
+                                                          "value": 10, "source": "third_party"})
+    assert not_self.status_code == 422
+    bad = client.post(url, headers=bearer(admin), json={"year": 2025, "indicator": "profit",
+                                                        "value": -1, "source": "x"})
+    assert bad.status_code == 422
+    assert {"indicator", "value", "source"} <= set(bad.json()["errors"])
+
+
+def test_classification_filters_sort_and_summary(client, token, zone):
+    admin = token(Role.ADMIN)
+    big = register(client, admin, industry_code="I65", scale="large", tags=["专精特新"]).json()
+    small = register(client, admin, industry_code="I65", scale="micro").json()
+    for e, output in ((big, 50_000), (small, 50)):
+        client.post(f"/api/v1/enterprises/{e['id']}/profile", headers=bearer(admin),
+                    json={"year": 2030, "indicator": "output_value", "value": output,
+                          "source": "registration"})
+    page = client.get("/api/v1/enterprises", headers=bearer(admin),
+                      params={"industry": "I65", "sort": "-output_value", "per_page": 2}).json()
+    assert [x["id"] for x in page["items"]][:2] == [big["id"], small["id"]]
+    banded = client.get("/api/v1/enterprises", headers=bearer(admin),
+                        params={"min_output": 10_000, "industry": "I"}).json()
+    assert big["id"] in {x["id"] for x in banded["items"]}
+    assert small["id"] not in {x["id"] for x in banded["items"]}
+    tagged = client.get("/api/v1/enterprises", headers=bearer(admin),
+                        params={"tag": "专精特新"}).json()
+    assert [x["id"] for x in tagged["items"]] == [big["id"]]
+    summary = client.get("/api/v1/enterprises/summary", headers=bearer(admin),
+                         params={"by": "industry_division", "year": 2030}).json()
+    i65 = next(r for r in summary["rows"] if r["key"] == "I65")
+    assert i65["label"] == "软件和信息技术服务业"
+    assert i65["output_value"] == 50_050
+    assert summary["total"]["output_value"] >= 50_050
+    bad = client.get("/api/v1/enterprises", headers=bearer(admin), params={"sort": "random"})
+    assert bad.status_code == 422
+    me = token(Role.ENTERPRISE, enterprise_id=big["id"])
+    assert client.get("/api/v1/enterprises/summary", headers=bearer(me)).status_code == 403
+
+
+def test_departments_and_category_table_admin_edits(client, token, zone):
+    admin = token(Role.ADMIN)
+    created = client.post("/api/v1/categories", headers=bearer(admin),
+                          json={"code": "test_cat", "name": "测试类别",
+                                "department_id": "economic_development"})
+    assert created.status_code in (201, 409)
+    moved = client.put("/api/v1/categories/test_cat", headers=bearer(admin),
+                       json={"department_id": "science_innovation"})
+    assert moved.status_code == 200 and moved.json()["department_id"] == "science_innovation"
+    depts = client.get("/api/v1/departments", headers=bearer(token(Role.LIAISON))).json()
+    science = next(d for d in depts["items"] if d["id"] == "science_innovation")
+    assert "test_cat" in science["categories"]
+    coordinator = token(Role.COORDINATOR)
+    assert client.put("/api/v1/categories/test_cat", headers=bearer(coordinator),
+                      json={"department_id": "economic_development"}).status_code == 403
+    unknown = client.put("/api/v1/categories/test_cat", headers=bearer(admin),
+                         json={"department_id": "nowhere"})
+    assert unknown.status_code == 422
