@@ -43,6 +43,7 @@ class Settings:
     metrics_host: str = "127.0.0.1"
     max_workers: int = 10
     log_format: str = "json"
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @property
     def is_development(self) -> bool:
@@ -102,6 +103,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             metrics_host=get("METRICS_HOST", Settings.metrics_host),
             max_workers=int(get("MAX_WORKERS", str(Settings.max_workers))),
             log_format=get("LOG_FORMAT", Settings.log_format),
+            forwarded_allow_ips=get("FORWARDED_ALLOW_IPS", Settings.forwarded_allow_ips),
         )
     except ValueError as exc:
         raise ConfigurationError(f"invalid setting: {exc}") from exc

@@ -13,6 +13,8 @@ def main() -> None:
     uvicorn.run(
         create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
         log_config=None, access_log=False, lifespan="on",
+        # the client address (rate limits, logs) comes from X-Forwarded-For of trusted proxies
+        proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -52,7 +53,8 @@ def build_spec(endpoints: list[Endpoint]) -> dict[str, Any]:
         paths.setdefault(ep.path, {})[ep.method.lower()] = _operation(ep)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    # validators' bounds may be Decimals (money fields); JSON has only numbers
+    return json.loads(json.dumps(spec.to_dict(), default=float))
 
 
 def _problem(status: int) -> dict[str, Any]:

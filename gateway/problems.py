@@ -84,8 +84,12 @@ def from_rpc_error(exc: Exception, instance: str) -> JSONResponse:
         if status is not None:
             args = list(exc.exc_args or [])
             detail = str(args[0]) if args else exc.value
-            errors = args[1] if len(args) > 1 and isinstance(args[1], dict) else None
-            return problem_response(status, detail, instance, errors)
+            errors = dict(args[1]) if len(args) > 1 and isinstance(args[1], dict) else {}
+            headers = {}
+            retry = errors.pop("retry_after", None)
+            if status == 429 and retry and str(retry[0]).isdigit():
+                headers["Retry-After"] = str(retry[0])
+            return problem_response(status, detail, instance, errors or None, headers or None)
         log.error("unexpected remote error %s: %s", exc.exc_path, exc.value)
     else:
         log.exception("unexpected error calling a service", exc_info=exc)

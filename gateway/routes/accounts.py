@@ -1,7 +1,68 @@
-"""``/api/v1/...``: accounts, served by the enterprise service."""
+"""``/api/v1/accounts``: staff and enterprise-user accounts (账号管理), served by the enterprise
+service."""
 
 from __future__ import annotations
 
-from gateway.endpoints import Endpoint
+from typing import Any
 
-ENDPOINTS: list[Endpoint] = []
+from starlette.responses import JSONResponse
+
+from common.auth import Role
+from gateway.endpoints import Call, Endpoint
+from services.enterprise.schemas import (
+    AccountCreateSchema,
+    AccountPageSchema,
+    AccountQuerySchema,
+    AccountSchema,
+    AccountUpdateSchema,
+)
+
+
+async def create_account(call: Call) -> JSONResponse:
+    account = await call.rpc("enterprise", "create_account", await call.request.json())
+    return JSONResponse(account, status_code=201,
+                        headers={"Location": f"/api/v1/accounts/{account['id']}"})
+
+
+async def list_accounts(call: Call) -> dict[str, Any]:
+    return await call.rpc("enterprise", "list_accounts", dict(call.request.query_params))
+
+
+async def get_account(call: Call) -> dict[str, Any]:
+    return await call.rpc("enterprise", "get_account", call.path_params["account_id"])
+
+
+async def update_account(call: Call) -> dict[str, Any]:
+    return await call.rpc("enterprise", "update_account", call.path_params["account_id"],
+                          await call.request.json())
+
+
+ADMIN = frozenset({Role.ADMIN})
+READERS = frozenset({Role.ADMIN, Role.COORDINATOR})
+
+ENDPOINTS = [
+    Endpoint(
+        "POST", "/api/v1/accounts", create_account, "Create an account", "accounts",
+        roles=ADMIN, body=AccountCreateSchema, response=AccountSchema, status=201,
+        errors=(400, 409, 413, 415, 422),
+        description="Enterprise users (企业用户) need an existing `enterprise_id`; liaisons "
+        "and department heads an existing `department_id`. Usernames are unique (409).",
+    ),
+    Endpoint(
+        "GET", "/api/v1/accounts", list_accounts, "List accounts", "accounts",
+        roles=READERS, query=AccountQuerySchema, response=AccountPageSchema, errors=(422,),
+    ),
+    Endpoint(
+        "GET", "/api/v1/accounts/{account_id}", get_account, "Show an account", "accounts",
+        response=AccountSchema, errors=(404,),
+        description="Admins and coordinators: any account; everyone else: their own (404 "
+        "otherwise).",
+    ),
+    Endpoint(
+        "PATCH", "/api/v1/accounts/{account_id}", update_account, "Change an account",
+        "accounts", roles=ADMIN, body=AccountUpdateSchema, response=AccountSchema,
+        errors=(400, 404, 409, 413, 415, 422),
+        description="Disable or enable (停用/启用), reset the password, change name and "
+        "contact data. Each change is recorded as an `account_changed` event.",
+    ),
+]

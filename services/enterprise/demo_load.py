@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from services.enterprise.accounts import hash_password
 from services.enterprise.demo_data import DemoData
 from services.enterprise.models import (
     Account,
@@ -51,7 +51,7 @@ def load(session: Session, data: DemoData) -> dict[str, int]:
          "head_title": d.head_title} for d in data.departments], "id")
     put(Category, [{"code": c.code, "name": c.name, "department_id": c.department}
                    for c in data.categories], "code")
-    password_hash = PasswordHasher().hash(DEMO_PASSWORD)  # one hash: demo accounts share it
+    password_hash = hash_password(DEMO_PASSWORD)  # one hash: demo accounts share it
     put(Account, [
         {"id": stable_id("account", s.username), "username": s.username,
          "password_hash": password_hash, "role": s.role, "name": s.name, "title": s.title,

@@ -101,7 +101,10 @@ class Account(Base):
 
 class LoginAttempt(Base):
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_user_time", "username", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_user_time", "username", "attempted_at"),
+        Index("ix_login_attempts_client_time", "client", "attempted_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64))

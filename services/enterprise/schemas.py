@@ -5,6 +5,7 @@ The gateway imports this module for request validation and the OpenAPI document.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -147,8 +148,8 @@ class LeadingGroupSchema(Schema):
 
 # --- accounts --------------------------------------------------------------------------------
 
-USERNAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{2,63}$",
-                           error="3-64 lowercase letters, digits, dots, dashes or underscores")
+USERNAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{2,63}$", flags=re.IGNORECASE,
+                           error="3-64 letters, digits, dots, dashes or underscores")
 
 
 class LoginSchema(Schema):
@@ -165,6 +166,13 @@ class TokenSchema(Schema):
     access_token = fields.String(required=True)
     token_type = fields.String(required=True)
     expires_in = fields.Integer(required=True)
+
+
+class PasswordChangeSchema(Schema):
+    """修改密码: the caller's own password, old and new."""
+
+    old_password = fields.String(required=True, validate=validate.Length(1, 200))
+    new_password = fields.String(required=True, validate=validate.Length(10, 200))
 
 
 class AccountCreateSchema(Schema):

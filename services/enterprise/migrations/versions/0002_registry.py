@@ -39,6 +39,7 @@ def upgrade() -> None:
     schema='enterprise'
     )
     op.create_index('ix_login_attempts_user_time', 'login_attempts', ['username', 'attempted_at'], unique=False, schema='enterprise')
+    op.create_index('ix_login_attempts_client_time', 'login_attempts', ['client', 'attempted_at'], unique=False, schema='enterprise')
     op.create_table('settings',
     sa.Column('key', sa.String(length=60), nullable=False),
     sa.Column('value', postgresql.JSONB(astext_type=sa.Text()), nullable=False),

@@ -1,0 +1,460 @@
+"""People and accounts (人员与账号): passwords, sign-in (登录) with its rate limit, and account
+management. Plain functions over a SQLAlchemy session, no broker: the service's entrypoints,
+the demo loader and the tests call them directly.
+
+Sign-in rules:
+
+- passwords are stored as argon2id hashes; a hash made with older parameters is replaced on
+  the next successful sign-in;
+- a wrong username and a wrong password give the same 401 and take about the same time (an
+  unknown username is verified against a dummy hash);
+- every attempt is recorded in ``login_attempts``. With :data:`MAX_FAILURES_PER_USERNAME`
+  failures for a username, or :data:`MAX_FAILURES_PER_CLIENT` from one client, within
+  :data:`FAILURE_WINDOW`, the next attempt is refused (429) without checking the password, and
+  is itself recorded as a failure. A success erases nothing;
+- attempts on one username are serialised with a transaction-scoped advisory lock, so parallel
+  guesses cannot slip past the limit.
+
+A failed attempt must be committed although the caller gets an error: the functions that
+record attempts return an :class:`Outcome`; the entrypoint commits, then calls ``result()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any, TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import false, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from common.auth import Principal, Role, mint_token
+from common.config import Settings
+from common.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+    ValidationFailed,
+)
+from common.validation import load
+from services.enterprise import events
+from services.enterprise.models import Account, Department, Enterprise, GridStaff, LoginAttempt
+from services.enterprise.schemas import (
+    AccountCreateSchema,
+    AccountSchema,
+    AccountUpdateSchema,
+    PasswordChangeSchema,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: failures for one username within the window after which attempts are refused
+MAX_FAILURES_PER_USERNAME = 5
+#: failures from one client (IP address) within the window after which attempts are refused
+MAX_FAILURES_PER_CLIENT = 20
+FAILURE_WINDOW = timedelta(minutes=15)
+
+#: argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 25 ms here and
+#: a bounded amount of memory per concurrent sign-in. Raising them later is safe: old hashes
+#: are rehashed on the next successful sign-in.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+WRONG_CREDENTIALS = "wrong username or password"
+#: roles whose account must name an existing department (联络员, 部门负责人)
+DEPARTMENT_ROLES = frozenset({Role.LIAISON, Role.DEPARTMENT_HEAD})
+#: who reads every account
+READ_ALL = frozenset({Role.ADMIN, Role.COORDINATOR})
+#: advisory lock namespace (first key) for sign-in attempts on one username
+_LOCK_NAMESPACE = 0x6C6F67  # "log"
+
+account_schema = AccountSchema()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an attempt came to: a value, or the error to raise once the attempt is committed."""
+
+    value: Any = None
+    error: DomainError | None = None
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+def _off_hub(fn: Callable[..., T], *args: Any) -> T:
+    """argon2 is CPU work in C: in an eventlet process run it in a real thread, so the other
+    green threads (RPC workers, the outbox relay) keep going meanwhile."""
+    eventlet = sys.modules.get("eventlet")
+    if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
+        from eventlet import tpool
+
+        return tpool.execute(fn, *args)
+    return fn(*args)
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash to store for ``password``."""
+    return _off_hub(HASHER.hash, password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True if ``password`` matches; a malformed stored hash never matches."""
+    try:
+        return bool(_off_hub(HASHER.verify, password_hash, password))
+    except VerificationError:
+        return False
+    except InvalidHashError:
+        log.warning("an account has a password hash argon2 cannot read")
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    try:
+        return HASHER.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the username does not exist, so that case costs the same time."""
+    return hash_password(uuid.uuid4().hex)
+
+
+def check_password_policy(password: str, username: str, field: str = "password") -> None:
+    """Length is the schema's business; here: the password is not the username."""
+    if password.strip().lower() == username.lower():
+        raise ValidationFailed(f"invalid fields: {field}",
+                               {field: ["must not be the username"]})
+
+
+# --- sign-in attempts and the rate limit ------------------------------------------------------
+
+def lock_username(session: Session, username: str) -> None:
+    """Serialise sign-in attempts on ``username`` until the transaction ends."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:ns, hashtext(:username))"),
+        {"ns": _LOCK_NAMESPACE, "username": username},
+    )
+
+
+def record_attempt(session: Session, username: str, client: str | None, succeeded: bool,
+                   now: datetime) -> None:
+    session.add(LoginAttempt(username=username[:64], client=client[:64] if client else None,
+                             succeeded=succeeded, attempted_at=now))
+    session.flush()
+
+
+def _blocked_until(session: Session, column: Any, value: str, limit: int,
+                   now: datetime) -> datetime | None:
+    """When the ``limit``-th most recent failure leaves the window, if there are that many."""
+    times = session.execute(
+        select(LoginAttempt.attempted_at)
+        .where(column == value, LoginAttempt.succeeded.is_(False),
+               LoginAttempt.attempted_at > now - FAILURE_WINDOW)
+        .order_by(LoginAttempt.attempted_at.desc())
+        .limit(limit)
+    ).scalars().all()
+    if len(times) < limit:
+        return None
+    return times[-1] + FAILURE_WINDOW
+
+
+def retry_after(session: Session, username: str, client: str | None,
+                now: datetime) -> int | None:
+    """Seconds until ``username`` from ``client`` may try again, or None if it may now."""
+    until = [_blocked_until(session, LoginAttempt.username, username,
+                            MAX_FAILURES_PER_USERNAME, now)]
+    if client:
+        until.append(_blocked_until(session, LoginAttempt.client, client,
+                                    MAX_FAILURES_PER_CLIENT, now))
+    latest = max((u for u in until if u is not None), default=None)
+    if latest is None:
+        return None
+    return max(1, math.ceil((latest - now).total_seconds()))
+
+
+def too_many(seconds: int) -> TooManyRequests:
+    """The refusal; ``errors["retry_after"]`` carries the seconds for a Retry-After header."""
+    minutes = max(1, (seconds + 59) // 60)
+    return TooManyRequests(
+        f"too many failed sign-in attempts (登录失败次数过多); try again in {minutes} min",
+        {"retry_after": [str(seconds)]},
+    )
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+def grid_ids_of(session: Session, account_ids: list[str]) -> dict[str, list[str]]:
+    """account id -> the grids it staffs (网格长 or 网格员), sorted."""
+    result: dict[str, list[str]] = {a: [] for a in account_ids}
+    if account_ids:
+        rows = session.execute(
+            select(GridStaff.account_id, GridStaff.grid_id)
+            .where(GridStaff.account_id.in_(account_ids))
+            .order_by(GridStaff.grid_id)
+        ).all()
+        for account_id, grid_id in rows:
+            result[account_id].append(grid_id)
+    return result
+
+
+def principal_for(session: Session, account: Account) -> Principal:
+    """The identity a token for ``account`` carries."""
+    role = Role(account.role)
+    return Principal(
+        user_id=account.id,
+        role=role,
+        enterprise_id=account.enterprise_id if role == Role.ENTERPRISE else None,
+        grid_ids=tuple(grid_ids_of(session, [account.id])[account.id]),
+        department_id=account.department_id if role != Role.ENTERPRISE else None,
+        name=account.name,
+    )
+
+
+def issue_token(session: Session, account: Account, settings: Settings,
+                now: datetime) -> dict[str, Any]:
+    """``TokenSchema``: a bearer JWT for ``account``."""
+    token = mint_token(principal_for(session, account), settings.jwt_secret,
+                       settings.token_ttl_seconds, settings.jwt_issuer, now=now.timestamp())
+    return {"access_token": token, "token_type": "bearer",
+            "expires_in": settings.token_ttl_seconds}
+
+
+def login(session: Session, username: str, password: str, client: str | None,
+          settings: Settings, now: datetime | None = None) -> Outcome:
+    """登录: a token for the right username and password; commit, then ``result()``.
+
+    ``username`` is as ``LoginSchema`` loads it (normalised, lower case).
+    """
+    now = now or datetime.now(UTC)
+    lock_username(session, username)
+    wait = retry_after(session, username, client, now)
+    if wait is not None:
+        record_attempt(session, username, client, False, now)
+        return Outcome(error=too_many(wait))
+    account = find_by_username(session, username)
+    stored = account.password_hash if account is not None else _dummy_hash()
+    if not verify_password(stored, password) or account is None:
+        record_attempt(session, username, client, False, now)
+        return Outcome(error=Unauthenticated(WRONG_CREDENTIALS))
+    if account.disabled:
+        record_attempt(session, username, client, False, now)
+        return Outcome(error=Forbidden("this account is disabled (账号已停用); "
+                                       "ask the platform administrator"))
+    if needs_rehash(stored):
+        account.password_hash = hash_password(password)
+    record_attempt(session, username, client, True, now)
+    return Outcome(value=issue_token(session, account, settings, now))
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+def find_by_username(session: Session, username: str) -> Account | None:
+    return session.execute(
+        select(Account).where(Account.username == username)
+    ).scalar_one_or_none()
+
+
+def _is_uuid(value: str | None) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _check_links(session: Session, role: Role, enterprise_id: str | None,
+                 department_id: str | None) -> None:
+    """Enterprise users (企业用户) belong to an existing enterprise and no department; liaisons
+    and department heads to an existing department; other staff optionally to one."""
+    errors: dict[str, list[str]] = {}
+    if role == Role.ENTERPRISE:
+        if not enterprise_id:
+            errors["enterprise_id"] = ["required for an enterprise user"]
+        elif not _is_uuid(enterprise_id) or session.get(Enterprise, enterprise_id) is None:
+            errors["enterprise_id"] = ["no such enterprise"]
+        if department_id:
+            errors["department_id"] = ["an enterprise user belongs to no department"]
+    else:
+        if enterprise_id:
+            errors["enterprise_id"] = ["only enterprise users belong to an enterprise"]
+        if role in DEPARTMENT_ROLES and not department_id:
+            errors["department_id"] = [f"required for role {role}"]
+        elif department_id and session.get(Department, department_id) is None:
+            errors["department_id"] = ["no such department"]
+    if errors:
+        raise ValidationFailed(f"invalid fields: {', '.join(sorted(errors))}", errors)
+
+
+def _audit(session: Session, account: Account, action: str, actor: str,
+           call_id: str | None = None, **extra: Any) -> None:
+    """账号变更记录: an ``account_changed`` event; never a password or its hash."""
+    events.publish(session, "account_changed", {
+        "account_id": account.id, "username": account.username, "role": account.role,
+        "action": action, "actor": actor, **extra,
+    }, call_id=call_id)
+
+
+def create_account(session: Session, data: dict[str, Any], actor: str, *,
+                   password_hash: str | None = None, call_id: str | None = None) -> Account:
+    """Create an account from ``AccountCreateSchema`` fields (validated here again).
+
+    ``actor`` is who creates it (a user id, or e.g. ``"demo-loader"``). A caller seeding many
+    accounts may hash one password once with :func:`hash_password` and pass ``password_hash``
+    (then ``data`` needs no ``password``).
+    """
+    values = load(AccountCreateSchema(partial=("password",) if password_hash else ()), data)
+    role = Role(values["role"])
+    _check_links(session, role, values.get("enterprise_id"), values.get("department_id"))
+    if find_by_username(session, values["username"]) is not None:
+        raise Conflict(f"username {values['username']} is already taken")
+    if password_hash is None:
+        check_password_policy(values["password"], values["username"])
+        password_hash = hash_password(values["password"])
+    account = Account(
+        id=str(uuid.uuid4()),
+        username=values["username"],
+        password_hash=password_hash,
+        role=str(role),
+        name=values["name"],
+        title=values.get("title"),
+        phone=values.get("phone"),
+        email=values.get("email"),
+        enterprise_id=values.get("enterprise_id"),
+        department_id=values.get("department_id"),
+        disabled=False,
+        created_at=datetime.now(UTC),
+        created_by=actor[:64],
+    )
+    try:
+        with session.begin_nested():
+            session.add(account)
+            session.flush()
+    except IntegrityError as exc:  # a concurrent creation took the username first
+        raise Conflict(f"username {values['username']} is already taken") from exc
+    _audit(session, account, "created", actor, call_id)
+    return account
+
+
+def get_visible(session: Session, principal: Principal, account_id: str) -> Account:
+    """Admins and coordinators read every account, everyone their own; otherwise NotFound."""
+    if principal.role not in READ_ALL and principal.user_id != account_id:
+        raise NotFound("no such account")
+    account = session.get(Account, account_id) if _is_uuid(account_id) else None
+    if account is None:
+        raise NotFound("no such account")
+    return account
+
+
+def list_accounts(session: Session, principal: Principal,
+                  filters: dict[str, Any]) -> tuple[list[Account], int]:
+    """``AccountQuerySchema`` filters, ordered by username."""
+    principal.require(*READ_ALL)
+    query = select(Account)
+    for field in ("role", "department_id", "disabled"):
+        if filters.get(field) is not None:
+            query = query.where(getattr(Account, field) == filters[field])
+    if filters.get("enterprise_id") is not None:
+        wanted = filters["enterprise_id"]
+        query = query.where(Account.enterprise_id == wanted if _is_uuid(wanted) else false())
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page, per_page = filters["page"], filters["per_page"]
+    rows = session.execute(
+        query.order_by(Account.username).offset((page - 1) * per_page).limit(per_page)
+    ).scalars().all()
+    return list(rows), total
+
+
+def update_account(session: Session, principal: Principal, account_id: str,
+                   payload: dict[str, Any], call_id: str | None = None) -> Account:
+    """管理员修改账号: ``AccountUpdateSchema`` (enable/disable, reset password, contact data)."""
+    principal.require(Role.ADMIN)
+    data = load(AccountUpdateSchema(), payload)
+    account = get_visible(session, principal, account_id)
+    actor = principal.user_id
+    if "disabled" in data and data["disabled"] != account.disabled:
+        if data["disabled"] and account.id == principal.user_id:
+            raise Conflict("an administrator may not disable their own account")
+        account.disabled = data["disabled"]
+        _audit(session, account, "disabled" if account.disabled else "enabled", actor, call_id)
+    if "password" in data:
+        check_password_policy(data["password"], account.username)
+        account.password_hash = hash_password(data["password"])
+        _audit(session, account, "password_reset", actor, call_id)
+    changed = sorted(f for f in ("name", "title", "phone", "email")
+                     if f in data and data[f] != getattr(account, f))
+    for field in changed:
+        setattr(account, field, data[field])
+    if changed:
+        _audit(session, account, "updated", actor, call_id, fields=changed)
+    session.flush()
+    return account
+
+
+def change_password(session: Session, principal: Principal, payload: dict[str, Any],
+                    client: str | None, call_id: str | None = None,
+                    now: datetime | None = None) -> Outcome:
+    """修改密码: the caller changes their own password. The old one is checked under the same
+    rate limit as sign-in (it is a password guess too); commit, then ``result()``."""
+    data = load(PasswordChangeSchema(), payload)
+    if data["new_password"] == data["old_password"]:
+        raise ValidationFailed("invalid fields: new_password",
+                               {"new_password": ["must differ from the old password"]})
+    now = now or datetime.now(UTC)
+    account = session.get(Account, principal.user_id) if _is_uuid(principal.user_id) else None
+    if account is None:
+        raise NotFound("this token belongs to no account")
+    if account.disabled:
+        raise Forbidden("this account is disabled (账号已停用)")
+    check_password_policy(data["new_password"], account.username, "new_password")
+    lock_username(session, account.username)
+    wait = retry_after(session, account.username, client, now)
+    if wait is not None:
+        record_attempt(session, account.username, client, False, now)
+        return Outcome(error=too_many(wait))
+    if not verify_password(account.password_hash, data["old_password"]):
+        record_attempt(session, account.username, client, False, now)
+        return Outcome(error=ValidationFailed("invalid fields: old_password",
+                                              {"old_password": ["wrong password"]}))
+    record_attempt(session, account.username, client, True, now)
+    account.password_hash = hash_password(data["new_password"])
+    _audit(session, account, "password_changed", principal.user_id, call_id)
+    return Outcome()
+
+
+def dump(session: Session, accounts: list[Account]) -> list[dict[str, Any]]:
+    """``AccountSchema`` dumps with each account's grids; never the password hash."""
+    grids = grid_ids_of(session, [a.id for a in accounts])
+    views = [
+        {
+            "id": a.id, "username": a.username, "role": a.role, "name": a.name,
+            "title": a.title, "phone": a.phone, "email": a.email,
+            "enterprise_id": a.enterprise_id, "department_id": a.department_id,
+            "grid_ids": grids[a.id], "disabled": a.disabled, "created_at": a.created_at,
+        }
+        for a in accounts
+    ]
+    return account_schema.dump(views, many=True)
+
+
+def dump_one(session: Session, account: Account) -> dict[str, Any]:
+    return dump(session, [account])[0]
