@@ -194,11 +194,12 @@ def test_profile_keeps_history_and_shows_latest(client, token, zone):
 
 def test_classification_filters_sort_and_summary(client, token, zone):
     admin = token(Role.ADMIN)
-    big = register(client, admin, industry_code="I65", scale="large", tags=["专精特新"]).json()
+    tag = f"专精特新-{RNG.randrange(10**9)}"  # the test database is shared: a tag of our own
+    big = register(client, admin, industry_code="I65", scale="large", tags=[tag]).json()
     small = register(client, admin, industry_code="I65", scale="micro").json()
     for e, output in ((big, 50_000), (small, 50)):
         client.post(f"/api/v1/enterprises/{e['id']}/profile", headers=bearer(admin),
-                    json={"year": 2030, "indicator": "output_value", "value": output,
+                    json={"year": 2093, "indicator": "output_value", "value": output,
                           "source": "registration"})
     page = client.get("/api/v1/enterprises", headers=bearer(admin),
                       params={"industry": "I65", "sort": "-output_value", "per_page": 2}).json()
@@ -208,10 +209,10 @@ def test_classification_filters_sort_and_summary(client, token, zone):
     assert big["id"] in {x["id"] for x in banded["items"]}
     assert small["id"] not in {x["id"] for x in banded["items"]}
     tagged = client.get("/api/v1/enterprises", headers=bearer(admin),
-                        params={"tag": "专精特新"}).json()
+                        params={"tag": tag}).json()
     assert [x["id"] for x in tagged["items"]] == [big["id"]]
     summary = client.get("/api/v1/enterprises/summary", headers=bearer(admin),
-                         params={"by": "industry_division", "year": 2030}).json()
+                         params={"by": "industry_division", "year": 2093}).json()
     i65 = next(r for r in summary["rows"] if r["key"] == "I65")
     assert i65["label"] == "软件和信息技术服务业"
     assert i65["output_value"] == 50_050

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -223,7 +224,11 @@ class Obligation(Base):
 
     __tablename__ = "obligations"
     __table_args__ = (
-        Index("ix_obligations_due", "due_on", postgresql_where="fulfilled_at IS NULL"),
+        # what the obligation sweep scans: committee obligations not yet reminded / breached
+        Index("ix_obligations_to_remind", "remind_on", postgresql_where=text(
+            "party = 'committee' AND fulfilled_at IS NULL AND reminded_at IS NULL")),
+        Index("ix_obligations_to_breach", "due_on", postgresql_where=text(
+            "party = 'committee' AND fulfilled_at IS NULL AND overdue_at IS NULL")),
     )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
@@ -242,7 +247,10 @@ class Visit(Base):
     """走访: a grid worker's visit to an enterprise."""
 
     __tablename__ = "visits"
-    __table_args__ = (Index("ix_visits_enterprise_date", "enterprise_id", "visited_on"),)
+    __table_args__ = (
+        Index("ix_visits_enterprise_date", "enterprise_id", "visited_on"),
+        Index("ix_visits_grid_date", "grid_id", "visited_on"),
+    )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
     enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"))

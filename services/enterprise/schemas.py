@@ -539,6 +539,18 @@ class ObligationSettingsSchema(Schema):
                                        metadata={"description": "working days before due"})
 
 
+class ObligationSweepQuerySchema(Schema):
+    today = fields.Date(metadata={"description": "sweep as of this date (default: today in "
+                                  "Asia/Shanghai; never later)"})
+
+
+class ObligationSweepSchema(Schema):
+    today = fields.Date(required=True)
+    reminded = fields.Integer(required=True, metadata={"description": "obligation_due raised"})
+    overdue = fields.Integer(required=True,
+                             metadata={"description": "obligation_overdue raised"})
+
+
 # --- visits (走访) ----------------------------------------------------------------------------
 
 class VisitCreateSchema(Schema):

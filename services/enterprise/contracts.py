@@ -1,0 +1,538 @@
+"""协议合同 between the committee and an enterprise, and their obligations (履约事项).
+
+The committee must never miss one of its own commitments (预先消除违约事项): every committee
+obligation gets a reminder (``obligation_due``) a configurable number of working days before
+it is due, and ``obligation_overdue`` on the first working day after its due date passes
+unfulfilled. Both are raised by :func:`run_sweep`, which every replica runs from a nameko
+``@timer``: rows are claimed with ``FOR UPDATE SKIP LOCKED`` and marked in the same
+transaction that writes the event into the outbox, so each event is recorded exactly once.
+
+Who may do what:
+
+- record a contract: coordinators and admins for any department; a department head or liaison
+  only for their own department;
+- read contracts: coordinators, leaders and admins all; department staff the contracts of
+  their department or with an obligation owned by it; grid workers and leaders those of the
+  enterprises of their grids; an enterprise its own. Anything else is "not found";
+- fulfil (履约) an obligation: the owning department's head or liaison, coordinators, admins.
+
+Plain functions over a SQLAlchemy session; no broker in here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, aliased
+
+from common.auth import Principal, Role
+from common.calendar import SHANGHAI, WorkCalendar
+from common.errors import Forbidden, NotFound, ValidationFailed
+from services.enterprise import events
+from services.enterprise.access import GRID_ROLES
+from services.enterprise.models import Contract, Department, Enterprise, Obligation, Setting
+
+#: key of the obligation settings in the ``settings`` table
+SETTINGS_KEY = "obligations"
+#: default lead time of the reminder, in working days before due
+DEFAULT_REMINDER_WORKDAYS = 5
+#: most rows one sweep transaction claims per event type
+SWEEP_BATCH = 500
+#: most batches one sweep runs; the rest waits for the next tick
+SWEEP_MAX_BATCHES = 20
+#: a backwards search for a working day gives up after this many consecutive days off
+_MAX_DAYS_OFF = 3 * 366
+
+COMMITTEE = "committee"
+STATES = ("open", "due_soon", "overdue", "fulfilled")
+
+#: roles that read every contract
+READ_ALL = frozenset({Role.COORDINATOR, Role.LEADER, Role.ADMIN, Role.SERVICE})
+#: roles that record contracts and fulfil obligations of any department
+MANAGE_ALL = frozenset({Role.COORDINATOR, Role.ADMIN})
+#: department staff: their own department's contracts and obligations only
+DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.LIAISON})
+
+Transaction = Callable[[], AbstractContextManager[Session]]
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def today_in_shanghai(now: datetime | None = None) -> date:
+    """Today's date in Asia/Shanghai (the zone's calendar day)."""
+    return (now or datetime.now(UTC)).astimezone(SHANGHAI).date()
+
+
+def subtract_workdays(calendar: WorkCalendar, day: date, n: int) -> tuple[date, bool]:
+    """The date ``n`` working days before ``day``, and whether it is provisional.
+
+    The mirror of :meth:`WorkCalendar.add_workdays`:
+
+    * ``n == 0``: ``day`` itself if it is a working day, else the last working day before it;
+    * ``n >= 1``: the n-th working day strictly before ``day`` (``day`` itself never counts);
+    * ``n < 0``: ValueError.
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an integer, got {n!r}")
+    if n < 0:
+        raise ValueError(f"n must be 0 or more working days, got {n}")
+    provisional = n == 0 and calendar.is_provisional(day)
+    if n == 0 and calendar.is_workday(day):
+        return day, provisional
+    current, found, off = day, 0, 0
+    while found < max(n, 1):
+        current -= timedelta(days=1)
+        provisional = provisional or calendar.is_provisional(current)
+        if calendar.is_workday(current):
+            found, off = found + 1, 0
+        else:
+            off += 1
+            if off > _MAX_DAYS_OFF:
+                raise ValueError(
+                    f"no working day within {_MAX_DAYS_OFF} days before {day.isoformat()}: "
+                    "check the loaded schedules"
+                )
+    return current, provisional
+
+
+def remind_on_for(calendar: WorkCalendar, due_on: date, workdays: int) -> date:
+    """提醒日: ``workdays`` working days before ``due_on``."""
+    return subtract_workdays(calendar, due_on, workdays)[0]
+
+
+def overdue_before(calendar: WorkCalendar, today: date) -> date:
+    """Obligations due *before* this date are overdue as of ``today``.
+
+    ``obligation_overdue`` fires on the first working day after the due date, i.e. once a
+    working day ``w`` with ``due_on < w <= today`` exists: ``w`` is the last working day on or
+    before ``today``. A Friday obligation is overdue on Monday, not on Saturday.
+    """
+    return subtract_workdays(calendar, today, 0)[0]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def reminder_workdays(session: Session) -> int:
+    """The reminder lead time in working days (setting ``obligations.reminder_workdays``)."""
+    setting = session.get(Setting, SETTINGS_KEY)
+    value = (setting.value or {}).get("reminder_workdays") if setting is not None else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return DEFAULT_REMINDER_WORKDAYS
+
+
+def obligation_settings(session: Session) -> dict[str, Any]:
+    return {"reminder_workdays": reminder_workdays(session)}
+
+
+def update_settings(
+    session: Session, principal: Principal, data: dict[str, Any], calendar: WorkCalendar
+) -> dict[str, Any]:
+    """Admins change the lead time; ``remind_on`` of every unfulfilled obligation whose reminder
+    has not gone out yet is recomputed (a reminder already sent is never sent again)."""
+    principal.require(Role.ADMIN)
+    workdays = data["reminder_workdays"]
+    stmt = insert(Setting).values(key=SETTINGS_KEY, value={"reminder_workdays": workdays})
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=[Setting.key], set_={"value": stmt.excluded.value}
+    ))
+    recompute_remind_on(session, calendar, workdays)
+    return {"reminder_workdays": workdays}
+
+
+def recompute_remind_on(session: Session, calendar: WorkCalendar, workdays: int) -> int:
+    """Set ``remind_on`` again for unfulfilled, not yet reminded obligations; returns how many
+    changed. Also the thing to run after a new year's holiday schedule is loaded."""
+    rows = session.execute(
+        select(Obligation)
+        .where(Obligation.fulfilled_at.is_(None), Obligation.reminded_at.is_(None))
+        .with_for_update(of=Obligation)
+    ).scalars().all()
+    cache: dict[date, date] = {}
+    changed = 0
+    for ob in rows:
+        if ob.due_on not in cache:
+            cache[ob.due_on] = remind_on_for(calendar, ob.due_on, workdays)
+        if ob.remind_on != cache[ob.due_on]:
+            ob.remind_on = cache[ob.due_on]
+            changed += 1
+    session.flush()
+    return changed
+
+
+# --------------------------------------------------------------------------- views
+
+
+def obligation_state(ob: Obligation, today: date) -> str:
+    """fulfilled; overdue (past due); due_soon (reminder day reached); else open."""
+    if ob.fulfilled_at is not None:
+        return "fulfilled"
+    if ob.due_on < today:
+        return "overdue"
+    if ob.remind_on is not None and ob.remind_on <= today:
+        return "due_soon"
+    return "open"
+
+
+def state_condition(state: str, today: date) -> ColumnElement[bool]:
+    """SQL for :func:`obligation_state` ``== state``."""
+    unfulfilled = Obligation.fulfilled_at.is_(None)
+    reminder_reached = and_(Obligation.remind_on.is_not(None), Obligation.remind_on <= today)
+    if state == "fulfilled":
+        return Obligation.fulfilled_at.is_not(None)
+    if state == "overdue":
+        return and_(unfulfilled, Obligation.due_on < today)
+    if state == "due_soon":
+        return and_(unfulfilled, Obligation.due_on >= today, reminder_reached)
+    if state == "open":
+        return and_(unfulfilled, Obligation.due_on >= today, ~reminder_reached)
+    raise ValueError(f"unknown obligation state {state!r}")
+
+
+def obligation_view(ob: Obligation, today: date) -> dict[str, Any]:
+    """What ObligationSchema dumps."""
+    return {
+        "id": ob.id,
+        "contract_id": ob.contract_id,
+        "party": ob.party,
+        "description": ob.description,
+        "due_on": ob.due_on,
+        "department_id": ob.department_id,
+        "fulfilled_at": ob.fulfilled_at,
+        "remind_on": ob.remind_on,
+        "reminded_at": ob.reminded_at,
+        "overdue_at": ob.overdue_at,
+        "state": obligation_state(ob, today),
+    }
+
+
+def contract_view(contract: Contract, obligations: Iterable[Obligation], today: date
+                  ) -> dict[str, Any]:
+    """What ContractSchema dumps."""
+    return {
+        "id": contract.id,
+        "enterprise_id": contract.enterprise_id,
+        "title": contract.title,
+        "signed_on": contract.signed_on,
+        "department_id": contract.department_id,
+        "note": contract.note,
+        "obligations": [obligation_view(ob, today) for ob in obligations],
+        "created_by": contract.created_by,
+        "created_at": contract.created_at,
+        "version": contract.version,
+    }
+
+
+def obligations_of(session: Session, contract_ids: list[str]) -> dict[str, list[Obligation]]:
+    """Each contract's obligations, by due date."""
+    found: dict[str, list[Obligation]] = {cid: [] for cid in contract_ids}
+    if contract_ids:
+        rows = session.execute(
+            select(Obligation)
+            .where(Obligation.contract_id.in_(contract_ids))
+            .order_by(Obligation.due_on, Obligation.id)
+        ).scalars()
+        for ob in rows:
+            found[ob.contract_id].append(ob)
+    return found
+
+
+# --------------------------------------------------------------------------- access
+
+
+def is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def visible(query: Select, principal: Principal) -> Select:
+    """Restrict a query involving Contract to the contracts the caller may read."""
+    if principal.role in READ_ALL:
+        return query
+    if principal.role in DEPARTMENT_ROLES:
+        dept = principal.department_id
+        if not dept:
+            return query.where(false())
+        owned = aliased(Obligation)  # the outer query may select Obligation itself
+        owns_obligation = exists().where(owned.contract_id == Contract.id,
+                                         owned.department_id == dept)
+        return query.where(or_(Contract.department_id == dept, owns_obligation))
+    if principal.role in GRID_ROLES:
+        of_my_grids = select(Enterprise.id).where(
+            Enterprise.grid_id.in_(principal.grid_ids or ("",))
+        )
+        return query.where(Contract.enterprise_id.in_(of_my_grids))
+    if principal.role == Role.ENTERPRISE and is_uuid(principal.enterprise_id):
+        return query.where(Contract.enterprise_id == principal.enterprise_id)
+    return query.where(false())
+
+
+def get_visible(session: Session, principal: Principal, contract_id: str) -> Contract:
+    """The contract if the caller may read it; NotFound otherwise, so existence does not leak."""
+    if not is_uuid(contract_id):
+        raise NotFound("no such contract")
+    contract = session.execute(
+        visible(select(Contract).where(Contract.id == contract_id), principal)
+    ).scalar_one_or_none()
+    if contract is None:
+        raise NotFound("no such contract")
+    return contract
+
+
+def check_create(principal: Principal, department_id: str) -> None:
+    if principal.role in MANAGE_ALL:
+        return
+    if principal.role in DEPARTMENT_ROLES:
+        if principal.department_id and principal.department_id == department_id:
+            return
+        raise Forbidden("department staff may only record contracts of their own department")
+    raise Forbidden(f"role {principal.role} may not record contracts")
+
+
+def can_fulfil(principal: Principal, ob: Obligation) -> bool:
+    if principal.role in MANAGE_ALL:
+        return True
+    return (principal.role in DEPARTMENT_ROLES and bool(principal.department_id)
+            and principal.department_id == ob.department_id)
+
+
+# --------------------------------------------------------------------------- contracts
+
+
+def create(
+    session: Session,
+    principal: Principal,
+    data: dict[str, Any],
+    calendar: WorkCalendar,
+    now: datetime | None = None,
+) -> tuple[Contract, list[Obligation]]:
+    """Record a contract with its obligations; ``remind_on`` of each is computed now."""
+    check_create(principal, data["department_id"])
+    enterprise_id = data["enterprise_id"]
+    if not is_uuid(enterprise_id) or session.get(Enterprise, enterprise_id) is None:
+        raise NotFound("no such enterprise")
+    errors: dict[str, Any] = {}
+    departments = {data["department_id"]} | {
+        o["department_id"] for o in data["obligations"] if o.get("department_id")
+    }
+    known = set(session.execute(
+        select(Department.id).where(Department.id.in_(departments))
+    ).scalars())
+    if data["department_id"] not in known:
+        errors["department_id"] = ["no such department"]
+    for i, o in enumerate(data["obligations"]):
+        problems: dict[str, list[str]] = {}
+        if o.get("department_id") and o["department_id"] not in known:
+            problems["department_id"] = ["no such department"]
+        if o["due_on"] < data["signed_on"]:
+            problems["due_on"] = ["before the contract was signed (signed_on)"]
+        if problems:
+            errors.setdefault("obligations", {})[str(i)] = problems
+    if errors:
+        raise ValidationFailed(f"invalid fields: {', '.join(sorted(errors))}", errors)
+
+    now = now or datetime.now(UTC)
+    workdays = reminder_workdays(session)
+    contract = Contract(
+        id=str(uuid.uuid4()),
+        enterprise_id=enterprise_id,
+        title=data["title"],
+        signed_on=data["signed_on"],
+        department_id=data["department_id"],
+        note=data.get("note"),
+        created_by=principal.user_id,
+        created_at=now,
+        version=1,
+    )
+    session.add(contract)
+    session.flush()  # the contract row first: obligations reference it
+    obligations = [
+        Obligation(
+            id=str(uuid.uuid4()),
+            contract_id=contract.id,
+            party=o["party"],
+            description=o["description"],
+            due_on=o["due_on"],
+            department_id=o.get("department_id") or data["department_id"],
+            remind_on=remind_on_for(calendar, o["due_on"], workdays),
+        )
+        for o in data["obligations"]
+    ]
+    session.add_all(obligations)
+    session.flush()
+    return contract, sorted(obligations, key=lambda ob: (ob.due_on, ob.id))
+
+
+def paginate(session: Session, query: Select, filters: dict[str, Any]) -> tuple[list[Any], int]:
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page, per_page = filters["page"], filters["per_page"]
+    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    return list(rows), total
+
+
+def list_visible(
+    session: Session, principal: Principal, filters: dict[str, Any]
+) -> tuple[list[Contract], int]:
+    """Contracts the caller may read, newest signature first; filters enterprise, department."""
+    query = visible(select(Contract), principal)
+    if filters.get("enterprise_id"):
+        if not is_uuid(filters["enterprise_id"]):
+            raise ValidationFailed("invalid fields: enterprise_id",
+                                   {"enterprise_id": ["not a valid id"]})
+        query = query.where(Contract.enterprise_id == filters["enterprise_id"])
+    if filters.get("department_id"):
+        query = query.where(Contract.department_id == filters["department_id"])
+    query = query.order_by(Contract.signed_on.desc(), Contract.created_at.desc(), Contract.id)
+    return paginate(session, query, filters)
+
+
+def fulfil(
+    session: Session,
+    principal: Principal,
+    contract_id: str,
+    obligation_id: str,
+    now: datetime | None = None,
+) -> Obligation:
+    """履约: mark an obligation fulfilled. Repeating it changes nothing (the first time stays);
+    a fulfilled obligation never raises ``obligation_due`` or ``obligation_overdue``."""
+    contract = get_visible(session, principal, contract_id)
+    if not is_uuid(obligation_id):
+        raise NotFound("no such obligation")
+    ob = session.execute(
+        select(Obligation)
+        .where(Obligation.id == obligation_id, Obligation.contract_id == contract.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if ob is None:
+        raise NotFound("no such obligation")
+    if not can_fulfil(principal, ob):
+        raise Forbidden("only the owning department, coordinators and admins may fulfil this")
+    if ob.fulfilled_at is None:
+        ob.fulfilled_at = now or datetime.now(UTC)
+        contract.version += 1
+        session.flush()
+    return ob
+
+
+def list_obligations(
+    session: Session, principal: Principal, filters: dict[str, Any], today: date
+) -> tuple[list[Obligation], int]:
+    """Obligations of the contracts the caller may read, soonest due first.
+
+    Filters: party, department_id (the owning department), state (as of ``today``) and
+    due_before (due on or before that date).
+    """
+    query = visible(
+        select(Obligation).join(Contract, Contract.id == Obligation.contract_id), principal
+    )
+    if filters.get("party"):
+        query = query.where(Obligation.party == filters["party"])
+    if filters.get("department_id"):
+        query = query.where(Obligation.department_id == filters["department_id"])
+    if filters.get("state"):
+        query = query.where(state_condition(filters["state"], today))
+    if filters.get("due_before"):
+        query = query.where(Obligation.due_on <= filters["due_before"])
+    query = query.order_by(Obligation.due_on, Obligation.id)
+    return paginate(session, query, filters)
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+def _event_data(ob: Obligation, enterprise_id: str, title: str) -> dict[str, Any]:
+    return {
+        "obligation_id": ob.id,
+        "contract_id": ob.contract_id,
+        "enterprise_id": enterprise_id,
+        "department_id": ob.department_id,
+        "due_on": ob.due_on.isoformat(),
+        "description": ob.description,
+        "contract_title": title,
+    }
+
+
+def _claim(session: Session, condition: ColumnElement[bool], limit: int
+           ) -> list[tuple[Obligation, str, str]]:
+    """Lock up to ``limit`` unfulfilled committee obligations matching ``condition``, skipping
+    rows another transaction (another replica's sweep) holds."""
+    rows = session.execute(
+        select(Obligation, Contract.enterprise_id, Contract.title)
+        .join(Contract, Contract.id == Obligation.contract_id)
+        .where(Obligation.party == COMMITTEE, Obligation.fulfilled_at.is_(None), condition)
+        .order_by(Obligation.due_on, Obligation.id)
+        .limit(limit)
+        .with_for_update(of=Obligation, skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [(ob, enterprise_id, title) for ob, enterprise_id, title in rows]
+
+
+def remind_due(session: Session, today: date, limit: int = SWEEP_BATCH,
+               now: datetime | None = None) -> int:
+    """Raise ``obligation_due`` for committee obligations whose reminder day has come (and that
+    are not yet past due: those get ``obligation_overdue`` instead). Commit to make it stick."""
+    now = now or datetime.now(UTC)
+    claimed = _claim(session, and_(
+        Obligation.reminded_at.is_(None),
+        Obligation.remind_on.is_not(None),
+        Obligation.remind_on <= today,
+        Obligation.due_on >= today,
+    ), limit)
+    for ob, enterprise_id, title in claimed:
+        ob.reminded_at = now
+        events.publish(session, "obligation_due", _event_data(ob, enterprise_id, title))
+    session.flush()
+    return len(claimed)
+
+
+def mark_overdue(session: Session, calendar: WorkCalendar, today: date,
+                 limit: int = SWEEP_BATCH, now: datetime | None = None) -> int:
+    """Raise ``obligation_overdue`` for committee obligations a working day past their due
+    date. Commit to make it stick."""
+    now = now or datetime.now(UTC)
+    claimed = _claim(session, and_(
+        Obligation.overdue_at.is_(None),
+        Obligation.due_on < overdue_before(calendar, today),
+    ), limit)
+    for ob, enterprise_id, title in claimed:
+        ob.overdue_at = now
+        events.publish(session, "obligation_overdue", _event_data(ob, enterprise_id, title))
+    session.flush()
+    return len(claimed)
+
+
+def run_sweep(
+    transaction: Transaction,
+    calendar: WorkCalendar,
+    today: date,
+    limit: int = SWEEP_BATCH,
+    max_batches: int = SWEEP_MAX_BATCHES,
+) -> dict[str, Any]:
+    """One sweep as of ``today``: batches of reminders and overdue marks, each batch in its own
+    transaction from ``transaction()`` (which must commit on success), until nothing is left or
+    ``max_batches`` ran. Returns the counts committed."""
+    reminded = overdue = 0
+    for _ in range(max_batches):
+        with transaction() as session:
+            r = remind_due(session, today, limit)
+            o = mark_overdue(session, calendar, today, limit)
+        reminded, overdue = reminded + r, overdue + o
+        if r < limit and o < limit:
+            break
+    return {"today": today, "reminded": reminded, "overdue": overdue}
+
