@@ -70,7 +70,9 @@ def submit(
     """Record a demand and its ``demand_received`` event; returns (demand, created).
 
     The same Idempotency-Key from the same caller returns the first demand; reused with a
-    different body it is a conflict.
+    different body it is a conflict. ``calendar`` comes from ``CalendarCache.get(session,
+    lock=True)``, so that a concurrent calendar load (调休) either sees this demand and
+    re-plans its provisional deadline, or is seen by it.
     """
     enterprise_id = resolve_enterprise(principal, data.get("enterprise_id"))
     digest = request_hash(data)

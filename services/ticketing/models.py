@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, Integer, MetaData, String, Text, UniqueConstraint, func
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.events import processed_events_table
@@ -46,6 +57,28 @@ class Demand(Base):
     request_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CalendarYear(Base):
+    """One year of the State Council holiday notice (放假安排, 调休), loaded by an operator.
+
+    A row replaces ``chinese_calendar``'s data for its whole year. ``revision`` grows with every
+    load (taken under the calendar lock), so ``count(*), max(revision)`` tells every replica
+    cheaply whether its cached working-day calendar is stale.
+    """
+
+    __tablename__ = "calendar_years"
+    __table_args__ = (
+        CheckConstraint("year BETWEEN 1 AND 9999", name="ck_calendar_years_year"),
+    )
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    makeup_workdays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    source: Mapped[str] = mapped_column(Text)
+    loaded_by: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revision: Mapped[int] = mapped_column(BigInteger)
 
 
 outbox = outbox_table(metadata)

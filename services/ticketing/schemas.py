@@ -6,14 +6,21 @@ nothing but marshmallow schemas and the vocabularies they use.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from common.calendar import MAX_RANGE_DAYS
 from common.fields import LocalDateTime
 
 #: 1+N intake channels (信息收集渠道)
 CHANNELS = ("grid_worker", "service_window", "app", "wechat", "website", "hotline", "enterprise")
 URGENCIES = ("normal", "urgent")
 DEMAND_STATES = ("received",)
+#: where the schedule of a year comes from
+CALENDAR_ORIGINS = ("chinesecalendar", "loaded", "missing")
+#: years an operator may load through the API or the file loader
+CALENDAR_YEARS = range(2000, 2101)
 
 
 class AttachmentSchema(Schema):
@@ -85,3 +92,93 @@ class TriageDeadlineQuerySchema(Schema):
 class TriageDeadlineSchema(Schema):
     deadline = LocalDateTime(required=True, metadata={"description": "10:00 +08:00"})
     provisional = fields.Boolean(required=True)
+
+
+def _day_list(description: str) -> fields.List:
+    """A list of ``YYYY-MM-DD`` strings; the dates themselves are checked by
+    ``YearSchedule.parse`` so that each error names the date."""
+    return fields.List(
+        fields.String(validate=validate.Length(1, 10), metadata={"format": "date"}),
+        required=True,
+        validate=validate.Length(0, 366),
+        metadata={"description": description},
+    )
+
+
+class CalendarYearLoadSchema(Schema):
+    """One year of the State Council holiday notice (国务院办公厅关于部分节假日安排的通知).
+
+    Every date must lie in the year; a date may not be in both lists; a makeup working day
+    (调休上班) must be a Saturday or Sunday.
+    """
+
+    year = fields.Integer(
+        strict=True,
+        metadata={"description": "Optional (the file format has it); must equal the path's year"},
+    )
+    holidays = _day_list("Days off (放假), e.g. 2027-01-01; weekend days may be listed too")
+    makeup_workdays = _day_list("调休: Saturdays or Sundays that are working days (上班)")
+    source = fields.String(
+        required=True,
+        validate=validate.Length(1, 200),
+        metadata={"description": "The notice, e.g. 国办发明电〔2026〕N号"},
+    )
+
+
+class CalendarYearSummarySchema(Schema):
+    """Where a year's working days come from."""
+
+    year = fields.Integer(required=True)
+    origin = fields.String(
+        required=True,
+        validate=validate.OneOf(CALENDAR_ORIGINS),
+        metadata={"description": "missing: Monday-Friday is assumed, deadlines are provisional"},
+    )
+    source = fields.String(allow_none=True, metadata={"description": "The notice, or the library"})
+    loaded_by = fields.String(allow_none=True)
+    loaded_at = LocalDateTime(allow_none=True)
+
+
+class CalendarYearListSchema(Schema):
+    items = fields.List(fields.Nested(CalendarYearSummarySchema), required=True)
+
+
+class CalendarYearSchema(CalendarYearSummarySchema):
+    """The schedule in force for a year (a loaded one wins over ``chinesecalendar``)."""
+
+    holidays = fields.List(fields.Date(), required=True)
+    makeup_workdays = fields.List(fields.Date(), required=True, metadata={"description": "调休"})
+
+
+class CalendarYearLoadedSchema(CalendarYearSchema):
+    demands_recomputed = fields.Integer(
+        required=True,
+        metadata={"description": "Demands whose triage deadline (分理时限) changed with this load"},
+    )
+
+
+class WorkdaysQuerySchema(Schema):
+    """An inclusive range of days, at most three years long."""
+
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+
+    @validates_schema
+    def _check_range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        start, end = data.get("from_"), data.get("to")
+        if start is None or end is None:
+            return
+        if end < start:
+            raise ValidationError(f"before from ({start.isoformat()})", "to")
+        if (end - start).days + 1 > MAX_RANGE_DAYS:
+            raise ValidationError(f"the range may span at most {MAX_RANGE_DAYS} days", "to")
+
+
+class WorkdaysSchema(Schema):
+    workdays = fields.List(
+        fields.Date(), required=True, metadata={"description": "工作日, 调休 weekend days included"}
+    )
+    provisional = fields.Boolean(
+        required=True,
+        metadata={"description": "Some day of the range lies in a year without data (Mon-Fri)"},
+    )

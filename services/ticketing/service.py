@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from common.calendar import WorkCalendar
+from nameko.extensions import DependencyProvider
+from nameko.timer import timer
+
+from common.auth import STAFF_ROLES, Role
 from common.db import Database
 from common.dependencies import Caller, Metrics
 from common.entrypoints import rpc
+from common.errors import NotFound, ValidationFailed
 from common.health import health_report
 from common.validation import load
-from services.ticketing import intake
+from services.ticketing import calendar_years, intake
+from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.schemas import (
+    CalendarYearListSchema,
+    CalendarYearLoadedSchema,
+    CalendarYearLoadSchema,
+    CalendarYearSchema,
     DemandCreateSchema,
     DemandListQuerySchema,
     DemandSchema,
     TriageDeadlineQuerySchema,
     TriageDeadlineSchema,
+    WorkdaysQuerySchema,
+    WorkdaysSchema,
 )
 
+log = logging.getLogger(__name__)
+
 demand_schema = DemandSchema()
+#: how often every replica checks the calendar table when idle (the gauge, a new year)
+CALENDAR_CHECK_SECONDS = 10
+
+
+class WorkCalendarProvider(DependencyProvider):
+    """``self.calendar``: this process's working-day calendar (工作日历), built from
+    ``chinese_calendar`` and ``ticketing.calendar_years``; see :class:`CalendarCache`."""
+
+    def setup(self) -> None:
+        self.cache = CalendarCache()
+
+    def get_dependency(self, worker_ctx: Any) -> CalendarCache:
+        return self.cache
 
 
 class TicketingService:
@@ -30,7 +57,7 @@ class TicketingService:
     db = Database("ticketing")
     caller = Caller()
     metrics = Metrics()
-    calendar = WorkCalendar()
+    calendar = WorkCalendarProvider()
 
     @rpc
     def health(self) -> dict[str, Any]:
@@ -41,8 +68,9 @@ class TicketingService:
         principal = self.caller.principal
         data = load(DemandCreateSchema(), payload)
         with self.db.transaction() as session:
+            calendar = self.calendar.get(session, lock=True)
             demand, created = intake.submit(
-                session, principal, data, idempotency_key, self.calendar, self.caller.call_id
+                session, principal, data, idempotency_key, calendar, self.caller.call_id
             )
             result = demand_schema.dump(demand)
         return {"demand": result, "created": created}
@@ -71,7 +99,71 @@ class TicketingService:
         """分理时限 of a demand received at ``received_at`` (ISO 8601 with offset)."""
         self.caller.principal  # noqa: B018 -- any authenticated caller
         parsed = load(TriageDeadlineQuerySchema(), {"received_at": received_at})["received_at"]
-        deadline = self.calendar.triage_deadline(parsed)
+        with self.db.transaction() as session:
+            deadline = self.calendar.get(session).triage_deadline(parsed)
         return TriageDeadlineSchema().dump(
             {"deadline": deadline.at, "provisional": deadline.provisional}
         )
+
+    # ------------------------------------------------------------------ calendar (工作日历)
+
+    @rpc
+    def workdays(self, query: dict[str, Any]) -> dict:
+        """工作日 in an inclusive range, 调休 included; any authenticated caller."""
+        self.caller.principal  # noqa: B018 -- any authenticated caller
+        data = load(WorkdaysQuerySchema(), query)
+        with self.db.transaction() as session:
+            days, provisional = self.calendar.get(session).workdays_between(
+                data["from_"], data["to"]
+            )
+        return WorkdaysSchema().dump({"workdays": days, "provisional": provisional})
+
+    @rpc
+    def list_calendar_years(self) -> dict:
+        """Every year with data, and the current and next year, with their origin (staff)."""
+        self.caller.principal.require(*STAFF_ROLES)
+        with self.db.transaction() as session:
+            items = calendar_years.year_summaries(session)
+        return CalendarYearListSchema().dump({"items": items})
+
+    @rpc
+    def get_calendar_year(self, year: str) -> dict:
+        """The schedule in force for a year (staff); 404 for a year without data."""
+        self.caller.principal.require(*STAFF_ROLES)
+        try:
+            number = calendar_years.parse_year(year)
+        except ValidationFailed as exc:
+            raise NotFound(f"no calendar year {year!r}") from exc
+        with self.db.transaction() as session:
+            detail = calendar_years.year_detail(session, number)
+        if detail is None:
+            raise NotFound(
+                f"no schedule for {number}: Monday-Friday is assumed and its deadlines are "
+                "provisional until it is loaded"
+            )
+        return CalendarYearSchema().dump(detail)
+
+    @rpc
+    def load_calendar_year(self, year: str, payload: dict[str, Any]) -> dict:
+        """Load (or replace) a year of the State Council schedule (admin) and re-plan the
+        deadlines it changes, in one transaction."""
+        principal = self.caller.principal.require(Role.ADMIN)
+        number = calendar_years.parse_year(year)
+        data = load(CalendarYearLoadSchema(), payload)
+        schedule, source = calendar_years.parse_schedule(number, data)
+        with self.db.transaction() as session:
+            outcome = calendar_years.load_year(
+                session, schedule, source, principal.user_id, self.caller.call_id
+            )
+        self.calendar.invalidate()
+        return CalendarYearLoadedSchema().dump(outcome.as_dict())
+
+    @timer(interval=CALENDAR_CHECK_SECONDS, eager=True)
+    def calendar_tick(self) -> None:
+        """Notice loads by other replicas or the file loader, and a new year, for the gauge
+        ``gridsvc_calendar_year_missing``. Never raises: retried on the next tick."""
+        try:
+            with self.db.transaction() as session:
+                self.calendar.get(session)
+        except Exception:
+            log.exception("checking the working-day calendar failed; retrying next tick")

@@ -1,0 +1,231 @@
+"""Operator-loaded calendar years (工作日历) against the test database, without the services.
+
+The 2027 tests run in a transaction that first forgets any committed 2027 (``test_calendar_api``
+loads 2027 for real) and is rolled back at the end, so they hold in any order. The file loader
+commits: it uses 2035 and 2036, which no other test loads.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from common.calendar import WorkCalendar, YearSchedule, covered_years
+from common.errors import ValidationFailed
+from services.ticketing import calendar_years
+from services.ticketing.calendar_years import CalendarCache, load_year, parse_schedule, parse_year
+from services.ticketing.models import Demand
+
+SOURCE = "国办发明电〔2026〕N号 (test data, not the real notice)"
+#: received on Thursday 2026-12-31: the next day, 2027-01-01, lies in 2027
+NEW_YEARS_EVE = datetime.fromisoformat("2026-12-31T15:00:00+08:00")
+
+no_2027_data = pytest.mark.skipif(
+    2027 in covered_years(), reason="the installed chinesecalendar already covers 2027"
+)
+
+
+@pytest.fixture
+def session(db: Engine) -> Iterator[Session]:
+    """A transaction in which 2027 has not been loaded, rolled back at the end of the test."""
+    with Session(db) as s:
+        s.execute(text("DELETE FROM ticketing.calendar_years WHERE year = 2027"))
+        yield s
+        s.rollback()
+
+
+def schedule(year: int, holidays: list[str], makeup: tuple[str, ...] = ()) -> YearSchedule:
+    return YearSchedule.parse({"year": year, "holidays": holidays, "makeup_workdays": list(makeup)})
+
+
+def add_demand(session: Session, received_at: datetime, due_at: datetime, provisional: bool,
+               status: str = "received") -> Demand:
+    demand = Demand(
+        id=str(uuid.uuid4()), number=f"SQT-{uuid.uuid4().hex[:16]}", enterprise_id="ent-cal",
+        channel="enterprise", title="调休测试", description="calendar test", urgency="normal",
+        attachments=[], status=status, received_at=received_at, triage_due_at=due_at,
+        triage_due_provisional=provisional, recorded_by="test", recorded_role="admin", version=1,
+    )
+    session.add(demand)
+    session.flush()
+    return demand
+
+
+def events(session: Session, event_type: str, demand_id: str | None = None) -> list[dict]:
+    rows = session.execute(
+        text("SELECT payload FROM ticketing.outbox WHERE event_type = :t"
+             " AND (CAST(:d AS text) IS NULL OR payload->'data'->>'demand_id' = :d) ORDER BY id"),
+        {"t": event_type, "d": demand_id},
+    ).scalars().all()
+    return list(rows)
+
+
+@no_2027_data
+def test_loading_2027_makes_a_2027_deadline_exact(session):
+    cache = CalendarCache()
+    before = cache.get(session).triage_deadline(NEW_YEARS_EVE)
+    assert (before.at.isoformat(), before.provisional) == ("2027-01-01T10:00:00+08:00", True)
+
+    outcome = load_year(session, schedule(2027, ["2027-01-01"]), SOURCE, "admin-1")
+    assert outcome.loaded_at.tzinfo is not None
+    after = cache.get(session, lock=True).triage_deadline(NEW_YEARS_EVE)
+    assert (after.at.isoformat(), after.provisional) == ("2027-01-04T10:00:00+08:00", False)
+    assert 2027 in cache.get(session).loaded_years
+    loaded = events(session, "calendar_year_loaded")[-1]["data"]
+    assert loaded["year"] == 2027 and loaded["holidays"] == ["2027-01-01"]
+    assert loaded["source"] == SOURCE and loaded["loaded_by"] == "admin-1"
+
+
+@no_2027_data
+def test_loading_a_year_recomputes_provisional_deadlines_with_an_event(session):
+    provisional = add_demand(session, NEW_YEARS_EVE,
+                             datetime.fromisoformat("2027-01-01T10:00:00+08:00"), True)
+    exact = add_demand(session, datetime.fromisoformat("2026-11-26T09:00:00+08:00"),
+                       datetime.fromisoformat("2026-11-27T10:00:00+08:00"), False)
+
+    outcome = load_year(session, schedule(2027, ["2027-01-01"]), SOURCE, "admin-1", "call-7")
+
+    assert outcome.demands_recomputed >= 1
+    session.refresh(provisional)
+    session.refresh(exact)
+    assert provisional.triage_due_at.isoformat() != "2027-01-01T10:00:00+08:00"
+    assert provisional.triage_due_at == datetime.fromisoformat("2027-01-04T10:00:00+08:00")
+    assert provisional.triage_due_provisional is False
+    assert provisional.version == 2
+    assert (exact.triage_due_at, exact.version) == (
+        datetime.fromisoformat("2026-11-27T10:00:00+08:00"), 1)
+    [changed] = events(session, "demand_deadline_changed", provisional.id)
+    assert changed["source"] == "ticketing"
+    assert changed["data"] == {
+        "demand_id": provisional.id,
+        "number": provisional.number,
+        "enterprise_id": "ent-cal",
+        "received_at": "2026-12-31T15:00:00+08:00",
+        "triage_due_at": "2027-01-04T10:00:00+08:00",
+        "triage_due_provisional": False,
+        "previous_triage_due_at": "2027-01-01T10:00:00+08:00",
+        "previous_triage_due_provisional": True,
+        "calendar_year": 2027,
+    }
+    assert events(session, "demand_deadline_changed", exact.id) == []
+    call_ids = session.execute(text(
+        "SELECT call_id FROM ticketing.outbox WHERE payload->'data'->>'demand_id' = :d"
+    ), {"d": provisional.id}).scalars().all()
+    assert call_ids == ["call-7"]
+
+
+@no_2027_data
+def test_correcting_a_loaded_year_replans_demands_awaiting_triage(session):
+    load_year(session, schedule(2027, ["2027-01-01"]), SOURCE, "admin-1")
+    demand = add_demand(session, NEW_YEARS_EVE,
+                        datetime.fromisoformat("2027-01-04T10:00:00+08:00"), False)
+    triaged = add_demand(session, NEW_YEARS_EVE,
+                         datetime.fromisoformat("2027-01-04T10:00:00+08:00"), False,
+                         status="triaged")
+    # a corrected notice: Monday 2027-01-04 is a day off too
+    outcome = load_year(session, schedule(2027, ["2027-01-01", "2027-01-04"]), SOURCE + " 更正",
+                        "admin-2")
+    assert outcome.demands_recomputed >= 1
+    session.refresh(demand)
+    session.refresh(triaged)
+    assert demand.triage_due_at == datetime.fromisoformat("2027-01-05T10:00:00+08:00")
+    assert triaged.triage_due_at == datetime.fromisoformat("2027-01-04T10:00:00+08:00")
+    assert len(events(session, "demand_deadline_changed", demand.id)) == 1
+    row = session.execute(text(
+        "SELECT source, loaded_by, holidays FROM ticketing.calendar_years WHERE year = 2027"
+    )).one()
+    assert row.source.endswith("更正") and row.loaded_by == "admin-2"
+    assert row.holidays == [date(2027, 1, 1), date(2027, 1, 4)]
+
+
+@pytest.mark.parametrize(("body", "field", "named"), [
+    ({"holidays": ["2026-12-31"], "makeup_workdays": []}, "holidays", "2026-12-31"),
+    ({"holidays": ["2027-02-30"], "makeup_workdays": []}, "holidays", "2027-02-30"),
+    ({"holidays": ["27-1-1"], "makeup_workdays": []}, "holidays", "27-1-1"),
+    ({"holidays": [], "makeup_workdays": ["2027-02-22"]}, "makeup_workdays", "2027-02-22"),
+    ({"holidays": ["2027-02-20"], "makeup_workdays": ["2027-02-20"]}, "holidays", "2027-02-20"),
+    ({"holidays": ["2027-02-20"], "makeup_workdays": ["2027-02-20"]}, "makeup_workdays",
+     "2027-02-20"),
+    ({"year": 2028, "holidays": [], "makeup_workdays": []}, "year", "2028"),
+    ({"holidays": [], "makeup_workdays": [], "source": " "}, "source", "notice"),
+])
+def test_invalid_schedules_are_rejected_naming_field_and_date(body, field, named):
+    with pytest.raises(ValidationFailed) as raised:
+        parse_schedule(2027, {"source": SOURCE, **body})
+    assert field in raised.value.errors
+    assert any(named in reason for reason in raised.value.errors[field]), raised.value.errors
+
+
+def test_years_outside_the_loadable_range_are_rejected():
+    assert parse_year("2031") == parse_year(2031) == 2031
+    for bad in ("1999", "2101", "20x7", "", 2027.0, True, None):
+        with pytest.raises(ValidationFailed) as raised:
+            parse_year(bad)
+        assert "year" in raised.value.errors
+
+
+def test_missing_year_gauge_covers_the_current_and_next_year_only():
+    def value(year: int) -> float | None:
+        return REGISTRY.get_sample_value("gridsvc_calendar_year_missing", {"year": str(year)})
+
+    loaded_2041 = WorkCalendar([schedule(2041, ["2041-01-01"])])
+    assert calendar_years.refresh_missing_metric(loaded_2041, date(2040, 3, 1)) == {
+        2040: True, 2041: False}
+    assert (value(2040), value(2041)) == (1, 0)
+    calendar_years.refresh_missing_metric(loaded_2041, date(2041, 1, 1))
+    assert (value(2040), value(2041), value(2042)) == (None, 0, 1)
+    calendar_years.refresh_missing_metric(WorkCalendar(), date(2025, 6, 1))
+    assert (value(2041), value(2042), value(2025), value(2026)) == (None, None, 0, 0)
+
+
+def test_file_loader_commits_and_other_processes_notice(db, tmp_path: Path, capsys):
+    cache = CalendarCache()
+    with Session(db) as first:
+        assert cache.get(first).is_provisional(date(2035, 1, 2))
+    path = tmp_path / "2035.json"
+    path.write_text(json.dumps({"year": 2035, "holidays": ["2035-01-01", "2035-01-02"],
+                                "makeup_workdays": ["2035-01-06"], "source": SOURCE},
+                               ensure_ascii=False), encoding="utf-8")
+
+    assert calendar_years.main(["load", str(path), "--loaded-by", "ops-zhang"]) == 0
+    assert "loaded 2035" in capsys.readouterr().out
+
+    with Session(db) as later:  # the cached calendar is stale: the version check rebuilds it
+        calendar = cache.get(later)
+        assert not calendar.is_provisional(date(2035, 1, 2))
+        assert not calendar.is_workday(date(2035, 1, 2))
+        assert calendar.is_workday(date(2035, 1, 6))  # a Sunday, 调休
+        row = later.execute(text(
+            "SELECT source, loaded_by FROM ticketing.calendar_years WHERE year = 2035")).one()
+    assert tuple(row) == (SOURCE, "ops-zhang")
+    assert calendar_years.main(["show", "2035"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown == {"year": 2035, "holidays": ["2035-01-01", "2035-01-02"],
+                     "makeup_workdays": ["2035-01-06"], "source": SOURCE}
+
+
+def test_file_loader_rejects_a_bad_file_and_stores_nothing(db, tmp_path: Path, capsys):
+    path = tmp_path / "2036.json"
+    path.write_text(json.dumps({"year": 2036, "holidays": ["2036-01-01"],
+                                "makeup_workdays": ["2036-01-07"], "source": SOURCE}))
+    assert calendar_years.main(["load", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "makeup_workdays" in err and "2036-01-07" in err
+    path.write_text("{not json")
+    assert calendar_years.main(["load", str(path)]) == 2
+    path.write_text(json.dumps({"holidays": [], "makeup_workdays": [], "source": SOURCE}))
+    assert calendar_years.main(["load", str(path)]) == 2
+    assert "year" in capsys.readouterr().err
+    with db.connect() as conn:
+        stored = conn.execute(text(
+            "SELECT count(*) FROM ticketing.calendar_years WHERE year = 2036")).scalar_one()
+    assert stored == 0
