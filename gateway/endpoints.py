@@ -79,6 +79,8 @@ class Endpoint:
     status: int = 200
     errors: tuple[int, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)  # documented request headers
+    upload_media: tuple[str, ...] = ()  # a raw file body of these types (read by the handler)
+    download_media: str | None = None  # a file answered instead of JSON
     description: str = ""
 
     @property

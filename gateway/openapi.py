@@ -88,7 +88,12 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     if ep.body is not None:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": ep.body}}}
+    if ep.upload_media:
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        op["requestBody"] = {"required": True, "content": dict.fromkeys(ep.upload_media, binary)}
     ok: dict[str, Any] = {"description": "OK"}
+    if ep.download_media:
+        ok["content"] = {ep.download_media: {"schema": {"type": "string", "format": "binary"}}}
     if ep.response is not None:
         ok["content"] = {"application/json": {"schema": ep.response}}
     op["responses"][str(ep.status)] = ok

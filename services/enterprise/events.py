@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from common.outbox import record_event
+from common.outbox import envelope, record_event
 from services.enterprise.models import outbox
 
 SOURCE = "enterprise"
@@ -27,3 +28,17 @@ def publish(session: Session, event_type: str, data: dict[str, Any],
             call_id: str | None = None) -> dict[str, Any]:
     """Record an event in the outbox, inside the caller's transaction."""
     return record_event(session, outbox, SOURCE, event_type, data, call_id=call_id)
+
+
+def publish_many(session: Session, event_type: str, datas: Sequence[dict[str, Any]],
+                 call_id: str | None = None) -> None:
+    """Many events of one type in one INSERT (a 10,000-row import stays within seconds)."""
+    if not datas:
+        return
+    rows = []
+    for data in datas:
+        env = envelope(SOURCE, event_type, data)
+        rows.append({"event_id": env["event_id"], "event_type": event_type, "payload": env,
+                     "call_id": call_id})
+    session.execute(outbox.insert(), rows)
+    session.info["outbox_pending"] = True

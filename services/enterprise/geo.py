@@ -13,6 +13,7 @@ Incubator (孵化器) grids are assigned by tenancy, not by location, and need n
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
@@ -217,3 +218,17 @@ def overlaps(
 ) -> list[tuple[GridId, GridId]]:
     """Pairs of grid ids whose areas overlap (interiors intersect), sorted."""
     return _index(areas).overlaps(min_area)
+
+
+def index_of(boundaries: Iterable[tuple[GridId, Mapping[str, Any] | None]]) -> GridIndex:
+    """A GridIndex of the grids that have a usable boundary; the others are logged and skipped
+    (a boundary stored before validation existed must not break assignment for everyone)."""
+    areas = []
+    for grid_id, boundary in boundaries:
+        if not boundary:
+            continue
+        try:
+            areas.append(GridArea(grid_id, boundary))
+        except ValueError:
+            logging.getLogger(__name__).warning("grid %s has an unusable boundary", grid_id)
+    return GridIndex(areas)

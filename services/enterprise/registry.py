@@ -9,6 +9,7 @@ Plain functions over a SQLAlchemy session; the service's entrypoints call them.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from common.errors import Conflict, Forbidden, PreconditionFailed, ValidationFai
 from common.validation import is_uuid
 from services.enterprise import access, industry
 from services.enterprise.events import publish
-from services.enterprise.geo import GridArea, GridIndex
+from services.enterprise.geo import GridIndex, index_of
 from services.enterprise.models import Enterprise, Grid, ProfileValue, ScopeChange
 from services.enterprise.schemas import (
     INDICATORS,
@@ -30,6 +31,8 @@ from services.enterprise.schemas import (
     SCOPE_REASONS_OUT,
     SELF_REPORT_FIELDS,
 )
+
+log = logging.getLogger(__name__)
 
 OUTPUT_BANDS = ((0, 100, "<100万"), (100, 1000, "100-1000万"), (1000, 10000, "1000万-1亿"),
                 (10000, None, "≥1亿"))
@@ -44,7 +47,7 @@ def grid_index(session: Session) -> GridIndex:
         select(Grid.id, Grid.boundary).where(Grid.kind == "geographic",
                                               Grid.boundary.is_not(None))
     ).all()
-    return GridIndex([GridArea(r.id, r.boundary) for r in rows])
+    return index_of((r.id, r.boundary) for r in rows)
 
 
 def assign_grid(session: Session, data: dict[str, Any],

@@ -399,6 +399,13 @@ class EnterpriseQuerySchema(PageQuery):
 EnterprisePageSchema = page_schema(EnterpriseSchema, "EnterprisePage")
 
 
+class EnterpriseExportQuerySchema(EnterpriseQuerySchema):
+    """The listing filters without paging and the profile-value filters."""
+
+    class Meta:
+        exclude = ("page", "per_page", "sort", "min_output", "max_output", "min_tax", "max_tax")
+
+
 class ScopeChangeCreateSchema(Schema):
     in_scope = fields.Boolean(required=True)
     reason = fields.String(required=True,

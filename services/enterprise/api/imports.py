@@ -1,7 +1,89 @@
-"""RPC entrypoints of the registry: imports."""
+"""RPC entrypoints of the registry: bulk import (批量导入) and export of enterprises.
+
+Files travel base64-encoded because nameko speaks JSON. Parsing, validation and the upsert
+live in :mod:`services.enterprise.importer` and :mod:`services.enterprise.spreadsheet`.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import logging
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from common.auth import Role
+from common.entrypoints import rpc
+from common.errors import Conflict, Forbidden, ValidationFailed
+from common.validation import load
+from services.enterprise import access, importer, spreadsheet
+from services.enterprise.schemas import EnterpriseQuerySchema
+
+log = logging.getLogger(__name__)
+
+IMPORTERS = frozenset({Role.ADMIN, Role.COORDINATOR})
+EXPORTERS = access.READ_ALL | access.GRID_ROLES
+FORMATS = ("xlsx", "csv")
+
+
+def decode_upload(content_b64: Any) -> bytes:
+    """The uploaded file from base64; ValidationFailed if it is not base64 or too big."""
+    if not isinstance(content_b64, str):
+        raise ValidationFailed("the file must be sent as base64 text",
+                               {"file": ["not base64 text"]})
+    if len(content_b64) > (spreadsheet.MAX_BYTES + 2) // 3 * 4 + 4:
+        raise ValidationFailed(f"the file may be at most {spreadsheet.MAX_BYTES} bytes",
+                               {"file": ["too large"]})
+    try:
+        return base64.b64decode(content_b64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationFailed("the file is not valid base64", {"file": ["not base64"]}) from exc
+
 
 class ImportsApi:
-    pass
+    """``import_enterprises`` and ``export_enterprises``; needs ``db`` and ``caller``."""
+
+    db: Any
+    caller: Any
+
+    @rpc
+    def import_enterprises(self, content_b64: str, fmt: str = "xlsx",
+                           dry_run: bool = False) -> dict[str, Any]:
+        """Create or update enterprises from an XLSX or CSV file; ``ImportResultSchema``.
+
+        Admins and coordinators only. Rows with errors are reported and skipped; the others
+        are imported (nothing is written with ``dry_run``).
+        """
+        principal = self.caller.principal
+        if principal.role not in IMPORTERS:
+            raise Forbidden(f"role {principal.role} may not import enterprises")
+        if fmt not in FORMATS:
+            raise ValidationFailed(f"unknown format {fmt!r}", {"format": ["xlsx or csv"]})
+        if not isinstance(dry_run, bool):
+            raise ValidationFailed("dry_run must be true or false", {"dry_run": ["not a boolean"]})
+        table = spreadsheet.read_table(decode_upload(content_b64), fmt)
+        try:
+            with self.db.transaction() as session:
+                result = importer.import_table(session, table, principal.user_id, dry_run,
+                                               call_id=self.caller.call_id)
+        except IntegrityError as exc:
+            log.warning("import collided with a concurrent change", exc_info=True)
+            raise Conflict("the enterprises changed while importing; import the file again") \
+                from exc
+        log.info("import by %s: %s rows, %s created, %s updated, %s unchanged, %s rejected%s",
+                 principal.user_id, result.rows, result.created, result.updated,
+                 result.unchanged, result.rejected, " (dry run)" if dry_run else "")
+        return result.as_dict()
+
+    @rpc
+    def export_enterprises(self, query: dict[str, Any] | None = None) -> str:
+        """The enterprises the caller may read matching ``query`` (the listing filters q,
+        grid_id, industry, scale, tag, in_scope, grid_source) as a base64 XLSX workbook."""
+        principal = self.caller.principal
+        if principal.role not in EXPORTERS:
+            raise Forbidden(f"role {principal.role} may not export enterprises")
+        filters = load(EnterpriseQuerySchema(exclude=importer.EXPORT_EXCLUDED), query or {})
+        with self.db.transaction() as session:
+            content = importer.export_xlsx(session, principal, filters)
+        return base64.b64encode(content).decode("ascii")
