@@ -63,6 +63,13 @@ class ValidationFailed(DomainError):
     title = "Validation failed"
 
 
+class Unavailable(DomainError):
+    """Another service this one needs did not answer in time."""
+
+    status = 503
+    title = "Service unavailable"
+
+
 DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     DomainError,
     Unauthenticated,
@@ -71,6 +78,7 @@ DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
     Conflict,
     PreconditionFailed,
     TooManyRequests,
+    Unavailable,
     ValidationFailed,
 )
 

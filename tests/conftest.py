@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from common.auth import Principal, Role, mint_token
 from common.config import DEV_JWT_SECRET
-from devtools.migrate import upgrade_all
+from devtools.migrate import load_demo, upgrade_all
 from devtools.processes import Platform
 
 TEST_DB = os.environ.get("TEST_DATABASE", "gridsvc_test")
@@ -65,10 +65,11 @@ def recreate_database() -> None:
 
 @pytest.fixture(scope="session")
 def infrastructure() -> Iterator[dict[str, str]]:
-    """A fresh, migrated test database and an empty test vhost."""
+    """A fresh, migrated test database with the demo zone, and an empty test vhost."""
     recreate_database()
     recreate_vhost()
     upgrade_all(DATABASE_URL)
+    load_demo(DATABASE_URL)  # the demo zone: departments, categories, grids INC01.., GEO01..
     os.environ.update(TEST_ENV)  # in-process code (tokens, relays) uses the same settings
     yield TEST_ENV
 

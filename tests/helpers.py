@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
+
+import httpx
+
+from common.auth import Principal, Role, mint_token
+from common.config import DEV_JWT_SECRET
+from services.enterprise import credit_code
 
 T = TypeVar("T")
 
@@ -14,8 +21,27 @@ def bearer(tok: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tok}"}
 
 
-def new_enterprise_id() -> str:
-    return f"ent-{uuid.uuid4().hex[:12]}"
+_RNG = random.Random(uuid.uuid4().int)
+
+
+def enterprise_body(**overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "credit_code": credit_code.generate(_RNG), "name": "青岛测试科技有限公司",
+        "address": "高新区测试路1号", "industry_code": "C39", "scale": "small",
+    }
+    body.update(overrides)
+    return body
+
+
+def new_enterprise_id(**overrides: object) -> str:
+    """Register an in-scope enterprise through the running test gateway; its id."""
+    from conftest import GATEWAY_PORT
+
+    admin = mint_token(Principal(user_id="test-admin", role=Role.ADMIN), DEV_JWT_SECRET, 600)
+    response = httpx.post(f"http://127.0.0.1:{GATEWAY_PORT}/api/v1/enterprises",
+                          json=enterprise_body(**overrides), headers=bearer(admin), timeout=15)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
 
 
 def eventually(check: Callable[[], T], timeout: float = 5.0, interval: float = 0.05) -> T:

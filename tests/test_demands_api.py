@@ -110,8 +110,11 @@ def test_enterprise_never_sees_another_enterprises_demand(client, token):
 
 
 def test_coordinator_sees_all_and_grid_worker_records_for_an_enterprise(client, token):
-    ent = new_enterprise_id()
-    worker = token(Role.GRID_WORKER, grid_ids=("g1",))
+    ent = new_enterprise_id(incubator_id="INC01")
+    worker = token(Role.GRID_WORKER, grid_ids=("INC01",))
+    elsewhere = new_enterprise_id(incubator_id="INC02")
+    foreign = submit(client, worker, demand_body(channel="grid_worker", enterprise_id=elsewhere))
+    assert foreign.status_code == 422 and "enterprise_id" in foreign.json()["errors"]
     missing = submit(client, worker, demand_body(channel="grid_worker"))
     assert missing.status_code == 422
     assert "enterprise_id" in missing.json()["errors"]
@@ -123,6 +126,14 @@ def test_coordinator_sees_all_and_grid_worker_records_for_an_enterprise(client, 
                       headers=bearer(coordinator)).json()
     assert page["total"] == 1
     assert page["items"][0]["id"] == recorded.json()["id"]
+    assert page["items"][0]["grid_id"] == "INC01"
+    # the grid's leader sees it too, though someone else recorded it
+    leader = token(Role.GRID_LEADER, grid_ids=("INC01",))
+    seen = client.get(f"/api/v1/demands/{recorded.json()['id']}", headers=bearer(leader))
+    assert seen.status_code == 200
+    other_leader = token(Role.GRID_LEADER, grid_ids=("INC02",))
+    assert client.get(f"/api/v1/demands/{recorded.json()['id']}",
+                      headers=bearer(other_leader)).status_code == 404
     bad_page = client.get("/api/v1/demands", params={"per_page": 0}, headers=bearer(coordinator))
     assert bad_page.status_code == 422
     assert "per_page" in bad_page.json()["errors"]

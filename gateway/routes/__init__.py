@@ -5,13 +5,16 @@ from gateway.routes import (
     auth,
     calendar,
     contracts,
+    demand_lifecycle,
     demands,
     departments,
     enterprises,
     grids,
     imports,
     inbox,
+    ledger,
     me,
+    tasks,
     visits,
 )
 
@@ -25,7 +28,10 @@ API_ENDPOINTS = [
     *enterprises.ENDPOINTS,
     *contracts.ENDPOINTS,
     *visits.ENDPOINTS,
+    *ledger.ENDPOINTS,  # before demands: /demands/... views are not ids
     *demands.ENDPOINTS,
+    *demand_lifecycle.ENDPOINTS,
+    *tasks.ENDPOINTS,
     *inbox.ENDPOINTS,
     *calendar.ENDPOINTS,
 ]

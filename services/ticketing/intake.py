@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import exists, func, or_, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,8 @@ from common.auth import Principal, Role
 from common.calendar import SHANGHAI, WorkCalendar
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from common.outbox import record_event
-from services.ticketing.models import Demand, outbox
+from services.ticketing import sla
+from services.ticketing.models import Demand, Task, outbox
 
 #: roles that record demands on an enterprise's behalf (grid workers, the service window...)
 RECORDING_STAFF = {Role.GRID_WORKER, Role.GRID_LEADER, Role.COORDINATOR, Role.ADMIN}
@@ -58,6 +59,18 @@ def find_by_key(session: Session, principal: Principal, key: str) -> Demand | No
     ).scalar_one_or_none()
 
 
+def check_enterprise(enterprise: dict[str, Any] | None) -> dict[str, Any]:
+    """The enterprise as the registry showed it to the caller; demands are taken only for
+    enterprises in the service scope (服务范围)."""
+    if enterprise is None:
+        raise ValidationFailed("no such enterprise, or not one you may record for",
+                               {"enterprise_id": ["unknown or not yours"]})
+    if not enterprise.get("in_scope"):
+        raise ValidationFailed("the enterprise is not in the service scope",
+                               {"enterprise_id": ["out of the service scope (服务范围)"]})
+    return enterprise
+
+
 def submit(
     session: Session,
     principal: Principal,
@@ -66,11 +79,13 @@ def submit(
     calendar: WorkCalendar,
     call_id: str | None = None,
     now: datetime | None = None,
+    enterprise: dict[str, Any] | None = None,
 ) -> tuple[Demand, bool]:
     """Record a demand and its ``demand_received`` event; returns (demand, created).
 
     The same Idempotency-Key from the same caller returns the first demand; reused with a
-    different body it is a conflict. ``calendar`` comes from ``CalendarCache.get(session,
+    different body it is a conflict. ``enterprise`` is the registry's record (for its grid);
+    ``calendar`` comes from ``CalendarCache.get(session,
     lock=True)``, so that a concurrent calendar load (调休) either sees this demand and
     re-plans its provisional deadline, or is seen by it.
     """
@@ -79,7 +94,7 @@ def submit(
     if idempotency_key:
         existing = find_by_key(session, principal, idempotency_key)
         if existing is not None:
-            return _same_request(existing, digest), False
+            return same_request(existing, digest), False
     received_at = now or datetime.now(UTC)
     deadline = calendar.triage_deadline(received_at)
     demand = Demand(
@@ -101,6 +116,7 @@ def submit(
         idempotency_key=idempotency_key,
         request_hash=digest,
         version=1,
+        grid_id=(enterprise or {}).get("grid_id"),
     )
     try:
         with session.begin_nested():
@@ -111,7 +127,8 @@ def submit(
         existing = find_by_key(session, principal, idempotency_key) if idempotency_key else None
         if existing is None:
             raise
-        return _same_request(existing, digest), False
+        return same_request(existing, digest), False
+    sla.schedule(session, "triage", demand.id, deadline.at)
     record_event(
         session,
         outbox,
@@ -121,6 +138,7 @@ def submit(
             "demand_id": demand.id,
             "number": demand.number,
             "enterprise_id": enterprise_id,
+            "grid_id": demand.grid_id,
             "title": demand.title,
             "channel": demand.channel,
             "received_at": received_at.isoformat(),
@@ -132,18 +150,42 @@ def submit(
     return demand, True
 
 
-def _same_request(existing: Demand, digest: str) -> Demand:
+def same_request(existing: Demand, digest: str) -> Demand:
     if existing.request_hash != digest:
         raise Conflict("Idempotency-Key was already used for a different request")
     return existing
 
 
-def can_read(principal: Principal, demand: Demand) -> bool:
+GRID_ROLES = {Role.GRID_WORKER, Role.GRID_LEADER}
+DEPARTMENT_ROLES = {Role.LIAISON, Role.DEPARTMENT_HEAD}
+
+
+def visibility(principal: Principal) -> Any:
+    """A WHERE clause over Demand: what this caller may see.
+
+    Enterprises their own; grid staff their grids' (and what they recorded); department staff
+    the demands with a task of their department; coordinators, leaders, admins all.
+    """
+    if principal.role in READ_ALL:
+        return true()
+    if principal.role == Role.ENTERPRISE:
+        return Demand.enterprise_id == (principal.enterprise_id or "")
+    mine = Demand.recorded_by == principal.user_id
+    if principal.role in GRID_ROLES:
+        return or_(Demand.grid_id.in_(principal.grid_ids or ("",)), mine)
+    if principal.role in DEPARTMENT_ROLES and principal.department_id:
+        has_task = exists().where(Task.demand_id == Demand.id,
+                                  Task.department_id == principal.department_id)
+        return or_(has_task, mine)
+    return mine
+
+
+def can_read(session: Session, principal: Principal, demand: Demand) -> bool:
     if principal.role in READ_ALL:
         return True
-    if principal.role == Role.ENTERPRISE:
-        return demand.enterprise_id == principal.enterprise_id
-    return demand.recorded_by == principal.user_id
+    return session.execute(
+        select(Demand.id).where(Demand.id == demand.id, visibility(principal))
+    ).first() is not None
 
 
 def get_visible(session: Session, principal: Principal, demand_id: str) -> Demand:
@@ -153,7 +195,7 @@ def get_visible(session: Session, principal: Principal, demand_id: str) -> Deman
     except ValueError as exc:
         raise NotFound("no such demand") from exc
     demand = session.get(Demand, demand_id)
-    if demand is None or not can_read(principal, demand):
+    if demand is None or not can_read(session, principal, demand):
         raise NotFound("no such demand")
     return demand
 
@@ -161,11 +203,7 @@ def get_visible(session: Session, principal: Principal, demand_id: str) -> Deman
 def list_visible(
     session: Session, principal: Principal, filters: dict[str, Any]
 ) -> tuple[list[Demand], int]:
-    query = select(Demand)
-    if principal.role == Role.ENTERPRISE:
-        query = query.where(Demand.enterprise_id == principal.enterprise_id)
-    elif principal.role not in READ_ALL:
-        query = query.where(Demand.recorded_by == principal.user_id)
+    query = select(Demand).where(visibility(principal))
     for field in ("enterprise_id", "status", "channel"):
         if filters.get(field):
             query = query.where(getattr(Demand, field) == filters[field])

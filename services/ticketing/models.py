@@ -6,15 +6,19 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
+    ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -56,7 +60,200 @@ class Demand(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    # 分理 (triage)
+    grid_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    difficulty: Mapped[str | None] = mapped_column(String(10))
+    proposed_opinion: Mapped[str | None] = mapped_column(Text)  # 拟办意见
+    triaged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    triaged_by: Mapped[str | None] = mapped_column(String(64))
+    # 销号 (closure)
+    closure: Mapped[str | None] = mapped_column(String(10))  # rated | internal | unrated
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Task(Base):
+    """任务: the part of a demand one department handles (分解任务)."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    demand_id: Mapped[str] = mapped_column(ForeignKey("demands.id"), index=True)
+    department_id: Mapped[str] = mapped_column(String(40), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    opinion: Mapped[str | None] = mapped_column(Text)  # 拟办意见 for this department
+    difficulty: Mapped[str] = mapped_column(String(10))
+    handling_workdays: Mapped[int] = mapped_column(Integer)
+    accept_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 办理时限
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_by: Mapped[str | None] = mapped_column(String(64))
+    returned_reason: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    internal_report: Mapped[str | None] = mapped_column(Text)  # 书面汇报材料 (内部销号)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Deadline(Base):
+    """A moment the platform must act on (SLA timer): swept by a nameko @timer in every
+    replica, each row claimed with FOR UPDATE SKIP LOCKED and fired exactly once."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        Index("ix_deadlines_pending", "due_at", postgresql_where=text(
+            "fired_at IS NULL AND cancelled_at IS NULL")),
+        Index("ix_deadlines_subject", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(30))  # triage | acceptance | handling | reminder...
+    subject_id: Mapped[str] = mapped_column(UUID(as_uuid=False))  # demand or task
+    department_id: Mapped[str | None] = mapped_column(String(40))
+    level: Mapped[int] = mapped_column(Integer, default=0)  # escalation level it leads to
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Breach(Base):
+    """超时: a deadline that passed before its subject moved on. One per deadline."""
+
+    __tablename__ = "breaches"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    subject_id: Mapped[str] = mapped_column(UUID(as_uuid=False), index=True)
+    department_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Escalation(Base):
+    """督办升级: level 1 department head, 2 leader in charge, 3 leading group office."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("task_id", "level", "cause", name="uq_escalation"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    cause: Mapped[str] = mapped_column(String(20))  # overdue | reopened
+    department_id: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Note(Base):
+    """办理进展: a progress note, public to the enterprise or internal to staff."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    demand_id: Mapped[str] = mapped_column(ForeignKey("demands.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(ForeignKey("tasks.id"))
+    department_id: Mapped[str | None] = mapped_column(String(40))
+    visibility: Mapped[str] = mapped_column(String(10))  # public | internal
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    author_role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Extension(Base):
+    """延期: a department asks for more time; a coordinator decides."""
+
+    __tablename__ = "extensions"
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), index=True)
+    workdays: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # pending | approved | rejected
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    new_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Rating(Base):
+    """评价: efficiency, attitude and result quality, 1-5 each; one per completion round."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("demand_id", "round", name="uq_rating_round"),)
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    demand_id: Mapped[str] = mapped_column(ForeignKey("demands.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    efficiency: Mapped[int] = mapped_column(Integer)
+    attitude: Mapped[int] = mapped_column(Integer)
+    quality: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    satisfied: Mapped[bool] = mapped_column(Boolean)
+    rated_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class LedgerEntry(Base):
+    """台账: an append-only record of every transition of a demand or one of its tasks."""
+
+    __tablename__ = "ledger"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    demand_id: Mapped[str] = mapped_column(ForeignKey("demands.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
+    department_id: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class HandlingTime(Base):
+    """办理时限 in working days by category and difficulty; admins edit it."""
+
+    __tablename__ = "handling_times"
+
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)  # "*" = any category
+    difficulty: Mapped[str] = mapped_column(String(10), primary_key=True)
+    workdays: Mapped[int] = mapped_column(Integer)
+
+
+class SlaSetting(Base):
+    """Admin-editable SLA settings (acceptance window, escalation steps, reminders, rating)."""
+
+    __tablename__ = "sla_settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSONB)
 
 
 class CalendarYear(Base):
@@ -77,7 +274,9 @@ class CalendarYear(Base):
     makeup_workdays: Mapped[list[date]] = mapped_column(ARRAY(Date))
     source: Mapped[str] = mapped_column(Text)
     loaded_by: Mapped[str] = mapped_column(String(64))
-    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    loaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     revision: Mapped[int] = mapped_column(BigInteger)
 
 

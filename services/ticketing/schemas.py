@@ -16,7 +16,11 @@ from common.fields import LocalDateTime
 #: 1+N intake channels (信息收集渠道)
 CHANNELS = ("grid_worker", "service_window", "app", "wechat", "website", "hotline", "enterprise")
 URGENCIES = ("normal", "urgent")
-DEMAND_STATES = ("received",)
+DEMAND_STATES = ("received", "triaged", "in_progress", "awaiting_rating", "closed")
+TASK_STATES = ("assigned", "coordination", "accepted", "completed", "cancelled")
+DIFFICULTIES = ("easy", "normal", "hard")
+CLOSURES = ("rated", "internal", "unrated")
+VISIBILITIES = ("public", "internal")
 #: where the schedule of a year comes from
 CALENDAR_ORIGINS = ("chinesecalendar", "loaded", "missing")
 #: years an operator may load through the API or the file loader
@@ -68,6 +72,14 @@ class DemandSchema(Schema):
     recorded_by = fields.String(required=True)
     recorded_role = fields.String(required=True)
     version = fields.Integer(required=True)
+    grid_id = fields.String(allow_none=True)
+    difficulty = fields.String(allow_none=True)
+    proposed_opinion = fields.String(allow_none=True, metadata={"description": "拟办意见"})
+    triaged_at = LocalDateTime(allow_none=True)
+    closure = fields.String(allow_none=True, validate=validate.OneOf(CLOSURES),
+                            metadata={"description": "rated 自动销号 | internal 内部销号 | "
+                                      "unrated"})
+    closed_at = LocalDateTime(allow_none=True)
 
 
 class DemandPageSchema(Schema):
@@ -182,3 +194,188 @@ class WorkdaysSchema(Schema):
         required=True,
         metadata={"description": "Some day of the range lies in a year without data (Mon-Fri)"},
     )
+
+
+# --- the lifecycle: triage, tasks, coordination, handling, rating, closure -----------------
+
+class TriageAssignmentSchema(Schema):
+    department_id = fields.String(required=True, validate=validate.Length(1, 40))
+    opinion = fields.String(validate=validate.Length(0, 2000), load_default=None,
+                            metadata={"description": "拟办意见 for this department"})
+    handling_workdays = fields.Integer(validate=validate.Range(1, 250),
+                                       metadata={"description": "overrides the table"})
+
+
+class TriageSchema(Schema):
+    """分理: category, departments (one task each: 分解任务), opinion, difficulty."""
+
+    category = fields.String(required=True, validate=validate.Length(1, 50))
+    difficulty = fields.String(load_default="normal", validate=validate.OneOf(DIFFICULTIES))
+    proposed_opinion = fields.String(required=True, validate=validate.Length(1, 2000))
+    departments = fields.List(fields.Nested(TriageAssignmentSchema),
+                              validate=validate.Length(1, 10),
+                              metadata={"description": "defaults to the category's department"})
+
+
+class TaskSchema(Schema):
+    id = fields.String(required=True)
+    demand_id = fields.String(required=True)
+    department_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(TASK_STATES))
+    opinion = fields.String(allow_none=True)
+    difficulty = fields.String(required=True)
+    handling_workdays = fields.Integer(required=True)
+    accept_due_at = LocalDateTime(allow_none=True)
+    due_at = LocalDateTime(allow_none=True, metadata={"description": "办理时限"})
+    due_provisional = fields.Boolean(required=True)
+    accepted_at = LocalDateTime(allow_none=True)
+    returned_reason = fields.String(allow_none=True)
+    result = fields.String(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
+    reopen_count = fields.Integer(required=True)
+    escalation_level = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+
+
+class TaskPageSchema(Schema):
+    items = fields.List(fields.Nested(TaskSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class TaskQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
+    status = fields.String(validate=validate.OneOf(TASK_STATES))
+    department_id = fields.String()
+    demand_id = fields.String()
+    overdue = fields.Boolean()
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class ReassignSchema(Schema):
+    """Coordination (经济发展部/科技创新部 with 党群工作部) names the handling department."""
+
+    department_id = fields.String(required=True, validate=validate.Length(1, 40))
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class CompletionSchema(Schema):
+    result = fields.String(required=True, validate=validate.Length(1, 5000),
+                           metadata={"description": "办理结果"})
+
+
+class NoteCreateSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(1, 5000))
+    visibility = fields.String(load_default="public", validate=validate.OneOf(VISIBILITIES))
+
+
+class NoteSchema(Schema):
+    id = fields.String(required=True)
+    task_id = fields.String(allow_none=True)
+    department_id = fields.String(allow_none=True)
+    visibility = fields.String(required=True)
+    body = fields.String(required=True)
+    author_role = fields.String(required=True)
+    created_at = LocalDateTime(required=True)
+
+
+class ExtensionCreateSchema(Schema):
+    workdays = fields.Integer(required=True, validate=validate.Range(1, 60))
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class ExtensionDecisionSchema(Schema):
+    approve = fields.Boolean(required=True)
+    reason = fields.String(validate=validate.Length(0, 2000), load_default=None)
+
+
+class ExtensionSchema(Schema):
+    id = fields.String(required=True)
+    task_id = fields.String(required=True)
+    workdays = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    status = fields.String(required=True)
+    requested_at = LocalDateTime(required=True)
+    decided_at = LocalDateTime(allow_none=True)
+    new_due_at = LocalDateTime(allow_none=True)
+
+
+class RatingCreateSchema(Schema):
+    """评价: efficiency, attitude and result quality, 1 (very dissatisfied) to 5."""
+
+    efficiency = fields.Integer(required=True, validate=validate.Range(1, 5))
+    attitude = fields.Integer(required=True, validate=validate.Range(1, 5))
+    quality = fields.Integer(required=True, validate=validate.Range(1, 5))
+    comment = fields.String(validate=validate.Length(0, 2000), load_default=None)
+
+
+class RatingSchema(Schema):
+    round = fields.Integer(required=True)
+    efficiency = fields.Integer(required=True)
+    attitude = fields.Integer(required=True)
+    quality = fields.Integer(required=True)
+    comment = fields.String(allow_none=True)
+    satisfied = fields.Boolean(required=True)
+    created_at = LocalDateTime(required=True)
+
+
+class DissatisfiedResolutionSchema(Schema):
+    """After a dissatisfied rating: re-handle (reopen) or close internally (内部销号)."""
+
+    action = fields.String(required=True, validate=validate.OneOf(("reopen", "close_internally")))
+    task_id = fields.String(metadata={"description": "the task to reopen"})
+    report = fields.String(validate=validate.Length(1, 10_000),
+                           metadata={"description": "书面汇报材料, for an internal closure"})
+
+
+class TimelineEntrySchema(Schema):
+    at = LocalDateTime(required=True)
+    kind = fields.String(required=True)
+    state = fields.String(allow_none=True)
+    department_id = fields.String(allow_none=True)
+    text = fields.String(allow_none=True)
+    deadline = LocalDateTime(allow_none=True)
+
+
+class TimelineSchema(Schema):
+    """What the enterprise sees of its demand: states, departments, deadlines, public notes."""
+
+    demand = fields.Nested(DemandSchema, required=True)
+    tasks = fields.List(fields.Nested(TaskSchema), required=True)
+    entries = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+
+
+class LedgerEntrySchema(Schema):
+    id = fields.Integer(required=True)
+    demand_id = fields.String(required=True)
+    task_id = fields.String(allow_none=True)
+    department_id = fields.String(allow_none=True)
+    action = fields.String(required=True)
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    actor = fields.String(required=True)
+    actor_role = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+    at = LocalDateTime(required=True)
+
+
+class LedgerPageSchema(Schema):
+    items = fields.List(fields.Nested(LedgerEntrySchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class LedgerQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    demand_id = fields.String()
+    department_id = fields.String()
+    action = fields.String()
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()

@@ -6,8 +6,10 @@ import logging
 from typing import Any
 
 from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
+from common import remote
 from common.auth import STAFF_ROLES, Role
 from common.db import Database
 from common.dependencies import Caller, Metrics
@@ -16,6 +18,9 @@ from common.errors import NotFound, ValidationFailed
 from common.health import health_report
 from common.validation import load
 from services.ticketing import calendar_years, intake
+from services.ticketing.api.closure import ClosureApi
+from services.ticketing.api.handling import HandlingApi
+from services.ticketing.api.sweeps import SweepApi
 from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.schemas import (
     CalendarYearListSchema,
@@ -49,7 +54,7 @@ class WorkCalendarProvider(DependencyProvider):
         return self.cache
 
 
-class TicketingService:
+class TicketingService(HandlingApi, ClosureApi, SweepApi):
     """诉求: intake, triage, routing, deadlines, escalation, rating and closure."""
 
     name = "ticketing"
@@ -58,6 +63,7 @@ class TicketingService:
     caller = Caller()
     metrics = Metrics()
     calendar = WorkCalendarProvider()
+    enterprise = RpcProxy("enterprise")
 
     @rpc
     def health(self) -> dict[str, Any]:
@@ -67,13 +73,30 @@ class TicketingService:
     def submit_demand(self, payload: dict[str, Any], idempotency_key: str | None = None) -> dict:
         principal = self.caller.principal
         data = load(DemandCreateSchema(), payload)
+        enterprise_id = intake.resolve_enterprise(principal, data.get("enterprise_id"))
+        data["enterprise_id"] = enterprise_id
+        if idempotency_key:  # a retry is answered even while the registry is unreachable
+            with self.db.transaction() as session:
+                existing = intake.find_by_key(session, principal, idempotency_key)
+                if existing is not None:
+                    same = intake.same_request(existing, intake.request_hash(data))
+                    return {"demand": demand_schema.dump(same), "created": False}
+        enterprise = intake.check_enterprise(self._enterprise_seen_by_caller(enterprise_id))
         with self.db.transaction() as session:
             calendar = self.calendar.get(session, lock=True)
             demand, created = intake.submit(
-                session, principal, data, idempotency_key, calendar, self.caller.call_id
+                session, principal, data, idempotency_key, calendar, self.caller.call_id,
+                enterprise=enterprise,
             )
             result = demand_schema.dump(demand)
         return {"demand": result, "created": created}
+
+    def _enterprise_seen_by_caller(self, enterprise_id: str) -> dict | None:
+        """The registry's record, looked up with the caller's own token (its scope)."""
+        try:
+            return remote.call(self.enterprise.get_enterprise, enterprise_id)
+        except NotFound:
+            return None
 
     @rpc
     def get_demand(self, demand_id: str) -> dict:

@@ -1,0 +1,7 @@
+"""RPC entrypoints of ticketing: closure."""
+
+from __future__ import annotations
+
+
+class ClosureApi:
+    pass

@@ -1,0 +1,7 @@
+"""RPC entrypoints of ticketing: sweeps."""
+
+from __future__ import annotations
+
+
+class SweepApi:
+    pass

@@ -1,0 +1,74 @@
+"""SLA deadlines (时限) as rows: scheduled, re-planned and cancelled by the lifecycle, fired by
+the sweep (:mod:`services.ticketing.sweep`) exactly once each.
+
+Kinds: ``triage`` (分理, 10:00 next working day), ``acceptance`` (受理确认), ``handling``
+(办理时限; level 1 escalation at the deadline), ``escalation`` (levels 2 and 3 after further
+working days), ``reminder`` (before a handling deadline), ``rating_reminder`` and
+``close_unrated`` (a completed demand nobody rated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.ticketing.models import Deadline, HandlingTime, SlaSetting
+
+KINDS = ("triage", "acceptance", "handling", "escalation", "reminder", "rating_reminder",
+         "close_unrated")
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "acceptance_workdays": 1,
+    "reminder_workdays_before": [2, 1],
+    "escalate_to_leader_workdays": 3,
+    "escalate_to_group_workdays": 5,
+    "rating_reminder_workdays": 3,
+    "close_unrated_workdays": 10,
+}
+
+
+def settings(session: Session) -> dict[str, Any]:
+    row = session.get(SlaSetting, "sla")
+    return {**DEFAULT_SETTINGS, **(row.value if row else {})}
+
+
+def handling_workdays(session: Session, category: str | None, difficulty: str) -> int:
+    """办理时限 in working days: the category's own row, else the ``*`` row, else 10."""
+    rows = dict(session.execute(
+        select(HandlingTime.category, HandlingTime.workdays)
+        .where(HandlingTime.difficulty == difficulty,
+               HandlingTime.category.in_([category or "*", "*"]))
+    ).all())
+    return rows.get(category or "*", rows.get("*", 10))
+
+
+def schedule(session: Session, kind: str, subject_id: str, due_at: datetime, *,
+             department_id: str | None = None, level: int = 0) -> Deadline:
+    assert kind in KINDS, kind
+    deadline = Deadline(kind=kind, subject_id=subject_id, due_at=due_at,
+                        department_id=department_id, level=level)
+    session.add(deadline)
+    return deadline
+
+
+def cancel(session: Session, subject_id: str, kinds: Iterable[str] | None = None) -> int:
+    """Cancel the pending deadlines of a subject (all, or of these kinds)."""
+    query = update(Deadline).where(Deadline.subject_id == subject_id,
+                                   Deadline.fired_at.is_(None),
+                                   Deadline.cancelled_at.is_(None))
+    if kinds is not None:
+        query = query.where(Deadline.kind.in_(list(kinds)))
+    return session.execute(query.values(cancelled_at=datetime.now(UTC))).rowcount
+
+
+def replan(session: Session, subject_id: str, kind: str, due_at: datetime) -> int:
+    """Move the pending deadline(s) of a kind (an extension, a calendar correction)."""
+    return session.execute(
+        update(Deadline).where(Deadline.subject_id == subject_id, Deadline.kind == kind,
+                               Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None))
+        .values(due_at=due_at)
+    ).rowcount
