@@ -12,23 +12,34 @@ import sys
 from common.auth import Principal, Role, mint_token
 from common.config import load_settings
 
-PERSONAS = {
-    Role.ENTERPRISE: {"user": "demo-enterprise-user", "enterprise": "demo-enterprise"},
-    Role.GRID_WORKER: {"user": "demo-grid-worker", "grids": "demo-grid"},
-    Role.GRID_LEADER: {"user": "demo-grid-leader", "grids": "demo-grid"},
-    Role.LIAISON: {"user": "demo-liaison", "department": "demo-department"},
-    Role.DEPARTMENT_HEAD: {"user": "demo-department-head", "department": "demo-department"},
-    Role.COORDINATOR: {"user": "demo-coordinator"},
-    Role.LEADER: {"user": "demo-leader"},
-    Role.ADMIN: {"user": "demo-admin"},
-}
+
+def _personas() -> dict[Role, dict[str, str]]:
+    """Demo accounts of the demo zone (``make run`` loads them), so tokens fit the data."""
+    from services.enterprise.demo_data import build
+    from services.enterprise.demo_load import stable_id
+
+    first = build().enterprises[0]
+    account = lambda username: stable_id("account", username)  # noqa: E731
+    return {
+        Role.ENTERPRISE: {"user": account(f"ent.{first.credit_code.lower()}"),
+                          "enterprise": stable_id("enterprise", first.credit_code)},
+        Role.GRID_WORKER: {"user": account("gridworker.geo01.1"), "grids": "GEO01"},
+        Role.GRID_LEADER: {"user": account("gridleader.geo01"), "grids": "GEO01"},
+        Role.LIAISON: {"user": account("liaison.fire_rescue"), "department": "fire_rescue"},
+        Role.DEPARTMENT_HEAD: {"user": account("head.fire_rescue"),
+                               "department": "fire_rescue"},
+        Role.COORDINATOR: {"user": account("coordinator.economic_development"),
+                           "department": "economic_development"},
+        Role.LEADER: {"user": account("leader.wangzhen")},
+        Role.ADMIN: {"user": account("admin")},
+    }
 
 
 def token_for(role: Role, user: str | None = None, enterprise: str | None = None,
               grids: str | None = None, department: str | None = None,
               ttl: int | None = None) -> str:
     settings = load_settings()
-    persona = PERSONAS.get(role, {})
+    persona = _personas().get(role, {})
     grid_ids = grids or persona.get("grids") or ""
     principal = Principal(
         user_id=user or persona.get("user", f"demo-{role}"),
