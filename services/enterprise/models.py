@@ -263,6 +263,19 @@ class Visit(Base):
     created_at: Mapped[datetime] = now_column()
 
 
+class CalendarYear(Base):
+    """A working-day schedule loaded by an operator in ticketing (``calendar_year_loaded``),
+    kept here so obligation reminders fall on the same working days (调休 included)."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    makeup_workdays: Mapped[list[date]] = mapped_column(ARRAY(Date))
+    source: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = now_column()
+
+
 class Setting(Base):
     """Admin-editable settings of the registry (e.g. reminder lead time in working days)."""
 

@@ -15,12 +15,13 @@ from nameko.timer import timer
 from prometheus_client import Counter
 
 from common.auth import STAFF_ROLES, Role
-from common.calendar import WorkCalendar
 from common.config import ConfigurationError
-from common.entrypoints import rpc
+from common.entrypoints import event_handler, rpc
 from common.errors import Forbidden, ValidationFailed
+from common.events import check_envelope, first_delivery
 from common.validation import load
-from services.enterprise import contracts, visits
+from services.enterprise import contracts, visits, workdays
+from services.enterprise.models import processed_events
 from services.enterprise.schemas import (
     ContractCreateSchema,
     ContractQuerySchema,
@@ -52,7 +53,6 @@ def sweep_interval(environ: Mapping[str, str] = os.environ) -> float:
 
 SWEEP_SECONDS = sweep_interval()
 #: the working-day calendar the obligation dates follow (调休 included)
-CALENDAR = WorkCalendar()
 
 OBLIGATION_EVENTS = Counter(
     "gridsvc_obligation_events_total",
@@ -88,7 +88,8 @@ class ContractsApi:
         principal = self.caller.principal
         data = load(ContractCreateSchema(), payload)
         with self.db.transaction() as session:
-            contract, obligations = contracts.create(session, principal, data, CALENDAR)
+            calendar = workdays.calendar(session)
+            contract, obligations = contracts.create(session, principal, data, calendar)
             today = contracts.today_in_shanghai()
             return contract_schema.dump(contracts.contract_view(contract, obligations, today))
 
@@ -147,7 +148,8 @@ class ContractsApi:
         principal = self.caller.principal.require(Role.ADMIN)
         data = load(ObligationSettingsSchema(), payload)
         with self.db.transaction() as session:
-            result = contracts.update_settings(session, principal, data, CALENDAR)
+            result = contracts.update_settings(session, principal, data,
+                                              workdays.calendar(session))
         return ObligationSettingsSchema().dump(result)
 
     @rpc
@@ -175,13 +177,35 @@ class ContractsApi:
             log.exception("obligation sweep failed; retrying on the next tick")
 
     def _sweep_obligations_as_of(self, today: date) -> dict[str, Any]:
-        counts = contracts.run_sweep(self.db.transaction, CALENDAR, today)
+        with self.db.transaction() as session:
+            calendar = workdays.calendar(session)
+        counts = contracts.run_sweep(self.db.transaction, calendar, today)
         if counts["reminded"] or counts["overdue"]:
             OBLIGATION_EVENTS.labels("obligation_due").inc(counts["reminded"])
             OBLIGATION_EVENTS.labels("obligation_overdue").inc(counts["overdue"])
             log.info("obligation sweep for %s: %s reminded, %s overdue",
                      today.isoformat(), counts["reminded"], counts["overdue"])
         return counts
+
+    @event_handler("ticketing", "calendar_year_loaded")
+    def on_calendar_year_loaded(self, payload: Any) -> None:
+        """An operator loaded a year's schedule: keep it, and re-plan open reminders."""
+        try:
+            event = check_envelope(payload)
+        except ValidationFailed as exc:
+            log.error("dropped a malformed calendar_year_loaded event: %s", exc)
+            return
+        with self.db.transaction() as session:
+            if not first_delivery(session, processed_events, event["event_id"],
+                                  "on_calendar_year_loaded"):
+                return
+            try:
+                workdays.store_year(session, event["data"])
+            except (KeyError, TypeError, ValueError) as exc:
+                log.error("dropped a calendar_year_loaded event with bad data: %s", exc)
+                return
+            contracts.recompute_remind_on(session, workdays.calendar(session),
+                                          contracts.reminder_workdays(session))
 
     # ------------------------------------------------------------------ visits
 
