@@ -355,6 +355,38 @@ class WorkCalendar:
             "check the loaded schedules"
         )
 
+    def previous_workday(self, day: date) -> tuple[date, bool]:
+        """The last working day strictly before ``day``, and the provisional flag."""
+        day = _require_date(day)
+        provisional = False
+        current = day
+        for _ in range(_MAX_DAYS_OFF):
+            current = current - _ONE_DAY
+            provisional = provisional or self.is_provisional(current)
+            if self.is_workday(current):
+                return current, provisional
+        raise ValueError(
+            f"no working day within {_MAX_DAYS_OFF} days before {day.isoformat()}: "
+            "check the loaded schedules"
+        )
+
+    def subtract_workdays(self, day: date, n: int) -> tuple[date, bool]:
+        """The mirror of :meth:`add_workdays`: ``n == 0`` gives ``day`` if it is a working day,
+        else the last working day before it; ``n >= 1`` the n-th working day strictly before
+        ``day`` (reminders "N working days before the deadline")."""
+        day = _require_date(day)
+        n = _require_count(n)
+        if n == 0:
+            if self.is_workday(day):
+                return day, self.is_provisional(day)
+            return self.previous_workday(day)
+        provisional = False
+        current = day
+        for _ in range(n):
+            current, step_provisional = self.previous_workday(current)
+            provisional = provisional or step_provisional
+        return current, provisional
+
     def add_workdays(self, day: date, n: int) -> tuple[date, bool]:
         """The date ``n`` working days after ``day``, and the provisional flag.
 

@@ -23,6 +23,8 @@ from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 from prometheus_client import Counter
 
+from common.errors import DomainError
+
 log = logging.getLogger(__name__)
 
 MALFORMED = Counter(
@@ -147,6 +149,10 @@ class RobustRpcConsumer(RpcConsumer):
 
 class RobustRpc(Rpc):
     rpc_consumer = RobustRpcConsumer()
+
+    def __init__(self, expected_exceptions: Any = DomainError, **kwargs: Any) -> None:
+        # a refusal meant for the caller (4xx) is not a fault of the service
+        super().__init__(expected_exceptions=expected_exceptions, **kwargs)
 
 
 class RobustEventHandler(EventHandler):

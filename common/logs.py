@@ -8,6 +8,18 @@ import sys
 from pythonjsonlogger.json import JsonFormatter
 
 
+class ExpectedErrors(logging.Filter):
+    """nameko logs a caller's error (``expected_exceptions``) at WARNING with a traceback;
+    it is a normal answer (a 4xx), so it becomes one INFO line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "nameko.containers" and str(record.msg).startswith("(expected)"):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure_logging(process: str, fmt: str = "json", level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
@@ -22,6 +34,7 @@ def configure_logging(process: str, fmt: str = "json", level: int = logging.INFO
         handler.setFormatter(
             logging.Formatter(f"%(asctime)s {process} %(levelname)s %(name)s: %(message)s")
         )
+    handler.addFilter(ExpectedErrors())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

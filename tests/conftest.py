@@ -40,6 +40,7 @@ TEST_ENV = {
     "JWT_SECRET": DEV_JWT_SECRET,
     "LOG_FORMAT": "json",
     "OBLIGATION_SWEEP_SECONDS": "1",
+    "SLA_SWEEP_SECONDS": "1",
     **{f"{name.upper()}_METRICS_PORT": str(port) for name, port in METRICS_PORTS.items()},
 }
 

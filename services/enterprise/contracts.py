@@ -24,7 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
@@ -46,8 +46,6 @@ DEFAULT_REMINDER_WORKDAYS = 5
 SWEEP_BATCH = 500
 #: most batches one sweep runs; the rest waits for the next tick
 SWEEP_MAX_BATCHES = 20
-#: a backwards search for a working day gives up after this many consecutive days off
-_MAX_DAYS_OFF = 3 * 366
 
 COMMITTEE = "committee"
 STATES = ("open", "due_soon", "overdue", "fulfilled")
@@ -71,35 +69,8 @@ def today_in_shanghai(now: datetime | None = None) -> date:
 
 
 def subtract_workdays(calendar: WorkCalendar, day: date, n: int) -> tuple[date, bool]:
-    """The date ``n`` working days before ``day``, and whether it is provisional.
-
-    The mirror of :meth:`WorkCalendar.add_workdays`:
-
-    * ``n == 0``: ``day`` itself if it is a working day, else the last working day before it;
-    * ``n >= 1``: the n-th working day strictly before ``day`` (``day`` itself never counts);
-    * ``n < 0``: ValueError.
-    """
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"n must be an integer, got {n!r}")
-    if n < 0:
-        raise ValueError(f"n must be 0 or more working days, got {n}")
-    provisional = n == 0 and calendar.is_provisional(day)
-    if n == 0 and calendar.is_workday(day):
-        return day, provisional
-    current, found, off = day, 0, 0
-    while found < max(n, 1):
-        current -= timedelta(days=1)
-        provisional = provisional or calendar.is_provisional(current)
-        if calendar.is_workday(current):
-            found, off = found + 1, 0
-        else:
-            off += 1
-            if off > _MAX_DAYS_OFF:
-                raise ValueError(
-                    f"no working day within {_MAX_DAYS_OFF} days before {day.isoformat()}: "
-                    "check the loaded schedules"
-                )
-    return current, provisional
+    """``n`` working days before ``day`` (see :meth:`WorkCalendar.subtract_workdays`)."""
+    return calendar.subtract_workdays(day, n)
 
 
 def remind_on_for(calendar: WorkCalendar, due_on: date, workdays: int) -> date:

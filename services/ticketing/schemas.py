@@ -379,3 +379,139 @@ class LedgerQuerySchema(Schema):
     action = fields.String()
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
+
+
+# --- ledger views (台账: 问题清单, 任务清单, 落实清单) and the enterprise's timeline -----------
+
+class TimelineItemSchema(TimelineEntrySchema):
+    """One step of the timeline; ``actor_role`` names who acted by role, never by id."""
+
+    actor_role = fields.String(allow_none=True,
+                               metadata={"description": "enterprise, grid_worker, liaison, "
+                                         "coordinator, service (the platform)..."})
+
+
+class DemandTimelineSchema(Schema):
+    """What the enterprise sees of its demand: states, departments, deadlines, public notes."""
+
+    demand = fields.Nested(DemandSchema, required=True)
+    tasks = fields.List(fields.Nested(TaskSchema), required=True)
+    ratings = fields.List(fields.Nested(RatingSchema), required=True)
+    entries = fields.List(fields.Nested(TimelineItemSchema), required=True)
+
+
+class RatedSchema(Schema):
+    """The answer to a rating: the rating and the demand after it (closed if satisfied)."""
+
+    rating = fields.Nested(RatingSchema, required=True)
+    demand = fields.Nested(DemandSchema, required=True)
+
+
+LEDGER_VIEWS = ("problems", "tasks", "done")
+
+
+class LedgerFilterSchema(Schema):
+    """Filters of the three ledger lists (and their export)."""
+
+    received_from = fields.Date(metadata={"description": "收到日期 from (inclusive, +08:00)"})
+    received_to = fields.Date(metadata={"description": "收到日期 to (inclusive, +08:00)"})
+    department_id = fields.String(validate=validate.Length(1, 40))
+    category = fields.String(validate=validate.Length(1, 50))
+    state = fields.String(validate=validate.OneOf(DEMAND_STATES + TASK_STATES),
+                          metadata={"description": "the demand's state (problems, done) or "
+                                    "the task's (tasks)"})
+    closure = fields.String(validate=validate.OneOf(CLOSURES),
+                            metadata={"description": "done: how it was closed"})
+    overdue = fields.Boolean(metadata={"description": "tasks: past the handling deadline"})
+    awaiting_resolution = fields.Boolean(
+        metadata={"description": "problems: rated dissatisfied, waiting for a coordinator"})
+
+    @validates_schema
+    def _check_range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        start, end = data.get("received_from"), data.get("received_to")
+        if start is not None and end is not None and end < start:
+            raise ValidationError(f"before received_from ({start.isoformat()})", "received_to")
+
+
+class LedgerViewQuerySchema(LedgerFilterSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
+
+
+class LedgerExportQuerySchema(LedgerFilterSchema):
+    view = fields.String(load_default="problems", validate=validate.OneOf(LEDGER_VIEWS))
+
+
+class ProblemItemSchema(Schema):
+    """问题清单: one demand."""
+
+    id = fields.String(required=True)
+    number = fields.String(required=True)
+    enterprise_id = fields.String(required=True)
+    title = fields.String(required=True)
+    category = fields.String(allow_none=True)
+    channel = fields.String(required=True)
+    urgency = fields.String(required=True)
+    status = fields.String(required=True)
+    received_at = LocalDateTime(required=True)
+    triage_due_at = LocalDateTime(required=True)
+    triaged_at = LocalDateTime(allow_none=True)
+    departments = fields.List(fields.String(), required=True)
+    closure = fields.String(allow_none=True)
+    closed_at = LocalDateTime(allow_none=True)
+    awaiting_resolution = fields.Boolean(required=True,
+                                         metadata={"description": "rated dissatisfied"})
+
+
+class TaskItemSchema(Schema):
+    """任务清单: one task with its demand's number, title and category."""
+
+    id = fields.String(required=True)
+    demand_id = fields.String(required=True)
+    number = fields.String(required=True)
+    title = fields.String(required=True)
+    category = fields.String(allow_none=True)
+    received_at = LocalDateTime(required=True)
+    department_id = fields.String(required=True)
+    status = fields.String(required=True)
+    accept_due_at = LocalDateTime(allow_none=True)
+    due_at = LocalDateTime(allow_none=True)
+    due_provisional = fields.Boolean(required=True)
+    accepted_at = LocalDateTime(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
+    reopen_count = fields.Integer(required=True)
+    escalation_level = fields.Integer(required=True)
+    overdue = fields.Boolean(required=True, metadata={
+        "description": "open past its handling deadline, or completed after it"})
+
+
+class DoneItemSchema(Schema):
+    """落实清单: one closed demand with how it was closed and its ratings."""
+
+    id = fields.String(required=True)
+    number = fields.String(required=True)
+    enterprise_id = fields.String(required=True)
+    title = fields.String(required=True)
+    category = fields.String(allow_none=True)
+    departments = fields.List(fields.String(), required=True)
+    received_at = LocalDateTime(required=True)
+    completed_at = LocalDateTime(allow_none=True)
+    closed_at = LocalDateTime(allow_none=True)
+    closure = fields.String(allow_none=True)
+    satisfied = fields.Boolean(allow_none=True,
+                               metadata={"description": "the last rating; null if unrated"})
+    ratings = fields.List(fields.Nested(RatingSchema), required=True)
+
+
+def _page_schema(item: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict({
+        "items": fields.List(fields.Nested(item), required=True),
+        "total": fields.Integer(required=True),
+        "page": fields.Integer(required=True),
+        "per_page": fields.Integer(required=True),
+    }, name=name)
+
+
+ProblemPageSchema = _page_schema(ProblemItemSchema, "ProblemPageSchema")
+TaskItemPageSchema = _page_schema(TaskItemSchema, "TaskItemPageSchema")
+DonePageSchema = _page_schema(DoneItemSchema, "DonePageSchema")

@@ -9,14 +9,15 @@ working days), ``reminder`` (before a handling deadline), ``rating_reminder`` an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterable
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.ticketing.models import Deadline, HandlingTime, SlaSetting
+from common.calendar import SHANGHAI, WorkCalendar
+from services.ticketing.models import Deadline, HandlingTime, SlaSetting, Task
 
 KINDS = ("triage", "acceptance", "handling", "escalation", "reminder", "rating_reminder",
          "close_unrated")
@@ -72,3 +73,32 @@ def replan(session: Session, subject_id: str, kind: str, due_at: datetime) -> in
                                Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None))
         .values(due_at=due_at)
     ).rowcount
+
+
+REMINDER_HOUR = 9  # reminders (提醒) go out at 09:00 of their working day
+
+
+def workdays_before(calendar: WorkCalendar, day: date, n: int) -> date:
+    """The working day (工作日) ``n`` working days before ``day`` (调休 weekend days count)."""
+    return calendar.subtract_workdays(day, n)[0]
+
+
+def reminder_times(calendar: WorkCalendar, due_at: datetime, workdays: Collection[int],
+                   after: datetime) -> list[datetime]:
+    """When to remind (提醒) before a handling deadline: at :data:`REMINDER_HOUR` of the working
+    day ``n`` working days before the due date, for each ``n``, if still after ``after``."""
+    due_day = due_at.astimezone(SHANGHAI).date()
+    moments = {
+        datetime.combine(workdays_before(calendar, due_day, int(n)), time(REMINDER_HOUR),
+                         SHANGHAI)
+        for n in workdays if int(n) > 0
+    }
+    return sorted(m for m in moments if after < m < due_at)
+
+
+def schedule_reminders(session: Session, calendar: WorkCalendar, task: Task,
+                        now: datetime) -> None:
+    assert task.due_at is not None
+    workdays = settings(session)["reminder_workdays_before"]
+    for moment in reminder_times(calendar, task.due_at, workdays, now):
+        schedule(session, "reminder", task.id, moment, department_id=task.department_id)

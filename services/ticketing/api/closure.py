@@ -1,7 +1,93 @@
-"""RPC entrypoints of ticketing: closure."""
+"""RPC entrypoints of ticketing: rating and closure (评价, 自动销号, 内部销号), the enterprise's
+timeline (办理进度) and the ledger (台账) with its three lists and their XLSX export.
+
+The rules live in :mod:`services.ticketing.closure` and :mod:`services.ticketing.views`.
+"""
 
 from __future__ import annotations
 
+import base64
+from typing import Any
+
+from common.entrypoints import rpc
+from common.errors import NotFound
+from common.validation import load
+from services.ticketing import closure, views
+from services.ticketing.models import Demand
+from services.ticketing.schemas import (
+    DemandSchema,
+    DissatisfiedResolutionSchema,
+    LedgerExportQuerySchema,
+    LedgerQuerySchema,
+    LedgerViewQuerySchema,
+    RatedSchema,
+    RatingCreateSchema,
+)
+
 
 class ClosureApi:
-    pass
+    """Needs ``db``, ``caller`` and ``calendar`` from the service class."""
+
+    db: Any
+    caller: Any
+    calendar: Any
+
+    @rpc
+    def rate_demand(self, demand_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """评价 by the owning enterprise (``RatingCreateSchema``); ``RatedSchema``.
+        Satisfied closes the demand (自动销号); a second rating of a round is a Conflict."""
+        principal = self.caller.principal
+        data = load(RatingCreateSchema(), payload)
+        with self.db.transaction() as session:
+            rating = closure.rate(session, principal, demand_id, data,
+                                  call_id=self.caller.call_id)
+            demand = session.get(Demand, rating.demand_id)
+            return RatedSchema().dump({"rating": rating, "demand": demand})
+
+    @rpc
+    def resolve_dissatisfied(self, demand_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A coordinator's answer to a dissatisfied rating: ``reopen`` a task or
+        ``close_internally`` with the written report (内部销号); the demand after it."""
+        principal = self.caller.principal
+        data = load(DissatisfiedResolutionSchema(), payload)
+        with self.db.transaction() as session:
+            calendar = self.calendar.get(session)
+            demand = closure.resolve(session, principal, demand_id, data, calendar,
+                                     call_id=self.caller.call_id)
+            return DemandSchema().dump(demand)
+
+    @rpc
+    def demand_timeline(self, demand_id: str) -> dict[str, Any]:
+        """办理进度 of a demand (``DemandTimelineSchema``) for whoever may read it."""
+        principal = self.caller.principal
+        with self.db.transaction() as session:
+            return views.timeline(session, principal, demand_id)
+
+    @rpc
+    def list_ledger(self, query: dict[str, Any]) -> dict[str, Any]:
+        """台账 entries (``LedgerPageSchema``)."""
+        principal = self.caller.principal
+        filters = load(LedgerQuerySchema(), query)
+        with self.db.transaction() as session:
+            return views.list_ledger(session, principal, filters)
+
+    @rpc
+    def ledger_view(self, view: str, query: dict[str, Any]) -> dict[str, Any]:
+        """One of the three lists: ``problems`` (问题清单), ``tasks`` (任务清单) or ``done``
+        (落实清单), filtered and paginated (``LedgerViewQuerySchema``)."""
+        principal = self.caller.principal
+        filters = load(LedgerViewQuerySchema(), query)
+        build = views.VIEWS.get(view)
+        if build is None:
+            raise NotFound(f"no ledger view {view!r}")
+        with self.db.transaction() as session:
+            return build(session, principal, filters)
+
+    @rpc
+    def export_ledger(self, query: dict[str, Any]) -> str:
+        """One of the three lists (``view``) as a base64 XLSX workbook."""
+        principal = self.caller.principal
+        filters = load(LedgerExportQuerySchema(), query)
+        with self.db.transaction() as session:
+            content = views.export_xlsx(session, principal, filters)
+        return base64.b64encode(content).decode("ascii")

@@ -1,0 +1,350 @@
+"""办理结果反馈 and 销号: the rating (评价) of a completed demand and how it closes.
+
+Plain functions over a SQLAlchemy session; no broker in here.
+
+- :func:`on_awaiting_rating`: every task is completed (办结); the enterprise is asked to rate
+  (``rating_requested``), a reminder (``rating_reminder``) and the unrated closure
+  (``close_unrated``) are scheduled in working days (:func:`services.ticketing.sla.settings`).
+- :func:`rate`: the owning enterprise rates the current round. Satisfied (满意) closes the
+  demand at once (自动销号, closure ``rated``); dissatisfied keeps it ``awaiting_rating`` with a
+  dissatisfied rating of the current round: that is the marker of the coordinators' queue
+  (:func:`awaiting_resolution_clause`).
+- :func:`resolve`: a coordinator answers a dissatisfied rating, either by reopening a task
+  (重新办理; the second reopen of a task escalates: 多次未办结) or, with the department's
+  written report (书面汇报材料), by closing internally (内部销号, closure ``internal``).
+- :func:`remind_rating` and :func:`close_unrated`: the SLA sweep's actions.
+
+The round (评价轮次) is the number of completions so far: 1 + the reopens of the demand's
+tasks. A rating counts only for its round; ``uq_rating_round`` and the demand row lock make
+sure exactly one of two concurrent ratings wins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from common.auth import Principal, Role, service_principal
+from common.calendar import WorkCalendar
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.ticketing import events, intake, ledger, sla
+from services.ticketing.models import Demand, Escalation, Rating, Task
+from services.ticketing.workflow import (
+    COORDINATORS,
+    Closure,
+    DemandState,
+    TaskAction,
+    TaskState,
+    escalates_on_reopen,
+    is_satisfied,
+    task_transition,
+)
+
+RATING_KINDS = ("rating_reminder", "close_unrated")
+#: escalation of a task reopened again and again (多次未办结): to the department head
+REOPEN_ESCALATION_LEVEL = 1
+REOPEN_CAUSE = "reopened"
+
+PLATFORM = service_principal("ticketing")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def current_round(session: Session, demand_id: str) -> int:
+    """评价轮次: the number of completions so far (1 + every reopen of the demand's tasks)."""
+    reopens = session.execute(
+        select(func.coalesce(func.sum(Task.reopen_count), 0)).where(Task.demand_id == demand_id)
+    ).scalar_one()
+    return 1 + int(reopens)
+
+
+def round_rating(session: Session, demand_id: str, round_: int) -> Rating | None:
+    return session.execute(
+        select(Rating).where(Rating.demand_id == demand_id, Rating.round == round_)
+    ).scalar_one_or_none()
+
+
+def awaiting_resolution_clause() -> Any:
+    """A WHERE clause over Demand: awaiting rating, and already rated dissatisfied in the
+    current round (the coordinators' queue of 不满意 demands)."""
+    reopens = (
+        select(func.coalesce(func.sum(Task.reopen_count), 0))
+        .where(Task.demand_id == Demand.id)
+        .correlate(Demand)
+        .scalar_subquery()
+    )
+    dissatisfied = exists().where(
+        Rating.demand_id == Demand.id, Rating.round == reopens + 1, Rating.satisfied.is_(False)
+    )
+    return and_(Demand.status == str(DemandState.AWAITING_RATING), dissatisfied)
+
+
+def lock_demand(session: Session, demand_id: str) -> Demand | None:
+    """The demand row, locked (FOR UPDATE) and re-read, so concurrent changes queue up."""
+    try:
+        uuid.UUID(str(demand_id))
+    except ValueError:
+        return None
+    return session.execute(
+        select(Demand).where(Demand.id == demand_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def demand_data(demand: Demand, **extra: Any) -> dict[str, Any]:
+    return {"demand_id": demand.id, "number": demand.number,
+            "enterprise_id": demand.enterprise_id, **extra}
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _close(session: Session, principal: Principal, demand: Demand, closure: Closure,
+           now: datetime, call_id: str | None, reason: str | None = None) -> None:
+    """销号: the demand is closed with ``closure``; its rating deadlines are cancelled."""
+    before = demand.status
+    demand.status = str(DemandState.CLOSED)
+    demand.closure = str(closure)
+    demand.closed_at = now
+    demand.version += 1
+    sla.cancel(session, demand.id, RATING_KINDS)
+    ledger.record(session, principal, demand.id, "close", before, demand.status,
+                  reason=reason or str(closure))
+    events.publish(session, "demand_closed",
+                   demand_data(demand, closure=str(closure), closed_at=now.isoformat()),
+                   call_id)
+
+
+# --------------------------------------------------------------------------- completion
+
+
+def on_awaiting_rating(session: Session, demand: Demand, calendar: WorkCalendar,
+                       now: datetime | None = None, call_id: str | None = None) -> None:
+    """Every task is completed (办结) and the demand is ``awaiting_rating``: ask the enterprise
+    to rate (event ``rating_requested``) and schedule ``rating_reminder`` and
+    ``close_unrated`` after their working days. The caller (handling) has already moved the
+    demand and recorded that in the ledger."""
+    moment = _now(now)
+    if demand.completed_at is None:
+        demand.completed_at = moment
+    config = sla.settings(session)
+    sla.cancel(session, demand.id, RATING_KINDS)  # a former round's, if any were left
+    reminder = calendar.deadline_after_workdays(moment, int(config["rating_reminder_workdays"]))
+    unrated = calendar.deadline_after_workdays(moment, int(config["close_unrated_workdays"]))
+    sla.schedule(session, "rating_reminder", demand.id, reminder.at)
+    sla.schedule(session, "close_unrated", demand.id, unrated.at)
+    events.publish(session, "rating_requested", demand_data(
+        demand, round=current_round(session, demand.id), reminder=False,
+        close_unrated_at=unrated.at.isoformat(),
+    ), call_id)
+
+
+def remind_rating(session: Session, demand_id: str, now: datetime | None = None,
+                  call_id: str | None = None) -> bool:
+    """The ``rating_reminder`` deadline fired: ask again (``rating_requested``) if the demand
+    still waits for the rating of its round. True if a reminder went out."""
+    demand = lock_demand(session, demand_id)
+    if demand is None or demand.status != DemandState.AWAITING_RATING:
+        return False
+    round_ = current_round(session, demand.id)
+    if round_rating(session, demand.id, round_) is not None:
+        return False
+    ledger.record(session, PLATFORM, demand.id, "remind_rating", demand.status, demand.status)
+    events.publish(session, "rating_requested",
+                   demand_data(demand, round=round_, reminder=True), call_id)
+    return True
+
+
+def close_unrated(session: Session, demand_id: str, now: datetime | None = None,
+                  call_id: str | None = None) -> bool:
+    """The ``close_unrated`` deadline fired: a demand nobody rated in its round is closed as
+    ``unrated`` (counted apart from 自动销号). True if it was closed."""
+    demand = lock_demand(session, demand_id)
+    if demand is None or demand.status != DemandState.AWAITING_RATING:
+        return False
+    if round_rating(session, demand.id, current_round(session, demand.id)) is not None:
+        return False  # rated (dissatisfied): the coordinators decide, not the clock
+    _close(session, PLATFORM, demand, Closure.UNRATED, _now(now), call_id,
+           reason="no rating within the waiting period")
+    return True
+
+
+# --------------------------------------------------------------------------- rating
+
+
+def rate(session: Session, principal: Principal, demand_id: str, data: dict[str, Any],
+         now: datetime | None = None, call_id: str | None = None) -> Rating:
+    """评价 by the enterprise that owns the demand (``RatingCreateSchema`` data).
+
+    Forbidden for any other role; NotFound for another enterprise's demand; Conflict unless
+    the demand awaits its rating, or when this round is already rated (the loser of two
+    concurrent ratings). Satisfied (``is_satisfied``) closes the demand: 自动销号.
+    """
+    if principal.role != Role.ENTERPRISE:
+        raise Forbidden("only the enterprise that filed the demand may rate it")
+    intake.get_visible(session, principal, demand_id)
+    demand = lock_demand(session, demand_id)
+    if demand is None:
+        raise NotFound("no such demand")
+    if demand.status != DemandState.AWAITING_RATING:
+        raise Conflict(f"a demand that is {demand.status} cannot be rated")
+    round_ = current_round(session, demand.id)
+    if round_rating(session, demand.id, round_) is not None:
+        raise Conflict("this round of the demand is already rated")
+    moment = _now(now)
+    satisfied = is_satisfied(data["efficiency"], data["attitude"], data["quality"])
+    rating = Rating(
+        id=str(uuid.uuid4()), demand_id=demand.id, round=round_,
+        efficiency=data["efficiency"], attitude=data["attitude"], quality=data["quality"],
+        comment=data.get("comment"), satisfied=satisfied, rated_by=principal.user_id,
+        created_at=moment,
+    )
+    try:
+        with session.begin_nested():
+            session.add(rating)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict("this round of the demand is already rated") from exc
+    before = demand.status
+    ledger.record(session, principal, demand.id, "rate", before, before,
+                  reason="satisfied" if satisfied else "dissatisfied")
+    events.publish(session, "demand_rated", demand_data(
+        demand, round=round_, satisfied=satisfied, efficiency=rating.efficiency,
+        attitude=rating.attitude, quality=rating.quality,
+    ), call_id)
+    if satisfied:
+        _close(session, principal, demand, Closure.RATED, moment, call_id)
+    else:
+        demand.version += 1
+        sla.cancel(session, demand.id, RATING_KINDS)  # rated: only a coordinator moves it now
+    return rating
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def resolve(session: Session, principal: Principal, demand_id: str, data: dict[str, Any],
+            calendar: WorkCalendar, now: datetime | None = None,
+            call_id: str | None = None) -> Demand:
+    """A coordinator's answer to a dissatisfied rating (``DissatisfiedResolutionSchema``).
+
+    ``reopen``: the named completed task goes back to ``accepted`` with a new handling
+    deadline (办理时限) and the demand to ``in_progress``; a task's second reopen records an
+    Escalation (cause ``reopened``, 多次未办结). ``close_internally``: the written report
+    (书面汇报材料) is stored on the task(s) and the demand closes as ``internal`` (内部销号).
+    """
+    if principal.role not in COORDINATORS:
+        raise Forbidden(f"role {principal.role} may not resolve a dissatisfied rating")
+    demand = lock_demand(session, demand_id)
+    if demand is None:
+        raise NotFound("no such demand")
+    if demand.status != DemandState.AWAITING_RATING:
+        raise Conflict(f"a demand that is {demand.status} has no rating to resolve")
+    rating = round_rating(session, demand.id, current_round(session, demand.id))
+    if rating is None or rating.satisfied:
+        raise Conflict("the demand has no dissatisfied rating in its current round")
+    moment = _now(now)
+    if data["action"] == "reopen":
+        _reopen(session, principal, demand, data.get("task_id"), calendar, moment, call_id)
+    else:
+        _close_internally(session, principal, demand, data.get("task_id"), data.get("report"),
+                          moment, call_id)
+    return demand
+
+
+def _task_of(session: Session, demand: Demand, task_id: str | None, field: str) -> Task:
+    try:
+        uuid.UUID(str(task_id))
+    except ValueError as exc:
+        raise ValidationFailed("no such task of this demand", {field: ["unknown"]}) from exc
+    task = session.execute(
+        select(Task).where(Task.id == task_id, Task.demand_id == demand.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if task is None:
+        raise ValidationFailed("no such task of this demand", {field: ["unknown"]})
+    return task
+
+
+def _reopen(session: Session, principal: Principal, demand: Demand, task_id: str | None,
+            calendar: WorkCalendar, now: datetime, call_id: str | None) -> None:
+    if not task_id:
+        raise ValidationFailed("name the task to reopen", {"task_id": ["required to reopen"]})
+    task = _task_of(session, demand, task_id, "task_id")
+    move = task_transition(principal, TaskState(task.status), TaskAction.REOPEN,
+                           task.department_id)
+    task.status = move.after
+    task.reopen_count += 1
+    task.completed_at = None
+    task.version += 1
+    due = calendar.deadline_after_workdays(now, task.handling_workdays)
+    task.due_at, task.due_provisional = due.at, due.provisional
+    sla.cancel(session, task.id, ("handling", "reminder", "escalation"))
+    sla.schedule(session, "handling", task.id, due.at, department_id=task.department_id,
+                 level=REOPEN_ESCALATION_LEVEL)
+    sla.schedule_reminders(session, calendar, task, now)
+    ledger.record(session, principal, demand.id, "reopen", move.before, move.after,
+                  task_id=task.id, department_id=task.department_id,
+                  reason="dissatisfied rating")
+    task_data = demand_data(demand, task_id=task.id, department_id=task.department_id)
+    events.publish(session, "task_reopened", {
+        **task_data, "reopen_count": task.reopen_count, "due_at": due.at.isoformat(),
+        "due_provisional": due.provisional,
+    }, call_id)
+    before = demand.status
+    demand.status = str(DemandState.IN_PROGRESS)
+    demand.completed_at = None
+    demand.version += 1
+    ledger.record(session, principal, demand.id, "reopen", before, demand.status,
+                  reason="dissatisfied rating")
+    if escalates_on_reopen(task.reopen_count):
+        _escalate_reopened(session, principal, demand, task, call_id, task_data)
+
+
+def _escalate_reopened(session: Session, principal: Principal, demand: Demand, task: Task,
+                       call_id: str | None, task_data: dict[str, Any]) -> None:
+    """多次未办结: the task goes to the department head (once per task and level)."""
+    known = session.execute(
+        select(Escalation.id).where(Escalation.task_id == task.id,
+                                    Escalation.level == REOPEN_ESCALATION_LEVEL,
+                                    Escalation.cause == REOPEN_CAUSE)
+    ).first()
+    if known is not None:
+        return
+    session.add(Escalation(task_id=task.id, level=REOPEN_ESCALATION_LEVEL, cause=REOPEN_CAUSE,
+                           department_id=task.department_id))
+    task.escalation_level = max(task.escalation_level, REOPEN_ESCALATION_LEVEL)
+    ledger.record(session, principal, demand.id, "escalate", task.status, task.status,
+                  task_id=task.id, department_id=task.department_id,
+                  reason=f"reopened {task.reopen_count} times (多次未办结)")
+    events.publish(session, "task_escalated", {
+        **task_data, "level": REOPEN_ESCALATION_LEVEL, "cause": REOPEN_CAUSE,
+        "reopen_count": task.reopen_count,
+    }, call_id)
+
+
+def _close_internally(session: Session, principal: Principal, demand: Demand,
+                      task_id: str | None, report: str | None, now: datetime,
+                      call_id: str | None) -> None:
+    if not report or not report.strip():
+        raise ValidationFailed("an internal closure (内部销号) needs the department's written "
+                               "report (书面汇报材料)", {"report": ["required to close "
+                                                                   "internally"]})
+    if task_id:
+        tasks = [_task_of(session, demand, task_id, "task_id")]
+    else:
+        tasks = list(session.execute(
+            select(Task).where(Task.demand_id == demand.id,
+                               Task.status != str(TaskState.CANCELLED)).with_for_update()
+        ).scalars())
+    for task in tasks:
+        task.internal_report = report
+        task.version += 1
+    _close(session, principal, demand, Closure.INTERNAL, now, call_id, reason=report)

@@ -1,0 +1,402 @@
+"""What people read of the lifecycle: the enterprise's timeline (办理进度) and the ledger
+(台账) with its three lists (问题清单, 任务清单, 落实清单) and their XLSX export.
+
+Plain functions over a SQLAlchemy session; no broker in here. The marshmallow schemas at the
+top are contract schemas that belong in :mod:`services.ticketing.schemas` (they live here
+until they are moved).
+
+The timeline shows states, dates, departments and public notes (公开进展) only: never an
+internal note (内部备注), never a ledger reason (it may hold a written report), never the id
+of a staff member (the role or the department is shown instead).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import openpyxl
+from marshmallow import Schema
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from common.auth import Principal, Role
+from common.calendar import SHANGHAI
+from common.errors import Forbidden
+from services.ticketing import intake
+from services.ticketing.closure import awaiting_resolution_clause
+from services.ticketing.models import Demand, LedgerEntry, Note, Rating, Task
+from services.ticketing.schemas import (
+    DemandTimelineSchema,
+    DoneItemSchema,
+    DonePageSchema,
+    LedgerEntrySchema,
+    ProblemItemSchema,
+    ProblemPageSchema,
+    TaskItemPageSchema,
+    TaskItemSchema,
+)
+
+# =========================================================================== contract schemas
+# (to be moved into services/ticketing/schemas.py)
+
+
+
+
+# =========================================================================== access
+
+LEDGER_READ_ALL = frozenset({Role.COORDINATOR, Role.LEADER, Role.ADMIN})
+LEDGER_DEPARTMENT = frozenset({Role.LIAISON, Role.DEPARTMENT_HEAD})
+OPEN_TASK_STATES = ("assigned", "coordination", "accepted")
+#: the largest export (about the zone's demands of several years)
+MAX_EXPORT_ROWS = 50_000
+
+
+def _ledger_department(principal: Principal) -> str | None:
+    """None for readers of the whole ledger; the department of department staff; else 403."""
+    if principal.role in LEDGER_READ_ALL:
+        return None
+    if principal.role in LEDGER_DEPARTMENT and principal.department_id:
+        return principal.department_id
+    raise Forbidden(f"role {principal.role} may not read the ledger (台账)")
+
+
+# =========================================================================== timeline
+
+
+def timeline(session: Session, principal: Principal, demand_id: str) -> dict[str, Any]:
+    """办理进度 of a demand (``DemandTimelineSchema``), for whoever may read the demand:
+    the owning enterprise, its grid staff, the departments with a task on it, coordinators,
+    leaders and admins (NotFound for anyone else)."""
+    demand = intake.get_visible(session, principal, demand_id)
+    tasks = list(session.execute(
+        select(Task).where(Task.demand_id == demand.id).order_by(Task.created_at, Task.id)
+    ).scalars())
+    rows = list(session.execute(
+        select(LedgerEntry).where(LedgerEntry.demand_id == demand.id).order_by(LedgerEntry.id)
+    ).scalars())
+    notes = list(session.execute(
+        select(Note).where(Note.demand_id == demand.id, Note.visibility == "public")
+        .order_by(Note.created_at, Note.id)
+    ).scalars())
+    ratings = list(session.execute(
+        select(Rating).where(Rating.demand_id == demand.id).order_by(Rating.round)
+    ).scalars())
+    entries: list[tuple[datetime, int, dict[str, Any]]] = []
+    if not any(row.to_state == "received" for row in rows):
+        entries.append((demand.received_at, 0, {
+            "at": demand.received_at, "kind": "received", "state": "received",
+            "department_id": None, "text": None, "deadline": demand.triage_due_at,
+            "actor_role": demand.recorded_role,
+        }))
+    by_task = {task.id: task for task in tasks}
+    last_of_task = {row.task_id: index for index, row in enumerate(rows) if row.task_id}
+    for index, row in enumerate(rows):
+        if row.from_state == row.to_state and row.action != "rate":
+            continue  # reminders, escalations, notes: not a step the enterprise follows
+        deadline = None
+        task = by_task.get(row.task_id) if row.task_id else None
+        if task is not None and last_of_task.get(row.task_id) == index:
+            deadline = {"assigned": task.accept_due_at, "accepted": task.due_at}.get(
+                row.to_state or "")
+        elif row.task_id is None and row.to_state == "received":
+            deadline = demand.triage_due_at
+        entries.append((row.at, 1 + index, {
+            "at": row.at, "kind": row.action, "state": row.to_state,
+            "department_id": row.department_id,
+            "text": row.reason if row.action == "rate" else None,
+            "deadline": deadline, "actor_role": row.actor_role,
+        }))
+    for note in notes:
+        entries.append((note.created_at, 1 + len(rows), {
+            "at": note.created_at, "kind": "note", "state": None,
+            "department_id": note.department_id, "text": note.body, "deadline": None,
+            "actor_role": note.author_role,
+        }))
+    entries.sort(key=lambda item: (item[0], item[1]))
+    result = DemandTimelineSchema().dump({
+        "demand": demand, "tasks": tasks, "ratings": ratings,
+        "entries": [item for _, _, item in entries],
+    })
+    if demand.recorded_role != Role.ENTERPRISE:
+        result["demand"]["recorded_by"] = demand.recorded_role  # a role, not a staff id
+    if principal.role == Role.ENTERPRISE:
+        for item in result["tasks"]:
+            item["returned_reason"] = None  # between the department and the coordinators
+    return result
+
+
+# =========================================================================== ledger
+
+
+def list_ledger(session: Session, principal: Principal,
+                filters: dict[str, Any]) -> dict[str, Any]:
+    """台账 entries (``LedgerPageSchema``), newest first; department staff see only the
+    entries of their department."""
+    own = _ledger_department(principal)
+    query = select(LedgerEntry)
+    if own is not None:
+        query = query.where(LedgerEntry.department_id == own)
+    for field in ("demand_id", "department_id", "action"):
+        if filters.get(field):
+            query = query.where(getattr(LedgerEntry, field) == filters[field])
+    if filters.get("since"):
+        query = query.where(LedgerEntry.at >= filters["since"])
+    if filters.get("until"):
+        query = query.where(LedgerEntry.at < filters["until"])
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page, per_page = filters["page"], filters["per_page"]
+    rows = session.execute(
+        query.order_by(LedgerEntry.at.desc(), LedgerEntry.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ).scalars().all()
+    return {"items": LedgerEntrySchema(many=True).dump(rows), "total": total, "page": page,
+            "per_page": per_page}
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), SHANGHAI)
+
+
+def _received_range(query: Any, filters: dict[str, Any]) -> Any:
+    if filters.get("received_from"):
+        query = query.where(Demand.received_at >= _day_start(filters["received_from"]))
+    if filters.get("received_to"):
+        query = query.where(
+            Demand.received_at < _day_start(filters["received_to"] + timedelta(days=1)))
+    return query
+
+
+def _has_task_of(department_id: str) -> Any:
+    return exists().where(Task.demand_id == Demand.id, Task.department_id == department_id)
+
+
+def _demand_query(principal: Principal, filters: dict[str, Any], columns: Sequence[Any]) -> Any:
+    own = _ledger_department(principal)
+    query = select(*columns)
+    if own is not None:
+        query = query.where(_has_task_of(own))
+    if filters.get("department_id"):
+        query = query.where(_has_task_of(filters["department_id"]))
+    if filters.get("category"):
+        query = query.where(Demand.category == filters["category"])
+    return _received_range(query, filters)
+
+
+def _page(session: Session, query: Any, filters: dict[str, Any]) -> tuple[list[Any], int]:
+    """A page of ``query`` (or up to :data:`MAX_EXPORT_ROWS` rows without ``page``)."""
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    if "page" in filters:
+        query = query.offset((filters["page"] - 1) * filters["per_page"]).limit(
+            filters["per_page"])
+    else:
+        query = query.limit(MAX_EXPORT_ROWS)
+    return list(session.execute(query).all()), total
+
+
+def _departments(session: Session, demand_ids: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {demand_id: [] for demand_id in demand_ids}
+    if not demand_ids:
+        return found
+    for demand_id, department_id in session.execute(
+        select(Task.demand_id, Task.department_id)
+        .where(Task.demand_id.in_(demand_ids), Task.status != "cancelled")
+        .order_by(Task.created_at, Task.id)
+    ):
+        if department_id not in found[demand_id]:
+            found[demand_id].append(department_id)
+    return found
+
+
+def _paged(items: list[dict[str, Any]], total: int, filters: dict[str, Any]) -> dict[str, Any]:
+    return {"items": items, "total": total, "page": filters.get("page", 1),
+            "per_page": filters.get("per_page", len(items))}
+
+
+def problems(session: Session, principal: Principal, filters: dict[str, Any]) -> dict[str, Any]:
+    """问题清单 (``ProblemPageSchema``): demands with their state, category, departments."""
+    waiting = awaiting_resolution_clause().label("awaiting_resolution")
+    query = _demand_query(principal, filters, (Demand, waiting))
+    if filters.get("state"):
+        query = query.where(Demand.status == filters["state"])
+    if filters.get("awaiting_resolution") is not None:
+        clause = awaiting_resolution_clause()
+        query = query.where(clause if filters["awaiting_resolution"] else ~clause)
+    rows, total = _page(session, query.order_by(Demand.received_at.desc(), Demand.id), filters)
+    departments = _departments(session, [demand.id for demand, _ in rows])
+    items = [{**_columns(demand, ProblemItemSchema), "departments": departments[demand.id],
+              "awaiting_resolution": bool(flag)} for demand, flag in rows]
+    return ProblemPageSchema().dump(_paged(items, total, filters))
+
+
+def _columns(row: Any, schema: type[Schema]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in schema().fields if hasattr(row, name)}
+
+
+def _overdue_clause(now: datetime) -> Any:
+    """Open past the handling deadline, or completed after it (never NULL)."""
+    return func.coalesce(or_(
+        and_(Task.status.in_(OPEN_TASK_STATES), Task.due_at < now),
+        and_(Task.status == "completed", Task.completed_at > Task.due_at),
+    ), false())
+
+
+def _is_overdue(task: Task, now: datetime) -> bool:
+    if task.due_at is None:
+        return False
+    if task.status in OPEN_TASK_STATES:
+        return task.due_at < now
+    return task.status == "completed" and task.completed_at is not None \
+        and task.completed_at > task.due_at
+
+
+def tasks(session: Session, principal: Principal, filters: dict[str, Any],
+          now: datetime | None = None) -> dict[str, Any]:
+    """任务清单 (``TaskItemPageSchema``): tasks with department, deadlines, state, overdue."""
+    moment = now or datetime.now(UTC)
+    own = _ledger_department(principal)
+    query = select(Task, Demand).join(Demand, Demand.id == Task.demand_id)
+    if own is not None:
+        query = query.where(Task.department_id == own)
+    if filters.get("department_id"):
+        query = query.where(Task.department_id == filters["department_id"])
+    if filters.get("category"):
+        query = query.where(Demand.category == filters["category"])
+    if filters.get("state"):
+        query = query.where(Task.status == filters["state"])
+    if filters.get("overdue") is not None:
+        clause = _overdue_clause(moment)
+        query = query.where(clause if filters["overdue"] else ~clause)
+    query = _received_range(query, filters).order_by(
+        Task.due_at.asc().nulls_last(), Demand.received_at.desc(), Task.id)
+    rows, total = _page(session, query, filters)
+    items = [{**_columns(task, TaskItemSchema), "number": demand.number, "title": demand.title,
+              "category": demand.category, "received_at": demand.received_at,
+              "overdue": _is_overdue(task, moment)} for task, demand in rows]
+    return TaskItemPageSchema().dump(_paged(items, total, filters))
+
+
+def done(session: Session, principal: Principal, filters: dict[str, Any]) -> dict[str, Any]:
+    """落实清单 (``DonePageSchema``): closed demands with the closure kind and ratings."""
+    query = _demand_query(principal, filters, (Demand,)).where(Demand.status == "closed")
+    if filters.get("state"):
+        query = query.where(Demand.status == filters["state"])
+    if filters.get("closure"):
+        query = query.where(Demand.closure == filters["closure"])
+    rows, total = _page(
+        session, query.order_by(Demand.closed_at.desc().nulls_last(), Demand.id), filters)
+    ids = [demand.id for demand, in rows]
+    departments = _departments(session, ids)
+    ratings: dict[str, list[Rating]] = {demand_id: [] for demand_id in ids}
+    if ids:
+        for rating in session.execute(
+            select(Rating).where(Rating.demand_id.in_(ids)).order_by(Rating.round)
+        ).scalars():
+            ratings[rating.demand_id].append(rating)
+    items = [{**_columns(demand, DoneItemSchema), "departments": departments[demand.id],
+              "ratings": ratings[demand.id],
+              "satisfied": ratings[demand.id][-1].satisfied if ratings[demand.id] else None}
+             for demand, in rows]
+    return DonePageSchema().dump(_paged(items, total, filters))
+
+
+# =========================================================================== XLSX export
+
+#: a text starting with one of these is run as a formula by spreadsheet programs
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+YES_NO = {True: "是", False: "否", None: ""}
+
+#: (field, header) of each view's sheet
+EXPORT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "problems": (
+        ("number", "诉求编号"), ("enterprise_id", "企业"), ("title", "标题"),
+        ("category", "类别"), ("channel", "渠道"), ("urgency", "紧急程度"), ("status", "状态"),
+        ("received_at", "收到时间"), ("triage_due_at", "分理时限"), ("triaged_at", "分理时间"),
+        ("departments", "责任部门"), ("awaiting_resolution", "不满意待处理"),
+        ("closure", "销号方式"), ("closed_at", "销号时间"),
+    ),
+    "tasks": (
+        ("number", "诉求编号"), ("title", "标题"), ("category", "类别"),
+        ("department_id", "责任部门"), ("status", "状态"), ("received_at", "收到时间"),
+        ("accept_due_at", "受理时限"), ("accepted_at", "受理时间"), ("due_at", "办理时限"),
+        ("completed_at", "办结时间"), ("overdue", "超时"), ("reopen_count", "重新办理次数"),
+        ("escalation_level", "督办级别"),
+    ),
+    "done": (
+        ("number", "诉求编号"), ("enterprise_id", "企业"), ("title", "标题"),
+        ("category", "类别"), ("departments", "责任部门"), ("received_at", "收到时间"),
+        ("completed_at", "办结时间"), ("closed_at", "销号时间"), ("closure", "销号方式"),
+        ("satisfied", "满意"), ("efficiency", "办理效率"), ("attitude", "服务态度"),
+        ("quality", "办理结果"), ("comment", "评价意见"),
+    ),
+}
+SHEET_TITLES = {"problems": "问题清单", "tasks": "任务清单", "done": "落实清单"}
+
+
+def neutralise(value: Any) -> Any:
+    """A text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return YES_NO[value]
+    if isinstance(value, list):
+        return "、".join(str(item) for item in value)
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:  # an ISO time from the schema: a local (+08:00) spreadsheet date-time
+            return datetime.fromisoformat(value).astimezone(SHANGHAI).replace(tzinfo=None)
+        except ValueError:
+            return value
+    return value
+
+
+def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> bytes:
+    """An XLSX workbook with one sheet; text cells are stored as text, neutralised."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title)
+    bold = Font(bold=True)
+
+    def cell(value: Any, font: Font | None = None) -> WriteOnlyCell:
+        item = WriteOnlyCell(sheet, value=neutralise(_cell_value(value)))
+        if isinstance(item.value, str):
+            item.data_type = "s"  # never "f": text is never a formula
+        elif isinstance(item.value, datetime):
+            item.number_format = "yyyy-mm-dd hh:mm"
+        if font is not None:
+            item.font = font
+        return item
+
+    sheet.freeze_panes = "A2"
+    sheet.append([cell(h, bold) for h in header])
+    for row in rows:
+        sheet.append([cell(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+VIEWS = {"problems": problems, "tasks": tasks, "done": done}
+
+
+def export_xlsx(session: Session, principal: Principal, filters: dict[str, Any]) -> bytes:
+    """One of the three lists (``view``), filtered, as an XLSX workbook (at most
+    :data:`MAX_EXPORT_ROWS` rows); the last rating's scores for the done list."""
+    view = filters.get("view", "problems")
+    criteria = {key: value for key, value in filters.items() if key != "view"}
+    items = VIEWS[view](session, principal, criteria)["items"]
+    columns = EXPORT_COLUMNS[view]
+    rows = []
+    for item in items:
+        if view == "done":
+            last = item["ratings"][-1] if item["ratings"] else {}
+            item = {**item, **{key: last.get(key) for key in
+                               ("efficiency", "attitude", "quality", "comment")}}
+        rows.append([item.get(field) for field, _ in columns])
+    return write_xlsx([label for _, label in columns], rows, SHEET_TITLES[view])

@@ -1,0 +1,444 @@
+"""The SLA sweep (时限巡检) as a plain module on the real test database.
+
+Deadlines here lie in late December 2026 / January 2027 and the sweep is given that ``now``,
+so a running platform (whose timer uses the real clock) never fires them first. Assertions
+look only at this module's own demands and tasks.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from common.calendar import SHANGHAI, WorkCalendar, YearSchedule
+from services.ticketing import sla, sla_metrics, sweep
+from services.ticketing.models import (
+    Breach,
+    Deadline,
+    Demand,
+    Escalation,
+    LedgerEntry,
+    SlaSetting,
+    Task,
+)
+
+#: 2027 as an operator would load it before the State Council notice: 元旦 (Fri 1 Jan) off
+NEW_YEAR_2027 = YearSchedule(year=2027, holidays=frozenset({date(2027, 1, 1)}),
+                             makeup_workdays=frozenset())
+CALENDAR = WorkCalendar([NEW_YEAR_2027])
+DEPT = "jjfzb"
+
+
+def at(day: str, hour: int = 18, minute: int = 0, second: int = 0) -> datetime:
+    """A moment in Asia/Shanghai."""
+    d = date.fromisoformat(day)
+    return datetime(d.year, d.month, d.day, hour, minute, second, tzinfo=SHANGHAI)
+
+
+NOW = at("2026-12-30", 18, 0, 5)  # five seconds after a handling deadline of 30 December
+
+
+@pytest.fixture(scope="module")
+def sessions(db: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=db, expire_on_commit=False)
+
+
+@pytest.fixture(autouse=True)
+def default_sla_settings(sessions: sessionmaker[Session]) -> Iterator[None]:
+    """The defaults (3 working days to the leader, 5 more to the group) during each test."""
+    with sessions.begin() as s:
+        saved = s.get(SlaSetting, "sla")
+        value = dict(saved.value) if saved is not None else None
+        if saved is not None:
+            s.delete(saved)
+    yield
+    if value is not None:
+        with sessions.begin() as s:
+            s.merge(SlaSetting(key="sla", value=value))
+
+
+def make_demand(s: Session, status: str = "received") -> Demand:
+    demand = Demand(
+        id=str(uuid.uuid4()), number=f"SQS-{uuid.uuid4().hex[:16]}", enterprise_id="ent-sweep",
+        channel="enterprise", title="超时测试", description="sweep test", urgency="normal",
+        attachments=[], status=status, received_at=at("2026-12-28", 9),
+        triage_due_at=at("2026-12-29", 10), recorded_by="test", recorded_role="admin", version=1,
+    )
+    s.add(demand)
+    s.flush()
+    return demand
+
+
+def make_task(s: Session, status: str, demand_status: str = "in_progress",
+              department_id: str = DEPT) -> Task:
+    demand = make_demand(s, demand_status)
+    task = Task(id=str(uuid.uuid4()), demand_id=demand.id, department_id=department_id,
+                status=status, difficulty="normal", handling_workdays=5,
+                due_at=at("2026-12-30"), version=1, escalation_level=0, reopen_count=0)
+    s.add(task)
+    s.flush()
+    return task
+
+
+def make_deadline(s: Session, kind: str, subject_id: str, due_at: datetime, *,
+                  department_id: str | None = None, level: int = 0) -> int:
+    deadline = Deadline(kind=kind, subject_id=subject_id, due_at=due_at,
+                        department_id=department_id, level=level)
+    s.add(deadline)
+    s.flush()
+    return deadline.id
+
+
+def run(sessions: sessionmaker[Session], now: datetime = NOW, **kw: int) -> sweep.Counts:
+    return sweep.run_once(sessions.begin, CALENDAR, now, **kw)
+
+
+def outbox(s: Session, event_type: str, key: str, value: str) -> list[dict]:
+    return list(s.execute(
+        text("SELECT payload->'data' FROM ticketing.outbox WHERE event_type = :t "
+             "AND payload->'data'->>:k = :v ORDER BY id"),
+        {"t": event_type, "k": key, "v": value},
+    ).scalars())
+
+
+def breaches(s: Session, subject_id: str) -> list[Breach]:
+    return list(s.execute(select(Breach).where(Breach.subject_id == subject_id)).scalars())
+
+
+def escalations(s: Session, task_id: str) -> list[tuple[int, str]]:
+    return list(map(tuple, s.execute(
+        select(Escalation.level, Escalation.cause).where(Escalation.task_id == task_id)
+        .order_by(Escalation.level)
+    ).all()))
+
+
+def pending_escalation_deadlines(s: Session, task_id: str) -> list[tuple[int, datetime]]:
+    return list(map(tuple, s.execute(
+        select(Deadline.level, Deadline.due_at).where(
+            Deadline.subject_id == task_id, Deadline.kind == "escalation",
+            Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None))
+    ).all()))
+
+
+def fired_at(s: Session, deadline_id: int) -> datetime | None:
+    return s.get(Deadline, deadline_id).fired_at  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------- each kind
+
+
+def test_triage_breach_once(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        demand = make_demand(s)
+        deadline = make_deadline(s, "triage", demand.id, at("2026-12-29", 10))
+    counts = run(sessions)
+    assert counts.due["triage"] >= 1
+    with sessions() as s:
+        [breach] = breaches(s, demand.id)
+        assert (breach.kind, breach.department_id, breach.deadline_id) == ("triage", None, deadline)
+        assert breach.due_at == at("2026-12-29", 10)
+        [event] = outbox(s, "sla_breached", "demand_id", demand.id)
+        assert event["kind"] == "triage" and event["number"] == demand.number
+        assert event["enterprise_id"] == "ent-sweep"
+        assert fired_at(s, deadline) is not None
+        assert fired_at(s, deadline) >= NOW  # type: ignore[operator]
+
+
+def test_triage_moved_on_is_fired_without_breach(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        demand = make_demand(s, status="triaged")
+        deadline = make_deadline(s, "triage", demand.id, at("2026-12-29", 10))
+    run(sessions)
+    with sessions() as s:
+        assert breaches(s, demand.id) == []
+        assert outbox(s, "sla_breached", "demand_id", demand.id) == []
+        assert fired_at(s, deadline) is not None
+
+
+def test_acceptance_times_out_to_coordination(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        task = make_task(s, "assigned", demand_status="triaged")
+        make_deadline(s, "acceptance", task.id, at("2026-12-30", 10), department_id=DEPT)
+    run(sessions)
+    with sessions() as s:
+        [breach] = breaches(s, task.id)
+        assert (breach.kind, breach.department_id) == ("acceptance", DEPT)
+        assert s.get(Task, task.id).status == "coordination"  # type: ignore[union-attr]
+        [entry] = s.execute(select(LedgerEntry).where(
+            LedgerEntry.task_id == task.id, LedgerEntry.action == "time_out")).scalars()
+        assert (entry.action, entry.from_state, entry.to_state) == (
+            "time_out", "assigned", "coordination")
+        assert (entry.actor, entry.actor_role) == ("service:ticketing", "service")
+        [event] = outbox(s, "sla_breached", "task_id", task.id)
+        assert event["kind"] == "acceptance" and event["department_id"] == DEPT
+        [returned] = outbox(s, "task_returned", "task_id", task.id)
+        assert returned["cause"] == "time_out"
+
+
+def test_acceptance_after_accept_is_no_breach(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        task = make_task(s, "accepted")
+        deadline = make_deadline(s, "acceptance", task.id, at("2026-12-30", 10))
+    run(sessions)
+    with sessions() as s:
+        assert breaches(s, task.id) == []
+        assert s.get(Task, task.id).status == "accepted"  # type: ignore[union-attr]
+        assert fired_at(s, deadline) is not None
+
+
+def test_handling_escalates_to_level_1_and_plans_level_2(
+        sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        task = make_task(s, "accepted")
+        make_deadline(s, "handling", task.id, at("2026-12-30"), department_id=DEPT)
+    counts = run(sessions)
+    assert counts.escalations[1] >= 1
+    with sessions() as s:
+        [breach] = breaches(s, task.id)
+        assert (breach.kind, breach.department_id) == ("handling", DEPT)
+        assert escalations(s, task.id) == [(1, "overdue")]
+        assert s.get(Task, task.id).escalation_level == 1  # type: ignore[union-attr]
+        [event] = outbox(s, "task_escalated", "task_id", task.id)
+        assert (event["level"], event["department_id"], event["cause"]) == (1, DEPT, "overdue")
+        assert len(outbox(s, "sla_breached", "task_id", task.id)) == 1
+        # Wed 30 Dec + 3 working days: Thu 31, (Fri 1 Jan 元旦, weekend), Mon 4, Tue 5
+        assert pending_escalation_deadlines(s, task.id) == [(2, at("2027-01-05"))]
+
+
+def test_escalation_ladder_across_new_year(sessions: sessionmaker[Session]) -> None:
+    """Level 1 at the deadline (day D), level 2 three working days later, level 3 five more."""
+    with sessions.begin() as s:
+        task = make_task(s, "accepted")
+        make_deadline(s, "handling", task.id, at("2026-12-30"), department_id=DEPT)
+    run(sessions)
+    # the day before the level-2 deadline nothing more happens
+    run(sessions, at("2027-01-05", 17, 59, 59))
+    with sessions() as s:
+        assert escalations(s, task.id) == [(1, "overdue")]
+    run(sessions, at("2027-01-05", 18, 0, 1))
+    with sessions() as s:
+        assert escalations(s, task.id) == [(1, "overdue"), (2, "overdue")]
+        assert s.get(Task, task.id).escalation_level == 2  # type: ignore[union-attr]
+        # Tue 5 Jan + 5 working days: Wed 6, Thu 7, Fri 8, Mon 11, Tue 12
+        assert pending_escalation_deadlines(s, task.id) == [(3, at("2027-01-12"))]
+    run(sessions, at("2027-01-12", 18, 0, 1))
+    with sessions() as s:
+        assert escalations(s, task.id) == [(1, "overdue"), (2, "overdue"), (3, "overdue")]
+        assert [e["level"] for e in outbox(s, "task_escalated", "task_id", task.id)] == [1, 2, 3]
+        assert pending_escalation_deadlines(s, task.id) == []  # the top of the ladder
+        assert len(breaches(s, task.id)) == 1  # one breach: the handling deadline
+
+
+def test_escalation_stops_when_the_task_is_completed(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        task = make_task(s, "completed")
+        make_deadline(s, "escalation", task.id, at("2026-12-30"), department_id=DEPT, level=2)
+    run(sessions)
+    with sessions() as s:
+        assert escalations(s, task.id) == []
+        assert pending_escalation_deadlines(s, task.id) == []
+
+
+def test_existing_escalation_is_not_duplicated(sessions: sessionmaker[Session]) -> None:
+    """The unique (task, level, cause) guard: a second level-1 path records nothing new."""
+    with sessions.begin() as s:
+        task = make_task(s, "accepted")
+        s.add(Escalation(task_id=task.id, level=1, cause="overdue", department_id=DEPT))
+        make_deadline(s, "handling", task.id, at("2026-12-30"), department_id=DEPT)
+    run(sessions)
+    with sessions() as s:
+        assert escalations(s, task.id) == [(1, "overdue")]
+        assert outbox(s, "task_escalated", "task_id", task.id) == []
+        assert len(breaches(s, task.id)) == 1
+
+
+def test_reminder_only_while_accepted(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        open_task = make_task(s, "accepted")
+        done_task = make_task(s, "completed")
+        for task in (open_task, done_task):
+            make_deadline(s, "reminder", task.id, at("2026-12-28", 9))
+    counts = run(sessions)
+    assert counts.reminders >= 1
+    with sessions() as s:
+        [event] = outbox(s, "deadline_reminder", "task_id", open_task.id)
+        assert datetime.fromisoformat(event["due_at"]) == at("2026-12-30")
+        assert event["department_id"] == DEPT
+        assert outbox(s, "deadline_reminder", "task_id", done_task.id) == []
+        assert breaches(s, open_task.id) == []
+
+
+@pytest.mark.parametrize("kind", ["rating_reminder", "close_unrated"])
+def test_closure_kinds_are_fired(sessions: sessionmaker[Session], kind: str) -> None:
+    with sessions.begin() as s:
+        demand = make_demand(s, status="awaiting_rating")
+        deadline = make_deadline(s, kind, demand.id, at("2026-12-29", 9))
+    counts = run(sessions)
+    assert counts.errors[kind] == 0
+    with sessions() as s:
+        assert fired_at(s, deadline) is not None
+        assert breaches(s, demand.id) == []
+        closed = s.get(Demand, demand.id)
+        if kind == "close_unrated":  # closure.close_unrated: 逾期未评价 → closed, unrated
+            assert (closed.status, closed.closure) == ("closed", "unrated")  # type: ignore
+        else:  # closure.remind_rating: asked again
+            assert closed.status == "awaiting_rating"  # type: ignore[union-attr]
+            [event] = outbox(s, "rating_requested", "demand_id", demand.id)
+            assert event["reminder"] is True
+
+
+# --------------------------------------------------------------------------- exactly once
+
+
+def test_second_run_records_nothing_new(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        demand = make_demand(s)
+        task = make_task(s, "accepted")
+        make_deadline(s, "triage", demand.id, at("2026-12-29", 10))
+        make_deadline(s, "handling", task.id, at("2026-12-30"), department_id=DEPT)
+    run(sessions)
+    again = run(sessions)
+    assert again.fired == 0
+    with sessions() as s:
+        assert len(breaches(s, demand.id)) == 1 and len(breaches(s, task.id)) == 1
+        assert escalations(s, task.id) == [(1, "overdue")]
+        assert len(outbox(s, "sla_breached", "demand_id", demand.id)) == 1
+        assert len(outbox(s, "task_escalated", "task_id", task.id)) == 1
+        assert len(pending_escalation_deadlines(s, task.id)) == 1
+
+
+def test_two_concurrent_sweeps_fire_each_deadline_once(sessions: sessionmaker[Session]) -> None:
+    """300 due 分理 deadlines, two sweeps in two threads (own sessions, batches of 25)."""
+    with sessions.begin() as s:
+        demands = [make_demand(s) for _ in range(300)]
+        ids = [make_deadline(s, "triage", d.id, at("2026-12-29", 10)) for d in demands]
+    start = threading.Barrier(2)
+    results: list[sweep.Counts] = []
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            results.append(run(sessions, batch=25))
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not failures
+    assert all(r.fired > 0 for r in results), [r.fired for r in results]
+    with sessions() as s:
+        count, distinct = s.execute(
+            select(func.count(), func.count(func.distinct(Breach.deadline_id)))
+            .where(Breach.deadline_id.in_(ids))
+        ).one()
+        assert (count, distinct) == (300, 300)
+        events, distinct_events = s.execute(text(
+            "SELECT count(*), count(DISTINCT payload->'data'->>'deadline_id') "
+            "FROM ticketing.outbox WHERE event_type = 'sla_breached' "
+            "AND (payload->'data'->>'deadline_id')::bigint = ANY(:ids)"), {"ids": ids}).one()
+        assert (events, distinct_events) == (300, 300)
+        assert s.execute(select(func.count()).where(
+            Deadline.id.in_(ids), Deadline.fired_at.is_(None))).scalar_one() == 0
+
+
+def test_a_bad_row_does_not_stop_the_sweep(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        demand = make_demand(s)
+        bad = make_deadline(s, "no_such_kind", demand.id, at("2026-12-29", 9))
+        bad_level = make_deadline(s, "escalation", make_task(s, "accepted").id,
+                                  at("2026-12-29", 9), level=7)
+        good = make_deadline(s, "triage", demand.id, at("2026-12-29", 10))
+    counts = run(sessions)
+    assert counts.errors["no_such_kind"] == 1 and counts.errors["escalation"] >= 1
+    with sessions() as s:
+        assert [b.deadline_id for b in breaches(s, demand.id)] == [good]
+        assert all(fired_at(s, d) is not None for d in (bad, bad_level, good))
+    assert run(sessions).errors["no_such_kind"] == 0  # not retried forever
+
+
+def test_scheduled_rung_is_a_real_deadline(sessions: sessionmaker[Session]) -> None:
+    """What the sweep schedules goes through :func:`sla.schedule` (kind, level, department)."""
+    with sessions.begin() as s:
+        task = make_task(s, "accepted", department_id="kjcxb")
+        make_deadline(s, "handling", task.id, at("2026-12-31"), department_id="kjcxb")
+    run(sessions, at("2026-12-31", 18, 0, 1))
+    with sessions() as s:
+        row = s.execute(select(Deadline).where(
+            Deadline.subject_id == task.id, Deadline.kind == "escalation")).scalar_one()
+        assert (row.level, row.department_id) == (2, "kjcxb")
+        assert row.kind in sla.KINDS
+        # Thu 31 Dec + 3: (Fri 1 Jan 元旦, weekend) Mon 4, Tue 5, Wed 6
+        assert row.due_at == at("2027-01-06")
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_metrics_follow_committed_batches(sessions: sessionmaker[Session]) -> None:
+    before = {
+        "due": sample("gridsvc_sla_deadlines_due_total", kind="handling"),
+        "breach": sample("gridsvc_sla_breaches_total", kind="handling", department="zhb"),
+        "esc": sample("gridsvc_sla_escalations_total", level="1"),
+        "delay": sample("gridsvc_sla_timer_delay_seconds_count", kind="handling"),
+        "fast": sample("gridsvc_sla_timer_delay_seconds_bucket", kind="handling", le="10.0"),
+        "triage": sample("gridsvc_sla_breaches_total", kind="triage", department="none"),
+    }
+    with sessions.begin() as s:
+        task = make_task(s, "accepted", department_id="zhb")
+        make_deadline(s, "handling", task.id, at("2026-12-30"), department_id="zhb")
+        make_deadline(s, "triage", make_demand(s).id, at("2026-12-29", 10))
+    run(sessions)
+    assert sample("gridsvc_sla_deadlines_due_total", kind="handling") >= before["due"] + 1
+    assert sample("gridsvc_sla_breaches_total", kind="handling",
+                  department="zhb") == before["breach"] + 1
+    assert sample("gridsvc_sla_escalations_total", level="1") >= before["esc"] + 1
+    assert sample("gridsvc_sla_timer_delay_seconds_count", kind="handling") >= before["delay"] + 1
+    # due 18:00:00, swept at 18:00:05 (plus the run's own time): a delay of about 5 s
+    assert sample("gridsvc_sla_timer_delay_seconds_bucket", kind="handling",
+                  le="10.0") >= before["fast"] + 1
+    assert sample("gridsvc_sla_breaches_total", kind="triage",
+                  department="none") >= before["triage"] + 1
+
+
+def test_open_work_collector_reads_the_database(sessions: sessionmaker[Session],
+                                                db: Engine) -> None:
+    with sessions.begin() as s:
+        make_task(s, "coordination", demand_status="triaged", department_id="xzspb")
+    families = {f.name: f for f in sla_metrics.OpenWorkCollector(db).collect()}
+    assert set(families) == {"gridsvc_open_demands", "gridsvc_open_tasks"}
+    demands = {s.labels["state"]: s.value for s in families["gridsvc_open_demands"].samples}
+    assert demands.get("triaged", 0) >= 1 and "closed" not in demands
+    tasks = {(s.labels["state"], s.labels["department"]): s.value
+             for s in families["gridsvc_open_tasks"].samples}
+    assert tasks.get(("coordination", "xzspb"), 0) >= 1
+    assert not any(state in ("completed", "cancelled") for state, _ in tasks)
+
+
+def test_open_work_collector_never_raises() -> None:
+    broken = create_engine("postgresql+psycopg2://postgres@127.0.0.1:1/none",
+                           connect_args={"connect_timeout": 1})
+    assert list(sla_metrics.OpenWorkCollector(broken).collect()) == []
+    broken.dispose()
+
+
+def test_after_workdays_keeps_the_hour() -> None:
+    due = at("2026-12-30", 10, 30)
+    assert sweep.after_workdays(CALENDAR, due, 1) == at("2026-12-31", 10, 30)
+    assert sweep.after_workdays(CALENDAR, due, 2) == at("2027-01-04", 10, 30)
+    assert sweep.after_workdays(WorkCalendar(), due, 2) == at("2027-01-01", 10, 30)  # no 元旦
