@@ -14,6 +14,7 @@ from gateway.routes import (
     inbox,
     ledger,
     me,
+    sla,
     tasks,
     visits,
 )
@@ -34,4 +35,5 @@ API_ENDPOINTS = [
     *tasks.ENDPOINTS,
     *inbox.ENDPOINTS,
     *calendar.ENDPOINTS,
+    *sla.ENDPOINTS,
 ]

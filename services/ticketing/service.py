@@ -20,6 +20,7 @@ from common.validation import load
 from services.ticketing import calendar_years, intake
 from services.ticketing.api.closure import ClosureApi
 from services.ticketing.api.handling import HandlingApi
+from services.ticketing.api.settings import SettingsApi
 from services.ticketing.api.sweeps import SweepApi
 from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.schemas import (
@@ -54,7 +55,7 @@ class WorkCalendarProvider(DependencyProvider):
         return self.cache
 
 
-class TicketingService(HandlingApi, ClosureApi, SweepApi):
+class TicketingService(HandlingApi, ClosureApi, SweepApi, SettingsApi):
     """诉求: intake, triage, routing, deadlines, escalation, rating and closure."""
 
     name = "ticketing"
