@@ -107,3 +107,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         )
     except ValueError as exc:
         raise ConfigurationError(f"invalid setting: {exc}") from exc
+
+
+def seconds_from_env(name: str, default: float, environ: dict[str, str] | None = None) -> float:
+    """A positive number of seconds from the environment (timer intervals)."""
+    env = os.environ if environ is None else environ
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ConfigurationError(f"{name} must be a positive number, not {raw!r}")
+    return seconds

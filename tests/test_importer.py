@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from common import xlsx
 from common.auth import Principal, Role
 from common.errors import ValidationFailed
 from services.enterprise import credit_code, importer, spreadsheet
@@ -296,7 +297,7 @@ def test_csv_encodings_and_empty_rows_are_skipped():
 
 
 def test_export_cells_are_neutralised():
-    assert [spreadsheet.neutralise(v) for v in ("=1+1", "+86", "-x", "@SUM", "\tx", "\rx",
+    assert [xlsx.neutralise(v) for v in ("=1+1", "+86", "-x", "@SUM", "\tx", "\rx",
                                                  "ok", 5, None)] == [
         "'=1+1", "'+86", "'-x", "'@SUM", "'\tx", "'\rx", "ok", 5, None]
     content = spreadsheet.write_xlsx(["名称"], [["=HYPERLINK(\"http://evil\",\"x\")"], [-1.5]])

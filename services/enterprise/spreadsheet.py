@@ -38,9 +38,8 @@ from datetime import date, datetime
 from typing import Any
 
 import openpyxl
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
+from common import xlsx
 from common.errors import ValidationFailed
 
 __all__ = [
@@ -57,7 +56,6 @@ __all__ = [
     "check_zip",
     "clean_text",
     "map_headers",
-    "neutralise",
     "parse_bool",
     "parse_scale",
     "read_csv",
@@ -79,7 +77,6 @@ MAX_ZIP_MEMBERS = 500
 _RATIO_FLOOR = 64 * 1024  # members smaller than this inflated are never a bomb
 
 #: a text starting with one of these is run as a formula by spreadsheet programs
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # openpyxl must parse through defusedxml; refuse to run without it
 if not openpyxl.DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
@@ -227,7 +224,7 @@ def clean_text(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     text = str(value).strip()
-    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_PREFIXES:
+    if len(text) > 1 and text[0] == "'" and text[1] in xlsx.FORMULA_PREFIXES:
         text = text[1:]
     return text
 
@@ -395,32 +392,7 @@ def read_csv(content: bytes) -> Table:
 # --------------------------------------------------------------------------- writing
 
 
-def neutralise(value: Any) -> Any:
-    """A text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]],
                title: str = "企业") -> bytes:
     """An XLSX workbook with one sheet; every text cell is stored as text, neutralised."""
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title)
-    bold = Font(bold=True)
-
-    def cell(value: Any, font: Font | None = None) -> WriteOnlyCell:
-        item = WriteOnlyCell(sheet, value=neutralise(value))
-        if isinstance(item.value, str):
-            item.data_type = "s"  # never "f": text is never a formula
-        if font is not None:
-            item.font = font
-        return item
-
-    sheet.freeze_panes = "A2"
-    sheet.append([cell(h, bold) for h in header])
-    for row in rows:
-        sheet.append([cell(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx.write_xlsx(header, rows, title)

@@ -12,18 +12,15 @@ of a staff member (the role or the department is shown instead).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import openpyxl
 from marshmallow import Schema
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from common import xlsx
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
 from common.errors import Forbidden
@@ -307,7 +304,6 @@ def done(session: Session, principal: Principal, filters: dict[str, Any]) -> dic
 # =========================================================================== XLSX export
 
 #: a text starting with one of these is run as a formula by spreadsheet programs
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 YES_NO = {True: "是", False: "否", None: ""}
 
 #: (field, header) of each view's sheet
@@ -337,13 +333,6 @@ EXPORT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 SHEET_TITLES = {"problems": "问题清单", "tasks": "任务清单", "done": "落实清单"}
 
 
-def neutralise(value: Any) -> Any:
-    """A text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def _cell_value(value: Any) -> Any:
     if isinstance(value, bool) or value is None:
         return YES_NO[value]
@@ -358,28 +347,8 @@ def _cell_value(value: Any) -> Any:
 
 
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> bytes:
-    """An XLSX workbook with one sheet; text cells are stored as text, neutralised."""
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title)
-    bold = Font(bold=True)
-
-    def cell(value: Any, font: Font | None = None) -> WriteOnlyCell:
-        item = WriteOnlyCell(sheet, value=neutralise(_cell_value(value)))
-        if isinstance(item.value, str):
-            item.data_type = "s"  # never "f": text is never a formula
-        elif isinstance(item.value, datetime):
-            item.number_format = "yyyy-mm-dd hh:mm"
-        if font is not None:
-            item.font = font
-        return item
-
-    sheet.freeze_panes = "A2"
-    sheet.append([cell(h, bold) for h in header])
-    for row in rows:
-        sheet.append([cell(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """An XLSX workbook of a ledger view (text neutralised, times local)."""
+    return xlsx.write_xlsx(header, rows, title, convert=_cell_value)
 
 
 VIEWS = {"problems": problems, "tasks": tasks, "done": done}

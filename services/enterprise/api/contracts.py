@@ -15,7 +15,7 @@ from nameko.timer import timer
 from prometheus_client import Counter
 
 from common.auth import STAFF_ROLES, Role
-from common.config import ConfigurationError
+from common.config import seconds_from_env
 from common.entrypoints import event_handler, rpc
 from common.errors import Forbidden, ValidationFailed
 from common.events import check_envelope, first_delivery
@@ -40,15 +40,8 @@ log = logging.getLogger(__name__)
 
 
 def sweep_interval(environ: Mapping[str, str] = os.environ) -> float:
-    """Seconds between obligation sweeps: ``OBLIGATION_SWEEP_SECONDS``, default 30."""
-    raw = environ.get("OBLIGATION_SWEEP_SECONDS", "").strip() or "30"
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise ConfigurationError(f"OBLIGATION_SWEEP_SECONDS must be a positive number, not {raw!r}")
-    return seconds
+    """Seconds between sweeps: ``OBLIGATION_SWEEP_SECONDS``, default 30."""
+    return seconds_from_env("OBLIGATION_SWEEP_SECONDS", 30, dict(environ))
 
 
 SWEEP_SECONDS = sweep_interval()

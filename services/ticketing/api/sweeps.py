@@ -18,7 +18,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from common.auth import Role
-from common.config import ConfigurationError, load_settings
+from common.config import load_settings, seconds_from_env
 from common.db import make_engine
 from common.entrypoints import rpc
 from services.ticketing import sla_metrics, sweep
@@ -27,15 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def sweep_interval(environ: Mapping[str, str] = os.environ) -> float:
-    """Seconds between SLA sweeps: ``SLA_SWEEP_SECONDS``, default 5."""
-    raw = environ.get("SLA_SWEEP_SECONDS", "").strip() or "5"
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise ConfigurationError(f"SLA_SWEEP_SECONDS must be a positive number, not {raw!r}")
-    return seconds
+    """Seconds between sweeps: ``SLA_SWEEP_SECONDS``, default 5."""
+    return seconds_from_env("SLA_SWEEP_SECONDS", 5, dict(environ))
 
 
 SLA_SWEEP_SECONDS = sweep_interval()
