@@ -38,8 +38,7 @@ token: $(STAMP)
 	@$(PY) -m devtools.token --role "$(ROLE)" $(if $(ENTERPRISE),--enterprise $(ENTERPRISE)) $(if $(USER_ID),--user $(USER_ID)) $(if $(DEPARTMENT),--department $(DEPARTMENT)) $(if $(GRIDS),--grids $(GRIDS))
 
 bench: $(STAMP) infra
-	$(PY) -m devtools.migrate upgrade
-	$(PY) -m bench.import_enterprises
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -64,6 +64,20 @@ def recreate_database() -> None:
     admin.dispose()
 
 
+def fresh_database(suffix: str) -> str:
+    """A new, migrated database of its own (no service of the test platform touches it);
+    its URL. For plain-module tests whose fixed dates lie in the past, which the running
+    platform's SLA sweep would otherwise act on."""
+    name = f"{TEST_DB}_{suffix}"
+    admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    url = f"{PG}/{name}"
+    upgrade_all(url)
+    return url
+
+
 @pytest.fixture(scope="session")
 def infrastructure() -> Iterator[dict[str, str]]:
     """A fresh, migrated test database with the demo zone, and an empty test vhost."""

@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PG
-from sqlalchemy import create_engine, select, text
+from conftest import fresh_database
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.db import make_engine
-from devtools.migrate import load_demo, upgrade_all
+from devtools.migrate import load_demo
 from services.enterprise import directory
 from services.enterprise.models import Enterprise, GridStaff
 
-DB = "gridsvc_test_demo"
-URL = f"{PG}/{DB}"
 ADMIN = Principal(user_id="admin", role=Role.ADMIN)
 
 
 @pytest.fixture(scope="module")
-def demo_db():
-    admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'))
-    admin.dispose()
-    upgrade_all(URL)
-    first = load_demo(URL)
-    second = load_demo(URL)
-    engine = make_engine(URL, "enterprise", "test-coverage")
+def demo_db(infrastructure):
+    url = fresh_database("demo")
+    first = load_demo(url)
+    second = load_demo(url)
+    engine = make_engine(url, "enterprise", "test-coverage")
     yield engine, first, second
     engine.dispose()
 

@@ -1,6 +1,6 @@
 """gateway.rpc against the real RabbitMQ and a real nameko service (tests/rpc_echo_service.py).
 
-Everything runs in the `gridsvc_test_rpc` vhost, created and deleted by a session fixture. The
+Everything runs in the `<TEST_VHOST>_rpc` vhost, created and deleted by a session fixture. The
 nameko service runs as a subprocess, so this process stays eventlet-free like the gateway.
 Broker loss is simulated with a TCP proxy in front of RabbitMQ: the real broker is shared by
 everyone on this machine and is never stopped.
@@ -22,12 +22,13 @@ from typing import Any, TypeVar
 
 import aio_pika
 import pytest
+from conftest import TEST_VHOST
 
 from gateway.rpc import NamekoRpcClient, RemoteError, RpcError, RpcTimeout, ServiceUnavailable
 
 pytestmark = pytest.mark.timeout(60)
 
-VHOST = "gridsvc_test_rpc"
+VHOST = f"{TEST_VHOST}_rpc"  # apart from a second test run on this machine
 BROKER_HOST, BROKER_PORT = "127.0.0.1", 5672
 SERVICE = "rpc_echo"
 TESTS_DIR = Path(__file__).parent

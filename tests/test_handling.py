@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from conftest import fresh_database
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -42,6 +43,15 @@ def at(day: str, hour: int) -> datetime:
 def liaison(department: str, user: str | None = None) -> Principal:
     return Principal(user_id=user or f"liaison-{department}", role=Role.LIAISON,
                      department_id=department)
+
+
+@pytest.fixture(scope="module")
+def db(infrastructure: dict[str, str]) -> Iterator[Engine]:
+    """A database of this module's own: its dates (September 2026) are in the past, and the
+    running platform's SLA sweep must not act on its deadlines mid-test."""
+    engine = create_engine(fresh_database("handling"))
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

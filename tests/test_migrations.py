@@ -8,13 +8,13 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import PG
+from conftest import PG, TEST_DB
 from sqlalchemy import create_engine, text
 
 from common.config import SERVICES
 from common.migrations import alembic_config, upgrade
 
-DB = "gridsvc_test_migrations"
+DB = f"{TEST_DB}_migrations"
 URL = f"{PG}/{DB}"
 
 
