@@ -6,7 +6,8 @@
 
 Both run against the benchmark database ``gridsvc_bench`` (never ``gridsvc``): the SLA sweep
 recreates it; the import then adds the demo zone to it (so incubator grids exist, as in a
-``make run`` database) and rolls its own rows back. Exit status 1 if a target is missed.
+``make run`` database) and rolls its own rows back. Prints which targets are missed; exits
+0 either way.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from bench import import_enterprises as ie
-from bench import sla_sweep
+from bench import sla_sweep  # first: devtools quiets eventlet's import warning
 from common.db import make_engine
 from devtools.migrate import load_demo, upgrade_all
 from services.enterprise import demo_data
@@ -76,6 +76,8 @@ def machine() -> dict[str, Any]:
 def bench_import(rows: int = 10_000) -> dict[str, Any]:
     """``bench.import_enterprises`` in direct mode (its own functions), on ``gridsvc_bench``:
     two passes of the same 10,000-row XLSX in one transaction, rolled back."""
+    from bench import import_enterprises as ie
+
     url = sla_sweep.DATABASE_URL
     upgrade_all(url)
     demo, demo_seconds = ie.timed(lambda: load_demo(url))
@@ -203,8 +205,11 @@ def main(argv: list[str] | None = None) -> int:
           f"PostgreSQL {m['postgres']}; total {results['total_seconds']:.0f} s")
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
     print(f"written: {args.out}")
-    ok = all(r.get("ok") for k, r in results.items() if isinstance(r, dict) and k != "machine")
-    return 0 if ok else 1
+    missed = [k for k, r in results.items()
+              if isinstance(r, dict) and k != "machine" and not r.get("ok")]
+    # a benchmark reports; it does not fail the build (the README says where targets are missed)
+    print("targets missed: " + ", ".join(missed) if missed else "every target met")
+    return 0
 
 
 if __name__ == "__main__":
