@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -442,3 +443,84 @@ def test_after_workdays_keeps_the_hour() -> None:
     assert sweep.after_workdays(CALENDAR, due, 1) == at("2026-12-31", 10, 30)
     assert sweep.after_workdays(CALENDAR, due, 2) == at("2027-01-04", 10, 30)
     assert sweep.after_workdays(WorkCalendar(), due, 2) == at("2027-01-01", 10, 30)  # no 元旦
+
+
+# --------------------------------------------------------------------------- set-wise batches
+
+
+def _per_row_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(context: object, rows: object, counts: object) -> None:
+        raise RuntimeError("set-wise path broken on purpose")
+
+    monkeypatch.setattr(sweep, "_apply_set_wise", broken)
+
+
+def _set_wise_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_row_path(context: object, deadline: Deadline, counts: object) -> None:
+        raise AssertionError(f"{deadline.kind} went row by row")
+
+    for kind in sweep.SET_WISE:
+        monkeypatch.setitem(sweep.EFFECTS, kind, no_row_path)
+
+
+@pytest.mark.parametrize("path", ["set_wise", "row_by_row"])
+def test_batch_paths_agree(sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
+                           path: str) -> None:
+    """The set-wise batch and its row-by-row fallback record the same effects and events, in
+    the same order, also when a handling and a level-2 deadline of one task share a batch
+    (the claimed level-2 row is still to come when the handling row looks for one)."""
+    (_set_wise_only if path == "set_wise" else _per_row_only)(monkeypatch)
+    with sessions.begin() as s:
+        task = make_task(s, "accepted")
+        make_deadline(s, "handling", task.id, at("2026-12-30"), department_id=DEPT)
+        make_deadline(s, "escalation", task.id, at("2026-12-30", 18, 0, 1),
+                      department_id=DEPT, level=2)
+        reminded = make_task(s, "accepted")
+        make_deadline(s, "reminder", reminded.id, at("2026-12-28", 9))
+        done = make_task(s, "completed")
+        make_deadline(s, "escalation", done.id, at("2026-12-29"), level=3)
+        demand = make_demand(s)
+        make_deadline(s, "triage", demand.id, at("2026-12-29", 10))
+    counts = run(sessions)
+    assert counts.errors == Counter()
+    with sessions() as s:
+        assert escalations(s, task.id) == [(1, "overdue"), (2, "overdue")]
+        assert s.get(Task, task.id).escalation_level == 2  # type: ignore[union-attr]
+        # no second level-2 rung; level 3 five working days after the level-2 deadline
+        assert pending_escalation_deadlines(s, task.id) == [(3, at("2027-01-07", 18, 0, 1))]
+        assert [b.kind for b in breaches(s, task.id)] == ["handling"]
+        assert [e["level"] for e in outbox(s, "task_escalated", "task_id", task.id)] == [1, 2]
+        [breached] = outbox(s, "sla_breached", "task_id", task.id)
+        assert (breached["kind"], breached["department_id"]) == ("handling", DEPT)
+        [reminder] = outbox(s, "deadline_reminder", "task_id", reminded.id)
+        assert reminder["department_id"] == DEPT
+        assert escalations(s, done.id) == []
+        [triage] = outbox(s, "sla_breached", "demand_id", demand.id)
+        assert triage["kind"] == "triage" and triage["department_id"] is None
+        assert s.execute(select(func.count()).where(
+            Deadline.subject_id.in_([task.id, reminded.id, done.id, demand.id]),
+            Deadline.fired_at.is_(None), Deadline.level != 3)).scalar_one() == 0
+
+
+def test_failed_batch_falls_back_row_by_row(sessions: sessionmaker[Session],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A set-wise batch that fails leaves nothing behind; its rows fire one by one."""
+    real = sweep._apply_set_wise
+
+    def half_then_fail(context: sweep._Batch, rows: list[Deadline], counts: object) -> None:
+        real(context, rows, sweep.Counts())  # writes breaches, escalations, outbox rows...
+        raise RuntimeError("fails after writing")  # ... which the savepoint must undo
+
+    monkeypatch.setattr(sweep, "_apply_set_wise", half_then_fail)
+    with sessions.begin() as s:
+        task = make_task(s, "accepted")
+        deadline = make_deadline(s, "handling", task.id, at("2026-12-30"), department_id=DEPT)
+    counts = run(sessions)
+    assert counts.errors == Counter() and counts.escalations[1] >= 1
+    with sessions() as s:
+        assert [b.deadline_id for b in breaches(s, task.id)] == [deadline]
+        assert escalations(s, task.id) == [(1, "overdue")]
+        assert len(outbox(s, "sla_breached", "task_id", task.id)) == 1
+        assert len(outbox(s, "task_escalated", "task_id", task.id)) == 1
+        assert pending_escalation_deadlines(s, task.id) == [(2, at("2027-01-05"))]
+        assert fired_at(s, deadline) is not None

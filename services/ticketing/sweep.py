@@ -22,6 +22,14 @@ Effects, each only if the subject has not moved on (else the row is just marked 
 - ``reminder``: the task is still ``accepted`` → ``deadline_reminder``.
 - ``rating_reminder`` / ``close_unrated``: :mod:`services.ticketing.closure` decides.
 
+The frequent kinds (``triage``, ``handling``, ``escalation`` at level 2 or 3, ``reminder``) are
+applied set-wise (:func:`fire_batch`): one query locks the batch's demands, one its tasks (in
+id order: demands first, as the lifecycle), the decisions are made in Python, then a few
+multi-row statements write breaches and escalations (``ON CONFLICT DO NOTHING RETURNING``),
+the next rungs, the outbox rows and the tasks' ``escalation_level``, and one ``UPDATE`` marks
+the rows fired, all in one savepoint. If that savepoint fails, the batch is fired row by row
+as above (:func:`fire`), so a bad row is still isolated. The other kinds always go row by row.
+
 Plain functions over SQLAlchemy sessions; no broker in here. Metrics are recorded after each
 batch commits (:mod:`services.ticketing.sla_metrics`).
 """
@@ -37,13 +45,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from common.calendar import SHANGHAI, WorkCalendar
+from common.outbox import envelope
 from services.ticketing import closure, events, handling, sla, sla_metrics
-from services.ticketing.models import Breach, Deadline, Demand, Escalation, Task
+from services.ticketing.models import Breach, Deadline, Demand, Escalation, Task, outbox
 from services.ticketing.workflow import DemandState, TaskState
 
 log = logging.getLogger(__name__)
@@ -143,14 +153,23 @@ def run_once(session_factory: SessionFactory, calendar: WorkCalendar, now: datet
         with session_factory() as session:
             rows = claim(session, now, batch)
             context = _Batch(session, calendar)
-            for deadline in rows:
-                fired_at = now + timedelta(seconds=time.monotonic() - started)
-                fire(context, deadline, fired_at, part)
+            fast = [d for d in rows if _set_wise(d)]
+            if fast and fire_batch(context, fast, lambda: _clock(now, started), part):
+                rows_by_row = [d for d in rows if not _set_wise(d)]
+            else:
+                rows_by_row = rows
+            for deadline in rows_by_row:
+                fire(context, deadline, _clock(now, started), part)
         sla_metrics.record(part)  # committed
         total.add(part)
         if len(rows) < batch:
             break
     return total
+
+
+def _clock(now: datetime, started: float) -> datetime:
+    """``now`` plus the time this run has taken: the ``fired_at`` of what fires at this moment."""
+    return now + timedelta(seconds=time.monotonic() - started)
 
 
 def fire(context: _Batch, deadline: Deadline, fired_at: datetime, counts: Counts) -> None:
@@ -179,6 +198,219 @@ def fire(context: _Batch, deadline: Deadline, fired_at: datetime, counts: Counts
               deadline.kind, deadline.subject_id)
 
 
+# --------------------------------------------------------------------------- set-wise
+
+#: kinds :func:`fire_batch` applies with multi-row statements (the others go row by row)
+SET_WISE = frozenset({"triage", "handling", "escalation", "reminder"})
+
+
+def _set_wise(deadline: Deadline) -> bool:
+    if deadline.kind == "escalation":
+        return deadline.level in (2, 3)  # anything else fails row by row, as it should
+    return deadline.kind in SET_WISE
+
+
+def fire_batch(context: _Batch, rows: list[Deadline], clock: Callable[[], datetime],
+               counts: Counts) -> bool:
+    """Apply the effects of ``rows`` (all :func:`_set_wise`, in claim order) with a few
+    multi-row statements and mark them fired, in one savepoint. False (nothing done, logged)
+    if anything failed: the caller then fires them row by row."""
+    session = context.session
+    part = Counts()
+    try:
+        with session.begin_nested():
+            _apply_set_wise(context, rows, part)
+            fired_at = clock()
+            session.execute(
+                update(Deadline.__table__)
+                .where(Deadline.__table__.c.id.in_([d.id for d in rows]))
+                .values(fired_at=fired_at)
+            )
+    except Exception:
+        log.exception("SLA batch of %s deadlines failed set-wise; firing them row by row",
+                      len(rows))
+        return False
+    for deadline in rows:
+        set_committed_value(deadline, "fired_at", fired_at)
+        part.due[deadline.kind] += 1
+        part.delays.append((deadline.kind, (fired_at - deadline.due_at).total_seconds()))
+    counts.add(part)
+    return True
+
+
+def _lock_subjects(session: Session, rows: list[Deadline]) -> tuple[dict[str, Any],
+                                                                   dict[str, Any]]:
+    """Lock the demands and tasks the rows are about, demands first (as the lifecycle), each
+    in id order (so concurrent sweeps cannot deadlock on them); returns both by id."""
+    task_ids = sorted({d.subject_id for d in rows if d.kind != "triage"})
+    demand_ids = {d.subject_id for d in rows if d.kind == "triage"}
+    if task_ids:
+        demand_ids.update(session.execute(
+            select(Task.demand_id).where(Task.id.in_(task_ids))
+        ).scalars())
+    demands: dict[str, Any] = {}
+    if demand_ids:
+        demands = {row.id: row for row in session.execute(
+            select(Demand.id, Demand.number, Demand.enterprise_id, Demand.status)
+            .where(Demand.id.in_(sorted(demand_ids)))
+            .order_by(Demand.id).with_for_update()
+        )}
+    tasks: dict[str, Any] = {}
+    if task_ids:
+        tasks = {row.id: row for row in session.execute(
+            select(Task.id, Task.demand_id, Task.department_id, Task.status, Task.due_at,
+                   Task.escalation_level)
+            .where(Task.id.in_(task_ids))
+            .order_by(Task.id).with_for_update()
+        ) if row.demand_id in demands}
+    return demands, tasks
+
+
+def _apply_set_wise(context: _Batch, rows: list[Deadline], counts: Counts) -> None:
+    """The effects of :func:`_triage`, :func:`_handling`, :func:`_escalation` and
+    :func:`_reminder` for a whole batch, with the same decisions, rows and events."""
+    session = context.session
+    demands, tasks = _lock_subjects(session, rows)
+
+    # what each row would do, decided on the locked subjects
+    breach_rows: list[tuple[Deadline, str | None]] = []  # (deadline, department)
+    wanted: dict[tuple[str, int], int] = {}  # (task, level) → index of the first row asking
+    rungs: list[tuple[int, Deadline, int]] = []  # (index, deadline, next level)
+    for i, deadline in enumerate(rows):
+        kind = deadline.kind
+        if kind == "triage":
+            demand = demands.get(deadline.subject_id)
+            if demand is not None and demand.status == DemandState.RECEIVED:
+                breach_rows.append((deadline, None))
+            continue
+        task = tasks.get(deadline.subject_id)
+        if task is None:
+            continue
+        if kind == "handling":
+            if task.status != TaskState.ACCEPTED:
+                continue
+            breach_rows.append((deadline, task.department_id))
+            wanted.setdefault((task.id, 1), i)
+            rungs.append((i, deadline, 2))
+        elif kind == "escalation":
+            if task.status in TASK_DONE:
+                continue
+            wanted.setdefault((task.id, deadline.level), i)
+            if deadline.level == 2:
+                rungs.append((i, deadline, 3))
+
+    new_breaches: set[int] = set()
+    if breach_rows:
+        table = Breach.__table__
+        new_breaches = set(session.execute(
+            insert(table).on_conflict_do_nothing(index_elements=[table.c.deadline_id])
+            .returning(table.c.deadline_id),
+            [{"deadline_id": d.id, "kind": d.kind, "subject_id": d.subject_id,
+              "department_id": department, "due_at": d.due_at}
+             for d, department in breach_rows],
+        ).scalars())
+    new_escalations: set[tuple[str, int]] = set()
+    if wanted:
+        table = Escalation.__table__
+        new_escalations = {(task_id, level) for task_id, level in session.execute(
+            insert(table).on_conflict_do_nothing(constraint="uq_escalation")
+            .returning(table.c.task_id, table.c.level),
+            [{"task_id": task_id, "level": level, "cause": OVERDUE,
+              "department_id": tasks[task_id].department_id}
+             for task_id, level in wanted],
+        ).all()}
+    if rungs:
+        _schedule_rungs(context, rows, tasks, rungs)
+
+    # escalation_level = max(escalation_level, every new level), as _escalate does
+    tops: dict[str, int] = {}
+    for task_id, level in new_escalations:
+        tops[task_id] = max(tops.get(task_id, 0), level)
+    raised: dict[int, list[str]] = {}
+    for task_id, top in tops.items():
+        if top > (tasks[task_id].escalation_level or 0):
+            raised.setdefault(top, []).append(task_id)
+    for level, task_ids in sorted(raised.items()):
+        session.execute(update(Task.__table__).where(Task.__table__.c.id.in_(task_ids))
+                        .values(escalation_level=level))
+
+    # the events, in the order the row-by-row sweep writes them
+    out: list[dict[str, Any]] = []
+
+    def publish(event_type: str, data: dict[str, Any]) -> None:
+        env = envelope(events.SOURCE, event_type, data)
+        out.append({"event_id": env["event_id"], "event_type": event_type, "payload": env,
+                    "call_id": None})
+
+    for i, deadline in enumerate(rows):
+        kind = deadline.kind
+        if kind == "triage":
+            if deadline.id in new_breaches:
+                demand = demands[deadline.subject_id]
+                data = {"demand_id": demand.id, "number": demand.number,
+                        "enterprise_id": demand.enterprise_id}
+                publish("sla_breached", _breach_data(deadline, None, data))
+                counts.breaches[(kind, None)] += 1
+            continue
+        task = tasks.get(deadline.subject_id)
+        if task is None:
+            continue
+        data = _task_data(task, demands[task.demand_id])
+        if kind == "reminder":
+            if task.status == TaskState.ACCEPTED:
+                publish("deadline_reminder", {**data, "due_at": _iso(task.due_at)})
+                counts.reminders += 1
+            continue
+        if kind == "handling" and deadline.id in new_breaches:
+            publish("sla_breached", _breach_data(deadline, task.department_id, data))
+            counts.breaches[(kind, task.department_id)] += 1
+        level = 1 if kind == "handling" else deadline.level
+        if wanted.get((task.id, level)) == i and (task.id, level) in new_escalations:
+            publish("task_escalated", {**data, "level": level, "cause": OVERDUE,
+                                       "due_at": _iso(task.due_at)})
+            counts.escalations[level] += 1
+    if out:
+        session.execute(insert(outbox), out)
+        session.info["outbox_pending"] = True
+
+
+def _schedule_rungs(context: _Batch, rows: list[Deadline], tasks: dict[str, Any],
+                    rungs: list[tuple[int, Deadline, int]]) -> None:
+    """The next rungs, each unless one is pending for its task and level at that row's turn:
+    a pending row outside the batch, a row of the batch still to come (the row-by-row sweep
+    marks rows fired in turn), or one scheduled by an earlier row."""
+    session = context.session
+    batch_ids = {d.id for d in rows}
+    pending = {
+        (subject_id, level) for row_id, subject_id, level in session.execute(
+            select(Deadline.id, Deadline.subject_id, Deadline.level).where(
+                Deadline.subject_id.in_(sorted({d.subject_id for _, d, _ in rungs})),
+                Deadline.kind == "escalation", Deadline.level.in_([2, 3]),
+                Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None))
+        ) if row_id not in batch_ids
+    }
+    last_in_batch = {(d.subject_id, d.level): i for i, d in enumerate(rows)
+                     if d.kind == "escalation"}
+    new: list[dict[str, Any]] = []
+    due_after: dict[tuple[datetime, int], datetime] = {}  # a busy day shares one due_at
+    for i, deadline, level in rungs:
+        key = (deadline.subject_id, level)
+        if key in pending or last_in_batch.get(key, -1) > i:
+            continue
+        pending.add(key)
+        setting = "escalate_to_leader_workdays" if level == 2 else "escalate_to_group_workdays"
+        workdays = int(context.settings[setting])
+        due = due_after.get((deadline.due_at, workdays))
+        if due is None:
+            due = due_after[(deadline.due_at, workdays)] = after_workdays(
+                context.calendar, deadline.due_at, workdays)
+        task = tasks[deadline.subject_id]
+        new.append({"kind": "escalation", "subject_id": task.id,
+                    "department_id": task.department_id, "level": level, "due_at": due})
+    if new:
+        session.execute(insert(Deadline.__table__), new)
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -205,7 +437,14 @@ def _task_and_demand(session: Session, task_id: str) -> tuple[Task, Demand] | No
     return task, demand
 
 
-def _task_data(task: Task, demand: Demand) -> dict[str, Any]:
+def _breach_data(deadline: Deadline, department_id: str | None,
+                 data: dict[str, Any]) -> dict[str, Any]:
+    """The ``sla_breached`` event's data."""
+    return {**data, "kind": deadline.kind, "deadline_id": deadline.id,
+            "due_at": _iso(deadline.due_at), "department_id": department_id}
+
+
+def _task_data(task: Any, demand: Any) -> dict[str, Any]:
     return {"demand_id": demand.id, "number": demand.number, "enterprise_id": demand.enterprise_id,
             "task_id": task.id, "department_id": task.department_id}
 
@@ -222,10 +461,7 @@ def _record_breach(session: Session, deadline: Deadline, department_id: str | No
     ).scalar_one_or_none()
     if inserted is None:
         return False
-    events.publish(session, "sla_breached", {
-        **data, "kind": deadline.kind, "deadline_id": deadline.id,
-        "due_at": _iso(deadline.due_at), "department_id": department_id,
-    })
+    events.publish(session, "sla_breached", _breach_data(deadline, department_id, data))
     counts.breaches[(deadline.kind, department_id)] += 1
     return True
 
