@@ -67,7 +67,7 @@ def load(session: Session, data: DemoData) -> dict[str, int]:
             session.add(LeadingGroupMember(
                 name=m.name, group_role=m.role, title=m.title, position=i,
                 account_id=accounts.get(m.username), department_id=m.department,
-                is_office_director=m.name == data.leading_group.office_director))
+                is_office_director=m.username == data.leading_group.office_director))
     put(Grid, [
         {"id": g.grid_id, "name": g.name, "kind": g.kind,
          "owner_department_id": g.owner_department, "boundary": g.polygon_geojson,

@@ -12,10 +12,11 @@ from common.health import health_report
 from services.enterprise.api.accounts import AccountsApi
 from services.enterprise.api.contracts import ContractsApi
 from services.enterprise.api.imports import ImportsApi
+from services.enterprise.api.recipients import RecipientsApi
 from services.enterprise.api.registry import RegistryApi
 
 
-class EnterpriseService(AccountsApi, RegistryApi, ContractsApi, ImportsApi):
+class EnterpriseService(AccountsApi, RegistryApi, ContractsApi, ImportsApi, RecipientsApi):
     """Departments, grids, staff accounts, enterprises, profiles, contracts and visits."""
 
     name = "enterprise"

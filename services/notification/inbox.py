@@ -11,9 +11,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
-from common.calendar import SHANGHAI
 from common.errors import NotFound
 from services.notification.models import InboxMessage
+from services.notification.templates import local_time
 
 
 def recipient_of(principal: Principal) -> str:
@@ -21,10 +21,6 @@ def recipient_of(principal: Principal) -> str:
     if principal.role == Role.ENTERPRISE and principal.enterprise_id:
         return f"enterprise:{principal.enterprise_id}"
     return f"user:{principal.user_id}"
-
-
-def local_time(iso: str) -> str:
-    return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
 
 
 def demand_received_message(data: dict[str, Any]) -> tuple[str, str, str]:

@@ -3,20 +3,58 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+import eventlet
+from nameko.exceptions import UnknownService
+from nameko.rpc import RpcProxy
+from sqlalchemy import select
+
+from common import remote
 from common.db import Database
 from common.dependencies import Caller, Metrics
-from common.entrypoints import event_handler, rpc
-from common.errors import ValidationFailed
+from common.entrypoints import RobustEventHandler, event_handler, rpc
+from common.errors import DomainError, NotFound, Unavailable, ValidationFailed
 from common.events import check_envelope, first_delivery
 from common.health import health_report
+from common.service_identity import ServiceIdentity
 from common.validation import load
-from services.notification import inbox
+from services.notification import inbox, templates
 from services.notification.models import processed_events
 from services.notification.schemas import InboxMessageSchema, InboxPageSchema, InboxQuerySchema
 
 log = logging.getLogger(__name__)
+
+#: seconds a handler waits before it hands back an event it could not handle for now
+RETRY_DELAY_SECONDS = 1.0
+#: (recipient, kind, title, body, link) of one inbox message
+Delivery = tuple[str, str, str, str, str]
+
+
+class RetryLater(Exception):
+    """The event could not be handled for now (the registry did not answer): requeue it."""
+
+
+class RetryingEventHandler(RobustEventHandler):
+    """An event handler that puts the event back in its queue when the handler raised
+    :class:`RetryLater`, and acknowledges it after any other outcome.
+
+    nameko's ``requeue_on_error=True`` would requeue on every error, so one event that always
+    fails (a bug, bad data) would loop for ever; here only "not now" comes back. The handler
+    waits :data:`RETRY_DELAY_SECONDS` before raising so a missing registry is polled, not
+    hammered; deduplication (``first_delivery``) makes the next delivery safe.
+    """
+
+    def handle_message_processed(self, message: Any, result: Any = None,
+                                 exc_info: Any = None) -> None:
+        if exc_info is not None and isinstance(exc_info[1], RetryLater):
+            self.queue_consumer.requeue_message(message)
+        else:
+            self.queue_consumer.ack_message(message)
+
+
+retrying_event_handler = RetryingEventHandler.decorator
 
 
 class NotificationService:
@@ -27,6 +65,8 @@ class NotificationService:
     db = Database("notification")
     caller = Caller()
     metrics = Metrics()
+    identity = ServiceIdentity()  # event handlers call the registry as the service
+    enterprise = RpcProxy("enterprise")
 
     @rpc
     def health(self) -> dict[str, Any]:
@@ -51,6 +91,142 @@ class NotificationService:
                 session, f"enterprise:{data['enterprise_id']}", "demand_received",
                 event["event_id"], title, body, link,
             )
+
+    # staff and enterprise messages from ticketing and registry events ----------------------
+
+    def _deliver_event(self, payload: Any, handler: str,
+                       plan: Callable[[dict[str, Any]], list[Delivery]]) -> None:
+        """Check the event, skip it if this handler had it already, ask ``plan`` for the
+        messages (it may call the registry) and put them in their inboxes, once per
+        (event, recipient), in one transaction with the handler's claim on the event."""
+        try:
+            event = check_envelope(payload)
+            event_id = str(event["event_id"])
+        except (ValidationFailed, KeyError, TypeError, ValueError) as exc:
+            log.error("%s dropped a malformed event: %r", handler, exc)
+            return
+        with self.db.transaction() as session:
+            seen = session.execute(select(processed_events.c.event_id).where(
+                processed_events.c.event_id == event_id,
+                processed_events.c.handler == handler)).first()
+        if seen:
+            return
+        try:
+            deliveries = plan(event["data"])
+        except (Unavailable, UnknownService) as exc:
+            log.warning("%s will retry event %s: %s", handler, event_id, exc)
+            eventlet.sleep(RETRY_DELAY_SECONDS)
+            raise RetryLater(str(exc)) from exc
+        except (DomainError, KeyError, TypeError, ValueError) as exc:
+            log.error("%s dropped event %s: %r", handler, event_id, exc)
+            return
+        with self.db.transaction() as session:
+            if not first_delivery(session, processed_events, event_id, handler):
+                return
+            for recipient, kind, title, body, link in deliveries:
+                inbox.deliver(session, recipient, kind, event_id, title, body, link)
+
+    def _department(self, department_id: str) -> dict[str, Any]:
+        return remote.call(self.enterprise.department_recipients, department_id)
+
+    def _enterprise_name(self, enterprise_id: str | None) -> str | None:
+        if not enterprise_id:
+            return None
+        try:
+            return remote.call(self.enterprise.enterprise_recipients, enterprise_id)["name"]
+        except NotFound:
+            return None
+
+    def _to_liaison(self, kind: str, build: Callable[..., templates.Message]
+                    ) -> Callable[[dict[str, Any]], list[Delivery]]:
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            liaisons = self._department(data["department_id"])["liaison"]
+            if not liaisons:
+                return []
+            message = build(data, self._enterprise_name(data.get("enterprise_id")))
+            return [(f"user:{a}", kind, *message) for a in liaisons]
+        return plan
+
+    @retrying_event_handler("ticketing", "task_assigned")
+    def on_task_assigned(self, payload: Any) -> None:
+        """A new task: its department's liaison (联络员) is to accept it."""
+        self._deliver_event(payload, "on_task_assigned",
+                            self._to_liaison("task_assigned", templates.task_assigned))
+
+    @retrying_event_handler("ticketing", "task_reassigned")
+    def on_task_reassigned(self, payload: Any) -> None:
+        """A coordinator named another department: its liaison is to accept the task."""
+        self._deliver_event(payload, "on_task_reassigned",
+                            self._to_liaison("task_reassigned", templates.task_reassigned))
+
+    @retrying_event_handler("ticketing", "deadline_reminder")
+    def on_deadline_reminder(self, payload: Any) -> None:
+        """The handling deadline is near: remind the liaison."""
+        self._deliver_event(payload, "on_deadline_reminder",
+                            self._to_liaison("deadline_reminder", templates.deadline_reminder))
+
+    @retrying_event_handler("ticketing", "task_escalated")
+    def on_task_escalated(self, payload: Any) -> None:
+        """督办升级: level 1 (and a task reopened again) to the department head, level 2 to the
+        leader in charge, level 3 to the leading group office."""
+
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            level = int(data["level"])
+            department = self._department(data["department_id"])
+            if level >= 3:
+                accounts = remote.call(self.enterprise.leading_group_office)
+            elif level == 2:
+                accounts = department["leader_in_charge"]
+            else:
+                accounts = department["head"]
+            if not accounts:
+                return []
+            message = templates.task_escalated(
+                data, self._enterprise_name(data.get("enterprise_id")), department.get("name"))
+            return [(f"user:{a}", "task_escalated", *message) for a in accounts]
+
+        self._deliver_event(payload, "on_task_escalated", plan)
+
+    @retrying_event_handler("ticketing", "rating_requested")
+    def on_rating_requested(self, payload: Any) -> None:
+        """Every task is done: ask the enterprise to rate (and remind it)."""
+        self._deliver_event(payload, "on_rating_requested", lambda data: [(
+            f"enterprise:{data['enterprise_id']}", "rating_requested",
+            *templates.rating_requested(data))])
+
+    @retrying_event_handler("ticketing", "demand_closed")
+    def on_demand_closed(self, payload: Any) -> None:
+        """销号: tell the enterprise its demand is closed, and how."""
+        self._deliver_event(payload, "on_demand_closed", lambda data: [(
+            f"enterprise:{data['enterprise_id']}", "demand_closed",
+            *templates.demand_closed(data))])
+
+    def _obligation(self, overdue: bool) -> Callable[[dict[str, Any]], list[Delivery]]:
+        kind = "obligation_overdue" if overdue else "obligation_due"
+
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            department = self._department(data["department_id"])
+            accounts = list(dict.fromkeys(department["liaison"] + department["head"]))
+            if not accounts:
+                return []
+            message = templates.obligation(
+                data, overdue, self._enterprise_name(data.get("enterprise_id")))
+            return [(f"user:{a}", kind, *message) for a in accounts]
+
+        return plan
+
+    @retrying_event_handler("enterprise", "obligation_due")
+    def on_obligation_due(self, payload: Any) -> None:
+        """A committee obligation (管委履约事项) is near its due date: the owning department's
+        liaison and head."""
+        self._deliver_event(payload, "on_obligation_due", self._obligation(overdue=False))
+
+    @retrying_event_handler("enterprise", "obligation_overdue")
+    def on_obligation_overdue(self, payload: Any) -> None:
+        """A committee obligation passed its due date unfulfilled."""
+        self._deliver_event(payload, "on_obligation_overdue", self._obligation(overdue=True))
+
+    # reading -------------------------------------------------------------------------------
 
     @rpc
     def list_inbox(self, query: dict[str, Any]) -> dict:
