@@ -28,6 +28,7 @@ run: $(STAMP) infra
 	$(PY) -m devtools.run
 
 test: $(STAMP) infra
+	@bash devtools/ensure_tools.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 

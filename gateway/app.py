@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from common.config import Settings, load_settings
+from gateway.broker_metrics import register_broker_metrics
 from gateway.endpoints import make_route
 from gateway.openapi import build_spec
 from gateway.problems import problem_response
@@ -128,5 +129,6 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
     app.state.openapi = build_spec(API_ENDPOINTS)
     RPC_IN_FLIGHT.set_function(lambda: rpc.in_flight)
     BROKER_CONNECTED.set_function(lambda: 1 if rpc.connected else 0)
+    register_broker_metrics(settings.amqp_uri)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -5,6 +5,7 @@ from gateway.routes import (
     auth,
     calendar,
     contracts,
+    deliveries,
     demand_lifecycle,
     demands,
     departments,
@@ -34,6 +35,7 @@ API_ENDPOINTS = [
     *demand_lifecycle.ENDPOINTS,
     *tasks.ENDPOINTS,
     *inbox.ENDPOINTS,
+    *deliveries.ENDPOINTS,
     *calendar.ENDPOINTS,
     *sla.ENDPOINTS,
 ]

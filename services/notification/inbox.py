@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.errors import NotFound
+from services.notification import delivery
 from services.notification.models import InboxMessage
 from services.notification.templates import local_time
 
@@ -38,7 +39,8 @@ def demand_received_message(data: dict[str, Any]) -> tuple[str, str, str]:
 def deliver(
     session: Session, recipient: str, kind: str, event_id: str, title: str, body: str, link: str
 ) -> bool:
-    """Put a message in an inbox once per (event, recipient); False if it was there already."""
+    """Put a message in an inbox once per (event, recipient); False if it was there already.
+    A new message is queued for the recipient's other channels in the same transaction."""
     result = session.execute(
         insert(InboxMessage)
         .values(
@@ -48,7 +50,11 @@ def deliver(
         .on_conflict_do_nothing(constraint="uq_inbox_event_recipient")
         .returning(InboxMessage.id)
     )
-    return result.first() is not None
+    created = result.first()
+    if created is None:
+        return False
+    delivery.queue(session, created[0], recipient)
+    return True
 
 
 def page(session: Session, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.events import processed_events_table
 from common.outbox import outbox_table
+from services.notification.schemas import CHANNELS, DELIVERY_STATES
 
 SCHEMA = "notification"
 metadata = MetaData(schema=SCHEMA)
@@ -37,6 +51,56 @@ class InboxMessage(Base):
     event_id: Mapped[str] = mapped_column(UUID(as_uuid=False))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# channels besides the in-app inbox (which stays the message of record): CHANNELS; delivery
+# states: queued (never tried), failed (tried, retried later), sent, dead (given up)
+__all__ = ["CHANNELS", "DELIVERY_STATES"]
+
+
+class ChannelPreference(Base):
+    """A recipient's wish to also get its messages on a channel, at an address."""
+
+    __tablename__ = "channel_preferences"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'wecom')", name="ck_preference_channel"),
+    )
+
+    recipient: Mapped[str] = mapped_column(String(80), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    address: Mapped[str] = mapped_column(String(500))  # email address or webhook URL
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Delivery(Base):
+    """One inbox message on one channel: queued when the message is created, sent by the
+    delivery sweep, retried with backoff, dead after too many attempts."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        # one delivery per message and channel, however often the event is delivered
+        UniqueConstraint("message_id", "channel", name="uq_delivery_message_channel"),
+        CheckConstraint("state IN ('queued', 'failed', 'sent', 'dead')",
+                        name="ck_delivery_state"),
+        Index("ix_deliveries_due", "next_attempt_at",
+              postgresql_where=text("state IN ('queued', 'failed')")),
+        Index("ix_deliveries_state", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    message_id: Mapped[str] = mapped_column(
+        UUID(as_uuid=False), ForeignKey("inbox_messages.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(10), server_default=text("'queued'"))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 outbox = outbox_table(metadata)

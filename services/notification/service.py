@@ -9,9 +9,12 @@ from typing import Any
 import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
+from nameko.timer import timer
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import select
 
 from common import remote
+from common.auth import Role
 from common.db import Database
 from common.dependencies import Caller, Metrics
 from common.entrypoints import RobustEventHandler, event_handler, rpc
@@ -20,9 +23,17 @@ from common.events import check_envelope, first_delivery
 from common.health import health_report
 from common.service_identity import ServiceIdentity
 from common.validation import load
-from services.notification import inbox, templates
+from services.notification import delivery, inbox, templates
 from services.notification.models import processed_events
-from services.notification.schemas import InboxMessageSchema, InboxPageSchema, InboxQuerySchema
+from services.notification.schemas import (
+    ChannelPreferencesSchema,
+    DeliveryPageSchema,
+    DeliveryQuerySchema,
+    DeliverySchema,
+    InboxMessageSchema,
+    InboxPageSchema,
+    InboxQuerySchema,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +41,29 @@ log = logging.getLogger(__name__)
 RETRY_DELAY_SECONDS = 1.0
 #: (recipient, kind, title, body, link) of one inbox message
 Delivery = tuple[str, str, str, str, str]
+#: SMTP and sweep settings, read once at import (the @timer interval needs them)
+DELIVERY = delivery.load_delivery_settings()
+
+SENT = Counter(
+    "gridsvc_notifications_sent_total",
+    "Delivery attempts on channels besides the inbox, by outcome (sent, failed, dead)",
+    ["channel", "outcome"],
+)
+DELIVERY_SECONDS = Histogram(
+    "gridsvc_notification_delivery_seconds",
+    "Time from an inbox message's creation to its delivery on a channel",
+    ["channel"],
+    buckets=(0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+)
+BACKLOG = Gauge(
+    "gridsvc_notification_retry_backlog",
+    "Deliveries still to send (queued or failed), by channel",
+    ["channel"],
+)
+SWEEP_FAILURES = Counter(
+    "gridsvc_notification_delivery_sweep_failures_total",
+    "Delivery sweeps that failed (retried on the next tick)",
+)
 
 
 class RetryLater(Exception):
@@ -240,3 +274,57 @@ class NotificationService:
         principal = self.caller.principal
         with self.db.transaction() as session:
             return InboxMessageSchema().dump(inbox.mark_read(session, principal, message_id))
+
+    # other channels ------------------------------------------------------------------------
+
+    @rpc
+    def get_preferences(self) -> dict:
+        """The caller's own channels (email, WeCom webhook) besides the inbox."""
+        recipient = inbox.recipient_of(self.caller.principal)
+        with self.db.transaction() as session:
+            prefs = delivery.preferences(session, recipient)
+        return ChannelPreferencesSchema().dump({"recipient": recipient, "channels": prefs})
+
+    @rpc
+    def set_preferences(self, payload: dict[str, Any]) -> dict:
+        """Replace the caller's own channels; later messages are delivered there too."""
+        recipient = inbox.recipient_of(self.caller.principal)
+        data = load(ChannelPreferencesSchema(), payload)
+        with self.db.transaction() as session:
+            prefs = delivery.set_preferences(session, recipient, data["channels"])
+        return ChannelPreferencesSchema().dump({"recipient": recipient, "channels": prefs})
+
+    @rpc
+    def list_deliveries(self, query: dict[str, Any]) -> dict:
+        """Deliveries, newest first, by state and channel (admins)."""
+        self.caller.principal.require(Role.ADMIN)
+        parsed = load(DeliveryQuerySchema(), query)
+        with self.db.transaction() as session:
+            return DeliveryPageSchema().dump(delivery.page(session, parsed))
+
+    @rpc
+    def retry_delivery(self, delivery_id: str) -> dict:
+        """A dead delivery back to the queue with its attempts reset (admins)."""
+        self.caller.principal.require(Role.ADMIN)
+        with self.db.transaction() as session:
+            return DeliverySchema().dump(delivery.retry(session, delivery_id))
+
+    @timer(interval=DELIVERY.sweep_seconds)
+    def delivery_sweep_tick(self) -> None:
+        """Send due deliveries (every replica; SKIP LOCKED claims split the work). Never
+        raises: a failed sweep (e.g. the database away) is logged and retried next tick."""
+        try:
+            outcomes = delivery.run_once(
+                self.db.transaction, DELIVERY, delivery.senders(DELIVERY))
+            for (channel, outcome), n in outcomes.counts.items():
+                SENT.labels(channel, outcome).inc(n)
+            for channel, seconds in outcomes.latencies:
+                DELIVERY_SECONDS.labels(channel).observe(max(seconds, 0.0))
+            with self.db.transaction() as session:
+                for channel, n in delivery.backlog(session).items():
+                    BACKLOG.labels(channel).set(n)
+            if outcomes.counts:
+                log.info("delivery sweep: %s", outcomes.as_dict())
+        except Exception:
+            SWEEP_FAILURES.inc()
+            log.exception("delivery sweep failed; retrying on the next tick")

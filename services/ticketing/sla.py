@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from common.calendar import SHANGHAI, WorkCalendar
+from services.ticketing import sla_metrics
 from services.ticketing.models import Deadline, HandlingTime, SlaSetting, Task
 
 KINDS = ("triage", "acceptance", "handling", "escalation", "reminder", "rating_reminder",
@@ -63,7 +64,14 @@ def cancel(session: Session, subject_id: str, kinds: Iterable[str] | None = None
                                    Deadline.cancelled_at.is_(None))
     if kinds is not None:
         query = query.where(Deadline.kind.in_(list(kinds)))
-    return session.execute(query.values(cancelled_at=datetime.now(UTC))).rowcount
+    now = datetime.now(UTC)
+    rows = session.execute(
+        query.values(cancelled_at=now)
+        .returning(Deadline.kind, Deadline.department_id, Deadline.due_at)
+    ).all()
+    sla_metrics.record_met((kind, department) for kind, department, due_at in rows
+                           if due_at > now)
+    return len(rows)
 
 
 def replan(session: Session, subject_id: str, kind: str, due_at: datetime) -> int:

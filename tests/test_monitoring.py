@@ -1,0 +1,230 @@
+"""Monitoring: the Prometheus rules (checked and unit-tested with promtool), every Grafana
+dashboard query (parsed by promtool), and, end to end, a real Prometheus server (the Debian
+package; ``devtools/ensure_tools.sh`` installs it) scraping the test platform and answering
+every dashboard query with data after a short demand flow with breaches."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import GATEWAY_PORT, METRICS_PORTS
+from helpers import bearer, demand_body, new_enterprise_id
+from sqlalchemy import text
+
+from common.auth import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "deploy" / "prometheus" / "rules.yml"
+RULE_TESTS = [ROOT / "deploy" / "prometheus" / "rules_test.yml",
+              ROOT / "deploy" / "prometheus" / "rules_test_calendar.yml"]
+DASHBOARDS = sorted((ROOT / "deploy" / "grafana").glob("*.json"))
+#: what a Grafana variable stands for when the query runs outside Grafana ("All")
+VARIABLES = {"$__rate_interval": "1m", "$__range": "10m", "$__interval": "1m",
+             "$department": ".*", "$service": ".+"}
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    assert path, f"{name} is missing: run `bash devtools/ensure_tools.sh` (make test does)"
+    return path
+
+
+def promtool(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([tool("promtool"), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=60)
+
+
+def _walk_exprs(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "expr" and isinstance(value, str):
+                yield value
+            else:
+                yield from _walk_exprs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk_exprs(item)
+
+
+def substitute(expr: str) -> str:
+    for name in sorted(VARIABLES, key=len, reverse=True):  # $__range before $__rate...
+        expr = expr.replace(name, VARIABLES[name])
+    assert "$" not in expr, f"unknown template variable in {expr!r}"
+    return expr
+
+
+def dashboard_queries() -> list[tuple[str, str]]:
+    """(dashboard:panel, PromQL) of every panel target, and the metric each template variable
+    reads its values from (``label_values(metric, label)`` → ``metric``)."""
+    found: list[tuple[str, str]] = []
+    for path in DASHBOARDS:
+        board = json.loads(path.read_text())
+        for panel in board["panels"]:
+            for expr in _walk_exprs(panel):
+                found.append((f"{path.stem}: {panel['title']}", substitute(expr)))
+        for var in board["templating"]["list"]:
+            query = var.get("query")
+            query = query.get("query") if isinstance(query, dict) else query
+            match = re.fullmatch(r"label_values\((\w+),\s*\w+\)", query or "")
+            if var["type"] == "query":
+                assert match, f"{path.stem}: variable {var['name']}: {query!r}"
+                found.append((f"{path.stem}: variable {var['name']}", match.group(1)))
+    return found
+
+
+def test_dashboards_have_the_template_variables():
+    names = {path.stem: {v["name"] for v in json.loads(path.read_text())["templating"]["list"]}
+             for path in DASHBOARDS}
+    assert names == {"sla-overview": {"datasource", "department"},
+                     "service-health": {"datasource", "service"}}
+
+
+def test_rules_file_is_valid():
+    result = promtool("check", "rules", str(RULES))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_rules_unit_tests_pass():
+    result = promtool("test", "rules", *map(str, RULE_TESTS), cwd=RULES.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FAILED" not in result.stdout
+
+
+def test_every_dashboard_query_parses(tmp_path: Path):
+    queries = dashboard_queries()
+    assert len(queries) >= 20
+    rules = {"groups": [{"name": "dashboards", "rules": [
+        {"record": f"dashboard:query_{i}", "expr": expr} for i, (_, expr) in enumerate(queries)
+    ]}]}
+    path = tmp_path / "dashboard_rules.yml"
+    path.write_text(json.dumps(rules))  # JSON is YAML
+    result = promtool("check", "rules", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- end to end: a real Prometheus scraping the test platform ---------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def prometheus(healthy_platform, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    targets = [f"127.0.0.1:{p}" for p in METRICS_PORTS.values()]
+    config = {
+        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(RULES)],
+        "scrape_configs": [
+            {"job_name": "gridsvc-services", "static_configs": [{"targets": targets}]},
+            {"job_name": "gridsvc-gateway",
+             "static_configs": [{"targets": [f"127.0.0.1:{GATEWAY_PORT}"]}]},
+        ],
+    }
+    (tmp_path / "prometheus.yml").write_text(json.dumps(config))
+    log = (tmp_path / "prometheus.log").open("w")
+    proc = subprocess.Popen(
+        [tool("prometheus"), f"--config.file={tmp_path / 'prometheus.yml'}",
+         f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, (tmp_path / "prometheus.log").read_text()[-3000:]
+            try:
+                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "prometheus did not become ready"
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def overdue_now(db, subject_id: str, kind: str) -> None:
+    """Let time pass: the pending deadline of this kind is due a second ago."""
+    with db.begin() as conn:
+        moved = conn.execute(text(
+            "UPDATE ticketing.deadlines SET due_at = now() - interval '1 second' "
+            "WHERE subject_id = :s AND kind = :k AND fired_at IS NULL "
+            "AND cancelled_at IS NULL"), {"s": subject_id, "k": kind}).rowcount
+    assert moved >= 1, f"no pending {kind} deadline for {subject_id}"
+
+
+def drive_demands(client: httpx.Client, token, db) -> None:
+    """Deadlines met and breached of every kind: triage, acceptance, handling."""
+    ent = new_enterprise_id(incubator_id="INC01")
+    worker = token(Role.GRID_WORKER, grid_ids=("INC01",))
+    coordinator = token(Role.COORDINATOR, department_id="economic_development")
+    fire = token(Role.LIAISON, department_id="fire_rescue")
+
+    def submit(title: str) -> str:
+        r = client.post("/api/v1/demands", headers=bearer(worker), json=demand_body(
+            channel="grid_worker", enterprise_id=ent, title=title))
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    did = submit("消防验收和税务登记")
+    triaged = client.post(f"/api/v1/demands/{did}/triage", headers=bearer(coordinator), json={
+        "category": "fire", "difficulty": "normal", "proposed_opinion": "分别办理",
+        "departments": [{"department_id": "fire_rescue", "opinion": "指导消防验收"},
+                        {"department_id": "taxation", "opinion": "办理税务登记"}]})
+    assert triaged.status_code == 200, triaged.text  # triage met
+    tasks = {t["department_id"]: t["id"] for t in triaged.json()["tasks"]}
+    accept = f"/api/v1/tasks/{tasks['fire_rescue']}/accept"
+    assert client.post(accept, headers=bearer(fire)).status_code == 200  # acceptance met
+    assert client.post(accept, headers=bearer(fire)).status_code == 409  # a rejected call
+    overdue_now(db, tasks["taxation"], "acceptance")  # acceptance breached
+    overdue_now(db, tasks["fire_rescue"], "handling")  # handling breached, escalation 1
+    overdue_now(db, submit("逾期未分理"), "triage")  # triage breached
+    assert client.get("/api/v1/no-such-route").status_code == 404
+
+
+def query(url: str, expr: str) -> list:
+    r = httpx.get(f"{url}/api/v1/query", params={"query": expr}, timeout=5)
+    assert r.status_code == 200, r.text
+    return r.json()["data"]["result"]
+
+
+def test_prometheus_answers_every_dashboard_query(prometheus, client, token, db):
+    drive_demands(client, token, db)
+    queries = dashboard_queries()
+    deadline = time.monotonic() + 40
+    while True:
+        empty = [(where, expr) for where, expr in queries if not query(prometheus, expr)]
+        if not empty or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert not empty, "dashboard queries without data:\n" + "\n".join(
+        f"{where}: {expr}" for where, expr in empty)
+    # an ``or vector(0)`` answers even without its metric: every metric named must exist too
+    names = {name for _, expr in queries
+             for name in re.findall(r"\b(?:gridsvc|rabbitmq)_[a-z_]+\b", expr)}
+    absent = sorted(n for n in names if not query(prometheus, f'count({{__name__="{n}"}})'))
+    assert not absent, f"metrics no target exposes: {absent}"
+    up = query(prometheus, "up")
+    assert len(up) == len(METRICS_PORTS) + 1 and all(s["value"][1] == "1" for s in up), up
+    rules = httpx.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    # the groups run every minute: a rule not evaluated yet is "unknown", never "err"
+    assert all(r["health"] != "err" for g in rules for r in g["rules"]), rules
