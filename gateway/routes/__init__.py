@@ -2,6 +2,7 @@
 
 from gateway.routes import (
     accounts,
+    appraisal,
     auth,
     calendar,
     contracts,
@@ -14,7 +15,10 @@ from gateway.routes import (
     imports,
     inbox,
     ledger,
+    listings,
     me,
+    meetings,
+    policies,
     sla,
     tasks,
     visits,
@@ -38,4 +42,8 @@ API_ENDPOINTS = [
     *deliveries.ENDPOINTS,
     *calendar.ENDPOINTS,
     *sla.ENDPOINTS,
+    *policies.ENDPOINTS,
+    *listings.ENDPOINTS,
+    *appraisal.ENDPOINTS,
+    *meetings.ENDPOINTS,
 ]

@@ -625,3 +625,37 @@ class ImportResultSchema(Schema):
     unchanged = fields.Integer(required=True)
     rejected = fields.Integer(required=True)
     errors = fields.List(fields.Nested(RowErrorSchema), required=True)
+
+
+# --- audiences (目标企业) of policies, notices and meetings --------------------------------------
+
+class AudienceSchema(Schema):
+    """Who a policy, notice or meeting is for: AND across criteria, OR within one; empty means
+    every in-scope enterprise. Resolved against the registry (``services.enterprise.audience``)."""
+
+    grid_ids = fields.List(Text(validate=validate.Length(1, 20)), validate=validate.Length(0, 100),
+                           metadata={"description": "网格"})
+    industry_codes = fields.List(IndustryCode(), validate=validate.Length(0, 50),
+                                 metadata={"description": "GB/T 4754 prefixes: C39, C391, C3911"})
+    scales = fields.List(fields.String(validate=validate.OneOf(SCALES)),
+                         validate=validate.Length(0, 4))
+    incubator_ids = fields.List(Text(validate=validate.Length(1, 20)),
+                                validate=validate.Length(0, 100),
+                                metadata={"description": "孵化器"})
+    tags = fields.List(Text(validate=validate.Length(1, 40)), validate=validate.Length(0, 30),
+                       metadata={"description": "any of these tags (e.g. 专精特新, 初创期)"})
+    listed = fields.Boolean(allow_none=True, metadata={"description": "上市企业 or not"})
+    strengths = fields.List(Text(validate=validate.Length(1, 50)), validate=validate.Length(0, 20),
+                            metadata={"description": "keywords in the enterprise's strengths"})
+    enterprise_ids = fields.List(fields.UUID(), validate=validate.Length(0, 2000))
+
+    @post_load
+    def _ids_as_text(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "enterprise_ids" in data:
+            data["enterprise_ids"] = [str(i) for i in data["enterprise_ids"]]
+        return data
+
+
+class AudienceResultSchema(Schema):
+    enterprise_ids = fields.List(fields.String(), required=True)
+    count = fields.Integer(required=True)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from common.auth import Role
 from common.entrypoints import rpc
 from common.errors import NotFound
-from common.validation import is_uuid
+from common.validation import is_uuid, load
+from services.enterprise import audience
 from services.enterprise.directory import OFFICE_DEPARTMENT
 from services.enterprise.models import (
     Account,
@@ -25,6 +26,7 @@ from services.enterprise.models import (
     GridStaff,
     LeadingGroupMember,
 )
+from services.enterprise.schemas import AudienceSchema
 
 ALLOWED = (Role.SERVICE, Role.ADMIN)
 
@@ -111,3 +113,12 @@ class RecipientsApi:
             raise NotFound("no such enterprise")
         with self.db.transaction() as session:
             return enterprise_recipients(session, enterprise_id)
+
+    @rpc
+    def resolve_audience(self, spec: Any) -> dict[str, Any]:
+        """The in-scope enterprises an audience (目标企业) names, resolved now."""
+        self.caller.principal.require(*ALLOWED)
+        criteria = load(AudienceSchema(), spec)
+        with self.db.transaction() as session:
+            ids = audience.resolve(session, criteria)
+        return {"enterprise_ids": ids, "count": len(ids)}
