@@ -6,6 +6,7 @@ generated from this one table.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -48,6 +49,13 @@ class Call:
     body: dict[str, Any]
     query: dict[str, Any]
     call_id: str
+    #: the version the client last saw (``If-Match``), for a write that must not be stale
+    if_match: int | None = None
+
+    @property
+    def expected_version(self) -> dict[str, Any]:
+        """``expected_version=`` for the service call when the client sent If-Match."""
+        return {} if self.if_match is None else {"expected_version": self.if_match}
 
     @property
     def path_params(self) -> dict[str, Any]:
@@ -82,6 +90,9 @@ class Endpoint:
     upload_media: tuple[str, ...] = ()  # a raw file body of these types (read by the handler)
     download_media: str | None = None  # a file answered instead of JSON
     description: str = ""
+    #: a write guarded by ``If-Match`` (optimistic concurrency: 412 on a stale version); the
+    #: handler passes ``call.if_match`` to the service, or it arrives as the body's ``version``
+    versioned: bool = False
 
     @property
     def operation_id(self) -> str:
@@ -106,6 +117,30 @@ def _validated(schema: type[Schema], data: Any) -> dict[str, Any]:
         return load(schema(), data)
     except ValidationFailed as exc:
         raise Problem(422, exc.detail, exc.errors) from exc
+
+
+_ENTITY_TAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+
+
+def entity_tag(result: Any) -> str | None:
+    """The ETag of a resource that carries an integer ``version``: ``"<version>"``."""
+    if isinstance(result, dict):
+        version = result.get("version")
+        if isinstance(version, int) and not isinstance(version, bool):
+            return f'"{version}"'
+    return None
+
+
+def _if_match(request: Request) -> int | None:
+    """The version named by ``If-Match`` (``"3"``, ``W/"3"`` or ``3``), None if absent."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    match = _ENTITY_TAG.match(raw.strip())
+    if match is None:
+        raise Problem(400, "If-Match must be the ETag of the resource, e.g. \"3\"",
+                      {"If-Match": ["not an entity tag of this API"]})
+    return int(match.group(1))
 
 
 def make_route(endpoint: Endpoint) -> Route:
@@ -137,8 +172,19 @@ async def _serve(endpoint: Endpoint, request: Request, call_id: str) -> Response
             raise Problem(403, f"role {principal.role} may not {endpoint.summary.lower()}")
     query = _validated(endpoint.query, dict(request.query_params)) if endpoint.query else {}
     body = _validated(endpoint.body, await _read_json(request)) if endpoint.body else {}
-    call = Call(request, principal, token, body, query, call_id)
+    if_match = _if_match(request) if endpoint.versioned else None
+    if if_match is not None and endpoint.body and "version" in endpoint.body().fields:
+        if body.get("version", if_match) != if_match:
+            raise Problem(400, "If-Match and the body's version disagree",
+                          {"version": ["differs from If-Match"]})
+        body["version"] = if_match
+    call = Call(request, principal, token, body, query, call_id, if_match)
     result = await endpoint.handler(call)
     if isinstance(result, Response):
         return result
-    return JSONResponse(result, status_code=endpoint.status)
+    tag = entity_tag(result)
+    if tag is not None and request.method == "GET" and request.headers.get(
+            "if-none-match") == tag:
+        return Response(status_code=304, headers={"ETag": tag})
+    headers = {"ETag": tag} if tag is not None else None
+    return JSONResponse(result, status_code=endpoint.status, headers=headers)

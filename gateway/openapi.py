@@ -83,6 +83,10 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
         parameters.append({"in": "header", "name": name, "required": False,
                            "description": description,
                            "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
+    if ep.versioned:
+        parameters.append({"in": "header", "name": "If-Match", "required": False,
+                           "description": "the ETag last read; a stale one gets 412",
+                           "schema": {"type": "string", "pattern": r'^(W/)?"?\d{1,9}"?$'}})
     if parameters:
         op["parameters"] = parameters
     if ep.body is not None:
@@ -99,7 +103,12 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     op["responses"][str(ep.status)] = ok
     if ep.status == 201:
         op["responses"]["200"] = {**ok, "description": "Already submitted with this key"}
+    if ep.response is not None and "version" in ep.response().fields:
+        ok["headers"] = {"ETag": {"description": "the resource's version, for If-Match",
+                                  "schema": {"type": "string"}}}
     errors = set(ep.errors) | {503, 504}
+    if ep.versioned:
+        errors |= {400, 412}
     if ep.roles is not None:
         op["security"] = [{"bearer": []}]
         errors |= {401, 403}

@@ -102,6 +102,14 @@ def test_moving_an_enterprise_changes_its_grid(client, token, zone):
     stale = client.patch(f"/api/v1/enterprises/{e['id']}", json={"name": "旧版本改名",
                          "version": 1}, headers=bearer(admin))
     assert stale.status_code == 412
+    etag = client.get(f"/api/v1/enterprises/{e['id']}", headers=bearer(admin)).headers["ETag"]
+    assert etag == '"2"'
+    stale_header = client.patch(f"/api/v1/enterprises/{e['id']}", json={"name": "旧版本改名"},
+                                headers={**bearer(admin), "If-Match": '"1"'})
+    assert stale_header.status_code == 412
+    current = client.patch(f"/api/v1/enterprises/{e['id']}", json={"name": "新版本改名"},
+                           headers={**bearer(admin), "If-Match": etag})
+    assert current.status_code == 200 and current.headers["ETag"] == '"3"'
 
 
 def test_scope_rules_on_entry_and_leaving_scope_keeps_history(client, token, zone):

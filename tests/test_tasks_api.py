@@ -214,3 +214,37 @@ def test_task_lists_are_scoped(client, token, coordinator, enterprise):
     bad = client.get("/api/v1/tasks", params={"status": "lost"}, headers=coordinator)
     assert bad.status_code == 422 and "status" in bad.json()["errors"]
     assert client.get("/api/v1/tasks/not-a-uuid", headers=coordinator).status_code == 404
+
+
+def test_a_stale_if_match_is_refused_and_the_etag_follows_the_version(
+        client, token, coordinator, enterprise):
+    """Optimistic concurrency: the ETag is the task's version; a write naming an older one
+    gets 412 and changes nothing; the current one goes through."""
+    demand = new_demand(client, coordinator, enterprise)
+    task = triage(client, coordinator, demand["id"],
+                  departments=[{"department_id": ECON, "opinion": "经济部分"}]).json()["tasks"][0]
+    liaison = staff(token, Role.LIAISON, ECON)
+    read = client.get(f"/api/v1/tasks/{task['id']}", headers=liaison)
+    assert read.headers["ETag"] == f'"{read.json()["version"]}"'
+    unchanged = client.get(f"/api/v1/tasks/{task['id']}",
+                           headers={**liaison, "If-None-Match": read.headers["ETag"]})
+    assert unchanged.status_code == 304
+
+    stale = client.post(f"/api/v1/tasks/{task['id']}/accept",
+                        headers={**liaison, "If-Match": f'"{read.json()["version"] - 1}"'})
+    assert stale.status_code == 412, stale.text
+    assert stale.headers["content-type"] == "application/problem+json"
+    assert client.get(f"/api/v1/tasks/{task['id']}", headers=liaison).json()["status"] == \
+        read.json()["status"]
+    garbled = client.post(f"/api/v1/tasks/{task['id']}/accept",
+                          headers={**liaison, "If-Match": "yesterday"})
+    assert garbled.status_code == 400 and "If-Match" in garbled.json()["errors"]
+
+    accepted = client.post(f"/api/v1/tasks/{task['id']}/accept",
+                           headers={**liaison, "If-Match": read.headers["ETag"]})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "accepted"
+    assert accepted.headers["ETag"] == f'"{read.json()["version"] + 1}"'
+    again = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"result": "已办结"},
+                        headers={**liaison, "If-Match": read.headers["ETag"]})
+    assert again.status_code == 412

@@ -25,14 +25,15 @@ from services.ticketing.schemas import (
 async def rate_demand(call: Call) -> JSONResponse:
     """评价: satisfied closes the demand (自动销号); dissatisfied waits for a coordinator."""
     demand_id = call.path_params["demand_id"]
-    result = await call.rpc("ticketing", "rate_demand", demand_id, call.body)
+    result = await call.rpc("ticketing", "rate_demand", demand_id, call.body,
+                            **call.expected_version)
     return JSONResponse(result, status_code=201, headers={
         "Location": f"/api/v1/demands/{demand_id}/timeline"})
 
 
 async def resolve_dissatisfied(call: Call) -> dict[str, Any]:
     return await call.rpc("ticketing", "resolve_dissatisfied", call.path_params["demand_id"],
-                          call.body)
+                          call.body, **call.expected_version)
 
 
 async def demand_timeline(call: Call) -> dict[str, Any]:
@@ -45,7 +46,7 @@ ENDPOINTS = [
     Endpoint(
         "POST", "/api/v1/demands/{demand_id}/rating", rate_demand, "Rate a completed demand",
         "demands", roles=frozenset({Role.ENTERPRISE}), body=RatingCreateSchema,
-        response=RatedSchema, status=201, errors=(400, 403, 404, 409, 415, 422),
+        response=RatedSchema, status=201, versioned=True, errors=(400, 403, 404, 409, 415, 422),
         description="评价 by the enterprise that filed the demand, once per completion round, "
         "while the demand is awaiting_rating (else 409; of two concurrent ratings exactly one "
         "wins). No score below 3 (satisfied): the demand closes as `rated` (自动销号). "
@@ -56,7 +57,7 @@ ENDPOINTS = [
         "POST", "/api/v1/demands/{demand_id}/resolution", resolve_dissatisfied,
         "Resolve a dissatisfied rating", "demands", roles=RESOLVERS,
         body=DissatisfiedResolutionSchema, response=DemandSchema,
-        errors=(400, 403, 404, 409, 415, 422),
+        versioned=True, errors=(400, 403, 404, 409, 415, 422),
         description="After a dissatisfied rating: `reopen` sends the named completed task "
         "back to its department with a new handling deadline (the second reopen of a task "
         "escalates: 多次未办结); `close_internally` needs the department's written report "

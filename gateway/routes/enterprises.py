@@ -49,8 +49,10 @@ async def get_enterprise(call: Call) -> dict[str, Any]:
 
 
 async def update_enterprise(call: Call) -> dict[str, Any]:
-    return await call.rpc("enterprise", "update_enterprise", _id(call),
-                          await call.request.json())
+    payload = await call.request.json()
+    if call.if_match is not None:
+        payload["version"] = call.if_match
+    return await call.rpc("enterprise", "update_enterprise", _id(call), payload)
 
 
 async def change_scope(call: Call) -> dict[str, Any]:
@@ -92,9 +94,10 @@ ENDPOINTS = [
              "Show an enterprise", "enterprises", response=EnterpriseSchema, errors=(404,)),
     Endpoint("PATCH", "/api/v1/enterprises/{enterprise_id}", update_enterprise,
              "Change an enterprise", "enterprises", body=EnterpriseUpdateSchema,
-             response=EnterpriseSchema, errors=(404, 412, 422),
+             response=EnterpriseSchema, errors=(404, 412, 422), versioned=True,
              description="Enterprise users may change only contacts, strengths, upstream and "
-             "downstream (自主填报). Send `version` to refuse a stale write (412)."),
+             "downstream (自主填报). Send the ETag as If-Match (or `version`) to refuse a "
+             "stale write (412)."),
     Endpoint("POST", "/api/v1/enterprises/{enterprise_id}/scope", change_scope,
              "Bring into or take out of scope", "enterprises", roles=REGISTRARS,
              body=ScopeChangeCreateSchema, response=ScopeChangeSchema, errors=(404, 422)),

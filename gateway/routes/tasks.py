@@ -51,16 +51,17 @@ CoordinationQuerySchema = Schema.from_dict(
 
 async def triage_demand(call: Call) -> dict[str, Any]:
     return await call.rpc("ticketing", "triage_demand", call.path_params["demand_id"],
-                          await call.request.json())
+                          await call.request.json(), **call.expected_version)
 
 
 async def accept_task(call: Call) -> dict[str, Any]:
-    return await call.rpc("ticketing", "accept_task", call.path_params["task_id"])
+    return await call.rpc("ticketing", "accept_task", call.path_params["task_id"],
+                          **call.expected_version)
 
 
 async def return_task(call: Call) -> dict[str, Any]:
     return await call.rpc("ticketing", "return_task", call.path_params["task_id"],
-                          await call.request.json())
+                          await call.request.json(), **call.expected_version)
 
 
 async def list_coordination(call: Call) -> dict[str, Any]:
@@ -69,7 +70,7 @@ async def list_coordination(call: Call) -> dict[str, Any]:
 
 async def reassign_task(call: Call) -> dict[str, Any]:
     return await call.rpc("ticketing", "reassign_task", call.path_params["task_id"],
-                          await call.request.json())
+                          await call.request.json(), **call.expected_version)
 
 
 async def add_task_note(call: Call) -> dict[str, Any]:
@@ -93,7 +94,7 @@ async def decide_extension(call: Call) -> dict[str, Any]:
 
 async def complete_task(call: Call) -> dict[str, Any]:
     return await call.rpc("ticketing", "complete_task", call.path_params["task_id"],
-                          await call.request.json())
+                          await call.request.json(), **call.expected_version)
 
 
 async def list_tasks(call: Call) -> dict[str, Any]:
@@ -108,7 +109,7 @@ ENDPOINTS = [
     Endpoint(
         "POST", "/api/v1/demands/{demand_id}/triage", triage_demand, "Triage a demand", "tasks",
         roles=COORDINATORS, body=TriageSchema, response=TriageResultSchema,
-        errors=(404, 409, 422, 503),
+        versioned=True, errors=(404, 409, 422, 503),
         description="分理: category, difficulty, 拟办意见 and the responsible departments "
         "(default: the category's department; several → one task each, 分解任务). Each task "
         "must be accepted by its liaison by the end of the next working day.",
@@ -126,13 +127,14 @@ ENDPOINTS = [
     ),
     Endpoint(
         "POST", "/api/v1/tasks/{task_id}/accept", accept_task, "Accept a task", "tasks",
-        roles=LIAISON, response=TaskSchema, errors=(403, 404, 409),
+        roles=LIAISON, response=TaskSchema, versioned=True, errors=(403, 404, 409),
         description="受理确认 by the liaison (联络员) of the task's department: the handling "
         "deadline (办理时限) starts. Of two concurrent accepts one wins, the other is 409.",
     ),
     Endpoint(
         "POST", "/api/v1/tasks/{task_id}/return", return_task, "Return a task", "tasks",
-        roles=LIAISON, body=ReasonSchema, response=TaskSchema, errors=(403, 404, 409, 422),
+        roles=LIAISON, body=ReasonSchema, response=TaskSchema, versioned=True,
+        errors=(403, 404, 409, 422),
         description="The liaison cannot accept it: the task waits for coordination (待协调).",
     ),
     Endpoint(
@@ -145,7 +147,7 @@ ENDPOINTS = [
     Endpoint(
         "POST", "/api/v1/tasks/{task_id}/reassign", reassign_task,
         "Name the handling department", "tasks", roles=COORDINATORS, body=ReassignSchema,
-        response=TaskSchema, errors=(404, 409, 422, 503),
+        response=TaskSchema, versioned=True, errors=(404, 409, 422, 503),
     ),
     Endpoint(
         "POST", "/api/v1/tasks/{task_id}/notes", add_task_note, "Add a progress note", "tasks",
@@ -174,7 +176,7 @@ ENDPOINTS = [
     Endpoint(
         "POST", "/api/v1/tasks/{task_id}/complete", complete_task, "Report a task's result",
         "tasks", roles=DEPARTMENT, body=CompletionSchema, response=TaskSchema,
-        errors=(403, 404, 409, 422),
+        versioned=True, errors=(403, 404, 409, 422),
         description="办理结果反馈; when every task of the demand is completed it awaits the "
         "enterprise's rating (待评价).",
     ),

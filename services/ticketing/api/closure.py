@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from common import concurrency
 from common.entrypoints import rpc
 from common.errors import NotFound
 from common.validation import load
@@ -33,25 +34,31 @@ class ClosureApi:
     calendar: Any
 
     @rpc
-    def rate_demand(self, demand_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def rate_demand(self, demand_id: str, payload: dict[str, Any],
+                    expected_version: Any = None) -> dict[str, Any]:
         """评价 by the owning enterprise (``RatingCreateSchema``); ``RatedSchema``.
         Satisfied closes the demand (自动销号); a second rating of a round is a Conflict."""
         principal = self.caller.principal
         data = load(RatingCreateSchema(), payload)
+        expected = concurrency.expected_version(expected_version)
         with self.db.transaction() as session:
+            concurrency.expect_version(session, Demand, demand_id, expected, "demand")
             rating = closure.rate(session, principal, demand_id, data,
                                   call_id=self.caller.call_id)
             demand = session.get(Demand, rating.demand_id)
             return RatedSchema().dump({"rating": rating, "demand": demand})
 
     @rpc
-    def resolve_dissatisfied(self, demand_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def resolve_dissatisfied(self, demand_id: str, payload: dict[str, Any],
+                             expected_version: Any = None) -> dict[str, Any]:
         """A coordinator's answer to a dissatisfied rating: ``reopen`` a task or
         ``close_internally`` with the written report (内部销号); the demand after it."""
         principal = self.caller.principal
         data = load(DissatisfiedResolutionSchema(), payload)
+        expected = concurrency.expected_version(expected_version)
         with self.db.transaction() as session:
             calendar = self.calendar.get(session)
+            concurrency.expect_version(session, Demand, demand_id, expected, "demand")
             demand = closure.resolve(session, principal, demand_id, data, calendar,
                                      call_id=self.caller.call_id)
             return DemandSchema().dump(demand)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from common import remote
+from common import concurrency, remote
 from common.auth import Role
 from common.entrypoints import rpc
 from common.validation import load
 from services.ticketing import handling
+from services.ticketing.models import Demand, Task
 from services.ticketing.schemas import (
     CompletionSchema,
     DemandSchema,
@@ -46,14 +47,17 @@ class HandlingApi:
     # ------------------------------------------------------------------ 分理
 
     @rpc
-    def triage_demand(self, demand_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def triage_demand(self, demand_id: str, payload: dict[str, Any],
+                      expected_version: Any = None) -> dict[str, Any]:
         """分理 (coordinators, admins): category, opinion, departments → one task each."""
         principal = self.caller.principal.require(*handling.TRIAGERS)
         data = load(TriageSchema(), payload)
+        expected = concurrency.expected_version(expected_version)
         table = {} if data.get("departments") else remote.call(self.enterprise.category_table)
         departments = self._department_ids()
         with self.db.transaction() as session:
             calendar = self.calendar.get(session, lock=True)
+            concurrency.expect_version(session, Demand, demand_id, expected, "demand")
             demand, tasks = handling.triage(
                 session, principal, demand_id, data, calendar, category_table=table,
                 department_ids=departments, call_id=self.caller.call_id)
@@ -63,22 +67,27 @@ class HandlingApi:
     # ------------------------------------------------------------------ 受理确认
 
     @rpc
-    def accept_task(self, task_id: str) -> dict[str, Any]:
+    def accept_task(self, task_id: str, expected_version: Any = None) -> dict[str, Any]:
         """受理确认 by the liaison of the task's department."""
         principal = self.caller.principal
+        expected = concurrency.expected_version(expected_version)
         with self.db.transaction() as session:
             calendar = self.calendar.get(session, lock=True)
+            concurrency.expect_version(session, Task, task_id, expected, "task")
             task = handling.accept(session, principal, task_id, calendar,
                                    call_id=self.caller.call_id)
             return task_schema.dump(task)
 
     @rpc
-    def return_task(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def return_task(self, task_id: str, payload: dict[str, Any],
+                    expected_version: Any = None) -> dict[str, Any]:
         """The liaison returns the task with a reason: it goes to coordination (待协调)."""
         principal = self.caller.principal
         data = load(ReasonSchema(), payload)
+        expected = concurrency.expected_version(expected_version)
         with self.db.transaction() as session:
             calendar = self.calendar.get(session)
+            concurrency.expect_version(session, Task, task_id, expected, "task")
             task = handling.return_task(session, principal, task_id, data["reason"], calendar,
                                         call_id=self.caller.call_id)
             return task_schema.dump(task)
@@ -97,13 +106,16 @@ class HandlingApi:
                     "page": filters["page"], "per_page": filters["per_page"]}
 
     @rpc
-    def reassign_task(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def reassign_task(self, task_id: str, payload: dict[str, Any],
+                      expected_version: Any = None) -> dict[str, Any]:
         """A coordinator names the handling department (明确承办部门)."""
         principal = self.caller.principal.require(Role.COORDINATOR, Role.ADMIN)
         data = load(ReassignSchema(), payload)
+        expected = concurrency.expected_version(expected_version)
         departments = self._department_ids()
         with self.db.transaction() as session:
             calendar = self.calendar.get(session, lock=True)
+            concurrency.expect_version(session, Task, task_id, expected, "task")
             task = handling.reassign(session, principal, task_id, data, calendar,
                                      department_ids=departments, call_id=self.caller.call_id)
             return task_schema.dump(task)
@@ -149,12 +161,15 @@ class HandlingApi:
     # ------------------------------------------------------------------ 办结
 
     @rpc
-    def complete_task(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def complete_task(self, task_id: str, payload: dict[str, Any],
+                      expected_version: Any = None) -> dict[str, Any]:
         """办理结果反馈 by the department's liaison or head."""
         principal = self.caller.principal
         data = load(CompletionSchema(), payload)
+        expected = concurrency.expected_version(expected_version)
         with self.db.transaction() as session:
             calendar = self.calendar.get(session, lock=True)
+            concurrency.expect_version(session, Task, task_id, expected, "task")
             task = handling.complete(session, principal, task_id, data["result"], calendar,
                                      call_id=self.caller.call_id)
             return task_schema.dump(task)
