@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -17,3 +18,16 @@ class LocalDateTime(fields.AwareDateTime):
         if value is None:
             return None
         return super()._serialize(value.astimezone(SHANGHAI), attr, obj, **kwargs)
+
+
+def normalized(value: str) -> str:
+    """Full-width to half-width and trimmed: what users type is compared as what they mean."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+class Text(fields.String):
+    """A string normalised with NFKC and stripped before validation: for names, codes and
+    identifiers that are compared (ｆｉｎａｎｃｅ␠ is finance)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return normalized(super()._deserialize(value, attr, data, **kwargs))

@@ -248,3 +248,14 @@ def test_a_stale_if_match_is_refused_and_the_etag_follows_the_version(
     again = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"result": "已办结"},
                         headers={**liaison, "If-Match": read.headers["ETag"]})
     assert again.status_code == 412
+
+
+def test_codes_typed_full_width_or_with_spaces_mean_the_same(client, coordinator, enterprise):
+    """Identifiers are compared after NFKC and trimming: ｔｈ＿ｔａｌｅｎｔ␠ is th_talent."""
+    demand = new_demand(client, coordinator, enterprise)
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in CATEGORY) + " "
+    answer = triage(client, coordinator, demand["id"], category=wide,
+                    departments=[{"department_id": f" {ECON}　", "opinion": "经济部分"}])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["demand"]["category"] == CATEGORY
+    assert [t["department_id"] for t in answer.json()["tasks"]] == [ECON]

@@ -6,13 +6,12 @@ The gateway imports this module for request validation and the OpenAPI document.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from common.auth import Role
-from common.fields import LocalDateTime
+from common.fields import LocalDateTime, Text, normalized
 from services.enterprise import credit_code, industry
 
 SCALES = ("micro", "small", "medium", "large")  # 微型 小型 中型 大型
@@ -27,18 +26,6 @@ SCOPE_REASONS_IN = ("started_operating", "moved_in", "completion_accepted", "inc
 SCOPE_REASONS_OUT = ("moved_out", "deregistered", "not_operating", "no_revenue", "no_tax")
 OBLIGATION_PARTIES = ("committee", "enterprise")
 STAFF_ROLES = tuple(r.value for r in Role if r not in (Role.SERVICE,))
-
-
-def normalized(value: str) -> str:
-    """Full-width to half-width and trimmed: what users type is compared as what they mean."""
-    return unicodedata.normalize("NFKC", value).strip()
-
-
-class Text(fields.String):
-    """A string normalised with NFKC and stripped before validation."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        return normalized(super()._deserialize(value, attr, data, **kwargs))
 
 
 class CreditCode(fields.String):
@@ -659,3 +646,53 @@ class AudienceSchema(Schema):
 class AudienceResultSchema(Schema):
     enterprise_ids = fields.List(fields.String(), required=True)
     count = fields.Integer(required=True)
+
+
+# --- audit log (操作日志) of privileged writes ------------------------------------------------
+
+AUDITED_ROLES = (Role.ADMIN.value, Role.COORDINATOR.value)
+
+
+class AuditRecordSchema(Schema):
+    """What the gateway reports after a privileged write succeeded. The actor comes from the
+    caller's token, never from here."""
+
+    call_id = fields.String(required=True, validate=validate.Length(1, 200))
+    method = fields.String(required=True, validate=validate.OneOf(
+        ("POST", "PUT", "PATCH", "DELETE")))
+    route = fields.String(required=True, validate=validate.Length(1, 200))
+    path = fields.String(required=True, validate=validate.Length(1, 500))
+    action = fields.String(required=True, validate=validate.Length(1, 200))
+    status = fields.Integer(required=True, validate=validate.Range(100, 599))
+    subject_ids = fields.Dict(keys=fields.String(validate=validate.Length(1, 50)),
+                              values=fields.String(validate=validate.Length(0, 200)),
+                              load_default=dict)
+    fields_changed = fields.List(fields.String(validate=validate.Length(1, 100)),
+                                 load_default=list, validate=validate.Length(0, 100))
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer(required=True)
+    at = LocalDateTime(required=True)
+    actor_id = fields.String(required=True)
+    actor_role = fields.String(required=True)
+    call_id = fields.String(required=True)
+    method = fields.String(required=True)
+    route = fields.String(required=True)
+    path = fields.String(required=True)
+    action = fields.String(required=True)
+    status = fields.Integer(required=True)
+    subject_ids = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    fields_changed = fields.List(fields.String(), required=True)
+
+
+class AuditQuerySchema(Schema):
+    actor_id = fields.String(validate=validate.Length(1, 64))
+    route = fields.String(validate=validate.Length(1, 200))
+    since = fields.AwareDateTime(metadata={"description": "ISO time with offset"})
+    until = fields.AwareDateTime()
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+AuditPageSchema = page_schema(AuditEntrySchema, "AuditPage")

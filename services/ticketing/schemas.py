@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common.calendar import MAX_RANGE_DAYS
-from common.fields import LocalDateTime
+from common.fields import LocalDateTime, Text
 
 #: 1+N intake channels (信息收集渠道)
 CHANNELS = ("grid_worker", "service_window", "app", "wechat", "website", "hotline", "enterprise")
@@ -44,7 +44,7 @@ class DemandCreateSchema(Schema):
         metadata={"description": "Defaults to the caller's own enterprise for enterprise users"},
     )
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    category = fields.String(validate=validate.Length(1, 50), allow_none=True)
+    category = Text(validate=validate.Length(1, 50), allow_none=True)
     title = fields.String(required=True, validate=validate.Length(1, 200))
     description = fields.String(required=True, validate=validate.Length(1, 5000))
     urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
@@ -199,7 +199,7 @@ class WorkdaysSchema(Schema):
 # --- the lifecycle: triage, tasks, coordination, handling, rating, closure -----------------
 
 class TriageAssignmentSchema(Schema):
-    department_id = fields.String(required=True, validate=validate.Length(1, 40))
+    department_id = Text(required=True, validate=validate.Length(1, 40))
     opinion = fields.String(validate=validate.Length(0, 2000), load_default=None,
                             metadata={"description": "拟办意见 for this department"})
     handling_workdays = fields.Integer(validate=validate.Range(1, 250),
@@ -209,7 +209,7 @@ class TriageAssignmentSchema(Schema):
 class TriageSchema(Schema):
     """分理: category, departments (one task each: 分解任务), opinion, difficulty."""
 
-    category = fields.String(required=True, validate=validate.Length(1, 50))
+    category = Text(required=True, validate=validate.Length(1, 50))
     difficulty = fields.String(load_default="normal", validate=validate.OneOf(DIFFICULTIES))
     proposed_opinion = fields.String(required=True, validate=validate.Length(1, 2000))
     departments = fields.List(fields.Nested(TriageAssignmentSchema),
@@ -260,7 +260,7 @@ class ReasonSchema(Schema):
 class ReassignSchema(Schema):
     """Coordination (经济发展部/科技创新部 with 党群工作部) names the handling department."""
 
-    department_id = fields.String(required=True, validate=validate.Length(1, 40))
+    department_id = Text(required=True, validate=validate.Length(1, 40))
     reason = fields.String(required=True, validate=validate.Length(1, 2000))
 
 
@@ -582,5 +582,5 @@ class HandlingTimeUpdateSchema(Schema):
 class HandlingTimeKeySchema(Schema):
     """The path of a handling-time row (checked by the service)."""
 
-    category = fields.String(required=True, validate=validate.Length(1, 50))
+    category = Text(required=True, validate=validate.Length(1, 50))
     difficulty = fields.String(required=True, validate=validate.OneOf(DIFFICULTIES))
