@@ -1,0 +1,317 @@
+"""The supply/demand board's contract (供求信息互通平台): what callers send and what they get.
+
+The gateway imports this module for request validation and the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from common.fields import LocalDateTime, Text, normalized
+from common.validation import is_uuid
+
+SIDES = ("supply", "demand")  # 供 / 求
+#: 供求类别: what is offered or needed
+CATEGORIES = (
+    "processing",  # 加工制造 (machining, processing capacity)
+    "materials",  # 原材料、零部件
+    "equipment",  # 设备、仪器
+    "products",  # 产品 (finished goods)
+    "technology",  # 技术、研发、专利
+    "software",  # 软件、信息化
+    "talent",  # 人才、用工
+    "finance",  # 资金、融资
+    "market",  # 市场、渠道、销售
+    "logistics",  # 物流、仓储
+    "space",  # 场地、厂房
+    "services",  # 专业服务 (testing, certification, design, legal...)
+    "other",  # 其他
+)
+LISTING_STATES = ("published", "closed", "hidden", "expired")
+DOCKING_STATES = ("requested", "accepted", "declined")
+#: the longest a listing may stay valid (有效期)
+MAX_VALIDITY_DAYS = 366
+_INDUSTRY = re.compile(r"^[A-T][0-9]{2}([0-9]{1,2})?$")
+
+
+class FreeText(Text):
+    """Prose as typed (Chinese punctuation kept, no NFKC), trimmed; matching normalises on
+    its own. A :class:`Text` for the contract (blank is refused like any Text)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return fields.String._deserialize(self, value, attr, data, **kwargs).strip()
+
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+INDUSTRY_PATTERN = r"^[A-Ta-t][0-9]{2}([0-9]{1,2})?$"
+
+
+class Uuid(fields.String):
+    """An id: a UUID string (checked here, so no query ever sees a malformed id)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": UUID_PATTERN, **(kwargs.get("metadata") or {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        raw = normalized(super()._deserialize(value, attr, data, **kwargs)).lower()
+        if not is_uuid(raw):
+            raise ValidationError("not an id (UUID)")
+        return raw
+
+
+class IndustryCode(fields.String):
+    """GB/T 4754-2017 code as the platform writes it: section letter and division (C33), or
+    a finer code (C331, C3311)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": INDUSTRY_PATTERN, **(kwargs.get("metadata") or {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        raw = normalized(super()._deserialize(value, attr, data, **kwargs)).upper()
+        if not _INDUSTRY.match(raw):
+            raise ValidationError("not a GB/T 4754 industry code such as C33 or C3311")
+        return raw
+
+
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "total": fields.Integer(required=True),
+            "page": fields.Integer(required=True),
+            "per_page": fields.Integer(required=True),
+        },
+        name=name,
+    )
+
+
+# --------------------------------------------------------------------------- listings
+
+
+class _ListingFields(Schema):
+    title = FreeText(validate=validate.Length(2, 100), metadata={"description": "标题"})
+    description = FreeText(validate=validate.Length(0, 2000),
+                           metadata={"description": "详细说明"})
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    industry_code = IndustryCode(allow_none=True, metadata={
+        "description": "GB/T 4754; defaults to the enterprise's"})
+    quantity = fields.Decimal(allow_none=True, as_string=False, places=3,
+                              validate=validate.Range(0, 10**12, min_inclusive=False),
+                              metadata={"description": "数量, where it applies"})
+    unit = Text(allow_none=True, validate=validate.Length(1, 20), metadata={
+        "description": "单位 (件, 吨, 小时...); required with a quantity"})
+    region = Text(allow_none=True, validate=validate.Length(0, 50), metadata={
+        "description": "地区 where the offer or need applies; empty or 全国 for anywhere"})
+    valid_from = fields.Date(metadata={"description": "有效期 start; default today"})
+    valid_until = fields.Date(metadata={"description": "有效期 end (inclusive), at most a year "
+                                        "after valid_from"})
+
+    @validates_schema
+    def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("quantity") is not None and not data.get("unit"):
+            raise ValidationError("required with a quantity", "unit")
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start is not None and end is not None:
+            if end < start:
+                raise ValidationError(f"before valid_from ({start.isoformat()})", "valid_until")
+            if (end - start).days > MAX_VALIDITY_DAYS:
+                raise ValidationError(f"at most {MAX_VALIDITY_DAYS} days after valid_from",
+                                      "valid_until")
+
+
+class ListingCreateSchema(_ListingFields):
+    """A listing to publish (点对面发布). An enterprise publishes its own; grid staff name the
+    enterprise (one of their grids')."""
+
+    side = fields.String(required=True, validate=validate.OneOf(SIDES),
+                         metadata={"description": "supply 供 (an offer) or demand 求 (a need)"})
+    enterprise_id = Uuid(metadata={"description": "required for grid staff publishing on "
+                                   "behalf of an enterprise of their grid"})
+    title = FreeText(required=True, validate=validate.Length(2, 100),
+                 metadata={"description": "标题 (Chinese), e.g. 需要激光切割加工"})
+    description = FreeText(load_default="", validate=validate.Length(0, 2000))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    valid_until = fields.Date(required=True, metadata={
+        "description": "有效期 end (inclusive), at most a year after valid_from"})
+
+
+class ListingUpdateSchema(_ListingFields):
+    """Fields to change; ``version`` (or If-Match) refuses a stale write (412)."""
+
+    version = fields.Integer(strict=True, validate=validate.Range(0, 2**31 - 1))
+
+
+class ModerationSchema(Schema):
+    reason = FreeText(required=True, validate=validate.Length(2, 500),
+                  metadata={"description": "why it is hidden or restored (shown to the owner)"})
+
+
+class ListingSchema(Schema):
+    id = fields.String(required=True)
+    side = fields.String(required=True)
+    enterprise_id = fields.String(required=True)
+    enterprise_name = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    category = fields.String(required=True)
+    industry_code = fields.String(allow_none=True)
+    quantity = fields.Float(allow_none=True)
+    unit = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(LISTING_STATES))
+    live = fields.Boolean(required=True, metadata={
+        "description": "shown on the board and in matches: published, within its validity, "
+        "and its enterprise in scope"})
+    hidden_reason = fields.String(allow_none=True)
+    published_at = LocalDateTime(required=True)
+    created_at = LocalDateTime(required=True)
+    updated_at = LocalDateTime(required=True)
+    version = fields.Integer(required=True)
+
+
+ListingPageSchema = page_schema(ListingSchema, "ListingPage")
+
+
+class ListingQuerySchema(PageQuery):
+    side = fields.String(validate=validate.OneOf(SIDES))
+    status = fields.String(validate=validate.OneOf(LISTING_STATES))
+    enterprise_id = Uuid()
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+
+
+class SearchQuerySchema(Schema):
+    q = Text(validate=validate.Length(1, 100), metadata={"description": "words to look for"})
+    side = fields.String(validate=validate.OneOf(SIDES))
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    industry_code = IndustryCode()
+    region = Text(validate=validate.Length(1, 50))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100))
+    per_page = fields.Integer(load_default=10, validate=validate.Range(1, 50))
+
+
+class MatchQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100))
+    per_page = fields.Integer(load_default=10, validate=validate.Range(1, 50))
+
+
+class FactorSchema(Schema):
+    factor = fields.String(required=True, metadata={
+        "description": "text, industry, category, region or freshness"})
+    value = fields.Float(required=True, metadata={"description": "0-1"})
+    weight = fields.Float(required=True)
+    points = fields.Float(required=True, metadata={"description": "value x weight"})
+    reason = fields.String(required=True)
+
+
+class MatchedListingSchema(Schema):
+    id = fields.String(required=True)
+    side = fields.String(required=True)
+    enterprise_id = fields.String(required=True)
+    enterprise_name = fields.String(required=True)
+    title = fields.String(required=True)
+    category = fields.String(required=True)
+    industry_code = fields.String(allow_none=True)
+    quantity = fields.Float(allow_none=True)
+    unit = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    valid_until = fields.Date(required=True)
+    published_at = LocalDateTime(required=True)
+
+
+class MatchSchema(Schema):
+    listing = fields.Nested(MatchedListingSchema, required=True)
+    score = fields.Float(required=True, metadata={"description": "0-1"})
+    shared_words = fields.List(fields.String(), required=True)
+    explanation = fields.List(fields.Nested(FactorSchema), required=True)
+
+
+MatchPageSchema = page_schema(MatchSchema, "MatchPage")
+
+
+class CountSchema(Schema):
+    side = fields.String()
+    status = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class BoardStatsSchema(Schema):
+    listings = fields.List(fields.Nested(CountSchema), required=True,
+                           metadata={"description": "by side and status"})
+    matches = fields.Integer(required=True, metadata={"description": "pairs notified"})
+    dockings = fields.List(fields.Nested(CountSchema), required=True,
+                           metadata={"description": "by outcome (status)"})
+
+
+# --------------------------------------------------------------------------- docking (对接)
+
+
+class DockingCreateSchema(Schema):
+    listing_id = Uuid(required=True, metadata={"description": "the other enterprise's listing"})
+    message = FreeText(required=True, validate=validate.Length(1, 1000))
+    enterprise_id = Uuid(metadata={"description": "the requesting enterprise; required for "
+                                   "grid staff acting for an enterprise of their grid"})
+
+
+class DockingDecisionSchema(Schema):
+    message = FreeText(load_default="", validate=validate.Length(0, 1000))
+    version = fields.Integer(strict=True, validate=validate.Range(0, 2**31 - 1))
+
+
+class DockingContactSchema(Schema):
+    name = fields.String(required=True)
+    title = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class DockingContactsSchema(Schema):
+    requester = fields.List(fields.Nested(DockingContactSchema), required=True)
+    owner = fields.List(fields.Nested(DockingContactSchema), required=True)
+
+
+class DockingStepSchema(Schema):
+    action = fields.String(required=True)
+    actor_role = fields.String(required=True)
+    message = fields.String(required=True)
+    at = LocalDateTime(required=True)
+
+
+class DockingSchema(Schema):
+    id = fields.String(required=True)
+    listing_id = fields.String(required=True)
+    listing_title = fields.String(required=True)
+    requester_enterprise_id = fields.String(required=True)
+    requester_name = fields.String(required=True)
+    owner_enterprise_id = fields.String(required=True)
+    owner_name = fields.String(required=True)
+    message = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(DOCKING_STATES))
+    reply = fields.String(allow_none=True)
+    contacts = fields.Nested(DockingContactsSchema, allow_none=True, metadata={
+        "description": "both parties' contacts, once accepted; null before"})
+    history = fields.List(fields.Nested(DockingStepSchema), required=True)
+    created_at = LocalDateTime(required=True)
+    decided_at = LocalDateTime(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+DockingPageSchema = page_schema(DockingSchema, "DockingPage")
+
+
+class DockingQuerySchema(PageQuery):
+    status = fields.String(validate=validate.OneOf(DOCKING_STATES))
+    listing_id = Uuid()
+    direction = fields.String(validate=validate.OneOf(("sent", "received")), metadata={
+        "description": "for an enterprise: requests it sent or received"})
