@@ -252,3 +252,109 @@ def test_an_event_waits_while_the_registry_is_down(client, token, db, healthy_pl
         lambda: len(messages(client, liaison, "task_assigned", link)) == before + 1, timeout=10)
     time.sleep(1)
     assert len(messages(client, liaison, "task_assigned", link)) == before + 1
+
+
+# ---------------------------------------------------------------- supply/demand and meetings
+
+
+def test_board_and_meeting_texts():
+    data = {"listing_id": "l1", "listing_title": "求购精密轴承", "matched_listing_id": "l2",
+            "matched_listing_title": "供应高精度轴承", "enterprise_ids": ["a", "b"],
+            "score": 0.87}
+    title, body, link = templates.listing_matched(data, "求购精密轴承", "供应高精度轴承", "l1")
+    assert title == "供需匹配：求购精密轴承" and link == "/listings/l1"
+    assert "「供应高精度轴承」" in body and "87%" in body
+    _, body, _ = templates.listing_matched({**data, "score": 92}, "甲", "乙", "l2")
+    assert "92%" in body
+    _, body, _ = templates.listing_matched({**data, "score": None}, "甲", "乙", "l2")
+    assert "匹配度" not in body
+    docking = {"docking_id": "d1", "listing_id": "l1", "listing_title": "求购精密轴承",
+               "requester_enterprise_id": "a", "owner_enterprise_id": "b",
+               "message": "可否提供样品？"}
+    title, body, link = templates.docking_requested(docking, "甲公司")
+    assert "求购精密轴承" in title and "「甲公司」" in body and "可否提供样品？" in body
+    assert link == "/dockings/d1"
+    title, body, _ = templates.docking_answered(docking, True, "乙公司")
+    assert "已接受" in title and "「乙公司」" in body
+    title, _, _ = templates.docking_answered(docking, False)
+    assert "未被接受" in title
+    title, body, link = templates.meeting_invited({
+        "meeting_id": "m1", "theme": "集成电路产业链座谈", "place": "创新大厦301会议室",
+        "starts_at": "2026-12-03T06:30:00+00:00", "enterprise_ids": ["a"]})
+    assert title == "政企座谈会邀请：集成电路产业链座谈" and link == "/meetings/m1"
+    assert "2026年12月03日 14:30" in body and "创新大厦301会议室" in body
+
+
+def publish_event(source: str, event_type: str, data: dict, event_id: str | None = None
+                  ) -> dict:
+    from common.outbox import envelope
+
+    payload = envelope(source, event_type, data)
+    if event_id:
+        payload["event_id"] = event_id
+    with kombu.Connection(AMQP_URI) as conn:
+        exchange = kombu.Exchange(f"{source}.events", type="topic", durable=True)
+        conn.Producer(serializer="json").publish(payload, exchange=exchange,
+                                                 routing_key=event_type, declare=[exchange])
+    return payload
+
+
+def inbox_items(client: httpx.Client, tok: str, kind: str) -> list[dict]:
+    items = client.get("/api/v1/inbox", params={"per_page": 200},
+                       headers=bearer(tok)).json()["items"]
+    return [m for m in items if m["kind"] == kind]
+
+
+def test_board_and_meeting_events_reach_the_enterprises_once(client, token):
+    buyer = new_enterprise_id(name="青岛求购机械有限公司", incubator_id="INC02")
+    seller = new_enterprise_id(name="青岛供应轴承有限公司", incubator_id="INC03")
+    buyer_tok = token(Role.ENTERPRISE, enterprise_id=buyer)
+    seller_tok = token(Role.ENTERPRISE, enterprise_id=seller)
+    listing, offer = str(uuid.uuid4()), str(uuid.uuid4())
+
+    matched = {"listing_id": listing, "listing_title": "求购精密轴承",
+               "matched_listing_id": offer, "matched_listing_title": "供应高精度轴承",
+               "enterprise_ids": [buyer, seller], "score": 0.9}
+    event = publish_event("supplydemand", "listing_matched", matched)
+    publish_event("supplydemand", "listing_matched", matched, event["event_id"])  # again
+    mine = eventually(lambda: inbox_items(client, buyer_tok, "listing_matched"), timeout=5)
+    theirs = eventually(lambda: inbox_items(client, seller_tok, "listing_matched"), timeout=5)
+    assert [m["link"] for m in mine] == [f"/listings/{listing}"]
+    assert [m["link"] for m in theirs] == [f"/listings/{offer}"]
+    assert "「供应高精度轴承」" in mine[0]["body"] and "「求购精密轴承」" in theirs[0]["body"]
+
+    docking = {"docking_id": str(uuid.uuid4()), "listing_id": offer,
+               "listing_title": "供应高精度轴承", "requester_enterprise_id": buyer,
+               "owner_enterprise_id": seller, "message": "请报价"}
+    publish_event("supplydemand", "docking_requested", docking)
+    (asked,) = eventually(lambda: inbox_items(client, seller_tok, "docking_requested"),
+                          timeout=5)
+    assert "青岛求购机械有限公司" in asked["body"] and "请报价" in asked["body"]
+    assert asked["link"] == f"/dockings/{docking['docking_id']}"
+    assert inbox_items(client, buyer_tok, "docking_requested") == []
+    publish_event("supplydemand", "docking_accepted", docking)
+    publish_event("supplydemand", "docking_declined", {**docking,
+                                                       "docking_id": str(uuid.uuid4())})
+    (accepted,) = eventually(lambda: inbox_items(client, buyer_tok, "docking_accepted"),
+                             timeout=5)
+    assert "青岛供应轴承有限公司" in accepted["body"] and "已接受" in accepted["title"]
+    (declined,) = eventually(lambda: inbox_items(client, buyer_tok, "docking_declined"),
+                             timeout=5)
+    assert "未被接受" in declined["title"]
+    assert inbox_items(client, seller_tok, "docking_accepted") == []
+
+    meeting = {"meeting_id": str(uuid.uuid4()), "theme": "高端装备产业座谈",
+               "starts_at": "2026-12-10T14:30:00+08:00", "place": "管委会三楼会议室",
+               "enterprise_ids": [buyer, seller, buyer]}
+    publish_event("enterprise", "meeting_invited", meeting)
+    for tok in (buyer_tok, seller_tok):
+        (invited,) = eventually(lambda t=tok: inbox_items(client, t, "meeting_invited"),
+                                timeout=5)
+        assert "2026年12月10日 14:30" in invited["body"] and "管委会三楼会议室" in invited["body"]
+        assert invited["link"] == f"/meetings/{meeting['meeting_id']}"
+
+    # malformed data is dropped (logged), not retried for ever and not half-delivered
+    before = handled_count("on_listing_matched")
+    publish_event("supplydemand", "listing_matched", {**matched, "enterprise_ids": [buyer]})
+    assert eventually(lambda: handled_count("on_listing_matched") > before, timeout=5)
+    assert len(inbox_items(client, buyer_tok, "listing_matched")) == 1

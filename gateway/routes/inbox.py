@@ -50,5 +50,7 @@ ENDPOINTS = [
     Endpoint(
         "POST", "/api/v1/inbox/{message_id}/read", mark_read, "Mark a message read", "inbox",
         response=InboxMessageSchema, errors=(404,),
+        description="For the message of a published policy, an enterprise user marking it "
+                    "read also leaves the enterprise's read receipt (已读回执).",
     ),
 ]

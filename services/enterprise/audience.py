@@ -15,13 +15,15 @@ audience.
   the others
 - ``strengths``: keywords, any of which occurs in one of its strengths (优势)
 - ``enterprise_ids``: named enterprises
+
+A criterion given as an empty list is no criterion (it does not mean "nobody").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, not_, or_, select
+from sqlalchemy import Select, any_, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
 from services.enterprise.models import Enterprise
@@ -48,11 +50,11 @@ def audience_query(spec: dict[str, Any]) -> Select:
     if spec.get("tags"):
         query = query.where(Enterprise.tags.overlap(list(spec["tags"])))
     if spec.get("listed") is not None:
-        listed = Enterprise.tags.any(LISTED_TAG)
+        listed = literal(LISTED_TAG) == any_(Enterprise.tags)
         query = query.where(listed if spec["listed"] else not_(listed))
     if spec.get("strengths"):
         joined = func.array_to_string(Enterprise.strengths, "\n")
-        query = query.where(or_(*(joined.contains(k, autoescape=True)
+        query = query.where(or_(*(joined.icontains(k, autoescape=True)
                                   for k in spec["strengths"])))
     return query
 
@@ -60,6 +62,19 @@ def audience_query(spec: dict[str, Any]) -> Select:
 def resolve(session: Session, spec: dict[str, Any]) -> list[str]:
     """The ids of the in-scope enterprises in the audience, sorted."""
     return sorted(session.execute(audience_query(spec)).scalars())
+
+
+def members(session: Session, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The in-scope enterprises in the audience with what a sender keeps of them (name, grid,
+    industry code), sorted by id: one query, for a policy's recipient snapshot."""
+    ids = audience_query(spec).subquery()
+    rows = session.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.grid_id, Enterprise.industry_code)
+        .join(ids, ids.c.id == Enterprise.id)
+        .order_by(Enterprise.id)
+    ).all()
+    return [{"id": r.id, "name": r.name, "grid_id": r.grid_id, "industry_code": r.industry_code}
+            for r in rows]
 
 
 def count(session: Session, spec: dict[str, Any]) -> int:

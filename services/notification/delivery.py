@@ -151,6 +151,23 @@ def queue(session: Session, message_id: str, recipient: str) -> int:
     return len(result.all())
 
 
+def queue_for_event(session: Session, event_id: str) -> int:
+    """One delivery per enabled preference of every recipient of the event's messages, in one
+    statement (for messages put in many inboxes at once); how many were queued."""
+    result = session.execute(
+        insert(Delivery)
+        .from_select(
+            ["id", "message_id", "channel", "recipient", "address"],
+            select(func.gen_random_uuid(), InboxMessage.id, ChannelPreference.channel,
+                   InboxMessage.recipient, ChannelPreference.address)
+            .join(ChannelPreference, ChannelPreference.recipient == InboxMessage.recipient)
+            .where(InboxMessage.event_id == event_id, ChannelPreference.enabled.is_(True)))
+        .on_conflict_do_nothing(constraint="uq_delivery_message_channel")
+        .returning(Delivery.id)
+    )
+    return len(result.all())
+
+
 # --------------------------------------------------------------------------- sending
 
 

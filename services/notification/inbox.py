@@ -6,14 +6,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.errors import NotFound
 from services.notification import delivery
-from services.notification.models import InboxMessage
+from services.notification.models import InboxMessage, PolicyRecipient
 from services.notification.templates import local_time
 
 
@@ -55,6 +55,27 @@ def deliver(
         return False
     delivery.queue(session, created[0], recipient)
     return True
+
+
+def deliver_to_policy_audience(session: Session, policy_id: str, kind: str, event_id: str,
+                               title: str, body: str, link: str) -> int:
+    """One message to every enterprise of a published policy's recipient snapshot, in two
+    statements whatever the audience's size (INSERT … SELECT for the messages, then for their
+    channel deliveries); once per (event, recipient) however often it runs. How many new."""
+    recipient = literal("enterprise:") + PolicyRecipient.enterprise_id.cast(String)
+    created = session.execute(
+        insert(InboxMessage)
+        .from_select(
+            ["id", "recipient", "kind", "event_id", "title", "body", "link"],
+            select(func.gen_random_uuid(), recipient, literal(kind), literal(event_id).cast(
+                InboxMessage.event_id.type), literal(title), literal(body), literal(link))
+            .where(PolicyRecipient.policy_id == policy_id))
+        .on_conflict_do_nothing(constraint="uq_inbox_event_recipient")
+        .returning(InboxMessage.id)
+    ).all()
+    if created:
+        delivery.queue_for_event(session, event_id)
+    return len(created)
 
 
 def page(session: Session, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:

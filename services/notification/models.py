@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -18,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.events import processed_events_table
@@ -101,6 +103,78 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Policy(Base):
+    """政策/通知: a policy or notice a department writes for a target audience (目标企业).
+
+    draft → published (the audience resolved and snapshot in ``policy_recipients``, one inbox
+    message per enterprise) → withdrawn (撤回). ``version`` grows with every change."""
+
+    __tablename__ = "policies"
+    __table_args__ = (
+        CheckConstraint("kind IN ('policy', 'notice')", name="ck_policy_kind"),
+        CheckConstraint("status IN ('draft', 'published', 'withdrawn')",
+                        name="ck_policy_status"),
+        CheckConstraint("valid_until IS NULL OR valid_from IS NULL OR valid_until >= valid_from",
+                        name="ck_policy_validity"),
+        Index("ix_policies_status_published", "status", "published_at"),
+    )
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(150))
+    body: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    department_id: Mapped[str] = mapped_column(String(40), index=True)
+    department_name: Mapped[str] = mapped_column(String(100))
+    audience: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    status: Mapped[str] = mapped_column(String(10), server_default=text("'draft'"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    recipient_count: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(64))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64))
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PolicyRecipient(Base):
+    """The audience of a published policy as resolved at publish time (发布时的目标企业快照):
+    one row per enterprise, with the grid and industry it had then (for reach statistics)."""
+
+    __tablename__ = "policy_recipients"
+
+    policy_id: Mapped[str] = mapped_column(
+        UUID(as_uuid=False), ForeignKey("policies.id", ondelete="CASCADE"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True,
+                                               index=True)
+    enterprise_name: Mapped[str | None] = mapped_column(String(200))
+    grid_id: Mapped[str | None] = mapped_column(String(20))
+    industry_code: Mapped[str | None] = mapped_column(String(6))
+
+
+class PolicyRead(Base):
+    """已读回执: the first time one of an enterprise's users opened a policy (or its message)."""
+
+    __tablename__ = "policy_reads"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["policy_id", "enterprise_id"],
+            ["policy_recipients.policy_id", "policy_recipients.enterprise_id"],
+            ondelete="CASCADE", name="fk_policy_read_recipient"),
+    )
+
+    policy_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    first_read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                    server_default=func.now())
+    read_by: Mapped[str] = mapped_column(String(64))
 
 
 outbox = outbox_table(metadata)

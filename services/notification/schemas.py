@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from common.fields import LocalDateTime
+from common.fields import JsonBoolean, LocalDateTime, Text
 
 #: channels besides the inbox, and the states of a delivery (as in ``models``; the gateway
 #: imports this module, not the models)
@@ -46,7 +46,7 @@ class ChannelPreferenceSchema(Schema):
 
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     address = fields.String(required=True, validate=validate.Length(1, 500))
-    enabled = fields.Boolean(load_default=True)
+    enabled = JsonBoolean(load_default=True)
 
     @validates_schema
     def check_address(self, data: dict[str, Any], **_: Any) -> None:
@@ -103,3 +103,215 @@ class DeliveryQuerySchema(Schema):
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+# --------------------------------------------------------------------------- policies (政策发布)
+
+#: policy (政策) or notice (通知); the states of one
+POLICY_KINDS = ("policy", "notice")
+POLICY_STATUSES = ("draft", "published", "withdrawn")
+#: the criteria of an audience (目标企业), as the registry's ``AudienceSchema`` names them; the
+#: registry validates and resolves them (``enterprise.resolve_audience``)
+AUDIENCE_CRITERIA = ("grid_ids", "industry_codes", "scales", "incubator_ids", "tags", "listed",
+                     "strengths", "enterprise_ids")
+MEDIA_TYPE = validate.Regexp(r"^[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,99}$",
+                             error="not a media type such as application/pdf")
+
+
+class PolicyAttachmentSchema(Schema):
+    """附件: metadata only (the file lives at ``url``)."""
+
+    name = Text(required=True, validate=validate.Length(1, 200))
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
+                     validate=validate.Length(1, 1000))
+    size = fields.Integer(required=True, validate=validate.Range(0, 2**40),
+                          metadata={"description": "bytes"})
+    media_type = fields.String(required=True, validate=MEDIA_TYPE)
+
+
+def _check_validity(data: dict[str, Any]) -> None:
+    start, end = data.get("valid_from"), data.get("valid_until")
+    if start is not None and end is not None and end < start:
+        raise ValidationError("must not be before valid_from", "valid_until")
+
+
+class PolicyCreateSchema(Schema):
+    """A new policy (政策) or notice (通知), saved as a draft."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(POLICY_KINDS),
+                         metadata={"description": "policy 政策 | notice 通知"})
+    title = Text(required=True, validate=validate.Length(1, 150))
+    body = fields.String(required=True, validate=validate.Length(1, 50_000))
+    attachments = fields.List(fields.Nested(PolicyAttachmentSchema), load_default=list,
+                              validate=validate.Length(0, 20))
+    valid_from = fields.Date(allow_none=True, load_default=None)
+    valid_until = fields.Date(allow_none=True, load_default=None)
+    department_id = Text(validate=validate.Length(1, 40), metadata={
+        "description": "发布部门: department staff publish for their own department; "
+                       "coordinators default to theirs, admins must name one"})
+    audience = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(AUDIENCE_CRITERIA)),
+        load_default=dict,
+        metadata={"description": "目标企业: AND across criteria, OR within one; empty means "
+                                 "every in-scope enterprise"})
+
+    @validates_schema
+    def validity(self, data: dict[str, Any], **_: Any) -> None:
+        _check_validity(data)
+
+
+class PolicyUpdateSchema(Schema):
+    """Changes to a draft; ``version`` (or If-Match) refuses a stale write (412)."""
+
+    kind = fields.String(validate=validate.OneOf(POLICY_KINDS))
+    title = Text(validate=validate.Length(1, 150))
+    body = fields.String(validate=validate.Length(1, 50_000))
+    attachments = fields.List(fields.Nested(PolicyAttachmentSchema),
+                              validate=validate.Length(0, 20))
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    department_id = Text(validate=validate.Length(1, 40))
+    audience = fields.Dict(keys=fields.String(validate=validate.OneOf(AUDIENCE_CRITERIA)))
+    version = fields.Integer(validate=validate.Range(1, 10**9))
+
+    @validates_schema
+    def validity(self, data: dict[str, Any], **_: Any) -> None:
+        _check_validity(data)
+
+
+class PolicyWithdrawSchema(Schema):
+    reason = Text(required=True, validate=validate.Length(1, 500), metadata={
+        "description": "撤回原因, told to the enterprises that received the policy"})
+
+
+class PolicySchema(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    attachments = fields.List(fields.Nested(PolicyAttachmentSchema), required=True)
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    department_id = fields.String(required=True)
+    department_name = fields.String(required=True)
+    audience = fields.Dict(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(POLICY_STATUSES))
+    version = fields.Integer(required=True)
+    recipient_count = fields.Integer(allow_none=True, metadata={
+        "description": "enterprises the audience named when it was published"})
+    created_by = fields.String(required=True)
+    created_at = LocalDateTime(required=True)
+    updated_at = LocalDateTime(required=True)
+    published_at = LocalDateTime(allow_none=True)
+    withdrawn_at = LocalDateTime(allow_none=True)
+    withdraw_reason = fields.String(allow_none=True)
+    read_at = LocalDateTime(allow_none=True, metadata={
+        "description": "enterprise callers: when their enterprise first read it"})
+
+
+class PolicySummarySchema(Schema):
+    """A policy in a list: no body, its first characters instead."""
+
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    excerpt = fields.String(required=True)
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    department_id = fields.String(required=True)
+    department_name = fields.String(required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True)
+    recipient_count = fields.Integer(allow_none=True)
+    attachment_count = fields.Integer(required=True)
+    published_at = LocalDateTime(allow_none=True)
+    updated_at = LocalDateTime(required=True)
+    read_at = LocalDateTime(allow_none=True)
+
+
+class PolicyPageSchema(Schema):
+    items = fields.List(fields.Nested(PolicySummarySchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class PolicyQuerySchema(Schema):
+    q = Text(validate=validate.Length(1, 100),
+             metadata={"description": "words in the title or the body"})
+    kind = fields.String(validate=validate.OneOf(POLICY_KINDS))
+    status = fields.String(validate=validate.OneOf(POLICY_STATUSES),
+                           metadata={"description": "staff only; enterprises see published"})
+    department_id = Text(validate=validate.Length(1, 40))
+    valid_now = fields.Boolean(metadata={"description": "in force today (Asia/Shanghai)"})
+    unread = fields.Boolean(metadata={"description": "enterprises: not read yet"})
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
+
+
+class ReachGroupSchema(Schema):
+    key = fields.String(required=True, allow_none=True,
+                        metadata={"description": "the grid id or the industry division (C39)"})
+    targeted = fields.Integer(required=True)
+    read = fields.Integer(required=True)
+
+
+class ChannelReachSchema(Schema):
+    channel = fields.String(required=True)
+    state = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class PolicyReachSchema(Schema):
+    """触达统计 of one policy."""
+
+    policy_id = fields.String(required=True)
+    status = fields.String(required=True)
+    targeted = fields.Integer(required=True, metadata={
+        "description": "enterprises in the audience at publish time"})
+    delivered = fields.Integer(required=True, metadata={"description": "inbox messages"})
+    read = fields.Integer(required=True, metadata={"description": "enterprises that read it"})
+    read_rate = fields.Float(required=True, metadata={"description": "read / targeted, 0-1"})
+    channels = fields.List(fields.Nested(ChannelReachSchema), required=True, metadata={
+        "description": "email and WeCom deliveries by state"})
+    by_grid = fields.List(fields.Nested(ReachGroupSchema), required=True)
+    by_industry = fields.List(fields.Nested(ReachGroupSchema), required=True, metadata={
+        "description": "by GB/T 4754 division (门类 letter + 大类 digits)"})
+
+
+class PolicyReceiptSchema(Schema):
+    """已读回执 of one enterprise in the audience (read_at null: not read yet)."""
+
+    enterprise_id = fields.String(required=True)
+    enterprise_name = fields.String(allow_none=True)
+    grid_id = fields.String(allow_none=True)
+    industry_code = fields.String(allow_none=True)
+    read_at = LocalDateTime(allow_none=True)
+    read_by = fields.String(allow_none=True)
+
+
+class PolicyReceiptPageSchema(Schema):
+    items = fields.List(fields.Nested(PolicyReceiptSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class PolicyReceiptQuerySchema(Schema):
+    read = fields.Boolean(metadata={"description": "true: read only; false: not read yet"})
+    grid_id = Text(validate=validate.Length(1, 20))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class AudienceGroupSchema(Schema):
+    key = fields.String(required=True, allow_none=True)
+    count = fields.Integer(required=True)
+
+
+class AudiencePreviewSchema(Schema):
+    """How many in-scope enterprises an audience names now, by grid and industry division."""
+
+    count = fields.Integer(required=True)
+    by_grid = fields.List(fields.Nested(AudienceGroupSchema), required=True)
+    by_industry = fields.List(fields.Nested(AudienceGroupSchema), required=True)

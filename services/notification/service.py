@@ -22,8 +22,9 @@ from common.errors import DomainError, NotFound, Unavailable, ValidationFailed
 from common.events import check_envelope, first_delivery
 from common.health import health_report
 from common.service_identity import ServiceIdentity
-from common.validation import load
-from services.notification import delivery, inbox, templates
+from common.validation import is_uuid, load
+from services.notification import delivery, inbox, policies, templates
+from services.notification.api.policies import READS, PoliciesApi
 from services.notification.models import processed_events
 from services.notification.schemas import (
     ChannelPreferencesSchema,
@@ -91,8 +92,27 @@ class RetryingEventHandler(RobustEventHandler):
 retrying_event_handler = RetryingEventHandler.decorator
 
 
-class NotificationService:
-    """消息通知与政策发布: turns events into messages that reach people."""
+def _enterprise_ids(value: Any) -> list[str]:
+    """Enterprise ids from event data, each a UUID, without repeats (ValueError otherwise)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and is_uuid(v) for v in value):
+        raise ValueError("enterprise ids must be a list of UUIDs")
+    return list(dict.fromkeys(value))
+
+
+def _enterprise_id(value: Any) -> str:
+    return _enterprise_ids([value])[0]
+
+
+def _matched_pair(value: Any) -> tuple[str, str]:
+    """The owners of a matched listing and of the listing it matched, in that order."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError("listing_matched names exactly two enterprise ids")
+    return _enterprise_id(value[0]), _enterprise_id(value[1])
+
+
+class NotificationService(PoliciesApi):
+    """消息通知与政策发布: turns events into messages that reach people, and publishes policies
+    (政策) and notices (通知) to the enterprises of their audience."""
 
     name = "notification"
 
@@ -260,6 +280,68 @@ class NotificationService:
         """A committee obligation passed its due date unfulfilled."""
         self._deliver_event(payload, "on_obligation_overdue", self._obligation(overdue=True))
 
+    # supply/demand board (供求信息互通平台) and meetings (政企座谈) ----------------------------
+
+    @retrying_event_handler("supplydemand", "listing_matched")
+    def on_listing_matched(self, payload: Any) -> None:
+        """智能匹配: each of the two enterprises hears that its listing matches the other's."""
+
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            first, second = _matched_pair(data["enterprise_ids"])
+            mine, theirs = str(data["listing_title"]), str(data["matched_listing_title"])
+            return [
+                (f"enterprise:{first}", "listing_matched", *templates.listing_matched(
+                    data, mine, theirs, str(data["listing_id"]))),
+                (f"enterprise:{second}", "listing_matched", *templates.listing_matched(
+                    data, theirs, mine, str(data["matched_listing_id"]))),
+            ]
+
+        self._deliver_event(payload, "on_listing_matched", plan)
+
+    @retrying_event_handler("supplydemand", "docking_requested")
+    def on_docking_requested(self, payload: Any) -> None:
+        """点对点对接: the listing's owner hears who asks to dock, with the message."""
+
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            owner = _enterprise_id(data["owner_enterprise_id"])
+            requester = _enterprise_id(data["requester_enterprise_id"])
+            return [(f"enterprise:{owner}", "docking_requested",
+                     *templates.docking_requested(data, self._enterprise_name(requester)))]
+
+        self._deliver_event(payload, "on_docking_requested", plan)
+
+    def _docking_answered(self, accepted: bool) -> Callable[[dict[str, Any]], list[Delivery]]:
+        kind = "docking_accepted" if accepted else "docking_declined"
+
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            requester = _enterprise_id(data["requester_enterprise_id"])
+            owner = _enterprise_id(data["owner_enterprise_id"])
+            return [(f"enterprise:{requester}", kind, *templates.docking_answered(
+                data, accepted, self._enterprise_name(owner)))]
+
+        return plan
+
+    @retrying_event_handler("supplydemand", "docking_accepted")
+    def on_docking_accepted(self, payload: Any) -> None:
+        """The owner accepted: the requester hears it."""
+        self._deliver_event(payload, "on_docking_accepted", self._docking_answered(True))
+
+    @retrying_event_handler("supplydemand", "docking_declined")
+    def on_docking_declined(self, payload: Any) -> None:
+        """The owner declined: the requester hears it."""
+        self._deliver_event(payload, "on_docking_declined", self._docking_answered(False))
+
+    @retrying_event_handler("enterprise", "meeting_invited")
+    def on_meeting_invited(self, payload: Any) -> None:
+        """政企座谈会: each invited enterprise gets the invitation (theme, time, place)."""
+
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            message = templates.meeting_invited(data)
+            return [(f"enterprise:{e}", "meeting_invited", *message)
+                    for e in _enterprise_ids(data["enterprise_ids"])]
+
+        self._deliver_event(payload, "on_meeting_invited", plan)
+
     # reading -------------------------------------------------------------------------------
 
     @rpc
@@ -271,9 +353,16 @@ class NotificationService:
 
     @rpc
     def mark_read(self, message_id: str) -> dict:
+        """Mark one of my messages read; for a policy's message, also the enterprise's read
+        receipt (已读回执)."""
         principal = self.caller.principal
         with self.db.transaction() as session:
-            return InboxMessageSchema().dump(inbox.mark_read(session, principal, message_id))
+            message = inbox.mark_read(session, principal, message_id)
+            first_read = policies.read_from_message(session, principal, message)
+            result = InboxMessageSchema().dump(message)
+        if first_read:
+            READS.labels(first_read).inc()
+        return result
 
     # other channels ------------------------------------------------------------------------
 

@@ -125,3 +125,103 @@ def obligation(data: dict[str, Any], overdue: bool, enterprise_name: str | None 
         title = "合同履约事项即将到期"
         body = f"本部门{party}合同中由管委承担的履约事项将于{due}到期，请按期履行。"
     return title, body, f"/contracts/{data['contract_id']}"
+
+
+# --------------------------------------------------------------------------- policies (政策发布)
+
+KIND_NAMES = {"policy": "政策", "notice": "通知"}
+#: characters of a policy's body quoted in its inbox message
+EXCERPT_CHARS = 80
+
+
+def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
+    """The first ``limit`` characters of a text, on one line, with … when cut."""
+    flat = " ".join(body.split())
+    return flat if len(flat) <= limit else flat[:limit].rstrip() + "…"
+
+
+def _validity(valid_from: date | None, valid_until: date | None) -> str:
+    if valid_from and valid_until:
+        return f"有效期：{valid_from:%Y年%m月%d日}至{valid_until:%Y年%m月%d日}。"
+    if valid_until:
+        return f"有效期至{valid_until:%Y年%m月%d日}。"
+    if valid_from:
+        return f"自{valid_from:%Y年%m月%d日}起施行。"
+    return ""
+
+
+def policy_published(policy_id: str, kind: str, title: str, body: str, department_name: str,
+                     valid_from: date | None = None, valid_until: date | None = None,
+                     attachments: int = 0) -> Message:
+    """To each enterprise of the audience: a department published a policy or notice."""
+    name = KIND_NAMES.get(kind, "政策")
+    text = (f"{department_name}发布{name}「{title}」：{excerpt(body)}"
+            + _validity(valid_from, valid_until)
+            + (f"附件 {attachments} 个。" if attachments else "")
+            + "请登录平台查看全文。")
+    return f"【{name}】{title}"[:200], text, f"/policies/{policy_id}"
+
+
+def policy_withdrawn(policy_id: str, kind: str, title: str, department_name: str,
+                     reason: str) -> Message:
+    """To each enterprise that received it: the policy or notice was withdrawn (撤回)."""
+    name = KIND_NAMES.get(kind, "政策")
+    text = f"{department_name}已撤回{name}「{title}」（原因：{reason}），请勿再据此办理。"
+    return f"【{name}撤回】{title}"[:200], text, f"/policies/{policy_id}"
+
+
+# --------------------------------------------------------------------------- supply/demand board
+
+
+def _score(score: Any) -> str:
+    """A match score as a percentage: 0.87 → 87%, 87 → 87%; empty when unknown."""
+    try:
+        value = float(score)
+    except (TypeError, ValueError):
+        return ""
+    percent = value * 100 if value <= 1 else value
+    return f"（匹配度 {percent:.0f}%）"
+
+
+def listing_matched(data: dict[str, Any], own_title: str, other_title: str,
+                    own_listing_id: str) -> Message:
+    """To each of the two enterprises: the board matched its listing with another (智能匹配)."""
+    title = f"供需匹配：{own_title}"[:200]
+    body = (f"您发布的供求信息「{own_title}」与「{other_title}」相匹配{_score(data.get('score'))}，"
+            "可在平台发起对接（点对点对接）。")
+    return title, body, f"/listings/{own_listing_id}"
+
+
+def docking_requested(data: dict[str, Any], requester_name: str | None = None) -> Message:
+    """To the listing's owner: an enterprise asks to dock (对接请求)."""
+    who = f"「{requester_name}」" if requester_name else "有企业"
+    body = f"{who}希望就您发布的供求信息「{data['listing_title']}」与您对接"
+    if data.get("message"):
+        body += f"，留言：{data['message']}"
+    return (f"对接请求：{data['listing_title']}"[:200], body + "。请及时回复。",
+            f"/dockings/{data['docking_id']}")
+
+
+def docking_answered(data: dict[str, Any], accepted: bool, owner_name: str | None = None
+                     ) -> Message:
+    """To the requester: the owner accepted (or declined) the docking request."""
+    who = f"「{owner_name}」" if owner_name else "对方企业"
+    if accepted:
+        title = f"对接请求已接受：{data['listing_title']}"
+        body = f"{who}已接受您就「{data['listing_title']}」提出的对接请求，请与对方联系洽谈。"
+    else:
+        title = f"对接请求未被接受：{data['listing_title']}"
+        body = f"{who}暂未接受您就「{data['listing_title']}」提出的对接请求。"
+    return title[:200], body, f"/dockings/{data['docking_id']}"
+
+
+# --------------------------------------------------------------------------- meetings (政企座谈)
+
+
+def meeting_invited(data: dict[str, Any]) -> Message:
+    """To each invited enterprise: a government-enterprise meeting (政企座谈会)."""
+    body = f"诚邀贵企业于{local_time(data['starts_at'])}"
+    if data.get("place"):
+        body += f"在{data['place']}"
+    body += f"参加主题为「{data['theme']}」的政企座谈会，请准时出席。"
+    return f"政企座谈会邀请：{data['theme']}"[:200], body, f"/meetings/{data['meeting_id']}"

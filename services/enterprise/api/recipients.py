@@ -3,7 +3,8 @@
 The notification service asks here who the liaison (联络员), head (部门负责人) and leader in
 charge (分管领导) of a department are, who sits in the leading group office (领导小组办公室)
 and who serves an enterprise's grid. Only other services (role ``service``) and admins may
-ask; only enabled accounts are named.
+ask; only enabled accounts are named. Audiences (目标企业) may also be resolved by the staff who
+write policies (联络员, 部门负责人, coordinators) and by leaders, who read the whole registry.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from services.enterprise.models import (
 from services.enterprise.schemas import AudienceSchema
 
 ALLOWED = (Role.SERVICE, Role.ADMIN)
+#: who may resolve an audience: other services, and the staff who read the whole registry and
+#: address enterprises (policy writers and leaders); grid staff and enterprises may not
+AUDIENCE_RESOLVERS = (Role.SERVICE, Role.ADMIN, Role.COORDINATOR, Role.LIAISON,
+                      Role.DEPARTMENT_HEAD, Role.LEADER)
 
 
 def _enabled(session: Session, account_ids: list[str | None]) -> list[str]:
@@ -115,10 +120,21 @@ class RecipientsApi:
             return enterprise_recipients(session, enterprise_id)
 
     @rpc
-    def resolve_audience(self, spec: Any) -> dict[str, Any]:
-        """The in-scope enterprises an audience (目标企业) names, resolved now."""
-        self.caller.principal.require(*ALLOWED)
-        criteria = load(AudienceSchema(), spec)
+    def resolve_audience(self, spec: Any, details: bool = False) -> dict[str, Any]:
+        """The in-scope enterprises an audience (目标企业) names, resolved now: their ids and
+        count, the criteria as understood (``audience``: normalised, e.g. ``c39`` → ``C39``)
+        and, with ``details``, each one's name, grid and industry code (``enterprises``)."""
+        self.caller.principal.require(*AUDIENCE_RESOLVERS)
+        schema = AudienceSchema()
+        criteria = load(schema, spec)
         with self.db.transaction() as session:
-            ids = audience.resolve(session, criteria)
-        return {"enterprise_ids": ids, "count": len(ids)}
+            if details:
+                found = audience.members(session, criteria)
+                ids = [e["id"] for e in found]
+            else:
+                ids = audience.resolve(session, criteria)
+        result: dict[str, Any] = {"enterprise_ids": ids, "count": len(ids),
+                                  "audience": schema.dump(criteria)}
+        if details:
+            result["enterprises"] = found
+        return result
