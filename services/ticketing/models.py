@@ -280,5 +280,40 @@ class CalendarYear(Base):
     revision: Mapped[int] = mapped_column(BigInteger)
 
 
+class AppraisalSetting(Base):
+    """考评设置: score weights, difficulty points and award criteria (admins edit them)."""
+
+    __tablename__ = "appraisal_settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSONB)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class AppraisalVeto(Base):
+    """一票否决: the integrity check (廉洁自律考核) failed; the subject's yearly score is 0.
+
+    One row per subject and year; lifting it keeps the row (who, when, why)."""
+
+    __tablename__ = "appraisal_vetoes"
+    __table_args__ = (
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="ck_appraisal_vetoes_year"),
+    )
+
+    subject: Mapped[str] = mapped_column(String(20), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    active: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lifted_by: Mapped[str | None] = mapped_column(String(64))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lift_reason: Mapped[str | None] = mapped_column(Text)
+
+
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)

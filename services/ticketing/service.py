@@ -18,6 +18,7 @@ from common.errors import NotFound, ValidationFailed
 from common.health import health_report
 from common.validation import load
 from services.ticketing import calendar_years, intake
+from services.ticketing.api.appraisal import AppraisalApi
 from services.ticketing.api.closure import ClosureApi
 from services.ticketing.api.handling import HandlingApi
 from services.ticketing.api.settings import SettingsApi
@@ -55,7 +56,7 @@ class WorkCalendarProvider(DependencyProvider):
         return self.cache
 
 
-class TicketingService(HandlingApi, ClosureApi, SweepApi, SettingsApi):
+class TicketingService(HandlingApi, ClosureApi, SweepApi, SettingsApi, AppraisalApi):
     """诉求: intake, triage, routing, deadlines, escalation, rating and closure."""
 
     name = "ticketing"
