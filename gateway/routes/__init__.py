@@ -3,6 +3,7 @@
 from gateway.routes import (
     accounts,
     appraisal,
+    audit,
     auth,
     calendar,
     contracts,
@@ -28,6 +29,7 @@ API_ENDPOINTS = [
     *auth.ENDPOINTS,
     *me.ENDPOINTS,
     *accounts.ENDPOINTS,
+    *audit.ENDPOINTS,
     *departments.ENDPOINTS,
     *grids.ENDPOINTS,
     *imports.ENDPOINTS,  # before enterprises: /enterprises/export.xlsx is not an id

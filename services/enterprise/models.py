@@ -7,10 +7,12 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -285,6 +287,151 @@ class Setting(Base):
     value: Mapped[dict] = mapped_column(JSONB)
 
 
+# --- meetings (政企座谈) ---------------------------------------------------------------------
+
+
+class Meeting(Base):
+    """政企座谈: a themed government-enterprise meeting, planned by a department for an audience.
+
+    state: planned → invited (audience resolved, invitees stored) → held (attendance recorded);
+    planned or invited → cancelled (with a reason)."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        CheckConstraint("state IN ('planned', 'invited', 'held', 'cancelled')",
+                        name="ck_meetings_state"),
+    )
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    topics: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    place: Mapped[str] = mapped_column(String(200))
+    organiser_department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"),
+                                                         index=True)
+    organiser_contact: Mapped[str | None] = mapped_column(String(100))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    audience: Mapped[dict] = mapped_column(JSONB, default=dict)
+    #: the grids (grid_ids and incubator_ids) the audience names, for grid leaders' scope
+    audience_grid_ids: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    invited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    minutes: Mapped[str | None] = mapped_column(Text)  # 会议纪要
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = now_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class MeetingInvitation(Base):
+    """邀请: an in-scope enterprise of the audience when invitations went out (a snapshot)."""
+
+    __tablename__ = "meeting_invitations"
+
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprises.id"), primary_key=True,
+                                               index=True)
+    grid_id: Mapped[str | None] = mapped_column(String(20), index=True)  # at invitation time
+    invited_at: Mapped[datetime] = now_column()
+
+
+class MeetingRegistration(Base):
+    """报名: an invited enterprise registers (registered) or declines (declined)."""
+
+    __tablename__ = "meeting_registrations"
+    __table_args__ = (
+        ForeignKeyConstraint(["meeting_id", "enterprise_id"],
+                             ["meeting_invitations.meeting_id",
+                              "meeting_invitations.enterprise_id"]),
+        CheckConstraint("response IN ('registered', 'declined')",
+                        name="ck_meeting_registrations_response"),
+    )
+
+    meeting_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    response: Mapped[str] = mapped_column(String(10))
+    attendees: Mapped[list] = mapped_column(JSONB, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    responded_by: Mapped[str] = mapped_column(String(64))
+    responded_at: Mapped[datetime] = now_column()
+
+
+class MeetingAttendance(Base):
+    """签到: whether an invited enterprise attended, recorded by staff after the start."""
+
+    __tablename__ = "meeting_attendance"
+    __table_args__ = (
+        ForeignKeyConstraint(["meeting_id", "enterprise_id"],
+                             ["meeting_invitations.meeting_id",
+                              "meeting_invitations.enterprise_id"]),
+    )
+
+    meeting_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    attended: Mapped[bool] = mapped_column(Boolean)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = now_column()
+
+
+class MeetingFeedback(Base):
+    """反馈: an attending enterprise rates the meeting (1-5) with a comment, once."""
+
+    __tablename__ = "meeting_feedback"
+    __table_args__ = (
+        ForeignKeyConstraint(["meeting_id", "enterprise_id"],
+                             ["meeting_invitations.meeting_id",
+                              "meeting_invitations.enterprise_id"]),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_meeting_feedback_rating"),
+    )
+
+    meeting_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = now_column()
+
+
+class MeetingTheme(Base):
+    """季度主题 (季季有主题): the theme of a quarter that meetings of the quarter follow."""
+
+    __tablename__ = "meeting_themes"
+    __table_args__ = (
+        CheckConstraint("quarter BETWEEN 1 AND 4", name="ck_meeting_themes_quarter"),
+    )
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    theme: Mapped[str] = mapped_column(String(100))
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = now_column()
+
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
+
+
+class AuditEntry(Base):
+    """One privileged write, once per gateway call id."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_actor_at", "actor_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                         index=True)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    call_id: Mapped[str] = mapped_column(String(200), unique=True)
+    method: Mapped[str] = mapped_column(String(10))
+    route: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(500))
+    action: Mapped[str] = mapped_column(String(200))
+    status: Mapped[int] = mapped_column(Integer)
+    subject_ids: Mapped[dict] = mapped_column(JSONB, default=dict)
+    fields_changed: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)

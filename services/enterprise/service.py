@@ -10,13 +10,17 @@ from common.dependencies import Caller, Metrics
 from common.entrypoints import rpc
 from common.health import health_report
 from services.enterprise.api.accounts import AccountsApi
+from services.enterprise.api.audit import AuditApi
 from services.enterprise.api.contracts import ContractsApi
+from services.enterprise.api.growth import GrowthApi
 from services.enterprise.api.imports import ImportsApi
+from services.enterprise.api.meetings import MeetingsApi
 from services.enterprise.api.recipients import RecipientsApi
 from services.enterprise.api.registry import RegistryApi
 
 
-class EnterpriseService(AccountsApi, RegistryApi, ContractsApi, ImportsApi, RecipientsApi):
+class EnterpriseService(AccountsApi, AuditApi, RegistryApi, ContractsApi, ImportsApi,
+                        RecipientsApi, GrowthApi, MeetingsApi):
     """Departments, grids, staff accounts, enterprises, profiles, contracts and visits."""
 
     name = "enterprise"
