@@ -1,5 +1,6 @@
-"""Writing spreadsheets users download: one sheet, text stored as text, and every text that a
-spreadsheet would run as a formula neutralised (CSV/XLSX injection)."""
+"""Writing spreadsheets users download: one sheet, text stored as text, every text that a
+spreadsheet would run as a formula neutralised (CSV/XLSX injection), and control characters
+that XLSX cannot hold replaced."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import openpyxl
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 #: what makes Excel, WPS or LibreOffice treat a cell as a formula
@@ -17,9 +19,12 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: Any) -> Any:
-    """A text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """A text that a spreadsheet would run as a formula gets a leading apostrophe; control
+    characters a worksheet cannot hold (stored text may have them) become U+FFFD."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        if value.startswith(FORMULA_PREFIXES):
+            return "'" + value
     return value
 
 

@@ -24,7 +24,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from common.config import Settings, load_settings
 from gateway.broker_metrics import register_broker_metrics
-from gateway.endpoints import make_route
+from gateway.endpoints import make_routes
 from gateway.openapi import build_spec
 from gateway.problems import problem_response
 from gateway.routes import API_ENDPOINTS, system
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
         Route("/docs/init.js", system.docs_init),
         Mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui"),
         Route("/metrics", system.metrics),
-        *(make_route(ep) for ep in API_ENDPOINTS),
+        *make_routes(API_ENDPOINTS),
     ]
     app = Starlette(
         routes=routes,

@@ -10,7 +10,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from common import __version__
-from gateway.endpoints import Endpoint
+from common.fields import Text
+from gateway.endpoints import HEADER_VALUE, Endpoint
 from gateway.problems import PROBLEM_JSON, TITLES
 
 PROBLEM_SCHEMA = {
@@ -31,30 +32,97 @@ DESCRIPTION = """企业网格化服务平台 API. JSON under `/api/v1/`; errors 
 
 _SCHEMA_NAME = re.compile(r"Schema$")
 
+#: what every string accepts: no U+0000 (PostgreSQL text cannot hold it; 422 otherwise)
+NO_NUL = r"^[^\x00]*$"
+#: a ``Text`` field is trimmed before it is checked, so it needs one character that is not
+#: white space (Python's ``str.isspace``: Unicode White_Space and U+001C-U+001F)
+NOT_BLANK = r"^[^\x00]*[^\s\x00\x1c-\x1f][^\x00]*$"
+
 
 def _schema_name(schema: Any) -> str:
     cls = schema if isinstance(schema, type) else type(schema)
     return _SCHEMA_NAME.sub("", cls.__name__) or cls.__name__
 
 
+def _text_pattern(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """The pattern a string field really obeys, unless a validator already gives one."""
+    kind = ret.get("type")
+    if "string" not in (kind if isinstance(kind, list) else [kind]):
+        return {}
+    if any(key in ret for key in ("pattern", "format", "enum", "const")):
+        return {}
+    blank_refused = isinstance(field, Text) and ret.get("minLength", 0) >= 1
+    return {"pattern": NOT_BLANK if blank_refused else NO_NUL}
+
+
 def build_spec(endpoints: list[Endpoint]) -> dict[str, Any]:
+    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
         title="gridsvc",
         version=__version__,
         openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        plugins=[plugin],
         info={"description": DESCRIPTION},
     )
+    assert plugin.converter is not None
+    plugin.converter.add_attribute_function(_text_pattern)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.schema("Problem", PROBLEM_SCHEMA)
     paths: dict[str, dict[str, Any]] = {}
     for ep in endpoints:
         paths.setdefault(ep.path, {})[ep.method.lower()] = _operation(ep)
+    _add_links(endpoints, paths)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     # validators' bounds may be Decimals (money fields); JSON has only numbers
     return json.loads(json.dumps(spec.to_dict(), default=float))
+
+
+_FIRST_PARAM = re.compile(r"^/{(\w+)}(?:/|$)")
+
+
+def _returns_id(ep: Endpoint) -> bool:
+    return ep.response is not None and "id" in ep.response().fields
+
+
+def _returns_items_with_id(ep: Endpoint) -> bool:
+    if ep.response is None:
+        return False
+    items = ep.response().fields.get("items")
+    inner = getattr(getattr(items, "inner", None), "schema", None)
+    return inner is not None and "id" in inner.fields
+
+
+def _add_links(endpoints: list[Endpoint], paths: dict[str, dict[str, Any]]) -> None:
+    """OpenAPI links from the route table, for clients and stateful testing: what a POST to a
+    collection creates (201, ``id`` in the body) and what a list returns (``items[0].id``) feed
+    every operation under ``<collection>/{id}`` that needs no other path parameter (show,
+    change, the sub-resources such as a demand's triage and timeline)."""
+    for source in endpoints:
+        if source.method == "POST" and source.status == 201 and _returns_id(source):
+            pointer, statuses = "$response.body#/id", ("201", "200")
+        elif source.method == "GET" and _returns_items_with_id(source):
+            pointer, statuses = "$response.body#/items/0/id", ("200",)
+        else:
+            continue
+        links: dict[str, Any] = {}
+        for target in endpoints:
+            if not target.path.startswith(source.path + "/"):
+                continue
+            match = _FIRST_PARAM.match(target.path[len(source.path):])
+            if match is None or len(re.findall(r"{\w+}", target.path)) != 1:
+                continue
+            links[f"{target.operation_id}"] = {
+                "operationId": target.operation_id,
+                "parameters": {f"path.{match.group(1)}": pointer},
+            }
+        if not links:
+            continue
+        responses = paths[source.path][source.method.lower()]["responses"]
+        for status in statuses:
+            if status in responses:
+                responses[status]["links"] = links
 
 
 def _problem(status: int) -> dict[str, Any]:
@@ -74,7 +142,8 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     if ep.description:
         op["description"] = ep.description
     parameters: list[dict[str, Any]] = [
-        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+        {"in": "path", "name": name, "required": True,
+         "schema": {"type": "string", "pattern": NO_NUL}}
         for name in re.findall(r"{(\w+)}", ep.path)
     ]
     if ep.query is not None:
@@ -82,7 +151,8 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     for name, description in ep.headers.items():
         parameters.append({"in": "header", "name": name, "required": False,
                            "description": description,
-                           "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
+                           "schema": {"type": "string", "minLength": 1, "maxLength": 200,
+                                      "pattern": HEADER_VALUE.pattern}})
     if ep.versioned:
         parameters.append({"in": "header", "name": "If-Match", "required": False,
                            "description": "the ETag last read; a stale one gets 412",
@@ -93,7 +163,7 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": ep.body}}}
     if ep.upload_media:
-        binary = {"schema": {"type": "string", "format": "binary"}}
+        binary = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
         op["requestBody"] = {"required": True, "content": dict.fromkeys(ep.upload_media, binary)}
     ok: dict[str, Any] = {"description": "OK"}
     if ep.download_media:
@@ -107,6 +177,15 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
         ok["headers"] = {"ETag": {"description": "the resource's version, for If-Match",
                                   "schema": {"type": "string"}}}
     errors = set(ep.errors) | {503, 504}
+    # what the gateway itself answers before a service is asked
+    if ep.body is not None or ep.upload_media:
+        errors |= {400, 413, 415, 422}  # unreadable, too large, not JSON, invalid fields
+    if ep.query is not None:
+        errors |= {422}
+    if ep.headers:
+        errors |= {400}  # a documented header with an invalid value
+    if "{" in ep.path:
+        errors |= {404}  # no such resource, or not yours
     if ep.versioned:
         errors |= {400, 412}
     if ep.roles is not None:

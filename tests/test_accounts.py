@@ -265,7 +265,7 @@ def test_account_links_are_checked(session, department, enterprise):
     assert caught.value.errors == {"enterprise_id": ["no such enterprise"]}
     with pytest.raises(ValidationFailed) as caught:
         new_account(session, "enterprise", enterprise_id="not-a-uuid")
-    assert caught.value.errors == {"enterprise_id": ["no such enterprise"]}
+    assert caught.value.errors == {"enterprise_id": ["not a valid id"]}
     for role in ("liaison", "department_head"):
         with pytest.raises(ValidationFailed) as caught:
             new_account(session, role)

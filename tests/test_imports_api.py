@@ -79,7 +79,8 @@ def test_csv_upload_and_bad_uploads(client, token, grids):
     mismatch = post_file(client, tok, b"x", "text/csv", format="xlsx")
     assert mismatch.status_code == 415
     assert post_file(client, tok, b"{}", "application/json").status_code == 415
-    assert post_file(client, tok, b"").status_code == 400
+    empty = post_file(client, tok, b"")
+    assert empty.status_code == 422 and "file" in empty.json()["errors"]
     broken = post_file(client, tok, b"PK\x03\x04 broken")
     assert broken.status_code == 422
     assert "file" in broken.json()["errors"]

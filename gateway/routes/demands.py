@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from common.auth import Role
-from gateway.endpoints import Call, Endpoint
+from gateway.endpoints import HEADER_VALUE, Call, Endpoint
 from gateway.problems import Problem
 from services.ticketing.schemas import (
     DemandCreateSchema,
@@ -23,10 +23,9 @@ def idempotency_key(call: Call) -> str | None:
     key = call.request.headers.get("idempotency-key")
     if key is None:
         return None
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if len(key) > MAX_KEY_LENGTH or not HEADER_VALUE.match(key):
         raise Problem(
-            400, f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters",
+            400, f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters",
             {"Idempotency-Key": ["invalid"]},
         )
     return key

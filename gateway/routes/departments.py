@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import Schema, fields
 
 from common.auth import Role
 from gateway.endpoints import Call, Endpoint
@@ -18,9 +18,9 @@ from services.enterprise.schemas import (
 )
 
 ADMIN = frozenset({Role.ADMIN})
-DepartmentListSchema = DepartmentSchema.from_dict(
+DepartmentListSchema = Schema.from_dict(
     {"items": fields.List(fields.Nested(DepartmentSchema), required=True)}, name="DepartmentList")
-CategoryListSchema = CategorySchema.from_dict(
+CategoryListSchema = Schema.from_dict(
     {"items": fields.List(fields.Nested(CategorySchema), required=True)}, name="CategoryList")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import Schema, fields
 from starlette.responses import JSONResponse
 
 from common.auth import Role
@@ -25,7 +25,7 @@ from services.enterprise.schemas import (
 )
 
 REGISTRARS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.GRID_WORKER, Role.GRID_LEADER})
-ScopeHistorySchema = ScopeChangeSchema.from_dict(
+ScopeHistorySchema = Schema.from_dict(
     {"items": fields.List(fields.Nested(ScopeChangeSchema), required=True)},
     name="ScopeHistory")
 

@@ -62,7 +62,7 @@ async def import_enterprises(call: Call) -> dict[str, Any]:
     fmt = upload_format(call)
     raw = await call.request.body()
     if not raw:
-        raise Problem(400, "the request body is empty; send the XLSX or CSV file")
+        raise Problem(422, "the file is empty; send the XLSX or CSV file", {"file": ["empty"]})
     content = base64.b64encode(raw).decode("ascii")
     timeout = max(call.request.app.state.settings.rpc_timeout_seconds, IMPORT_TIMEOUT_SECONDS)
     return await call.rpc("enterprise", "import_enterprises", content, fmt,

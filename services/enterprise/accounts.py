@@ -48,7 +48,7 @@ from common.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from common.validation import load
+from common.validation import is_uuid, load
 from services.enterprise import events
 from services.enterprise.models import Account, Department, Enterprise, GridStaff, LoginAttempt
 from services.enterprise.schemas import (
@@ -275,11 +275,7 @@ def find_by_username(session: Session, username: str) -> Account | None:
 
 
 def _is_uuid(value: str | None) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
+    return is_uuid(value)
 
 
 def _check_links(session: Session, role: Role, enterprise_id: str | None,

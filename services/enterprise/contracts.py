@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI, WorkCalendar
 from common.errors import Forbidden, NotFound, ValidationFailed
+from common.validation import is_uuid as common_is_uuid
 from services.enterprise import events
 from services.enterprise.access import GRID_ROLES
 from services.enterprise.models import Contract, Department, Enterprise, Obligation, Setting
@@ -220,13 +221,7 @@ def obligations_of(session: Session, contract_ids: list[str]) -> dict[str, list[
 
 
 def is_uuid(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+    return common_is_uuid(value)
 
 
 def visible(query: Select, principal: Principal) -> Select:

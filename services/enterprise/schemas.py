@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from common.auth import Role
-from common.fields import LocalDateTime, Text, normalized
+from common.fields import Id, JsonBoolean, LocalDateTime, Text, WholeNumber, normalized
 from services.enterprise import credit_code, industry
 
 SCALES = ("micro", "small", "medium", "large")  # 微型 小型 中型 大型
@@ -99,9 +99,9 @@ class DepartmentSchema(Schema):
 
 
 class DepartmentUpdateSchema(Schema):
-    liaison_account_id = fields.String(allow_none=True)
-    head_account_id = fields.String(allow_none=True)
-    leader_account_id = fields.String(allow_none=True)
+    liaison_account_id = Id(allow_none=True)
+    head_account_id = Id(allow_none=True)
+    leader_account_id = Id(allow_none=True)
 
 
 class CategorySchema(Schema):
@@ -170,7 +170,7 @@ class AccountCreateSchema(Schema):
     title = Text(validate=validate.Length(0, 100), load_default=None)
     phone = Text(validate=PHONE, allow_none=True, load_default=None)
     email = fields.Email(allow_none=True, load_default=None)
-    enterprise_id = fields.String(allow_none=True, load_default=None)
+    enterprise_id = Id(allow_none=True, load_default=None)
     department_id = fields.String(allow_none=True, load_default=None)
 
     @post_load
@@ -180,7 +180,7 @@ class AccountCreateSchema(Schema):
 
 
 class AccountUpdateSchema(Schema):
-    disabled = fields.Boolean()
+    disabled = JsonBoolean()
     password = fields.String(validate=validate.Length(10, 200))
     name = Text(validate=validate.Length(1, 50))
     title = Text(validate=validate.Length(0, 100), allow_none=True)
@@ -206,7 +206,7 @@ class AccountSchema(Schema):
 class AccountQuerySchema(PageQuery):
     role = fields.String(validate=validate.OneOf(STAFF_ROLES))
     department_id = fields.String()
-    enterprise_id = fields.String()
+    enterprise_id = Id()
     disabled = fields.Boolean()
 
 
@@ -250,9 +250,9 @@ class GridUpdateSchema(Schema):
 
 
 class GridStaffSchema(Schema):
-    leader_account_id = fields.String(allow_none=True, required=True)
-    worker_account_ids = fields.List(fields.String(), required=True,
-                                     validate=validate.Length(0, 5))
+    leader_account_id = Id(allow_none=True, required=True)
+    worker_account_ids = fields.List(Id(), required=True, validate=validate.Length(2, 3),
+                                     metadata={"description": "2-3 grid workers"})
 
 
 class GridQuerySchema(PageQuery):
@@ -286,9 +286,9 @@ class EnterpriseCreateSchema(Schema):
     industry_code = IndustryCode(required=True, metadata={"description": "GB/T 4754-2017"})
     scale = fields.String(required=True, validate=validate.OneOf(SCALES))
     incubator_id = fields.String(allow_none=True, load_default=None)
-    operating = fields.Boolean(load_default=True)
-    has_revenue = fields.Boolean(load_default=True)
-    pays_tax = fields.Boolean(load_default=True)
+    operating = JsonBoolean(load_default=True)
+    has_revenue = JsonBoolean(load_default=True)
+    pays_tax = JsonBoolean(load_default=True)
     contacts = fields.List(fields.Nested(ContactSchema), load_default=list,
                            validate=validate.Length(0, 10))
     tags = fields.List(Text(validate=validate.Length(1, 40)), load_default=list,
@@ -319,7 +319,7 @@ class EnterpriseUpdateSchema(Schema):
                            validate=validate.Length(0, 30))
     downstream = fields.List(Text(validate=validate.Length(1, 200)),
                              validate=validate.Length(0, 30))
-    version = fields.Integer(validate=validate.Range(1))
+    version = WholeNumber(validate=validate.Range(1))
 
 
 #: what an enterprise user may change about its own record (自主填报)
@@ -394,7 +394,7 @@ class EnterpriseExportQuerySchema(EnterpriseQuerySchema):
 
 
 class ScopeChangeCreateSchema(Schema):
-    in_scope = fields.Boolean(required=True)
+    in_scope = JsonBoolean(required=True)
     reason = fields.String(required=True,
                            validate=validate.OneOf(SCOPE_REASONS_IN + SCOPE_REASONS_OUT))
     effective_on = fields.Date(required=True)
@@ -411,7 +411,7 @@ class ScopeChangeSchema(Schema):
 
 
 class ProfileValueCreateSchema(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    year = WholeNumber(required=True, validate=validate.Range(2000, 2100))
     indicator = fields.String(required=True, validate=validate.OneOf(INDICATORS))
     value = fields.Decimal(required=True, places=2, as_string=False,
                            validate=validate.Range(0, 10**15))
@@ -488,7 +488,7 @@ class ObligationSchema(Schema):
 
 
 class ContractCreateSchema(Schema):
-    enterprise_id = fields.String(required=True)
+    enterprise_id = Id(required=True)
     title = Text(required=True, validate=validate.Length(1, 200))
     signed_on = fields.Date(required=True)
     department_id = fields.String(required=True)
@@ -511,7 +511,7 @@ class ContractSchema(Schema):
 
 
 class ContractQuerySchema(PageQuery):
-    enterprise_id = fields.String()
+    enterprise_id = Id()
     department_id = fields.String()
 
 
@@ -529,7 +529,7 @@ ObligationPageSchema = page_schema(ObligationSchema, "ObligationPage")
 
 
 class ObligationSettingsSchema(Schema):
-    reminder_workdays = fields.Integer(required=True, validate=validate.Range(0, 60),
+    reminder_workdays = WholeNumber(required=True, validate=validate.Range(0, 60),
                                        metadata={"description": "working days before due"})
 
 
@@ -548,7 +548,7 @@ class ObligationSweepSchema(Schema):
 # --- visits (走访) ----------------------------------------------------------------------------
 
 class VisitCreateSchema(Schema):
-    enterprise_id = fields.String(required=True)
+    enterprise_id = Id(required=True)
     visited_on = fields.Date(required=True)
     topics = fields.List(Text(validate=validate.Length(1, 100)), load_default=list,
                          validate=validate.Length(0, 20))
@@ -569,7 +569,7 @@ class VisitSchema(Schema):
 
 
 class VisitQuerySchema(PageQuery):
-    enterprise_id = fields.String()
+    enterprise_id = Id()
     grid_id = fields.String()
 
 
@@ -696,3 +696,286 @@ class AuditQuerySchema(Schema):
 
 
 AuditPageSchema = page_schema(AuditEntrySchema, "AuditPage")
+
+
+# --- meetings (政企座谈) -------------------------------------------------------------------------
+
+MEETING_STATES = ("planned", "invited", "held", "cancelled")
+MEETING_RESPONSES = ("registered", "declined")  # 报名 / 不参加
+#: a month or a quarter of the yearly report: ok, missed (ended without), open (not ended yet)
+MEETING_PERIOD_STATUSES = ("ok", "missed", "open")
+
+
+class MeetingCreateSchema(Schema):
+    """政企座谈 planned by a department: theme, time, place, organiser and the audience (目标企业)
+    invited when invitations are sent."""
+
+    theme = Text(required=True, validate=validate.Length(1, 200), metadata={"description": "主题"})
+    description = Text(validate=validate.Length(0, 2000), allow_none=True, load_default=None)
+    topics = fields.List(Text(validate=validate.Length(1, 50)), load_default=list,
+                         validate=validate.Length(0, 10),
+                         metadata={"description": "keywords; a held meeting follows its "
+                                   "quarter's theme (季季有主题) when that theme occurs in its "
+                                   "theme or in one of these"})
+    starts_at = LocalDateTime(required=True, metadata={"description": "in the future; ISO "
+                                                       "8601 with offset"})
+    ends_at = LocalDateTime(allow_none=True, load_default=None)
+    place = Text(required=True, validate=validate.Length(1, 200), metadata={"description": "地点"})
+    organiser_department_id = Text(required=True, validate=validate.Length(1, 40),
+                                   metadata={"description": "主办部门"})
+    organiser_contact = Text(validate=validate.Length(0, 100), allow_none=True,
+                             load_default=None, metadata={"description": "联系人"})
+    capacity = fields.Integer(validate=validate.Range(1, 10_000), allow_none=True,
+                              load_default=None,
+                              metadata={"description": "most enterprises that may register"})
+    audience = fields.Nested(AudienceSchema, load_default=dict,
+                             metadata={"description": "who is invited; resolved against the "
+                                       "registry when invitations are sent"})
+
+
+class MeetingUpdateSchema(Schema):
+    """Changes while planned; once invited only description and organiser_contact.
+    ``version`` (or If-Match) guards against lost updates."""
+
+    theme = Text(validate=validate.Length(1, 200))
+    description = Text(validate=validate.Length(0, 2000), allow_none=True)
+    topics = fields.List(Text(validate=validate.Length(1, 50)), validate=validate.Length(0, 10))
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime(allow_none=True)
+    place = Text(validate=validate.Length(1, 200))
+    organiser_department_id = Text(validate=validate.Length(1, 40))
+    organiser_contact = Text(validate=validate.Length(0, 100), allow_none=True)
+    capacity = fields.Integer(validate=validate.Range(1, 10_000), allow_none=True)
+    audience = fields.Nested(AudienceSchema)
+    version = fields.Integer(validate=validate.Range(1))
+
+
+class MeetingCountsSchema(Schema):
+    invited = fields.Integer(required=True)
+    registered = fields.Integer(required=True)
+    declined = fields.Integer(required=True)
+    attended = fields.Integer(required=True)
+    feedback = fields.Integer(required=True)
+    average_rating = fields.Float(allow_none=True)
+
+
+class MeetingFeedbackSchema(Schema):
+    meeting_id = fields.String(required=True)
+    enterprise_id = fields.String(required=True)
+    rating = fields.Integer(required=True)
+    comment = fields.String(allow_none=True)
+    submitted_at = LocalDateTime(required=True)
+
+
+class MeetingMyInvitationSchema(Schema):
+    """What an invited enterprise sees of its own invitation."""
+
+    invited_at = LocalDateTime(required=True)
+    response = fields.String(allow_none=True, validate=validate.OneOf(MEETING_RESPONSES),
+                             metadata={"description": "null: not answered yet"})
+    attendees = fields.List(fields.Nested(ContactSchema), required=True)
+    attended = fields.Boolean(allow_none=True, metadata={"description": "null: not recorded"})
+    feedback = fields.Nested(MeetingFeedbackSchema, allow_none=True)
+
+
+class MeetingSchema(Schema):
+    id = fields.String(required=True)
+    theme = fields.String(required=True)
+    description = fields.String(allow_none=True)
+    topics = fields.List(fields.String(), required=True)
+    starts_at = LocalDateTime(required=True)
+    ends_at = LocalDateTime(allow_none=True)
+    place = fields.String(required=True)
+    organiser_department_id = fields.String(required=True)
+    organiser_contact = fields.String(allow_none=True)
+    capacity = fields.Integer(allow_none=True)
+    audience = fields.Dict(allow_none=True, metadata={"description": "null for enterprises"})
+    state = fields.String(required=True, validate=validate.OneOf(MEETING_STATES))
+    quarter_theme = fields.String(allow_none=True, metadata={"description": "the theme of the "
+                                                              "meeting's quarter"})
+    on_quarter_theme = fields.Boolean(allow_none=True, metadata={
+        "description": "null when the quarter has no theme"})
+    invited_at = LocalDateTime(allow_none=True)
+    held_at = LocalDateTime(allow_none=True)
+    minutes = fields.String(allow_none=True, metadata={"description": "会议纪要"})
+    cancelled_at = LocalDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    counts = fields.Nested(MeetingCountsSchema, allow_none=True,
+                           metadata={"description": "staff only"})
+    my_invitation = fields.Nested(MeetingMyInvitationSchema, allow_none=True,
+                                  metadata={"description": "enterprises only"})
+    created_by = fields.String(required=True)
+    created_at = LocalDateTime(required=True)
+    updated_at = LocalDateTime(required=True)
+    version = fields.Integer(required=True)
+
+
+class MeetingQuerySchema(PageQuery):
+    year = fields.Integer(validate=validate.Range(2000, 2100),
+                          metadata={"description": "starting in this year (Asia/Shanghai)"})
+    state = fields.String(validate=validate.OneOf(MEETING_STATES))
+    department_id = Text(validate=validate.Length(1, 40))
+
+
+MeetingPageSchema = page_schema(MeetingSchema, "MeetingPage")
+
+
+class MeetingInvitationSchema(Schema):
+    enterprise_id = fields.String(required=True)
+    enterprise_name = fields.String(required=True)
+    grid_id = fields.String(allow_none=True, metadata={"description": "when invited"})
+    invited_at = LocalDateTime(required=True)
+    response = fields.String(allow_none=True)
+    attendees = fields.List(fields.Nested(ContactSchema), required=True)
+    responded_at = LocalDateTime(allow_none=True)
+    attended = fields.Boolean(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    comment = fields.String(allow_none=True)
+
+
+class MeetingInvitationQuerySchema(PageQuery):
+    response = fields.String(validate=validate.OneOf((*MEETING_RESPONSES, "none")))
+    attended = fields.Boolean()
+    per_page = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+MeetingInvitationPageSchema = page_schema(MeetingInvitationSchema, "MeetingInvitationPage")
+
+
+class MeetingRegistrationCreateSchema(Schema):
+    """报名 (or decline) before the meeting starts; may be changed until then."""
+
+    response = fields.String(load_default="registered",
+                             validate=validate.OneOf(MEETING_RESPONSES))
+    attendees = fields.List(fields.Nested(ContactSchema), load_default=list,
+                            validate=validate.Length(0, 10),
+                            metadata={"description": "who will come"})
+    note = Text(validate=validate.Length(0, 500), allow_none=True, load_default=None)
+
+
+class MeetingRegistrationSchema(Schema):
+    meeting_id = fields.String(required=True)
+    enterprise_id = fields.String(required=True)
+    response = fields.String(required=True, validate=validate.OneOf(MEETING_RESPONSES))
+    attendees = fields.List(fields.Nested(ContactSchema), required=True)
+    note = fields.String(allow_none=True)
+    responded_at = LocalDateTime(required=True)
+
+
+class MeetingAttendanceCreateSchema(Schema):
+    """签到: the invited enterprises that attended (every other invitee: absent)."""
+
+    attended = fields.List(fields.UUID(), required=True, validate=validate.Length(0, 5000),
+                           metadata={"description": "enterprise ids"})
+    minutes = Text(validate=validate.Length(0, 5000), allow_none=True,
+                   metadata={"description": "会议纪要"})
+
+    @post_load
+    def _ids_as_text(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["attended"] = [str(i) for i in data["attended"]]
+        return data
+
+
+class MeetingFeedbackCreateSchema(Schema):
+    rating = fields.Integer(required=True, validate=validate.Range(1, 5),
+                            metadata={"description": "1 (poor) to 5 (excellent)"})
+    comment = Text(validate=validate.Length(0, 2000), allow_none=True, load_default=None)
+
+
+class MeetingCancelSchema(Schema):
+    reason = Text(required=True, validate=validate.Length(1, 500))
+
+
+class MeetingThemeSetSchema(Schema):
+    """季季有主题: the theme of one quarter; setting it again replaces it."""
+
+    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    quarter = fields.Integer(required=True, validate=validate.Range(1, 4))
+    theme = Text(required=True, validate=validate.Length(1, 100))
+
+
+class MeetingThemeSchema(Schema):
+    year = fields.Integer(required=True)
+    quarter = fields.Integer(required=True)
+    theme = fields.String(required=True)
+    set_by = fields.String(required=True)
+    set_at = LocalDateTime(required=True)
+
+
+class MeetingThemeQuerySchema(Schema):
+    year = fields.Integer(validate=validate.Range(2000, 2100),
+                          metadata={"description": "default: this year (Asia/Shanghai)"})
+
+
+class MeetingThemeListSchema(Schema):
+    year = fields.Integer(required=True)
+    items = fields.List(fields.Nested(MeetingThemeSchema), required=True)
+
+
+class MeetingSettingsSchema(Schema):
+    yearly_minimum = fields.Integer(required=True, validate=validate.Range(1, 366),
+                                    metadata={"description": "meetings a year (全年不少于12次)"})
+
+
+class MeetingReportQuerySchema(Schema):
+    year = fields.Integer(validate=validate.Range(2000, 2100),
+                          metadata={"description": "default: this year (Asia/Shanghai)"})
+    department_id = Text(validate=validate.Length(1, 40),
+                         metadata={"description": "only this organiser's meetings"})
+
+
+class MeetingReportMonthSchema(Schema):
+    month = fields.Integer(required=True)
+    held = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(MEETING_PERIOD_STATUSES))
+
+
+class MeetingReportQuarterSchema(Schema):
+    quarter = fields.Integer(required=True)
+    theme = fields.String(allow_none=True)
+    held = fields.Integer(required=True)
+    on_theme = fields.Integer(required=True, metadata={"description": "held meetings that "
+                                                        "follow the theme"})
+    status = fields.String(required=True, validate=validate.OneOf(MEETING_PERIOD_STATUSES))
+
+
+class MeetingReportRowSchema(Schema):
+    id = fields.String(required=True)
+    theme = fields.String(required=True)
+    starts_at = LocalDateTime(required=True)
+    organiser_department_id = fields.String(required=True)
+    quarter = fields.Integer(required=True)
+    on_quarter_theme = fields.Boolean(allow_none=True)
+    invited = fields.Integer(required=True)
+    registered = fields.Integer(required=True)
+    attended = fields.Integer(required=True)
+    feedback = fields.Integer(required=True)
+    average_rating = fields.Float(allow_none=True)
+
+
+class MeetingReportSchema(Schema):
+    """The year against the plan: 全年不少于12次, 月月有活动, 季季有主题."""
+
+    year = fields.Integer(required=True)
+    department_id = fields.String(allow_none=True)
+    as_of = fields.Date(required=True)
+    minimum = fields.Integer(required=True)
+    held = fields.Integer(required=True)
+    meets_minimum = fields.Boolean(required=True)
+    shortfall = fields.Integer(required=True)
+    upcoming = fields.Integer(required=True, metadata={"description": "planned or invited"})
+    cancelled = fields.Integer(required=True)
+    months = fields.List(fields.Nested(MeetingReportMonthSchema), required=True)
+    months_without_meeting = fields.List(fields.Integer(), required=True)
+    quarters = fields.List(fields.Nested(MeetingReportQuarterSchema), required=True)
+    quarters_off_theme = fields.List(fields.Integer(), required=True)
+    invited = fields.Integer(required=True)
+    registered = fields.Integer(required=True)
+    attended = fields.Integer(required=True)
+    attendance_rate = fields.Float(allow_none=True, metadata={"description": "attended / "
+                                                              "invited"})
+    show_up_rate = fields.Float(allow_none=True, metadata={"description": "registered that "
+                                                           "attended / registered"})
+    feedback = fields.Integer(required=True)
+    average_rating = fields.Float(allow_none=True)
+    meetings = fields.List(fields.Nested(MeetingReportRowSchema), required=True)

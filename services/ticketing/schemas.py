@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common.calendar import MAX_RANGE_DAYS
-from common.fields import LocalDateTime, Text
+from common.fields import Id, JsonBoolean, LocalDateTime, Text, WholeNumber
 
 #: 1+N intake channels (信息收集渠道)
 CHANNELS = ("grid_worker", "service_window", "app", "wechat", "website", "hotline", "enterprise")
@@ -32,15 +32,14 @@ class AttachmentSchema(Schema):
 
     name = fields.String(required=True, validate=validate.Length(1, 200))
     content_type = fields.String(required=True, validate=validate.Length(1, 100))
-    size = fields.Integer(required=True, validate=validate.Range(0, 50 * 1024 * 1024))
+    size = WholeNumber(required=True, validate=validate.Range(0, 50 * 1024 * 1024))
     url = fields.Url(required=True, schemes={"https", "http"})
 
 
 class DemandCreateSchema(Schema):
     """A demand (诉求) as recorded at intake."""
 
-    enterprise_id = fields.String(
-        validate=validate.Length(1, 64),
+    enterprise_id = Id(
         metadata={"description": "Defaults to the caller's own enterprise for enterprise users"},
     )
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
@@ -92,7 +91,7 @@ class DemandPageSchema(Schema):
 class DemandListQuerySchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
-    enterprise_id = fields.String(validate=validate.Length(1, 64))
+    enterprise_id = Id()
     status = fields.String(validate=validate.OneOf(DEMAND_STATES))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
 
@@ -124,8 +123,7 @@ class CalendarYearLoadSchema(Schema):
     (调休上班) must be a Saturday or Sunday.
     """
 
-    year = fields.Integer(
-        strict=True,
+    year = WholeNumber(
         metadata={"description": "Optional (the file format has it); must equal the path's year"},
     )
     holidays = _day_list("Days off (放假), e.g. 2027-01-01; weekend days may be listed too")
@@ -202,7 +200,7 @@ class TriageAssignmentSchema(Schema):
     department_id = Text(required=True, validate=validate.Length(1, 40))
     opinion = fields.String(validate=validate.Length(0, 2000), load_default=None,
                             metadata={"description": "拟办意见 for this department"})
-    handling_workdays = fields.Integer(validate=validate.Range(1, 250),
+    handling_workdays = WholeNumber(validate=validate.Range(1, 250),
                                        metadata={"description": "overrides the table"})
 
 
@@ -249,7 +247,7 @@ class TaskQuerySchema(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
     status = fields.String(validate=validate.OneOf(TASK_STATES))
     department_id = fields.String()
-    demand_id = fields.String()
+    demand_id = Id()
     overdue = fields.Boolean()
 
 
@@ -285,12 +283,12 @@ class NoteSchema(Schema):
 
 
 class ExtensionCreateSchema(Schema):
-    workdays = fields.Integer(required=True, validate=validate.Range(1, 60))
+    workdays = WholeNumber(required=True, validate=validate.Range(1, 60))
     reason = fields.String(required=True, validate=validate.Length(1, 2000))
 
 
 class ExtensionDecisionSchema(Schema):
-    approve = fields.Boolean(required=True)
+    approve = JsonBoolean(required=True)
     reason = fields.String(validate=validate.Length(0, 2000), load_default=None)
 
 
@@ -308,9 +306,9 @@ class ExtensionSchema(Schema):
 class RatingCreateSchema(Schema):
     """评价: efficiency, attitude and result quality, 1 (very dissatisfied) to 5."""
 
-    efficiency = fields.Integer(required=True, validate=validate.Range(1, 5))
-    attitude = fields.Integer(required=True, validate=validate.Range(1, 5))
-    quality = fields.Integer(required=True, validate=validate.Range(1, 5))
+    efficiency = WholeNumber(required=True, validate=validate.Range(1, 5))
+    attitude = WholeNumber(required=True, validate=validate.Range(1, 5))
+    quality = WholeNumber(required=True, validate=validate.Range(1, 5))
     comment = fields.String(validate=validate.Length(0, 2000), load_default=None)
 
 
@@ -374,11 +372,11 @@ class LedgerPageSchema(Schema):
 class LedgerQuerySchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    demand_id = fields.String()
+    demand_id = Id()
     department_id = fields.String()
     action = fields.String()
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = LocalDateTime()
+    until = LocalDateTime()
 
 
 # --- ledger views (台账: 问题清单, 任务清单, 落实清单) and the enterprise's timeline -----------
@@ -526,28 +524,28 @@ DEFAULT_CATEGORY = "*"
 class SlaSettingsSchema(Schema):
     """The SLA settings in working days (工作日). A PUT replaces them all."""
 
-    acceptance_workdays = fields.Integer(
-        required=True, strict=True, validate=validate.Range(0, 30),
+    acceptance_workdays = WholeNumber(
+        required=True, validate=validate.Range(0, 30),
         metadata={"description": "受理确认 due at 18:00 of the n-th working day after the "
                   "assignment (default 1: the end of the next working day; 0: the same day, "
                   "or the next working day if assigned on a day off)"})
     reminder_workdays_before = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(1, 30)),
+        WholeNumber(validate=validate.Range(1, 30)),
         required=True, validate=validate.Length(0, 10),
         metadata={"description": "提醒 at 09:00 this many working days before a handling "
                   "deadline; distinct values"})
-    escalate_to_leader_workdays = fields.Integer(
-        required=True, strict=True, validate=validate.Range(1, 60),
+    escalate_to_leader_workdays = WholeNumber(
+        required=True, validate=validate.Range(1, 60),
         metadata={"description": "level 2 (分管领导) this many working days after the "
                   "handling deadline"})
-    escalate_to_group_workdays = fields.Integer(
-        required=True, strict=True, validate=validate.Range(1, 60),
+    escalate_to_group_workdays = WholeNumber(
+        required=True, validate=validate.Range(1, 60),
         metadata={"description": "level 3 (领导小组) this many further working days later"})
-    rating_reminder_workdays = fields.Integer(
-        required=True, strict=True, validate=validate.Range(1, 30),
+    rating_reminder_workdays = WholeNumber(
+        required=True, validate=validate.Range(1, 30),
         metadata={"description": "remind the enterprise to rate after this many working days"})
-    close_unrated_workdays = fields.Integer(
-        required=True, strict=True, validate=validate.Range(1, 60),
+    close_unrated_workdays = WholeNumber(
+        required=True, validate=validate.Range(1, 60),
         metadata={"description": "close as unrated after this many working days; more than "
                   "rating_reminder_workdays"})
 
@@ -576,7 +574,7 @@ class HandlingTimeListSchema(Schema):
 
 
 class HandlingTimeUpdateSchema(Schema):
-    workdays = fields.Integer(required=True, strict=True, validate=validate.Range(1, 250))
+    workdays = WholeNumber(required=True, validate=validate.Range(1, 250))
 
 
 class HandlingTimeKeySchema(Schema):
@@ -584,3 +582,325 @@ class HandlingTimeKeySchema(Schema):
 
     category = Text(required=True, validate=validate.Length(1, 50))
     difficulty = fields.String(required=True, validate=validate.OneOf(DIFFICULTIES))
+
+
+# --- appraisal (考评), the leaders' overview (总览) and the yearly awards (评优) ------------------
+
+#: who is appraised: 网格员, 网格, 联络员, 责任部门
+APPRAISAL_SUBJECTS = ("grid_workers", "grids", "liaisons", "departments")
+#: years the appraisal, vetoes and awards accept
+APPRAISAL_YEARS = validate.Range(2000, 2100)
+_RATE = {"description": "a share from 0 to 1 (4 decimals); null when nothing was due"}
+
+
+def _rate(description: str) -> fields.Float:
+    return fields.Float(allow_none=True, required=True,
+                        metadata={"description": f"{description}; {_RATE['description']}"})
+
+
+def _count(description: str) -> fields.Integer:
+    return fields.Integer(required=True, metadata={"description": description})
+
+
+class AppraisalPeriodQuerySchema(Schema):
+    """A period of receipt dates (收到日期, +08:00), both days included."""
+
+    from_ = fields.Date(required=True, data_key="from",
+                        metadata={"description": "first day (YYYY-MM-DD)"})
+    to = fields.Date(required=True, metadata={"description": "last day (YYYY-MM-DD)"})
+
+    @validates_schema
+    def _check_period(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        for key, name in (("from_", "from"), ("to", "to")):
+            day = data.get(key)
+            if day is not None and not 2000 <= day.year <= 2100:
+                raise ValidationError("must lie in the years 2000-2100", name)
+        start, end = data.get("from_"), data.get("to")
+        if start is None or end is None:
+            return
+        if end < start:
+            raise ValidationError(f"before from ({start.isoformat()})", "to")
+        if (end - start).days + 1 > MAX_RANGE_DAYS:
+            raise ValidationError(f"the period may span at most {MAX_RANGE_DAYS} days", "to")
+
+
+class AppraisalRowSchema(Schema):
+    """One subject's figures for a period (definitions in the README, 考评)."""
+
+    subject_id = fields.String(required=True, metadata={
+        "description": "the account id (grid workers, liaisons), grid id or department id"})
+    department_id = fields.String(allow_none=True, metadata={"description": "liaisons"})
+    grid_ids = fields.List(fields.String(), required=True, metadata={
+        "description": "grid workers: the grids of the demands they recorded"})
+    handled = _count("the quantity scored: demands recorded (grid workers), received (grids), "
+                     "tasks accepted (departments, liaisons)")
+    demands = _count("demands counted")
+    tasks = _count("tasks counted")
+    closed = _count("demands closed (销号)")
+    triage_due = _count("demands whose triage was due (triaged, or untriaged past 分理时限)")
+    triage_on_time = _count("triaged by 10:00 of the next working day")
+    triage_on_time_rate = _rate("分理及时率")
+    acceptance_due = _count("assignments whose acceptance was due")
+    accepted_on_time = _count("accepted by the acceptance deadline")
+    returned = _count("returned by the liaison (退回)")
+    timed_out = _count("not accepted in time (受理超时)")
+    acceptance_on_time_rate = _rate("受理及时率: answered (accepted or returned) in time")
+    response_rate = _rate("响应率: accepted in time")
+    handling_due = _count("accepted tasks completed, or past their handling deadline")
+    handling_on_time = _count("completed by the handling deadline, never breached")
+    handling_on_time_rate = _rate("办理及时率")
+    judged = _count("closed with the enterprise's verdict: 自动销号 or 内部销号")
+    resolved = _count("closed by a satisfied rating (自动销号)")
+    resolution_rate = _rate("解决率")
+    ratings = _count("ratings (every round)")
+    satisfied = _count("ratings with no dimension below 3 (满意 or 基本满意)")
+    satisfaction_rate = _rate("满意率")
+    avg_efficiency = fields.Float(allow_none=True, required=True,
+                                  metadata={"description": "办理效率, 1-5"})
+    avg_attitude = fields.Float(allow_none=True, required=True,
+                                metadata={"description": "服务态度, 1-5"})
+    avg_quality = fields.Float(allow_none=True, required=True,
+                               metadata={"description": "办理结果质量, 1-5"})
+    unrated = _count("closed without a rating")
+    unrated_share = _rate("closed unrated / closed")
+    completed_once = _count("demands (tasks, for departments and liaisons) completed at least "
+                            "once")
+    reopened = _count("of those, reopened after a dissatisfied rating (重新办理)")
+    reopen_rate = _rate("重新办理率")
+
+
+class AppraisalSchema(Schema):
+    subject = fields.String(required=True, validate=validate.OneOf(APPRAISAL_SUBJECTS))
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+    as_of = LocalDateTime(required=True, metadata={
+        "description": "open work past its deadline is judged late at this moment"})
+    items = fields.List(fields.Nested(AppraisalRowSchema), required=True)
+
+
+class AppraisalYearQuerySchema(Schema):
+    year = fields.Integer(required=True, validate=APPRAISAL_YEARS)
+    subject = fields.String(required=True, validate=validate.OneOf(APPRAISAL_SUBJECTS))
+
+
+class ScoreWeightsSchema(Schema):
+    """年度考核得分 weights; only their ratios matter (each from 0 to 100, not all 0)."""
+
+    quantity = fields.Float(required=True, validate=validate.Range(0, 100),
+                            metadata={"description": "服务数量"})
+    quality = fields.Float(required=True, validate=validate.Range(0, 100),
+                           metadata={"description": "服务质量: 满意率"})
+    difficulty = fields.Float(required=True, validate=validate.Range(0, 100),
+                              metadata={"description": "办理难度"})
+
+    @validates_schema
+    def _not_all_zero(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if len(data) == 3 and not any(data.values()):
+            raise ValidationError("at least one weight must be above 0", "quantity")
+
+
+class AwardWeightsSchema(Schema):
+    """评优 weights; only their ratios matter (each from 0 to 100, not all 0)."""
+
+    service = fields.Float(required=True, validate=validate.Range(0, 100),
+                           metadata={"description": "the grid's yearly appraisal score"})
+    output_growth = fields.Float(required=True, validate=validate.Range(0, 100),
+                                 metadata={"description": "growth of output value (产值)"})
+    tax_growth = fields.Float(required=True, validate=validate.Range(0, 100),
+                              metadata={"description": "growth of tax (税收)"})
+
+    @validates_schema
+    def _not_all_zero(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if len(data) == 3 and not any(data.values()):
+            raise ValidationError("at least one weight must be above 0", "service")
+
+
+class AwardCriteriaSchema(Schema):
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100),
+                           metadata={"description": "how many grids are awarded (top N)"})
+    min_service_score = fields.Float(required=True, validate=validate.Range(0, 100),
+                                     metadata={"description": "a grid below it is not awarded"})
+    weights = fields.Nested(AwardWeightsSchema, required=True)
+
+
+class AppraisalSettingsSchema(Schema):
+    """考评设置 (admin). A PUT replaces them all; they apply to every score computed after."""
+
+    weights = fields.Nested(ScoreWeightsSchema, required=True)
+    difficulty_points = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(DIFFICULTIES)),
+        values=fields.Float(validate=validate.Range(0, 100)), required=True,
+        metadata={"description": "points of a demand or task by its triage difficulty "
+                  "(easy, normal, hard: all three)"})
+    category_points = fields.Dict(
+        keys=fields.String(validate=validate.Length(1, 50)),
+        values=fields.Float(validate=validate.Range(0, 100)), load_default=dict,
+        validate=validate.Length(max=200),
+        metadata={"description": "extra points by category (诉求类别), added to the "
+                  "difficulty's"})
+    awards = fields.Nested(AwardCriteriaSchema, required=True)
+
+    @validates_schema
+    def _all_difficulties(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        points = data.get("difficulty_points")
+        if points is not None and set(points) != set(DIFFICULTIES):
+            missing = sorted(set(DIFFICULTIES) - set(points))
+            raise ValidationError(f"give points for {', '.join(missing)}", "difficulty_points")
+
+
+class YearlyRowSchema(Schema):
+    """年度考核得分 of one subject."""
+
+    subject_id = fields.String(required=True)
+    department_id = fields.String(allow_none=True)
+    grid_ids = fields.List(fields.String(), required=True)
+    handled = fields.Integer(required=True)
+    satisfaction_rate = fields.Float(allow_none=True, required=True)
+    avg_difficulty = fields.Float(allow_none=True, required=True,
+                                  metadata={"description": "mean points of what was handled"})
+    quantity_score = fields.Float(required=True, metadata={"description": "0-100"})
+    quality_score = fields.Float(allow_none=True, required=True,
+                                 metadata={"description": "0-100; null without ratings (its "
+                                           "weight is then left out)"})
+    difficulty_score = fields.Float(required=True, metadata={"description": "0-100"})
+    score = fields.Float(required=True, metadata={"description": "0-100, 2 decimals; 0 if "
+                                                  "vetoed"})
+    vetoed = fields.Boolean(required=True, metadata={"description": "一票否决"})
+    veto_reason = fields.String(allow_none=True)
+    rank = fields.Integer(required=True, metadata={"description": "1 = best; ties share"})
+
+
+class YearlySchema(Schema):
+    subject = fields.String(required=True, validate=validate.OneOf(APPRAISAL_SUBJECTS))
+    year = fields.Integer(required=True)
+    weights = fields.Nested(ScoreWeightsSchema, required=True)
+    items = fields.List(fields.Nested(YearlyRowSchema), required=True)
+
+
+class VetoSetSchema(Schema):
+    """Set or lift the 一票否决 of a subject for a year (廉洁自律考核)."""
+
+    subject = fields.String(required=True, validate=validate.OneOf(APPRAISAL_SUBJECTS))
+    subject_id = Text(required=True, validate=validate.Length(1, 64))
+    year = fields.Integer(required=True, strict=True, validate=APPRAISAL_YEARS)
+    vetoed = fields.Boolean(required=True, metadata={"description": "false lifts it"})
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class VetoSchema(Schema):
+    subject = fields.String(required=True)
+    subject_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    active = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+    recorded_by = fields.String(required=True)
+    recorded_at = LocalDateTime(required=True)
+    lifted_by = fields.String(allow_none=True)
+    lifted_at = LocalDateTime(allow_none=True)
+    lift_reason = fields.String(allow_none=True)
+
+
+class VetoListSchema(Schema):
+    items = fields.List(fields.Nested(VetoSchema), required=True)
+
+
+class VetoQuerySchema(Schema):
+    year = fields.Integer(validate=APPRAISAL_YEARS)
+
+
+class OverviewTotalsSchema(Schema):
+    received = _count("demands received in the period")
+    closed = _count("demands closed in the period (whenever received)")
+    open = _count("demands received in the period and not closed")
+    overdue = _count("demands received in the period with a task late: completed after its "
+                     "handling deadline, open past it, or breached")
+    overdue_open = _count("of those, with a task open past its handling deadline now")
+    triage_late = _count("demands received in the period triaged late or not yet triaged past "
+                         "their 分理时限")
+
+
+class OverviewCategorySchema(Schema):
+    category = fields.String(allow_none=True, metadata={"description": "null: not triaged"})
+    received = fields.Integer(required=True)
+    closed = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+
+
+class OverviewDepartmentSchema(Schema):
+    department_id = fields.String(required=True)
+    tasks = fields.Integer(required=True)
+    completed = fields.Integer(required=True)
+    open = fields.Integer(required=True)
+    overdue = fields.Integer(required=True, metadata={"description": "late tasks"})
+    overdue_open = fields.Integer(required=True, metadata={"description": "open past due now"})
+
+
+class OverviewMonthSchema(Schema):
+    month = fields.String(required=True, metadata={"description": "YYYY-MM"})
+    received = fields.Integer(required=True)
+    closed = fields.Integer(required=True)
+    overdue = fields.Integer(required=True, metadata={
+        "description": "demands received that month that are overdue"})
+
+
+class OverviewGridSchema(Schema):
+    grid_id = fields.String(required=True)
+    demands = fields.Integer(required=True)
+    overdue = fields.Integer(required=True, metadata={"description": "late tasks"})
+    overdue_open = fields.Integer(required=True, metadata={"description": "open past due now"})
+
+
+class RepeatedEnterpriseSchema(Schema):
+    enterprise_id = fields.String(required=True)
+    demands = fields.Integer(required=True)
+    categories = fields.List(fields.String(), required=True)
+    max_same_category = fields.Integer(required=True, metadata={
+        "description": "the most demands of one category (the same problem again)"})
+
+
+class OverviewSchema(Schema):
+    """领导总览 of a period (received from ``from`` to ``to``)."""
+
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+    as_of = LocalDateTime(required=True)
+    totals = fields.Nested(OverviewTotalsSchema, required=True)
+    by_category = fields.List(fields.Nested(OverviewCategorySchema), required=True)
+    by_department = fields.List(fields.Nested(OverviewDepartmentSchema), required=True)
+    trend = fields.List(fields.Nested(OverviewMonthSchema), required=True)
+    top_overdue_grids = fields.List(fields.Nested(OverviewGridSchema), required=True)
+    repeated_enterprises = fields.List(fields.Nested(RepeatedEnterpriseSchema), required=True)
+
+
+class AwardsQuerySchema(Schema):
+    year = fields.Integer(required=True, validate=APPRAISAL_YEARS)
+
+
+class AwardRowSchema(Schema):
+    """One grid in the yearly award ranking (年终优秀奖励)."""
+
+    grid_id = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    department_id = fields.String(allow_none=True, metadata={"description": "owner"})
+    service_score = fields.Float(required=True, metadata={"description": "yearly score"})
+    vetoed = fields.Boolean(required=True)
+    output_value = fields.Float(required=True, metadata={"description": "万元, the year"})
+    output_value_previous = fields.Float(required=True, metadata={"description": "year - 1"})
+    output_growth = fields.Float(allow_none=True, required=True,
+                                 metadata={"description": "null when year - 1 is 0"})
+    tax = fields.Float(required=True)
+    tax_previous = fields.Float(required=True)
+    tax_growth = fields.Float(allow_none=True, required=True)
+    output_growth_score = fields.Float(required=True)
+    tax_growth_score = fields.Float(required=True)
+    award_score = fields.Float(required=True)
+    rank = fields.Integer(required=True)
+    eligible = fields.Boolean(required=True, metadata={
+        "description": "not vetoed and service score at least min_service_score"})
+    awarded = fields.Boolean(required=True)
+
+
+class AwardsSchema(Schema):
+    year = fields.Integer(required=True)
+    criteria = fields.Nested(AwardCriteriaSchema, required=True)
+    items = fields.List(fields.Nested(AwardRowSchema), required=True)
