@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import eventlet
+from amqp.exceptions import AMQPError
 from kombu.serialization import registry
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
@@ -23,9 +25,12 @@ from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 from prometheus_client import Counter
 
-from common.errors import DomainError
+from common.errors import DomainError, database_unavailable
 
 log = logging.getLogger(__name__)
+
+#: seconds an event handler that lost its database waits before the event goes back to its queue
+DATABASE_RETRY_SECONDS = 1.0
 
 MALFORMED = Counter(
     "gridsvc_malformed_messages_total",
@@ -92,7 +97,8 @@ def _settle(message: Any) -> None:
 
 class RobustQueueConsumer(QueueConsumer):
     """QueueConsumer that turns undecodable messages into a log line, not a dead container,
-    and retries a lost broker every few seconds (kombu's default backs off to 30 s)."""
+    retries a lost broker every few seconds (kombu's default backs off to 30 s), and survives
+    a worker that finishes after the broker connection died."""
 
     @contextmanager
     def establish_connection(self) -> Iterator[Any]:
@@ -102,6 +108,20 @@ class RobustQueueConsumer(QueueConsumer):
                 interval_start=1, interval_step=1, interval_max=3,
             )
             yield conn
+
+    def ack_message(self, message: Any) -> None:
+        """nameko ignores only amqp's ConnectionError here; a socket error (the broker died
+        while the worker ran) would kill the container. The broker redelivers the message."""
+        try:
+            super().ack_message(message)
+        except (OSError, AMQPError) as exc:
+            log.warning("could not acknowledge a message (the broker will redeliver it): %r", exc)
+
+    def requeue_message(self, message: Any) -> None:
+        try:
+            super().requeue_message(message)
+        except (OSError, AMQPError) as exc:
+            log.warning("could not requeue a message (the broker will redeliver it): %r", exc)
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         consumers = super().get_consumers(consumer_cls, channel)
@@ -156,7 +176,22 @@ class RobustRpc(Rpc):
 
 
 class RobustEventHandler(EventHandler):
+    """Also puts an event back in its queue (after a pause) when its handler failed because
+    the database was away: nameko would acknowledge it, and the event would be lost. Handlers
+    deduplicate on the event id, and the failed transaction was rolled back, so the redelivery
+    is safe."""
+
     queue_consumer = RobustQueueConsumer()
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any = None,
+                      exc_info: Any = None) -> Any:
+        if exc_info is not None and database_unavailable(exc_info[1]):
+            log.warning("%s: database unavailable, the event goes back to its queue",
+                        worker_ctx.entrypoint.method_name)
+            eventlet.sleep(DATABASE_RETRY_SECONDS)
+            self.queue_consumer.requeue_message(message)
+            return result, exc_info
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
     def handle_message(self, body: Any, message: Any) -> None:
         reason = malformed_context_reason(message)

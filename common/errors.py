@@ -91,6 +91,19 @@ def exc_path(cls: type[BaseException]) -> str:
 HTTP_STATUS_BY_EXC_PATH: dict[str, int] = {exc_path(cls): cls.status for cls in DOMAIN_ERRORS}
 
 
+#: errors of a service whose database is unreachable, dropped the connection mid-statement or
+#: has no pooled connection free: transient, so callers get 503 (retry), never 500
+DATABASE_UNAVAILABLE: frozenset[str] = frozenset(
+    f"sqlalchemy.exc.{name}"
+    for name in ("OperationalError", "InterfaceError", "DisconnectionError", "TimeoutError")
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for an error meaning "the database is away for now" (see DATABASE_UNAVAILABLE)."""
+    return any(exc_path(cls) in DATABASE_UNAVAILABLE for cls in type(exc).__mro__)
+
+
 def register(cls: type[DomainError]) -> type[DomainError]:
     """Class decorator for a service's own error: the gateway then maps it too."""
     HTTP_STATUS_BY_EXC_PATH[exc_path(cls)] = cls.status

@@ -2,8 +2,9 @@
 
 nameko 2.14's ``RpcProxy`` waits for a reply forever; :func:`call` bounds the wait and turns
 the callee's domain errors back into the same :mod:`common.errors` classes, so they keep their
-HTTP meaning on the way out. The caller's context (its token) travels with the call, so the
-callee applies the caller's own scope.
+HTTP meaning on the way out (and a callee whose database is away into ``Unavailable``, 503).
+The caller's context (its token) travels with the call, so the callee applies the caller's own
+scope.
 """
 
 from __future__ import annotations
@@ -30,5 +31,8 @@ def call(method: Any, *args: Any, timeout: float = DEFAULT_TIMEOUT, **kwargs: An
     except RemoteError as exc:
         cls = _BY_NAME.get(exc.exc_type)
         if cls is None:
+            if f"sqlalchemy.exc.{exc.exc_type}" in errors.DATABASE_UNAVAILABLE:
+                raise errors.Unavailable(
+                    f"{method.service_name} could not reach its database") from exc
             raise
         raise cls(str(exc.value)) from exc

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from common.errors import HTTP_STATUS_BY_EXC_PATH
+from common.errors import DATABASE_UNAVAILABLE, HTTP_STATUS_BY_EXC_PATH
 from gateway.rpc import RemoteError, RpcTimeout, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,12 @@ def from_rpc_error(exc: Exception, instance: str) -> JSONResponse:
             503, f"service unavailable: {exc.reason}", instance, headers={"Retry-After": "1"}
         )
     if isinstance(exc, RemoteError):
+        if exc.exc_path in DATABASE_UNAVAILABLE:
+            log.warning("a service's database is unavailable: %s", exc.value)
+            return problem_response(
+                503, "the service's database is unavailable, retry shortly", instance,
+                headers={"Retry-After": "1"},
+            )
         status = HTTP_STATUS_BY_EXC_PATH.get(exc.exc_path)
         if status is not None:
             args = list(exc.exc_args or [])

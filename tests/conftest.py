@@ -19,6 +19,9 @@ from common.config import DEV_JWT_SECRET
 from devtools.migrate import load_demo, upgrade_all
 from devtools.processes import Platform
 
+# fixtures of a private PostgreSQL and RabbitMQ, for the tests that restart them
+pytest_plugins = ["private_infra"]
+
 TEST_DB = os.environ.get("TEST_DATABASE", "gridsvc_test")
 TEST_VHOST = os.environ.get("TEST_VHOST", "gridsvc_test")
 PG = "postgresql+psycopg2://postgres@127.0.0.1:5432"
