@@ -1,13 +1,18 @@
 """Run every benchmark, print one summary and write ``bench/results.json`` (``make bench``).
 
-    python -m bench.run                       # the SLA sweep, then the enterprise import
-    python -m bench.run --only sla_sweep      # one of them
+    python -m bench.run                       # every benchmark, one after the other
+    python -m bench.run --only sla_sweep      # some of them (``make bench ONLY=...``):
+    python -m bench.run --only submission,progress   # a name or its start
     python -m bench.run --demands 200000 --due 2000   # a smaller sweep (flags of bench.sla_sweep)
+    python -m bench.run --only submission --submission-seconds 5   # a quick look
 
-Both run against the benchmark database ``gridsvc_bench`` (never ``gridsvc``): the SLA sweep
-recreates it; the import then adds the demo zone to it (so incubator grids exist, as in a
-``make run`` database) and rolls its own rows back. Prints which targets are missed; exits
-0 either way.
+The SLA sweep and the import run against the benchmark database ``gridsvc_bench`` (never
+``gridsvc``): the SLA sweep recreates it; the import then adds the demo zone to it (so
+incubator grids exist, as in a ``make run`` database) and rolls its own rows back. The
+submission and progress-read benchmarks share one platform of their own (``gridsvc_bench_api``,
+see :mod:`bench.platform`: its ports and names can be moved, or a running platform used); the
+footprint benchmark starts ``make run`` itself on that database afterwards. Prints which
+targets are missed; exits 0 either way.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 import traceback
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -28,14 +35,16 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from bench import sla_sweep  # first: devtools quiets eventlet's import warning
+from bench import footprint, matching, progress_reads, sla_sweep, submission
+from bench import platform as bench_platform
 from common.db import make_engine
 from devtools.migrate import load_demo, upgrade_all
 from services.enterprise import demo_data
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 PACKAGES = ("nameko", "eventlet", "kombu", "SQLAlchemy", "psycopg2-binary", "psycogreen",
-            "alembic", "openpyxl", "prometheus-client")
+            "alembic", "openpyxl", "prometheus-client", "aio-pika", "starlette", "uvicorn",
+            "marshmallow", "PyJWT", "httpx")
 IMPORT_LIMIT_SECONDS = 10.0  # bench.import_enterprises' default --limit
 
 
@@ -44,6 +53,26 @@ def memory_bytes() -> int | None:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def rabbitmq_version() -> str:
+    try:
+        done = subprocess.run(["rabbitmqctl", "-q", "version"], capture_output=True, text=True,
+                              timeout=60)
+        return done.stdout.strip() or f"unknown ({done.stderr.strip()[:80]})"
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"unknown ({type(exc).__name__})"
 
 
 def machine() -> dict[str, Any]:
@@ -66,9 +95,12 @@ def machine() -> dict[str, Any]:
         "host": platform.node(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
         "memory_bytes": memory_bytes(),
+        "load_average": os.getloadavg(),
         "python": platform.python_version(),
         "postgres": postgres,
+        "rabbitmq": rabbitmq_version(),
         "packages": versions,
     }
 
@@ -157,6 +189,11 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
              f"{i['second_pass']['seconds']:.2f} s", ""),
             ("import_enterprises", "vs openpyxl read", f"{i['reference_ratio']:.1f}x", ""),
         ]
+    for name, module in (("submission", submission), ("progress_reads", progress_reads),
+                         ("footprint", footprint), ("matching", matching)):
+        r = results.get(name)
+        if r and "error" not in r:
+            out += module.summary_rows(r)
     for name, r in results.items():
         if isinstance(r, dict) and "error" in r:
             out.append((name, "error", r["error"].splitlines()[-1][:60], "FAIL"))
@@ -166,31 +203,77 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=("sla_sweep", "import_enterprises"))
+    parser.add_argument("--only", help="comma-separated benchmarks (a name or its start): "
+                        "sla_sweep, import_enterprises, submission, progress_reads, footprint; "
+                        "the others keep their figures of the previous run in --out")
     parser.add_argument("--demands", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--rows", type=int, default=10_000, help="rows of the import")
+    parser.add_argument("--listings", type=int, default=100_000,
+                        help="live listings of the matching benchmark")
+    parser.add_argument("--submission-seconds", type=float, default=30.0,
+                        help="measured seconds of each submission run (after 3 s of warm-up)")
+    parser.add_argument("--concurrency", type=int, default=submission.CONCURRENCY)
+    parser.add_argument("--progress-seconds", type=float, default=20.0)
+    parser.add_argument("--progress-rate", type=float, default=progress_reads.RATE)
+    parser.add_argument("--idle", type=float, default=10.0,
+                        help="footprint: seconds at idle before memory is read")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    api = ExitStack()  # the platform of submission and progress_reads, started once
+
+    def api_platform() -> bench_platform.BenchPlatform:
+        if not hasattr(api, "bench"):
+            api.bench = api.enter_context(bench_platform.started())  # type: ignore[attr-defined]
+        return api.bench  # type: ignore[attr-defined]
+
+    def footprint_alone() -> dict[str, Any]:
+        api.close()  # same database and ports: the shared platform goes first
+        if hasattr(api, "bench"):
+            del api.bench  # type: ignore[attr-defined]
+        return footprint.run(args.idle)
 
     benches: dict[str, Callable[[], dict[str, Any]]] = {
         "sla_sweep": lambda: sla_sweep.run(args.demands, args.due, args.replicas),
         "import_enterprises": lambda: bench_import(args.rows),
+        "matching": lambda: matching.run(args.listings),
+        "submission": lambda: submission.run(api_platform(), args.submission_seconds,
+                                             concurrency=args.concurrency),
+        "progress_reads": lambda: progress_reads.run(api_platform(), args.progress_seconds,
+                                                     rate=args.progress_rate),
+        "footprint": footprint_alone,
     }
+    wanted = [w.strip() for w in (args.only or "").split(",") if w.strip()]
+    unknown = [w for w in wanted if not any(name.startswith(w) for name in benches)]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from "
+                     f"{', '.join(benches)}")
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine()}
-    for name, bench in benches.items():
-        if args.only and name != args.only:
-            continue
-        print(f"\n=== {name} ===")
-        begun = time.perf_counter()
+    try:
+        for name, bench in benches.items():
+            if wanted and not any(name.startswith(w) for w in wanted):
+                continue
+            print(f"\n=== {name} ===", flush=True)
+            begun = time.perf_counter()
+            try:
+                results[name] = bench()
+            except Exception:
+                traceback.print_exc()
+                results[name] = {"error": traceback.format_exc(), "ok": False}
+            results[name]["wall_seconds"] = time.perf_counter() - begun
+            results[name]["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    finally:
+        api.close()
+    if wanted and args.out.exists():  # a subset: the other benchmarks' last figures stay
         try:
-            results[name] = bench()
-        except Exception:
-            traceback.print_exc()
-            results[name] = {"error": traceback.format_exc(), "ok": False}
-        results[name]["wall_seconds"] = time.perf_counter() - begun
+            previous = json.loads(args.out.read_text())
+        except ValueError:
+            previous = {}
+        for name, figures in previous.items():
+            if name in benches and name not in results:
+                results[name] = figures
     results["total_seconds"] = time.perf_counter() - started
 
     print("\n=== summary ===")
@@ -201,8 +284,9 @@ def main(argv: list[str] | None = None) -> int:
               row[3], sep="  ")
     m = results["machine"]
     memory = f"{m['memory_bytes'] / 2**30:.0f} GiB" if m["memory_bytes"] else "?"
-    print(f"machine: {m['cpu_count']} CPUs, {memory}, Python {m['python']}, "
-          f"PostgreSQL {m['postgres']}; total {results['total_seconds']:.0f} s")
+    print(f"machine: {m['cpu_count']} CPUs ({m['cpu_model']}), {memory}, Python {m['python']}, "
+          f"PostgreSQL {m['postgres']}, RabbitMQ {m['rabbitmq']}, nameko "
+          f"{m['packages']['nameko']}; total {results['total_seconds']:.0f} s")
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
     print(f"written: {args.out}")
     missed = [k for k, r in results.items()

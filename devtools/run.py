@@ -44,7 +44,8 @@ def main() -> None:
     added = load_demo(settings.database_url)
     print("demo data:", ", ".join(f"{n} {k}" for k, n in added.items() if n) or "present",
           flush=True)
-    platform = Platform(env={})
+    # GATEWAY_PORT from the environment: the processes inherit it, readiness polls it too
+    platform = Platform(env={"GATEWAY_PORT": str(settings.gateway_port)})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         platform.start_all()
