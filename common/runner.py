@@ -14,7 +14,7 @@ import eventlet
 from nameko.runners import ServiceRunner
 
 from common.config import load_settings
-from common.logs import configure_logging
+from common.logs import configure_logging, worker_call_ids
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 def run(service_cls: Any) -> None:
     settings = load_settings()
     configure_logging(service_cls.name, settings.log_format)
+    # every worker's log lines carry its call id (common/logs.py)
+    service_cls.log_call_ids = worker_call_ids()
     runner = ServiceRunner(settings.nameko_config())
     runner.add_service(service_cls)
 

@@ -6,6 +6,7 @@ generated from this one table.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -21,10 +22,14 @@ from starlette.routing import Route
 
 from common.auth import Principal, Role
 from common.errors import ValidationFailed
-from common.validation import load
+from common.logs import bind_call
+from common.validation import load, storable
 from gateway.auth import authenticate
 from gateway.problems import Problem, from_rpc_error, problem_response
 from gateway.rpc import RpcError
+from services.enterprise.schemas import AUDITED_ROLES
+
+log = logging.getLogger(__name__)
 
 REQUESTS = Counter(
     "gridsvc_gateway_requests_total", "HTTP requests answered by the gateway",
@@ -37,6 +42,10 @@ LATENCY = Histogram(
 )
 
 ALL_ROLES = frozenset(Role) - {Role.SERVICE}
+#: a documented request header's value: printable ASCII, no white space at either end
+HEADER_VALUE = re.compile(r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$")
+#: roles whose successful writes go to the audit log (操作日志)
+AUDITED = frozenset(Role(r) for r in AUDITED_ROLES)
 
 
 @dataclass
@@ -143,10 +152,30 @@ def _if_match(request: Request) -> int | None:
     return int(match.group(1))
 
 
+async def _audit(endpoint: Endpoint, request: Request, call_id: str, status: int) -> None:
+    """操作日志: report a privileged caller's successful write to the registry's audit log.
+
+    The write is already committed, so a failed report does not fail the request: it is
+    logged in full instead (the JSON log is the fallback record)."""
+    call: Call | None = getattr(request.state, "call", None)
+    if call is None or call.principal is None or call.principal.role not in AUDITED:
+        return
+    entry = {"call_id": call_id, "method": endpoint.method, "route": endpoint.path,
+             "path": request.url.path[:500], "action": endpoint.summary, "status": status,
+             "subject_ids": {k: str(v)[:200] for k, v in request.path_params.items()},
+             "fields_changed": sorted(call.body)[:100]}
+    try:
+        await call.rpc("enterprise", "record_admin_action", entry)
+    except Exception as exc:  # noqa: BLE001 - the answer is already decided
+        log.error("audit entry not recorded: %r", exc,
+                  extra={"audit": entry, "actor": call.principal.user_id})
+
+
 def make_route(endpoint: Endpoint) -> Route:
     async def view(request: Request) -> Response:
         started = time.perf_counter()
         call_id = f"gateway.{endpoint.operation_id}.{uuid.uuid4()}"
+        bind_call(call_id)  # on every line logged for this request (common/logs.py)
         try:
             response = await _serve(endpoint, request, call_id)
         except Problem as exc:
@@ -156,12 +185,36 @@ def make_route(endpoint: Endpoint) -> Route:
         except RpcError as exc:
             response = from_rpc_error(exc, request.url.path)
         response.headers["X-Request-ID"] = call_id
+        if endpoint.method != "GET" and response.status_code < 300:
+            await _audit(endpoint, request, call_id, response.status_code)
         LATENCY.labels(endpoint.method, endpoint.path).observe(time.perf_counter() - started)
         REQUESTS.labels(endpoint.method, endpoint.path, str(response.status_code)).inc()
+        log.info("%s %s %s", endpoint.method, request.url.path, response.status_code,
+                 extra={"route": endpoint.path, "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
         return response
 
     view.__name__ = endpoint.operation_id
     return Route(endpoint.path, view, methods=[endpoint.method])
+
+
+def make_routes(endpoints: list[Endpoint]) -> list[Route]:
+    """One Starlette route per path serving all of its methods, so that any other method is a
+    405 whose ``Allow`` lists every method of the path (RFC 9110), not only the first route's."""
+    by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
+    for endpoint in endpoints:
+        by_path.setdefault(endpoint.path, {})[endpoint.method] = make_route(endpoint).endpoint
+    routes = []
+    for path, views in by_path.items():
+        if "GET" in views:
+            views.setdefault("HEAD", views["GET"])
+
+        async def dispatch(request: Request, views: dict = views) -> Response:
+            return await views[request.method](request)
+
+        dispatch.__name__ = "_".join(v.__name__ for v in views.values())
+        routes.append(Route(path, dispatch, methods=list(views)))
+    return routes
 
 
 async def _serve(endpoint: Endpoint, request: Request, call_id: str) -> Response:
@@ -170,15 +223,19 @@ async def _serve(endpoint: Endpoint, request: Request, call_id: str) -> Response
         principal, token = authenticate(request, request.app.state.settings)
         if principal.role not in endpoint.roles:
             raise Problem(403, f"role {principal.role} may not {endpoint.summary.lower()}")
+    if not all(storable(value) for value in request.path_params.values()):
+        raise Problem(404, "no such resource")  # no id holds U+0000 or a lone surrogate
     query = _validated(endpoint.query, dict(request.query_params)) if endpoint.query else {}
     body = _validated(endpoint.body, await _read_json(request)) if endpoint.body else {}
     if_match = _if_match(request) if endpoint.versioned else None
     if if_match is not None and endpoint.body and "version" in endpoint.body().fields:
         if body.get("version", if_match) != if_match:
-            raise Problem(400, "If-Match and the body's version disagree",
+            # the resource cannot be at both versions: the precondition fails either way
+            raise Problem(412, "If-Match and the body's version disagree",
                           {"version": ["differs from If-Match"]})
         body["version"] = if_match
     call = Call(request, principal, token, body, query, call_id, if_match)
+    request.state.call = call
     result = await endpoint.handler(call)
     if isinstance(result, Response):
         return result
