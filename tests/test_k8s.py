@@ -1,8 +1,9 @@
 """Kubernetes manifests, checked offline: every overlay of deploy/k8s builds with kustomize
 (kubectl's), the core objects pass ``kubernetes-validate --strict``, every custom resource
-matches its CRD's schema (kept in deploy/k8s/crds/) with Kubernetes' pruning made an error,
-and checkov's best-practice checks pass (each exception justified in deploy/k8s/checkov.yaml).
-Each validator is also shown to fail on a broken copy. The tools live in .venv-tools
+matches its CRD's schema (kept in deploy/k8s/crds/) with Kubernetes' pruning made an error
+(the schemas are ours; extend one when the manifests use a new field), and checkov's
+best-practice checks pass (each exception justified in deploy/k8s/checkov.yaml). Each
+validator is also shown to fail on a broken copy. The tools live in .venv-tools
 (``devtools/ensure_tools.sh``, which ``make test`` runs)."""
 
 from __future__ import annotations
