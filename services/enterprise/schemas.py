@@ -60,6 +60,15 @@ class ContactSchema(Schema):
     email = fields.Email(allow_none=True, load_default=None)
 
 
+class ContactOutSchema(Schema):
+    """A contact as answered: the phone masked (138****5678) for roles that may not see it."""
+
+    name = fields.String(required=True)
+    title = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
 class PageQuery(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
@@ -352,7 +361,7 @@ class EnterpriseSchema(Schema):
     operating = fields.Boolean(required=True)
     has_revenue = fields.Boolean(required=True)
     pays_tax = fields.Boolean(required=True)
-    contacts = fields.List(fields.Nested(ContactSchema), required=True,
+    contacts = fields.List(fields.Nested(ContactOutSchema), required=True,
                            metadata={"description": "phone numbers masked for roles that may "
                                      "not see them"})
     tags = fields.List(fields.String(), required=True)
