@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
@@ -56,6 +57,16 @@ class Text(fields.String):
         return normalized(super()._deserialize(value, attr, data, **kwargs))
 
 
+class Pattern(validate.Regexp):
+    """``validate.Regexp`` over the whole string, as a JSON Schema ``pattern`` is read: Python's
+    ``$`` also matches before a final newline, so ``"abc\n"`` would pass ``^abc$``."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 #: a record's id: a UUID in its canonical text form
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -65,7 +76,7 @@ class Id(fields.String):
     query, and the OpenAPI document carries the pattern."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(validate=validate.Regexp(UUID_PATTERN, error="not a valid id"),
+        super().__init__(validate=Pattern(UUID_PATTERN, error="not a valid id"),
                          **kwargs)
 
 
@@ -88,3 +99,110 @@ class JsonBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+#: a day (ISO 8601 calendar date) in the years 2000-2100, the years the calendar, the appraisal
+#: and the meetings know; the date itself is checked too (no 2026-02-30)
+DAY_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+_DAY = re.compile(DAY_PATTERN)
+
+
+class Day(fields.Date):
+    """A ``YYYY-MM-DD`` day of the years 2000-2100: other years are refused as input (and the
+    OpenAPI document carries the pattern), before any date arithmetic or query."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": DAY_PATTERN, **(kwargs.get("metadata") or {})}
+        super().__init__(*args, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not _DAY.fullmatch(value):
+            raise ValidationError("not a day of the years 2000-2100 (YYYY-MM-DD)")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _json_number(field: fields.Field, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise field.make_error("invalid")
+
+
+class JsonNumber(fields.Float):
+    """A JSON number in a body: ``2`` or ``2.5``, never ``"2.5"`` or ``true`` (query parameters,
+    which are text, keep marshmallow's ``fields.Float``)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
+        _json_number(self, value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class JsonDecimal(fields.Decimal):
+    """A JSON number in a body kept as a Decimal (quantities, money), never a string or a bool.
+
+    The validators see the number as sent (as the OpenAPI bounds state it); it is rounded to
+    ``places`` decimals only after."""
+
+    def __init__(self, places: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.round_to = None if places is None else Decimal(1).scaleb(-places)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        _json_number(self, value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None,
+                    **kwargs: Any) -> Any:
+        exact = super().deserialize(value, attr, data, **kwargs)
+        if self.round_to is not None and isinstance(exact, Decimal) and exact.is_finite():
+            return exact.quantize(self.round_to)
+        return exact
+
+
+#: a web address: http(s), a host name or address, an optional port, path and query; no
+#: white space (what ``WebUrl`` accepts and the OpenAPI document states)
+WEB_URL_PATTERN = (
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::[0-9]{1,5})?"
+    r"(?:[/?#][\x21-\x7e]*)?$"
+)
+
+
+_WEB_URL = re.compile(WEB_URL_PATTERN)
+
+
+class WebUrl(fields.String):
+    """An http(s) URL, checked against :data:`WEB_URL_PATTERN` (also in the OpenAPI document)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": WEB_URL_PATTERN, **(kwargs.get("metadata") or {})}
+        super().__init__(*args, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not _WEB_URL.fullmatch(text):
+            raise ValidationError("not an http(s) URL such as https://example.com/a.pdf")
+        return text
+
+
+class SearchText(Text):
+    """A :class:`Text` that names or searches for something (a filter, an audience criterion)
+    and is kept nowhere of a fixed width: its length bounds (``length=(min, max)``, in the
+    OpenAPI document as minLength/maxLength) hold for the text as sent, before NFKC, which
+    lengthens some characters (``½`` is ``1⁄2``, ``㎏`` is ``kg``); trimmed, it must not be
+    blank when ``min`` is above 0."""
+
+    def __init__(self, *args: Any, length: tuple[int, int], **kwargs: Any) -> None:
+        low, high = length
+        kwargs["metadata"] = {"minLength": low, "maxLength": high,
+                              **(kwargs.get("metadata") or {})}
+        super().__init__(*args, **kwargs)
+        self.length = length
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        sent = fields.String._deserialize(self, value, attr, data, **kwargs)
+        low, high = self.length
+        if not low <= len(sent) <= high:
+            raise ValidationError(f"Length must be between {low} and {high}.")
+        text = normalized(sent)
+        if low and not text:
+            raise ValidationError("must not be blank")
+        return text

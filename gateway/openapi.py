@@ -8,6 +8,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
 
 from common import __version__
 from common.fields import Text
@@ -55,6 +56,18 @@ def _text_pattern(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> 
     return {"pattern": NOT_BLANK if blank_refused else NO_NUL}
 
 
+def _dict_keys(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A ``Dict`` field as JSON Schema states it: the names it takes (``propertyNames``, what
+    its key field accepts) and how many (a ``Length`` counts entries: min/maxProperties, not
+    the min/maxLength of a string)."""
+    if not isinstance(field, fields.Dict):
+        return {}
+    counts = {f"{bound}Properties": ret.pop(f"{bound}Length")
+              for bound in ("min", "max") if f"{bound}Length" in ret}
+    keys = getattr(field, "key_field", None)
+    return counts if keys is None else {**counts, "propertyNames": self.field2property(keys)}
+
+
 def build_spec(endpoints: list[Endpoint]) -> dict[str, Any]:
     plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
@@ -66,6 +79,7 @@ def build_spec(endpoints: list[Endpoint]) -> dict[str, Any]:
     )
     assert plugin.converter is not None
     plugin.converter.add_attribute_function(_text_pattern)
+    plugin.converter.add_attribute_function(_dict_keys)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.schema("Problem", PROBLEM_SCHEMA)

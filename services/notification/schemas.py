@@ -6,7 +6,16 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from common.fields import JsonBoolean, LocalDateTime, Text
+from common.fields import (
+    Day,
+    JsonBoolean,
+    LocalDateTime,
+    Pattern,
+    SearchText,
+    Text,
+    WebUrl,
+    WholeNumber,
+)
 
 #: channels besides the inbox, and the states of a delivery (as in ``models``; the gateway
 #: imports this module, not the models)
@@ -114,7 +123,7 @@ POLICY_STATUSES = ("draft", "published", "withdrawn")
 #: registry validates and resolves them (``enterprise.resolve_audience``)
 AUDIENCE_CRITERIA = ("grid_ids", "industry_codes", "scales", "incubator_ids", "tags", "listed",
                      "strengths", "enterprise_ids")
-MEDIA_TYPE = validate.Regexp(r"^[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,99}$",
+MEDIA_TYPE = Pattern(r"^[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,99}$",
                              error="not a media type such as application/pdf")
 
 
@@ -122,10 +131,9 @@ class PolicyAttachmentSchema(Schema):
     """附件: metadata only (the file lives at ``url``)."""
 
     name = Text(required=True, validate=validate.Length(1, 200))
-    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
-                     validate=validate.Length(1, 1000))
-    size = fields.Integer(required=True, validate=validate.Range(0, 2**40),
-                          metadata={"description": "bytes"})
+    url = WebUrl(required=True, validate=validate.Length(1, 1000))
+    size = WholeNumber(required=True, validate=validate.Range(0, 2**40),
+                       metadata={"description": "bytes"})
     media_type = fields.String(required=True, validate=MEDIA_TYPE)
 
 
@@ -144,8 +152,9 @@ class PolicyCreateSchema(Schema):
     body = fields.String(required=True, validate=validate.Length(1, 50_000))
     attachments = fields.List(fields.Nested(PolicyAttachmentSchema), load_default=list,
                               validate=validate.Length(0, 20))
-    valid_from = fields.Date(allow_none=True, load_default=None)
-    valid_until = fields.Date(allow_none=True, load_default=None)
+    valid_from = Day(allow_none=True, load_default=None)
+    valid_until = Day(allow_none=True, load_default=None, metadata={
+        "description": "not before valid_from (422 otherwise)"})
     department_id = Text(validate=validate.Length(1, 40), metadata={
         "description": "发布部门: department staff publish for their own department; "
                        "coordinators default to theirs, admins must name one"})
@@ -168,11 +177,11 @@ class PolicyUpdateSchema(Schema):
     body = fields.String(validate=validate.Length(1, 50_000))
     attachments = fields.List(fields.Nested(PolicyAttachmentSchema),
                               validate=validate.Length(0, 20))
-    valid_from = fields.Date(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
+    valid_from = Day(allow_none=True)
+    valid_until = Day(allow_none=True)
     department_id = Text(validate=validate.Length(1, 40))
     audience = fields.Dict(keys=fields.String(validate=validate.OneOf(AUDIENCE_CRITERIA)))
-    version = fields.Integer(validate=validate.Range(1, 10**9))
+    version = WholeNumber(validate=validate.Range(1, 10**9))
 
     @validates_schema
     def validity(self, data: dict[str, Any], **_: Any) -> None:
@@ -237,12 +246,11 @@ class PolicyPageSchema(Schema):
 
 
 class PolicyQuerySchema(Schema):
-    q = Text(validate=validate.Length(1, 100),
-             metadata={"description": "words in the title or the body"})
+    q = SearchText(length=(1, 100), metadata={"description": "words in the title or the body"})
     kind = fields.String(validate=validate.OneOf(POLICY_KINDS))
     status = fields.String(validate=validate.OneOf(POLICY_STATUSES),
                            metadata={"description": "staff only; enterprises see published"})
-    department_id = Text(validate=validate.Length(1, 40))
+    department_id = SearchText(length=(1, 40))
     valid_now = fields.Boolean(metadata={"description": "in force today (Asia/Shanghai)"})
     unread = fields.Boolean(metadata={"description": "enterprises: not read yet"})
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
@@ -299,7 +307,7 @@ class PolicyReceiptPageSchema(Schema):
 
 class PolicyReceiptQuerySchema(Schema):
     read = fields.Boolean(metadata={"description": "true: read only; false: not read yet"})
-    grid_id = Text(validate=validate.Length(1, 20))
+    grid_id = SearchText(length=(1, 20))
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 

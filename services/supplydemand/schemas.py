@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from common.fields import LocalDateTime, Text, normalized
+from common.fields import Day, JsonDecimal, LocalDateTime, SearchText, Text, WholeNumber, normalized
 from common.validation import is_uuid
 
 SIDES = ("supply", "demand")  # 供 / 求
@@ -105,16 +105,16 @@ class _ListingFields(Schema):
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     industry_code = IndustryCode(allow_none=True, metadata={
         "description": "GB/T 4754; defaults to the enterprise's"})
-    quantity = fields.Decimal(allow_none=True, as_string=False, places=3,
+    quantity = JsonDecimal(allow_none=True, as_string=False, places=3,
                               validate=validate.Range(0, 10**12, min_inclusive=False),
                               metadata={"description": "数量, where it applies"})
     unit = Text(allow_none=True, validate=validate.Length(1, 20), metadata={
         "description": "单位 (件, 吨, 小时...); required with a quantity"})
     region = Text(allow_none=True, validate=validate.Length(0, 50), metadata={
         "description": "地区 where the offer or need applies; empty or 全国 for anywhere"})
-    valid_from = fields.Date(metadata={"description": "有效期 start; default today"})
-    valid_until = fields.Date(metadata={"description": "有效期 end (inclusive), at most a year "
-                                        "after valid_from"})
+    valid_from = Day(metadata={"description": "有效期 start; default today"})
+    valid_until = Day(metadata={"description": "有效期 end (inclusive), at most a year after "
+                                "valid_from (422 otherwise)"})
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -141,14 +141,14 @@ class ListingCreateSchema(_ListingFields):
                  metadata={"description": "标题 (Chinese), e.g. 需要激光切割加工"})
     description = FreeText(load_default="", validate=validate.Length(0, 2000))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    valid_until = fields.Date(required=True, metadata={
+    valid_until = Day(required=True, metadata={
         "description": "有效期 end (inclusive), at most a year after valid_from"})
 
 
 class ListingUpdateSchema(_ListingFields):
     """Fields to change; ``version`` (or If-Match) refuses a stale write (412)."""
 
-    version = fields.Integer(strict=True, validate=validate.Range(0, 2**31 - 1))
+    version = WholeNumber(validate=validate.Range(0, 2**31 - 1))
 
 
 class ModerationSchema(Schema):
@@ -192,11 +192,11 @@ class ListingQuerySchema(PageQuery):
 
 
 class SearchQuerySchema(Schema):
-    q = Text(validate=validate.Length(1, 100), metadata={"description": "words to look for"})
+    q = SearchText(length=(1, 100), metadata={"description": "words to look for"})
     side = fields.String(validate=validate.OneOf(SIDES))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     industry_code = IndustryCode()
-    region = Text(validate=validate.Length(1, 50))
+    region = SearchText(length=(1, 50))
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100))
     per_page = fields.Integer(load_default=10, validate=validate.Range(1, 50))
 
@@ -266,7 +266,7 @@ class DockingCreateSchema(Schema):
 
 class DockingDecisionSchema(Schema):
     message = FreeText(load_default="", validate=validate.Length(0, 1000))
-    version = fields.Integer(strict=True, validate=validate.Range(0, 2**31 - 1))
+    version = WholeNumber(validate=validate.Range(0, 2**31 - 1))
 
 
 class DockingContactSchema(Schema):
