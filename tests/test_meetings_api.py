@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -356,4 +357,4 @@ def test_registration_attendance_feedback_and_the_yearly_report(client, db, toke
     assert {(t["quarter"], t["theme"]) for t in themes.json()["items"]} >= {
         (quarter, "智能制造")}
     settings = client.get("/api/v1/meetings/settings", headers=coordinator)
-    assert settings.json() == {"yearly_minimum": 12}
+    assert settings.json() == {"yearly_minimum": 12, "version": ANY}

@@ -5,6 +5,7 @@ who may read and change them, validation, the ``sla_settings_changed`` event, an
 from __future__ import annotations
 
 from collections.abc import Iterator
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -125,15 +126,15 @@ def test_admin_changes_the_settings(client, token, admin, db):
     reader = bearer(token(Role.GRID_WORKER, grid_ids=("INC01",)))
     shown = client.get(SETTINGS, headers=reader)
     assert shown.status_code == 200, shown.text
-    assert shown.json() == sla.DEFAULT_SETTINGS
+    assert shown.json() == {**sla.DEFAULT_SETTINGS, "version": ANY}
 
     new = {"acceptance_workdays": 0, "reminder_workdays_before": [3],
            "escalate_to_leader_workdays": 2, "escalate_to_group_workdays": 4,
            "rating_reminder_workdays": 5, "close_unrated_workdays": 15}
     changed = client.put(SETTINGS, json=new, headers=admin)
     assert changed.status_code == 200, changed.text
-    assert changed.json() == new
-    assert client.get(SETTINGS, headers=reader).json() == new
+    assert changed.json() == {**new, "version": shown.json()["version"] + 1}
+    assert client.get(SETTINGS, headers=reader).json() == changed.json()
     assert stored_settings(db) == new
     [event] = last_events(db, 1)
     assert event["what"] == "settings" and event["actor"].startswith("admin-")

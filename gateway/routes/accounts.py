@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from common.auth import Role
-from gateway.endpoints import Call, Endpoint
+from gateway.endpoints import Call, Endpoint, entity_tag
 from services.enterprise.schemas import (
     AccountCreateSchema,
     AccountPageSchema,
@@ -21,7 +21,8 @@ from services.enterprise.schemas import (
 async def create_account(call: Call) -> JSONResponse:
     account = await call.rpc("enterprise", "create_account", await call.request.json())
     return JSONResponse(account, status_code=201,
-                        headers={"Location": f"/api/v1/accounts/{account['id']}"})
+                        headers={"Location": f"/api/v1/accounts/{account['id']}",
+                                 "ETag": entity_tag(account) or '"1"'})
 
 
 async def list_accounts(call: Call) -> dict[str, Any]:
@@ -33,8 +34,11 @@ async def get_account(call: Call) -> dict[str, Any]:
 
 
 async def update_account(call: Call) -> dict[str, Any]:
+    payload = await call.request.json()
+    if call.if_match is not None:
+        payload["version"] = call.if_match  # checked against the body's by the gateway
     return await call.rpc("enterprise", "update_account", call.path_params["account_id"],
-                          await call.request.json())
+                          payload)
 
 
 ADMIN = frozenset({Role.ADMIN})
@@ -61,8 +65,9 @@ ENDPOINTS = [
     Endpoint(
         "PATCH", "/api/v1/accounts/{account_id}", update_account, "Change an account",
         "accounts", roles=ADMIN, body=AccountUpdateSchema, response=AccountSchema,
-        errors=(400, 404, 409, 413, 415, 422),
+        errors=(400, 404, 409, 412, 413, 415, 422), versioned=True,
         description="Disable or enable (停用/启用), reset the password, change name and "
-        "contact data. Each change is recorded as an `account_changed` event.",
+        "contact data. Each change is recorded as an `account_changed` event and bumps "
+        "`version`; send the ETag as If-Match (or `version`) to refuse a stale write (412).",
     ),
 ]

@@ -98,7 +98,8 @@ async def get_appraisal_settings(call: Call) -> dict[str, Any]:
 
 
 async def update_appraisal_settings(call: Call) -> dict[str, Any]:
-    return await call.rpc("ticketing", "update_appraisal_settings", await call.request.json())
+    return await call.rpc("ticketing", "update_appraisal_settings", await call.request.json(),
+                          **call.expected_version)
 
 
 async def list_appraisal_vetoes(call: Call) -> dict[str, Any]:
@@ -167,9 +168,11 @@ ENDPOINTS = [
         "PUT", "/api/v1/appraisal/settings", update_appraisal_settings,
         "Change the appraisal settings", "appraisal", roles=ADMIN,
         body=AppraisalSettingsSchema, response=AppraisalSettingsSchema,
-        errors=(400, 413, 415, 422),
+        errors=(400, 412, 413, 415, 422), versioned=True,
         description="Replace all the settings; weights count by their ratios (not all 0); "
-        "points for every difficulty. Announced as `appraisal_settings_changed`.",
+        "points for every difficulty. Announced as `appraisal_settings_changed`. Send the "
+        "ETag as If-Match (or `version`) to refuse a stale write (412); a change bumps "
+        "`version`.",
     ),
     Endpoint(
         "GET", "/api/v1/appraisal/vetoes", list_appraisal_vetoes, "List the vetoes",

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from common.auth import STAFF_ROLES, Role
-from gateway.endpoints import Call, Endpoint
+from gateway.endpoints import Call, Endpoint, entity_tag
 from services.enterprise.schemas import (
     ContractCreateSchema,
     ContractPageSchema,
@@ -27,7 +27,8 @@ async def create_contract(call: Call) -> JSONResponse:
     """Record a contract with its obligations."""
     contract = await call.rpc("enterprise", "create_contract", await call.request.json())
     return JSONResponse(contract, status_code=201,
-                        headers={"Location": f"/api/v1/contracts/{contract['id']}"})
+                        headers={"Location": f"/api/v1/contracts/{contract['id']}",
+                                 "ETag": entity_tag(contract) or '"1"'})
 
 
 async def list_contracts(call: Call) -> dict[str, Any]:
@@ -40,7 +41,7 @@ async def get_contract(call: Call) -> dict[str, Any]:
 
 async def fulfil_obligation(call: Call) -> dict[str, Any]:
     return await call.rpc("enterprise", "fulfil_obligation", call.path_params["contract_id"],
-                          call.path_params["obligation_id"])
+                          call.path_params["obligation_id"], **call.expected_version)
 
 
 async def list_obligations(call: Call) -> dict[str, Any]:
@@ -53,7 +54,7 @@ async def get_obligation_settings(call: Call) -> dict[str, Any]:
 
 async def update_obligation_settings(call: Call) -> dict[str, Any]:
     return await call.rpc("enterprise", "update_obligation_settings",
-                          await call.request.json())
+                          await call.request.json(), **call.expected_version)
 
 
 async def sweep_obligations(call: Call) -> dict[str, Any]:
@@ -87,9 +88,12 @@ ENDPOINTS = [
         "POST", "/api/v1/contracts/{contract_id}/obligations/{obligation_id}/fulfil",
         fulfil_obligation, "Fulfil an obligation", "contracts",
         roles=frozenset({Role.LIAISON, Role.DEPARTMENT_HEAD, Role.COORDINATOR, Role.ADMIN}),
-        response=ObligationSchema, errors=(404,),
+        response=ObligationSchema, errors=(404, 412), versioned=True,
         description="The owning department's head or liaison, coordinators, admins. "
-        "Repeating it leaves the first fulfilment time.",
+        "Repeating it leaves the first fulfilment time. A write on the contract: send its "
+        "ETag as If-Match to refuse a stale one (412); a fulfilment bumps the contract's "
+        "`version` (the sweep's reminder and overdue marks do not, and `state` follows the "
+        "date).",
     ),
     Endpoint(
         "GET", "/api/v1/obligations", list_obligations, "List obligations", "contracts",
@@ -107,9 +111,10 @@ ENDPOINTS = [
         "PUT", "/api/v1/obligations/settings", update_obligation_settings,
         "Change the obligation settings", "contracts",
         roles=frozenset({Role.ADMIN}), body=ObligationSettingsSchema,
-        response=ObligationSettingsSchema, errors=(400, 415, 422),
+        response=ObligationSettingsSchema, errors=(400, 412, 415, 422), versioned=True,
         description="reminder_workdays: how many working days before due obligation_due is "
-        "raised; remind_on of obligations not yet reminded is recomputed.",
+        "raised; remind_on of obligations not yet reminded is recomputed. Send the ETag as "
+        "If-Match (or `version`) to refuse a stale write (412); a change bumps `version`.",
     ),
     Endpoint(
         "POST", "/api/v1/obligations/sweep", sweep_obligations,

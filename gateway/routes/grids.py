@@ -18,6 +18,8 @@ from services.enterprise.schemas import (
 
 MANAGERS = frozenset({Role.ADMIN, Role.COORDINATOR})
 STAFF = ALL_ROLES - {Role.ENTERPRISE}
+IF_MATCH = ("Send the grid's ETag as If-Match to refuse a stale write (412); a change bumps "
+            "`version`.")
 
 
 async def list_grids(call: Call) -> dict[str, Any]:
@@ -34,12 +36,12 @@ async def create_grid(call: Call) -> dict[str, Any]:
 
 async def update_grid(call: Call) -> dict[str, Any]:
     return await call.rpc("enterprise", "update_grid", call.path_params["grid_id"],
-                          await call.request.json())
+                          await call.request.json(), **call.expected_version)
 
 
 async def set_grid_staff(call: Call) -> dict[str, Any]:
     return await call.rpc("enterprise", "set_grid_staff", call.path_params["grid_id"],
-                          await call.request.json())
+                          await call.request.json(), **call.expected_version)
 
 
 async def get_coverage(call: Call) -> dict[str, Any]:
@@ -54,11 +56,14 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/grids/{grid_id}", get_grid, "Show a grid", "grids", roles=STAFF,
              response=GridSchema, errors=(404,)),
     Endpoint("PATCH", "/api/v1/grids/{grid_id}", update_grid, "Change a grid", "grids",
-             roles=MANAGERS, body=GridUpdateSchema, response=GridSchema, errors=(404, 422)),
+             roles=MANAGERS, body=GridUpdateSchema, response=GridSchema, errors=(404, 412, 422),
+             versioned=True, description=IF_MATCH),
     Endpoint("PUT", "/api/v1/grids/{grid_id}/staff", set_grid_staff,
              "Name a grid's leader and workers", "grids", roles=MANAGERS, body=GridStaffSchema,
-             response=GridSchema, errors=(404, 422),
-             description="One 网格长 and 2-3 网格员, each an enabled account of that role."),
+             response=GridSchema, errors=(404, 412, 422), versioned=True,
+             description="One 网格长 and 2-3 网格员, each an enabled account of that role. "
+             "A write on the grid: " + IF_MATCH + " The accounts that join or leave get a new "
+             "version too (their `grid_ids`)."),
     Endpoint("GET", "/api/v1/coverage", get_coverage, "Show the coverage report", "grids",
              roles=ALL_ROLES - {Role.ENTERPRISE, Role.GRID_WORKER, Role.GRID_LEADER},
              response=CoverageSchema,

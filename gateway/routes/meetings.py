@@ -120,7 +120,8 @@ async def get_meeting_settings(call: Call) -> dict[str, Any]:
 
 
 async def update_meeting_settings(call: Call) -> dict[str, Any]:
-    return await call.rpc("enterprise", "update_meeting_settings", await call.request.json())
+    return await call.rpc("enterprise", "update_meeting_settings", await call.request.json(),
+                          **call.expected_version)
 
 
 async def meeting_report(call: Call) -> dict[str, Any]:
@@ -179,9 +180,11 @@ ENDPOINTS = [
     Endpoint(
         "PUT", "/api/v1/meetings/settings", update_meeting_settings,
         "Change the meeting settings", "meetings", roles=frozenset({Role.ADMIN}),
-        body=MeetingSettingsSchema, response=MeetingSettingsSchema, errors=(400, 415, 422),
+        body=MeetingSettingsSchema, response=MeetingSettingsSchema,
+        errors=(400, 412, 415, 422), versioned=True,
         description="yearly_minimum: the meetings a year the report measures against "
-        "(default 12).",
+        "(default 12). Send the ETag as If-Match (or `version`) to refuse a stale write "
+        "(412); a change bumps `version`.",
     ),
     Endpoint(
         "GET", "/api/v1/meetings/{meeting_id}", get_meeting, "Show a meeting", "meetings",

@@ -29,7 +29,8 @@ async def get_sla_settings(call: Call) -> dict[str, Any]:
 
 
 async def update_sla_settings(call: Call) -> dict[str, Any]:
-    return await call.rpc("ticketing", "update_sla_settings", await call.request.json())
+    return await call.rpc("ticketing", "update_sla_settings", await call.request.json(),
+                          **call.expected_version)
 
 
 async def list_handling_times(call: Call) -> dict[str, Any]:
@@ -59,10 +60,11 @@ ENDPOINTS = [
     Endpoint(
         "PUT", "/api/v1/sla/settings", update_sla_settings, "Change the SLA settings", "sla",
         roles=ADMIN, body=SlaSettingsSchema, response=SlaSettingsSchema,
-        errors=(400, 413, 415, 422),
+        errors=(400, 412, 413, 415, 422), versioned=True,
         description="Replace all the SLA settings (every field is required); "
         "`close_unrated_workdays` must exceed `rating_reminder_workdays` and the reminder "
-        "days must be distinct." + FROM_NOW_ON,
+        "days must be distinct. Send the ETag as If-Match (or `version`) to refuse a stale "
+        "write (412); a change bumps `version`." + FROM_NOW_ON,
     ),
     Endpoint(
         "GET", "/api/v1/sla/handling-times", list_handling_times, "List handling times", "sla",

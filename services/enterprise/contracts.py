@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, aliased
 
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI, WorkCalendar
-from common.errors import Forbidden, NotFound, ValidationFailed
+from common.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from common.validation import is_uuid as common_is_uuid
 from services.enterprise import events
 from services.enterprise.access import GRID_ROLES
@@ -105,17 +105,42 @@ def obligation_settings(session: Session) -> dict[str, Any]:
     return {"reminder_workdays": reminder_workdays(session)}
 
 
+def setting_version(session: Session, key: str) -> int:
+    """The version of the settings document ``key`` (one row of ``settings``): 1 while only
+    the defaults apply (no row yet), +1 with every change."""
+    row = session.get(Setting, key, populate_existing=True)
+    return row.version if row is not None else 1
+
+
+def locked_setting(session: Session, key: str, expected: int | None, what: str) -> Setting:
+    """The settings row ``key`` for a write, locked until the transaction ends (created empty,
+    i.e. the defaults at version 1, if missing); 412 unless still at version ``expected``
+    (None: any version). The caller bumps ``version`` when it changes ``value``."""
+    session.execute(insert(Setting).values(key=key, value={}, version=1)
+                    .on_conflict_do_nothing(index_elements=[Setting.key]))
+    row = session.get(Setting, key, with_for_update=True, populate_existing=True)
+    assert row is not None
+    if expected is not None and row.version != expected:
+        raise PreconditionFailed(f"the {what} changed since version {expected} (now "
+                                 f"{row.version}): read them again")
+    return row
+
+
 def update_settings(
-    session: Session, principal: Principal, data: dict[str, Any], calendar: WorkCalendar
+    session: Session, principal: Principal, data: dict[str, Any], calendar: WorkCalendar,
+    expected: int | None = None,
 ) -> dict[str, Any]:
     """Admins change the lead time; ``remind_on`` of every unfulfilled obligation whose reminder
-    has not gone out yet is recomputed (a reminder already sent is never sent again)."""
+    has not gone out yet is recomputed (a reminder already sent is never sent again). Refused
+    (412) unless the settings are still at version ``expected`` (when given); a change bumps
+    their version."""
     principal.require(Role.ADMIN)
+    row = locked_setting(session, SETTINGS_KEY, expected, "obligation settings")
     workdays = data["reminder_workdays"]
-    stmt = insert(Setting).values(key=SETTINGS_KEY, value={"reminder_workdays": workdays})
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=[Setting.key], set_={"value": stmt.excluded.value}
-    ))
+    if reminder_workdays(session) != workdays:
+        row.value = {"reminder_workdays": workdays}
+        row.version += 1
+        session.flush()
     recompute_remind_on(session, calendar, workdays)
     return {"reminder_workdays": workdays}
 
@@ -371,9 +396,12 @@ def fulfil(
     contract_id: str,
     obligation_id: str,
     now: datetime | None = None,
+    expected: int | None = None,
 ) -> Obligation:
     """履约: mark an obligation fulfilled. Repeating it changes nothing (the first time stays);
-    a fulfilled obligation never raises ``obligation_due`` or ``obligation_overdue``."""
+    a fulfilled obligation never raises ``obligation_due`` or ``obligation_overdue``. A write
+    on the contract: refused (412) unless it is still at version ``expected`` (when given);
+    the fulfilment bumps its version."""
     contract = get_visible(session, principal, contract_id)
     if not is_uuid(obligation_id):
         raise NotFound("no such obligation")
@@ -387,6 +415,10 @@ def fulfil(
         raise NotFound("no such obligation")
     if not can_fulfil(principal, ob):
         raise Forbidden("only the owning department, coordinators and admins may fulfil this")
+    session.refresh(contract, with_for_update=True)  # as committed; after the obligation
+    if expected is not None and contract.version != expected:
+        raise PreconditionFailed(f"the contract changed since version {expected} (now "
+                                 f"{contract.version}): read it again")
     if ob.fulfilled_at is None:
         ob.fulfilled_at = now or datetime.now(UTC)
         contract.version += 1

@@ -4,15 +4,15 @@ and their staff, and the coverage report (全覆盖、无遗漏). Plain function
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from common.validation import is_uuid
-from services.enterprise import access
+from services.enterprise import access, accounts
 from services.enterprise.events import publish
 from services.enterprise.geo import GridArea, GridIndex, parse_polygon
 from services.enterprise.models import (
@@ -30,6 +30,7 @@ GRID_OWNER = {"incubator": "science_innovation", "geographic": "economic_develop
 OFFICE_DEPARTMENT = "economic_development"  # 领导小组办公室设在经济发展部
 MIN_WORKERS, MAX_WORKERS = 2, 3
 MANAGERS = frozenset({Role.ADMIN, Role.COORDINATOR})
+M = TypeVar("M", Department, Category, Grid)
 
 
 def _person(session: Session, account_id: str | None) -> dict[str, Any] | None:
@@ -37,6 +38,17 @@ def _person(session: Session, account_id: str | None) -> dict[str, Any] | None:
         return None
     account = session.get(Account, account_id)
     return {"id": account.id, "name": account.name} if account else None
+
+
+def _locked(session: Session, model: type[M], key: str, expected: int | None,
+            what: str) -> M | None:
+    """The row as committed, locked until the write ends (None if there is none); 412 unless
+    it is still at version ``expected`` (None: any version)."""
+    found = session.get(model, key, with_for_update=True, populate_existing=True)
+    if found is not None and expected is not None and found.version != expected:
+        raise PreconditionFailed(f"the {what} changed since version {expected} (now "
+                                 f"{found.version}): read it again")
+    return found
 
 
 def require_admin(principal: Principal) -> None:
@@ -56,7 +68,7 @@ def departments(session: Session) -> list[dict[str, Any]]:
          "head_title": d.head_title, "head": _person(session, d.head_account_id),
          "liaison": _person(session, d.liaison_account_id),
          "leader_in_charge": _person(session, d.leader_account_id),
-         "categories": cats.get(d.id, [])}
+         "categories": cats.get(d.id, []), "version": d.version}
         for d in session.execute(select(Department).order_by(Department.kind, Department.name)
                                  ).scalars()
     ]
@@ -70,10 +82,11 @@ def department(session: Session, department_id: str) -> dict[str, Any]:
 
 
 def update_department(session: Session, principal: Principal, department_id: str,
-                      data: dict[str, Any]) -> dict[str, Any]:
-    """Name the liaison (联络员), head and leader in charge (分管领导): admins only."""
+                      data: dict[str, Any], expected: int | None = None) -> dict[str, Any]:
+    """Name the liaison (联络员), head and leader in charge (分管领导): admins only; refused
+    (412) unless still at version ``expected`` (when given). A change bumps the version."""
     require_admin(principal)
-    dept = session.get(Department, department_id)
+    dept = _locked(session, Department, department_id, expected, "department")
     if dept is None:
         raise NotFound("no such department")
     roles = {"liaison_account_id": Role.LIAISON, "head_account_id": Role.DEPARTMENT_HEAD,
@@ -84,7 +97,10 @@ def update_department(session: Session, principal: Principal, department_id: str
             if account is None or account.role != roles[field] or account.disabled:
                 raise ValidationFailed("not a suitable account",
                                        {field: [f"an enabled {roles[field]} account"]})
-        setattr(dept, field, value)
+    if any(getattr(dept, field) != value for field, value in data.items()):
+        for field, value in data.items():
+            setattr(dept, field, value)
+        dept.version += 1
     session.flush()
     return department(session, department_id)
 
@@ -93,34 +109,58 @@ def categories(session: Session) -> list[Category]:
     return list(session.execute(select(Category).order_by(Category.code)).scalars())
 
 
+def category(session: Session, code: str) -> Category:
+    found = session.get(Category, code)
+    if found is None:
+        raise NotFound("no such category")
+    return found
+
+
 def category_table(session: Session) -> dict[str, str]:
     """诉求类别 → department id, as triage uses it."""
     return dict(session.execute(select(Category.code, Category.department_id)).all())
 
 
 def save_category(session: Session, principal: Principal, code: str, data: dict[str, Any],
-                  create: bool, call_id: str | None = None) -> Category:
+                  create: bool, call_id: str | None = None,
+                  expected: int | None = None) -> Category:
+    """Add a category, or route one to a department (refused with 412 unless still at version
+    ``expected``, when given). A change bumps its version and that of each department whose
+    list of categories changes."""
     require_admin(principal)
     if session.get(Department, data["department_id"]) is None:
         raise ValidationFailed("unknown department",
                                {"department_id": [f"no department {data['department_id']}"]})
-    category = session.get(Category, code)
-    if create and category is not None:
+    found = _locked(session, Category, code, expected, "category")
+    if create and found is not None:
         raise Conflict("the category exists", {"code": ["already exists"]})
-    if not create and category is None:
+    if not create and found is None:
         raise NotFound("no such category")
-    if category is None:
-        category = Category(code=code, name=data["name"], department_id=data["department_id"])
-        session.add(category)
-    else:
-        category.department_id = data["department_id"]
-        category.name = data.get("name", category.name)
-    category.updated_at = datetime.now(UTC)
-    category.updated_by = principal.user_id
+    if found is None:
+        found = Category(code=code, name=data["name"], department_id=data["department_id"],
+                         version=1)
+        session.add(found)
+        _bump_departments(session, {found.department_id})
+    elif (found.department_id, found.name) != (data["department_id"],
+                                               data.get("name", found.name)):
+        if found.department_id != data["department_id"]:
+            _bump_departments(session, {found.department_id, data["department_id"]})
+        found.department_id = data["department_id"]
+        found.name = data.get("name", found.name)
+        found.version += 1
+    found.updated_at = datetime.now(UTC)
+    found.updated_by = principal.user_id
     session.flush()
     publish(session, "category_changed", {"code": code, "department_id": data["department_id"]},
             call_id)
-    return category
+    return found
+
+
+def _bump_departments(session: Session, department_ids: set[str]) -> None:
+    """A department lists its categories: one gained or lost is a change of the department."""
+    session.execute(update(Department).where(Department.id.in_(sorted(department_ids)))
+                    .values(version=Department.version + 1)
+                    .execution_options(synchronize_session="fetch"))
 
 
 def leading_group(session: Session) -> dict[str, Any]:
@@ -161,7 +201,7 @@ def grid_dicts(session: Session, grids: list[Grid]) -> list[dict[str, Any]]:
         {"id": g.id, "name": g.name, "kind": g.kind,
          "owner_department_id": g.owner_department_id, "boundary": g.boundary,
          "address": g.address, "lon": g.lon, "lat": g.lat, **staff[g.id],
-         "enterprise_count": counts.get(g.id, 0)}
+         "enterprise_count": counts.get(g.id, 0), "version": g.version}
         for g in grids
     ]
 
@@ -210,35 +250,46 @@ def create_grid(session: Session, principal: Principal, data: dict[str, Any]) ->
     owner = data.get("owner_department_id") or GRID_OWNER[data["kind"]]
     if session.get(Department, owner) is None:
         raise ValidationFailed("unknown department", {"owner_department_id": ["unknown"]})
-    grid = Grid(**{**data, "owner_department_id": owner})
+    grid = Grid(**{**data, "owner_department_id": owner}, version=1)
     session.add(grid)
     session.flush()
     return grid_dicts(session, [grid])[0]
 
 
 def update_grid(session: Session, principal: Principal, grid_id: str,
-                data: dict[str, Any]) -> dict:
+                data: dict[str, Any], expected: int | None = None) -> dict:
+    """Change a grid; refused (412) unless still at version ``expected`` (when given)."""
     if principal.role not in MANAGERS:
         raise Forbidden(f"role {principal.role} may not change grids")
-    grid = session.get(Grid, grid_id)
-    if grid is None:
-        raise NotFound("no such grid")
+    grid = _locked_grid(session, grid_id, expected)
     if "boundary" in data:
         _check_boundary(grid.kind, data["boundary"])
-    for key, value in data.items():
-        setattr(grid, key, value)
+    changed = [key for key, value in data.items() if getattr(grid, key) != value]
+    for key in changed:
+        setattr(grid, key, data[key])
+    if changed:
+        grid.version += 1
     session.flush()
     return grid_dicts(session, [grid])[0]
 
 
-def set_grid_staff(session: Session, principal: Principal, grid_id: str,
-                   data: dict[str, Any]) -> dict:
-    """One 网格长 and 2-3 网格员; each must hold the matching role."""
-    if principal.role not in MANAGERS:
-        raise Forbidden(f"role {principal.role} may not staff grids")
-    grid = session.get(Grid, grid_id)
+def _locked_grid(session: Session, grid_id: str, expected: int | None) -> Grid:
+    """The grid, locked for a write at version ``expected`` (412 otherwise; None: any)."""
+    grid = _locked(session, Grid, grid_id, expected, "grid")
     if grid is None:
         raise NotFound("no such grid")
+    return grid
+
+
+def set_grid_staff(session: Session, principal: Principal, grid_id: str,
+                   data: dict[str, Any], expected: int | None = None,
+                   call_id: str | None = None) -> dict:
+    """One 网格长 and 2-3 网格员; each must hold the matching role. A write on the grid:
+    refused (412) unless still at version ``expected`` (when given); a change bumps the
+    grid's version and that of every account that joins or leaves it (its ``grid_ids``)."""
+    if principal.role not in MANAGERS:
+        raise Forbidden(f"role {principal.role} may not staff grids")
+    grid = _locked_grid(session, grid_id, expected)
     workers = list(dict.fromkeys(data["worker_account_ids"]))
     if not MIN_WORKERS <= len(workers) <= MAX_WORKERS:
         raise ValidationFailed("a grid has 2-3 grid workers",
@@ -251,10 +302,25 @@ def set_grid_staff(session: Session, principal: Principal, grid_id: str,
         if account is None or account.role != role or account.disabled:
             raise ValidationFailed("not a suitable account",
                                    {field: [f"{account_id} is not an enabled {role}"]})
+    before = set(session.execute(select(GridStaff.account_id, GridStaff.duty)
+                                 .where(GridStaff.grid_id == grid_id)).tuples())
+    after = {(a, "leader" if role == Role.GRID_LEADER else "worker") for a, role, _ in wanted}
+    if before == after:
+        return grid_dicts(session, [grid])[0]
     session.execute(delete(GridStaff).where(GridStaff.grid_id == grid_id))
-    for account_id, role, _ in wanted:
-        duty = "leader" if role == Role.GRID_LEADER else "worker"
+    for account_id, duty in sorted(after):
         session.add(GridStaff(grid_id=grid_id, account_id=account_id, duty=duty))
+    grid.version += 1
+    moved = {a for a, _ in before} ^ {a for a, _ in after}
+    if moved:
+        session.execute(update(Account).where(Account.id.in_(sorted(moved)))
+                        .values(version=Account.version + 1)
+                        .execution_options(synchronize_session="fetch"))
+        # their tokens claim the grids they had: they sign in again for the new ones
+        for account in session.execute(
+                select(Account).where(Account.id.in_(sorted(moved))).order_by(Account.id)
+        ).scalars():
+            accounts.revoke_tokens(session, account, "grids_changed", call_id)
     session.flush()
     return grid_dicts(session, [grid])[0]
 

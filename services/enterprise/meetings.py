@@ -57,6 +57,7 @@ from common.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Val
 from common.fields import normalized
 from common.validation import is_uuid
 from services.enterprise import audience, events
+from services.enterprise.contracts import locked_setting, setting_version
 from services.enterprise.models import (
     Department,
     Enterprise,
@@ -689,13 +690,22 @@ def settings(session: Session, principal: Principal) -> dict[str, Any]:
     return {"yearly_minimum": yearly_minimum(session)}
 
 
-def update_settings(session: Session, principal: Principal, data: dict[str, Any]
-                    ) -> dict[str, Any]:
+def settings_version(session: Session) -> int:
+    """The version of the meeting settings (their row of ``settings``; 1 until changed)."""
+    return setting_version(session, SETTINGS_KEY)
+
+
+def update_settings(session: Session, principal: Principal, data: dict[str, Any],
+                    expected: int | None = None) -> dict[str, Any]:
+    """Admins set the yearly minimum; refused (412) unless the settings are still at version
+    ``expected`` (when given). A change bumps their version."""
     principal.require(Role.ADMIN)
+    row = locked_setting(session, SETTINGS_KEY, expected, "meeting settings")
     value = {"yearly_minimum": data["yearly_minimum"]}
-    stmt = insert(Setting).values(key=SETTINGS_KEY, value=value)
-    session.execute(stmt.on_conflict_do_update(index_elements=[Setting.key],
-                                               set_={"value": stmt.excluded.value}))
+    if yearly_minimum(session) != value["yearly_minimum"]:
+        row.value = value
+        row.version += 1
+        session.flush()
     return value
 
 

@@ -53,6 +53,7 @@ class Department(Base):
     head_account_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     liaison_account_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))
     leader_account_id: Mapped[str | None] = mapped_column(UUID(as_uuid=False))  # 分管领导
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
 
 class Category(Base):
@@ -65,6 +66,7 @@ class Category(Base):
     department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
     updated_at: Mapped[datetime] = now_column()
     updated_by: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
 
 class LeadingGroupMember(Base):
@@ -100,6 +102,9 @@ class Account(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = now_column()
     created_by: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    #: tokens issued before this moment are refused (disabled, password changed)
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LoginAttempt(Base):
@@ -130,6 +135,7 @@ class Grid(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     opened_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
 
 class GridStaff(Base):
@@ -285,6 +291,7 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[dict] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
 
 # --- meetings (政企座谈) ---------------------------------------------------------------------

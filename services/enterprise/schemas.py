@@ -11,7 +11,16 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from common.auth import Role
-from common.fields import Id, JsonBoolean, LocalDateTime, Text, WholeNumber, normalized
+from common.fields import (
+    Id,
+    JsonBoolean,
+    LocalDateTime,
+    Pattern,
+    SearchText,
+    Text,
+    WholeNumber,
+    normalized,
+)
 from services.enterprise import credit_code, industry
 
 SCALES = ("micro", "small", "medium", "large")  # 微型 小型 中型 大型
@@ -50,7 +59,7 @@ class IndustryCode(fields.String):
             raise ValidationError(str(exc)) from exc
 
 
-PHONE = validate.Regexp(r"^\+?[0-9][0-9\- ]{5,19}$", error="not a phone number")
+PHONE = Pattern(r"^\+?[0-9][0-9\- ]{5,19}$", error="not a phone number")
 
 
 class ContactSchema(Schema):
@@ -86,6 +95,13 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
     )
 
 
+#: optimistic concurrency (If-Match): what ``version`` means on a resource and on a write
+VERSION_NOTE = "1 when created, +1 with every change (the ETag; send it as If-Match)"
+EXPECTED_NOTE = "the version last read: a stale one is refused (412); like If-Match"
+SETTINGS_NOTE = ("in an answer: 1 until first changed, +1 with every change (the ETag); in a "
+                 "change: the version last read, a stale one is refused (412), like If-Match")
+
+
 # --- departments and categories ------------------------------------------------------------
 
 class PersonRefSchema(Schema):
@@ -105,6 +121,7 @@ class DepartmentSchema(Schema):
     leader_in_charge = fields.Nested(PersonRefSchema, allow_none=True,
                                      metadata={"description": "分管领导"})
     categories = fields.List(fields.String(), required=True)
+    version = fields.Integer(required=True, metadata={"description": VERSION_NOTE})
 
 
 class DepartmentUpdateSchema(Schema):
@@ -117,6 +134,7 @@ class CategorySchema(Schema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     department_id = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": VERSION_NOTE})
 
 
 class CategoryUpdateSchema(Schema):
@@ -125,7 +143,7 @@ class CategoryUpdateSchema(Schema):
 
 
 class CategoryCreateSchema(CategoryUpdateSchema):
-    code = Text(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$"))
+    code = Text(required=True, validate=Pattern(r"^[a-z][a-z0-9_]{1,39}$"))
     name = Text(required=True, validate=validate.Length(1, 50))
 
 
@@ -144,7 +162,7 @@ class LeadingGroupSchema(Schema):
 
 # --- accounts --------------------------------------------------------------------------------
 
-USERNAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{2,63}$", flags=re.IGNORECASE,
+USERNAME = Pattern(r"^[a-z0-9][a-z0-9._-]{2,63}$", flags=re.IGNORECASE,
                            error="3-64 letters, digits, dots, dashes or underscores")
 
 
@@ -195,6 +213,7 @@ class AccountUpdateSchema(Schema):
     title = Text(validate=validate.Length(0, 100), allow_none=True)
     phone = Text(validate=PHONE, allow_none=True)
     email = fields.Email(allow_none=True)
+    version = WholeNumber(validate=validate.Range(1), metadata={"description": EXPECTED_NOTE})
 
 
 class AccountSchema(Schema):
@@ -210,6 +229,7 @@ class AccountSchema(Schema):
     grid_ids = fields.List(fields.String(), required=True)
     disabled = fields.Boolean(required=True)
     created_at = LocalDateTime(required=True)
+    version = fields.Integer(required=True, metadata={"description": VERSION_NOTE})
 
 
 class AccountQuerySchema(PageQuery):
@@ -237,10 +257,12 @@ class GridSchema(Schema):
     workers = fields.List(fields.Nested(PersonRefSchema), required=True,
                           metadata={"description": "网格员"})
     enterprise_count = fields.Integer(required=True)
+    version = fields.Integer(required=True, metadata={
+        "description": VERSION_NOTE + "; staff changes count, enterprise_count does not"})
 
 
 class GridCreateSchema(Schema):
-    id = Text(required=True, validate=validate.Regexp(r"^[A-Z0-9_-]{2,20}$"))
+    id = Text(required=True, validate=Pattern(r"^[A-Z0-9_-]{2,20}$"))
     name = Text(required=True, validate=validate.Length(1, 100))
     kind = fields.String(required=True, validate=validate.OneOf(GRID_KINDS))
     owner_department_id = fields.String()
@@ -377,7 +399,7 @@ class EnterpriseSchema(Schema):
 class EnterpriseQuerySchema(PageQuery):
     q = Text(validate=validate.Length(1, 100), metadata={"description": "name contains"})
     grid_id = fields.String()
-    industry = Text(validate=validate.Regexp(r"^[A-Ta-t]([0-9]{2,4})?$"),
+    industry = Text(validate=Pattern(r"^[A-Ta-t]([0-9]{2,4})?$"),
                     metadata={"description": "section (C) or division (C39) prefix"})
     scale = fields.String(validate=validate.OneOf(SCALES))
     tag = Text(validate=validate.Length(1, 40))
@@ -540,6 +562,7 @@ ObligationPageSchema = page_schema(ObligationSchema, "ObligationPage")
 class ObligationSettingsSchema(Schema):
     reminder_workdays = WholeNumber(required=True, validate=validate.Range(0, 60),
                                        metadata={"description": "working days before due"})
+    version = WholeNumber(validate=validate.Range(1), metadata={"description": SETTINGS_NOTE})
 
 
 class ObligationSweepQuerySchema(Schema):
@@ -625,30 +648,62 @@ class ImportResultSchema(Schema):
 
 # --- audiences (目标企业) of policies, notices and meetings --------------------------------------
 
+def _audience_industry_pattern() -> str:
+    """What :func:`industry.parse` accepts: the section letter (either case) with one of its own
+    divisions (大类), then up to two more digits (中类, 小类): C39, c391, C3911, not A39."""
+    by_section: dict[str, list[str]] = {}
+    for division in industry.DIVISIONS.values():
+        by_section.setdefault(division.section, []).append(division.code)
+    sections = "|".join(f"[{letter}{letter.lower()}](?:{'|'.join(codes)})"
+                        for letter, codes in sorted(by_section.items()))
+    return f"^(?:{sections})[0-9]{{0,2}}$"
+
+
+AUDIENCE_INDUSTRY_PATTERN = _audience_industry_pattern()
+_AUDIENCE_INDUSTRY = re.compile(AUDIENCE_INDUSTRY_PATTERN)
+
+
+class AudienceIndustryCode(IndustryCode):
+    """A GB/T 4754 code an audience names as a prefix (C39, C391, C3911); the OpenAPI document
+    carries the exact pattern (each division with its own section letter)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": AUDIENCE_INDUSTRY_PATTERN,
+                              **(kwargs.get("metadata") or {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        code = super()._deserialize(value, attr, data, **kwargs)
+        if not _AUDIENCE_INDUSTRY.fullmatch(code):  # ASCII digits only
+            raise ValidationError(f"industry code {code!r} must be a section letter A-T and 2 "
+                                  "to 4 digits, e.g. C39 or C3911")
+        return code
+
+
 class AudienceSchema(Schema):
     """Who a policy, notice or meeting is for: AND across criteria, OR within one; empty means
     every in-scope enterprise. Resolved against the registry (``services.enterprise.audience``)."""
 
-    grid_ids = fields.List(Text(validate=validate.Length(1, 20)), validate=validate.Length(0, 100),
+    grid_ids = fields.List(SearchText(length=(1, 20)), validate=validate.Length(0, 100),
                            metadata={"description": "网格"})
-    industry_codes = fields.List(IndustryCode(), validate=validate.Length(0, 50),
+    industry_codes = fields.List(AudienceIndustryCode(), validate=validate.Length(0, 50),
                                  metadata={"description": "GB/T 4754 prefixes: C39, C391, C3911"})
     scales = fields.List(fields.String(validate=validate.OneOf(SCALES)),
                          validate=validate.Length(0, 4))
-    incubator_ids = fields.List(Text(validate=validate.Length(1, 20)),
+    incubator_ids = fields.List(SearchText(length=(1, 20)),
                                 validate=validate.Length(0, 100),
                                 metadata={"description": "孵化器"})
-    tags = fields.List(Text(validate=validate.Length(1, 40)), validate=validate.Length(0, 30),
+    tags = fields.List(SearchText(length=(1, 40)), validate=validate.Length(0, 30),
                        metadata={"description": "any of these tags (e.g. 专精特新, 初创期)"})
-    listed = fields.Boolean(allow_none=True, metadata={"description": "上市企业 or not"})
-    strengths = fields.List(Text(validate=validate.Length(1, 50)), validate=validate.Length(0, 20),
+    listed = JsonBoolean(allow_none=True, metadata={"description": "上市企业 or not"})
+    strengths = fields.List(SearchText(length=(1, 50)), validate=validate.Length(0, 20),
                             metadata={"description": "keywords in the enterprise's strengths"})
-    enterprise_ids = fields.List(fields.UUID(), validate=validate.Length(0, 2000))
+    enterprise_ids = fields.List(Id(), validate=validate.Length(0, 2000))
 
     @post_load
     def _ids_as_text(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         if "enterprise_ids" in data:
-            data["enterprise_ids"] = [str(i) for i in data["enterprise_ids"]]
+            data["enterprise_ids"] = [i.lower() for i in data["enterprise_ids"]]
         return data
 
 
@@ -698,8 +753,8 @@ class AuditEntrySchema(Schema):
 class AuditQuerySchema(Schema):
     actor_id = fields.String(validate=validate.Length(1, 64))
     route = fields.String(validate=validate.Length(1, 200))
-    since = fields.AwareDateTime(metadata={"description": "ISO time with offset"})
-    until = fields.AwareDateTime()
+    since = LocalDateTime(metadata={"description": "ISO time with offset"})
+    until = LocalDateTime()
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
@@ -734,9 +789,9 @@ class MeetingCreateSchema(Schema):
                                    metadata={"description": "主办部门"})
     organiser_contact = Text(validate=validate.Length(0, 100), allow_none=True,
                              load_default=None, metadata={"description": "联系人"})
-    capacity = fields.Integer(validate=validate.Range(1, 10_000), allow_none=True,
-                              load_default=None,
-                              metadata={"description": "most enterprises that may register"})
+    capacity = WholeNumber(validate=validate.Range(1, 10_000), allow_none=True,
+                           load_default=None,
+                           metadata={"description": "most enterprises that may register"})
     audience = fields.Nested(AudienceSchema, load_default=dict,
                              metadata={"description": "who is invited; resolved against the "
                                        "registry when invitations are sent"})
@@ -754,9 +809,9 @@ class MeetingUpdateSchema(Schema):
     place = Text(validate=validate.Length(1, 200))
     organiser_department_id = Text(validate=validate.Length(1, 40))
     organiser_contact = Text(validate=validate.Length(0, 100), allow_none=True)
-    capacity = fields.Integer(validate=validate.Range(1, 10_000), allow_none=True)
+    capacity = WholeNumber(validate=validate.Range(1, 10_000), allow_none=True)
     audience = fields.Nested(AudienceSchema)
-    version = fields.Integer(validate=validate.Range(1))
+    version = WholeNumber(validate=validate.Range(1))
 
 
 class MeetingCountsSchema(Schema):
@@ -823,7 +878,7 @@ class MeetingQuerySchema(PageQuery):
     year = fields.Integer(validate=validate.Range(2000, 2100),
                           metadata={"description": "starting in this year (Asia/Shanghai)"})
     state = fields.String(validate=validate.OneOf(MEETING_STATES))
-    department_id = Text(validate=validate.Length(1, 40))
+    department_id = SearchText(length=(1, 40))
 
 
 MeetingPageSchema = page_schema(MeetingSchema, "MeetingPage")
@@ -874,20 +929,20 @@ class MeetingRegistrationSchema(Schema):
 class MeetingAttendanceCreateSchema(Schema):
     """签到: the invited enterprises that attended (every other invitee: absent)."""
 
-    attended = fields.List(fields.UUID(), required=True, validate=validate.Length(0, 5000),
+    attended = fields.List(Id(), required=True, validate=validate.Length(0, 5000),
                            metadata={"description": "enterprise ids"})
     minutes = Text(validate=validate.Length(0, 5000), allow_none=True,
                    metadata={"description": "会议纪要"})
 
     @post_load
     def _ids_as_text(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        data["attended"] = [str(i) for i in data["attended"]]
+        data["attended"] = [i.lower() for i in data["attended"]]
         return data
 
 
 class MeetingFeedbackCreateSchema(Schema):
-    rating = fields.Integer(required=True, validate=validate.Range(1, 5),
-                            metadata={"description": "1 (poor) to 5 (excellent)"})
+    rating = WholeNumber(required=True, validate=validate.Range(1, 5),
+                         metadata={"description": "1 (poor) to 5 (excellent)"})
     comment = Text(validate=validate.Length(0, 2000), allow_none=True, load_default=None)
 
 
@@ -898,8 +953,8 @@ class MeetingCancelSchema(Schema):
 class MeetingThemeSetSchema(Schema):
     """季季有主题: the theme of one quarter; setting it again replaces it."""
 
-    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
-    quarter = fields.Integer(required=True, validate=validate.Range(1, 4))
+    year = WholeNumber(required=True, validate=validate.Range(2000, 2100))
+    quarter = WholeNumber(required=True, validate=validate.Range(1, 4))
     theme = Text(required=True, validate=validate.Length(1, 100))
 
 
@@ -922,14 +977,15 @@ class MeetingThemeListSchema(Schema):
 
 
 class MeetingSettingsSchema(Schema):
-    yearly_minimum = fields.Integer(required=True, validate=validate.Range(1, 366),
-                                    metadata={"description": "meetings a year (全年不少于12次)"})
+    yearly_minimum = WholeNumber(required=True, validate=validate.Range(1, 366),
+                                 metadata={"description": "meetings a year (全年不少于12次)"})
+    version = WholeNumber(validate=validate.Range(1), metadata={"description": SETTINGS_NOTE})
 
 
 class MeetingReportQuerySchema(Schema):
     year = fields.Integer(validate=validate.Range(2000, 2100),
                           metadata={"description": "default: this year (Asia/Shanghai)"})
-    department_id = Text(validate=validate.Length(1, 40),
+    department_id = SearchText(length=(1, 40),
                          metadata={"description": "only this organiser's meetings"})
 
 

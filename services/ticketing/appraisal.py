@@ -37,11 +37,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, exists, false, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
-from common.errors import Forbidden, NotFound
+from common.errors import Forbidden, NotFound, PreconditionFailed
 from services.ticketing.models import (
     AppraisalSetting,
     AppraisalVeto,
@@ -86,6 +87,29 @@ def settings(session: Session) -> dict[str, Any]:
     """The settings in force: the stored ones over :data:`DEFAULT_SETTINGS`."""
     row = session.get(AppraisalSetting, SETTINGS_KEY)
     return {**DEFAULT_SETTINGS, **(row.value if row else {})}
+
+
+def settings_version(session: Session) -> int:
+    """The version of the settings (their one row of ``appraisal_settings``): 1 while only
+    the defaults apply (no row yet), +1 with every change."""
+    row = session.get(AppraisalSetting, SETTINGS_KEY, populate_existing=True)
+    return row.version if row is not None else 1
+
+
+def locked_settings(session: Session, actor: str, expected: int | None) -> AppraisalSetting:
+    """The settings row for a write, locked until the transaction ends (created empty, i.e.
+    the defaults at version 1, if missing); 412 unless still at version ``expected`` (None:
+    any). The caller bumps ``version`` when it changes ``value``."""
+    session.execute(insert(AppraisalSetting)
+                    .values(key=SETTINGS_KEY, value={}, updated_by=actor, version=1)
+                    .on_conflict_do_nothing(index_elements=[AppraisalSetting.key]))
+    row = session.get(AppraisalSetting, SETTINGS_KEY, with_for_update=True,
+                      populate_existing=True)
+    assert row is not None
+    if expected is not None and row.version != expected:
+        raise PreconditionFailed(f"the appraisal settings changed since version {expected} "
+                                 f"(now {row.version}): read them again")
+    return row
 
 
 # =========================================================================== period

@@ -254,6 +254,7 @@ class SlaSetting(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[dict] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
 
 class CalendarYear(Base):
@@ -291,6 +292,7 @@ class AppraisalSetting(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
 
 class AppraisalVeto(Base):

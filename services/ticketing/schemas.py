@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common.calendar import MAX_RANGE_DAYS
-from common.fields import Id, JsonBoolean, LocalDateTime, Text, WholeNumber
+from common.fields import Day, Id, JsonBoolean, JsonNumber, LocalDateTime, Text, WholeNumber
 
 #: 1+N intake channels (信息收集渠道)
 CHANNELS = ("grid_worker", "service_window", "app", "wechat", "website", "hotline", "enterprise")
@@ -519,6 +519,9 @@ DonePageSchema = _page_schema(DoneItemSchema, "DonePageSchema")
 
 #: the ``category`` of the default handling-time rows, used for any category without its own
 DEFAULT_CATEGORY = "*"
+#: ``version`` of a settings document (optimistic concurrency, If-Match)
+SETTINGS_NOTE = ("in an answer: 1 until first changed, +1 with every change (the ETag); in a "
+                 "change: the version last read, a stale one is refused (412), like If-Match")
 
 
 class SlaSettingsSchema(Schema):
@@ -548,6 +551,7 @@ class SlaSettingsSchema(Schema):
         required=True, validate=validate.Range(1, 60),
         metadata={"description": "close as unrated after this many working days; more than "
                   "rating_reminder_workdays"})
+    version = WholeNumber(validate=validate.Range(1), metadata={"description": SETTINGS_NOTE})
 
     @validates_schema
     def _check_consistency(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -605,16 +609,14 @@ def _count(description: str) -> fields.Integer:
 class AppraisalPeriodQuerySchema(Schema):
     """A period of receipt dates (收到日期, +08:00), both days included."""
 
-    from_ = fields.Date(required=True, data_key="from",
-                        metadata={"description": "first day (YYYY-MM-DD)"})
-    to = fields.Date(required=True, metadata={"description": "last day (YYYY-MM-DD)"})
+    from_ = Day(required=True, data_key="from",
+                metadata={"description": "first day (YYYY-MM-DD), years 2000-2100"})
+    to = Day(required=True, metadata={
+        "description": f"last day (YYYY-MM-DD), years 2000-2100: not before `from`, at most "
+                       f"{MAX_RANGE_DAYS} days after it (422 otherwise)"})
 
     @validates_schema
     def _check_period(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        for key, name in (("from_", "from"), ("to", "to")):
-            day = data.get(key)
-            if day is not None and not 2000 <= day.year <= 2100:
-                raise ValidationError("must lie in the years 2000-2100", name)
         start, end = data.get("from_"), data.get("to")
         if start is None or end is None:
             return
@@ -686,11 +688,11 @@ class AppraisalYearQuerySchema(Schema):
 class ScoreWeightsSchema(Schema):
     """年度考核得分 weights; only their ratios matter (each from 0 to 100, not all 0)."""
 
-    quantity = fields.Float(required=True, validate=validate.Range(0, 100),
+    quantity = JsonNumber(required=True, validate=validate.Range(0, 100),
                             metadata={"description": "服务数量"})
-    quality = fields.Float(required=True, validate=validate.Range(0, 100),
+    quality = JsonNumber(required=True, validate=validate.Range(0, 100),
                            metadata={"description": "服务质量: 满意率"})
-    difficulty = fields.Float(required=True, validate=validate.Range(0, 100),
+    difficulty = JsonNumber(required=True, validate=validate.Range(0, 100),
                               metadata={"description": "办理难度"})
 
     @validates_schema
@@ -702,11 +704,11 @@ class ScoreWeightsSchema(Schema):
 class AwardWeightsSchema(Schema):
     """评优 weights; only their ratios matter (each from 0 to 100, not all 0)."""
 
-    service = fields.Float(required=True, validate=validate.Range(0, 100),
+    service = JsonNumber(required=True, validate=validate.Range(0, 100),
                            metadata={"description": "the grid's yearly appraisal score"})
-    output_growth = fields.Float(required=True, validate=validate.Range(0, 100),
+    output_growth = JsonNumber(required=True, validate=validate.Range(0, 100),
                                  metadata={"description": "growth of output value (产值)"})
-    tax_growth = fields.Float(required=True, validate=validate.Range(0, 100),
+    tax_growth = JsonNumber(required=True, validate=validate.Range(0, 100),
                               metadata={"description": "growth of tax (税收)"})
 
     @validates_schema
@@ -716,36 +718,37 @@ class AwardWeightsSchema(Schema):
 
 
 class AwardCriteriaSchema(Schema):
-    count = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100),
+    count = WholeNumber(required=True, validate=validate.Range(1, 100),
                            metadata={"description": "how many grids are awarded (top N)"})
-    min_service_score = fields.Float(required=True, validate=validate.Range(0, 100),
+    min_service_score = JsonNumber(required=True, validate=validate.Range(0, 100),
                                      metadata={"description": "a grid below it is not awarded"})
     weights = fields.Nested(AwardWeightsSchema, required=True)
+
+
+class DifficultyPointsSchema(Schema):
+    """Points of a demand or task by its triage difficulty (分理难度): all three."""
+
+    easy = JsonNumber(required=True, validate=validate.Range(0, 100))
+    normal = JsonNumber(required=True, validate=validate.Range(0, 100))
+    hard = JsonNumber(required=True, validate=validate.Range(0, 100))
 
 
 class AppraisalSettingsSchema(Schema):
     """考评设置 (admin). A PUT replaces them all; they apply to every score computed after."""
 
     weights = fields.Nested(ScoreWeightsSchema, required=True)
-    difficulty_points = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(DIFFICULTIES)),
-        values=fields.Float(validate=validate.Range(0, 100)), required=True,
+    difficulty_points = fields.Nested(
+        DifficultyPointsSchema, required=True,
         metadata={"description": "points of a demand or task by its triage difficulty "
                   "(easy, normal, hard: all three)"})
     category_points = fields.Dict(
-        keys=fields.String(validate=validate.Length(1, 50)),
-        values=fields.Float(validate=validate.Range(0, 100)), load_default=dict,
+        keys=Text(validate=validate.Length(1, 50)),
+        values=JsonNumber(validate=validate.Range(0, 100)), load_default=dict,
         validate=validate.Length(max=200),
         metadata={"description": "extra points by category (诉求类别), added to the "
                   "difficulty's"})
     awards = fields.Nested(AwardCriteriaSchema, required=True)
-
-    @validates_schema
-    def _all_difficulties(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        points = data.get("difficulty_points")
-        if points is not None and set(points) != set(DIFFICULTIES):
-            missing = sorted(set(DIFFICULTIES) - set(points))
-            raise ValidationError(f"give points for {', '.join(missing)}", "difficulty_points")
+    version = WholeNumber(validate=validate.Range(1), metadata={"description": SETTINGS_NOTE})
 
 
 class YearlyRowSchema(Schema):
@@ -782,8 +785,8 @@ class VetoSetSchema(Schema):
 
     subject = fields.String(required=True, validate=validate.OneOf(APPRAISAL_SUBJECTS))
     subject_id = Text(required=True, validate=validate.Length(1, 64))
-    year = fields.Integer(required=True, strict=True, validate=APPRAISAL_YEARS)
-    vetoed = fields.Boolean(required=True, metadata={"description": "false lifts it"})
+    year = WholeNumber(required=True, validate=APPRAISAL_YEARS)
+    vetoed = JsonBoolean(required=True, metadata={"description": "false lifts it"})
     reason = fields.String(required=True, validate=validate.Length(1, 2000))
 
 

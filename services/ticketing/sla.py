@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common.calendar import SHANGHAI, WorkCalendar
+from common.errors import PreconditionFailed
 from services.ticketing import sla_metrics
 from services.ticketing.models import Deadline, HandlingTime, SlaSetting, Task
 
@@ -33,9 +35,33 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
+SETTINGS_KEY = "sla"
+
+
 def settings(session: Session) -> dict[str, Any]:
-    row = session.get(SlaSetting, "sla")
+    row = session.get(SlaSetting, SETTINGS_KEY)
     return {**DEFAULT_SETTINGS, **(row.value if row else {})}
+
+
+def settings_version(session: Session) -> int:
+    """The version of the SLA settings (their one row of ``sla_settings``): 1 while only the
+    defaults apply (no row yet), +1 with every change."""
+    row = session.get(SlaSetting, SETTINGS_KEY, populate_existing=True)
+    return row.version if row is not None else 1
+
+
+def locked_settings(session: Session, expected: int | None) -> SlaSetting:
+    """The settings row for a write, locked until the transaction ends (created empty, i.e.
+    the defaults at version 1, if missing); 412 unless still at version ``expected`` (None:
+    any). The caller bumps ``version`` when it changes ``value``."""
+    session.execute(insert(SlaSetting).values(key=SETTINGS_KEY, value={}, version=1)
+                    .on_conflict_do_nothing(index_elements=[SlaSetting.key]))
+    row = session.get(SlaSetting, SETTINGS_KEY, with_for_update=True, populate_existing=True)
+    assert row is not None
+    if expected is not None and row.version != expected:
+        raise PreconditionFailed(f"the SLA settings changed since version {expected} (now "
+                                 f"{row.version}): read them again")
+    return row
 
 
 def handling_workdays(session: Session, category: str | None, difficulty: str) -> int:

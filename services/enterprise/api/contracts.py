@@ -15,6 +15,7 @@ from nameko.timer import timer
 from prometheus_client import Counter
 
 from common.auth import STAFF_ROLES, Role
+from common.concurrency import expected_version as checked_version
 from common.config import seconds_from_env
 from common.entrypoints import event_handler, rpc
 from common.errors import Forbidden, ValidationFailed
@@ -109,11 +110,15 @@ class ContractsApi:
     # ------------------------------------------------------------------ obligations
 
     @rpc
-    def fulfil_obligation(self, contract_id: str, obligation_id: str) -> dict:
-        """履约: the owning department (or a coordinator, an admin) marks it fulfilled."""
+    def fulfil_obligation(self, contract_id: str, obligation_id: str,
+                          expected_version: Any = None) -> dict:
+        """履约: the owning department (or a coordinator, an admin) marks it fulfilled; with
+        ``expected_version``, only while the contract is still at that version (412)."""
         principal = self.caller.principal
+        expected = checked_version(expected_version)
         with self.db.transaction() as session:
-            ob = contracts.fulfil(session, principal, contract_id, obligation_id)
+            ob = contracts.fulfil(session, principal, contract_id, obligation_id,
+                                  expected=expected)
             today = contracts.today_in_shanghai()
             return obligation_schema.dump(contracts.obligation_view(ob, today))
 
@@ -133,17 +138,28 @@ class ContractsApi:
         if self.caller.principal.role not in STAFF_ROLES | {Role.SERVICE}:
             raise Forbidden("only staff see the obligation settings")
         with self.db.transaction() as session:
-            return ObligationSettingsSchema().dump(contracts.obligation_settings(session))
+            return ObligationSettingsSchema().dump(self._obligation_settings(session))
 
     @rpc
-    def update_obligation_settings(self, payload: dict[str, Any]) -> dict:
-        """Admins set the reminder lead time; open obligations are re-planned."""
+    def update_obligation_settings(self, payload: dict[str, Any],
+                                   expected_version: Any = None) -> dict:
+        """Admins set the reminder lead time; open obligations are re-planned. The version
+        last read (``expected_version``, or the body's ``version``) must still be current."""
         principal = self.caller.principal.require(Role.ADMIN)
         data = load(ObligationSettingsSchema(), payload)
+        in_body = data.pop("version", None)
+        expected = checked_version(expected_version)
+        expected = in_body if expected is None else expected
         with self.db.transaction() as session:
-            result = contracts.update_settings(session, principal, data,
-                                              workdays.calendar(session))
-        return ObligationSettingsSchema().dump(result)
+            contracts.update_settings(session, principal, data, workdays.calendar(session),
+                                      expected)
+            return ObligationSettingsSchema().dump(self._obligation_settings(session))
+
+    @staticmethod
+    def _obligation_settings(session: Any) -> dict[str, Any]:
+        """The settings with their version (one row of ``settings``: the ETag)."""
+        return {**contracts.obligation_settings(session),
+                "version": contracts.setting_version(session, contracts.SETTINGS_KEY)}
 
     @rpc
     def sweep_obligations(self, today: str | None = None) -> dict:

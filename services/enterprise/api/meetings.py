@@ -177,15 +177,23 @@ class MeetingsApi:
     def get_meeting_settings(self) -> dict[str, Any]:
         principal = self.caller.principal
         with self.db.transaction() as session:
-            return MeetingSettingsSchema().dump(meetings.settings(session, principal))
+            return MeetingSettingsSchema().dump({**meetings.settings(session, principal),
+                                                 "version": meetings.settings_version(session)})
 
     @rpc
-    def update_meeting_settings(self, payload: Any) -> dict[str, Any]:
+    def update_meeting_settings(self, payload: Any, expected_version: Any = None
+                                ) -> dict[str, Any]:
+        """Admins change the settings; the version last read (``expected_version``, or the
+        body's ``version``) must still be current (412)."""
         principal = self.caller.principal
         data = load(MeetingSettingsSchema(), payload)
+        in_body = data.pop("version", None)
+        expected = checked_version(expected_version)
         with self.db.transaction() as session:
+            value = meetings.update_settings(
+                session, principal, data, in_body if expected is None else expected)
             return MeetingSettingsSchema().dump(
-                meetings.update_settings(session, principal, data))
+                {**value, "version": meetings.settings_version(session)})
 
     @rpc
     def meeting_report(self, query: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.concurrency import expected_version as checked_version
 from common.entrypoints import rpc
 from common.validation import load
 from services.enterprise import directory, registry
@@ -53,17 +54,25 @@ class RegistryApi:
             return DepartmentSchema().dump(directory.department(session, department_id))
 
     @rpc
-    def update_department(self, department_id: str, payload: dict) -> dict:
+    def update_department(self, department_id: str, payload: dict,
+                          expected_version: Any = None) -> dict:
         data = load(DepartmentUpdateSchema(), payload)
+        expected = checked_version(expected_version)
         with self.db.transaction() as session:
             return DepartmentSchema().dump(directory.update_department(
-                session, self.caller.principal, department_id, data))
+                session, self.caller.principal, department_id, data, expected))
 
     @rpc
     def list_categories(self) -> list[dict]:
         self.caller.principal  # noqa: B018
         with self.db.transaction() as session:
             return CategorySchema(many=True).dump(directory.categories(session))
+
+    @rpc
+    def get_category(self, code: str) -> dict:
+        self.caller.principal  # noqa: B018
+        with self.db.transaction() as session:
+            return CategorySchema().dump(directory.category(session, code))
 
     @rpc
     def category_table(self) -> dict[str, str]:
@@ -80,11 +89,13 @@ class RegistryApi:
                 session, self.caller.principal, data["code"], data, True, self.caller.call_id))
 
     @rpc
-    def update_category(self, code: str, payload: dict) -> dict:
+    def update_category(self, code: str, payload: dict, expected_version: Any = None) -> dict:
         data = load(CategoryUpdateSchema(), payload)
+        expected = checked_version(expected_version)
         with self.db.transaction() as session:
             return CategorySchema().dump(directory.save_category(
-                session, self.caller.principal, code, data, False, self.caller.call_id))
+                session, self.caller.principal, code, data, False, self.caller.call_id,
+                expected))
 
     @rpc
     def leading_group(self) -> dict:
@@ -113,18 +124,21 @@ class RegistryApi:
             return GridSchema().dump(directory.create_grid(session, self.caller.principal, data))
 
     @rpc
-    def update_grid(self, grid_id: str, payload: dict) -> dict:
+    def update_grid(self, grid_id: str, payload: dict, expected_version: Any = None) -> dict:
         data = load(GridUpdateSchema(), payload)
+        expected = checked_version(expected_version)
         with self.db.transaction() as session:
-            return GridSchema().dump(
-                directory.update_grid(session, self.caller.principal, grid_id, data))
+            return GridSchema().dump(directory.update_grid(
+                session, self.caller.principal, grid_id, data, expected))
 
     @rpc
-    def set_grid_staff(self, grid_id: str, payload: dict) -> dict:
+    def set_grid_staff(self, grid_id: str, payload: dict, expected_version: Any = None) -> dict:
         data = load(GridStaffSchema(), payload)
+        expected = checked_version(expected_version)
         with self.db.transaction() as session:
-            return GridSchema().dump(
-                directory.set_grid_staff(session, self.caller.principal, grid_id, data))
+            return GridSchema().dump(directory.set_grid_staff(
+                session, self.caller.principal, grid_id, data, expected,
+                call_id=self.caller.call_id))
 
     @rpc
     def coverage(self) -> dict:

@@ -12,16 +12,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-
 from common import remote, xlsx
 from common.auth import Role
+from common.concurrency import expected_version as checked_version
 from common.entrypoints import rpc
 from common.errors import NotFound, ValidationFailed
 from common.validation import load
 from services.ticketing import appraisal, events, overview
-from services.ticketing.models import AppraisalSetting
 from services.ticketing.schemas import (
     APPRAISAL_SUBJECTS,
     AppraisalPeriodQuerySchema,
@@ -152,32 +149,36 @@ class AppraisalApi:
         """The settings in force (whoever reads the appraisal)."""
         appraisal.check_reader(self.caller.principal)
         with self.db.transaction() as session:
-            return AppraisalSettingsSchema().dump(appraisal.settings(session))
+            return AppraisalSettingsSchema().dump(
+                {**appraisal.settings(session), "version": appraisal.settings_version(session)})
 
     @rpc
-    def update_appraisal_settings(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Replace the settings (admin); announced as ``appraisal_settings_changed``."""
+    def update_appraisal_settings(self, payload: dict[str, Any],
+                                  expected_version: Any = None) -> dict[str, Any]:
+        """Replace the settings (admin); announced as ``appraisal_settings_changed``. The
+        version last read (``expected_version``, or the body's ``version``) must still be
+        current (412); a change bumps it."""
         principal = self.caller.principal.require(Role.ADMIN)
-        value = AppraisalSettingsSchema().dump(load(AppraisalSettingsSchema(), payload))
-        key = appraisal.SETTINGS_KEY
+        data = load(AppraisalSettingsSchema(), payload)
+        in_body = data.pop("version", None)
+        expected = checked_version(expected_version)
+        value = AppraisalSettingsSchema().dump(data)
         with self.db.transaction() as session:
-            session.execute(select(AppraisalSetting).where(AppraisalSetting.key == key)
-                            .with_for_update())
+            row = appraisal.locked_settings(session, principal.user_id,
+                                            in_body if expected is None else expected)
             previous = appraisal.settings(session)
-            session.execute(
-                insert(AppraisalSetting).values(key=key, value=value,
-                                                updated_by=principal.user_id)
-                .on_conflict_do_update(index_elements=[AppraisalSetting.key], set_={
-                    "value": value, "updated_by": principal.user_id,
-                    "updated_at": datetime.now(UTC)})
-            )
             changed = sorted(k for k in value if previous.get(k) != value[k])
+            row.value, row.updated_by, row.updated_at = (value, principal.user_id,
+                                                         datetime.now(UTC))
+            if changed:
+                row.version += 1
+            version = row.version
             events.publish(session, SETTINGS_EVENT, {
                 "actor": principal.user_id, "actor_role": str(principal.role),
                 "changed": changed, "previous": {k: previous.get(k) for k in changed},
                 "settings": value,
             }, call_id=self.caller.call_id)
-        return value
+        return {**value, "version": version}
 
     # ------------------------------------------------------------------ 一票否决
 

@@ -13,11 +13,12 @@ from sqlalchemy.dialects.postgresql import insert
 
 from common import remote
 from common.auth import STAFF_ROLES, Role
+from common.concurrency import expected_version as checked_version
 from common.entrypoints import rpc
 from common.errors import Conflict, NotFound, ValidationFailed
 from common.validation import load
 from services.ticketing import events, sla
-from services.ticketing.models import HandlingTime, SlaSetting
+from services.ticketing.models import HandlingTime
 from services.ticketing.schemas import (
     DEFAULT_CATEGORY,
     DIFFICULTIES,
@@ -28,7 +29,7 @@ from services.ticketing.schemas import (
     SlaSettingsSchema,
 )
 
-SETTINGS_KEY = "sla"
+SETTINGS_KEY = sla.SETTINGS_KEY
 EVENT = "sla_settings_changed"
 _DIFFICULTY_ORDER = {name: i for i, name in enumerate(DIFFICULTIES)}
 
@@ -48,30 +49,35 @@ class SettingsApi:
         """The SLA settings in force (staff): the stored ones over the defaults."""
         self.caller.principal.require(*STAFF_ROLES)
         with self.db.transaction() as session:
-            return SlaSettingsSchema().dump(sla.settings(session))
+            return SlaSettingsSchema().dump({**sla.settings(session),
+                                             "version": sla.settings_version(session)})
 
     @rpc
-    def update_sla_settings(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Replace the SLA settings (admin); they apply to deadlines scheduled from now on."""
+    def update_sla_settings(self, payload: dict[str, Any],
+                            expected_version: Any = None) -> dict[str, Any]:
+        """Replace the SLA settings (admin); they apply to deadlines scheduled from now on.
+        The version last read (``expected_version``, or the body's ``version``) must still
+        be current (412); a change bumps it."""
         principal = self.caller.principal.require(Role.ADMIN)
         data = load(SlaSettingsSchema(), payload)
+        in_body = data.pop("version", None)
+        expected = checked_version(expected_version)
         value = SlaSettingsSchema().dump(data)
         with self.db.transaction() as session:
-            session.execute(select(SlaSetting).where(SlaSetting.key == SETTINGS_KEY)
-                            .with_for_update())
+            row = sla.locked_settings(session, in_body if expected is None else expected)
             previous = sla.settings(session)
-            session.execute(
-                insert(SlaSetting).values(key=SETTINGS_KEY, value=value)
-                .on_conflict_do_update(index_elements=[SlaSetting.key], set_={"value": value})
-            )
             changed = sorted(k for k in value if previous.get(k) != value[k])
+            row.value = value
+            if changed:
+                row.version += 1
+            version = row.version
             events.publish(session, EVENT, {
                 "actor": principal.user_id, "actor_role": str(principal.role),
                 "what": "settings", "changed": changed,
                 "previous": {k: previous.get(k) for k in changed},
                 "settings": value,
             }, call_id=self.caller.call_id)
-        return value
+        return {**value, "version": version}
 
     # ------------------------------------------------------------------ handling times
 
