@@ -2,7 +2,9 @@
 
 The gateway verifies the bearer token of every request and forwards the token itself in the
 ``nameko.auth_token`` context header; each service verifies it again (same key) and checks
-scope itself, so a service never trusts a bare claim typed into a header.
+scope itself, so a service never trusts a bare claim typed into a header. Revoked tokens
+(disabled account, changed password) are refused by the gateway only (gateway/revocations.py):
+the services trust it for that, as only the platform's own processes reach the broker.
 """
 
 from __future__ import annotations
@@ -90,15 +92,18 @@ def mint_token(
     principal: Principal, secret: str, ttl_seconds: int, issuer: str = "gridsvc",
     now: float | None = None,
 ) -> str:
-    issued = int(now if now is not None else time.time())
-    claims = principal.claims() | {"iss": issuer, "iat": issued, "exp": issued + ttl_seconds}
+    # ``iat`` to the microsecond: a token signed in right after a revocation (password change)
+    # is later than the revocation even within the same second (gateway/revocations.py)
+    issued = round(now if now is not None else time.time(), 6)
+    claims = principal.claims() | {"iss": issuer, "iat": issued,
+                                   "exp": int(issued) + ttl_seconds}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_token(token: str, secret: str, issuer: str = "gridsvc") -> Principal:
-    """Decode and check a token; any defect is Unauthenticated with the reason."""
+def decode_token(token: str, secret: str, issuer: str = "gridsvc") -> dict[str, Any]:
+    """The checked claims of a token; any defect is Unauthenticated with the reason."""
     try:
-        claims = jwt.decode(
+        return jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=issuer,
             options={"require": ["exp", "iat", "sub", "iss"]},
         )
@@ -106,7 +111,11 @@ def verify_token(token: str, secret: str, issuer: str = "gridsvc") -> Principal:
         raise Unauthenticated("token expired") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(f"invalid token: {exc}") from exc
-    return Principal.from_claims(claims)
+
+
+def verify_token(token: str, secret: str, issuer: str = "gridsvc") -> Principal:
+    """Decode and check a token; any defect is Unauthenticated with the reason."""
+    return Principal.from_claims(decode_token(token, secret, issuer))
 
 
 def service_principal(service_name: str) -> Principal:

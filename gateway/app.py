@@ -27,6 +27,7 @@ from gateway.broker_metrics import register_broker_metrics
 from gateway.endpoints import make_routes
 from gateway.openapi import build_spec
 from gateway.problems import problem_response
+from gateway.revocations import AwaitRevocations, Revocations
 from gateway.routes import API_ENDPOINTS, system
 from gateway.rpc import NamekoRpcClient
 
@@ -102,11 +103,17 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
         with_heartbeat(settings.amqp_uri), default_timeout=settings.rpc_timeout_seconds
     )
 
+    revocations = Revocations(rpc, settings)  # refused tokens, consumed on rpc's connection
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await revocations.start()
         await rpc.start()
-        await rpc.wait_connected(5.0)
+        if await rpc.wait_connected(5.0):
+            # until they are loaded, authenticated requests get 503 (gateway/auth.py)
+            await revocations.wait_loaded(5.0)
         yield
+        await revocations.close()
         await rpc.close()
 
     routes = [
@@ -126,9 +133,11 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.rpc = rpc
+    app.state.revocations = revocations
     app.state.openapi = build_spec(API_ENDPOINTS)
     RPC_IN_FLIGHT.set_function(lambda: rpc.in_flight)
     BROKER_CONNECTED.set_function(lambda: 1 if rpc.connected else 0)
     register_broker_metrics(settings.amqp_uri)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(AwaitRevocations, revocations=revocations)
     return app

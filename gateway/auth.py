@@ -1,15 +1,25 @@
-"""Bearer-token authentication of gateway requests."""
+"""Bearer-token authentication of gateway requests.
+
+The gateway is where a revoked token (disabled account, changed password) is refused: it
+checks every token's ``iat`` against its account's moment of revocation
+(:mod:`gateway.revocations`). The services verify the forwarded token's signature and expiry
+again, but not its revocation: they trust the gateway for that.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 
-from common.auth import Principal, verify_token
+from common.auth import Principal, decode_token
 from common.config import Settings
 from common.errors import Unauthenticated
 from gateway.problems import Problem
+from gateway.revocations import Revocations
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gridsvc"'}
+REVOKED = "token revoked: sign in again"
 
 
 def bearer_token(request: Request) -> str:
@@ -23,6 +33,26 @@ def bearer_token(request: Request) -> str:
 def authenticate(request: Request, settings: Settings) -> tuple[Principal, str]:
     token = bearer_token(request)
     try:
-        return verify_token(token, settings.jwt_secret, settings.jwt_issuer), token
+        claims = decode_token(token, settings.jwt_secret, settings.jwt_issuer)
+        principal = Principal.from_claims(claims)
     except Unauthenticated as exc:
         raise Problem(401, exc.detail, headers=CHALLENGE) from exc
+    revocations: Revocations | None = getattr(request.app.state, "revocations", None)
+    if revocations is not None:
+        check_not_revoked(revocations, principal, claims)
+    return principal, token
+
+
+def check_not_revoked(revocations: Revocations, principal: Principal,
+                      claims: dict[str, Any]) -> None:
+    """401 for a token issued before its account's revocation; 503 (fail closed) while the
+    gateway has not yet loaded the revocations since it started."""
+    if not revocations.loaded:
+        raise Problem(503, "the gateway is still loading the revoked tokens; retry shortly",
+                      headers={"Retry-After": "1"})
+    try:
+        issued_at = float(claims["iat"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Problem(401, "invalid token: iat is not a number", headers=CHALLENGE) from exc
+    if revocations.refuses(principal.user_id, issued_at):
+        raise Problem(401, REVOKED, headers=CHALLENGE)

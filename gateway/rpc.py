@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = "application/json"
 HEADER_PREFIX = "nameko"
 REPLY_QUEUE_TEMPLATE = "rpc.reply-{}-{}"
+
+#: set up more on a new connection's channel (e.g. an event consumer); raising drops it
+ConnectHook = Callable[[AbstractChannel], Awaitable[None]]
 
 
 class RpcError(Exception):
@@ -113,6 +117,7 @@ class NamekoRpcClient:
         self._connected = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._closed = False
+        self._connect_hooks: list[ConnectHook] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -125,6 +130,14 @@ class NamekoRpcClient:
             self._closed = False
             self._connected = asyncio.Event()  # an Event binds to the loop that first waits on it
             self._runner = asyncio.create_task(self._run(), name=f"nameko-rpc-{self._client_name}")
+
+    def add_connect_hook(self, hook: ConnectHook) -> None:
+        """Run ``hook(channel)`` on every (re)connect, before calls may use the connection.
+
+        The hook shares the connection and channel of the calls and is lost with them; it
+        should bound its broker round trips. If it raises, the connection is dropped and
+        made again, as after any failed set-up."""
+        self._connect_hooks.append(hook)
 
     async def wait_connected(self, timeout: float) -> bool:
         try:
@@ -243,6 +256,8 @@ class NamekoRpcClient:
         try:
             lost = asyncio.get_running_loop().create_future()
             link = await self._set_up(connection)
+            for hook in self._connect_hooks:
+                await hook(link.channel)
 
             def on_close(_sender: Any, exc: BaseException | None = None) -> None:
                 self._drop_link(link, "connection lost")

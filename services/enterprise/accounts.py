@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role, mint_token
+from common.concurrency import expect_version
 from common.config import Settings
 from common.errors import (
     Conflict,
@@ -386,22 +387,32 @@ def update_account(session: Session, principal: Principal, account_id: str,
     principal.require(Role.ADMIN)
     data = load(AccountUpdateSchema(), payload)
     account = get_visible(session, principal, account_id)
+    lock_username(session, account.username)  # before the row, in the order login takes them
+    session.refresh(account, with_for_update=True)  # as committed; locked until the end
+    # If-Match (or the body's version): refused with 412 unless still at that version
+    expect_version(session, Account, account.id, data.pop("version", None), "account")
+    was_disabled = account.disabled
     actor = principal.user_id
     if "disabled" in data and data["disabled"] != account.disabled:
         if data["disabled"] and account.id == principal.user_id:
             raise Conflict("an administrator may not disable their own account")
         account.disabled = data["disabled"]
         _audit(session, account, "disabled" if account.disabled else "enabled", actor, call_id)
+        if account.disabled:  # re-enabling revives no old token
+            revoke_tokens(session, account, "disabled", call_id)
     if "password" in data:
         check_password_policy(data["password"], account.username)
         account.password_hash = hash_password(data["password"])
         _audit(session, account, "password_reset", actor, call_id)
+        revoke_tokens(session, account, "password_reset", call_id)
     changed = sorted(f for f in ("name", "title", "phone", "email")
                      if f in data and data[f] != getattr(account, f))
     for field in changed:
         setattr(account, field, data[field])
     if changed:
         _audit(session, account, "updated", actor, call_id, fields=changed)
+    if changed or "password" in data or account.disabled != was_disabled:
+        account.version += 1
     session.flush()
     return account
 
@@ -434,7 +445,42 @@ def change_password(session: Session, principal: Principal, payload: dict[str, A
     record_attempt(session, account.username, client, True, now)
     account.password_hash = hash_password(data["new_password"])
     _audit(session, account, "password_changed", principal.user_id, call_id)
+    revoke_tokens(session, account, "password_changed", call_id)
     return Outcome()
+
+
+# --- token revocation ------------------------------------------------------------------------
+
+def revoke_tokens(session: Session, account: Account, reason: str,
+                  call_id: str | None = None) -> datetime:
+    """Refuse every token of ``account`` issued before now (disabled, password changed, or
+    a change of what its token claims: role, enterprise, department, grids); returns the moment.
+
+    The gateway refuses them once it has the ``account_tokens_revoked`` event (or, after its
+    start, from :func:`token_revocations`). The username's sign-in lock is taken first, so a
+    sign-in in progress finishes before the moment is taken and its token is refused too."""
+    lock_username(session, account.username)
+    moment = datetime.now(UTC)
+    if account.tokens_valid_after is None or account.tokens_valid_after < moment:
+        account.tokens_valid_after = moment
+    events.publish(session, "account_tokens_revoked", {
+        "account_id": account.id, "valid_after": account.tokens_valid_after.isoformat(),
+        "reason": reason,
+    }, call_id=call_id)
+    return account.tokens_valid_after
+
+
+def token_revocations(session: Session, lifetime: timedelta,
+                      now: datetime | None = None) -> list[dict[str, str]]:
+    """Every account whose tokens of the last ``lifetime`` (the token TTL) are partly
+    refused: ``{"account_id", "valid_after"}`` (ISO 8601), oldest first."""
+    since = (now or datetime.now(UTC)) - lifetime
+    rows = session.execute(
+        select(Account.id, Account.tokens_valid_after)
+        .where(Account.tokens_valid_after > since)
+        .order_by(Account.tokens_valid_after)
+    ).all()
+    return [{"account_id": r.id, "valid_after": r.tokens_valid_after.isoformat()} for r in rows]
 
 
 def dump(session: Session, accounts: list[Account]) -> list[dict[str, Any]]:
@@ -446,6 +492,7 @@ def dump(session: Session, accounts: list[Account]) -> list[dict[str, Any]]:
             "title": a.title, "phone": a.phone, "email": a.email,
             "enterprise_id": a.enterprise_id, "department_id": a.department_id,
             "grid_ids": grids[a.id], "disabled": a.disabled, "created_at": a.created_at,
+            "version": a.version,
         }
         for a in accounts
     ]

@@ -9,6 +9,9 @@
 - ``obligation_due``: a committee obligation is N working days from due (obligation_id,
   contract_id, enterprise_id, department_id, due_on)
 - ``obligation_overdue``: a committee obligation passed its due date unfulfilled (same)
+- ``account_tokens_revoked``: tokens of an account issued before ``valid_after`` (ISO 8601,
+  microseconds) are refused from now on: disabled, password changed or reset (account_id,
+  valid_after, reason); every gateway replica consumes it (gateway/revocations.py)
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ failed attempt counts even though the caller gets an error.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from common.auth import Role
@@ -78,3 +79,13 @@ class AccountsApi:
             account = accounts.update_account(session, principal, str(account_id), payload,
                                               self.caller.call_id)
             return accounts.dump_one(session, account)
+
+    @rpc
+    def token_revocations(self) -> list[dict[str, str]]:
+        """For the gateway (its service identity): every account whose tokens issued before
+        ``valid_after`` are refused, for the revocations within one token lifetime (older
+        tokens have expired anyway). ``[{"account_id", "valid_after"}]``, ISO 8601."""
+        self.caller.principal.require(Role.SERVICE)
+        lifetime = timedelta(seconds=load_settings().token_ttl_seconds)
+        with self.db.transaction() as session:
+            return accounts.token_revocations(session, lifetime)
