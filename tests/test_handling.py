@@ -197,7 +197,8 @@ def test_concurrent_accepts_one_wins(db, session):
 def test_only_the_own_liaison_accepts(session):
     demand = new_demand(session)
     [task] = triage(session, demand, ECON)
-    with pytest.raises(Forbidden):
+    # another department's task does not exist for this caller (404)
+    with pytest.raises(NotFound):
         handling.accept(session, liaison(SCIENCE), task.id, CAL)
     session.rollback()
     head = Principal(user_id="head", role=Role.DEPARTMENT_HEAD, department_id=ECON)
@@ -238,7 +239,8 @@ def test_return_coordination_reassign(session):
     assert (task.status, task.department_id) == ("assigned", SCIENCE)
     assert task.accept_due_at == at("2026-09-22", 18)
     assert [d.department_id for d in deadlines(session, task.id, "acceptance")] == [SCIENCE]
-    with pytest.raises(Forbidden):
+    # another department's task does not exist for this caller (404)
+    with pytest.raises(NotFound):
         handling.accept(session, liaison(ECON), task.id, CAL)
     session.rollback()
     handling.accept(session, liaison(SCIENCE), task.id, CAL, now=MONDAY)
@@ -266,7 +268,8 @@ def test_extension_moves_due_by_working_days(session):
     handling.accept(session, liaison(ECON), task.id, CAL, now=MONDAY)
     session.commit()
     assert task.due_at == at("2026-09-29", 18)
-    with pytest.raises(Forbidden):
+    # another department's task does not exist for this caller (404)
+    with pytest.raises(NotFound):
         handling.request_extension(session, liaison(SCIENCE, "x"), task.id,
                                    {"workdays": 3, "reason": "x"})
     session.rollback()
@@ -340,7 +343,8 @@ def test_completing_every_task_awaits_rating(session):
     for task, dept in ((econ_task, ECON), (science_task, SCIENCE)):
         handling.accept(session, liaison(dept), task.id, CAL, now=MONDAY)
     session.commit()
-    with pytest.raises(Forbidden):
+    # another department's task does not exist for this caller (404)
+    with pytest.raises(NotFound):
         handling.complete(session, liaison(SCIENCE), econ_task.id, "done", CAL)
     session.rollback()
     head = Principal(user_id="head", role=Role.DEPARTMENT_HEAD, department_id=ECON)

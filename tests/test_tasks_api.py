@@ -111,8 +111,9 @@ def test_accept_race_notes_extension_and_completion(client, token, coordinator, 
     econ_liaison = staff(token, Role.LIAISON, ECON)
     science_liaison = staff(token, Role.LIAISON, SCIENCE)
 
+    # another department's task does not exist for this liaison: 404, as on a read
     wrong = client.post(f"/api/v1/tasks/{econ['id']}/accept", headers=science_liaison)
-    assert wrong.status_code == 403
+    assert wrong.status_code == 404
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(
             lambda _: client.post(f"/api/v1/tasks/{econ['id']}/accept", headers=econ_liaison),

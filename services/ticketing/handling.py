@@ -134,6 +134,16 @@ def _lock_task(session: Session, task_id: str) -> tuple[Demand, Task]:
     return demand, task
 
 
+def _lock_readable_task(session: Session, principal: Principal, task_id: str
+                        ) -> tuple[Demand, Task]:
+    """:func:`_lock_task` for a caller's write: a task the caller may not read is NotFound
+    (as on a read), so a write does not tell another department's task exists."""
+    demand, task = _lock_task(session, task_id)
+    if not can_read_task(principal, task, demand):
+        raise NotFound("no such task")
+    return demand, task
+
+
 def is_department_staff(principal: Principal, department_id: str | None) -> bool:
     """联络员 or 部门负责人 of this department."""
     return (principal.role in DEPARTMENT_STAFF and principal.department_id is not None
@@ -288,7 +298,7 @@ def accept(session: Session, principal: Principal, task_id: str, calendar: WorkC
     from now, ``handling`` (level 1 escalation) and ``reminder`` deadlines are scheduled.
     The second of two concurrent accepts waits on the row lock, then gets Conflict."""
     now = _now(now)
-    demand, task = _lock_task(session, task_id)
+    demand, task = _lock_readable_task(session, principal, task_id)
     move = task_transition(principal, TaskState(task.status), TaskAction.ACCEPT,
                            task.department_id)
     due = calendar.deadline_after_workdays(now, task.handling_workdays, hour=END_OF_DAY_HOUR)
@@ -333,7 +343,7 @@ def return_task(session: Session, principal: Principal, task_id: str, reason: st
                 calendar: WorkCalendar, now: datetime | None = None,
                 call_id: str | None = None) -> Task:
     """The liaison cannot accept (联络员无法受理确认): the task goes to coordination (待协调)."""
-    demand, task = _lock_task(session, task_id)
+    demand, task = _lock_readable_task(session, principal, task_id)
     return _to_coordination(session, principal, demand, task, TaskAction.RETURN, reason,
                             calendar, _now(now), call_id)
 
@@ -384,7 +394,7 @@ def reassign(session: Session, principal: Principal, task_id: str, data: Mapping
     """经济发展部、科技创新部会同党群部共同明确承办部门: a coordinator names the handling department
     of a task in coordination; it is ``assigned`` again with a new acceptance deadline."""
     now = _now(now)
-    demand, task = _lock_task(session, task_id)
+    demand, task = _lock_readable_task(session, principal, task_id)
     move = task_transition(principal, TaskState(task.status), TaskAction.REASSIGN,
                            task.department_id)
     department_id = data["department_id"]
@@ -470,7 +480,7 @@ def list_notes(session: Session, principal: Principal, task_id: str) -> list[Not
 def request_extension(session: Session, principal: Principal, task_id: str,
                       data: Mapping[str, Any], call_id: str | None = None) -> Extension:
     """延期申请 by the handling department of an accepted task; one pending at a time."""
-    demand, task = _lock_task(session, task_id)
+    demand, task = _lock_readable_task(session, principal, task_id)
     if not is_department_staff(principal, task.department_id):
         raise Forbidden(f"only {task.department_id}'s staff may ask for more time")
     if task.status != TaskState.ACCEPTED:
@@ -552,7 +562,7 @@ def complete(session: Session, principal: Principal, task_id: str, result: str,
     """办理结果反馈: the department's liaison or head reports the result. Pending deadlines of
     the task are cancelled; when every live task is completed the demand awaits the rating."""
     now = _now(now)
-    demand, task = _lock_task(session, task_id)
+    demand, task = _lock_readable_task(session, principal, task_id)
     move = task_transition(principal, TaskState(task.status), TaskAction.COMPLETE,
                            task.department_id)
     task.status = move.after
