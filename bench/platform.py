@@ -51,6 +51,9 @@ class Names:
     database: str = field(default_factory=lambda: _env("BENCH_DATABASE", "gridsvc_bench_api"))
     vhost: str = field(default_factory=lambda: _env("BENCH_VHOST", "gridsvc_bench_api"))
     offset: int = field(default_factory=lambda: int(_env("BENCH_PORT_OFFSET", "900")))
+    #: ticketing processes: 2, the minimum of the prod overlay (deploy/k8s/overlays/prod)
+    ticketing_replicas: int = field(
+        default_factory=lambda: int(_env("BENCH_TICKETING_REPLICAS", "2")))
 
     @property
     def database_url(self) -> str:
@@ -212,6 +215,8 @@ def started() -> Iterator[BenchPlatform]:
     )
     try:
         platform.start_all()
+        for replica in range(2, names.ticketing_replicas + 1):  # metrics on the first only
+            platform.start_service("ticketing", str(replica), {"TICKETING_METRICS_PORT": "-1"})
         platform.wait_ready(timeout=120)
         bench.startup_seconds = time.perf_counter() - began
         print(f"platform ready in {bench.startup_seconds:.1f} s on {bench.gateway_url} "

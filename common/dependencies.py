@@ -60,6 +60,13 @@ class CallerContext:
             self._principal = verify_token(token, self._secret, self._issuer)
         return self._principal
 
+    def principal_of(self, token: Any) -> Principal:
+        """The verified principal of a token carried in a call's arguments (a batched call
+        carries one per item)."""
+        if not token or not isinstance(token, str):
+            raise Unauthenticated("no token")
+        return verify_token(token, self._secret, self._issuer)
+
     @property
     def call_id(self) -> str | None:
         stack = self._context.get("call_id_stack") or []

@@ -19,10 +19,17 @@ import eventlet
 from amqp.exceptions import AMQPError
 from kombu.serialization import registry
 from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
 from nameko.events import EventHandler
 from nameko.exceptions import MalformedRequest, serialize
 from nameko.messaging import QueueConsumer
-from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from prometheus_client import Counter
 
 from common.errors import DomainError, database_unavailable
@@ -141,6 +148,23 @@ class RobustQueueConsumer(QueueConsumer):
         _settle(message)
 
 
+class ReplyPublisher(Publisher):
+    """Publishes RPC replies without waiting for the broker's confirm, and not persisted.
+
+    A confirm costs every reply a round trip to the broker (9 % of a timeline read's CPU in
+    the service, measured with py-spy). A reply lost with the broker is the same as a timeout
+    for the caller, which retries (with its Idempotency-Key for writes); the work it reports
+    is committed before the reply is sent either way.
+    """
+
+    use_confirms = False
+    delivery_mode = 1  # transient: reply queues do not outlive their caller
+
+
+class ReplyResponder(Responder):
+    publisher_cls = ReplyPublisher
+
+
 class RobustRpcConsumer(RpcConsumer):
     queue_consumer = RobustQueueConsumer()
 
@@ -159,12 +183,25 @@ class RobustRpcConsumer(RpcConsumer):
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> Any:
         try:
-            return super().handle_result(message, result, exc_info)
+            return self._reply(message, result, exc_info)
         except Exception:
             # the reply could not be sent (e.g. broker gone); the request is settled by the
             # broker on reconnect. Raising here would kill the container.
             log.exception("could not send an RPC reply")
             return result, exc_info
+
+
+    def _reply(self, message: Any, result: Any, exc_info: Any) -> Any:
+        """nameko's ``RpcConsumer.handle_result``, with :class:`ReplyResponder`."""
+        config = self.container.config
+        responder = ReplyResponder(
+            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
 
 
 class RobustRpc(Rpc):

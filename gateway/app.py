@@ -30,6 +30,7 @@ from gateway.problems import problem_response
 from gateway.revocations import AwaitRevocations, Revocations
 from gateway.routes import API_ENDPOINTS, system
 from gateway.rpc import NamekoRpcClient
+from gateway.submissions import SubmissionBatcher
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.rpc = rpc
+    app.state.submissions = SubmissionBatcher(rpc)
     app.state.revocations = revocations
     app.state.openapi = build_spec(API_ENDPOINTS)
     RPC_IN_FLIGHT.set_function(lambda: rpc.in_flight)

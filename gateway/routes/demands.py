@@ -34,7 +34,9 @@ def idempotency_key(call: Call) -> str | None:
 async def submit_demand(call: Call) -> JSONResponse:
     """Record a demand. The same ``Idempotency-Key`` returns the same demand (200, not 201)."""
     raw = await call.request.json()
-    result = await call.rpc("ticketing", "submit_demand", raw, idempotency_key(call))
+    # coalesced with the submissions in flight at the same time (gateway/submissions.py)
+    result = await call.request.app.state.submissions.submit(
+        call.token, call.call_id, raw, idempotency_key(call))
     demand = result["demand"]
     return JSONResponse(
         demand,

@@ -85,6 +85,15 @@ def get_enterprise(session: Session, enterprise_id: str) -> Enterprise | None:
     return session.get(Enterprise, enterprise_id) if is_uuid(enterprise_id) else None
 
 
+def enterprises_by_id(session: Session, ids: list[Any]) -> dict[str, Enterprise]:
+    """The enterprises among ``ids`` (anything not a UUID is skipped), by id."""
+    wanted = {i for i in ids if isinstance(i, str) and is_uuid(i)}
+    if not wanted:
+        return {}
+    rows = session.execute(select(Enterprise).where(Enterprise.id.in_(wanted))).scalars()
+    return {e.id: e for e in rows}
+
+
 def visible(session: Session, principal: Principal, enterprise_id: str) -> Enterprise:
     return access.check_read(principal, get_enterprise(session, enterprise_id))
 

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, text, true
+from sqlalchemy import bindparam, exists, func, or_, select, text, true, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,25 @@ def next_number(session: Session, received_local: datetime) -> str:
     return f"SQ{received_local:%Y%m%d}-{seq:05d}"
 
 
+def next_numbers(session: Session, received_local: datetime, count: int) -> list[str]:
+    """``count`` numbers in one round trip (a batch of submissions)."""
+    seqs = session.execute(
+        text("SELECT nextval('ticketing.demand_number_seq') FROM generate_series(1, :n)"),
+        {"n": count},
+    ).scalars()
+    return [f"SQ{received_local:%Y%m%d}-{seq:05d}" for seq in seqs]
+
+
+def find_by_keys(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Demand]:
+    """The demands recorded under these (recorder, Idempotency-Key) pairs, in one query."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(Demand).where(tuple_(Demand.recorded_by, Demand.idempotency_key).in_(keys))
+    ).scalars()
+    return {(d.recorded_by, d.idempotency_key or ""): d for d in rows}
+
+
 def find_by_key(session: Session, principal: Principal, key: str) -> Demand | None:
     return session.execute(
         select(Demand).where(Demand.recorded_by == principal.user_id, Demand.idempotency_key == key)
@@ -80,6 +99,8 @@ def submit(
     call_id: str | None = None,
     now: datetime | None = None,
     enterprise: dict[str, Any] | None = None,
+    number: str | None = None,
+    key_checked: bool = False,
 ) -> tuple[Demand, bool]:
     """Record a demand and its ``demand_received`` event; returns (demand, created).
 
@@ -87,11 +108,12 @@ def submit(
     different body it is a conflict. ``enterprise`` is the registry's record (for its grid);
     ``calendar`` comes from ``CalendarCache.get(session,
     lock=True)``, so that a concurrent calendar load (调休) either sees this demand and
-    re-plans its provisional deadline, or is seen by it.
+    re-plans its provisional deadline, or is seen by it. A batch passes the ``number`` it
+    drew and ``key_checked`` when it looked the key up already.
     """
     enterprise_id = resolve_enterprise(principal, data.get("enterprise_id"))
     digest = request_hash(data)
-    if idempotency_key:
+    if idempotency_key and not key_checked:
         existing = find_by_key(session, principal, idempotency_key)
         if existing is not None:
             return same_request(existing, digest), False
@@ -99,7 +121,7 @@ def submit(
     deadline = calendar.triage_deadline(received_at)
     demand = Demand(
         id=str(uuid.uuid4()),
-        number=next_number(session, received_at.astimezone(SHANGHAI)),
+        number=number or next_number(session, received_at.astimezone(SHANGHAI)),
         enterprise_id=enterprise_id,
         channel=data["channel"],
         category=data.get("category"),
@@ -118,16 +140,20 @@ def submit(
         version=1,
         grid_id=(enterprise or {}).get("grid_id"),
     )
-    try:
-        with session.begin_nested():
-            session.add(demand)
-            session.flush()
-    except IntegrityError:
-        # a concurrent request with the same key won the race: answer with its demand
-        existing = find_by_key(session, principal, idempotency_key) if idempotency_key else None
-        if existing is None:
-            raise
-        return same_request(existing, digest), False
+    if not idempotency_key:  # nothing unique to race for: no savepoint needed
+        session.add(demand)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():
+                session.add(demand)
+                session.flush()
+        except IntegrityError:
+            # a concurrent request with the same key won the race: answer with its demand
+            existing = find_by_key(session, principal, idempotency_key)
+            if existing is None:
+                raise
+            return same_request(existing, digest), False
     sla.schedule(session, "triage", demand.id, deadline.at)
     record_event(
         session,
@@ -160,32 +186,57 @@ GRID_ROLES = {Role.GRID_WORKER, Role.GRID_LEADER}
 DEPARTMENT_ROLES = {Role.LIAISON, Role.DEPARTMENT_HEAD}
 
 
+def visibility_kind(principal: Principal) -> str:
+    """Which rule of :func:`visibility` applies to this caller."""
+    if principal.role in READ_ALL:
+        return "all"
+    if principal.role == Role.ENTERPRISE:
+        return "enterprise"
+    if principal.role in GRID_ROLES:
+        return "grid"
+    if principal.role in DEPARTMENT_ROLES and principal.department_id:
+        return "department"
+    return "own"
+
+
+def visibility_clause(kind: str, values: dict[str, Any] | None = None) -> Any:
+    """The WHERE clause of a :func:`visibility_kind` over Demand, with bound parameters:
+    their ``values`` (:func:`visibility_params`), or, without them, given at execution, so that
+    a statement built with it can be reused by any caller of that kind."""
+    values = values or {}
+
+    def bound(key: str, expanding: bool = False) -> Any:
+        if key in values:
+            return bindparam(key, value=values[key], expanding=expanding)
+        return bindparam(key, expanding=expanding)
+
+    mine = Demand.recorded_by == bound("vis_user")
+    if kind == "all":
+        return true()
+    if kind == "enterprise":
+        return Demand.enterprise_id == bound("vis_enterprise")
+    if kind == "grid":
+        return or_(Demand.grid_id.in_(bound("vis_grids", expanding=True)), mine)
+    if kind == "department":
+        has_task = exists().where(Task.demand_id == Demand.id,
+                                  Task.department_id == bound("vis_department"))
+        return or_(has_task, mine)
+    return mine
+
+
+def visibility_params(principal: Principal) -> dict[str, Any]:
+    return {"vis_user": principal.user_id, "vis_enterprise": principal.enterprise_id or "",
+            "vis_grids": list(principal.grid_ids or ("",)),
+            "vis_department": principal.department_id or ""}
+
+
 def visibility(principal: Principal) -> Any:
     """A WHERE clause over Demand: what this caller may see.
 
     Enterprises their own; grid staff their grids' (and what they recorded); department staff
     the demands with a task of their department; coordinators, leaders, admins all.
     """
-    if principal.role in READ_ALL:
-        return true()
-    if principal.role == Role.ENTERPRISE:
-        return Demand.enterprise_id == (principal.enterprise_id or "")
-    mine = Demand.recorded_by == principal.user_id
-    if principal.role in GRID_ROLES:
-        return or_(Demand.grid_id.in_(principal.grid_ids or ("",)), mine)
-    if principal.role in DEPARTMENT_ROLES and principal.department_id:
-        has_task = exists().where(Task.demand_id == Demand.id,
-                                  Task.department_id == principal.department_id)
-        return or_(has_task, mine)
-    return mine
-
-
-def can_read(session: Session, principal: Principal, demand: Demand) -> bool:
-    if principal.role in READ_ALL:
-        return True
-    return session.execute(
-        select(Demand.id).where(Demand.id == demand.id, visibility(principal))
-    ).first() is not None
+    return visibility_clause(visibility_kind(principal), visibility_params(principal))
 
 
 def get_visible(session: Session, principal: Principal, demand_id: str) -> Demand:
@@ -194,8 +245,13 @@ def get_visible(session: Session, principal: Principal, demand_id: str) -> Deman
         uuid.UUID(demand_id)
     except ValueError as exc:
         raise NotFound("no such demand") from exc
-    demand = session.get(Demand, demand_id)
-    if demand is None or not can_read(session, principal, demand):
+    if principal.role in READ_ALL:
+        demand = session.get(Demand, demand_id)
+    else:  # one query: the demand and the caller's right to it
+        demand = session.execute(
+            select(Demand).where(Demand.id == demand_id, visibility(principal))
+        ).scalar_one_or_none()
+    if demand is None:
         raise NotFound("no such demand")
     return demand
 

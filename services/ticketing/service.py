@@ -21,6 +21,7 @@ from services.ticketing import calendar_years, intake
 from services.ticketing.api.appraisal import AppraisalApi
 from services.ticketing.api.closure import ClosureApi
 from services.ticketing.api.handling import HandlingApi
+from services.ticketing.api.intake import IntakeApi
 from services.ticketing.api.settings import SettingsApi
 from services.ticketing.api.sweeps import SweepApi
 from services.ticketing.calendar_years import CalendarCache
@@ -56,7 +57,7 @@ class WorkCalendarProvider(DependencyProvider):
         return self.cache
 
 
-class TicketingService(HandlingApi, ClosureApi, SweepApi, SettingsApi, AppraisalApi):
+class TicketingService(IntakeApi, HandlingApi, ClosureApi, SweepApi, SettingsApi, AppraisalApi):
     """诉求: intake, triage, routing, deadlines, escalation, rating and closure."""
 
     name = "ticketing"

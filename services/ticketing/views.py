@@ -12,18 +12,33 @@ of a staff member (the role or the department is shown instead).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from marshmallow import Schema
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import (
+    Date,
+    DateTime,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from common import xlsx
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
-from common.errors import Forbidden
+from common.errors import Forbidden, NotFound
+from common.validation import is_uuid
 from services.ticketing import intake
 from services.ticketing.closure import awaiting_resolution_clause
 from services.ticketing.models import Demand, LedgerEntry, Note, Rating, Task
@@ -64,25 +79,76 @@ def _ledger_department(principal: Principal) -> str | None:
 
 # =========================================================================== timeline
 
+#: built once: a nested schema deep-copies its fields when it is constructed
+TIMELINE_SCHEMA = DemandTimelineSchema()
+
+
+def _rows_json(model: Any, where: Any, *order: Any) -> Any:
+    """The rows of ``model`` matching ``where``, in ``order``, as one JSON array."""
+    pairs = [part for column in model.__table__.c for part in (literal(column.name), column)]
+    rows = func.json_agg(aggregate_order_by(func.json_build_object(*pairs), *order))
+    return select(func.coalesce(rows, literal_column("'[]'::json"))).where(where) \
+        .scalar_subquery()
+
+
+def _parsers(model: Any) -> list[tuple[str, Callable[[str], Any]]]:
+    parsers: list[tuple[str, Callable[[str], Any]]] = []
+    for column in model.__table__.c:
+        if isinstance(column.type, DateTime):
+            parsers.append((column.name, datetime.fromisoformat))
+        elif isinstance(column.type, Date):
+            parsers.append((column.name, date.fromisoformat))
+    return parsers
+
+
+_PARSERS: dict[Any, list[tuple[str, Callable[[str], Any]]]] = {}
+_TIMELINE_STATEMENTS: dict[str, Any] = {}
+
+
+def _timeline_statement(kind: str) -> Any:
+    """One statement per kind of reader, built once: building it and its cache key cost
+    more than running it."""
+    statement = _TIMELINE_STATEMENTS.get(kind)
+    if statement is None:
+        statement = _TIMELINE_STATEMENTS[kind] = select(
+            Demand,
+            _rows_json(Task, Task.demand_id == Demand.id, Task.created_at, Task.id),
+            _rows_json(LedgerEntry, LedgerEntry.demand_id == Demand.id, LedgerEntry.id),
+            _rows_json(Note, and_(Note.demand_id == Demand.id, Note.visibility == "public"),
+                       Note.created_at, Note.id),
+            _rows_json(Rating, Rating.demand_id == Demand.id, Rating.round),
+        ).where(Demand.id == bindparam("demand_id"), intake.visibility_clause(kind))
+    return statement
+
+
+def _revive(model: Any, items: list[dict[str, Any]]) -> list[SimpleNamespace]:
+    """JSON rows back into objects with the columns' Python types (dates, datetimes)."""
+    parsers = _PARSERS.get(model)
+    if parsers is None:
+        parsers = _PARSERS[model] = _parsers(model)
+    for item in items:
+        for name, parse in parsers:
+            if item[name] is not None:
+                item[name] = parse(item[name])
+    return [SimpleNamespace(**item) for item in items]
+
 
 def timeline(session: Session, principal: Principal, demand_id: str) -> dict[str, Any]:
     """办理进度 of a demand (``DemandTimelineSchema``), for whoever may read the demand:
     the owning enterprise, its grid staff, the departments with a task on it, coordinators,
     leaders and admins (NotFound for anyone else)."""
-    demand = intake.get_visible(session, principal, demand_id)
-    tasks = list(session.execute(
-        select(Task).where(Task.demand_id == demand.id).order_by(Task.created_at, Task.id)
-    ).scalars())
-    rows = list(session.execute(
-        select(LedgerEntry).where(LedgerEntry.demand_id == demand.id).order_by(LedgerEntry.id)
-    ).scalars())
-    notes = list(session.execute(
-        select(Note).where(Note.demand_id == demand.id, Note.visibility == "public")
-        .order_by(Note.created_at, Note.id)
-    ).scalars())
-    ratings = list(session.execute(
-        select(Rating).where(Rating.demand_id == demand.id).order_by(Rating.round)
-    ).scalars())
+    if not is_uuid(demand_id):
+        raise NotFound("no such demand")
+    # one statement, one round trip: the demand (if the caller may read it) with its tasks,
+    # ledger, public notes and ratings as JSON arrays (six queries took 11 ms of CPU a read)
+    kind = intake.visibility_kind(principal)
+    found = session.execute(_timeline_statement(kind),
+                            {"demand_id": demand_id, **intake.visibility_params(principal)}).first()
+    if found is None:
+        raise NotFound("no such demand")
+    demand = found[0]
+    tasks, rows, notes, ratings = (
+        _revive(model, found[i]) for i, model in enumerate((Task, LedgerEntry, Note, Rating), 1))
     entries: list[tuple[datetime, int, dict[str, Any]]] = []
     if not any(row.to_state == "received" for row in rows):
         entries.append((demand.received_at, 0, {
@@ -115,7 +181,7 @@ def timeline(session: Session, principal: Principal, demand_id: str) -> dict[str
             "actor_role": note.author_role,
         }))
     entries.sort(key=lambda item: (item[0], item[1]))
-    result = DemandTimelineSchema().dump({
+    result = TIMELINE_SCHEMA.dump({
         "demand": demand, "tasks": tasks, "ratings": ratings,
         "entries": [item for _, _, item in entries],
     })
