@@ -62,8 +62,9 @@ def test_full_demand_flow_with_every_role(client, token, db):
         == 200
     assert client.post(f"/api/v1/tasks/{fire_task}/accept", headers=bearer(fire)).status_code \
         == 409
+    # another department's task does not exist for fire's liaison
     assert client.post(f"/api/v1/tasks/{tax_task}/accept", headers=bearer(fire)).status_code \
-        == 403
+        == 404
     returned = client.post(f"/api/v1/tasks/{tax_task}/return", headers=bearer(tax),
                            json={"reason": "属于建设部职责"})
     assert returned.status_code == 200 and returned.json()["status"] == "coordination"

@@ -60,6 +60,11 @@ def test_one_demand_is_followed_across_services_by_call_id(healthy_platform, cli
     assert ticketing_id.startswith(done[0]["entrypoint"] + ".")
     assert done[0]["call_id_stack"] == [gateway_id, ticketing_id]
 
+    # submissions go in batches: ticketing ties each request's id to its worker's by a line
+    recorded = [r for r in records(logs["ticketing"]) if r.get("request_call_id") == gateway_id]
+    assert [r["call_id"] for r in recorded] == [ticketing_id], recorded
+    assert recorded[0]["demand_id"] == response.json()["id"]
+
     # the enterprise registry was asked (with the same chain) who the enterprise is
     enterprise = [r for r in records(logs["enterprise"])
                   if r.get("call_id_stack", [None])[0] == gateway_id]

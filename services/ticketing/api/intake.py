@@ -151,12 +151,17 @@ class IntakeApi:
                 try:
                     # a demand is written whole or not at all: the only refusal left here is a
                     # concurrent use of the same key, decided inside submit's own savepoint
+                    # the event carries this worker's call id, as submit_demand's does
                     demand, created = intake.submit(
                         session, submission.principal, submission.data,
-                        submission.idempotency_key, calendar, submission.call_id, now=now,
+                        submission.idempotency_key, calendar, self.caller.call_id, now=now,
                         enterprise=submission.enterprise, number=number, key_checked=True,
                     )
                 except DomainError as exc:
                     submission.fail(exc)
                     continue
                 submission.succeed({"demand": demand_schema.dump(demand), "created": created})
+                # the gateway's id of each request, tied to this worker's (its lines and events)
+                log.info("demand %s recorded", demand.number,
+                         extra={"request_call_id": submission.call_id, "demand_id": demand.id,
+                                "new_demand": created})
