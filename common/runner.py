@@ -15,6 +15,7 @@ from nameko.runners import ServiceRunner
 
 from common.config import load_settings
 from common.logs import configure_logging, worker_call_ids
+from common.startup import freeze_startup_objects
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def run(service_cls: Any) -> None:
     signal.signal(signal.SIGINT, on_signal)
 
     runner.start()
+    freeze_startup_objects()
     log.info("%s started", service_cls.name)
     runner_done = eventlet.spawn(runner.wait)
     watcher = eventlet.spawn(stopping.wait)

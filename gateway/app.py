@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from common.config import Settings, load_settings
+from common.startup import freeze_startup_objects
 from gateway.broker_metrics import register_broker_metrics
 from gateway.endpoints import make_routes
 from gateway.openapi import build_spec
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
         if await rpc.wait_connected(5.0):
             # until they are loaded, authenticated requests get 503 (gateway/auth.py)
             await revocations.wait_loaded(5.0)
+        freeze_startup_objects()
         yield
         await revocations.close()
         await rpc.close()
