@@ -685,36 +685,34 @@ class AppraisalYearQuerySchema(Schema):
     subject = fields.String(required=True, validate=validate.OneOf(APPRAISAL_SUBJECTS))
 
 
-class ScoreWeightsSchema(Schema):
-    """年度考核得分 weights; only their ratios matter (each from 0 to 100, not all 0)."""
+def _weight(description: str) -> JsonNumber:
+    return JsonNumber(required=True, validate=validate.Range(0, 100),
+                      metadata={"description": description})
 
-    quantity = JsonNumber(required=True, validate=validate.Range(0, 100),
-                            metadata={"description": "服务数量"})
-    quality = JsonNumber(required=True, validate=validate.Range(0, 100),
-                           metadata={"description": "服务质量: 满意率"})
-    difficulty = JsonNumber(required=True, validate=validate.Range(0, 100),
-                              metadata={"description": "办理难度"})
+
+class RatioWeightsSchema(Schema):
+    """Weights of which only the ratios matter: each from 0 to 100, not all 0."""
 
     @validates_schema
     def _not_all_zero(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if len(data) == 3 and not any(data.values()):
-            raise ValidationError("at least one weight must be above 0", "quantity")
+        if len(data) == len(self.fields) and not any(data.values()):
+            raise ValidationError("at least one weight must be above 0", next(iter(self.fields)))
 
 
-class AwardWeightsSchema(Schema):
-    """评优 weights; only their ratios matter (each from 0 to 100, not all 0)."""
+class ScoreWeightsSchema(RatioWeightsSchema):
+    """年度考核得分 weights."""
 
-    service = JsonNumber(required=True, validate=validate.Range(0, 100),
-                           metadata={"description": "the grid's yearly appraisal score"})
-    output_growth = JsonNumber(required=True, validate=validate.Range(0, 100),
-                                 metadata={"description": "growth of output value (产值)"})
-    tax_growth = JsonNumber(required=True, validate=validate.Range(0, 100),
-                              metadata={"description": "growth of tax (税收)"})
+    quantity = _weight("服务数量")
+    quality = _weight("服务质量: 满意率")
+    difficulty = _weight("办理难度")
 
-    @validates_schema
-    def _not_all_zero(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if len(data) == 3 and not any(data.values()):
-            raise ValidationError("at least one weight must be above 0", "service")
+
+class AwardWeightsSchema(RatioWeightsSchema):
+    """评优 weights."""
+
+    service = _weight("the grid's yearly appraisal score")
+    output_growth = _weight("growth of output value (产值)")
+    tax_growth = _weight("growth of tax (税收)")
 
 
 class AwardCriteriaSchema(Schema):
