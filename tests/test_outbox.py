@@ -33,8 +33,18 @@ def probe(infrastructure):
     engine.dispose()
 
 
-def relay(sessions, amqp_uri: str) -> OutboxRelay:
-    return OutboxRelay(sessions, SOURCE, {"AMQP_URI": amqp_uri})
+@pytest.fixture
+def relay():
+    """Relays for this test; their broker connections closed at its end."""
+    made: list[OutboxRelay] = []
+
+    def make(sessions, amqp_uri: str) -> OutboxRelay:
+        made.append(OutboxRelay(sessions, SOURCE, {"AMQP_URI": amqp_uri}))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.publisher.close()
 
 
 def commit_event(sessions, table, n: int) -> dict:
@@ -42,7 +52,7 @@ def commit_event(sessions, table, n: int) -> dict:
         return record_event(session, table, SOURCE, "probe_happened", {"n": n})
 
 
-def test_event_committed_while_broker_unreachable_is_published_later(probe):
+def test_event_committed_while_broker_unreachable_is_published_later(probe, relay):
     sessions, table = probe
     envelope = commit_event(sessions, table, 1)
     with pytest.raises(Exception):  # noqa: B017 -- any connection error
@@ -68,10 +78,59 @@ def test_event_committed_while_broker_unreachable_is_published_later(probe):
     assert relay(sessions, AMQP_URI).publish_batch() == 0  # nothing twice
 
 
-def test_a_second_replica_skips_rows_another_is_publishing(probe):
+def test_a_second_replica_skips_rows_another_is_publishing(probe, relay):
     sessions, table = probe
     commit_event(sessions, table, 2)
     with sessions() as holder, holder.begin():
         holder.execute(select(table).with_for_update())  # replica A is mid-batch
         assert relay(sessions, AMQP_URI).publish_batch() == 0
     assert relay(sessions, AMQP_URI).publish_batch() == 1
+
+
+def test_a_batch_is_published_in_order_with_one_wait_for_the_confirms(probe, relay):
+    sessions, table = probe
+    envelopes = [commit_event(sessions, table, n) for n in range(50)]
+    publisher = relay(sessions, AMQP_URI)
+    with kombu.Connection(AMQP_URI) as conn:
+        exchange = kombu.Exchange(f"{SOURCE}.events", type="topic", durable=True)
+        queue = kombu.Queue("probe-batch", exchange, routing_key="probe_happened",
+                            exclusive=True)
+        with conn.SimpleQueue(queue) as listener:
+            assert publisher.publish_batch() == 50
+            received = []
+            for _ in range(50):
+                message = listener.get(timeout=5)
+                received.append(message.payload)
+                assert message.properties["delivery_mode"] == 2  # persistent
+                message.ack()
+    assert received == envelopes
+    with sessions() as session:
+        assert session.execute(
+            select(table.c.id).where(table.c.published_at.is_(None))).all() == []
+
+
+def test_a_lost_broker_connection_loses_no_event(probe, relay):
+    """The relay's connection dies between batches: the next batch fails, stays in the
+    outbox, and goes out on a fresh connection."""
+    sessions, table = probe
+    publisher = relay(sessions, AMQP_URI)
+    commit_event(sessions, table, 1)
+    assert publisher.publish_batch() == 1
+    connection = publisher.publisher._connection
+    assert connection is not None
+    connection.connection.sock.close()  # as if the broker had dropped it
+    envelope = commit_event(sessions, table, 2)
+    with kombu.Connection(AMQP_URI) as conn:
+        exchange = kombu.Exchange(f"{SOURCE}.events", type="topic", durable=True)
+        queue = kombu.Queue("probe-reconnect", exchange, routing_key="probe_happened",
+                            exclusive=True)
+        with conn.SimpleQueue(queue) as listener:
+            with pytest.raises(Exception):  # noqa: B017 -- whichever socket error
+                publisher.publish_batch()
+            with sessions() as session:
+                assert session.execute(select(table.c.published_at).where(
+                    table.c.payload["data"]["n"].as_integer() == 2)).scalar_one() is None
+            assert publisher.publish_batch() == 1
+            message = listener.get(timeout=5)
+            assert message.payload == envelope
+            message.ack()
