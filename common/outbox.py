@@ -87,11 +87,21 @@ def record_event(
     call_id: str | None = None,
 ) -> dict[str, Any]:
     """Write an event into the outbox inside the caller's transaction; returns the envelope."""
-    env = envelope(source, event_type, data)
-    session.execute(
-        table.insert().values(
-            event_id=env["event_id"], event_type=event_type, payload=env, call_id=call_id
-        )
-    )
-    session.info["outbox_pending"] = True
-    return env
+    return record_events(session, table, source, [(event_type, data)], call_id)[0]
+
+
+def record_events(
+    session: Session,
+    table: Table,
+    source: str,
+    events: list[tuple[str, dict[str, Any]]],
+    call_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`record_event` for several (event_type, data), in one INSERT; the envelopes."""
+    envelopes = [envelope(source, event_type, data) for event_type, data in events]
+    if envelopes:
+        session.execute(table.insert(), [
+            {"event_id": env["event_id"], "event_type": env["event_type"], "payload": env,
+             "call_id": call_id} for env in envelopes])
+        session.info["outbox_pending"] = True
+    return envelopes

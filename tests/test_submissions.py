@@ -219,3 +219,27 @@ def test_a_batch_that_is_not_a_list_of_items_is_refused(rpc_call):
         with pytest.raises(RemoteError) as refused:
             rpc_call("submit_demands", items)
         assert refused.value.exc_type == "ValidationFailed"
+
+
+def test_a_key_used_twice_in_one_batch_is_answered_item_by_item(rpc_call, token):
+    """The batch's single insert fails on the repeated key; each item is then recorded on
+    its own: the first created, its repeat replayed, a different body under it refused."""
+    ent = new_enterprise_id()
+    owner = token(Role.ENTERPRISE, enterprise_id=ent, user_id=f"owner-{ent}")
+    key = f"twice-{uuid.uuid4().hex[:8]}"
+    body = demand_body(title="同一批次重复提交")
+
+    def item(payload: dict, idempotency_key: str | None) -> dict:
+        return {"token": owner, "payload": payload, "idempotency_key": idempotency_key,
+                "call_id": "c"}
+
+    answers = rpc_call("submit_demands", [
+        item(body, key), item(demand_body(title="另一条"), None), item(body, key),
+        item(demand_body(title="换了内容"), key)])
+    first, other, again, changed = answers
+    assert first["result"]["created"] is True
+    assert other["result"]["created"] is True
+    assert again["result"] == {"demand": first["result"]["demand"], "created": False}
+    assert changed["result"] is None and changed["error"]["exc_type"] == "Conflict"
+    numbers = {first["result"]["demand"]["number"], other["result"]["demand"]["number"]}
+    assert len(numbers) == 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI, WorkCalendar
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from common.outbox import record_event
+from common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from common.outbox import record_events
 from services.ticketing import sla
 from services.ticketing.models import Demand, Task, outbox
 
@@ -118,28 +119,10 @@ def submit(
         if existing is not None:
             return same_request(existing, digest), False
     received_at = now or datetime.now(UTC)
-    deadline = calendar.triage_deadline(received_at)
-    demand = Demand(
-        id=str(uuid.uuid4()),
-        number=number or next_number(session, received_at.astimezone(SHANGHAI)),
-        enterprise_id=enterprise_id,
-        channel=data["channel"],
-        category=data.get("category"),
-        title=data["title"],
-        description=data["description"],
-        urgency=data["urgency"],
-        attachments=data["attachments"],
-        status="received",
-        received_at=received_at,
-        triage_due_at=deadline.at,
-        triage_due_provisional=deadline.provisional,
-        recorded_by=principal.user_id,
-        recorded_role=str(principal.role),
-        idempotency_key=idempotency_key,
-        request_hash=digest,
-        version=1,
-        grid_id=(enterprise or {}).get("grid_id"),
-    )
+    demand = new_demand(
+        NewDemand(principal, data, idempotency_key, enterprise,
+                  number or next_number(session, received_at.astimezone(SHANGHAI))),
+        enterprise_id, digest, calendar, received_at)
     if not idempotency_key:  # nothing unique to race for: no savepoint needed
         session.add(demand)
         session.flush()
@@ -154,26 +137,95 @@ def submit(
             if existing is None:
                 raise
             return same_request(existing, digest), False
-    sla.schedule(session, "triage", demand.id, deadline.at)
-    record_event(
-        session,
-        outbox,
-        "ticketing",
-        "demand_received",
-        {
-            "demand_id": demand.id,
-            "number": demand.number,
-            "enterprise_id": enterprise_id,
-            "grid_id": demand.grid_id,
-            "title": demand.title,
-            "channel": demand.channel,
-            "received_at": received_at.isoformat(),
-            "triage_due_at": deadline.at.isoformat(),
-            "triage_due_provisional": deadline.provisional,
-        },
-        call_id=call_id,
-    )
+    announce(session, [demand], call_id)
     return demand, True
+
+
+@dataclass(frozen=True)
+class NewDemand:
+    """One demand of a batch, checked already: its caller may record it for its enterprise
+    (the registry's record), its key was not used before, and its number is drawn."""
+
+    principal: Principal
+    data: dict[str, Any]
+    idempotency_key: str | None
+    enterprise: dict[str, Any] | None
+    number: str
+
+
+def submit_batch(session: Session, batch: list[NewDemand], calendar: WorkCalendar,
+                 call_id: str | None, now: datetime
+                 ) -> list[tuple[Demand, bool] | DomainError]:
+    """:func:`submit` for several demands received at one moment, written together: one
+    INSERT each for the demands, their triage deadlines and their events, whatever the count.
+    Each item's answer in order: (demand, created), or the error refusing that item.
+
+    A key raced by a concurrent request makes the whole batch's insert fail; it is then
+    retried one by one, each :func:`submit` answering its own (a replay or a conflict)."""
+    demands = [new_demand(item, resolve_enterprise(item.principal,
+                                                   item.data.get("enterprise_id")),
+                          request_hash(item.data), calendar, now) for item in batch]
+    try:
+        with session.begin_nested():
+            session.add_all(demands)
+            session.flush()
+    except IntegrityError:
+        answers: list[tuple[Demand, bool] | DomainError] = []
+        for item in batch:
+            try:
+                answers.append(submit(session, item.principal, item.data, item.idempotency_key,
+                                      calendar, call_id, now=now, enterprise=item.enterprise,
+                                      number=item.number))
+            except DomainError as exc:
+                answers.append(exc)
+        return answers
+    announce(session, demands, call_id)
+    return [(demand, True) for demand in demands]
+
+
+def new_demand(item: NewDemand, enterprise_id: str, digest: str, calendar: WorkCalendar,
+               received_at: datetime) -> Demand:
+    """The demand as received (待分理), its triage due by the next working day's 10:00."""
+    deadline = calendar.triage_deadline(received_at)
+    data = item.data
+    return Demand(
+        id=str(uuid.uuid4()),
+        number=item.number,
+        enterprise_id=enterprise_id,
+        channel=data["channel"],
+        category=data.get("category"),
+        title=data["title"],
+        description=data["description"],
+        urgency=data["urgency"],
+        attachments=data["attachments"],
+        status="received",
+        received_at=received_at,
+        triage_due_at=deadline.at,
+        triage_due_provisional=deadline.provisional,
+        recorded_by=item.principal.user_id,
+        recorded_role=str(item.principal.role),
+        idempotency_key=item.idempotency_key,
+        request_hash=digest,
+        version=1,
+        grid_id=(item.enterprise or {}).get("grid_id"),
+    )
+
+
+def announce(session: Session, demands: list[Demand], call_id: str | None) -> None:
+    """Schedule each new demand's triage deadline and record its ``demand_received``."""
+    for demand in demands:
+        sla.schedule(session, "triage", demand.id, demand.triage_due_at)
+    record_events(session, outbox, "ticketing", [("demand_received", {
+        "demand_id": demand.id,
+        "number": demand.number,
+        "enterprise_id": demand.enterprise_id,
+        "grid_id": demand.grid_id,
+        "title": demand.title,
+        "channel": demand.channel,
+        "received_at": demand.received_at.isoformat(),
+        "triage_due_at": demand.triage_due_at.isoformat(),
+        "triage_due_provisional": demand.triage_due_provisional,
+    }) for demand in demands], call_id=call_id)
 
 
 def same_request(existing: Demand, digest: str) -> Demand:

@@ -146,22 +146,21 @@ class IntakeApi:
         with self.db.transaction() as session:
             calendar = self.calendar.get(session, lock=True)
             numbers = intake.next_numbers(session, now.astimezone(SHANGHAI), len(pending))
+            batch = []
             for submission, number in zip(pending, numbers, strict=True):
                 assert submission.principal is not None
-                try:
-                    # a demand is written whole or not at all: the only refusal left here is a
-                    # concurrent use of the same key, decided inside submit's own savepoint
-                    # the event carries this worker's call id, as submit_demand's does
-                    demand, created = intake.submit(
-                        session, submission.principal, submission.data,
-                        submission.idempotency_key, calendar, self.caller.call_id, now=now,
-                        enterprise=submission.enterprise, number=number, key_checked=True,
-                    )
-                except DomainError as exc:
-                    submission.fail(exc)
-                    continue
-                submission.succeed({"demand": demand_schema.dump(demand), "created": created})
-                # the gateway's id of each request, tied to this worker's (its lines and events)
-                log.info("demand %s recorded", demand.number,
-                         extra={"request_call_id": submission.call_id, "demand_id": demand.id,
-                                "new_demand": created})
+                batch.append(intake.NewDemand(submission.principal, submission.data,
+                                              submission.idempotency_key,
+                                              submission.enterprise, number))
+            # the events carry this worker's call id, as submit_demand's do
+            recorded = intake.submit_batch(session, batch, calendar, self.caller.call_id, now)
+        for submission, answer in zip(pending, recorded, strict=True):
+            if isinstance(answer, DomainError):
+                submission.fail(answer)
+                continue
+            demand, created = answer
+            submission.succeed({"demand": demand_schema.dump(demand), "created": created})
+            # the gateway's id of each request, tied to this worker's (its lines and events)
+            log.info("demand %s recorded", demand.number,
+                     extra={"request_call_id": submission.call_id, "demand_id": demand.id,
+                            "new_demand": created})
