@@ -1,7 +1,7 @@
 """Delivery of inbox messages on other channels (email, WeCom group robot). No broker in here.
 
 The in-app inbox stays the message of record. When a message is put in an inbox
-(:func:`services.notification.inbox.deliver`), :func:`queue` adds one ``deliveries`` row per
+(:func:`services.notification.inbox.deliver`), :func:`queued_for` adds one ``deliveries`` row per
 enabled channel preference of its recipient, in the same transaction; the unique constraint
 ``(message_id, channel)`` keeps it to one per message and channel however often the event is
 redelivered (and the inbox message itself is once per event and recipient).
@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CTE, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -133,22 +133,21 @@ def set_preferences(session: Session, recipient: str, channels: list[dict[str, A
 # --------------------------------------------------------------------------- queueing
 
 
-def queue(session: Session, message_id: str, recipient: str) -> int:
-    """One delivery per enabled preference of the recipient; how many were queued."""
-    prefs = session.execute(
-        select(ChannelPreference.channel, ChannelPreference.address)
-        .where(ChannelPreference.recipient == recipient, ChannelPreference.enabled.is_(True))
-    ).all()
-    if not prefs:
-        return 0
-    result = session.execute(
+def queued_for(messages: CTE) -> CTE:
+    """An INSERT … SELECT, as a CTE to run in the statement that made ``messages`` (a CTE of
+    new inbox messages' ``id`` and ``recipient``): one delivery per enabled preference of
+    each message's recipient."""
+    return (
         insert(Delivery)
-        .values([{"id": str(uuid.uuid4()), "message_id": message_id, "channel": channel,
-                  "recipient": recipient, "address": address} for channel, address in prefs])
+        .from_select(
+            ["id", "message_id", "channel", "recipient", "address"],
+            select(func.gen_random_uuid(), messages.c.id, ChannelPreference.channel,
+                   messages.c.recipient, ChannelPreference.address)
+            .join(ChannelPreference, ChannelPreference.recipient == messages.c.recipient)
+            .where(ChannelPreference.enabled.is_(True)))
         .on_conflict_do_nothing(constraint="uq_delivery_message_channel")
-        .returning(Delivery.id)
+        .cte("queued")
     )
-    return len(result.all())
 
 
 def queue_for_event(session: Session, event_id: str) -> int:

@@ -6,14 +6,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, func, literal, select, update
+from sqlalchemy import Connection, Select, String, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.errors import NotFound
 from services.notification import delivery
-from services.notification.models import InboxMessage, PolicyRecipient
+from services.notification.models import InboxMessage, PolicyRecipient, processed_events
 from services.notification.templates import local_time
 
 
@@ -37,24 +37,50 @@ def demand_received_message(data: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def deliver(
-    session: Session, recipient: str, kind: str, event_id: str, title: str, body: str, link: str
+    session: Session | Connection, recipient: str, kind: str, event_id: str, title: str, body: str,
+    link: str, *, claim: str | None = None,
 ) -> bool:
     """Put a message in an inbox once per (event, recipient); False if it was there already.
-    A new message is queued for the recipient's other channels in the same transaction."""
-    result = session.execute(
-        insert(InboxMessage)
-        .values(
-            id=str(uuid.uuid4()), recipient=recipient, kind=kind, event_id=event_id,
-            title=title, body=body, link=link,
-        )
-        .on_conflict_do_nothing(constraint="uq_inbox_event_recipient")
-        .returning(InboxMessage.id)
-    )
-    created = result.first()
-    if created is None:
-        return False
-    delivery.queue(session, created[0], recipient)
-    return True
+    A new message is queued for the recipient's other channels in the same statement.
+
+    With ``claim`` (a handler's name) the statement also claims (event, handler) as
+    :func:`common.events.first_delivery` does, and writes nothing if it was claimed before:
+    a handler with one message to send needs a single round trip."""
+    params = {"id": str(uuid.uuid4()), "recipient": recipient, "kind": kind,
+              "event_id": event_id, "title": title, "body": body, "link": link}
+    if claim is None:
+        return session.execute(_DELIVER, params).first() is not None
+    return session.execute(_CLAIM_AND_DELIVER, params | {"handler": claim}).first() is not None
+
+
+_MESSAGE_FIELDS = ("id", "recipient", "kind", "event_id", "title", "body", "link")
+
+
+def _deliver_statement(claimed: bool) -> Select:
+    """A message and its deliveries in one statement (built once: it runs for every event),
+    after the handler's claim on the event if ``claimed``."""
+    fields = {name: bindparam(name, type_=InboxMessage.__table__.c[name].type)
+              for name in _MESSAGE_FIELDS}
+    message = insert(InboxMessage)
+    if claimed:
+        claim = (insert(processed_events)
+                 .values(event_id=fields["event_id"], handler=bindparam("handler"))
+                 .on_conflict_do_nothing()
+                 .returning(processed_events.c.event_id)
+                 .cte("claim"))
+        message = message.from_select(
+            list(_MESSAGE_FIELDS),
+            select(*[fields[name] for name in _MESSAGE_FIELDS]).select_from(claim))
+    else:
+        message = message.values(fields)
+    new = (message.on_conflict_do_nothing(constraint="uq_inbox_event_recipient")
+           .returning(InboxMessage.id, InboxMessage.recipient)
+           .cte("new_message"))
+    return select(new.c.id).add_cte(delivery.queued_for(new))
+
+
+_DELIVER = _deliver_statement(claimed=False)
+_CLAIM_AND_DELIVER = _deliver_statement(claimed=True)
 
 
 def deliver_to_policy_audience(session: Session, policy_id: str, kind: str, event_id: str,

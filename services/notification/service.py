@@ -136,14 +136,10 @@ class NotificationService(PoliciesApi):
         except (ValidationFailed, KeyError, TypeError, ValueError) as exc:
             log.error("dropped a malformed demand_received event: %r", exc)
             return
-        with self.db.transaction() as session:
-            if not first_delivery(
-                session, processed_events, event["event_id"], "on_demand_received"
-            ):
-                return
+        with self.db.statement() as conn:  # the claim and the message: one statement
             inbox.deliver(
-                session, f"enterprise:{data['enterprise_id']}", "demand_received",
-                event["event_id"], title, body, link,
+                conn, f"enterprise:{data['enterprise_id']}", "demand_received",
+                event["event_id"], title, body, link, claim="on_demand_received",
             )
 
     # staff and enterprise messages from ticketing and registry events ----------------------
