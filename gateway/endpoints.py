@@ -5,6 +5,7 @@ generated from this one table.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -121,9 +122,16 @@ async def _read_json(request: Request) -> Any:
         raise Problem(400, f"the body is not valid JSON: {exc}") from exc
 
 
+@functools.cache
+def _schema(schema: type[Schema]) -> Schema:
+    """One instance per schema class: building one deep-copies every field, and loading does
+    not change it."""
+    return schema()
+
+
 def _validated(schema: type[Schema], data: Any) -> dict[str, Any]:
     try:
-        return load(schema(), data)
+        return load(_schema(schema), data)
     except ValidationFailed as exc:
         raise Problem(422, exc.detail, exc.errors) from exc
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import jwt
 import pytest
 
@@ -52,3 +54,18 @@ def test_require_role():
     assert p.require(Role.LIAISON, Role.ADMIN) is p
     with pytest.raises(Forbidden):
         p.require(Role.ADMIN)
+
+
+def test_a_token_checked_once_is_still_refused_once_expired():
+    """Signatures are checked once per token (remembered); the expiry at every use."""
+    token = mint_token(Principal(user_id="u-exp", role=Role.ENTERPRISE, enterprise_id="e"),
+                       KEY, ttl_seconds=1)
+    assert verify_token(token, KEY).user_id == "u-exp"
+    assert verify_token(token, KEY).user_id == "u-exp"  # from the cache
+    time.sleep(1.1)
+    with pytest.raises(Unauthenticated, match="expired"):
+        verify_token(token, KEY)
+    fresh = mint_token(Principal(user_id="u2", role=Role.ADMIN), KEY, ttl_seconds=60)
+    assert verify_token(fresh, KEY).user_id == "u2"
+    with pytest.raises(Unauthenticated):  # another key is never answered from the cache
+        verify_token(fresh, "another-key-that-is-long-enough-too")
