@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from prometheus_client import Histogram
@@ -35,6 +36,9 @@ MAX_BATCH = 64
 #: batches cost less per demand: 4 in flight gave 327 demands/s, 2 gave 440/s and 1 442/s
 #: (``make bench``, 64 clients, 2 cores), and 1 would leave everything waiting on a slow call
 MAX_IN_FLIGHT = 2
+#: after ticketing answered that it has no ``submit_demands`` (an older version during a
+#: rollout), submissions go one by one for this long, then batches are tried again
+UNBATCHED_SECONDS = 60.0
 
 
 class SubmissionBatcher:
@@ -42,21 +46,23 @@ class SubmissionBatcher:
     ``ticketing.submit_demand`` would give, or raises what a call of it would raise."""
 
     def __init__(self, rpc: Any, max_batch: int = MAX_BATCH,
-                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+                 max_in_flight: int = MAX_IN_FLIGHT,
+                 unbatched_seconds: float = UNBATCHED_SECONDS) -> None:
         self._rpc = rpc
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
         self._queue: list[tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]] = []
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
-        #: set when ticketing has no ``submit_demands`` (an older version during a rollout)
-        self._unbatched = False
+        self.unbatched_seconds = unbatched_seconds
+        #: until when to submit one by one (ticketing had no ``submit_demands``)
+        self._unbatched_until = float("-inf")
 
     async def submit(self, token: str | None, call_id: str, payload: Any,
                      idempotency_key: str | None) -> Any:
         item = {"token": token, "payload": payload, "idempotency_key": idempotency_key,
                 "call_id": call_id}
-        if self._unbatched:
+        if time.monotonic() < self._unbatched_until:
             return await self._submit_one(item)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_retrieve)
@@ -94,8 +100,9 @@ class SubmissionBatcher:
             if exc.exc_type != "MethodNotFound":
                 self._fail(batch, exc)
                 return
-            log.warning("ticketing has no submit_demands: submitting one by one")
-            self._unbatched = True
+            log.warning("ticketing has no submit_demands: submitting one by one for %.0f s",
+                        self.unbatched_seconds)
+            self._unbatched_until = time.monotonic() + self.unbatched_seconds
             for item, future in batch:
                 try:
                     reply = await self._reply_of_one(item)

@@ -104,6 +104,23 @@ def test_an_older_ticketing_without_batches_gets_one_call_per_submission_with_it
         "submit_demands", "submit_demand", "submit_demand"]
 
 
+def test_batches_are_tried_again_once_ticketing_may_have_been_upgraded():
+    async def scenario() -> FakeRpc:
+        rpc = FakeRpc(batched=False)
+        rpc.release.set()
+        batcher = SubmissionBatcher(rpc, unbatched_seconds=0.2)
+        await batcher.submit("t", "c1", "a", None)
+        await batcher.submit("t", "c2", "b", None)  # within the interval: one by one
+        rpc.batched = True  # the rollout finished
+        await asyncio.sleep(0.3)
+        await batcher.submit("t", "c3", "c", None)
+        return rpc
+
+    rpc = _run(scenario)
+    assert [method for method, _, _ in rpc.calls] == [
+        "submit_demands", "submit_demand", "submit_demand", "submit_demands"]
+
+
 # --- through the gateway, against the platform -------------------------------------------------
 
 
