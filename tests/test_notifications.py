@@ -283,6 +283,12 @@ def test_board_and_meeting_texts():
         "starts_at": "2026-12-03T06:30:00+00:00", "enterprise_ids": ["a"]})
     assert title == "政企座谈会邀请：集成电路产业链座谈" and link == "/meetings/m1"
     assert "2026年12月03日 14:30" in body and "创新大厦301会议室" in body
+    title, body, link = templates.meeting_cancelled({
+        "meeting_id": "m1", "theme": "集成电路产业链座谈", "place": "创新大厦301会议室",
+        "starts_at": "2026-12-03T06:30:00+00:00", "reason": "主讲嘉宾行程冲突",
+        "enterprise_ids": ["a"]})
+    assert title == "政企座谈会取消：集成电路产业链座谈" and link == "/meetings/m1"
+    assert "2026年12月03日 14:30" in body and "已取消" in body and "主讲嘉宾行程冲突" in body
 
 
 def publish_event(source: str, event_type: str, data: dict, event_id: str | None = None
@@ -352,6 +358,12 @@ def test_board_and_meeting_events_reach_the_enterprises_once(client, token):
                                 timeout=5)
         assert "2026年12月10日 14:30" in invited["body"] and "管委会三楼会议室" in invited["body"]
         assert invited["link"] == f"/meetings/{meeting['meeting_id']}"
+    publish_event("enterprise", "meeting_cancelled", {**meeting, "reason": "会议室检修"})
+    for tok in (buyer_tok, seller_tok):
+        (cancelled,) = eventually(lambda t=tok: inbox_items(client, t, "meeting_cancelled"),
+                                  timeout=5)
+        assert "已取消" in cancelled["body"] and "会议室检修" in cancelled["body"]
+        assert cancelled["link"] == f"/meetings/{meeting['meeting_id']}"
 
     # malformed data is dropped (logged), not retried for ever and not half-delivered
     before = handled_count("on_listing_matched")

@@ -338,6 +338,17 @@ class NotificationService(PoliciesApi):
 
         self._deliver_event(payload, "on_meeting_invited", plan)
 
+    @retrying_event_handler("enterprise", "meeting_cancelled")
+    def on_meeting_cancelled(self, payload: Any) -> None:
+        """An invited meeting was cancelled: each invitee hears it, with the reason."""
+
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            message = templates.meeting_cancelled(data)
+            return [(f"enterprise:{e}", "meeting_cancelled", *message)
+                    for e in _enterprise_ids(data["enterprise_ids"])]
+
+        self._deliver_event(payload, "on_meeting_cancelled", plan)
+
     # reading -------------------------------------------------------------------------------
 
     @rpc

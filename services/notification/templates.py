@@ -225,3 +225,14 @@ def meeting_invited(data: dict[str, Any]) -> Message:
         body += f"在{data['place']}"
     body += f"参加主题为「{data['theme']}」的政企座谈会，请准时出席。"
     return f"政企座谈会邀请：{data['theme']}"[:200], body, f"/meetings/{data['meeting_id']}"
+
+
+def meeting_cancelled(data: dict[str, Any]) -> Message:
+    """To each invited enterprise: the meeting it was invited to will not take place."""
+    body = f"原定于{local_time(data['starts_at'])}"
+    if data.get("place"):
+        body += f"在{data['place']}"
+    body += f"召开的主题为「{data['theme']}」的政企座谈会已取消"
+    body += f"，原因：{data['reason']}。" if data.get("reason") else "。"
+    body += "给您带来不便，敬请谅解。"
+    return f"政企座谈会取消：{data['theme']}"[:200], body, f"/meetings/{data['meeting_id']}"
