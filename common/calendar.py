@@ -63,7 +63,7 @@ MAX_RANGE_DAYS = 3 * 365 + 1
 #: a search for the next working day gives up after this many consecutive days off
 _MAX_DAYS_OFF = 3 * 366
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _ONE_DAY = timedelta(days=1)
 

@@ -20,7 +20,7 @@ INSTANT_PATTERN = (
     r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
     r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)$"
 )
-_INSTANT = re.compile(INSTANT_PATTERN)
+_INSTANT = re.compile(INSTANT_PATTERN, re.ASCII)
 
 
 class LocalDateTime(fields.AwareDateTime):
@@ -58,8 +58,14 @@ class Text(fields.String):
 
 
 class Pattern(validate.Regexp):
-    """``validate.Regexp`` over the whole string, as a JSON Schema ``pattern`` is read: Python's
-    ``$`` also matches before a final newline, so ``"abc\n"`` would pass ``^abc$``."""
+    r"""``validate.Regexp`` over the whole string, as a JSON Schema ``pattern`` is read: Python's
+    ``$`` also matches before a final newline, so ``"abc\n"`` would pass ``^abc$``. And in ASCII
+    mode, as ECMA-262 reads ``\d``, ``\w`` and case-insensitive ``[a-z]``: in Python's
+    default Unicode mode ``\d`` takes "٣" and ``[a-z]`` with IGNORECASE takes "K" (the Kelvin
+    sign) and "ſ"."""
+
+    def __init__(self, regex: str, flags: int = 0, **kwargs: Any) -> None:
+        super().__init__(regex, flags | re.ASCII, **kwargs)
 
     def __call__(self, value: Any) -> Any:
         if self.regex.fullmatch(value) is None:
@@ -104,7 +110,7 @@ class JsonBoolean(fields.Boolean):
 #: a day (ISO 8601 calendar date) in the years 2000-2100, the years the calendar, the appraisal
 #: and the meetings know; the date itself is checked too (no 2026-02-30)
 DAY_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-_DAY = re.compile(DAY_PATTERN)
+_DAY = re.compile(DAY_PATTERN, re.ASCII)
 
 
 class Day(fields.Date):
@@ -166,7 +172,7 @@ WEB_URL_PATTERN = (
 )
 
 
-_WEB_URL = re.compile(WEB_URL_PATTERN)
+_WEB_URL = re.compile(WEB_URL_PATTERN, re.ASCII)
 
 
 class WebUrl(fields.String):

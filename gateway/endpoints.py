@@ -136,7 +136,7 @@ def _validated(schema: type[Schema], data: Any) -> dict[str, Any]:
         raise Problem(422, exc.detail, exc.errors) from exc
 
 
-_ENTITY_TAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+_ENTITY_TAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$', re.ASCII)
 
 
 def entity_tag(result: Any) -> str | None:

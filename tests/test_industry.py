@@ -118,6 +118,8 @@ def test_parse_levels() -> None:
         ("C3", "must be a section letter"),
         ("C39111", "must be a section letter"),
         ("C39A", "must be a section letter"),
+        ("C39٣", "must be a section letter"),  # an Arabic-Indic three is no digit here
+        ("C٣٩", "must be a section letter"),
         ("", "must be a section letter"),
     ],
 )

@@ -191,7 +191,8 @@ DIVISIONS: MappingProxyType[str, Division] = MappingProxyType(
     {code: Division(code, section, name) for code, section, name in _DIVISION_ROWS}
 )
 
-_CODE = re.compile(r"([A-Z])(\d{2})(\d{0,2})")
+#: ASCII digits only: Python's ``\d`` also takes "٣" and other scripts' digits
+_CODE = re.compile(r"([A-Z])(\d{2})(\d{0,2})", re.ASCII)
 
 
 class InvalidIndustryCode(ValueError):

@@ -660,7 +660,7 @@ def _audience_industry_pattern() -> str:
 
 
 AUDIENCE_INDUSTRY_PATTERN = _audience_industry_pattern()
-_AUDIENCE_INDUSTRY = re.compile(AUDIENCE_INDUSTRY_PATTERN)
+_AUDIENCE_INDUSTRY = re.compile(AUDIENCE_INDUSTRY_PATTERN, re.ASCII)
 
 
 class AudienceIndustryCode(IndustryCode):
