@@ -99,6 +99,17 @@ def _enterprise_ids(value: Any) -> list[str]:
     return list(dict.fromkeys(value))
 
 
+def _to_invitees(kind: str, build: Callable[[dict[str, Any]], templates.Message]
+                 ) -> Callable[[dict[str, Any]], list[Delivery]]:
+    """The plan of a meeting event: the same message to each enterprise it names."""
+    def plan(data: dict[str, Any]) -> list[Delivery]:
+        message = build(data)
+        return [(f"enterprise:{e}", kind, *message)
+                for e in _enterprise_ids(data["enterprise_ids"])]
+    return plan
+
+
+
 def _enterprise_id(value: Any) -> str:
     return _enterprise_ids([value])[0]
 
@@ -330,24 +341,14 @@ class NotificationService(PoliciesApi):
     @retrying_event_handler("enterprise", "meeting_invited")
     def on_meeting_invited(self, payload: Any) -> None:
         """政企座谈会: each invited enterprise gets the invitation (theme, time, place)."""
-
-        def plan(data: dict[str, Any]) -> list[Delivery]:
-            message = templates.meeting_invited(data)
-            return [(f"enterprise:{e}", "meeting_invited", *message)
-                    for e in _enterprise_ids(data["enterprise_ids"])]
-
-        self._deliver_event(payload, "on_meeting_invited", plan)
+        self._deliver_event(payload, "on_meeting_invited",
+                            _to_invitees("meeting_invited", templates.meeting_invited))
 
     @retrying_event_handler("enterprise", "meeting_cancelled")
     def on_meeting_cancelled(self, payload: Any) -> None:
         """An invited meeting was cancelled: each invitee hears it, with the reason."""
-
-        def plan(data: dict[str, Any]) -> list[Delivery]:
-            message = templates.meeting_cancelled(data)
-            return [(f"enterprise:{e}", "meeting_cancelled", *message)
-                    for e in _enterprise_ids(data["enterprise_ids"])]
-
-        self._deliver_event(payload, "on_meeting_cancelled", plan)
+        self._deliver_event(payload, "on_meeting_cancelled",
+                            _to_invitees("meeting_cancelled", templates.meeting_cancelled))
 
     # reading -------------------------------------------------------------------------------
 
