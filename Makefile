@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test chaos lint infra migrate token bench clean help
+.PHONY: run test chaos lint infra migrate token bench clean help messages catalogs
 
 help:
 	@echo "make run    - install what is missing, start the platform with demo data"
@@ -23,19 +23,34 @@ $(STAMP):
 infra:
 	@bash devtools/ensure_infra.sh
 
-migrate: $(STAMP) infra
+# gettext catalogs (common/i18n.py): the .po files are the source, the .mo files are built
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard common/locale/*/LC_MESSAGES/gridsvc.po))
+catalogs: $(CATALOGS)
+common/locale/%/LC_MESSAGES/gridsvc.mo: common/locale/%/LC_MESSAGES/gridsvc.po $(STAMP)
+	@$(VENV)/bin/pybabel -q compile --use-fuzzy -D gridsvc -d common/locale -l $*
+
+# extract every message id into the template and merge it into each catalog (then translate)
+messages: $(STAMP)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ -k NotFound -k Forbidden -k Conflict \
+	  -k ValidationFailed -k DomainError -k PreconditionFailed -k TooManyRequests \
+	  -k Unavailable -k Unauthenticated -k Problem:2 -k problem_response:2 -k field_error:2 --no-location \
+	  --sort-output -o common/locale/gridsvc.pot .
+	$(VENV)/bin/pybabel -q update -D gridsvc -i common/locale/gridsvc.pot -d common/locale \
+	  --no-fuzzy-matching --ignore-obsolete
+
+migrate: $(STAMP) infra catalogs
 	$(PY) -m devtools.migrate upgrade
 
-run: $(STAMP) infra
+run: $(STAMP) infra catalogs
 	$(PY) -m devtools.run
 
-test: $(STAMP) infra
+test: $(STAMP) infra catalogs
 	@bash devtools/ensure_tools.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # the fault tests (marked `chaos`) at the issue's scale; `make test` runs them small
-chaos: $(STAMP) infra
+chaos: $(STAMP) infra catalogs
 	CHAOS=full $(PY) -m pytest -m chaos $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -45,7 +60,7 @@ token: $(STAMP)
 	@$(PY) -m devtools.token --role "$(ROLE)" $(if $(ENTERPRISE),--enterprise $(ENTERPRISE)) $(if $(USER_ID),--user $(USER_ID)) $(if $(DEPARTMENT),--department $(DEPARTMENT)) $(if $(GRIDS),--grids $(GRIDS))
 
 # make bench [ONLY=submission,progress] [BENCH_ARGS="--submission-seconds 5"]
-bench: $(STAMP) infra
+bench: $(STAMP) infra catalogs
 	$(PY) -m bench.run $(if $(ONLY),--only $(ONLY)) $(BENCH_ARGS)
 
 clean:

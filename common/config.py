@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from common.i18n import supported
+
 DEV_JWT_SECRET = "development-only-signing-key-not-for-production"
 
 #: metrics port of each service when METRICS_PORT is not set
@@ -44,6 +46,8 @@ class Settings:
     max_workers: int = 10
     log_format: str = "json"
     forwarded_allow_ips: str = "127.0.0.1"
+    #: the language of texts for a request without Accept-Language (zh-CN or en)
+    default_language: str = "zh-CN"
 
     @property
     def is_development(self) -> bool:
@@ -85,6 +89,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for name in ports:
         ports[name] = int(get(f"{name.upper()}_METRICS_PORT", str(ports[name])))
     override = env.get("METRICS_PORT", "").strip()
+    language = supported(get("DEFAULT_LANGUAGE", Settings.default_language))
+    if language is None:
+        raise ConfigurationError("DEFAULT_LANGUAGE must be zh-CN or en")
     try:
         return Settings(
             environment=environment,
@@ -104,6 +111,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             max_workers=int(get("MAX_WORKERS", str(Settings.max_workers))),
             log_format=get("LOG_FORMAT", Settings.log_format),
             forwarded_allow_ips=get("FORWARDED_ALLOW_IPS", Settings.forwarded_allow_ips),
+            default_language=language,
         )
     except ValueError as exc:
         raise ConfigurationError(f"invalid setting: {exc}") from exc

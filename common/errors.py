@@ -2,58 +2,94 @@
 
 nameko serialises a remote exception as ``{"exc_type", "exc_path", "exc_args", "value"}``;
 the gateway maps ``exc_path`` to a status with :data:`HTTP_STATUS_BY_EXC_PATH`, so a service
-only has to raise one of these (or a subclass listed in its own ``exceptions.py``).
+only has to raise one of these.
+
+Every error is for people and for programs at once: ``detail`` is an English message id with
+``{name}`` placeholders filled from ``params`` and translated by the gateway into the reader's
+language (:mod:`common.i18n`); ``code`` is stable and never translated (``demand.not_ratable``).
+Field errors (``errors``) map a field to a list of :func:`field_error` items, each with its own
+code; a plain string there is a message id whose code is ``field.invalid``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from common.i18n import interpolate
+
+FieldErrors = dict[str, list[Any]]
+
+
+def field_error(code: str, message: str, **params: Any) -> dict[str, Any]:
+    """One reason a field was refused: a stable ``code``, an English message id and its
+    parameters (JSON values: the item crosses RPC as it is)."""
+    item: dict[str, Any] = {"code": code, "message": message}
+    if params:
+        item["params"] = params
+    return item
+
 
 class DomainError(Exception):
-    """Base of every error meant for the caller. ``detail`` is shown to the user."""
+    """Base of every error meant for the caller.
+
+    ``detail`` is an English message id (``"no such enterprise"``, ``"role {role} may not
+    {action}"``) shown to the user in their language; ``code`` names the error for programs
+    (defaults to the class's); ``params`` fill the placeholders."""
 
     status = 400
     title = "Bad request"
+    code = "bad_request"
 
-    def __init__(self, detail: str, errors: dict[str, Any] | None = None) -> None:
+    def __init__(self, detail: str, errors: FieldErrors | None = None,
+                 code: str | None = None, params: dict[str, Any] | None = None) -> None:
+        # positional too: nameko rebuilds a remote error as ``cls(*exc_args)`` (common/remote)
+        code = code or type(self).code
+        params = params or {}
         # args stay JSON-serialisable: nameko sends them over the wire as exc_args
-        super().__init__(detail, errors or {})
+        super().__init__(detail, errors or {}, code, params)
         self.detail = detail
         self.errors = errors or {}
+        self.code = code
+        self.params = params
 
     def __str__(self) -> str:
-        return self.detail
+        return interpolate(self.detail, self.params)
 
 
 class Unauthenticated(DomainError):
     status = 401
     title = "Authentication required"
+    code = "unauthenticated"
 
 
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"
+    code = "forbidden"
 
 
 class NotFound(DomainError):
     status = 404
     title = "Not found"
+    code = "not_found"
 
 
 class Conflict(DomainError):
     status = 409
     title = "Conflict"
+    code = "conflict"
 
 
 class PreconditionFailed(DomainError):
     status = 412
     title = "Precondition failed"
+    code = "precondition_failed"
 
 
 class TooManyRequests(DomainError):
     status = 429
     title = "Too many requests"
+    code = "too_many_requests"
 
 
 class ValidationFailed(DomainError):
@@ -61,6 +97,7 @@ class ValidationFailed(DomainError):
 
     status = 422
     title = "Validation failed"
+    code = "validation_failed"
 
 
 class Unavailable(DomainError):
@@ -68,6 +105,7 @@ class Unavailable(DomainError):
 
     status = 503
     title = "Service unavailable"
+    code = "unavailable"
 
 
 DOMAIN_ERRORS: tuple[type[DomainError], ...] = (
@@ -103,8 +141,3 @@ def database_unavailable(exc: BaseException) -> bool:
     """True for an error meaning "the database is away for now" (see DATABASE_UNAVAILABLE)."""
     return any(exc_path(cls) in DATABASE_UNAVAILABLE for cls in type(exc).__mro__)
 
-
-def register(cls: type[DomainError]) -> type[DomainError]:
-    """Class decorator for a service's own error: the gateway then maps it too."""
-    HTTP_STATUS_BY_EXC_PATH[exc_path(cls)] = cls.status
-    return cls

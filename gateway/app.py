@@ -23,11 +23,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from common.config import Settings, load_settings
+from common.i18n import negotiate
 from common.startup import freeze_startup_objects
 from gateway.broker_metrics import register_broker_metrics
 from gateway.endpoints import make_routes
 from gateway.openapi import build_spec
-from gateway.problems import problem_response
+from gateway.problems import LANGUAGE, problem_response
 from gateway.revocations import AwaitRevocations, Revocations
 from gateway.routes import API_ENDPOINTS, system
 from gateway.rpc import NamekoRpcClient
@@ -72,13 +73,38 @@ class BodyLimit:
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
-            413, f"the body may be at most {self.limit} bytes", scope.get("path")
+            413, "the body may be at most {limit} bytes", scope.get("path"),
+            code="request.body_too_large", params={"limit": self.limit},
         )
         await response(scope, receive, send)
 
 
 class _TooLarge(Exception):
     pass
+
+
+class Language:
+    """The language of every text in the answer: ``Accept-Language`` negotiated among zh-CN and
+    en, else the deployment's ``DEFAULT_LANGUAGE`` (:mod:`common.i18n`)."""
+
+    def __init__(self, app: ASGIApp, default: str) -> None:
+        self.app = app
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = None
+        for name, value in scope["headers"]:
+            if name == b"accept-language":
+                header = value.decode("latin-1")
+                break
+        token = LANGUAGE.set(negotiate(header, self.default))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            LANGUAGE.reset(token)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -89,7 +115,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return problem_response(500, "the request could not be completed", request.url.path)
+    return problem_response(500, "the request could not be completed", request.url.path,
+                            code="internal_error")
 
 
 def with_heartbeat(amqp_uri: str, seconds: int = 10) -> str:
@@ -144,4 +171,5 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
     register_broker_metrics(settings.amqp_uri)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AwaitRevocations, revocations=revocations)
+    app.add_middleware(Language, default=settings.default_language)  # outermost: every answer
     return app

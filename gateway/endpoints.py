@@ -26,7 +26,7 @@ from common.errors import ValidationFailed
 from common.logs import bind_call
 from common.validation import load, storable
 from gateway.auth import authenticate
-from gateway.problems import Problem, from_rpc_error, problem_response
+from gateway.problems import LANGUAGE, Problem, from_rpc_error, problem_response
 from gateway.rpc import RpcError
 from services.enterprise.schemas import AUDITED_ROLES
 
@@ -72,7 +72,8 @@ class Call:
         return self.request.path_params
 
     async def rpc(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        context: dict[str, Any] = {"call_id_stack": [self.call_id]}
+        # the reader's language, for what a service writes itself (exports, explanations)
+        context: dict[str, Any] = {"call_id_stack": [self.call_id], "language": LANGUAGE.get()}
         if self.token:
             context["auth_token"] = self.token
         return await self.request.app.state.rpc.call(
@@ -133,7 +134,7 @@ def _validated(schema: type[Schema], data: Any) -> dict[str, Any]:
     try:
         return load(_schema(schema), data)
     except ValidationFailed as exc:
-        raise Problem(422, exc.detail, exc.errors) from exc
+        raise Problem(422, exc.detail, exc.errors, code=exc.code, params=exc.params) from exc
 
 
 _ENTITY_TAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$', re.ASCII)
@@ -188,7 +189,8 @@ def make_route(endpoint: Endpoint) -> Route:
             response = await _serve(endpoint, request, call_id)
         except Problem as exc:
             response = problem_response(
-                exc.status, exc.detail, request.url.path, exc.errors, exc.headers
+                exc.status, exc.detail, request.url.path, exc.errors, exc.headers,
+                code=exc.code, params=exc.params,
             )
         except RpcError as exc:
             response = from_rpc_error(exc, request.url.path)

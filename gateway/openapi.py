@@ -17,14 +17,27 @@ from gateway.problems import PROBLEM_JSON, TITLES
 
 PROBLEM_SCHEMA = {
     "type": "object",
-    "required": ["type", "title", "status", "detail"],
+    "required": ["type", "title", "status", "code", "detail"],
     "properties": {
         "type": {"type": "string"},
-        "title": {"type": "string"},
+        "title": {"type": "string", "description": "in the language of Content-Language"},
         "status": {"type": "integer"},
-        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "stable, for programs: never translated",
+                 "examples": ["demand.not_ratable"]},
+        "detail": {"type": "string", "description": "for people, in the request's language"},
         "instance": {"type": "string"},
-        "errors": {"type": "object", "description": "field name -> reasons"},
+        "errors": {
+            "type": "object",
+            "description": "the refused fields, by dotted path (tasks.0.department_id)",
+            "additionalProperties": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                },
+            },
+        },
     },
 }
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from common.errors import Conflict, NotFound, ValidationFailed, exc_path
-from gateway.problems import from_rpc_error
+from gateway.problems import LANGUAGE, from_rpc_error
 from gateway.rpc import RemoteError, RpcTimeout, ServiceUnavailable
 
 
@@ -26,7 +26,8 @@ def test_domain_errors_map_by_exc_path(cls, status):
     problem = body(response)
     assert problem["detail"] == "what went wrong"
     assert problem["instance"] == "/api/v1/x"
-    assert problem["errors"] == {"title": ["required"]}
+    assert problem["errors"] == {"title": [{"code": "field.invalid", "message": "required"}]}
+    assert problem["code"] == cls.code
 
 
 def test_unknown_remote_error_is_500_without_internals():
@@ -42,3 +43,49 @@ def test_broker_troubles():
     assert unavailable.status_code == 503
     assert unavailable.headers["retry-after"] == "1"
     assert "broker unavailable" in body(unavailable)["detail"]
+
+
+def test_a_domain_error_keeps_its_code_params_and_field_codes_over_rpc():
+    err = RemoteError("Conflict", exc_path(Conflict), [
+        "username {username} is already taken",
+        {"username": [{"code": "account.username_taken", "message": "already taken"}],
+         "tasks": {"0": {"department_id": ["no such department"]}}},
+        "account.username_taken", {"username": "wang"}], "x")
+    problem = body(from_rpc_error(err, "/x"))
+    assert problem["code"] == "account.username_taken"
+    assert problem["detail"] == "username wang is already taken"
+    assert problem["errors"]["username"] == [{"code": "account.username_taken",
+                                               "message": "already taken"}]
+    # nested field errors are named by their dotted path, as a form names its fields
+    assert problem["errors"]["tasks.0.department_id"][0]["code"] == "field.invalid"
+
+
+def test_titles_and_details_follow_the_request_language():
+    err = RemoteError("NotFound", exc_path(NotFound), ["the request could not be completed"],
+                      "x")
+    token = LANGUAGE.set("en")
+    try:
+        english = from_rpc_error(err, "/x")
+    finally:
+        LANGUAGE.reset(token)
+    chinese = from_rpc_error(err, "/x")  # zh-CN, the default
+    assert body(english)["title"] == "Not found"
+    assert english.headers["content-language"] == "en"
+    assert body(chinese)["title"] == "未找到"
+    assert body(chinese)["detail"] == "请求未能完成，请稍后重试"
+    assert chinese.headers["content-language"] == "zh-CN"
+    assert body(english)["code"] == body(chinese)["code"] == "not_found"
+
+
+def test_a_service_error_rebuilt_by_nameko_keeps_every_argument():
+    from nameko.exceptions import deserialize, serialize
+
+    import common.remote  # noqa: F401 - registers the domain errors with nameko
+
+    sent = Conflict("username {username} is already taken", {"username": ["taken"]},
+                    code="account.username_taken", params={"username": "wang"})
+    received = deserialize(serialize(sent))
+    assert type(received) is Conflict
+    assert (received.code, received.params, received.errors) == (
+        "account.username_taken", {"username": "wang"}, {"username": ["taken"]})
+    assert str(received) == "username wang is already taken"
