@@ -27,6 +27,8 @@ COPY common ./common
 COPY gateway ./gateway
 COPY services ./services
 COPY devtools ./devtools
+# the gettext catalogs are compiled here, not committed (common/i18n.py)
+RUN /opt/venv/bin/pybabel -q compile -D gridsvc -d common/locale
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     PYTHONUNBUFFERED=1 \

@@ -229,7 +229,7 @@ def test_bad_input_and_stale_versions(client, zone, staff):
     typo = client.post("/api/v1/meetings", headers=coordinator, json=meeting_body(
         zone, audience={"grid_ids": ["NO-SUCH"], "industry_codes": ["X99"]}))
     assert typo.status_code == 422
-    assert "industry_codes" in typo.json()["errors"]["audience"]
+    assert "audience.industry_codes" in typo.json()["errors"]
     unknown = client.post("/api/v1/meetings", headers=coordinator, json=meeting_body(
         zone, audience={"grid_ids": ["NO-SUCH"]}))
     assert unknown.status_code == 422

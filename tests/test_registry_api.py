@@ -65,7 +65,7 @@ def test_wrong_check_digit_is_422_naming_the_field(client, token, zone):
     response = register(client, admin, credit_code=bad)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert "check digit" in response.json()["errors"]["credit_code"][0]
+    assert "check digit" in response.json()["errors"]["credit_code"][0]["message"]
     ok = register(client, admin, credit_code=good)
     assert ok.status_code == 201, ok.text
     assert ok.json()["credit_code"] == good
