@@ -1,6 +1,6 @@
 """Configuration from environment variables, with development defaults.
 
-Every variable is listed in the README. Nothing here reads files: a container
+Every variable is listed in docs/operations.md. Nothing here reads files: a container
 gets its configuration from its environment (ConfigMap and Secret in Kubernetes).
 """
 

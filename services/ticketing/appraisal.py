@@ -4,7 +4,7 @@ and the yearly awards of outstanding grids (年终优秀奖励).
 
 Every figure is a SQL aggregation over ticketing's own tables (demands, tasks, ratings,
 breaches, the ledger): one source of truth, no copied tables that could drift. Plain functions
-over a SQLAlchemy session; no broker in here. The README (考评) states each definition; in
+over a SQLAlchemy session; no broker in here. docs/domain.md (考评) states each definition; in
 short, for the demands **received** in the period (``from`` 00:00 to ``to`` 24:00, +08:00) and
 their tasks, with open work judged late against ``as_of`` (now):
 

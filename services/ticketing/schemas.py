@@ -627,7 +627,7 @@ class AppraisalPeriodQuerySchema(Schema):
 
 
 class AppraisalRowSchema(Schema):
-    """One subject's figures for a period (definitions in the README, 考评)."""
+    """One subject's figures for a period (definitions in docs/domain.md, 考评)."""
 
     subject_id = fields.String(required=True, metadata={
         "description": "the account id (grid workers, liaisons), grid id or department id"})
