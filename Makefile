@@ -5,11 +5,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test chaos lint infra migrate token bench clean help messages catalogs
+.PHONY: run test test-fast chaos lint infra migrate token bench clean help messages catalogs
 
 help:
 	@echo "make run    - install what is missing, start the platform with demo data"
 	@echo "make test   - the whole test suite against the real broker and database"
+	@echo "make test-fast - the unit tier (no broker, no database)"
 	@echo "make chaos  - the fault tests at full scale (1,000 demands, one-minute outages)"
 	@echo "make token ROLE=enterprise [ENTERPRISE=...] - mint a development token"
 	@echo "make lint   - ruff"
@@ -48,6 +49,10 @@ test: $(STAMP) infra catalogs
 	@bash devtools/ensure_tools.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# the unit tier only: no broker, no database (under a minute)
+test-fast: $(STAMP) catalogs
+	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
 
 # the fault tests (marked `chaos`) at the issue's scale; `make test` runs them small
 chaos: $(STAMP) infra catalogs

@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"written: {args.out}")
     missed = [k for k, r in results.items()
               if isinstance(r, dict) and k != "machine" and not r.get("ok")]
-    # a benchmark reports; it does not fail the build (docs/performance.md says where targets are missed)
+    # a benchmark reports; it does not fail the build (docs/performance.md: targets missed)
     print("targets missed: " + ", ".join(missed) if missed else "every target met")
     return 0
 

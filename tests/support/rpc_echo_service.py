@@ -1,4 +1,4 @@
-"""A trivial nameko service that tests/test_gateway_rpc.py calls over the real broker.
+"""A trivial nameko service that tests/api/test_gateway_rpc.py calls over the real broker.
 
 Run it as its own process (`python -m nameko run rpc_echo_service --config ...` from this
 directory): the test process stays free of eventlet, like the gateway itself.

@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from common.auth import Role
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "deploy" / "prometheus" / "rules.yml"
 RULE_TESTS = [ROOT / "deploy" / "prometheus" / "rules_test.yml",
               ROOT / "deploy" / "prometheus" / "rules_test_calendar.yml"]

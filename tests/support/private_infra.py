@@ -88,9 +88,6 @@ def require_free(port: int, what: str) -> None:
         )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "chaos: a fault test; `make chaos` runs these at full scale (CHAOS=full)")
 
 
 # --------------------------------------------------------------------------- PostgreSQL

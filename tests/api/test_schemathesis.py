@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from common.auth import Role
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "schemathesis.toml"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from common import xlsx
 from common.auth import Principal, Role
 from common.errors import ValidationFailed
-from services.enterprise import credit_code, importer, spreadsheet
+from services.enterprise import credit_code, importer, registry, spreadsheet
 from services.enterprise.api.imports import decode_upload
 from services.enterprise.geo import rectangle
 
@@ -449,7 +449,6 @@ def test_a_custom_grid_assigner_is_used(grids, db):
 
 
 def test_the_registrys_grid_assignment_fits_the_hook(grids, db):
-    registry = pytest.importorskip("services.enterprise.registry")
     rows = sample_rows(3, "120110")
     with Session(db) as session:
         index = registry.grid_index(session)

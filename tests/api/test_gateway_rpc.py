@@ -1,4 +1,4 @@
-"""gateway.rpc against the real RabbitMQ and a real nameko service (tests/rpc_echo_service.py).
+"""gateway.rpc against the real RabbitMQ and a real nameko service (tests/support/rpc_echo_service).
 
 Everything runs in the `<TEST_VHOST>_rpc` vhost, created and deleted by a session fixture. The
 nameko service runs as a subprocess, so this process stays eventlet-free like the gateway.
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.timeout(60)
 VHOST = f"{TEST_VHOST}_rpc"  # apart from a second test run on this machine
 BROKER_HOST, BROKER_PORT = "127.0.0.1", 5672
 SERVICE = "rpc_echo"
-TESTS_DIR = Path(__file__).parent
+TESTS_DIR = Path(__file__).resolve().parents[1] / "support"  # rpc_echo_service.py
 
 T = TypeVar("T")
 
