@@ -170,7 +170,7 @@ def test_who_lists_and_reads_accounts(client, token, admin, db):
     unknown = client.post("/api/v1/accounts", headers=admin,
                           json=account_body(role="enterprise", enterprise_id=str(uuid.uuid4())))
     assert unknown.status_code == 422
-    assert unknown.json()["errors"] == {"enterprise_id": ["no such enterprise"]}
+    assert set(unknown.json()["errors"]) == {"enterprise_id"}
 
 
 def test_a_duplicate_username_is_409(client, admin):

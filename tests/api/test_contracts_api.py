@@ -13,7 +13,7 @@ from unittest.mock import ANY
 
 import httpx
 import pytest
-from helpers import bearer, eventually
+from helpers import bearer, eventually, named_fields
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
@@ -217,15 +217,14 @@ def test_invalid_contracts_are_named(client, token, world):
     assert unknown.status_code == 404
     missing = create(client, admin, {"title": "", "obligations": [{"party": "nobody"}]})
     assert missing.status_code == 422
-    assert {"enterprise_id", "title", "signed_on", "department_id", "obligations"} <= set(
-        missing.json()["errors"])
+    assert {"enterprise_id", "title", "signed_on", "department_id", "obligations"} <= \
+        named_fields(missing.json())
     body = contract_body(world, today, department_id="no-such-dept")
     body["obligations"][0]["due_on"] = (today - timedelta(days=400)).isoformat()
     rules = create(client, admin, body)
     assert rules.status_code == 422
     errors = rules.json()["errors"]
-    assert errors["department_id"] == ["no such department"]
-    assert "due_on" in errors["obligations"]["0"]
+    assert {"department_id", "obligations.0.due_on"} <= set(errors), errors
 
 
 def test_obligation_list_by_state(client, token, world):

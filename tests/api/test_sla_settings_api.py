@@ -180,7 +180,7 @@ def test_invalid_settings_are_422_naming_the_field(client, admin, db, change, fi
     answer = client.put(SETTINGS, json={**sla.DEFAULT_SETTINGS, **change}, headers=admin)
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
-    assert list(answer.json()["errors"]) == [field]
+    assert {path.split(".")[0] for path in answer.json()["errors"]} == {field}
     assert stored_settings(db) == sla.DEFAULT_SETTINGS
 
 
@@ -203,5 +203,5 @@ def test_invalid_handling_times_are_422_naming_the_field(client, admin, db, cate
                                                          path, body, field):
     answer = client.put(f"{TIMES}/{path}", json=body, headers=admin)
     assert answer.status_code == 422, answer.text
-    assert list(answer.json()["errors"]) == [field]
+    assert {path.split(".")[0] for path in answer.json()["errors"]} == {field}
     assert handling_workdays(db, category, "normal") == 10

@@ -62,3 +62,20 @@ def demand_body(**overrides: object) -> dict[str, object]:
     }
     body.update(overrides)
     return body
+
+
+def named_fields(problem: dict) -> set[str]:
+    """Every field a problem document names: each dotted path and each of its prefixes
+    (``tasks.0.department_id`` names it, ``tasks.0`` and ``tasks``)."""
+    errors = problem.get("errors", problem) if isinstance(problem, dict) else {}
+    names: set[str] = set()
+    for path in errors:
+        parts = str(path).split(".")
+        names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return names
+
+
+def reasons(problem: dict, field: str) -> list[str]:
+    """The texts of the reasons given for ``field`` and the fields nested in it."""
+    return [item["message"] for path, items in problem["errors"].items()
+            if path == field or path.startswith(field + ".") for item in items]
