@@ -2,8 +2,10 @@
 breach and each escalation (督办升级) is recorded exactly once."
 
 The real platform plus a second ticketing process (its own metrics port, a 1 s sweep); the
-1,000 accepted tasks and their handling deadlines (办理时限, a few seconds past) are written
-straight into the database, as if they had been accepted a while ago.
+1,000 accepted tasks are written straight into the database, as if accepted a while ago, with
+their handling deadlines (办理时限) falling due one after another over the next four seconds:
+both replicas' sweeps tick within that time, so each gets a share whatever the machine's load
+(all due at once, one busy replica could claim them all in a single tick).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ WITH d AS (
 )
 INSERT INTO ticketing.deadlines (kind, subject_id, department_id, level, due_at)
 SELECT 'handling', t.id, t.department_id, 1,
-       t.due_at + (row_number() OVER (ORDER BY t.id)) * interval '3 milliseconds'
+       now() + (row_number() OVER (ORDER BY t.id)) * interval '4 milliseconds'
 FROM t
 """
 
