@@ -1,0 +1,172 @@
+"""The web console outside the browser: how the gateway serves it (client-side routes, the
+reserved paths, security headers, caching, gzip), its generated API types kept current, its
+type check (vue-tsc) and its unit tests (vitest). The journeys are in tests/browser."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from devtools.openapi import document
+from gateway.console import CONTENT_SECURITY_POLICY, Console
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB = ROOT / "web"
+BIN = WEB / "node_modules" / ".bin"
+INDEX = ("<!doctype html><html><body><div id=app></div>"
+         "<script type=module src=/assets/app-1a2b.js></script></body></html>")
+
+
+def need_npm_dependencies() -> None:
+    if not (BIN / "vite").exists():
+        pytest.fail("the console's npm dependencies are missing: run `make web` "
+                    "(make test installs them: devtools/ensure_tools.sh)")
+
+
+# --- serving: a build of our own, the gateway's Console fallback -----------------------------
+
+@pytest.fixture
+def served(tmp_path: Path) -> TestClient:
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "index.html").write_text(INDEX)
+    (tmp_path / "assets" / "app-1a2b.js").write_text("console.log('控制台');\n" * 100)
+    (tmp_path / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+
+    async def api(request):  # a route the console must never shadow
+        from starlette.responses import JSONResponse
+        return JSONResponse({"ok": True})
+
+    app = Starlette(routes=[Route("/api/v1/thing", api)])
+    app.router.default = Console(app.router.default, dist=tmp_path)
+    (tmp_path.parent / "secret.txt").write_text("outside the build")
+    return TestClient(app)
+
+
+def test_client_side_routes_get_index_html_with_the_security_headers(served):
+    for path in ("/", "/e/demands/3f1c", "/triage", "/login?redirect=%2Ftasks"):
+        answer = served.get(path)
+        assert answer.status_code == 200, path
+        assert answer.text == INDEX
+        assert answer.headers["content-type"].startswith("text/html")
+        assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "same-origin"
+        assert answer.headers["cache-control"] == "no-cache"
+    policy = dict(part.split(" ", 1) for part in CONTENT_SECURITY_POLICY.split("; "))
+    assert policy["script-src"] == "'self'" and "unsafe" not in CONTENT_SECURITY_POLICY
+    assert policy["frame-ancestors"] == "'none'"
+
+
+def test_hashed_assets_are_cached_for_a_year_and_gzipped(served):
+    answer = served.get("/assets/app-1a2b.js", headers={"Accept-Encoding": "gzip"})
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert answer.headers["content-encoding"] == "gzip"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "javascript" in answer.headers["content-type"]
+    assert "控制台" in answer.text  # the client decoded it
+    raw = served.get("/assets/app-1a2b.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in raw.headers
+    assert len(gzip.compress(raw.content)) < len(raw.content)
+    again = served.get("/assets/app-1a2b.js", headers={"If-None-Match": answer.headers["etag"]})
+    assert again.status_code == 304
+    assert served.get("/favicon.svg").headers["content-type"].startswith("image/svg+xml")
+
+
+def test_a_missing_asset_is_404_not_the_page(served):
+    answer = served.get("/assets/gone-0000.js")
+    assert answer.status_code == 404
+    assert "<html" not in answer.text
+
+
+def test_the_api_and_the_operators_paths_are_never_the_console(served):
+    assert served.get("/api/v1/thing").json() == {"ok": True}
+    for path in ("/api/v1/nothing", "/api", "/docs/x", "/metrics/x", "/healthz/x",
+                 "/openapi.json.bak"):
+        answer = served.get(path)
+        assert answer.status_code == 404, path
+        assert answer.text != INDEX
+    assert served.post("/e/demands").status_code == 404  # only GET and HEAD are the console's
+
+
+def test_no_file_outside_the_build_is_served(served):
+    for path in ("/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt"):
+        answer = served.get(path)
+        assert "outside the build" not in answer.text, path
+
+
+def test_head_answers_the_headers_only(served):
+    answer = served.head("/triage")
+    assert answer.status_code == 200
+    assert answer.content == b""
+    assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_an_unbuilt_console_says_how_to_build_it(tmp_path: Path):
+    app = Starlette()
+    app.router.default = Console(app.router.default, dist=tmp_path / "missing")
+    answer = TestClient(app).get("/")
+    assert answer.status_code == 503
+    assert "make web" in answer.text
+
+
+# --- the real gateway serves the real build ----------------------------------------------------
+
+def test_the_gateway_serves_the_built_console(client):
+    if not (WEB / "dist" / "index.html").exists():
+        pytest.fail("the console is not built: run `make web` (make test does)")
+    page = client.get("/g/enterprises/anything")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert '<div id="app"></div>' in page.text
+    assert "<script>" not in page.text  # no inline script
+    script = next(part.split('"')[0] for part in page.text.split('src="')[1:]
+                  if part.startswith("/assets/"))
+    asset = client.get(script, headers={"Accept-Encoding": "gzip"})
+    assert asset.status_code == 200
+    assert asset.headers["cache-control"].endswith("immutable")
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert client.get("/openapi.json").json()["openapi"].startswith("3.")
+
+
+# --- the console's own checks ------------------------------------------------------------------
+
+def test_the_generated_api_types_are_current():
+    """web/src/api/schema.d.ts is openapi-typescript's output for the gateway's OpenAPI
+    document as it is now: after an API change, `make web-types` and commit the result."""
+    need_npm_dependencies()
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "openapi.json"
+        spec.write_text(document() + "\n")
+        out = Path(tmp) / "schema.d.ts"
+        subprocess.run([str(BIN / "openapi-typescript"), str(spec), "-o", str(out)], cwd=WEB,
+                       check=True, capture_output=True, timeout=300)
+        current = (WEB / "src" / "api" / "schema.d.ts").read_text()
+        assert out.read_text() == current, (
+            "web/src/api/schema.d.ts is stale: run `make web-types` and commit it")
+
+
+def test_the_console_type_checks():
+    need_npm_dependencies()
+    result = subprocess.run([str(BIN / "vue-tsc"), "--noEmit", "-p", "tsconfig.json"], cwd=WEB,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_consoles_unit_tests_pass():
+    need_npm_dependencies()
+    node = shutil.which("node")
+    assert node, "node is missing: run `make web`"
+    result = subprocess.run([str(BIN / "vitest"), "run", "--reporter=dot"], cwd=WEB,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
