@@ -51,6 +51,7 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
+    playwright_api.expect.set_options(timeout=STEP_MS)
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield browser
