@@ -4,16 +4,17 @@ type check (vue-tsc) and its unit tests (vitest). The journeys are in tests/brow
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
-from starlette.testclient import TestClient
 
 from devtools.openapi import document
 from gateway.console import CONTENT_SECURITY_POLICY, Console
@@ -33,8 +34,32 @@ def need_npm_dependencies() -> None:
 
 # --- serving: a build of our own, the gateway's Console fallback -----------------------------
 
+class Served:
+    """Requests to an ASGI app in this process (httpx's ASGI transport), one at a time."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None
+                ) -> httpx.Response:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://console") as c:
+                return await c.request(method, path, headers=headers)
+        return asyncio.run(go())
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        return self.request("GET", path, headers)
+
+    def head(self, path: str) -> httpx.Response:
+        return self.request("HEAD", path)
+
+    def post(self, path: str) -> httpx.Response:
+        return self.request("POST", path)
+
+
 @pytest.fixture
-def served(tmp_path: Path) -> TestClient:
+def served(tmp_path: Path) -> Served:
     (tmp_path / "assets").mkdir()
     (tmp_path / "index.html").write_text(INDEX)
     (tmp_path / "assets" / "app-1a2b.js").write_text("console.log('控制台');\n" * 100)
@@ -47,7 +72,7 @@ def served(tmp_path: Path) -> TestClient:
     app = Starlette(routes=[Route("/api/v1/thing", api)])
     app.router.default = Console(app.router.default, dist=tmp_path)
     (tmp_path.parent / "secret.txt").write_text("outside the build")
-    return TestClient(app)
+    return Served(app)
 
 
 def test_client_side_routes_get_index_html_with_the_security_headers(served):
@@ -113,7 +138,7 @@ def test_head_answers_the_headers_only(served):
 def test_an_unbuilt_console_says_how_to_build_it(tmp_path: Path):
     app = Starlette()
     app.router.default = Console(app.router.default, dist=tmp_path / "missing")
-    answer = TestClient(app).get("/")
+    answer = Served(app).get("/")
     assert answer.status_code == 503
     assert "make web" in answer.text
 
