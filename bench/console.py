@@ -101,6 +101,12 @@ def seed(bench: bp.BenchPlatform, count: int) -> dict[str, str]:
 
 def sign_in(page: Any, base: str, username: str) -> None:
     page.goto(f"{base}/login")
+    try:
+        page.wait_for_selector("input[name=username]", timeout=30_000)
+    except Exception:
+        page.screenshot(path="/tmp/bench-console-sign-in.png")
+        print(page.url, page.content()[:2000], file=sys.stderr)
+        raise
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()

@@ -16,6 +16,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from bench import console as console_bench
 from devtools.openapi import document
 from gateway.console import CONTENT_SECURITY_POLICY, Console
 
@@ -195,3 +196,22 @@ def test_the_consoles_unit_tests_pass():
     result = subprocess.run([str(BIN / "vitest"), "run", "--reporter=dot"], cwd=WEB,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_console_benchmark_table():
+    """``make bench``'s rows for the console: figures with their budgets, never a verdict."""
+    figures = {
+        "open_demands": 1000,
+        "sign_in": {"gzip_bytes": 150 * 1024, "js_gzip_bytes": 120 * 1024,
+                    "css_gzip_bytes": 30 * 1024, "bytes": 500 * 1024},
+        "triage_queue": {"render_p50_ms": 80.0, "render_max_ms": 120.0, "loads": 7},
+        "api_calls": {"/triage": {"calls": 1}, "/ledger": {"calls": 4},
+                      "coordinator: first page after sign-in": {"calls": 6}},
+        "max_calls_per_page": 4,
+    }
+    rows = console_bench.summary_rows(figures)
+    text = "\n".join("  ".join(r) for r in rows)
+    assert "150 KB" in text and "budget 300 KB" in text
+    assert "p50 80 ms" in text and "budget 500 ms" in text
+    assert "4 (/ledger)" in text and "budget 3" in text
+    assert all(len(r) == 4 for r in rows)
