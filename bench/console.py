@@ -173,6 +173,18 @@ def triage_render(browser: Any, base: str, username: str, loads: int) -> dict[st
             "open_demands_listed": total}
 
 
+def settle(page: Any, calls: list[str], quiet: float = 1.5) -> None:
+    """Until the page has made no API request for ``quiet`` seconds (lazy chunks first load,
+    then the page's calls start)."""
+    page.wait_for_load_state("networkidle")
+    seen, still = -1, time.monotonic()
+    while time.monotonic() - still < quiet:
+        if len(calls) != seen:
+            seen, still = len(calls), time.monotonic()
+        page.wait_for_timeout(100)
+    page.wait_for_load_state("networkidle")
+
+
 def api_calls(browser: Any, base: str, users: dict[str, str], ids: dict[str, str]
               ) -> dict[str, Any]:
     """API requests of each page, loaded afresh in a signed-in tab with the session's
@@ -185,13 +197,13 @@ def api_calls(browser: Any, base: str, users: dict[str, str], ids: dict[str, str
         page.on("request", lambda r, calls=calls: calls.append(r.url)
                 if "/api/" in r.url else None)
         sign_in(page, base, users[role])
-        first = [c.split("?")[0].removeprefix(base) for c in calls
-                 if "/auth/token" not in c]
+        settle(page, calls)
+        first = [c.split("?")[0].removeprefix(base) for c in calls if "/auth/token" not in c]
         for path in paths:
             url = path.format(**ids)
             calls.clear()
             page.goto(base + url)
-            page.wait_for_load_state("networkidle")
+            settle(page, calls)
             out[path] = {"role": role, "calls": len(calls),
                          "paths": [c.split("?")[0].removeprefix(base) for c in calls]}
         out[f"{role}: first page after sign-in"] = {"role": role, "calls": len(first),

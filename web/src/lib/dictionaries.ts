@@ -64,7 +64,7 @@ let inflight: Promise<void> | null = null
 
 /** Fetch (or revalidate) the dictionaries once per session; never throws. */
 export function loadDictionaries(fetcher: typeof fetch = fetch): Promise<void> {
-  if (sessionStorage.getItem(CHECKED) && dictionaries.loaded) return Promise.resolve()
+  if (sessionStorage.getItem(CHECKED)) return Promise.resolve() // once per session
   if (inflight) return inflight
   inflight = (async () => {
     const headers: Record<string, string> = { 'Accept-Language': 'zh-CN' }
