@@ -32,6 +32,8 @@ PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1366, "height": 860}
 #: how long one step may wait for the page (the platform shares two cores with the suite)
 STEP_MS = 20_000
+#: seconds one journey may take in all (pytest-timeout; the suite's default is 300)
+BROWSER_TIMEOUT = 900
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,6 +41,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker(pytest.mark.browser)
+            # a journey is many steps of several people; on a busy machine each takes seconds
+            item.add_marker(pytest.mark.timeout(BROWSER_TIMEOUT))
 
 
 def chromium_path() -> str:

@@ -3,6 +3,7 @@
 // never codes, without a call of their own.
 import { reactive } from 'vue'
 import { api, ok, type Schemas } from '@/api/client'
+import { dictionaries } from './dictionaries'
 
 type Department = Schemas['Department']
 type Category = Schemas['Category']
@@ -62,14 +63,21 @@ export function loadGrids(): Promise<void> {
   })
 }
 
+/** A name from the dictionaries (GET /api/v1/dictionaries has departments and categories
+ * once it is deployed: then no page needs a call of its own for them). */
+function fromDictionary(kind: string, code: string): string | undefined {
+  const entry = dictionaries.data[kind]?.find((e) => e.code === code)
+  return entry ? entry.labels?.['zh-CN'] ?? entry.label : undefined
+}
+
 export function departmentName(id: string | null | undefined): string {
   if (!id) return '—'
-  return reference.departments?.find((d) => d.id === id)?.name ?? id
+  return fromDictionary('department', id) ?? reference.departments?.find((d) => d.id === id)?.name ?? id
 }
 
 export function categoryName(code: string | null | undefined): string {
   if (!code) return '—'
-  return reference.categories?.find((c) => c.code === code)?.name ?? code
+  return fromDictionary('category', code) ?? reference.categories?.find((c) => c.code === code)?.name ?? code
 }
 
 export function gridName(id: string | null | undefined): string {
