@@ -9,6 +9,7 @@ import gzip
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -47,7 +48,9 @@ class Served:
             transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://console") as c:
                 return await c.request(method, path, headers=headers)
-        return asyncio.run(go())
+        # a thread of its own: Playwright's sync API (tests/browser) keeps a loop in this one
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: asyncio.run(go())).result()
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
         return self.request("GET", path, headers)
