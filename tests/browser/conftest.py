@@ -1,7 +1,8 @@
 """Browser tests of the web console: Playwright for Python driving Debian's Chromium
 (``/usr/bin/chromium``; Playwright's own browser download is not reachable here) against the
 test platform, whose gateway serves ``web/dist`` (built by ``make web``). Every test here is
-marked ``browser``; screenshots of the main pages go to ``artifacts/browser/`` (git-ignored).
+marked ``browser`` (tests/conftest.py, by folder); screenshots of the main pages go to
+``artifacts/browser/`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.browser)
             # a journey is many steps of several people; on a busy machine each takes seconds
             item.add_marker(pytest.mark.timeout(BROWSER_TIMEOUT))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,8 +16,10 @@ from helpers import bearer, demand_body
 from sqlalchemy import text
 
 from common.auth import Role
+from gateway.console import CONTENT_SECURITY_POLICY
 from services.enterprise import credit_code
 
+WEB = Path(__file__).resolve().parents[2] / "web"
 RNG = random.Random(17)
 DEPT_A, DEPT_B = "tc_dept_a", "tc_dept_b"
 CATEGORY = "tc_category"
@@ -191,3 +194,22 @@ def test_enterprises_are_found_by_name_or_the_start_of_their_credit_code(client,
     assert enterprise["id"] in found(code[:12].lower())
     assert enterprise["id"] in found("测试C科技")
     assert enterprise["id"] not in found(code[2:14])  # the start of the code, not any part
+
+
+def test_the_gateway_serves_the_built_console(client):
+    if not (WEB / "dist" / "index.html").exists():
+        pytest.fail("the console is not built: run `make web` (make test does)")
+    page = client.get("/g/enterprises/anything")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert '<div id="app"></div>' in page.text
+    assert "<script>" not in page.text  # no inline script
+    script = next(part.split('"')[0] for part in page.text.split('src="')[1:]
+                  if part.startswith("/assets/"))
+    asset = client.get(script, headers={"Accept-Encoding": "gzip"})
+    assert asset.status_code == 200
+    assert asset.headers["cache-control"].endswith("immutable")
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert client.get("/openapi.json").json()["openapi"].startswith("3.")

@@ -1,14 +1,12 @@
-"""The web console outside the browser: how the gateway serves it (client-side routes, the
-reserved paths, security headers, caching, gzip), its generated API types kept current, its
-type check (vue-tsc) and its unit tests (vitest). The journeys are in tests/browser."""
+"""How the gateway serves the web console (``gateway/console.py``), against a build of the
+test's own: client-side routes, the reserved paths, security headers, caching, gzip, no file
+outside the build; and ``make bench``'s rows for the console. The journeys are in
+tests/browser; the built console through the real gateway in tests/api/test_console_api.py."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
-import shutil
-import subprocess
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,20 +16,10 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from bench import console as console_bench
-from devtools.openapi import document
 from gateway.console import CONTENT_SECURITY_POLICY, Console
 
-ROOT = Path(__file__).resolve().parent.parent
-WEB = ROOT / "web"
-BIN = WEB / "node_modules" / ".bin"
 INDEX = ("<!doctype html><html><body><div id=app></div>"
          "<script type=module src=/assets/app-1a2b.js></script></body></html>")
-
-
-def need_npm_dependencies() -> None:
-    if not (BIN / "vite").exists():
-        pytest.fail("the console's npm dependencies are missing: run `make web` "
-                    "(make test installs them: devtools/ensure_tools.sh)")
 
 
 # --- serving: a build of our own, the gateway's Console fallback -----------------------------
@@ -145,60 +133,6 @@ def test_an_unbuilt_console_says_how_to_build_it(tmp_path: Path):
     answer = Served(app).get("/")
     assert answer.status_code == 503
     assert "make web" in answer.text
-
-
-# --- the real gateway serves the real build ----------------------------------------------------
-
-def test_the_gateway_serves_the_built_console(client):
-    if not (WEB / "dist" / "index.html").exists():
-        pytest.fail("the console is not built: run `make web` (make test does)")
-    page = client.get("/g/enterprises/anything")
-    assert page.status_code == 200
-    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
-    assert '<div id="app"></div>' in page.text
-    assert "<script>" not in page.text  # no inline script
-    script = next(part.split('"')[0] for part in page.text.split('src="')[1:]
-                  if part.startswith("/assets/"))
-    asset = client.get(script, headers={"Accept-Encoding": "gzip"})
-    assert asset.status_code == 200
-    assert asset.headers["cache-control"].endswith("immutable")
-    missing = client.get("/api/v1/no-such-thing")
-    assert missing.status_code == 404
-    assert missing.headers["content-type"] == "application/problem+json"
-    assert client.get("/openapi.json").json()["openapi"].startswith("3.")
-
-
-# --- the console's own checks ------------------------------------------------------------------
-
-def test_the_generated_api_types_are_current():
-    """web/src/api/schema.d.ts is openapi-typescript's output for the gateway's OpenAPI
-    document as it is now: after an API change, `make web-types` and commit the result."""
-    need_npm_dependencies()
-    with tempfile.TemporaryDirectory() as tmp:
-        spec = Path(tmp) / "openapi.json"
-        spec.write_text(document() + "\n")
-        out = Path(tmp) / "schema.d.ts"
-        subprocess.run([str(BIN / "openapi-typescript"), str(spec), "-o", str(out)], cwd=WEB,
-                       check=True, capture_output=True, timeout=300)
-        current = (WEB / "src" / "api" / "schema.d.ts").read_text()
-        assert out.read_text() == current, (
-            "web/src/api/schema.d.ts is stale: run `make web-types` and commit it")
-
-
-def test_the_console_type_checks():
-    need_npm_dependencies()
-    result = subprocess.run([str(BIN / "vue-tsc"), "--noEmit", "-p", "tsconfig.json"], cwd=WEB,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_the_consoles_unit_tests_pass():
-    need_npm_dependencies()
-    node = shutil.which("node")
-    assert node, "node is missing: run `make web`"
-    result = subprocess.run([str(BIN / "vitest"), "run", "--reporter=dot"], cwd=WEB,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_console_benchmark_table():
