@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test test-fast chaos lint infra migrate token bench clean help messages catalogs
+.PHONY: run test test-fast chaos lint infra migrate token bench clean help messages catalogs web web-types
 
 help:
 	@echo "make run    - install what is missing, start the platform with demo data"
@@ -15,6 +15,8 @@ help:
 	@echo "make token ROLE=enterprise [ENTERPRISE=...] - mint a development token"
 	@echo "make lint   - ruff"
 	@echo "make bench [ONLY=submission,progress] - the benchmarks; table and bench/results.json"
+	@echo "make web    - build the web console (web/dist) if its sources changed"
+	@echo "make web-types - regenerate the console's API types from the OpenAPI document"
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,10 +44,18 @@ messages: $(STAMP)
 migrate: $(STAMP) infra catalogs
 	$(PY) -m devtools.migrate upgrade
 
-run: $(STAMP) infra catalogs
+# the web console (devtools/web.sh: Node from Debian when missing, npm ci, vite build)
+web:
+	@bash devtools/web.sh build
+
+# after an API change: web/src/api/schema.d.ts from the OpenAPI document (a test checks it)
+web-types: $(STAMP)
+	@PY=$(PY) bash devtools/web.sh types
+
+run: $(STAMP) infra catalogs web
 	$(PY) -m devtools.run
 
-test: $(STAMP) infra catalogs
+test: $(STAMP) infra catalogs web
 	@bash devtools/ensure_tools.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -65,7 +75,7 @@ token: $(STAMP)
 	@$(PY) -m devtools.token --role "$(ROLE)" $(if $(ENTERPRISE),--enterprise $(ENTERPRISE)) $(if $(USER_ID),--user $(USER_ID)) $(if $(DEPARTMENT),--department $(DEPARTMENT)) $(if $(GRIDS),--grids $(GRIDS))
 
 # make bench [ONLY=submission,progress] [BENCH_ARGS="--submission-seconds 5"]
-bench: $(STAMP) infra catalogs
+bench: $(STAMP) infra catalogs web
 	$(PY) -m bench.run $(if $(ONLY),--only $(ONLY)) $(BENCH_ARGS)
 
 clean:

@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from bench import footprint, matching, progress_reads, sla_sweep, submission
+from bench import console, footprint, matching, progress_reads, sla_sweep, submission
 from bench import platform as bench_platform
 from common.db import make_engine
 from devtools.migrate import load_demo, upgrade_all
@@ -190,7 +190,8 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("import_enterprises", "vs openpyxl read", f"{i['reference_ratio']:.1f}x", ""),
         ]
     for name, module in (("submission", submission), ("progress_reads", progress_reads),
-                         ("footprint", footprint), ("matching", matching)):
+                         ("console", console), ("footprint", footprint),
+                         ("matching", matching)):
         r = results.get(name)
         if r and "error" not in r:
             out += module.summary_rows(r)
@@ -204,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated benchmarks (a name or its start): "
-                        "sla_sweep, import_enterprises, submission, progress_reads, footprint; "
+                        "sla_sweep, import_enterprises, submission, progress_reads, console, "
+                        "footprint; "
                         "the others keep their figures of the previous run in --out")
     parser.add_argument("--demands", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
@@ -242,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                                              concurrency=args.concurrency),
         "progress_reads": lambda: progress_reads.run(api_platform(), args.progress_seconds,
                                                      rate=args.progress_rate),
+        "console": lambda: console.run(api_platform()),
         "footprint": footprint_alone,
     }
     wanted = [w.strip() for w in (args.only or "").split(",") if w.strip()]

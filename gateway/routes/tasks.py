@@ -15,6 +15,8 @@ from services.ticketing.schemas import (
     DemandSchema,
     ExtensionCreateSchema,
     ExtensionDecisionSchema,
+    ExtensionPageSchema,
+    ExtensionQuerySchema,
     ExtensionSchema,
     NoteCreateSchema,
     NoteSchema,
@@ -85,6 +87,10 @@ async def list_task_notes(call: Call) -> dict[str, Any]:
 async def request_extension(call: Call) -> dict[str, Any]:
     return await call.rpc("ticketing", "request_extension", call.path_params["task_id"],
                           await call.request.json())
+
+
+async def list_extensions(call: Call) -> dict[str, Any]:
+    return await call.rpc("ticketing", "list_extensions", dict(call.request.query_params))
 
 
 async def decide_extension(call: Call) -> dict[str, Any]:
@@ -165,6 +171,14 @@ ENDPOINTS = [
         "Ask for more time", "tasks", roles=DEPARTMENT, body=ExtensionCreateSchema,
         response=ExtensionSchema, status=201, errors=(403, 404, 409, 422),
         description="延期申请 in working days; one pending request per task.",
+    ),
+    Endpoint(
+        "GET", "/api/v1/extensions", list_extensions, "List extension requests", "tasks",
+        roles=DEPARTMENT | READ_ALL, query=ExtensionQuerySchema, response=ExtensionPageSchema,
+        errors=(422,),
+        description="延期申请, oldest first, each with its task's department, handling deadline "
+        "and demand; `status=pending` is the coordinators' queue. Department staff see their "
+        "department's requests; coordinators, leaders and admins all.",
     ),
     Endpoint(
         "POST", "/api/v1/extensions/{extension_id}/decision", decide_extension,

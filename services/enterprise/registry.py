@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
@@ -159,7 +159,10 @@ def filtered(principal: Principal, q: dict[str, Any]) -> Select:
     )
     query = access.scoped(query, principal)
     if q.get("q"):
-        query = query.where(Enterprise.name.contains(q["q"], autoescape=True))
+        # a part of the name, or the start of the credit code (统一社会信用代码, upper case)
+        text = q["q"].strip()
+        query = query.where(or_(Enterprise.name.contains(text, autoescape=True),
+                                Enterprise.credit_code.startswith(text.upper(), autoescape=True)))
     for column in ("grid_id", "scale", "in_scope", "grid_source"):
         if q.get(column) is not None:
             query = query.where(getattr(Enterprise, column) == q[column])

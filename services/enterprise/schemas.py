@@ -397,7 +397,8 @@ class EnterpriseSchema(Schema):
 
 
 class EnterpriseQuerySchema(PageQuery):
-    q = Text(validate=validate.Length(1, 100), metadata={"description": "name contains"})
+    q = Text(validate=validate.Length(1, 100),
+             metadata={"description": "a part of the name, or the start of the credit code"})
     grid_id = fields.String()
     industry = Text(validate=Pattern(r"^[A-Ta-t]([0-9]{2,4})?$"),
                     metadata={"description": "section (C) or division (C39) prefix"})

@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import STAFF_ROLES, Principal, Role
-from common.errors import Forbidden, NotFound, ValidationFailed
+from common.errors import Forbidden, NotFound, ValidationFailed, field_error
 from services.enterprise import access
 from services.enterprise.contracts import is_uuid, paginate
 from services.enterprise.models import Enterprise, Visit
@@ -46,8 +46,10 @@ def record(
     access.check_read(principal, enterprise)  # grid staff: only their grids' enterprises
     assert enterprise is not None
     if data["visited_on"] > today:
-        raise ValidationFailed("invalid fields: visited_on",
-                               {"visited_on": ["a visit cannot be in the future"]})
+        raise ValidationFailed(
+            "invalid fields: {fields}",
+            {"visited_on": [field_error("visit.date_in_future", "may not lie in the future")]},
+            code="visit.invalid", params={"fields": "visited_on"})
     visit = Visit(
         id=str(uuid.uuid4()),
         enterprise_id=enterprise.id,

@@ -30,8 +30,8 @@ Every transition writes the ledger (台账) and an event through the outbox, and
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
-from datetime import UTC, datetime
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -64,6 +64,8 @@ END_OF_DAY_HOUR = 18
 HANDLING_KINDS = ("acceptance", "handling", "reminder", "escalation")
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+#: 即将到期: a task being handled whose deadline falls within this time
+DUE_SOON = timedelta(hours=48)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -610,7 +612,45 @@ def list_tasks(session: Session, principal: Principal,
     if overdue is not None:
         late = (Task.status == TaskState.ACCEPTED) & (Task.due_at < _now(now))
         query = query.where(late if overdue else ~late)
+    due_soon = filters.get("due_soon")
+    if due_soon is not None:
+        soon = ((Task.status == TaskState.ACCEPTED) & (Task.due_at >= _now(now))
+                & (Task.due_at < _now(now) + DUE_SOON))
+        query = query.where(soon if due_soon else ~soon)
+    escalated = filters.get("escalated")
+    if escalated is not None:
+        query = query.where(Task.escalation_level > 0 if escalated else Task.escalation_level == 0)
     return _page(session, query, filters.get("page", 1), filters.get("per_page", 20))
+
+
+def demand_facts(session: Session, tasks: Sequence[Task]) -> dict[str, tuple[str, str]]:
+    """``{demand_id: (number, title)}`` of the tasks' demands, in one query: lists show a
+    task by its demand's number and title."""
+    ids = sorted({task.demand_id for task in tasks})
+    if not ids:
+        return {}
+    return {row.id: (row.number, row.title) for row in session.execute(
+        select(Demand.id, Demand.number, Demand.title).where(Demand.id.in_(ids)))}
+
+
+def list_extensions(session: Session, principal: Principal, filters: Mapping[str, Any]
+                    ) -> tuple[list[tuple[Extension, Task, Demand]], int]:
+    """延期申请, oldest first: coordinators, leaders and admins see all, department staff
+    their department's. Each with its task and demand."""
+    query = (select(Extension, Task, Demand).join(Task, Task.id == Extension.task_id)
+             .join(Demand, Demand.id == Task.demand_id))
+    if principal.role in DEPARTMENT_STAFF:
+        query = query.where(Task.department_id == (principal.department_id or ""))
+    elif principal.role not in READ_ALL:
+        raise Forbidden("role {role} may not list extension requests",
+                        code="extension.list_forbidden", params={"role": principal.role})
+    if filters.get("status"):
+        query = query.where(Extension.status == filters["status"])
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page, per_page = filters.get("page", 1), filters.get("per_page", 20)
+    rows = session.execute(query.order_by(Extension.requested_at, Extension.id)
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return [(row[0], row[1], row[2]) for row in rows], int(total)
 
 
 def get_task(session: Session, principal: Principal, task_id: str) -> Task:

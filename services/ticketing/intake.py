@@ -317,8 +317,11 @@ def list_visible(
             query = query.where(getattr(Demand, field) == filters[field])
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page, per_page = filters["page"], filters["per_page"]
+    order = ((Demand.triage_due_at, Demand.received_at, Demand.id)
+             if filters.get("sort") == "triage_due_at"
+             else (Demand.received_at.desc(), Demand.id))
     rows = session.execute(
-        query.order_by(Demand.received_at.desc(), Demand.id)
+        query.order_by(*order)
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).scalars().all()

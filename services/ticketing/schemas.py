@@ -88,12 +88,19 @@ class DemandPageSchema(Schema):
     per_page = fields.Integer(required=True)
 
 
+#: orders of the demand list: newest first, or the triage deadline first (the triage queue)
+DEMAND_SORTS = ("-received_at", "triage_due_at")
+
+
 class DemandListQuerySchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
     enterprise_id = Id()
     status = fields.String(validate=validate.OneOf(DEMAND_STATES))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
+    sort = fields.String(load_default="-received_at", validate=validate.OneOf(DEMAND_SORTS),
+                         metadata={"description": "-received_at (newest first) or "
+                                   "triage_due_at (the 10:00 triage deadline first)"})
 
 
 class TriageDeadlineQuerySchema(Schema):
@@ -233,6 +240,9 @@ class TaskSchema(Schema):
     reopen_count = fields.Integer(required=True)
     escalation_level = fields.Integer(required=True)
     version = fields.Integer(required=True)
+    demand_number = fields.String(metadata={"description": "the demand's 诉求编号 (lists and "
+                                            "single tasks)"})
+    demand_title = fields.String(metadata={"description": "the demand's title"})
 
 
 class TaskPageSchema(Schema):
@@ -249,6 +259,9 @@ class TaskQuerySchema(Schema):
     department_id = fields.String()
     demand_id = Id()
     overdue = fields.Boolean()
+    due_soon = fields.Boolean(metadata={"description": "即将到期: being handled, the handling "
+                                        "deadline within the next 48 hours and not yet passed"})
+    escalated = fields.Boolean(metadata={"description": "已升级 (督办): escalated at least once"})
 
 
 class ReasonSchema(Schema):
@@ -292,15 +305,42 @@ class ExtensionDecisionSchema(Schema):
     reason = fields.String(validate=validate.Length(0, 2000), load_default=None)
 
 
+EXTENSION_STATES = ("pending", "approved", "rejected")
+
+
 class ExtensionSchema(Schema):
     id = fields.String(required=True)
     task_id = fields.String(required=True)
     workdays = fields.Integer(required=True)
     reason = fields.String(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(EXTENSION_STATES))
     requested_at = LocalDateTime(required=True)
     decided_at = LocalDateTime(allow_none=True)
     new_due_at = LocalDateTime(allow_none=True)
+
+
+class ExtensionItemSchema(ExtensionSchema):
+    """延期申请 in a list: with its task's department, deadline and demand."""
+
+    department_id = fields.String(required=True)
+    demand_id = fields.String(required=True)
+    demand_number = fields.String(required=True)
+    demand_title = fields.String(required=True)
+    due_at = LocalDateTime(allow_none=True, metadata={"description": "the task's current "
+                                                      "handling deadline (办理时限)"})
+
+
+class ExtensionQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
+    status = fields.String(validate=validate.OneOf(EXTENSION_STATES))
+
+
+class ExtensionPageSchema(Schema):
+    items = fields.List(fields.Nested(ExtensionItemSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
 
 
 class RatingCreateSchema(Schema):
@@ -415,6 +455,8 @@ class LedgerFilterSchema(Schema):
     received_to = fields.Date(metadata={"description": "收到日期 to (inclusive, +08:00)"})
     department_id = fields.String(validate=validate.Length(1, 40))
     category = fields.String(validate=validate.Length(1, 50))
+    grid_id = fields.String(validate=validate.Length(1, 40),
+                            metadata={"description": "the demand's grid (网格)"})
     state = fields.String(validate=validate.OneOf(DEMAND_STATES + TASK_STATES),
                           metadata={"description": "the demand's state (problems, done) or "
                                     "the task's (tasks)"})

@@ -226,6 +226,9 @@ def _day_start(day: date) -> datetime:
 
 
 def _received_range(query: Any, filters: dict[str, Any]) -> Any:
+    """The filters on the demand every list has: its receipt date range and its grid."""
+    if filters.get("grid_id"):
+        query = query.where(Demand.grid_id == filters["grid_id"])
     if filters.get("received_from"):
         query = query.where(Demand.received_at >= _day_start(filters["received_from"]))
     if filters.get("received_to"):

@@ -17,6 +17,8 @@ from services.ticketing.schemas import (
     DemandSchema,
     ExtensionCreateSchema,
     ExtensionDecisionSchema,
+    ExtensionItemSchema,
+    ExtensionQuerySchema,
     ExtensionSchema,
     NoteCreateSchema,
     NoteSchema,
@@ -29,6 +31,17 @@ from services.ticketing.schemas import (
 
 task_schema = TaskSchema()
 PAGE_ONLY = ("page", "per_page")
+
+
+def _with_demands(session: Any, tasks: list[Task]) -> list[dict[str, Any]]:
+    """The tasks as the API shows them, each with its demand's number and title."""
+    facts = handling.demand_facts(session, tasks)
+    items = task_schema.dump(tasks, many=True)
+    for item in items:
+        number, title = facts.get(item["demand_id"], (None, None))
+        if number is not None:
+            item["demand_number"], item["demand_title"] = number, title
+    return items
 
 
 class HandlingApi:
@@ -102,7 +115,7 @@ class HandlingApi:
         with self.db.transaction() as session:
             rows, total = handling.list_coordination(session, principal, filters["page"],
                                                      filters["per_page"])
-            return {"items": task_schema.dump(rows, many=True), "total": total,
+            return {"items": _with_demands(session, rows), "total": total,
                     "page": filters["page"], "per_page": filters["per_page"]}
 
     @rpc
@@ -182,11 +195,27 @@ class HandlingApi:
         filters = load(TaskQuerySchema(), query)
         with self.db.transaction() as session:
             rows, total = handling.list_tasks(session, principal, filters)
-            return {"items": task_schema.dump(rows, many=True), "total": total,
+            return {"items": _with_demands(session, rows), "total": total,
                     "page": filters["page"], "per_page": filters["per_page"]}
 
     @rpc
     def get_task(self, task_id: str) -> dict[str, Any]:
         principal = self.caller.principal
         with self.db.transaction() as session:
-            return task_schema.dump(handling.get_task(session, principal, task_id))
+            return _with_demands(session, [handling.get_task(session, principal, task_id)])[0]
+
+    @rpc
+    def list_extensions(self, query: dict[str, Any]) -> dict[str, Any]:
+        """延期申请: all for coordinators, leaders and admins; the department's for its staff."""
+        principal = self.caller.principal
+        filters = load(ExtensionQuerySchema(), query)
+        with self.db.transaction() as session:
+            rows, total = handling.list_extensions(session, principal, filters)
+            fields = ExtensionSchema().fields
+            items = [{**{name: getattr(extension, name) for name in fields},
+                      "department_id": task.department_id,
+                      "demand_id": demand.id, "demand_number": demand.number,
+                      "demand_title": demand.title, "due_at": task.due_at}
+                     for extension, task, demand in rows]
+            return {"items": ExtensionItemSchema(many=True).dump(items), "total": total,
+                    "page": filters["page"], "per_page": filters["per_page"]}

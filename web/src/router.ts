@@ -1,0 +1,109 @@
+// Routes: one lazily loaded chunk per page, grouped under a layout per kind of user. Each route
+// names the roles that may open it; the guard sends everyone else to their own start page.
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { whenExpired } from '@/api/client'
+import { session, signedIn, type Role } from '@/lib/session'
+
+export const COORDINATORS: Role[] = ['coordinator', 'admin']
+export const DEPARTMENT: Role[] = ['liaison', 'department_head']
+export const GRID: Role[] = ['grid_worker', 'grid_leader']
+export const LEDGER: Role[] = ['coordinator', 'leader', 'admin', 'liaison', 'department_head']
+const STAFF: Role[] = [...GRID, ...DEPARTMENT, 'coordinator', 'leader', 'admin']
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean
+    roles?: Role[]
+    title?: string
+  }
+}
+
+const Phone = () => import('@/layouts/PhoneLayout.vue')
+const Console = () => import('@/layouts/ConsoleLayout.vue')
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: '登录' } },
+  {
+    path: '/e', component: Phone, meta: { roles: ['enterprise'] },
+    children: [
+      { path: '', redirect: '/e/demands' },
+      { path: 'demands', component: () => import('@/views/enterprise/MyDemands.vue'), meta: { title: '我的诉求' } },
+      { path: 'submit', component: () => import('@/views/enterprise/SubmitDemand.vue'), meta: { title: '提交诉求' } },
+      { path: 'demands/:id', component: () => import('@/views/enterprise/DemandDetail.vue'), meta: { title: '诉求详情' } },
+      { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '我的' } },
+    ],
+  },
+  {
+    path: '/g', component: Phone, meta: { roles: GRID },
+    children: [
+      { path: '', redirect: '/g/enterprises' },
+      { path: 'enterprises', component: () => import('@/views/grid/GridEnterprises.vue'), meta: { title: '网格企业' } },
+      { path: 'enterprises/:id', component: () => import('@/views/grid/GridEnterprise.vue'), meta: { title: '企业' } },
+      { path: 'not-visited', component: () => import('@/views/grid/NotVisited.vue'), meta: { title: '未走访企业' } },
+      { path: 'demands', component: () => import('@/views/grid/GridDemands.vue'), meta: { title: '网格诉求' } },
+      { path: 'demands/:id', component: () => import('@/views/DemandView.vue'), meta: { title: '诉求详情' } },
+      { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '我的' } },
+    ],
+  },
+  {
+    path: '/', component: Console, meta: { roles: STAFF },
+    children: [
+      { path: 'triage', component: () => import('@/views/coordinator/TriageQueue.vue'), meta: { title: '待分理', roles: COORDINATORS } },
+      { path: 'triage/:id', component: () => import('@/views/coordinator/TriageForm.vue'), meta: { title: '分理', roles: COORDINATORS } },
+      { path: 'coordination', component: () => import('@/views/coordinator/CoordinationQueue.vue'), meta: { title: '待协调', roles: [...COORDINATORS, 'leader'] } },
+      { path: 'extensions', component: () => import('@/views/coordinator/ExtensionRequests.vue'), meta: { title: '延期申请', roles: COORDINATORS } },
+      { path: 'dissatisfied', component: () => import('@/views/coordinator/DissatisfiedDemands.vue'), meta: { title: '不满意诉求', roles: COORDINATORS } },
+      { path: 'tasks', component: () => import('@/views/department/TaskInbox.vue'), meta: { title: '部门任务', roles: DEPARTMENT } },
+      { path: 'tasks/:id', component: () => import('@/views/department/TaskView.vue'), meta: { title: '任务办理', roles: [...DEPARTMENT, ...COORDINATORS, 'leader'] } },
+      { path: 'supervision', component: () => import('@/views/department/SupervisionList.vue'), meta: { title: '督办', roles: ['department_head', 'leader', ...COORDINATORS] } },
+      { path: 'ledger', component: () => import('@/views/ledger/LedgerView.vue'), meta: { title: '台账', roles: LEDGER } },
+      { path: 'demands/:id', component: () => import('@/views/DemandView.vue'), meta: { title: '诉求详情', roles: STAFF } },
+      { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '修改密码' } },
+    ],
+  },
+  { path: '/:pathMatch(.*)*', component: () => import('@/views/NotFoundView.vue'), meta: { public: true, title: '页面不存在' } },
+]
+
+/** Where a role starts. */
+export function homeOf(role: Role | undefined): string {
+  switch (role) {
+    case 'enterprise': return '/e/demands'
+    case 'grid_worker':
+    case 'grid_leader': return '/g/enterprises'
+    case 'coordinator':
+    case 'admin': return '/triage'
+    case 'liaison':
+    case 'department_head': return '/tasks'
+    case 'leader': return '/ledger'
+    default: return '/login'
+  }
+}
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+router.beforeEach((to) => {
+  if (to.meta.public) return true
+  if (!signedIn()) {
+    return { path: '/login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
+  const role = session.principal!.role
+  if (to.path === '/') return homeOf(role)
+  const allowed = to.matched.every((r) => !r.meta.roles || r.meta.roles.includes(role))
+  return allowed ? true : homeOf(role)
+})
+
+router.afterEach((to) => {
+  document.title = to.meta.title ? `${to.meta.title} - 企业网格化服务平台` : '企业网格化服务平台'
+})
+
+// the API refused the token (expired or revoked): sign in again, then come back here
+whenExpired(() => {
+  const here = router.currentRoute.value
+  if (here.path !== '/login') {
+    void router.replace({ path: '/login', query: { redirect: here.fullPath } })
+  }
+})
