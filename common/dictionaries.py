@@ -60,6 +60,16 @@ TASK_STATUS = (
     ("completed", NC_("task_status", "Completed")),
     ("cancelled", NC_("task_status", "Cancelled")),
 )
+ROLES = (
+    ("enterprise", NC_("role", "Enterprise user")),
+    ("grid_worker", NC_("role", "Grid worker")),
+    ("grid_leader", NC_("role", "Grid leader")),
+    ("liaison", NC_("role", "Liaison")),
+    ("department_head", NC_("role", "Department head")),
+    ("coordinator", NC_("role", "Coordinator")),
+    ("leader", NC_("role", "Leader")),
+    ("admin", NC_("role", "Administrator")),
+)
 MEETING_RESPONSE = (
     ("registered", NC_("meeting_response", "Registered")),
     ("declined", NC_("meeting_response", "Declined")),
@@ -101,6 +111,16 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
     Dictionary("dissatisfied_action", (
         ("reopen", NC_("dissatisfied_action", "Handle again")),
         ("close_internally", NC_("dissatisfied_action", "Close internally")),
+    )),
+    # what a task's people do to it (workflow.TaskAction): verbs, as a refusal names them
+    Dictionary("task_action", (
+        ("accept", NC_("task_action", "accept")),
+        ("return", NC_("task_action", "return")),
+        ("time_out", NC_("task_action", "time out")),
+        ("reassign", NC_("task_action", "reassign")),
+        ("complete", NC_("task_action", "complete")),
+        ("reopen", NC_("task_action", "reopen")),
+        ("cancel", NC_("task_action", "cancel")),
     )),
     Dictionary("extension_status", (
         ("pending", NC_("extension_status", "Pending")),
@@ -164,16 +184,10 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("missing", NC_("calendar_origin", "Missing")),
     )),
     # --- people, departments, grids and enterprises (enterprise) --------------------------------
-    Dictionary("role", (
-        ("enterprise", NC_("role", "Enterprise user")),
-        ("grid_worker", NC_("role", "Grid worker")),
-        ("grid_leader", NC_("role", "Grid leader")),
-        ("liaison", NC_("role", "Liaison")),
-        ("department_head", NC_("role", "Department head")),
-        ("coordinator", NC_("role", "Coordinator")),
-        ("leader", NC_("role", "Leader")),
-        ("admin", NC_("role", "Administrator")),
-    )),
+    Dictionary("role", ROLES),
+    # who did a step: a role, or the platform itself (a deadline, the sweep)
+    Dictionary("actor_role", (
+        *ROLES, ("service", NC_("actor_role", "Platform")))),
     Dictionary("department_kind", (
         ("management", NC_("department_kind", "Committee department")),
         ("stationed", NC_("department_kind", "Stationed agency")),
@@ -334,6 +348,15 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("received", NC_("docking_direction", "Received")),
     )),
     # --- the platform itself -------------------------------------------------------------------
+    Dictionary("weekday", (
+        ("monday", NC_("weekday", "Monday")),
+        ("tuesday", NC_("weekday", "Tuesday")),
+        ("wednesday", NC_("weekday", "Wednesday")),
+        ("thursday", NC_("weekday", "Thursday")),
+        ("friday", NC_("weekday", "Friday")),
+        ("saturday", NC_("weekday", "Saturday")),
+        ("sunday", NC_("weekday", "Sunday")),
+    )),
     # what a stale write names (412, common/concurrency.stale)
     Dictionary("record", (
         ("account", NC_("record", "account")),
@@ -362,6 +385,13 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("supplydemand", NC_("service", "Supply and demand board service")),
     )),
 )
+
+
+def dictionary_of(codes: Iterable[Any]) -> str | None:
+    """The dictionary whose codes are exactly ``codes`` (an enum's values; None, which a
+    nullable enum lists, is not a code), or None."""
+    wanted = {str(code) for code in codes if code is not None}
+    return next((d.name for d in DICTIONARIES.values() if set(d.codes) == wanted), None)
 
 
 def label_of(dictionary: str, code: Any, language: str) -> str:

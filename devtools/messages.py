@@ -87,10 +87,34 @@ def keywords(trees: Iterable[ast.Module] | None = None) -> dict[str, Any]:
     return {**STATIC_KEYWORDS, **dict.fromkeys(domain), **dict.fromkeys(invalid, (2,))}
 
 
+def _called(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def extract_python(fileobj: Any, keywords: Iterable[str], comment_tags: Any,
+                   options: Any) -> Iterator[tuple[int, str, tuple[str | None, ...], list[str]]]:
+    """A Babel extraction method reading the syntax tree: each call of a keyword with its
+    positional arguments, a literal string or None (Babel picks the ones its spec names).
+    Babel's own tokenizer takes a string of a dict or a list argument for the message id when
+    the id is not the first string of the call (``ValidationFailed(exc.detail, {"x": ...})``)."""
+    wanted = set(keywords)
+    tree = ast.parse(fileobj.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called(node.func) in wanted:
+            arguments = tuple(a.value if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                              else None for a in node.args)
+            if any(arguments):
+                yield node.lineno, str(_called(node.func)), arguments, []
+
+
 def extract() -> dict[tuple[str, str | None], list[str]]:
     """Every message id in the sources: (message id, context) → the files that use it."""
     found: dict[tuple[str, str | None], list[str]] = {}
-    method_map = [(f"{root}/**.py", "python") for root in SOURCES]
+    method_map = [(f"{root}/**.py", extract_python) for root in SOURCES]
     for filename, _lineno, message, _comments, context in extract_from_dir(
             ROOT, method_map, keywords=keywords(),
             directory_filter=lambda path: Path(path).name not in {".venv", ".venv-tools",

@@ -272,7 +272,7 @@ def parse(code: str) -> IndustryCode:
             "division {division} ({name}) belongs to section "
             "{section}, not {given}: did you mean {suggestion}?", division=division,
             name=entry.name, section=entry.section, given=section,
-            suggestion=f"{entry.section}{division}{rest}")
+            suggestion=entry.section + division + rest)
     return IndustryCode(section, division, rest)
 
 

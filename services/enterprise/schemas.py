@@ -115,7 +115,8 @@ class PersonRefSchema(Schema):
 class DepartmentSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
-    kind = fields.String(required=True, metadata={"description": "management 管委部门 | "
+    kind = fields.String(required=True, metadata={"x-dictionary": "department_kind",
+                                                  "description": "management 管委部门 | "
                                                   "stationed 派驻机构"})
     head_name = fields.String(allow_none=True)
     head_title = fields.String(allow_none=True)
@@ -223,7 +224,7 @@ class AccountUpdateSchema(Schema):
 class AccountSchema(Schema):
     id = fields.String(required=True)
     username = fields.String(required=True)
-    role = fields.String(required=True)
+    role = fields.String(required=True, metadata={"x-dictionary": "role"})
     name = fields.String(required=True)
     title = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
@@ -439,7 +440,7 @@ class ScopeChangeCreateSchema(Schema):
 
 class ScopeChangeSchema(Schema):
     in_scope = fields.Boolean(required=True)
-    reason = fields.String(required=True)
+    reason = fields.String(required=True, metadata={"x-dictionary": "scope_reason"})
     effective_on = fields.Date(required=True)
     note = fields.String(allow_none=True)
     recorded_by = fields.String(required=True)
@@ -456,9 +457,9 @@ class ProfileValueCreateSchema(Schema):
 
 class ProfileValueSchema(Schema):
     year = fields.Integer(required=True)
-    indicator = fields.String(required=True)
+    indicator = fields.String(required=True, metadata={"x-dictionary": "profile_indicator"})
     value = fields.Float(required=True)
-    source = fields.String(required=True)
+    source = fields.String(required=True, metadata={"x-dictionary": "profile_source"})
     entered_by = fields.String(required=True)
     entered_at = LocalDateTime(required=True)
 
