@@ -10,7 +10,14 @@ Services do not know the reader's language: an error carries its message id, its
 ``code`` and its parameters over RPC, and the gateway translates it into the language that the
 request's ``Accept-Language`` prefers (:func:`negotiate`), or ``DEFAULT_LANGUAGE``. A service
 that writes text itself (an export, an explanation) finds the caller's language in the call's
-context (``language``), put there by the gateway.
+context (``language``, ``self.caller.language``), put there by the gateway, and writes with a
+:class:`Translator`.
+
+Parameters are rendered for the reader (:func:`render`): :func:`label` shows a code people
+should not read (a role, a status) by its label from :mod:`common.dictionaries`, :func:`phrase`
+is a message id inside a message (an endpoint's summary in "{role} may not {action}"), and a
+list is joined with the language's separator (、 in Chinese). ``make messages`` extracts every
+id (devtools/messages.py), ``make catalogs`` compiles the catalogs.
 """
 
 from __future__ import annotations

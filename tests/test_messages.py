@@ -69,6 +69,9 @@ def _check_message(where: str, node: ast.expr | None, params: ast.expr | None,
                    keywords: set[str] | None = None) -> list[str]:
     if node is None:
         return [f"{where}: no message id (give it as the first argument)"]
+    if isinstance(node, ast.IfExp | ast.BoolOp):
+        return [f"{where}: a message id chosen by an expression is not extracted; write each "
+                "call with its own literal id"]
     if _composed(node):
         return [f"{where}: the message id is composed at run time; write one id with "
                 "{placeholders} and pass params"]
@@ -169,9 +172,10 @@ raise Problem(400, "bad " + reason, code="request.bad")
 raise ValidationError("not a phone number")
 field_error("field.x", "between {min} and {max}", min=1)
 Pattern("^a$", error="not an a")
+field_error("field.x", "a" if grid else "b")
 ''')
     found = violations(messages.ROOT / "x.py", bad)
-    assert len(found) == 9, "\n".join(found)
+    assert len(found) == 10, "\n".join(found)
     good = ast.parse('''
 raise NotFound("no such enterprise", code="enterprise.not_found")
 raise Forbidden("{role} may not {action}", code="auth.role_refused",

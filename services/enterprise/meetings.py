@@ -216,10 +216,12 @@ def _check_audience(session: Session, spec: dict[str, Any]) -> None:
             query = query.where(Grid.kind == "incubator")
         unknown = wanted - set(session.execute(query).scalars())
         if unknown:
-            errors[key] = [field_error("meeting.unknown_grid" if key == "grid_ids"
-                                       else "meeting.unknown_incubator",
-                                       "no such grid: {ids}" if key == "grid_ids"
-                                       else "no such incubator: {ids}", ids=sorted(unknown))]
+            if key == "grid_ids":
+                errors[key] = [field_error("meeting.unknown_grid", "no such grid: {ids}",
+                                           ids=sorted(unknown))]
+            else:
+                errors[key] = [field_error("meeting.unknown_incubator",
+                                           "no such incubator: {ids}", ids=sorted(unknown))]
     if errors:
         raise invalid_fields({"audience": errors})
 

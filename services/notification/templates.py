@@ -117,8 +117,8 @@ def task_escalated(data: dict[str, Any], enterprise_name: str | None = None,
     if data.get("cause") == "reopened":
         count = data.get("reopen_count")
         if count:
-            body = t("{task} was handled again for the {count}th time after the enterprise "
-                     "was dissatisfied and is still not done; please see that it is handled.",
+            body = t("{task} has been handled again {count} times after the enterprise was "
+                     "dissatisfied and is still not done; please see that it is handled.",
                      task=task, count=count)
         else:
             body = t("{task} was handled again several times after the enterprise was "
