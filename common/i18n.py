@@ -223,7 +223,7 @@ class Translator:
     def __init__(self, language: str | None = None) -> None:
         self.language = supported(language) or DEFAULT_LANGUAGE
 
-    def __call__(self, message: str, **params: Any) -> str:
+    def __call__(self, message: str, /, **params: Any) -> str:
         return translate(message, self.language, params)
 
     def label(self, dictionary: str, code: Any) -> str:

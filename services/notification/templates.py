@@ -53,7 +53,7 @@ def _demand_of(t: Translator, enterprise_name: str | None, number: str) -> str:
 
 
 def _sentence(t: Translator, *parts: str) -> str:
-    return t("{text}.", text="".join(parts))
+    return t("{text}.", text=_capitalised("".join(parts)))
 
 
 def task_assigned(data: dict[str, Any], enterprise_name: str | None = None,
