@@ -84,7 +84,7 @@ def test_field_errors_carry_codes_and_texts_in_both_languages(client, token):
 def test_nested_field_errors_are_named_by_their_dotted_path(client, token):
     coordinator = bearer(token(Role.COORDINATOR, department_id="economic_development"))
     answer = client.post("/api/v1/meetings", headers=coordinator | ENGLISH, json={
-        "theme": "语言测试", "starts_at": "2099-01-01T10:00:00+08:00",
+        "theme": "语言测试", "starts_at": "2099-01-01T10:00:00+08:00", "place": "高新区会议中心",
         "organiser_department_id": "economic_development",
         "audience": {"grid_ids": ["NO-SUCH-GRID"]}})
     assert answer.status_code == 422, answer.text
