@@ -25,7 +25,7 @@ from marshmallow import Schema
 from marshmallow import ValidationError as MarshmallowError
 
 from common.errors import FieldErrors, ValidationFailed, field_error, invalid_fields
-from common.fields import UUID_PATTERN
+from common.fields import UUID_PATTERN, normalized
 from common.i18n import N_
 
 #: why a string cannot be stored as PostgreSQL text (NUL) or UTF-8 (a lone surrogate)
@@ -58,10 +58,16 @@ MARSHMALLOW_MESSAGES: tuple[tuple[str, str], ...] = (
     (N_('"{input}" cannot be formatted as a datetime.'), "field.not_datetime"),
     (N_('"{input}" cannot be formatted as a time.'), "field.not_time"),
     (N_("Not a valid period of time."), "field.not_duration"),
+    (N_("{input} cannot be formatted as a timedelta."), "field.not_duration"),
     (N_("Not a valid email address."), "field.not_email"),
     (N_("Not a valid URL."), "field.not_url"),
     (N_("Not a valid UUID."), "field.not_uuid"),
     (N_("Not a valid IP address."), "field.not_ip"),
+    (N_("Not a valid IPv4 address."), "field.not_ip"),
+    (N_("Not a valid IPv6 address."), "field.not_ip"),
+    (N_("Not a valid IP interface."), "field.not_ip"),
+    (N_("Not a valid IPv4 interface."), "field.not_ip"),
+    (N_("Not a valid IPv6 interface."), "field.not_ip"),
     (N_("Invalid value."), "field.invalid"),
     (N_("Invalid input."), "field.invalid"),
     (N_("String does not match expected pattern."), "field.pattern"),
@@ -94,7 +100,9 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$", re.DOTALL)
 
 
-_TEMPLATES = [(_pattern(template), template, code) for template, code in MARSHMALLOW_MESSAGES]
+#: the longest first: "Must be greater than {min}." would take "... than 1 and less than 5."
+_TEMPLATES = [(_pattern(template), template, code) for template, code in
+              sorted(MARSHMALLOW_MESSAGES, key=lambda item: -len(item[0]))]
 
 
 def _number(text: Any) -> float | None:
@@ -109,9 +117,11 @@ def _refined(code: str, params: dict[str, Any], value: Any) -> str:
     if code == "field.length" and isinstance(value, str | list | dict):
         low = _number(params.get("min", params.get("equal")))
         high = _number(params.get("max", params.get("equal")))
-        if high is not None and len(value) > high:
+        # a Text field is measured as it is compared: NFKC, trimmed
+        sizes = [len(value)] + ([len(normalized(value))] if isinstance(value, str) else [])
+        if high is not None and max(sizes) > high:
             return "field.too_long"
-        if low is not None and len(value) < low:
+        if low is not None and min(sizes) < low:
             return "field.too_short"
     if code == "field.out_of_range" and not isinstance(value, bool):
         number, low, high = _number(value), _number(params.get("min")), \
