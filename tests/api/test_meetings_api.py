@@ -11,7 +11,7 @@ from unittest.mock import ANY
 
 import httpx
 import pytest
-from helpers import bearer, eventually, named_fields, new_enterprise_id, reasons
+from helpers import bearer, eventually, named_fields, new_enterprise_id
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -231,6 +231,8 @@ def test_bad_input_and_stale_versions(client, zone, staff):
         zone, audience={"grid_ids": ["NO-SUCH"], "industry_codes": ["X99"]}))
     assert typo.status_code == 422
     assert "audience.industry_codes" in named_fields(typo.json())
+    assert typo.json()["errors"]["audience.industry_codes.0"][0]["code"] == \
+        "enterprise.industry_code_section"
     unknown = client.post("/api/v1/meetings", headers=coordinator, json=meeting_body(
         zone, audience={"grid_ids": ["NO-SUCH"]}))
     assert unknown.status_code == 422

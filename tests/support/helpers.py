@@ -91,3 +91,4 @@ def texts(reasons: list, language: str = "en") -> list[str]:
 def codes(reasons: list) -> list[str]:
     """The codes of coded field errors."""
     return [r["code"] for r in reasons]
+
