@@ -30,7 +30,7 @@ infra:
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard common/locale/*/LC_MESSAGES/gridsvc.po))
 catalogs: $(CATALOGS)
 common/locale/%/LC_MESSAGES/gridsvc.mo: common/locale/%/LC_MESSAGES/gridsvc.po $(STAMP)
-	@$(VENV)/bin/pybabel -q compile --use-fuzzy -D gridsvc -d common/locale -l $*
+	@$(PY) -m devtools.messages compile
 
 # extract every message id into the template and merge it into each catalog (then translate
 # the new entries and make catalogs); the keywords are in devtools/messages.py

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+import io
 import re
 import string
 from collections.abc import Mapping
@@ -131,12 +132,26 @@ def negotiate(accept_language: str | None, default: str = DEFAULT_LANGUAGE) -> s
 
 @functools.cache
 def catalog(language: str) -> gettext.NullTranslations:
-    """The compiled catalog of ``language`` (English: the message ids themselves)."""
+    """The catalog of ``language`` (English: the message ids themselves): the compiled ``.mo``
+    (``make catalogs``), or, when it is missing or older than its ``.po`` (a checkout that
+    changed the catalog), the ``.po`` compiled in memory, so no reader ever gets stale texts."""
     if language == EN:
         return gettext.NullTranslations()
-    return gettext.translation(
-        DOMAIN, LOCALE_DIR, languages=[language.replace("-", "_")], fallback=True
-    )
+    folder = LOCALE_DIR / language.replace("-", "_") / "LC_MESSAGES"
+    mo, po = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as f:
+            return gettext.GNUTranslations(f)
+    if po.exists():
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
+        with po.open("rb") as f:
+            compiled = io.BytesIO()
+            write_mo(compiled, read_po(f), use_fuzzy=False)
+        compiled.seek(0)
+        return gettext.GNUTranslations(compiled)
+    return gettext.NullTranslations()
 
 
 class _Params(dict):

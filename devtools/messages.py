@@ -1,6 +1,7 @@
 """Extract every message id of the platform into the template and merge it into each catalog.
 
-``make messages`` runs this: Babel's extractor over ``common/``, ``gateway/`` and ``services/``
+``make messages`` runs this (``make catalogs``, ``python -m devtools.messages compile``,
+compiles the catalogs): Babel's extractor over ``common/``, ``gateway/`` and ``services/``
 (babel.cfg) with :data:`KEYWORDS`, written to ``common/locale/gridsvc.pot`` and merged into
 each ``common/locale/<lang>/LC_MESSAGES/gridsvc.po`` (new entries untranslated: write their
 ``msgstr``, then ``make catalogs``). The tests extract the same way (:func:`extract`) and
@@ -136,7 +137,27 @@ def template() -> Catalog:
     return catalog
 
 
-def main() -> int:
+def compile_catalogs() -> list[Path]:
+    """Compile every ``.po`` into its ``.mo`` (``make catalogs``, the image build); fuzzy
+    entries are left out. The compiled files."""
+    from babel.messages.mofile import write_mo
+
+    written = []
+    for po_path in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        with po_path.open("rb") as f:
+            catalog = read_po(f, locale=po_path.parent.parent.name)
+        mo_path = po_path.with_suffix(".mo")
+        with mo_path.open("wb") as out:
+            write_mo(out, catalog, use_fuzzy=False)
+        written.append(mo_path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    if (argv if argv is not None else sys.argv[1:]) == ["compile"]:
+        for path in compile_catalogs():
+            print(f"compiled {path.relative_to(ROOT)}")
+        return 0
     pot = template()
     with TEMPLATE.open("wb") as out:
         write_po(out, pot, no_location=True, sort_output=True, width=100)
