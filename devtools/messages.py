@@ -46,6 +46,7 @@ STATIC_KEYWORDS: dict[str, Any] = {
     "translate": None,
     "phrase": None,
     "field_error": (2,),
+    "refuse": (2,),  # a marshmallow field's or validator's coded refusal (common/fields.py)
     "Problem": (2,),
     "problem_response": (2,),
     "Endpoint": (4,),  # the summary: "role {role} may not {action}" names the action by it

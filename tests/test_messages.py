@@ -157,6 +157,14 @@ def violations(path: Path, tree: ast.Module) -> list[str]:
     return found
 
 
+def test_every_call_checked_here_is_extracted_by_make_messages():
+    """The calls whose message ids this module checks are the keywords Babel extracts with."""
+    keywords = messages.keywords(SOURCES.values())
+    checked = set(MESSAGE_CALLS) | set(PROBLEMS) | DOMAIN_ERRORS | INVALID_VALUES | {
+        "field_error", "refuse"}
+    assert checked <= set(keywords), checked - set(keywords)
+
+
 def test_errors_carry_codes_and_message_ids_not_composed_texts():
     found = [v for path, tree in SOURCES.items() for v in violations(path, tree)]
     assert not found, "\n".join(found)
