@@ -11,7 +11,7 @@ services render codes inside texts as labels (``principal.role_label`` as an err
 parameter, :func:`label_of` in a notification or an export).
 
 A new enumeration in a contract gets its dictionary here, named after what it enumerates;
-``tests/test_dictionaries.py`` fails for an enum of the OpenAPI document whose codes no
+``tests/unit/test_dictionaries.py`` fails for an enum of the OpenAPI document whose codes no
 dictionary lists exactly.
 """
 

@@ -89,7 +89,7 @@ MARSHMALLOW_MESSAGES: tuple[tuple[str, str], ...] = (
     (N_("Must be greater than {min} and less than or equal to {max}."), "field.out_of_range"),
     (N_("Must be greater than {min} and less than {max}."), "field.out_of_range"),
 )
-#: the code of a message nobody coded (it should not happen: tests/test_messages.py)
+#: the code of a message nobody coded (it should not happen: tests/unit/test_messages.py)
 UNCODED = "field.invalid"
 
 

@@ -1,7 +1,7 @@
 """The API speaks to people in their language: the same refusal in Chinese (the default, or
 ``Accept-Language: zh-CN``) and in English, with the same stable codes; field errors coded;
-codes inside texts shown by their labels; match explanations and import row errors in the
-reader's language. On the real platform (``client``)."""
+codes inside texts shown by their labels; import row errors in the reader's language. On the
+real platform (``client``); the texts services write themselves: tests/unit/test_texts.py."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from test_importer import HEADER, ensure_grids, make_xlsx, sample_rows
 from common.auth import Role
 from common.i18n import EN, ZH
 from services.enterprise.spreadsheet import XLSX_MIME
-from services.notification import templates
-from services.supplydemand import matching
 
 ENGLISH = {"Accept-Language": "en"}
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
@@ -124,32 +122,3 @@ def test_import_row_errors_come_in_the_readers_language(client, token, grids):
     assert (zh["row"], zh["code"]) == (en["row"], en["code"]) == (3, "import.unknown_scale")
     assert zh["reason"].startswith("企业规模 '巨型' 无法识别")
     assert en["reason"].startswith("unknown scale '巨型': use 微型")
-
-
-def test_match_explanations_follow_the_catalogs():
-    factor = matching.industry_factor("C3311", "C3312")
-    assert factor.as_dict(ZH)["reason"] == "行业大类相同：C33"
-    assert factor.as_dict(EN)["reason"] == factor.reason == "same industry division C33"
-    text = matching.Factor("text", 0.5, 0.6, "shared words: {words} ({count} of {total} words)",
-                           {"words": ["激光", "切割"], "count": 2, "total": 3})
-    assert text.as_dict(ZH)["reason"] == "相同词语：激光、切割（3 个词中有 2 个相同）"
-    assert text.as_dict(EN)["reason"] == "shared words: 激光, 切割 (2 of 3 words)"
-
-
-def test_notification_texts_come_from_the_catalogs_in_chinese_unless_asked():
-    task = {"demand_id": "d1", "number": "SQ20250926-0001", "task_id": "t1",
-            "department_id": "fire_rescue", "accept_due_at": "2025-09-29T18:00:00+08:00",
-            "handling_workdays": 5}
-    title, body, link = templates.task_assigned(task, "青岛测试科技有限公司")
-    assert title == "新任务待受理：SQ20250926-0001"
-    assert body == ("「青岛测试科技有限公司」的诉求（编号 SQ20250926-0001）已分派本部门办理，"
-                    "请于2025年09月29日 18:00前完成受理确认，办理时限为受理后 5 个工作日。")
-    title, body, _ = templates.task_assigned(task, "青岛测试科技有限公司", language=EN)
-    assert title == "New task to accept: SQ20250926-0001"
-    assert body == ("The demand of 「青岛测试科技有限公司」 (number SQ20250926-0001) was assigned "
-                    "to your department, please confirm acceptance by 2025-09-29 18:00, to be "
-                    "handled within 5 working days of acceptance.")
-    _, body, _ = templates.task_escalated({**task, "level": 2, "due_at": task["accept_due_at"]},
-                                          None, "消防大队", language=EN)
-    assert body.startswith("The task of an enterprise's demand (number SQ20250926-0001) "
-                           "handled by 消防大队 is past its handling deadline")
