@@ -20,9 +20,10 @@ from marshmallow import Schema, fields
 from starlette.responses import JSONResponse, Response
 
 from common.dictionaries import DICTIONARIES, entries, named
+from common.errors import field_error
 from common.i18n import LANGUAGES
-from gateway.endpoints import Call, Endpoint
-from gateway.problems import LANGUAGE
+from gateway.endpoints import HEADER_VALUE, Call, Endpoint
+from gateway.problems import LANGUAGE, Problem
 
 CACHE_CONTROL = "private, max-age=300"
 #: the dictionaries the registry keeps (records named in Chinese), next to the fixed ones
@@ -61,6 +62,13 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 async def get_dictionaries(call: Call) -> Response:
+    if_none_match = call.request.headers.get("if-none-match")
+    if if_none_match is not None and (len(if_none_match) > 200
+                                      or not HEADER_VALUE.match(if_none_match)):
+        raise Problem(400, "If-None-Match must be entity tags of this API",
+                      {"If-None-Match": [field_error("request.if_none_match_invalid",
+                                                     "not an entity tag of this API")]},
+                      code="request.if_none_match_invalid")
     departments = await call.rpc("enterprise", "list_departments")
     categories = await call.rpc("enterprise", "list_categories")
     language = LANGUAGE.get()
@@ -77,7 +85,7 @@ async def get_dictionaries(call: Call) -> Response:
     etag = f'"{_digest(body)}"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Language",
                "Content-Language": language}
-    if _matches(call.request.headers.get("if-none-match"), etag):
+    if _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return JSONResponse(body, headers=headers)
 

@@ -39,6 +39,9 @@ def test_the_dictionaries_endpoint(client, token):
     weak = client.get(URL, headers=enterprise | {"If-None-Match": f'"x", W/{etag}'})
     assert weak.status_code == 304
     assert client.get(URL, headers=enterprise | {"If-None-Match": '"x"'}).status_code == 200
+    garbled = client.get(URL, headers=enterprise | {"If-None-Match": '"x" '})
+    assert garbled.status_code == 400
+    assert garbled.json()["code"] == "request.if_none_match_invalid"
 
     # in English: other labels, another ETag, the same codes and version
     english = client.get(URL, headers=enterprise | {"Accept-Language": "en",
