@@ -1,17 +1,18 @@
 """Extract every message id of the platform into the template and merge it into each catalog.
 
 ``make messages`` runs this (``make catalogs``, ``python -m devtools.messages compile``,
-compiles the catalogs): Babel's extractor over ``common/``, ``gateway/`` and ``services/``
-(babel.cfg) with :data:`KEYWORDS`, written to ``common/locale/gridsvc.pot`` and merged into
+compiles the catalogs): Babel's extraction API over ``common/``, ``gateway/`` and
+``services/`` with the keywords of :func:`keywords` and an extraction method that reads the
+syntax tree (:func:`extract_python`), written to ``common/locale/gridsvc.pot`` and merged into
 each ``common/locale/<lang>/LC_MESSAGES/gridsvc.po`` (new entries untranslated: write their
 ``msgstr``, then ``make catalogs``). The tests extract the same way (:func:`extract`) and
-fail on a message id without its Chinese text.
+fail on a message id without its Chinese text (tests/unit/test_messages.py).
 
 The keywords are the callables whose argument is a message id: gettext's own, ``N_`` and
 ``NC_`` (common/i18n.py), every domain error and every :class:`common.errors.InvalidValue`
 (found in the code by :func:`error_classes`, so a new subclass is extracted too), the gateway's
-``Problem`` and ``problem_response``, ``field_error``, ``phrase``, the endpoints' summaries and
-a service's ``Translator`` (``t("...")``).
+``Problem`` and ``problem_response``, ``field_error``, ``refuse``, ``phrase``, ``translate``,
+the endpoints' summaries and a service's ``Translator`` (``t("...")``).
 """
 
 from __future__ import annotations
