@@ -68,3 +68,22 @@ def test_the_dictionaries_need_a_token(client):
     assert answer.status_code == 401
     assert answer.json()["code"] == "auth.token_missing"
     assert answer.json()["detail"] == "请先登录（需要 Bearer 令牌）"
+
+
+def test_how_long_the_dictionaries_take(client, token):
+    """A figure, not a pass/fail: the whole answer (two registry calls) and a 304."""
+    import statistics
+    import time
+
+    headers = bearer(token(Role.COORDINATOR))
+    etag = client.get(URL, headers=headers).headers["etag"]
+    timings: dict[str, list[float]] = {"200": [], "304": []}
+    for _ in range(20):
+        for status, extra in (("200", {}), ("304", {"If-None-Match": etag})):
+            started = time.perf_counter()
+            answer = client.get(URL, headers=headers | extra)
+            timings[status].append((time.perf_counter() - started) * 1000)
+            assert answer.status_code == int(status)
+    print("dictionaries: median "
+          + ", ".join(f"{s} {statistics.median(t):.1f} ms" for s, t in timings.items())
+          + f", {len(client.get(URL, headers=headers).content)} bytes")
