@@ -12,6 +12,8 @@ gets 304 without a body.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import json
 from typing import Any
@@ -47,6 +49,12 @@ class DictionariesSchema(Schema):
         metadata={"description": "dictionary name → its entries in their natural order"})
 
 
+@functools.cache
+def _fixed(language: str) -> dict[str, list[dict[str, Any]]]:
+    """The dictionaries of the code (they change only with a release) in ``language``."""
+    return {name: entries(name, language) for name in sorted(DICTIONARIES)}
+
+
 def _digest(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -69,14 +77,14 @@ async def get_dictionaries(call: Call) -> Response:
                       {"If-None-Match": [field_error("request.if_none_match_invalid",
                                                      "not an entity tag of this API")]},
                       code="request.if_none_match_invalid")
-    departments = await call.rpc("enterprise", "list_departments")
-    categories = await call.rpc("enterprise", "list_categories")
+    departments, categories = await asyncio.gather(
+        call.rpc("enterprise", "list_departments"), call.rpc("enterprise", "list_categories"))
     language = LANGUAGE.get()
     registry = {
         "department": [(d["id"], d["name"]) for d in departments],
         "category": [(c["code"], c["name"]) for c in categories],
     }
-    dictionaries = {name: entries(name, language) for name in sorted(DICTIONARIES)}
+    dictionaries = dict(_fixed(language))
     dictionaries |= {name: named(items, language) for name, items in registry.items()}
     content = {name: [{"code": e["code"], "labels": e["labels"]} for e in items]
                for name, items in dictionaries.items()}
