@@ -81,6 +81,10 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
     Dictionary("task_status", TASK_STATUS),
     # the ledger's status filter takes a demand's or a task's status
     Dictionary("ledger_status", DEMAND_STATUS + TASK_STATUS),
+    Dictionary("demand_sort", (
+        ("-received_at", NC_("demand_sort", "Received, newest first")),
+        ("triage_due_at", NC_("demand_sort", "Triage deadline, soonest first")),
+    )),
     Dictionary("closure", (
         ("rated", NC_("closure", "Closed by rating")),
         ("internal", NC_("closure", "Closed internally")),
