@@ -56,7 +56,7 @@ DEMAND_STATUS = (
 TASK_STATUS = (
     ("assigned", NC_("task_status", "Awaiting acceptance")),
     ("coordination", NC_("task_status", "Awaiting coordination")),
-    ("accepted", NC_("task_status", "Accepted")),
+    ("accepted", NC_("task_status", "Being handled")),
     ("completed", NC_("task_status", "Completed")),
     ("cancelled", NC_("task_status", "Cancelled")),
 )
@@ -86,7 +86,7 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("triage_due_at", NC_("demand_sort", "Triage deadline, soonest first")),
     )),
     Dictionary("closure", (
-        ("rated", NC_("closure", "Closed by rating")),
+        ("rated", NC_("closure", "Closed automatically on rating")),
         ("internal", NC_("closure", "Closed internally")),
         ("unrated", NC_("closure", "Closed without rating")),
     )),
