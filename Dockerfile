@@ -27,8 +27,8 @@ COPY common ./common
 COPY gateway ./gateway
 COPY services ./services
 COPY devtools ./devtools
-# the gettext catalogs are compiled here, not committed (common/i18n.py)
-RUN /opt/venv/bin/pybabel -q compile -D gridsvc -d common/locale
+# the gettext catalogs of every text for people (common/i18n.py), compiled here, not committed
+RUN /opt/venv/bin/python -m devtools.messages compile
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     PYTHONUNBUFFERED=1 \

@@ -30,16 +30,12 @@ infra:
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard common/locale/*/LC_MESSAGES/gridsvc.po))
 catalogs: $(CATALOGS)
 common/locale/%/LC_MESSAGES/gridsvc.mo: common/locale/%/LC_MESSAGES/gridsvc.po $(STAMP)
-	@$(VENV)/bin/pybabel -q compile --use-fuzzy -D gridsvc -d common/locale -l $*
+	@$(PY) -m devtools.messages compile
 
-# extract every message id into the template and merge it into each catalog (then translate)
+# extract every message id into the template and merge it into each catalog (then translate
+# the new entries and make catalogs); the keywords are in devtools/messages.py
 messages: $(STAMP)
-	$(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ -k NotFound -k Forbidden -k Conflict \
-	  -k ValidationFailed -k DomainError -k PreconditionFailed -k TooManyRequests \
-	  -k Unavailable -k Unauthenticated -k Problem:2 -k problem_response:2 -k field_error:2 --no-location \
-	  --sort-output -o common/locale/gridsvc.pot .
-	$(VENV)/bin/pybabel -q update -D gridsvc -i common/locale/gridsvc.pot -d common/locale \
-	  --no-fuzzy-matching --ignore-obsolete
+	$(PY) -m devtools.messages
 
 migrate: $(STAMP) infra catalogs
 	$(PY) -m devtools.migrate upgrade

@@ -19,6 +19,7 @@ from typing import Any
 import jwt
 
 from common.errors import Forbidden, Unauthenticated
+from common.i18n import label
 
 ALGORITHM = "HS256"
 
@@ -50,10 +51,16 @@ class Principal:
     name: str = ""
     token_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
+    @property
+    def role_label(self) -> dict[str, Any]:
+        """The caller's role as an error's parameter: shown as its label (网格员)."""
+        return label("role", self.role)
+
     def require(self, *roles: Role) -> Principal:
         """Raise Forbidden unless the principal has one of ``roles``."""
         if self.role not in roles:
-            raise Forbidden(f"role {self.role} may not do this")
+            raise Forbidden("{role} may not do this", code="auth.role_refused",
+                            params={"role": label("role", self.role)})
         return self
 
     def claims(self) -> dict[str, Any]:
@@ -74,10 +81,11 @@ class Principal:
             role = Role(claims["role"])
             user_id = str(claims["sub"])
         except (KeyError, ValueError) as exc:
-            raise Unauthenticated("token has no valid subject or role") from exc
+            raise Unauthenticated("token has no valid subject or role",
+                                  code="auth.token_invalid") from exc
         grids = claims.get("grids") or []
         if not isinstance(grids, list):
-            raise Unauthenticated("token grids claim is not a list")
+            raise Unauthenticated("token grids claim is not a list", code="auth.token_invalid")
         return cls(
             user_id=user_id,
             role=role,
@@ -110,7 +118,7 @@ def decode_token(token: str, secret: str, issuer: str = "gridsvc") -> dict[str, 
     every use; revocation is the callers' check (``tokens_valid_after``)."""
     claims = _verified_claims(token, secret, issuer)
     if claims["exp"] <= time.time():
-        raise Unauthenticated("token expired")
+        raise Unauthenticated("token expired", code="auth.token_expired")
     return dict(claims)
 
 
@@ -123,9 +131,10 @@ def _verified_claims(token: str, secret: str, issuer: str) -> dict[str, Any]:
             options={"require": ["exp", "iat", "sub", "iss"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("token expired") from exc
+        raise Unauthenticated("token expired", code="auth.token_expired") from exc
     except jwt.InvalidTokenError as exc:
-        raise Unauthenticated(f"invalid token: {exc}") from exc
+        raise Unauthenticated("invalid token: {reason}", code="auth.token_invalid",
+                              params={"reason": str(exc)}) from exc
 
 
 def verify_token(token: str, secret: str, issuer: str = "gridsvc") -> Principal:

@@ -42,6 +42,9 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from common.errors import InvalidValue, field_error
+from common.i18n import EN, label, translate
+
 __all__ = [
     "MAX_RANGE_DAYS",
     "SHANGHAI",
@@ -123,9 +126,20 @@ def library_schedule(year: int) -> YearSchedule:
 # --------------------------------------------------------------------------- data
 
 
+class InvalidSchedule(ValueError):
+    """A year schedule that breaks a rule; ``items`` says each problem as a coded reason
+    (:func:`common.errors.field_error`), ``str()`` all of them in English."""
+
+    def __init__(self, year: Any, items: list[dict[str, Any]]) -> None:
+        self.items = items
+        super().__init__(f"invalid schedule for {year}: " + "; ".join(
+            translate(i["message"], EN, i.get("params")) for i in items))
+
+
 def _check_day(value: object, what: str) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValueError(f"{what}: {value!r} is not a date")
+        raise InvalidValue("calendar.not_a_date", "{what}: {value} is not a date", what=what,
+                           value=repr(value))
     return value
 
 
@@ -133,11 +147,15 @@ def _parse_day(value: object, what: str) -> date:
     """A ``YYYY-MM-DD`` string (or a :class:`date`) to a date; ValueError naming the value."""
     if isinstance(value, str):
         if not _ISO_DATE.fullmatch(value):
-            raise ValueError(f"{what}: {value!r} is not a date in the form YYYY-MM-DD")
+            raise InvalidValue("calendar.not_a_date",
+                               "{what}: {value} is not a date in the form YYYY-MM-DD",
+                               what=what, value=repr(value))
         try:
             return date.fromisoformat(value)
         except ValueError as exc:
-            raise ValueError(f"{what}: {value!r} is not a valid date ({exc})") from None
+            raise InvalidValue("calendar.not_a_date", "{what}: {value} is not a valid date "
+                               "({reason})", what=what, value=repr(value),
+                               reason=str(exc)) from None
     return _check_day(value, what)
 
 
@@ -170,23 +188,27 @@ class YearSchedule:
             days = frozenset(_check_day(d, f"{self.year} {name}") for d in raw)
             object.__setattr__(self, name, days)
 
-        problems: list[str] = []
+        problems: list[dict[str, Any]] = []
         for name, days in (("holidays", self.holidays), ("makeup_workdays", self.makeup_workdays)):
             for day in sorted(days):
                 if day.year != self.year:
-                    problems.append(f"{day.isoformat()} in {name} is not in year {self.year}")
+                    problems.append(field_error("calendar.day_of_other_year",
+                                                "{day} in {list} is not in year {year}",
+                                                day=day.isoformat(), list=name, year=self.year))
         for day in sorted(self.holidays & self.makeup_workdays):
-            problems.append(
-                f"{day.isoformat()} is listed both as a holiday and as a makeup working day"
-            )
+            problems.append(field_error(
+                "calendar.day_twice",
+                "{day} is listed both as a holiday and as a makeup working day",
+                day=day.isoformat()))
         for day in sorted(self.makeup_workdays):
             if day.weekday() < 5:
-                problems.append(
-                    f"makeup working day (调休) {day.isoformat()} is a "
-                    f"{_WEEKDAY_NAMES[day.weekday()]}, not a Saturday or Sunday"
-                )
+                problems.append(field_error(
+                    "calendar.makeup_day_on_weekday",
+                    "makeup working day {day} is a {weekday}, not a Saturday or Sunday",
+                    day=day.isoformat(),
+                    weekday=label("weekday", _WEEKDAY_NAMES[day.weekday()].lower())))
         if problems:
-            raise ValueError(f"invalid schedule for {self.year}: " + "; ".join(problems))
+            raise InvalidSchedule(self.year, problems)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> YearSchedule:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Session
 
-from common.errors import PreconditionFailed, ValidationFailed
+from common.errors import PreconditionFailed, ValidationFailed, field_error
+from common.i18n import label
 from common.validation import is_uuid
 
 
@@ -19,7 +20,9 @@ def expected_version(value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationFailed("expected_version must be a non-negative integer",
-                               {"If-Match": ["not a version of this resource"]})
+                               {"If-Match": [field_error("version.invalid",
+                                                         "not a version of this resource")]},
+                               code="version.invalid")
     return value
 
 
@@ -39,5 +42,13 @@ def expect_version(session: Session, model: Any, key: Any, expected: int | None,
         select(model.version).where(model.id == key).with_for_update()
     ).scalar_one_or_none()
     if current is not None and current != expected:
-        raise PreconditionFailed(
-            f"the {what} changed since version {expected} (now {current}): read it again")
+        raise stale(what, expected, current)
+
+
+def stale(what: str, expected: int, current: int) -> PreconditionFailed:
+    """The 412 of a write that names a version no longer current: ``what`` is a code of the
+    ``record`` dictionary (``demand``, ``sla_settings``), shown by its label."""
+    return PreconditionFailed(
+        "the {what} changed since version {expected} (now {current}): read it again",
+        code="version.stale",
+        params={"what": label("record", what), "expected": expected, "current": current})

@@ -13,6 +13,7 @@ from prometheus_client import Counter, Histogram, start_http_server
 from common.auth import Principal, verify_token
 from common.config import load_settings
 from common.errors import DomainError, Unauthenticated
+from common.i18n import DEFAULT_LANGUAGE, supported
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class CallerContext:
         if self._principal is None:
             token = self._context.get("auth_token")
             if not token or not isinstance(token, str):
-                raise Unauthenticated("no token in the call context")
+                raise Unauthenticated("no token in the call context", code="auth.token_missing")
             self._principal = verify_token(token, self._secret, self._issuer)
         return self._principal
 
@@ -64,8 +65,14 @@ class CallerContext:
         """The verified principal of a token carried in a call's arguments (a batched call
         carries one per item)."""
         if not token or not isinstance(token, str):
-            raise Unauthenticated("no token")
+            raise Unauthenticated("no token", code="auth.token_missing")
         return verify_token(token, self._secret, self._issuer)
+
+    @property
+    def language(self) -> str:
+        """The reader's language (zh-CN or en), put in the call context by the gateway; the
+        platform's default (zh-CN) for a call without one (an event, a timer)."""
+        return supported(self._context.get("language")) or DEFAULT_LANGUAGE
 
     @property
     def call_id(self) -> str | None:

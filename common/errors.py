@@ -15,18 +15,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.i18n import interpolate
+from common.i18n import EN, translate
 
 FieldErrors = dict[str, list[Any]]
 
 
-def field_error(code: str, message: str, **params: Any) -> dict[str, Any]:
+def field_error(code: str, message: str, /, **params: Any) -> dict[str, Any]:
     """One reason a field was refused: a stable ``code``, an English message id and its
     parameters (JSON values: the item crosses RPC as it is)."""
     item: dict[str, Any] = {"code": code, "message": message}
     if params:
         item["params"] = params
     return item
+
+
+class InvalidValue(ValueError):
+    """A value a plain module refuses (a credit code's check digit, a polygon's ring), for a
+    field error: ``InvalidCreditCode("enterprise.credit_code_check_digit", "wrong check digit:
+    expected {expected} got {got}", expected="W", got="0")``. ``str()`` is the English text;
+    :meth:`item` the coded reason for ``errors``."""
+
+    def __init__(self, code: str, message: str, /, **params: Any) -> None:
+        super().__init__(translate(message, EN, params))
+        self.code = code
+        self.message = message
+        self.params = params
+
+    def item(self) -> dict[str, Any]:
+        return field_error(self.code, self.message, **self.params)
 
 
 class DomainError(Exception):
@@ -53,7 +69,7 @@ class DomainError(Exception):
         self.params = params
 
     def __str__(self) -> str:
-        return interpolate(self.detail, self.params)
+        return translate(self.detail, EN, self.params)
 
 
 class Unauthenticated(DomainError):
@@ -98,6 +114,15 @@ class ValidationFailed(DomainError):
     status = 422
     title = "Validation failed"
     code = "validation_failed"
+
+
+def invalid_fields(errors: FieldErrors, code: str = "validation_failed",
+                   params: dict[str, Any] | None = None) -> ValidationFailed:
+    """The 422 of input refused field by field: "invalid fields: title, channel", the codes
+    being those of the field errors (each a :func:`field_error`)."""
+    names = sorted(str(name) for name in errors)
+    return ValidationFailed("invalid fields: {fields}", errors, code=code,
+                            params={"fields": names, **(params or {})})
 
 
 class Unavailable(DomainError):

@@ -29,12 +29,13 @@ def processed_events_table(metadata: MetaData) -> Table:
 def check_envelope(payload: Any) -> dict[str, Any]:
     """The envelope written by :func:`common.outbox.envelope`, or ValidationFailed."""
     if not isinstance(payload, dict):
-        raise ValidationFailed("event payload is not an object")
+        raise ValidationFailed("event payload is not an object", code="event.malformed")
     missing = [k for k in ("event_id", "event_type", "source", "data") if k not in payload]
     if missing:
-        raise ValidationFailed(f"event envelope lacks {', '.join(missing)}")
+        raise ValidationFailed("event envelope lacks {fields}", code="event.malformed",
+                               params={"fields": missing})
     if not isinstance(payload["data"], dict):
-        raise ValidationFailed("event data is not an object")
+        raise ValidationFailed("event data is not an object", code="event.malformed")
     return payload
 
 

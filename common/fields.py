@@ -11,6 +11,19 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from common.calendar import SHANGHAI
+from common.errors import field_error
+from common.i18n import N_
+
+
+def refuse(code: str, message: str, /, **params: Any) -> ValidationError:
+    """The error a field or a schema validator raises: a coded reason (``field.not_day``) with
+    an English message id and its parameters, as :func:`common.errors.field_error` makes it;
+    ``field_name=`` names the field a schema-level check refuses."""
+    field_name = params.pop("field_name", None)
+    item = field_error(code, message, **params)
+    if field_name is None:
+        return ValidationError([item])
+    return ValidationError([item], field_name)
 
 #: the times the platform takes in (and the contract states): RFC 3339 (ISO 8601 with seconds
 #: and an offset) of a real zone (-14:00 to +14:00), years 1970-2999. Older or later instants
@@ -34,8 +47,9 @@ class LocalDateTime(fields.AwareDateTime):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
         if isinstance(value, str) and not _INSTANT.match(value):
-            raise ValidationError("not a time of this platform: RFC 3339 with seconds and "
-                                  "offset, years 1970-2999, e.g. 2026-11-26T10:00:00+08:00")
+            raise refuse("field.not_instant",
+                         "not a time of this platform: RFC 3339 with seconds and offset, "
+                         "years 1970-2999, e.g. 2026-11-26T10:00:00+08:00")
         return super()._deserialize(value, attr, data, **kwargs)
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any):
@@ -64,12 +78,15 @@ class Pattern(validate.Regexp):
     default Unicode mode ``\d`` takes "٣" and ``[a-z]`` with IGNORECASE takes "K" (the Kelvin
     sign) and "ſ"."""
 
-    def __init__(self, regex: str, flags: int = 0, **kwargs: Any) -> None:
-        super().__init__(regex, flags | re.ASCII, **kwargs)
+    def __init__(self, regex: str, flags: int = 0, *, code: str = "field.pattern",
+                 error: str | None = None) -> None:
+        super().__init__(regex, flags | re.ASCII, error=error)
+        #: the reason's code; ``error``, the message id (marshmallow's own by default)
+        self.code = code
 
     def __call__(self, value: Any) -> Any:
         if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
+            raise refuse(self.code, self.error)
         return value
 
 
@@ -82,8 +99,8 @@ class Id(fields.String):
     query, and the OpenAPI document carries the pattern."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(validate=Pattern(UUID_PATTERN, error="not a valid id"),
-                         **kwargs)
+        super().__init__(validate=Pattern(UUID_PATTERN, code="field.not_id",
+                                          error=N_("not a valid id")), **kwargs)
 
 
 class WholeNumber(fields.Integer):
@@ -123,7 +140,7 @@ class Day(fields.Date):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str) or not _DAY.fullmatch(value):
-            raise ValidationError("not a day of the years 2000-2100 (YYYY-MM-DD)")
+            raise refuse("field.not_day", "not a day of the years 2000-2100 (YYYY-MM-DD)")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -185,7 +202,7 @@ class WebUrl(fields.String):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if not _WEB_URL.fullmatch(text):
-            raise ValidationError("not an http(s) URL such as https://example.com/a.pdf")
+            raise refuse("field.not_url", "not an http(s) URL such as https://example.com/a.pdf")
         return text
 
 
@@ -206,9 +223,13 @@ class SearchText(Text):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         sent = fields.String._deserialize(self, value, attr, data, **kwargs)
         low, high = self.length
-        if not low <= len(sent) <= high:
-            raise ValidationError(f"Length must be between {low} and {high}.")
+        if len(sent) > high:
+            raise refuse("field.too_long", "Length must be between {min} and {max}.",
+                         min=low, max=high)
+        if len(sent) < low:
+            raise refuse("field.too_short", "Length must be between {min} and {max}.",
+                         min=low, max=high)
         text = normalized(sent)
         if low and not text:
-            raise ValidationError("must not be blank")
+            raise refuse("field.blank", "must not be blank")
         return text

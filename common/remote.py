@@ -17,6 +17,7 @@ import eventlet
 from nameko.exceptions import RemoteError, deserialize_to_instance
 
 from common import errors
+from common.i18n import label
 
 DEFAULT_TIMEOUT = 5.0
 for _cls in errors.DOMAIN_ERRORS:
@@ -31,10 +32,10 @@ def call(method: Any, *args: Any, timeout: float = DEFAULT_TIMEOUT, **kwargs: An
             return reply.result()
     except eventlet.Timeout as exc:
         raise errors.Unavailable("{service} did not answer in time", code="service.timeout",
-                                 params={"service": method.service_name}) from exc
+                                 params={"service": label("service", method.service_name)}) from exc
     except RemoteError as exc:
         if f"sqlalchemy.exc.{exc.exc_type}" in errors.DATABASE_UNAVAILABLE:
             raise errors.Unavailable(
                 "{service} could not reach its database", code="service.database_unavailable",
-                params={"service": method.service_name}) from exc
+                params={"service": label("service", method.service_name)}) from exc
         raise

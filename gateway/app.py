@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from common.config import Settings, load_settings
-from common.i18n import negotiate
+from common.i18n import N_, negotiate
 from common.startup import freeze_startup_objects
 from gateway.broker_metrics import register_broker_metrics
 from gateway.console import Console
@@ -108,16 +108,26 @@ class Language:
             LANGUAGE.reset(token)
 
 
+#: what Starlette itself answers (no route, a method the route does not serve)
+ROUTE_PROBLEMS = {
+    404: (N_("no such resource"), "route.not_found"),
+    405: (N_("this method is not allowed here"), "route.method_not_allowed"),
+}
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return problem_response(exc.status_code, exc.detail, request.url.path,
-                            headers=getattr(exc, "headers", None))
+    status = exc.status_code
+    detail = ROUTE_PROBLEMS.get(status, (exc.detail, None))[0]
+    return problem_response(status, detail, request.url.path,
+                            headers=getattr(exc, "headers", None),
+                            code=ROUTE_PROBLEMS.get(status, (None, f"http.{status}"))[1])
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return problem_response(500, "the request could not be completed", request.url.path,
-                            code="internal_error")
+                            code="server.internal_error")
 
 
 def with_heartbeat(amqp_uri: str, seconds: int = 10) -> str:

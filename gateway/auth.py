@@ -15,18 +15,20 @@ from starlette.requests import Request
 from common.auth import Principal, decode_token
 from common.config import Settings
 from common.errors import Unauthenticated
+from common.i18n import N_
 from gateway.problems import Problem
 from gateway.revocations import Revocations
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gridsvc"'}
-REVOKED = "token revoked: sign in again"
+REVOKED = N_("token revoked: sign in again")
 
 
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Problem(401, "a bearer token is required", headers=CHALLENGE)
+        raise Problem(401, "a bearer token is required", headers=CHALLENGE,
+                      code="auth.token_missing")
     return token.strip()
 
 
@@ -36,7 +38,8 @@ def authenticate(request: Request, settings: Settings) -> tuple[Principal, str]:
         claims = decode_token(token, settings.jwt_secret, settings.jwt_issuer)
         principal = Principal.from_claims(claims)
     except Unauthenticated as exc:
-        raise Problem(401, exc.detail, headers=CHALLENGE) from exc
+        raise Problem(401, exc.detail, headers=CHALLENGE, code=exc.code,
+                      params=exc.params) from exc
     revocations: Revocations | None = getattr(request.app.state, "revocations", None)
     if revocations is not None:
         check_not_revoked(revocations, principal, claims)
@@ -49,10 +52,11 @@ def check_not_revoked(revocations: Revocations, principal: Principal,
     gateway has not yet loaded the revocations since it started."""
     if not revocations.loaded:
         raise Problem(503, "the gateway is still loading the revoked tokens; retry shortly",
-                      headers={"Retry-After": "1"})
+                      headers={"Retry-After": "1"}, code="auth.revocations_loading")
     try:
         issued_at = float(claims["iat"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise Problem(401, "invalid token: iat is not a number", headers=CHALLENGE) from exc
+        raise Problem(401, "invalid token: iat is not a number", headers=CHALLENGE,
+                      code="auth.token_invalid") from exc
     if revocations.refuses(principal.user_id, issued_at):
-        raise Problem(401, REVOKED, headers=CHALLENGE)
+        raise Problem(401, REVOKED, headers=CHALLENGE, code="auth.token_revoked")

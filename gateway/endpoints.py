@@ -22,7 +22,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from common.auth import Principal, Role
-from common.errors import ValidationFailed
+from common.errors import ValidationFailed, field_error
+from common.i18n import phrase
 from common.logs import bind_call
 from common.validation import load, storable
 from gateway.auth import authenticate
@@ -113,14 +114,16 @@ class Endpoint:
 async def _read_json(request: Request) -> Any:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip() not in ("application/json", ""):
-        raise Problem(415, "send the body as application/json")
+        raise Problem(415, "send the body as application/json", code="request.not_json")
     raw = await request.body()
     if not raw:
-        raise Problem(400, "the request body is empty; send a JSON object")
+        raise Problem(400, "the request body is empty; send a JSON object",
+                      code="request.body_empty")
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Problem(400, f"the body is not valid JSON: {exc}") from exc
+        raise Problem(400, "the body is not valid JSON: {reason}", code="request.invalid_json",
+                      params={"reason": str(exc)}) from exc
 
 
 @functools.cache
@@ -157,7 +160,9 @@ def _if_match(request: Request) -> int | None:
     match = _ENTITY_TAG.match(raw.strip())
     if match is None:
         raise Problem(400, "If-Match must be the ETag of the resource, e.g. \"3\"",
-                      {"If-Match": ["not an entity tag of this API"]})
+                      {"If-Match": [field_error("version.invalid",
+                                                "not an entity tag of this API")]},
+                      code="version.invalid")
     return int(match.group(1))
 
 
@@ -232,9 +237,12 @@ async def _serve(endpoint: Endpoint, request: Request, call_id: str) -> Response
     if endpoint.roles is not None:
         principal, token = authenticate(request, request.app.state.settings)
         if principal.role not in endpoint.roles:
-            raise Problem(403, f"role {principal.role} may not {endpoint.summary.lower()}")
+            raise Problem(403, "{role} may not {action}", code="auth.role_refused",
+                          params={"role": principal.role_label,
+                                  "action": phrase(endpoint.summary, lower=True)})
     if not all(storable(value) for value in request.path_params.values()):
-        raise Problem(404, "no such resource")  # no id holds U+0000 or a lone surrogate
+        # no id holds U+0000 or a lone surrogate
+        raise Problem(404, "no such resource", code="route.not_found")
     query = _validated(endpoint.query, dict(request.query_params)) if endpoint.query else {}
     body = _validated(endpoint.body, await _read_json(request)) if endpoint.body else {}
     if_match = _if_match(request) if endpoint.versioned else None
@@ -242,7 +250,9 @@ async def _serve(endpoint: Endpoint, request: Request, call_id: str) -> Response
         if body.get("version", if_match) != if_match:
             # the resource cannot be at both versions: the precondition fails either way
             raise Problem(412, "If-Match and the body's version disagree",
-                          {"version": ["differs from If-Match"]})
+                          {"version": [field_error("version.mismatch",
+                                                   "differs from If-Match")]},
+                          code="version.mismatch")
         body["version"] = if_match
     call = Call(request, principal, token, body, query, call_id, if_match)
     request.state.call = call

@@ -11,6 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
 from common import __version__
+from common.dictionaries import dictionary_of
 from common.fields import Text
 from gateway.endpoints import HEADER_VALUE, Endpoint
 from gateway.problems import PROBLEM_JSON, TITLES
@@ -81,6 +82,21 @@ def _dict_keys(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dic
     return counts if keys is None else {**counts, "propertyNames": self.field2property(keys)}
 
 
+def _dictionary(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """An enum names its dictionary (``x-dictionary``: its codes with labels in Chinese and
+    English, ``GET /api/v1/dictionaries``): the one whose codes are exactly the enum's."""
+    if "enum" not in ret or "x-dictionary" in ret:
+        return {}
+    name = dictionary_of(ret["enum"])
+    if name is None:
+        return {}
+    sentence = (f"Codes of the dictionary `{name}`: their labels for people (Chinese, "
+                "English) are in GET /api/v1/dictionaries.")
+    description = ret.get("description")
+    return {"x-dictionary": name,
+            "description": f"{description} {sentence}" if description else sentence}
+
+
 def build_spec(endpoints: list[Endpoint]) -> dict[str, Any]:
     plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
@@ -93,6 +109,7 @@ def build_spec(endpoints: list[Endpoint]) -> dict[str, Any]:
     assert plugin.converter is not None
     plugin.converter.add_attribute_function(_text_pattern)
     plugin.converter.add_attribute_function(_dict_keys)
+    plugin.converter.add_attribute_function(_dictionary)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.schema("Problem", PROBLEM_SCHEMA)

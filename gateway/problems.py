@@ -173,4 +173,4 @@ def from_rpc_error(exc: Exception, instance: str) -> JSONResponse:
     else:
         log.exception("unexpected error calling a service", exc_info=exc)
     return problem_response(500, "the request could not be completed", instance,
-                            code="internal_error")
+                            code="server.internal_error")

@@ -11,6 +11,7 @@ from gateway.routes import (
     demand_lifecycle,
     demands,
     departments,
+    dictionaries,
     enterprises,
     grids,
     imports,
@@ -28,6 +29,7 @@ from gateway.routes import (
 API_ENDPOINTS = [
     *auth.ENDPOINTS,
     *me.ENDPOINTS,
+    *dictionaries.ENDPOINTS,
     *accounts.ENDPOINTS,
     *audit.ENDPOINTS,
     *departments.ENDPOINTS,

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from common.auth import Role
 from common.calendar import SHANGHAI
+from common.i18n import N_
 from gateway.endpoints import Call, Endpoint, Handler
 from gateway.problems import Problem
 from services.ticketing.schemas import (
@@ -36,11 +37,18 @@ ADMIN = frozenset({Role.ADMIN})
 ALL_OF_IT = frozenset({Role.LEADER, Role.COORDINATOR, Role.ADMIN})
 READERS = ALL_OF_IT | {Role.DEPARTMENT_HEAD, Role.GRID_LEADER}
 #: path segment → (subject, roles, who they are)
-SUBJECTS: dict[str, tuple[str, frozenset[Role], str]] = {
-    "grid-workers": ("grid_workers", ALL_OF_IT | {Role.GRID_LEADER}, "网格员"),
-    "grids": ("grids", ALL_OF_IT | {Role.GRID_LEADER}, "网格"),
-    "liaisons": ("liaisons", ALL_OF_IT | {Role.DEPARTMENT_HEAD}, "联络员"),
-    "departments": ("departments", ALL_OF_IT | {Role.DEPARTMENT_HEAD}, "责任部门"),
+#: segment → (subject, roles, what it is in Chinese, the summaries of reading and exporting)
+SUBJECTS: dict[str, tuple[str, frozenset[Role], str, str, str]] = {
+    "grid-workers": ("grid_workers", ALL_OF_IT | {Role.GRID_LEADER}, "网格员",
+                     N_("Appraise the grid workers"),
+                     N_("Export the appraisal of the grid workers")),
+    "grids": ("grids", ALL_OF_IT | {Role.GRID_LEADER}, "网格", N_("Appraise the grids"),
+              N_("Export the appraisal of the grids")),
+    "liaisons": ("liaisons", ALL_OF_IT | {Role.DEPARTMENT_HEAD}, "联络员",
+                 N_("Appraise the liaisons"), N_("Export the appraisal of the liaisons")),
+    "departments": ("departments", ALL_OF_IT | {Role.DEPARTMENT_HEAD}, "责任部门",
+                    N_("Appraise the departments"),
+                    N_("Export the appraisal of the departments")),
 }
 SCOPE = (" Leaders, coordinators and admins see every subject; department heads their "
          "department and its liaisons; grid leaders their grids and the grid workers who "
@@ -59,7 +67,8 @@ def _xlsx(encoded: Any, name: str) -> Response:
     try:
         content = base64.b64decode(encoded, validate=True)
     except (binascii.Error, TypeError, ValueError) as exc:
-        raise Problem(502, "the ticketing service sent an unreadable file") from exc
+        raise Problem(502, "the ticketing service sent an unreadable file",
+                      code="service.unreadable_file") from exc
     stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M")
     return Response(content, media_type=XLSX_MIME, headers={
         "Content-Disposition": f'attachment; filename="{name}-{stamp}.xlsx"',
@@ -120,16 +129,16 @@ async def list_awards(call: Call) -> dict[str, Any]:
 
 def _subject_endpoints() -> list[Endpoint]:
     endpoints = []
-    for segment, (subject, roles, label) in SUBJECTS.items():
+    for segment, (subject, roles, label, summary, export_summary) in SUBJECTS.items():
         read, export = _period_handlers(segment, subject)
         path = f"/api/v1/appraisal/{segment}"
         endpoints += [
-            Endpoint("GET", path, read, f"Appraise the {segment.replace('-', ' ')}",
+            Endpoint("GET", path, read, summary,
                      "appraisal", roles=roles, query=AppraisalPeriodQuerySchema,
                      response=AppraisalSchema, errors=(403, 422),
                      description=f"考评 of {label} for a period." + DEFINITIONS + SCOPE),
             Endpoint("GET", f"{path}/export.xlsx", export,
-                     f"Export the appraisal of the {segment.replace('-', ' ')}", "appraisal",
+                     export_summary, "appraisal",
                      roles=roles, query=AppraisalPeriodQuerySchema, errors=(403, 422),
                      download_media=XLSX_MIME,
                      description=f"考评 of {label} for a period as an XLSX file (one row per "

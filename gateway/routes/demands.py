@@ -7,6 +7,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from common.auth import Role
+from common.errors import field_error
 from gateway.endpoints import HEADER_VALUE, Call, Endpoint
 from gateway.problems import Problem
 from services.ticketing.schemas import (
@@ -25,8 +26,11 @@ def idempotency_key(call: Call) -> str | None:
         return None
     if len(key) > MAX_KEY_LENGTH or not HEADER_VALUE.match(key):
         raise Problem(
-            400, f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters",
-            {"Idempotency-Key": ["invalid"]},
+            400, "Idempotency-Key must be 1-{max} printable ASCII characters",
+            {"Idempotency-Key": [field_error("request.idempotency_key_invalid",
+                                             "1-{max} printable ASCII characters",
+                                             max=MAX_KEY_LENGTH)]},
+            code="request.idempotency_key_invalid", params={"max": MAX_KEY_LENGTH},
         )
     return key
 

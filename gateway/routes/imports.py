@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from common.auth import Role
 from common.calendar import SHANGHAI
+from common.errors import field_error
 from gateway.endpoints import ALL_ROLES, Call, Endpoint
 from gateway.problems import Problem
 from services.enterprise.schemas import (
@@ -49,11 +50,15 @@ def upload_format(call: Call) -> str:
     disagree or the type is not a spreadsheet."""
     content_type = call.request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in CONTENT_TYPES:
-        raise Problem(415, f"send the file as {XLSX_MIME} or text/csv, not {content_type!r}")
+        raise Problem(415, "send the file as {xlsx} or text/csv, not {content_type}",
+                      code="import.media_type", params={"xlsx": XLSX_MIME,
+                                                        "content_type": content_type})
     said = CONTENT_TYPES[content_type]
     asked = call.query["format"] if "format" in call.request.query_params else None
     if said and asked and said != asked:
-        raise Problem(415, f"format={asked} does not match Content-Type {content_type}")
+        raise Problem(415, "format={format} does not match Content-Type {content_type}",
+                      code="import.format_mismatch",
+                      params={"format": asked, "content_type": content_type})
     return asked or said or "xlsx"
 
 
@@ -62,7 +67,9 @@ async def import_enterprises(call: Call) -> dict[str, Any]:
     fmt = upload_format(call)
     raw = await call.request.body()
     if not raw:
-        raise Problem(422, "the file is empty; send the XLSX or CSV file", {"file": ["empty"]})
+        raise Problem(422, "the file is empty; send the XLSX or CSV file",
+                      {"file": [field_error("import.file_empty", "empty")]},
+                      code="import.file_empty")
     content = base64.b64encode(raw).decode("ascii")
     timeout = max(call.request.app.state.settings.rpc_timeout_seconds, IMPORT_TIMEOUT_SECONDS)
     return await call.rpc("enterprise", "import_enterprises", content, fmt,
@@ -76,7 +83,8 @@ async def export_enterprises(call: Call) -> Response:
     try:
         content = base64.b64decode(encoded, validate=True)
     except (binascii.Error, TypeError, ValueError) as exc:
-        raise Problem(502, "the enterprise service sent an unreadable file") from exc
+        raise Problem(502, "the enterprise service sent an unreadable file",
+                      code="service.unreadable_file") from exc
     stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M")
     return Response(content, media_type=XLSX_MIME, headers={
         "Content-Disposition": f'attachment; filename="enterprises-{stamp}.xlsx"',

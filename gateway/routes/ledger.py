@@ -52,7 +52,8 @@ async def export_ledger(call: Call) -> Response:
     try:
         content = base64.b64decode(encoded, validate=True)
     except (binascii.Error, TypeError, ValueError) as exc:
-        raise Problem(502, "the ticketing service sent an unreadable file") from exc
+        raise Problem(502, "the ticketing service sent an unreadable file",
+                      code="service.unreadable_file") from exc
     stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M")
     return Response(content, media_type=XLSX_MIME, headers={
         "Content-Disposition": f'attachment; filename="ledger-{call.query["view"]}-{stamp}.xlsx"',

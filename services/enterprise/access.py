@@ -36,7 +36,7 @@ def can_read(principal: Principal, enterprise: Enterprise) -> bool:
 def check_read(principal: Principal, enterprise: Enterprise | None) -> Enterprise:
     """The enterprise, or NotFound when it does not exist or may not be seen."""
     if enterprise is None or not can_read(principal, enterprise):
-        raise NotFound("no such enterprise")
+        raise NotFound("no such enterprise", code="enterprise.not_found")
     return enterprise
 
 
@@ -51,15 +51,18 @@ def check_edit(principal: Principal, enterprise: Enterprise, fields: set[str],
     if principal.role == Role.ENTERPRISE:
         extra = fields - set(self_report)
         if extra:
-            raise Forbidden(f"an enterprise may only change {', '.join(self_report)}; "
-                            f"not {', '.join(sorted(extra))}")
+            raise Forbidden("an enterprise may only change {allowed}; not {fields}",
+                            code="enterprise.self_report_only",
+                            params={"allowed": list(self_report), "fields": sorted(extra)})
         return
-    raise Forbidden(f"role {principal.role} may not change enterprises")
+    raise Forbidden("{role} may not change enterprises", code="enterprise.change_forbidden",
+                    params={"role": principal.role_label})
 
 
 def check_create(principal: Principal) -> None:
     if principal.role not in EDIT_ALL | GRID_ROLES:
-        raise Forbidden(f"role {principal.role} may not register enterprises")
+        raise Forbidden("{role} may not register enterprises",
+                        code="enterprise.create_forbidden", params={"role": principal.role_label})
 
 
 def scoped(query: Select, principal: Principal) -> Select:

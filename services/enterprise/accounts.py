@@ -47,8 +47,10 @@ from common.errors import (
     NotFound,
     TooManyRequests,
     Unauthenticated,
-    ValidationFailed,
+    field_error,
+    invalid_fields,
 )
+from common.i18n import N_, label
 from common.validation import is_uuid, load
 from services.enterprise import events
 from services.enterprise.models import Account, Department, Enterprise, GridStaff, LoginAttempt
@@ -74,7 +76,7 @@ FAILURE_WINDOW = timedelta(minutes=15)
 #: are rehashed on the next successful sign-in.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
-WRONG_CREDENTIALS = "wrong username or password"
+WRONG_CREDENTIALS = N_("wrong username or password")
 #: roles whose account must name an existing department (联络员, 部门负责人)
 DEPARTMENT_ROLES = frozenset({Role.LIAISON, Role.DEPARTMENT_HEAD})
 #: who reads every account
@@ -143,8 +145,8 @@ def _dummy_hash() -> str:
 def check_password_policy(password: str, username: str, field: str = "password") -> None:
     """Length is the schema's business; here: the password is not the username."""
     if password.strip().lower() == username.lower():
-        raise ValidationFailed(f"invalid fields: {field}",
-                               {field: ["must not be the username"]})
+        raise invalid_fields({field: [field_error("account.password_is_username",
+                                                  "must not be the username")]})
 
 
 # --- sign-in attempts and the rate limit ------------------------------------------------------
@@ -197,8 +199,9 @@ def too_many(seconds: int) -> TooManyRequests:
     """The refusal; ``errors["retry_after"]`` carries the seconds for a Retry-After header."""
     minutes = max(1, (seconds + 59) // 60)
     return TooManyRequests(
-        f"too many failed sign-in attempts (登录失败次数过多); try again in {minutes} min",
-        {"retry_after": [str(seconds)]},
+        "too many failed sign-in attempts; try again in {minutes} min",
+        {"retry_after": [str(seconds)]}, code="auth.too_many_attempts",
+        params={"minutes": minutes},
     )
 
 
@@ -256,11 +259,11 @@ def login(session: Session, username: str, password: str, client: str | None,
     stored = account.password_hash if account is not None else _dummy_hash()
     if not verify_password(stored, password) or account is None:
         record_attempt(session, username, client, False, now)
-        return Outcome(error=Unauthenticated(WRONG_CREDENTIALS))
+        return Outcome(error=Unauthenticated(WRONG_CREDENTIALS, code="auth.wrong_credentials"))
     if account.disabled:
         record_attempt(session, username, client, False, now)
-        return Outcome(error=Forbidden("this account is disabled (账号已停用); "
-                                       "ask the platform administrator"))
+        return Outcome(error=Forbidden("this account is disabled; ask the platform "
+                                       "administrator", code="account.disabled"))
     if needs_rehash(stored):
         account.password_hash = hash_password(password)
     record_attempt(session, username, client, True, now)
@@ -283,23 +286,30 @@ def _check_links(session: Session, role: Role, enterprise_id: str | None,
                  department_id: str | None) -> None:
     """Enterprise users (企业用户) belong to an existing enterprise and no department; liaisons
     and department heads to an existing department; other staff optionally to one."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     if role == Role.ENTERPRISE:
         if not enterprise_id:
-            errors["enterprise_id"] = ["required for an enterprise user"]
+            errors["enterprise_id"] = [field_error("account.enterprise_required",
+                                                   "required for an enterprise user")]
         elif not _is_uuid(enterprise_id) or session.get(Enterprise, enterprise_id) is None:
-            errors["enterprise_id"] = ["no such enterprise"]
+            errors["enterprise_id"] = [field_error("enterprise.not_found",
+                                                   "no such enterprise")]
         if department_id:
-            errors["department_id"] = ["an enterprise user belongs to no department"]
+            errors["department_id"] = [field_error(
+                "account.department_refused", "an enterprise user belongs to no department")]
     else:
         if enterprise_id:
-            errors["enterprise_id"] = ["only enterprise users belong to an enterprise"]
+            errors["enterprise_id"] = [field_error(
+                "account.enterprise_refused", "only enterprise users belong to an enterprise")]
         if role in DEPARTMENT_ROLES and not department_id:
-            errors["department_id"] = [f"required for role {role}"]
+            errors["department_id"] = [field_error("account.department_required",
+                                                   "required for the role {role}",
+                                                   role=label("role", role))]
         elif department_id and session.get(Department, department_id) is None:
-            errors["department_id"] = ["no such department"]
+            errors["department_id"] = [field_error("department.not_found",
+                                                   "no such department")]
     if errors:
-        raise ValidationFailed(f"invalid fields: {', '.join(sorted(errors))}", errors)
+        raise invalid_fields(errors)
 
 
 def _audit(session: Session, account: Account, action: str, actor: str,
@@ -323,7 +333,8 @@ def create_account(session: Session, data: dict[str, Any], actor: str, *,
     role = Role(values["role"])
     _check_links(session, role, values.get("enterprise_id"), values.get("department_id"))
     if find_by_username(session, values["username"]) is not None:
-        raise Conflict(f"username {values['username']} is already taken")
+        raise Conflict("username {username} is already taken", code="account.username_taken",
+                       params={"username": values["username"]})
     if password_hash is None:
         check_password_policy(values["password"], values["username"])
         password_hash = hash_password(values["password"])
@@ -347,7 +358,8 @@ def create_account(session: Session, data: dict[str, Any], actor: str, *,
             session.add(account)
             session.flush()
     except IntegrityError as exc:  # a concurrent creation took the username first
-        raise Conflict(f"username {values['username']} is already taken") from exc
+        raise Conflict("username {username} is already taken", code="account.username_taken",
+                       params={"username": values["username"]}) from exc
     _audit(session, account, "created", actor, call_id)
     return account
 
@@ -355,10 +367,10 @@ def create_account(session: Session, data: dict[str, Any], actor: str, *,
 def get_visible(session: Session, principal: Principal, account_id: str) -> Account:
     """Admins and coordinators read every account, everyone their own; otherwise NotFound."""
     if principal.role not in READ_ALL and principal.user_id != account_id:
-        raise NotFound("no such account")
+        raise NotFound("no such account", code="account.not_found")
     account = session.get(Account, account_id) if _is_uuid(account_id) else None
     if account is None:
-        raise NotFound("no such account")
+        raise NotFound("no such account", code="account.not_found")
     return account
 
 
@@ -395,7 +407,8 @@ def update_account(session: Session, principal: Principal, account_id: str,
     actor = principal.user_id
     if "disabled" in data and data["disabled"] != account.disabled:
         if data["disabled"] and account.id == principal.user_id:
-            raise Conflict("an administrator may not disable their own account")
+            raise Conflict("an administrator may not disable their own account",
+                           code="account.disable_self")
         account.disabled = data["disabled"]
         _audit(session, account, "disabled" if account.disabled else "enabled", actor, call_id)
         if account.disabled:  # re-enabling revives no old token
@@ -424,14 +437,15 @@ def change_password(session: Session, principal: Principal, payload: dict[str, A
     rate limit as sign-in (it is a password guess too); commit, then ``result()``."""
     data = load(PasswordChangeSchema(), payload)
     if data["new_password"] == data["old_password"]:
-        raise ValidationFailed("invalid fields: new_password",
-                               {"new_password": ["must differ from the old password"]})
+        raise invalid_fields({"new_password": [field_error(
+            "account.password_unchanged", "must differ from the old password")]})
     now = now or datetime.now(UTC)
     account = session.get(Account, principal.user_id) if _is_uuid(principal.user_id) else None
     if account is None:
-        raise NotFound("this token belongs to no account")
+        raise NotFound("this token belongs to no account", code="account.not_found")
     if account.disabled:
-        raise Forbidden("this account is disabled (账号已停用)")
+        raise Forbidden("this account is disabled; ask the platform administrator",
+                        code="account.disabled")
     check_password_policy(data["new_password"], account.username, "new_password")
     lock_username(session, account.username)
     wait = retry_after(session, account.username, client, now)
@@ -440,8 +454,8 @@ def change_password(session: Session, principal: Principal, payload: dict[str, A
         return Outcome(error=too_many(wait))
     if not verify_password(account.password_hash, data["old_password"]):
         record_attempt(session, account.username, client, False, now)
-        return Outcome(error=ValidationFailed("invalid fields: old_password",
-                                              {"old_password": ["wrong password"]}))
+        return Outcome(error=invalid_fields({"old_password": [field_error(
+            "account.wrong_password", "wrong password")]}))
     record_attempt(session, account.username, client, True, now)
     account.password_hash = hash_password(data["new_password"])
     _audit(session, account, "password_changed", principal.user_id, call_id)

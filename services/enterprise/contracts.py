@@ -33,7 +33,13 @@ from sqlalchemy.orm import Session, aliased
 
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI, WorkCalendar
-from common.errors import Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from common.concurrency import stale
+from common.errors import (
+    Forbidden,
+    NotFound,
+    field_error,
+    invalid_fields,
+)
 from common.validation import is_uuid as common_is_uuid
 from services.enterprise import events
 from services.enterprise.access import GRID_ROLES
@@ -115,14 +121,14 @@ def setting_version(session: Session, key: str) -> int:
 def locked_setting(session: Session, key: str, expected: int | None, what: str) -> Setting:
     """The settings row ``key`` for a write, locked until the transaction ends (created empty,
     i.e. the defaults at version 1, if missing); 412 unless still at version ``expected``
-    (None: any version). The caller bumps ``version`` when it changes ``value``."""
+    (None: any version). The caller bumps ``version`` when it changes ``value``. ``what``: a
+    code of the ``record`` dictionary (``meeting_settings``)."""
     session.execute(insert(Setting).values(key=key, value={}, version=1)
                     .on_conflict_do_nothing(index_elements=[Setting.key]))
     row = session.get(Setting, key, with_for_update=True, populate_existing=True)
     assert row is not None
     if expected is not None and row.version != expected:
-        raise PreconditionFailed(f"the {what} changed since version {expected} (now "
-                                 f"{row.version}): read them again")
+        raise stale(what, expected, row.version)
     return row
 
 
@@ -135,7 +141,7 @@ def update_settings(
     (412) unless the settings are still at version ``expected`` (when given); a change bumps
     their version."""
     principal.require(Role.ADMIN)
-    row = locked_setting(session, SETTINGS_KEY, expected, "obligation settings")
+    row = locked_setting(session, SETTINGS_KEY, expected, "obligation_settings")
     workdays = data["reminder_workdays"]
     if reminder_workdays(session) != workdays:
         row.value = {"reminder_workdays": workdays}
@@ -274,12 +280,12 @@ def visible(query: Select, principal: Principal) -> Select:
 def get_visible(session: Session, principal: Principal, contract_id: str) -> Contract:
     """The contract if the caller may read it; NotFound otherwise, so existence does not leak."""
     if not is_uuid(contract_id):
-        raise NotFound("no such contract")
+        raise NotFound("no such contract", code="contract.not_found")
     contract = session.execute(
         visible(select(Contract).where(Contract.id == contract_id), principal)
     ).scalar_one_or_none()
     if contract is None:
-        raise NotFound("no such contract")
+        raise NotFound("no such contract", code="contract.not_found")
     return contract
 
 
@@ -289,8 +295,10 @@ def check_create(principal: Principal, department_id: str) -> None:
     if principal.role in DEPARTMENT_ROLES:
         if principal.department_id and principal.department_id == department_id:
             return
-        raise Forbidden("department staff may only record contracts of their own department")
-    raise Forbidden(f"role {principal.role} may not record contracts")
+        raise Forbidden("department staff may only record contracts of their own department",
+                        code="contract.other_department")
+    raise Forbidden("{role} may not record contracts", code="contract.create_forbidden",
+                    params={"role": principal.role_label})
 
 
 def can_fulfil(principal: Principal, ob: Obligation) -> bool:
@@ -314,7 +322,7 @@ def create(
     check_create(principal, data["department_id"])
     enterprise_id = data["enterprise_id"]
     if not is_uuid(enterprise_id) or session.get(Enterprise, enterprise_id) is None:
-        raise NotFound("no such enterprise")
+        raise NotFound("no such enterprise", code="enterprise.not_found")
     errors: dict[str, Any] = {}
     departments = {data["department_id"]} | {
         o["department_id"] for o in data["obligations"] if o.get("department_id")
@@ -323,17 +331,19 @@ def create(
         select(Department.id).where(Department.id.in_(departments))
     ).scalars())
     if data["department_id"] not in known:
-        errors["department_id"] = ["no such department"]
+        errors["department_id"] = [field_error("department.not_found", "no such department")]
     for i, o in enumerate(data["obligations"]):
-        problems: dict[str, list[str]] = {}
+        problems: dict[str, list[Any]] = {}
         if o.get("department_id") and o["department_id"] not in known:
-            problems["department_id"] = ["no such department"]
+            problems["department_id"] = [field_error("department.not_found",
+                                                     "no such department")]
         if o["due_on"] < data["signed_on"]:
-            problems["due_on"] = ["before the contract was signed (signed_on)"]
+            problems["due_on"] = [field_error("contract.due_before_signed",
+                                              "before the contract was signed (signed_on)")]
         if problems:
             errors.setdefault("obligations", {})[str(i)] = problems
     if errors:
-        raise ValidationFailed(f"invalid fields: {', '.join(sorted(errors))}", errors)
+        raise invalid_fields(errors)
 
     now = now or datetime.now(UTC)
     workdays = reminder_workdays(session)
@@ -381,8 +391,8 @@ def list_visible(
     query = visible(select(Contract), principal)
     if filters.get("enterprise_id"):
         if not is_uuid(filters["enterprise_id"]):
-            raise ValidationFailed("invalid fields: enterprise_id",
-                                   {"enterprise_id": ["not a valid id"]})
+            raise invalid_fields({"enterprise_id": [field_error("field.not_id",
+                                                                "not a valid id")]})
         query = query.where(Contract.enterprise_id == filters["enterprise_id"])
     if filters.get("department_id"):
         query = query.where(Contract.department_id == filters["department_id"])
@@ -404,7 +414,7 @@ def fulfil(
     the fulfilment bumps its version."""
     contract = get_visible(session, principal, contract_id)
     if not is_uuid(obligation_id):
-        raise NotFound("no such obligation")
+        raise NotFound("no such obligation", code="obligation.not_found")
     ob = session.execute(
         select(Obligation)
         .where(Obligation.id == obligation_id, Obligation.contract_id == contract.id)
@@ -412,13 +422,13 @@ def fulfil(
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if ob is None:
-        raise NotFound("no such obligation")
+        raise NotFound("no such obligation", code="obligation.not_found")
     if not can_fulfil(principal, ob):
-        raise Forbidden("only the owning department, coordinators and admins may fulfil this")
+        raise Forbidden("only the owning department, coordinators and admins may fulfil this",
+                        code="obligation.fulfil_forbidden")
     session.refresh(contract, with_for_update=True)  # as committed; after the obligation
     if expected is not None and contract.version != expected:
-        raise PreconditionFailed(f"the contract changed since version {expected} (now "
-                                 f"{contract.version}): read it again")
+        raise stale("contract", expected, contract.version)
     if ob.fulfilled_at is None:
         ob.fulfilled_at = now or datetime.now(UTC)
         contract.version += 1

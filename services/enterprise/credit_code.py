@@ -24,6 +24,8 @@ from __future__ import annotations
 import random
 import unicodedata
 
+from common.errors import InvalidValue
+
 __all__ = [
     "CHARSET",
     "InvalidCreditCode",
@@ -45,8 +47,9 @@ ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 LENGTH = 18
 
 
-class InvalidCreditCode(ValueError):
-    """The text is not a well-formed 统一社会信用代码; the message says what is wrong."""
+class InvalidCreditCode(InvalidValue):
+    """The text is not a well-formed 统一社会信用代码; the message says what is wrong (a code
+    ``enterprise.credit_code_*`` and an English message id, :class:`InvalidValue`)."""
 
 
 def normalize(raw: str) -> str:
@@ -59,12 +62,15 @@ def check_digit(first17: str) -> str:
     """The 18th character (校验码) for the first 17 characters: C18 = 31 - (Σ Ci·Wi mod 31)."""
     if len(first17) != LENGTH - 1:
         raise InvalidCreditCode(
-            f"need the first 17 characters to compute the check digit, got {len(first17)}"
-        )
+            "enterprise.credit_code_length",
+            "need the first 17 characters to compute the check digit, got {count}",
+            count=len(first17))
     total = 0
     for position, (char, weight) in enumerate(zip(first17, WEIGHTS, strict=True), start=1):
         if char not in _VALUE:
-            raise InvalidCreditCode(f"illegal character {char!r} at position {position}")
+            raise InvalidCreditCode("enterprise.credit_code_character",
+                                    "illegal character {char} at position {position}",
+                                    char=repr(char), position=position)
         total += _VALUE[char] * weight
     return CHARSET[(31 - total % 31) % 31]
 
@@ -75,13 +81,16 @@ def _org_value(char: str) -> int:
         return int(char)
     if "A" <= char <= "Z":
         return ord(char) - ord("A") + 10
-    raise InvalidCreditCode(f"illegal character {char!r} in the organisation code")
+    raise InvalidCreditCode("enterprise.credit_code_character",
+                            "illegal character {char} in the organisation code", char=repr(char))
 
 
 def organization_check_digit(body8: str) -> str:
     """GB 11714 组织机构代码 check digit: C9 = 11 - (Σ Ci·Wi mod 11), 10→X, 11→0."""
     if len(body8) != len(ORG_WEIGHTS):
-        raise InvalidCreditCode(f"an organisation code body has 8 characters, got {len(body8)}")
+        raise InvalidCreditCode("enterprise.credit_code_length",
+                                "an organisation code body has 8 characters, got {count}",
+                                count=len(body8))
     total = sum(_org_value(c) * w for c, w in zip(body8, ORG_WEIGHTS, strict=True))
     value = 11 - total % 11
     return {10: "X", 11: "0"}.get(value, str(value))
@@ -95,37 +104,41 @@ def validate(code: str, *, check_organization_code: bool = False) -> str:
     character is mandated by GB 32100 for the whole code.
     """
     if not isinstance(code, str):
-        raise InvalidCreditCode(f"a credit code is text, got {type(code).__name__}")
+        raise InvalidCreditCode("enterprise.credit_code_type", "a credit code is text, got {type}",
+                                type=type(code).__name__)
     normalized = normalize(code)
     if len(normalized) != LENGTH:
-        raise InvalidCreditCode(
-            f"a 统一社会信用代码 has 18 characters, got {len(normalized)}: {normalized!r}"
-        )
+        raise InvalidCreditCode("enterprise.credit_code_length",
+                                "a unified social credit code has 18 characters, got {count}: "
+                                "{code}", count=len(normalized), code=repr(normalized))
     for position, char in enumerate(normalized, start=1):
         if char not in _VALUE:
             raise InvalidCreditCode(
-                f"illegal character {char!r} at position {position}"
-                " (allowed: digits and A-Z without I, O, Z, S, V)"
-            )
+                "enterprise.credit_code_character",
+                "illegal character {char} at position {position} "
+                "(allowed: digits and A-Z without I, O, Z, S, V)", char=repr(char),
+                position=position)
     for position in range(3, 9):
         char = normalized[position - 1]
         if not char.isdigit():
             raise InvalidCreditCode(
-                f"positions 3-8 are the administrative division code (digits only),"
-                f" got {char!r} at position {position}"
-            )
+                "enterprise.credit_code_division",
+                "positions 3-8 are the administrative division code (digits "
+                "only), got {char} at position {position}", char=repr(char),
+                position=position)
     expected = check_digit(normalized[:17])
     if normalized[17] != expected:
-        raise InvalidCreditCode(
-            f"wrong check digit: expected {expected} got {normalized[17]}"
-        )
+        raise InvalidCreditCode("enterprise.credit_code_check_digit",
+                                "wrong check digit: expected {expected} got {got}",
+                                expected=expected, got=normalized[17])
     if check_organization_code:
         expected_org = organization_check_digit(normalized[8:16])
         if normalized[16] != expected_org:
             raise InvalidCreditCode(
-                f"wrong organisation code check digit (position 17):"
-                f" expected {expected_org} got {normalized[16]}"
-            )
+                "enterprise.credit_code_organisation_check_digit",
+                "wrong organisation code check digit "
+                "(position 17): expected {expected} got {got}", expected=expected_org,
+                got=normalized[16])
     return normalized
 
 

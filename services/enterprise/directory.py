@@ -10,11 +10,19 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
-from common.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from common.concurrency import stale
+from common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    field_error,
+)
+from common.i18n import label
 from common.validation import is_uuid
 from services.enterprise import access, accounts
 from services.enterprise.events import publish
-from services.enterprise.geo import GridArea, GridIndex, parse_polygon
+from services.enterprise.geo import GridArea, GridIndex, InvalidBoundary, parse_polygon
 from services.enterprise.models import (
     Account,
     Category,
@@ -46,14 +54,13 @@ def _locked(session: Session, model: type[M], key: str, expected: int | None,
     it is still at version ``expected`` (None: any version)."""
     found = session.get(model, key, with_for_update=True, populate_existing=True)
     if found is not None and expected is not None and found.version != expected:
-        raise PreconditionFailed(f"the {what} changed since version {expected} (now "
-                                 f"{found.version}): read it again")
+        raise stale(what, expected, found.version)
     return found
 
 
 def require_admin(principal: Principal) -> None:
     if principal.role != Role.ADMIN:
-        raise Forbidden("only an admin may do this")
+        raise Forbidden("only an admin may do this", code="auth.admin_only")
 
 
 # --- departments and categories --------------------------------------------------------------
@@ -78,7 +85,7 @@ def department(session: Session, department_id: str) -> dict[str, Any]:
     for d in departments(session):
         if d["id"] == department_id:
             return d
-    raise NotFound("no such department")
+    raise NotFound("no such department", code="department.not_found")
 
 
 def update_department(session: Session, principal: Principal, department_id: str,
@@ -88,15 +95,19 @@ def update_department(session: Session, principal: Principal, department_id: str
     require_admin(principal)
     dept = _locked(session, Department, department_id, expected, "department")
     if dept is None:
-        raise NotFound("no such department")
+        raise NotFound("no such department", code="department.not_found")
     roles = {"liaison_account_id": Role.LIAISON, "head_account_id": Role.DEPARTMENT_HEAD,
              "leader_account_id": Role.LEADER}
     for field, value in data.items():
         if value is not None:
             account = session.get(Account, value) if is_uuid(value) else None
             if account is None or account.role != roles[field] or account.disabled:
-                raise ValidationFailed("not a suitable account",
-                                       {field: [f"an enabled {roles[field]} account"]})
+                raise ValidationFailed(
+                    "not a suitable account",
+                    {field: [field_error("department.unsuitable_account",
+                                         "an enabled {role} account",
+                                         role=label("role", roles[field]))]},
+                    code="department.unsuitable_account")
     if any(getattr(dept, field) != value for field, value in data.items()):
         for field, value in data.items():
             setattr(dept, field, value)
@@ -112,7 +123,7 @@ def categories(session: Session) -> list[Category]:
 def category(session: Session, code: str) -> Category:
     found = session.get(Category, code)
     if found is None:
-        raise NotFound("no such category")
+        raise NotFound("no such category", code="category.not_found")
     return found
 
 
@@ -129,13 +140,16 @@ def save_category(session: Session, principal: Principal, code: str, data: dict[
     list of categories changes."""
     require_admin(principal)
     if session.get(Department, data["department_id"]) is None:
-        raise ValidationFailed("unknown department",
-                               {"department_id": [f"no department {data['department_id']}"]})
+        raise ValidationFailed("unknown department", {"department_id": [field_error(
+            "department.not_found", "no department {department}",
+            department=data["department_id"])]}, code="department.not_found")
     found = _locked(session, Category, code, expected, "category")
     if create and found is not None:
-        raise Conflict("the category exists", {"code": ["already exists"]})
+        raise Conflict("the category exists",
+                       {"code": [field_error("category.exists", "already exists")]},
+                       code="category.exists")
     if not create and found is None:
-        raise NotFound("no such category")
+        raise NotFound("no such category", code="category.not_found")
     if found is None:
         found = Category(code=code, name=data["name"], department_id=data["department_id"],
                          version=1)
@@ -211,7 +225,7 @@ def list_grids(session: Session, principal: Principal, q: dict[str, Any]) -> dic
     if q.get("kind"):
         query = query.where(Grid.kind == q["kind"])
     if principal.role == Role.ENTERPRISE:
-        raise Forbidden("enterprises do not list grids")
+        raise Forbidden("enterprises do not list grids", code="grid.read_forbidden")
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     grids = list(session.execute(
         query.order_by(Grid.id).offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"])
@@ -223,33 +237,40 @@ def list_grids(session: Session, principal: Principal, q: dict[str, Any]) -> dic
 def get_grid(session: Session, principal: Principal, grid_id: str) -> dict[str, Any]:
     grid = session.get(Grid, grid_id)
     if grid is None or principal.role == Role.ENTERPRISE:
-        raise NotFound("no such grid")
+        raise NotFound("no such grid", code="grid.not_found")
     return grid_dicts(session, [grid])[0]
 
 
 def _check_boundary(kind: str, boundary: dict | None) -> None:
     if kind == "geographic":
         if boundary is None:
-            raise ValidationFailed("a geographic grid needs its boundary",
-                                   {"boundary": ["required for geographic grids"]})
+            raise ValidationFailed("a geographic grid needs its boundary", {"boundary": [
+                field_error("grid.boundary_required", "required for geographic grids")]},
+                code="grid.boundary_required")
         try:
             parse_polygon(boundary)
-        except ValueError as exc:
-            raise ValidationFailed("invalid boundary", {"boundary": [str(exc)]}) from exc
+        except InvalidBoundary as exc:
+            raise ValidationFailed("invalid boundary", {"boundary": [exc.item()]},
+                                   code=exc.code) from exc
     elif boundary is not None:
-        raise ValidationFailed("an incubator grid has no boundary",
-                               {"boundary": ["only geographic grids have one"]})
+        raise ValidationFailed("an incubator grid has no boundary", {"boundary": [
+            field_error("grid.boundary_refused", "only geographic grids have one")]},
+            code="grid.boundary_refused")
 
 
 def create_grid(session: Session, principal: Principal, data: dict[str, Any]) -> dict:
     if principal.role not in MANAGERS:
-        raise Forbidden(f"role {principal.role} may not create grids")
+        raise Forbidden("{role} may not create grids", code="grid.manage_forbidden",
+                        params={"role": principal.role_label})
     if session.get(Grid, data["id"]) is not None:
-        raise Conflict("the grid exists", {"id": ["already exists"]})
+        raise Conflict("the grid exists", {"id": [field_error("grid.exists", "already exists")]},
+                       code="grid.exists")
     _check_boundary(data["kind"], data.get("boundary"))
     owner = data.get("owner_department_id") or GRID_OWNER[data["kind"]]
     if session.get(Department, owner) is None:
-        raise ValidationFailed("unknown department", {"owner_department_id": ["unknown"]})
+        raise ValidationFailed("unknown department", {"owner_department_id": [field_error(
+            "department.not_found", "no department {department}", department=owner)]},
+            code="department.not_found")
     grid = Grid(**{**data, "owner_department_id": owner}, version=1)
     session.add(grid)
     session.flush()
@@ -260,7 +281,8 @@ def update_grid(session: Session, principal: Principal, grid_id: str,
                 data: dict[str, Any], expected: int | None = None) -> dict:
     """Change a grid; refused (412) unless still at version ``expected`` (when given)."""
     if principal.role not in MANAGERS:
-        raise Forbidden(f"role {principal.role} may not change grids")
+        raise Forbidden("{role} may not change grids", code="grid.manage_forbidden",
+                        params={"role": principal.role_label})
     grid = _locked_grid(session, grid_id, expected)
     if "boundary" in data:
         _check_boundary(grid.kind, data["boundary"])
@@ -277,7 +299,7 @@ def _locked_grid(session: Session, grid_id: str, expected: int | None) -> Grid:
     """The grid, locked for a write at version ``expected`` (412 otherwise; None: any)."""
     grid = _locked(session, Grid, grid_id, expected, "grid")
     if grid is None:
-        raise NotFound("no such grid")
+        raise NotFound("no such grid", code="grid.not_found")
     return grid
 
 
@@ -288,20 +310,26 @@ def set_grid_staff(session: Session, principal: Principal, grid_id: str,
     refused (412) unless still at version ``expected`` (when given); a change bumps the
     grid's version and that of every account that joins or leaves it (its ``grid_ids``)."""
     if principal.role not in MANAGERS:
-        raise Forbidden(f"role {principal.role} may not staff grids")
+        raise Forbidden("{role} may not staff grids", code="grid.manage_forbidden",
+                        params={"role": principal.role_label})
     grid = _locked_grid(session, grid_id, expected)
     workers = list(dict.fromkeys(data["worker_account_ids"]))
     if not MIN_WORKERS <= len(workers) <= MAX_WORKERS:
-        raise ValidationFailed("a grid has 2-3 grid workers",
-                               {"worker_account_ids": [f"{MIN_WORKERS}-{MAX_WORKERS} accounts"]})
+        raise ValidationFailed(
+            "a grid has {min}-{max} grid workers",
+            {"worker_account_ids": [field_error("grid.worker_count", "{min}-{max} accounts",
+                                                min=MIN_WORKERS, max=MAX_WORKERS)]},
+            code="grid.worker_count", params={"min": MIN_WORKERS, "max": MAX_WORKERS})
     wanted = [(data["leader_account_id"], Role.GRID_LEADER, "leader_account_id")] if data[
         "leader_account_id"] else []
     wanted += [(w, Role.GRID_WORKER, "worker_account_ids") for w in workers]
     for account_id, role, field in wanted:
         account = session.get(Account, account_id) if is_uuid(account_id) else None
         if account is None or account.role != role or account.disabled:
-            raise ValidationFailed("not a suitable account",
-                                   {field: [f"{account_id} is not an enabled {role}"]})
+            raise ValidationFailed("not a suitable account", {field: [field_error(
+                "grid.unsuitable_account", "{account} is not an enabled {role}",
+                account=account.name if account else account_id, role=label("role", role))]},
+                code="grid.unsuitable_account")
     before = set(session.execute(select(GridStaff.account_id, GridStaff.duty)
                                  .where(GridStaff.grid_id == grid_id)).tuples())
     after = {(a, "leader" if role == Role.GRID_LEADER else "worker") for a, role, _ in wanted}
@@ -330,7 +358,9 @@ def set_grid_staff(session: Session, principal: Principal, grid_id: str,
 def coverage(session: Session, principal: Principal) -> dict[str, Any]:
     """Everything that keeps the zone from full coverage; all lists empty means covered."""
     if principal.role not in access.READ_ALL:
-        raise Forbidden(f"role {principal.role} may not see the coverage report")
+        raise Forbidden("{role} may not see the coverage report",
+                        code="coverage.read_forbidden",
+                        params={"role": principal.role_label})
     unassigned = [
         {"enterprise_id": r.id, "name": r.name, "credit_code": r.credit_code}
         for r in session.execute(

@@ -24,6 +24,9 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.strtree import STRtree
 
+from common.errors import InvalidValue
+from common.i18n import N_, phrase
+
 __all__ = [
     "GridArea",
     "GridId",
@@ -38,49 +41,68 @@ GridId = str | int
 Area = Polygon | MultiPolygon
 
 
+class InvalidBoundary(InvalidValue):
+    """A grid's boundary that is not a valid GeoJSON (Multi)Polygon: the message names the
+    offending part (``where``, a path such as ``coordinates[0][3]``)."""
+
+
 def _id_key(grid_id: GridId) -> tuple[int, Any]:
     return (0, grid_id) if isinstance(grid_id, int) else (1, str(grid_id))
 
 
 def _check_lon_lat(lon: Any, lat: Any, where: str) -> tuple[float, float]:
-    for name, value in (("longitude", lon), ("latitude", lat)):
+    for name, value in ((N_("longitude"), lon), (N_("latitude"), lat)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(f"{where}: {name} must be a number, got {value!r}")
+            raise InvalidBoundary("grid.coordinate_invalid",
+                                  "{where}: {name} must be a number, got {value}",
+                                  where=where, name=phrase(name), value=repr(value))
         if not math.isfinite(value):
-            raise ValueError(f"{where}: {name} must be finite, got {value!r}")
+            raise InvalidBoundary("grid.coordinate_invalid",
+                                  "{where}: {name} must be finite, got {value}",
+                                  where=where, name=phrase(name), value=repr(value))
     if not -180 <= lon <= 180:
-        raise ValueError(f"{where}: longitude {lon} out of range [-180, 180]")
+        raise InvalidBoundary("grid.coordinate_out_of_range",
+                              "{where}: longitude {lon} out of range [-180, 180]",
+                              where=where, lon=lon)
     if not -90 <= lat <= 90:
-        raise ValueError(f"{where}: latitude {lat} out of range [-90, 90]")
+        raise InvalidBoundary("grid.coordinate_out_of_range",
+                              "{where}: latitude {lat} out of range [-90, 90]",
+                              where=where, lat=lat)
     return float(lon), float(lat)
 
 
 def _ring(raw: Any, where: str) -> list[tuple[float, float]]:
     if not isinstance(raw, Sequence) or isinstance(raw, str):
-        raise ValueError(f"{where}: a linear ring must be an array of positions")
+        raise InvalidBoundary("grid.boundary_invalid",
+                              "{where}: a linear ring must be an array of positions", where=where)
     if len(raw) < 4:
-        raise ValueError(
-            f"{where}: a linear ring needs at least 4 positions (closed), got {len(raw)}"
-        )
+        raise InvalidBoundary("grid.boundary_invalid",
+                              "{where}: a linear ring needs at least 4 positions (closed), "
+                              "got {count}", where=where, count=len(raw))
     points = []
     for i, position in enumerate(raw):
         at = f"{where}[{i}]"
         if not isinstance(position, Sequence) or isinstance(position, str):
-            raise ValueError(f"{at}: a position must be an array [lon, lat]")
+            raise InvalidBoundary("grid.boundary_invalid",
+                                  "{where}: a position must be an array [lon, lat]", where=at)
         if len(position) not in (2, 3):
-            raise ValueError(f"{at}: a position has 2 or 3 numbers, got {len(position)}")
+            raise InvalidBoundary("grid.boundary_invalid",
+                                  "{where}: a position has 2 or 3 numbers, got {count}",
+                                  where=at, count=len(position))
         points.append(_check_lon_lat(position[0], position[1], at))
     if points[0] != points[-1]:
-        raise ValueError(
-            f"{where}: ring is not closed: first position {list(points[0])}"
-            f" differs from last {list(points[-1])}"
-        )
+        raise InvalidBoundary("grid.ring_not_closed",
+                              "{where}: ring is not closed: first position {first} differs "
+                              "from last {last}", where=where, first=str(list(points[0])),
+                              last=str(list(points[-1])))
     return points
 
 
 def _polygon(raw: Any, where: str) -> Polygon:
     if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
-        raise ValueError(f"{where}: a polygon must be a non-empty array of linear rings")
+        raise InvalidBoundary("grid.boundary_invalid",
+                              "{where}: a polygon must be a non-empty array of linear rings",
+                              where=where)
     rings = [_ring(r, f"{where}[{i}]") for i, r in enumerate(raw)]
     return Polygon(rings[0], rings[1:])
 
@@ -92,31 +114,37 @@ def parse_polygon(geojson: Mapping[str, Any]) -> Area:
     holes inside shells, ...). Raises :class:`ValueError` naming the offending part.
     """
     if not isinstance(geojson, Mapping):
-        raise ValueError(f"expected a GeoJSON object, got {type(geojson).__name__}")
+        raise InvalidBoundary("grid.boundary_invalid", "expected a GeoJSON object, got {type}",
+                              type=type(geojson).__name__)
     if geojson.get("type") == "Feature":
         geometry = geojson.get("geometry")
         if geometry is None:
-            raise ValueError("the Feature has no geometry")
+            raise InvalidBoundary("grid.boundary_invalid", "the Feature has no geometry")
         return parse_polygon(geometry)
     kind = geojson.get("type")
     if kind not in ("Polygon", "MultiPolygon"):
-        raise ValueError(f"expected a GeoJSON Polygon or MultiPolygon, got type {kind!r}")
+        raise InvalidBoundary("grid.boundary_invalid",
+                              "expected a GeoJSON Polygon or MultiPolygon, got type {kind}",
+                              kind=repr(kind))
     coordinates = geojson.get("coordinates")
     if coordinates is None:
-        raise ValueError(f"the {kind} has no coordinates")
+        raise InvalidBoundary("grid.boundary_invalid", "the {kind} has no coordinates", kind=kind)
     geometry: Area
     if kind == "Polygon":
         geometry = _polygon(coordinates, "coordinates")
     else:
         if not isinstance(coordinates, Sequence) or isinstance(coordinates, str) or not coordinates:
-            raise ValueError("coordinates: a MultiPolygon must be a non-empty array of polygons")
+            raise InvalidBoundary("grid.boundary_invalid",
+                                  "coordinates: a MultiPolygon must be a non-empty array of "
+                                  "polygons")
         geometry = MultiPolygon(
             [_polygon(p, f"coordinates[{i}]") for i, p in enumerate(coordinates)]
         )
     if not geometry.is_valid:
-        raise ValueError(f"invalid {kind}: {shapely.is_valid_reason(geometry)}")
+        raise InvalidBoundary("grid.boundary_not_simple", "invalid {kind}: {reason}",
+                              kind=kind, reason=shapely.is_valid_reason(geometry))
     if geometry.is_empty or geometry.area <= 0:
-        raise ValueError(f"the {kind} has no area")
+        raise InvalidBoundary("grid.boundary_no_area", "the {kind} has no area", kind=kind)
     return geometry
 
 

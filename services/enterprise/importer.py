@@ -34,6 +34,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from typing import Any
 
@@ -44,7 +45,9 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal
 from common.calendar import SHANGHAI
-from common.errors import DomainError, ValidationFailed
+from common.errors import DomainError, InvalidValue, ValidationFailed, field_error
+from common.i18n import EN, translate
+from common.validation import coded
 from services.enterprise import access, credit_code, events, industry, spreadsheet
 from services.enterprise.geo import index_of
 from services.enterprise.models import Enterprise, Grid, ScopeChange
@@ -86,14 +89,29 @@ _table = Enterprise.__table__
 
 @dataclass(frozen=True, order=True)
 class RowError:
-    """One problem of one row: the spreadsheet row (header = 1), the field, the reason."""
+    """One problem of one row: the spreadsheet row (header = 1), the field, and the reason: a
+    stable ``code`` and an English message id with its ``params`` (common/i18n.py)."""
 
     row: int
     field: str
-    reason: str
+    code: str
+    message: str
+    params: dict[str, Any] = dataclass_field(default_factory=dict, compare=False, hash=False)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "reason": self.reason}
+    @classmethod
+    def of(cls, row: int, field: str, item: Mapping[str, Any]) -> RowError:
+        """From a coded reason (:func:`common.errors.field_error`)."""
+        return cls(row, field, str(item["code"]), str(item["message"]),
+                   dict(item.get("params") or {}))
+
+    @property
+    def reason(self) -> str:
+        """The reason in English."""
+        return translate(self.message, EN, self.params)
+
+    def as_dict(self, language: str = EN) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "code": self.code,
+                "reason": translate(self.message, language, self.params)}
 
 
 @dataclass
@@ -112,21 +130,24 @@ class ImportResult:
         """Rows not imported because of at least one error."""
         return len({e.row for e in self.errors})
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, language: str = EN) -> dict[str, Any]:
+        """The counts, and the row errors in the reader's ``language``."""
         return {
             "dry_run": self.dry_run, "rows": self.rows, "created": self.created,
             "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
-            "errors": [e.as_dict() for e in sorted(self.errors)],
+            "errors": [e.as_dict(language) for e in sorted(self.errors)],
         }
 
 
 class RowRejected(ValueError):
-    """Raised by a grid assigner (or the upsert) to reject one row with a reason."""
+    """Raised by a grid assigner (or the upsert) to reject one row with a reason: a message id
+    with its ``params`` and a stable ``code``."""
 
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, field: str, reason: str, code: str = "import.row_rejected",
+                 params: dict[str, Any] | None = None) -> None:
+        super().__init__(translate(reason, EN, params))
         self.field = field
-        self.reason = reason
+        self.item = field_error(code, reason, **(params or {}))
 
 
 #: ``assign_grid(session, data) -> (grid_id, grid_source)``; grid_source is ``incubator``,
@@ -137,10 +158,10 @@ AssignGrid = Callable[[Session, Mapping[str, Any]], tuple[str | None, str]]
 # --------------------------------------------------------------------------- validation
 
 
-def _flatten(messages: Any, path: str = "") -> list[tuple[str, str]]:
-    """marshmallow's nested messages -> (dotted path, reason) pairs."""
-    if isinstance(messages, dict):
-        pairs: list[tuple[str, str]] = []
+def _flatten(messages: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Coded nested messages (common.validation.coded) -> (dotted path, reason) pairs."""
+    if isinstance(messages, dict) and not ("code" in messages and "message" in messages):
+        pairs: list[tuple[str, dict[str, Any]]] = []
         for key, value in messages.items():
             pairs += _flatten(value, f"{path}.{key}" if path else str(key))
         return pairs
@@ -149,7 +170,7 @@ def _flatten(messages: Any, path: str = "") -> list[tuple[str, str]]:
         for item in messages:
             pairs += _flatten(item, path)
         return pairs
-    return [(path or "_schema", str(messages))]
+    return [(path or "_schema", messages)]
 
 
 def _column_of(path: str) -> str:
@@ -167,10 +188,10 @@ def _number_or_text(value: Any) -> Any:
 
 
 def _row_data(cells: Sequence[Any], mapping: Mapping[int, str]
-              ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+              ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
     """Raw schema input of one row, and the errors of converting its cells."""
     data: dict[str, Any] = {}
-    errors: list[tuple[str, str]] = []
+    errors: list[tuple[str, dict[str, Any]]] = []
     contact: dict[str, str] = {}
     for index, name in mapping.items():
         value = cells[index]
@@ -198,15 +219,17 @@ def _row_data(cells: Sequence[Any], mapping: Mapping[int, str]
                 contact["phone"] = textual
             else:
                 data[name] = textual
-        except ValueError as exc:
-            errors.append((name, str(exc)))
+        except InvalidValue as exc:
+            errors.append((name, exc.item()))
     if contact:
         if "name" in contact:
             data["contacts"] = [contact]
         else:
-            errors.append(("contact_name", "a contact phone needs the contact's name"))
+            errors.append(("contact_name", field_error(
+                "import.contact_name_missing", "a contact phone needs the contact's name")))
     if ("lon" in data) != ("lat" in data):
-        errors.append(("lat" if "lon" in data else "lon", "give both 经度 and 纬度, or neither"))
+        errors.append(("lat" if "lon" in data else "lon", field_error(
+            "import.position_incomplete", "give both 经度 and 纬度, or neither")))
     return data, errors
 
 
@@ -227,24 +250,24 @@ def validate_rows(table: spreadsheet.Table
         if count % 500 == 0:
             time.sleep(0)  # let other green threads run during a long import
         raw, problems = _row_data(cells, mapping)
-        row_errors = [RowError(number, f, r) for f, r in problems]
+        row_errors = [RowError.of(number, f, item) for f, item in problems]
         code_cell = cells[code_column]
         if code_cell is not None:
             code = credit_code.normalize(spreadsheet.clean_text(code_cell))
             if credit_code.is_valid(code):
                 first = first_row_of.setdefault(code, number)
                 if first != number:
-                    row_errors.append(RowError(
-                        number, "credit_code",
-                        f"duplicate: the same 统一社会信用代码 is on row {first}"))
+                    row_errors.append(RowError.of(number, "credit_code", field_error(
+                        "import.duplicate_credit_code",
+                        "duplicate: the same credit code is on row {row}", row=first)))
         failed = {e.field for e in row_errors}
         try:
             loaded = schema.load(raw)
         except ValidationError as exc:
-            for path, reason in _flatten(exc.messages):
+            for path, item in _flatten(coded(exc.messages, raw)):
                 column = _column_of(path)
                 if column not in failed:
-                    row_errors.append(RowError(number, column, reason))
+                    row_errors.append(RowError.of(number, column, item))
             loaded = None
         if row_errors:
             errors += row_errors
@@ -338,8 +361,11 @@ def _grid_or_reject(assign_grid: AssignGrid, session: Session, record: Mapping[s
         raise
     except DomainError as exc:
         name, reasons = next(iter(exc.errors.items()), ("incubator_id", None))
-        reason = reasons[0] if isinstance(reasons, list) and reasons else exc.detail
-        raise RowRejected(str(name), str(reason)) from exc
+        item = reasons[0] if isinstance(reasons, list) and reasons else None
+        if isinstance(item, dict) and "code" in item and "message" in item:
+            raise RowRejected(str(name), item["message"], item["code"],
+                              item.get("params")) from exc
+        raise RowRejected(str(name), exc.detail, exc.code, exc.params) from exc
 
 
 def _scope_reason(record: Mapping[str, Any], before: Mapping[str, Any] | None) -> str:
@@ -431,7 +457,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]], numbers: list[int], ac
                 continue
             record = _changed(session, assign, before, data)
         except RowRejected as exc:
-            result.errors.append(RowError(number, exc.field, exc.reason))
+            result.errors.append(RowError.of(number, exc.field, exc.item))
             continue
         if record is None:
             result.unchanged += 1
@@ -550,7 +576,7 @@ def import_table(
     )
     label = _label_of(mapping, table.header)
     result.rows = len(table.rows)
-    result.errors = sorted(RowError(e.row, label(e.field), e.reason)
+    result.errors = sorted(RowError(e.row, label(e.field), e.code, e.message, e.params)
                            for e in (*errors, *result.errors))
     return result
 
@@ -592,8 +618,9 @@ def export_query(session: Session, principal: Principal, filters: Mapping[str, A
     found = list(session.scalars(query.limit(spreadsheet.MAX_ROWS + 1)))
     if len(found) > spreadsheet.MAX_ROWS:
         raise ValidationFailed(
-            f"more than {spreadsheet.MAX_ROWS} enterprises match; narrow the filters",
-            {"_schema": ["too many rows for one file"]})
+            "more than {max} enterprises match; narrow the filters",
+            {"_schema": [field_error("export.too_many_rows", "too many rows for one file")]},
+            code="export.too_many_rows", params={"max": spreadsheet.MAX_ROWS})
     return found
 
 

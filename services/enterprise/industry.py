@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import NamedTuple
 
+from common.errors import InvalidValue
+
 __all__ = [
     "DIVISIONS",
     "SECTIONS",
@@ -195,8 +197,9 @@ DIVISIONS: MappingProxyType[str, Division] = MappingProxyType(
 _CODE = re.compile(r"([A-Z])(\d{2})(\d{0,2})", re.ASCII)
 
 
-class InvalidIndustryCode(ValueError):
-    """Not a GB/T 4754-2017 code of the form ``C39`` / ``C391`` / ``C3911``."""
+class InvalidIndustryCode(InvalidValue):
+    """Not a GB/T 4754-2017 code of the form ``C39`` / ``C391`` / ``C3911`` (a code
+    ``enterprise.industry_code_*`` and an English message id, :class:`InvalidValue`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,25 +246,33 @@ def parse(code: str) -> IndustryCode:
     not exist, or the division is not in the section.
     """
     if not isinstance(code, str):
-        raise InvalidIndustryCode(f"an industry code is text, got {type(code).__name__}")
+        raise InvalidIndustryCode("enterprise.industry_code_type",
+                                  "an industry code is text, got {type}",
+                                  type=type(code).__name__)
     text = code.strip().upper()
     match = _CODE.fullmatch(text)
     if match is None:
         raise InvalidIndustryCode(
-            f"industry code {code!r} must be a section letter A-T and 2 to 4 digits,"
-            " e.g. C39 or C3911"
-        )
+            "enterprise.industry_code_form",
+            "industry code {code} must be a section letter A-T and 2 to 4 "
+            "digits, e.g. C39 or C3911", code=repr(code))
     section, division, rest = match.groups()
     if section not in SECTIONS:
-        raise InvalidIndustryCode(f"unknown section (门类) {section!r} in {code!r}: A-T only")
+        raise InvalidIndustryCode("enterprise.industry_code_section",
+                                  "unknown section {section} in {code}: A-T only",
+                                  section=repr(section), code=repr(code))
     entry = DIVISIONS.get(division)
     if entry is None:
-        raise InvalidIndustryCode(f"unknown division (大类) {division!r} in {code!r}: 01-97 only")
+        raise InvalidIndustryCode("enterprise.industry_code_division",
+                                  "unknown division {division} in {code}: 01-97 only",
+                                  division=repr(division), code=repr(code))
     if entry.section != section:
         raise InvalidIndustryCode(
-            f"division {division} ({entry.name}) belongs to section {entry.section},"
-            f" not {section}: did you mean {entry.section}{division}{rest}?"
-        )
+            "enterprise.industry_code_section_mismatch",
+            "division {division} ({name}) belongs to section "
+            "{section}, not {given}: did you mean {suggestion}?", division=division,
+            name=entry.name, section=entry.section, given=section,
+            suggestion=entry.section + division + rest)
     return IndustryCode(section, division, rest)
 
 
@@ -274,7 +285,9 @@ def division_name(code: str | IndustryCode) -> str:
     if isinstance(code, str) and code.strip().isdigit() and len(code.strip()) == 2:
         entry = DIVISIONS.get(code.strip())
         if entry is None:
-            raise InvalidIndustryCode(f"unknown division (大类) {code!r}: 01-97 only")
+            raise InvalidIndustryCode("enterprise.industry_code_division",
+                                      "unknown division {division}: 01-97 only",
+                                      division=repr(code))
         return entry.name
     return _as_code(code).division_name
 
@@ -284,7 +297,9 @@ def section_name(code: str | IndustryCode) -> str:
     if isinstance(code, str) and len(code.strip()) == 1:
         letter = code.strip().upper()
         if letter not in SECTIONS:
-            raise InvalidIndustryCode(f"unknown section (门类) {code!r}: A-T only")
+            raise InvalidIndustryCode("enterprise.industry_code_section",
+                                      "unknown section {section}: A-T only",
+                                      section=repr(code))
         return SECTIONS[letter]
     return _as_code(code).section_name
 
@@ -293,7 +308,9 @@ def divisions_of(section: str) -> tuple[Division, ...]:
     """The 大类 of one 门类, in code order."""
     letter = section.strip().upper()
     if letter not in SECTIONS:
-        raise InvalidIndustryCode(f"unknown section (门类) {section!r}: A-T only")
+        raise InvalidIndustryCode("enterprise.industry_code_section",
+                                  "unknown section {section}: A-T only",
+                                  section=repr(section))
     return tuple(d for d in DIVISIONS.values() if d.section == letter)
 
 

@@ -53,8 +53,16 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
-from common.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from common.concurrency import stale
+from common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    field_error,
+    invalid_fields,
+)
 from common.fields import normalized
+from common.i18n import N_, label
 from common.validation import is_uuid
 from services.enterprise import audience, events
 from services.enterprise.contracts import locked_setting, setting_version
@@ -145,8 +153,9 @@ def visible(query: Select, principal: Principal) -> Select:
 
 def _not_found(principal: Principal) -> NotFound:
     if principal.role == Role.ENTERPRISE:
-        return NotFound("no such meeting among those your enterprise is invited to")
-    return NotFound("no such meeting")
+        return NotFound("no such meeting among those your enterprise is invited to",
+                        code="meeting.not_found")
+    return NotFound("no such meeting", code="meeting.not_found")
 
 
 def get_visible(session: Session, principal: Principal, meeting_id: str,
@@ -173,15 +182,14 @@ def check_manage(principal: Principal, department_id: str) -> None:
         if principal.department_id and principal.department_id == department_id:
             return
         raise Forbidden("a department head manages only meetings organised by their own "
-                        "department")
-    raise Forbidden(f"role {principal.role} may not plan or manage meetings")
+                        "department", code="meeting.other_department")
+    raise Forbidden("{role} may not plan or manage meetings", code="meeting.manage_forbidden",
+                    params={"role": principal.role_label})
 
 
 def _check_version(meeting: Meeting, expected: int | None) -> None:
     if expected is not None and expected != meeting.version:
-        raise PreconditionFailed(
-            f"the meeting changed since version {expected} (now {meeting.version}): read it "
-            "again")
+        raise stale("meeting", expected, meeting.version)
 
 
 def _touch(meeting: Meeting, now: datetime) -> None:
@@ -198,7 +206,7 @@ def _audience_grids(spec: dict[str, Any]) -> list[str]:
 
 def _check_audience(session: Session, spec: dict[str, Any]) -> None:
     """The grids and incubators an audience names must exist (a typo would invite nobody)."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     for key in ("grid_ids", "incubator_ids"):
         wanted = set(spec.get(key) or [])
         if not wanted:
@@ -208,23 +216,29 @@ def _check_audience(session: Session, spec: dict[str, Any]) -> None:
             query = query.where(Grid.kind == "incubator")
         unknown = wanted - set(session.execute(query).scalars())
         if unknown:
-            errors[key] = [f"no such {key[:-4].replace('_', ' ')}: {', '.join(sorted(unknown))}"]
+            if key == "grid_ids":
+                errors[key] = [field_error("meeting.unknown_grid", "no such grid: {ids}",
+                                           ids=sorted(unknown))]
+            else:
+                errors[key] = [field_error("meeting.unknown_incubator",
+                                           "no such incubator: {ids}", ids=sorted(unknown))]
     if errors:
-        raise ValidationFailed("invalid fields: audience", {"audience": errors})
+        raise invalid_fields({"audience": errors})
 
 
 def _check_department(session: Session, department_id: str) -> None:
     if session.get(Department, department_id) is None:
-        raise ValidationFailed("invalid fields: organiser_department_id",
-                               {"organiser_department_id": [f"no department {department_id}"]})
+        raise invalid_fields({"organiser_department_id": [field_error(
+            "department.not_found", "no department {department}", department=department_id)]})
 
 
 def _check_times(starts_at: datetime, ends_at: datetime | None, now: datetime) -> None:
     if starts_at <= now:
-        raise ValidationFailed("invalid fields: starts_at",
-                               {"starts_at": ["a meeting is planned for the future"]})
+        raise invalid_fields({"starts_at": [field_error(
+            "meeting.starts_in_past", "a meeting is planned for the future")]})
     if ends_at is not None and ends_at <= starts_at:
-        raise ValidationFailed("invalid fields: ends_at", {"ends_at": ["not after starts_at"]})
+        raise invalid_fields({"ends_at": [field_error("meeting.ends_before_start",
+                                                     "not after starts_at")]})
 
 
 def plan(session: Session, principal: Principal, data: dict[str, Any],
@@ -261,11 +275,13 @@ def update(session: Session, principal: Principal, meeting_id: str, data: dict[s
     check_manage(principal, meeting.organiser_department_id)
     _check_version(meeting, expected)
     if meeting.state not in ("planned", "invited"):
-        raise Conflict(f"a {meeting.state} meeting can no longer be changed")
+        raise Conflict("a meeting in state {state} can no longer be changed",
+                       code="meeting.not_changeable",
+                       params={"state": label("meeting_state", meeting.state)})
     if meeting.state == "invited" and set(data) - AFTER_INVITATION:
-        fields = ", ".join(sorted(set(data) - AFTER_INVITATION))
-        raise Conflict(f"invitations were sent: {fields} can no longer change (cancel the "
-                       "meeting and plan a new one)")
+        raise Conflict("invitations were sent: {fields} can no longer change (cancel the "
+                       "meeting and plan a new one)", code="meeting.invited_fields_fixed",
+                       params={"fields": sorted(set(data) - AFTER_INVITATION)})
     if "organiser_department_id" in data:
         check_manage(principal, data["organiser_department_id"])
         _check_department(session, data["organiser_department_id"])
@@ -307,15 +323,19 @@ def invite(session: Session, principal: Principal, meeting_id: str,
     check_manage(principal, meeting.organiser_department_id)
     _check_version(meeting, expected_version)
     if meeting.state == "invited":
-        raise Conflict("the invitations of this meeting were already sent")
+        raise Conflict("the invitations of this meeting were already sent",
+                       code="meeting.already_invited")
     if meeting.state != "planned":
-        raise Conflict(f"a {meeting.state} meeting cannot invite anyone")
+        raise Conflict("a meeting in state {state} cannot invite anyone",
+                       code="meeting.not_invitable",
+                       params={"state": label("meeting_state", meeting.state)})
     if meeting.starts_at <= now:
-        raise Conflict("the meeting has started: invitations can no longer be sent")
+        raise Conflict("the meeting has started: invitations can no longer be sent",
+                       code="meeting.started")
     ids = audience.resolve(session, meeting.audience or {})
     if not ids:
-        raise ValidationFailed("invalid fields: audience",
-                               {"audience": ["matches no in-scope enterprise"]})
+        raise invalid_fields({"audience": [field_error("meeting.audience_empty",
+                                                      "matches no in-scope enterprise")]})
     grids = dict(session.execute(
         select(Enterprise.id, Enterprise.grid_id).where(Enterprise.id.in_(ids))).all())
     session.execute(insert(MeetingInvitation), [
@@ -342,7 +362,9 @@ def cancel(session: Session, principal: Principal, meeting_id: str, reason: str,
     check_manage(principal, meeting.organiser_department_id)
     _check_version(meeting, expected_version)
     if meeting.state not in ("planned", "invited"):
-        raise Conflict(f"a {meeting.state} meeting cannot be cancelled")
+        raise Conflict("a meeting in state {state} cannot be cancelled",
+                       code="meeting.not_cancellable",
+                       params={"state": label("meeting_state", meeting.state)})
     was_invited = meeting.state == "invited"
     meeting.state = "cancelled"
     meeting.cancelled_at = now
@@ -366,8 +388,9 @@ def cancel(session: Session, principal: Principal, meeting_id: str, reason: str,
 
 
 def _own_enterprise(principal: Principal, what: str) -> str:
+    """``what``: the message id of the refusal to any other caller."""
     if principal.role != Role.ENTERPRISE or not principal.enterprise_id:
-        raise Forbidden(f"only an invited enterprise {what}")
+        raise Forbidden(what, code="meeting.enterprise_only")
     return principal.enterprise_id
 
 
@@ -375,13 +398,16 @@ def register(session: Session, principal: Principal, meeting_id: str, data: dict
              now: datetime | None = None) -> MeetingRegistration:
     """报名 or decline, until the meeting starts."""
     now = now or utcnow()
-    enterprise_id = _own_enterprise(principal, "registers for a meeting")
+    enterprise_id = _own_enterprise(
+        principal, N_("only an invited enterprise registers for a meeting"))
     meeting = get_visible(session, principal, meeting_id, lock=True)
     if meeting.state == "cancelled":
-        raise Conflict(f"the meeting was cancelled: {meeting.cancel_reason}")
+        raise Conflict("the meeting was cancelled: {reason}", code="meeting.cancelled",
+                       params={"reason": meeting.cancel_reason})
     if meeting.state != "invited" or meeting.starts_at <= now:
-        raise Conflict("registration is closed: the meeting started at "
-                       f"{local(meeting.starts_at).isoformat()}")
+        raise Conflict("registration is closed: the meeting started at {starts_at}",
+                       code="meeting.registration_closed",
+                       params={"starts_at": local(meeting.starts_at).isoformat()})
     current = session.get(MeetingRegistration, (meeting.id, enterprise_id))
     if (data["response"] == "registered" and meeting.capacity is not None
             and (current is None or current.response != "registered")):
@@ -390,7 +416,8 @@ def register(session: Session, principal: Principal, meeting_id: str, data: dict
                                        MeetingRegistration.response == "registered")
         ).scalar_one()
         if taken >= meeting.capacity:
-            raise Conflict(f"the meeting is full ({meeting.capacity} enterprises registered)")
+            raise Conflict("the meeting is full ({capacity} enterprises registered)",
+                           code="meeting.full", params={"capacity": meeting.capacity})
     values = {"response": data["response"], "attendees": list(data.get("attendees") or []),
               "note": data.get("note"), "responded_by": principal.user_id,
               "responded_at": now}
@@ -410,15 +437,19 @@ def give_feedback(session: Session, principal: Principal, meeting_id: str,
                   data: dict[str, Any], now: datetime | None = None) -> MeetingFeedback:
     """反馈: an enterprise that attended a held meeting rates it, once."""
     now = now or utcnow()
-    enterprise_id = _own_enterprise(principal, "gives feedback on a meeting")
+    enterprise_id = _own_enterprise(principal,
+                                    N_("only an invited enterprise gives feedback on a meeting"))
     meeting = get_visible(session, principal, meeting_id, lock=True)
     if meeting.state != "held":
-        raise Conflict("feedback opens once the meeting is held (attendance recorded)")
+        raise Conflict("feedback opens once the meeting is held (attendance recorded)",
+                       code="meeting.not_held")
     attendance = session.get(MeetingAttendance, (meeting.id, enterprise_id))
     if attendance is None or not attendance.attended:
-        raise Forbidden("only enterprises that attended the meeting give feedback")
+        raise Forbidden("only enterprises that attended the meeting give feedback",
+                        code="meeting.not_attended")
     if session.get(MeetingFeedback, (meeting.id, enterprise_id)) is not None:
-        raise Conflict("your enterprise already gave feedback on this meeting")
+        raise Conflict("your enterprise already gave feedback on this meeting",
+                       code="meeting.feedback_given")
     feedback = MeetingFeedback(meeting_id=meeting.id, enterprise_id=enterprise_id,
                                rating=data["rating"], comment=data.get("comment"),
                                submitted_by=principal.user_id, submitted_at=now)
@@ -441,20 +472,22 @@ def record_attendance(session: Session, principal: Principal, meeting_id: str,
     check_manage(principal, meeting.organiser_department_id)
     _check_version(meeting, expected_version)
     if meeting.state == "planned":
-        raise Conflict("send the invitations first: only invitees attend")
+        raise Conflict("send the invitations first: only invitees attend",
+                       code="meeting.not_invited_yet")
     if meeting.state == "cancelled":
-        raise Conflict("a cancelled meeting has no attendance")
+        raise Conflict("a cancelled meeting has no attendance", code="meeting.cancelled")
     if meeting.starts_at > now:
-        raise Conflict("the meeting has not started yet (starts at "
-                       f"{local(meeting.starts_at).isoformat()})")
+        raise Conflict("the meeting has not started yet (starts at {starts_at})",
+                       code="meeting.not_started",
+                       params={"starts_at": local(meeting.starts_at).isoformat()})
     invitees = set(session.execute(
         select(MeetingInvitation.enterprise_id)
         .where(MeetingInvitation.meeting_id == meeting.id)).scalars())
     attended = set(data["attended"])
     strangers = sorted(attended - invitees)
     if strangers:
-        raise ValidationFailed("invalid fields: attended",
-                               {"attended": [f"not invited: {', '.join(strangers[:20])}"]})
+        raise invalid_fields({"attended": [field_error(
+            "meeting.not_invited", "not invited: {enterprises}", enterprises=strangers[:20])]})
     rows = [{"meeting_id": meeting.id, "enterprise_id": e, "attended": e in attended,
              "recorded_by": principal.user_id, "recorded_at": now} for e in sorted(invitees)]
     stmt = insert(MeetingAttendance)
@@ -576,7 +609,8 @@ def list_visible(session: Session, principal: Principal, filters: dict[str, Any]
                  ) -> tuple[list[Meeting], int]:
     """Meetings the caller may see, latest start first; filters year, state, department_id."""
     if principal.role not in STAFF_VIEWERS | {Role.ENTERPRISE}:
-        raise Forbidden(f"role {principal.role} does not see meetings")
+        raise Forbidden("{role} does not see meetings", code="meeting.read_forbidden",
+                        params={"role": principal.role_label})
     query = visible(select(Meeting), principal)
     if filters.get("year"):
         start, end = year_bounds(filters["year"])
@@ -598,7 +632,9 @@ def invitations(session: Session, principal: Principal, meeting_id: str,
     """The invitees with their registration, attendance and feedback (grid leaders: their
     grids' invitees only), by enterprise name."""
     if principal.role not in STAFF_VIEWERS:
-        raise Forbidden(f"role {principal.role} may not see a meeting's invitees")
+        raise Forbidden("{role} may not see a meeting's invitees",
+                        code="meeting.invitees_forbidden",
+                        params={"role": principal.role_label})
     meeting = get_visible(session, principal, meeting_id)
     query = (
         select(MeetingInvitation, Enterprise.name, MeetingRegistration, MeetingAttendance,
@@ -651,7 +687,9 @@ def this_year(now: datetime | None = None) -> int:
 
 def list_themes(session: Session, principal: Principal, year: int) -> list[MeetingTheme]:
     if principal.role not in STAFF_VIEWERS:
-        raise Forbidden(f"role {principal.role} does not see the quarterly themes")
+        raise Forbidden("{role} does not see the quarterly themes",
+                        code="meeting.themes_forbidden",
+                        params={"role": principal.role_label})
     return list(session.execute(
         select(MeetingTheme).where(MeetingTheme.year == year).order_by(MeetingTheme.quarter)
     ).scalars())
@@ -661,7 +699,9 @@ def set_theme(session: Session, principal: Principal, data: dict[str, Any],
               now: datetime | None = None) -> MeetingTheme:
     """季季有主题: coordinators, leaders and admins set a quarter's theme (again: replaced)."""
     if principal.role not in MANAGE_ALL:
-        raise Forbidden(f"role {principal.role} may not set the quarterly themes")
+        raise Forbidden("{role} may not set the quarterly themes",
+                        code="meeting.themes_forbidden",
+                        params={"role": principal.role_label})
     now = now or utcnow()
     stmt = insert(MeetingTheme).values(year=data["year"], quarter=data["quarter"],
                                        theme=data["theme"], set_by=principal.user_id,
@@ -686,7 +726,9 @@ def yearly_minimum(session: Session) -> int:
 
 def settings(session: Session, principal: Principal) -> dict[str, Any]:
     if principal.role not in STAFF_VIEWERS:
-        raise Forbidden(f"role {principal.role} does not see the meeting settings")
+        raise Forbidden("{role} does not see the meeting settings",
+                        code="meeting.settings_forbidden",
+                        params={"role": principal.role_label})
     return {"yearly_minimum": yearly_minimum(session)}
 
 
@@ -700,7 +742,7 @@ def update_settings(session: Session, principal: Principal, data: dict[str, Any]
     """Admins set the yearly minimum; refused (412) unless the settings are still at version
     ``expected`` (when given). A change bumps their version."""
     principal.require(Role.ADMIN)
-    row = locked_setting(session, SETTINGS_KEY, expected, "meeting settings")
+    row = locked_setting(session, SETTINGS_KEY, expected, "meeting_settings")
     value = {"yearly_minimum": data["yearly_minimum"]}
     if yearly_minimum(session) != value["yearly_minimum"]:
         row.value = value
@@ -737,7 +779,9 @@ def report(session: Session, principal: Principal, filters: dict[str, Any],
     Department heads see their own department's meetings; others may name a department.
     """
     if principal.role not in REPORT_ROLES | {Role.SERVICE}:
-        raise Forbidden(f"role {principal.role} may not read the meeting report")
+        raise Forbidden("{role} may not read the meeting report",
+                        code="meeting.report_forbidden",
+                        params={"role": principal.role_label})
     now = now or utcnow()
     today = local(now).date()
     year = filters.get("year") or today.year
@@ -745,7 +789,8 @@ def report(session: Session, principal: Principal, filters: dict[str, Any],
     if principal.role == Role.DEPARTMENT_HEAD:
         if not principal.department_id or (department_id
                                            and department_id != principal.department_id):
-            raise Forbidden("a department head reads only their own department's report")
+            raise Forbidden("a department head reads only their own department's report",
+                            code="meeting.other_department")
         department_id = principal.department_id
     start, end = year_bounds(year)
     query = select(Meeting).where(Meeting.starts_at >= start, Meeting.starts_at < end)

@@ -19,7 +19,9 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
-from common.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from common.concurrency import stale
+from common.errors import Conflict, Forbidden, ValidationFailed, field_error
+from common.i18n import label
 from common.validation import is_uuid
 from services.enterprise import access, industry
 from services.enterprise.events import publish
@@ -57,8 +59,9 @@ def assign_grid(session: Session, data: dict[str, Any],
     if incubator_id:
         grid = session.get(Grid, incubator_id)
         if grid is None or grid.kind != "incubator":
-            raise ValidationFailed("unknown incubator",
-                                   {"incubator_id": [f"no incubator {incubator_id}"]})
+            raise ValidationFailed("unknown incubator", {"incubator_id": [field_error(
+                "grid.incubator_not_found", "no incubator {incubator}",
+                incubator=incubator_id)]}, code="grid.incubator_not_found")
         return grid.id, "incubator"
     lon, lat = data.get("lon"), data.get("lat")
     if lon is not None and lat is not None:
@@ -210,10 +213,13 @@ def register(session: Session, principal: Principal, data: dict[str, Any],
     ).first()
     if existing:
         raise Conflict("an enterprise with this credit code is already registered",
-                       {"credit_code": ["already registered"]})
+                       {"credit_code": [field_error("enterprise.credit_code_taken",
+                                                    "already registered")]},
+                       code="enterprise.credit_code_taken")
     grid_id, source = assign_grid(session, data, index)
     if principal.role in access.GRID_ROLES and grid_id not in principal.grid_ids:
-        raise Forbidden("grid staff may only register enterprises of their own grids")
+        raise Forbidden("grid staff may only register enterprises of their own grids",
+                        code="enterprise.other_grid")
     in_scope, reason = scope_of(data)
     now = datetime.now(UTC)
     enterprise = Enterprise(
@@ -246,8 +252,7 @@ def update(session: Session, principal: Principal, enterprise_id: str, data: dic
     access.check_edit(principal, enterprise, fields, SELF_REPORT_FIELDS)
     expected = data.pop("version", None)
     if expected is not None and expected != enterprise.version:
-        raise PreconditionFailed(
-            f"the enterprise changed since version {expected} (now {enterprise.version})")
+        raise stale("enterprise", expected, enterprise.version)
     changed = {k for k, v in data.items() if getattr(enterprise, k) != v}
     for key in changed:
         setattr(enterprise, key, data[key])
@@ -276,11 +281,14 @@ def change_scope(session: Session, principal: Principal, enterprise_id: str,
     """纳入 / 迁出 / 注销: record the change with its reason and date; history kept."""
     enterprise = visible(session, principal, enterprise_id)
     if principal.role not in access.EDIT_ALL | access.GRID_ROLES:
-        raise Forbidden(f"role {principal.role} may not change an enterprise's scope")
+        raise Forbidden("{role} may not change an enterprise's scope",
+                        code="enterprise.scope_forbidden", params={"role": principal.role_label})
     allowed = SCOPE_REASONS_IN if data["in_scope"] else SCOPE_REASONS_OUT
     if data["reason"] not in allowed:
-        raise ValidationFailed("reason does not fit the direction of the change",
-                               {"reason": [f"one of {', '.join(allowed)}"]})
+        raise ValidationFailed("reason does not fit the direction of the change", {"reason": [
+            field_error("enterprise.scope_reason", "one of {reasons}",
+                        reasons=[label("scope_reason", r) for r in allowed])]},
+            code="enterprise.scope_reason")
     change = ScopeChange(enterprise_id=enterprise.id, recorded_by=principal.user_id,
                          recorded_at=datetime.now(UTC), **data)
     session.add(change)
@@ -312,8 +320,9 @@ def add_profile_value(session: Session, principal: Principal, enterprise_id: str
     enterprise = visible(session, principal, enterprise_id)
     if principal.role == Role.ENTERPRISE:
         if data["source"] != "self_report":
-            raise ValidationFailed("an enterprise reports its own figures",
-                                   {"source": ["must be self_report"]})
+            raise ValidationFailed("an enterprise reports its own figures", {"source": [
+                field_error("enterprise.self_report_source", "must be self_report")]},
+                code="enterprise.self_report_source")
     else:
         access.check_edit(principal, enterprise, {"indicators"}, ())
     value = ProfileValue(enterprise_id=enterprise.id, entered_by=principal.user_id,
@@ -354,7 +363,8 @@ def _band(column, bands) -> Any:
 def summary(session: Session, principal: Principal, q: dict[str, Any]) -> dict[str, Any]:
     """Zone totals by grid, industry, scale or band, over the latest values of one year."""
     if principal.role not in access.READ_ALL | access.GRID_ROLES:
-        raise Forbidden(f"role {principal.role} may not see zone figures")
+        raise Forbidden("{role} may not see zone figures", code="zone.read_forbidden",
+                        params={"role": principal.role_label})
     year = q.get("year") or session.execute(select(func.max(ProfileValue.year))).scalar()
     metrics = {name: latest_metric(name, year) for name in INDICATORS if name != "rd_spend"}
     keys = {

@@ -20,7 +20,9 @@ from common.fields import (
     Text,
     WholeNumber,
     normalized,
+    refuse,
 )
+from common.i18n import N_
 from services.enterprise import credit_code, industry
 
 SCALES = ("micro", "small", "medium", "large")  # 微型 小型 中型 大型
@@ -45,7 +47,7 @@ class CreditCode(fields.String):
         try:
             return credit_code.validate(raw)
         except credit_code.InvalidCreditCode as exc:
-            raise ValidationError(str(exc)) from exc
+            raise ValidationError([exc.item()]) from exc
 
 
 class IndustryCode(fields.String):
@@ -56,10 +58,11 @@ class IndustryCode(fields.String):
         try:
             return industry.parse(raw).code
         except industry.InvalidIndustryCode as exc:
-            raise ValidationError(str(exc)) from exc
+            raise ValidationError([exc.item()]) from exc
 
 
-PHONE = Pattern(r"^\+?[0-9][0-9\- ]{5,19}$", error="not a phone number")
+PHONE = Pattern(r"^\+?[0-9][0-9\- ]{5,19}$", code="field.not_phone",
+                error=N_("not a phone number"))
 
 
 class ContactSchema(Schema):
@@ -112,7 +115,8 @@ class PersonRefSchema(Schema):
 class DepartmentSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
-    kind = fields.String(required=True, metadata={"description": "management 管委部门 | "
+    kind = fields.String(required=True, metadata={"x-dictionary": "department_kind",
+                                                  "description": "management 管委部门 | "
                                                   "stationed 派驻机构"})
     head_name = fields.String(allow_none=True)
     head_title = fields.String(allow_none=True)
@@ -163,7 +167,8 @@ class LeadingGroupSchema(Schema):
 # --- accounts --------------------------------------------------------------------------------
 
 USERNAME = Pattern(r"^[a-z0-9][a-z0-9._-]{2,63}$", flags=re.IGNORECASE,
-                           error="3-64 letters, digits, dots, dashes or underscores")
+                   code="account.username_form",
+                   error=N_("3-64 letters, digits, dots, dashes or underscores"))
 
 
 class LoginSchema(Schema):
@@ -219,7 +224,7 @@ class AccountUpdateSchema(Schema):
 class AccountSchema(Schema):
     id = fields.String(required=True)
     username = fields.String(required=True)
-    role = fields.String(required=True)
+    role = fields.String(required=True, metadata={"x-dictionary": "role"})
     name = fields.String(required=True)
     title = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
@@ -435,7 +440,7 @@ class ScopeChangeCreateSchema(Schema):
 
 class ScopeChangeSchema(Schema):
     in_scope = fields.Boolean(required=True)
-    reason = fields.String(required=True)
+    reason = fields.String(required=True, metadata={"x-dictionary": "scope_reason"})
     effective_on = fields.Date(required=True)
     note = fields.String(allow_none=True)
     recorded_by = fields.String(required=True)
@@ -452,9 +457,9 @@ class ProfileValueCreateSchema(Schema):
 
 class ProfileValueSchema(Schema):
     year = fields.Integer(required=True)
-    indicator = fields.String(required=True)
+    indicator = fields.String(required=True, metadata={"x-dictionary": "profile_indicator"})
     value = fields.Float(required=True)
-    source = fields.String(required=True)
+    source = fields.String(required=True, metadata={"x-dictionary": "profile_source"})
     entered_by = fields.String(required=True)
     entered_at = LocalDateTime(required=True)
 
@@ -634,7 +639,10 @@ class ImportQuerySchema(Schema):
 class RowErrorSchema(Schema):
     row = fields.Integer(required=True, metadata={"description": "1-based, header is row 1"})
     field = fields.String(required=True)
-    reason = fields.String(required=True)
+    code = fields.String(required=True, metadata={
+        "description": "why, for programs: stable (enterprise.credit_code_check_digit)"})
+    reason = fields.String(required=True, metadata={
+        "description": "why, for people: in the request's language"})
 
 
 class ImportResultSchema(Schema):
@@ -676,8 +684,9 @@ class AudienceIndustryCode(IndustryCode):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
         if not _AUDIENCE_INDUSTRY.fullmatch(code):  # ASCII digits only
-            raise ValidationError(f"industry code {code!r} must be a section letter A-T and 2 "
-                                  "to 4 digits, e.g. C39 or C3911")
+            raise refuse("enterprise.industry_code_form", "industry code {code} must be a "
+                         "section letter A-T and 2 to 4 digits, e.g. C39 or C3911",
+                         code=repr(code))
         return code
 
 

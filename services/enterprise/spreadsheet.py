@@ -40,7 +40,8 @@ from typing import Any
 import openpyxl
 
 from common import xlsx
-from common.errors import ValidationFailed
+from common.errors import InvalidValue, ValidationFailed, field_error
+from common.i18n import phrase
 
 __all__ = [
     "COLUMNS",
@@ -153,22 +154,28 @@ def map_headers(header: Sequence[str]) -> dict[int, str]:
     """
     mapping: dict[int, str] = {}
     seen: dict[str, str] = {}
-    problems: list[str] = []
+    problems: list[dict[str, Any]] = []
     for index, text in enumerate(header):
         field = _ALIASES.get(_header_key(text)) if text else None
         if field is None:
             continue
         if field in seen:
-            problems.append(f"columns {seen[field]!r} and {text!r} both mean {field}")
+            problems.append(field_error("import.column_twice",
+                                        "columns {first} and {second} both mean {field}",
+                                        first=repr(seen[field]), second=repr(text),
+                                        field=field))
             continue
         seen[field] = text
         mapping[index] = field
     missing = [f"{LABELS[f]} ({f})" for f in REQUIRED_FIELDS if f not in seen]
     if missing:
-        problems.append("missing columns: " + ", ".join(missing))
+        problems.append(field_error("import.columns_missing", "missing columns: {columns}",
+                                    columns=missing))
     if problems:
-        raise ValidationFailed("the header row (row 1) is not usable: " + "; ".join(problems),
-                               {"header": problems})
+        raise ValidationFailed("the header row (row 1) is not usable: {problems}",
+                               {"header": problems}, code="import.header_unusable",
+                               params={"problems": [phrase(p["message"], p["params"])
+                                                    for p in problems]})
     return mapping
 
 
@@ -188,8 +195,9 @@ def parse_scale(value: str) -> str:
     """微型/小型/中型/大型 (or micro/small/medium/large) -> the English value."""
     key = _header_key(value)
     if key not in _SCALES:
-        raise ValueError(f"unknown scale {value!r}: use 微型, 小型, 中型 or 大型 "
-                         "(micro, small, medium, large)")
+        raise InvalidValue("import.unknown_scale",
+                           "unknown scale {value}: use 微型, 小型, 中型 or 大型 (micro, small, "
+                           "medium, large)", value=repr(value))
     return _SCALES[key]
 
 
@@ -204,7 +212,8 @@ def parse_bool(value: Any) -> bool:
         return True
     if key in _FALSE:
         return False
-    raise ValueError(f"{value!r} is not yes or no: use 是 or 否")
+    raise InvalidValue("import.not_yes_or_no", "{value} is not yes or no: use 是 or 否",
+                       value=repr(value))
 
 
 _LIST_SEPARATORS = re.compile(r"[、,，;；|\n]")
@@ -238,18 +247,28 @@ def read_table(content: bytes, fmt: str) -> Table:
         return read_xlsx(content)
     if fmt == "csv":
         return read_csv(content)
-    raise ValidationFailed(f"unknown format {fmt!r}: xlsx or csv", {"format": ["xlsx or csv"]})
+    raise _refuse(field_error("import.unknown_format", "unknown format {format}: xlsx or csv",
+                              format=repr(fmt)), "format")
 
 
-def _refuse(reason: str, field: str = "file") -> ValidationFailed:
-    return ValidationFailed(reason, {field: [reason]})
+def _refuse(reason: dict[str, Any], field: str = "file") -> ValidationFailed:
+    """The 422 of an unreadable file: ``reason`` (a :func:`field_error`) is the detail too."""
+    return ValidationFailed(reason["message"], {field: [reason]}, code=reason["code"],
+                            params=reason.get("params"))
+
+
+def _too_many_rows() -> dict[str, Any]:
+    return field_error("import.too_many_rows",
+                       "the sheet has more than {max} data rows; split the file", max=MAX_ROWS)
 
 
 def _check_size(content: bytes) -> None:
     if not content:
-        raise _refuse("the file is empty")
+        raise _refuse(field_error("import.file_empty", "the file is empty"))
     if len(content) > MAX_BYTES:
-        raise _refuse(f"the file has {len(content)} bytes; at most {MAX_BYTES} are accepted")
+        raise _refuse(field_error("import.file_too_large",
+                                  "the file has {size} bytes; at most {max} are accepted",
+                                  size=len(content), max=MAX_BYTES))
 
 
 def check_zip(content: bytes) -> None:
@@ -258,29 +277,36 @@ def check_zip(content: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _refuse("the file is not an XLSX workbook (not a zip archive); "
-                      "save it as .xlsx or send CSV") from exc
+        raise _refuse(field_error("import.not_xlsx",
+                                  "the file is not an XLSX workbook (not a zip archive); save "
+                                  "it as .xlsx or send CSV")) from exc
     with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
-            raise _refuse(f"the workbook has {len(members)} parts; at most {MAX_ZIP_MEMBERS}")
+            raise _refuse(field_error("import.too_many_parts",
+                                      "the workbook has {count} parts; at most {max}",
+                                      count=len(members), max=MAX_ZIP_MEMBERS))
         total = 0
         for info in members:
             if info.flag_bits & 0x1:
-                raise _refuse("the workbook is encrypted; save it without a password")
+                raise _refuse(field_error("import.encrypted", "the workbook is encrypted; "
+                                          "save it without a password"))
             total += info.file_size
             if info.file_size > _RATIO_FLOOR and (
                 info.compress_size == 0 or info.file_size / info.compress_size > MAX_RATIO
             ):
-                raise _refuse(
-                    f"{info.filename} would inflate {info.compress_size} bytes to "
-                    f"{info.file_size} (more than {MAX_RATIO}:1): refused as a zip bomb"
-                )
+                raise _refuse(field_error(
+                    "import.zip_bomb", "{part} would inflate {compressed} bytes to {size} "
+                    "(more than {ratio}:1): refused as a zip bomb", part=info.filename,
+                    compressed=info.compress_size, size=info.file_size, ratio=MAX_RATIO))
         if total > MAX_UNCOMPRESSED:
-            raise _refuse(f"the workbook would inflate to {total} bytes; "
-                          f"at most {MAX_UNCOMPRESSED}: refused as a zip bomb")
+            raise _refuse(field_error("import.zip_bomb",
+                                      "the workbook would inflate to {size} bytes; at most "
+                                      "{max}: refused as a zip bomb", size=total,
+                                      max=MAX_UNCOMPRESSED))
         if "xl/workbook.xml" not in {m.filename for m in members}:
-            raise _refuse("the zip archive is not an XLSX workbook (no xl/workbook.xml)")
+            raise _refuse(field_error("import.not_xlsx", "the zip archive is not an XLSX "
+                                      "workbook (no xl/workbook.xml)"))
 
 
 def _bounded(rows: Iterable[Sequence[Any]]) -> Table:
@@ -292,32 +318,39 @@ def _bounded(rows: Iterable[Sequence[Any]]) -> Table:
         if number % 2000 == 0:
             time.sleep(0)  # let other green threads run while a big file is read
         if number > 2 * MAX_ROWS:  # even empty rows cost time: a row at 1048576 is hostile
-            raise _refuse(f"the sheet has more than {MAX_ROWS} data rows; split the file")
+            raise _refuse(_too_many_rows())
         cells = [None if c == "" else c for c in raw]
         while cells and cells[-1] is None:
             cells.pop()
         if number == 1:
             if len(cells) > MAX_COLUMNS:
-                raise _refuse(f"the sheet has more than {MAX_COLUMNS} columns")
+                raise _refuse(field_error("import.too_many_columns",
+                                          "the sheet has more than {max} columns",
+                                          max=MAX_COLUMNS))
             header = ["" if c is None else clean_text(c) for c in cells]
             width = len(header)
             if not any(header):
-                raise _refuse("row 1 must be the header (统一社会信用代码, 企业名称, ...); "
-                              "it is empty", "header")
+                raise _refuse(field_error("import.header_empty", "row 1 must be the header "
+                                          "(统一社会信用代码, 企业名称, ...); it is empty"),
+                              "header")
             continue
         if not cells:
             continue
         if number > MAX_ROWS + 1:
-            raise _refuse(f"the sheet has more than {MAX_ROWS} data rows; split the file")
+            raise _refuse(_too_many_rows())
         if len(cells) > width:
             if len(cells) > MAX_COLUMNS:
-                raise _refuse(f"row {number} has more than {MAX_COLUMNS} columns")
+                raise _refuse(field_error("import.too_many_columns",
+                                          "row {row} has more than {max} columns", row=number,
+                                          max=MAX_COLUMNS))
             if any(c is not None for c in cells[width:]):
-                raise _refuse(f"row {number} has values right of the last header column",
-                              "header")
+                raise _refuse(field_error("import.values_outside_header",
+                                          "row {row} has values right of the last header "
+                                          "column", row=number), "header")
         data.append((number, cells[:width] + [None] * (width - len(cells))))
     if header is None:
-        raise _refuse("the sheet is empty: row 1 must be the header")
+        raise _refuse(field_error("import.sheet_empty",
+                                  "the sheet is empty: row 1 must be the header"))
     return Table(header, data)
 
 
@@ -332,7 +365,8 @@ def read_xlsx(content: bytes) -> Table:
             )
             try:
                 if not workbook.worksheets:
-                    raise _refuse("the workbook has no worksheet")
+                    raise _refuse(field_error("import.sheet_empty",
+                                              "the workbook has no worksheet"))
                 sheet = workbook.worksheets[0]
                 return _bounded(_xlsx_rows(sheet))
             finally:
@@ -340,7 +374,8 @@ def read_xlsx(content: bytes) -> Table:
     except ValidationFailed:
         raise
     except Exception as exc:  # openpyxl raises many types on malformed files
-        raise _refuse(f"the XLSX workbook cannot be read: {type(exc).__name__}") from exc
+        raise _refuse(field_error("import.unreadable", "the XLSX workbook cannot be read: "
+                                  "{reason}", reason=type(exc).__name__)) from exc
 
 
 def _xlsx_rows(sheet: Any) -> Iterator[Sequence[Any]]:
@@ -360,7 +395,8 @@ def _decode(content: bytes) -> str:
     try:
         return content.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise _refuse("the CSV file is neither UTF-8 nor GB18030 (GBK) text") from exc
+        raise _refuse(field_error("import.encoding",
+                                  "the CSV file is neither UTF-8 nor GB18030 (GBK) text")) from exc
 
 
 def read_csv(content: bytes) -> Table:
@@ -369,9 +405,11 @@ def read_csv(content: bytes) -> Table:
     try:
         text = _decode(content)
     except UnicodeDecodeError as exc:
-        raise _refuse("the CSV file is not valid UTF-8/UTF-16 text") from exc
+        raise _refuse(field_error("import.encoding",
+                                  "the CSV file is not valid UTF-8/UTF-16 text")) from exc
     if "\x00" in text:
-        raise _refuse("the CSV file contains NUL characters: is it really text?")
+        raise _refuse(field_error("import.encoding",
+                                  "the CSV file contains NUL characters: is it really text?"))
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -386,7 +424,9 @@ def read_csv(content: bytes) -> Table:
     try:
         return _bounded(rows())
     except csv.Error as exc:
-        raise _refuse(f"the CSV file cannot be read at line {reader.line_num}: {exc}") from exc
+        raise _refuse(field_error("import.unreadable",
+                                  "the CSV file cannot be read at line {line}: {reason}",
+                                  line=reader.line_num, reason=str(exc))) from exc
 
 
 # --------------------------------------------------------------------------- writing

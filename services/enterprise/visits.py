@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import STAFF_ROLES, Principal, Role
-from common.errors import Forbidden, NotFound, ValidationFailed, field_error
+from common.errors import Forbidden, NotFound, field_error, invalid_fields
 from services.enterprise import access
 from services.enterprise.contracts import is_uuid, paginate
 from services.enterprise.models import Enterprise, Visit
@@ -40,16 +40,15 @@ def record(
 ) -> Visit:
     """Log a visit; the visit keeps the grid the enterprise belongs to at that moment."""
     if principal.role not in VISITORS:
-        raise Forbidden(f"role {principal.role} may not log visits")
+        raise Forbidden("{role} may not log visits", code="visit.create_forbidden",
+                        params={"role": principal.role_label})
     enterprise_id = data["enterprise_id"]
     enterprise = session.get(Enterprise, enterprise_id) if is_uuid(enterprise_id) else None
     access.check_read(principal, enterprise)  # grid staff: only their grids' enterprises
     assert enterprise is not None
     if data["visited_on"] > today:
-        raise ValidationFailed(
-            "invalid fields: {fields}",
-            {"visited_on": [field_error("visit.date_in_future", "may not lie in the future")]},
-            code="visit.invalid", params={"fields": "visited_on"})
+        raise invalid_fields({"visited_on": [field_error(
+            "visit.date_in_future", "may not lie in the future")]})
     visit = Visit(
         id=str(uuid.uuid4()),
         enterprise_id=enterprise.id,
@@ -73,12 +72,12 @@ def visible(query: Select, principal: Principal) -> Select:
 
 def get_visible(session: Session, principal: Principal, visit_id: str) -> Visit:
     if not is_uuid(visit_id):
-        raise NotFound("no such visit")
+        raise NotFound("no such visit", code="visit.not_found")
     visit = session.execute(
         visible(select(Visit).where(Visit.id == visit_id), principal)
     ).scalar_one_or_none()
     if visit is None:
-        raise NotFound("no such visit")
+        raise NotFound("no such visit", code="visit.not_found")
     return visit
 
 
@@ -90,8 +89,8 @@ def list_visible(
     query = visible(select(Visit), principal)
     if filters.get("enterprise_id"):
         if not is_uuid(filters["enterprise_id"]):
-            raise ValidationFailed("invalid fields: enterprise_id",
-                                   {"enterprise_id": ["not a valid id"]})
+            raise invalid_fields({"enterprise_id": [field_error("field.not_id",
+                                                                "not a valid id")]})
         query = query.where(Visit.enterprise_id == filters["enterprise_id"])
     if filters.get("grid_id"):
         query = query.where(Visit.grid_id == filters["grid_id"])
@@ -106,7 +105,8 @@ def not_visited(
     days (a visit on ``today - days`` or earlier no longer counts), never visited first, then
     the longest unvisited; ``grid_id`` narrows to one grid."""
     if principal.role not in REPORT_ROLES:
-        raise Forbidden(f"role {principal.role} may not see the visit report")
+        raise Forbidden("{role} may not see the visit report", code="visit.report_forbidden",
+                        params={"role": principal.role_label})
     cutoff = today - timedelta(days=filters["days"])
     last = (
         select(Visit.enterprise_id, func.max(Visit.visited_on).label("last_visited_on"))

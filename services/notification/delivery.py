@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from common.config import ConfigurationError, seconds_from_env
 from common.errors import Conflict, NotFound
+from common.i18n import label
 from services.notification.models import CHANNELS, ChannelPreference, Delivery, InboxMessage
 
 log = logging.getLogger(__name__)
@@ -332,13 +333,15 @@ def retry(session: Session, delivery_id: str) -> Delivery:
     try:
         uuid.UUID(delivery_id)
     except ValueError as exc:
-        raise NotFound("no such delivery") from exc
+        raise NotFound("no such delivery", code="delivery.not_found") from exc
     delivery = session.execute(
         select(Delivery).where(Delivery.id == delivery_id).with_for_update()).scalar_one_or_none()
     if delivery is None:
-        raise NotFound("no such delivery")
+        raise NotFound("no such delivery", code="delivery.not_found")
     if delivery.state != "dead":
-        raise Conflict(f"only a dead delivery can be retried; this one is {delivery.state}")
+        raise Conflict("only a delivery given up can be retried; this one is {state}",
+                       code="delivery.not_retryable",
+                       params={"state": label("delivery_state", delivery.state)})
     session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
         state="queued", attempts=0, next_attempt_at=func.now()))
     session.refresh(delivery)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.errors import NotFound
+from common.i18n import DEFAULT_LANGUAGE, Translator
 from services.notification import delivery
 from services.notification.models import InboxMessage, PolicyRecipient, processed_events
 from services.notification.templates import local_time
@@ -24,14 +25,20 @@ def recipient_of(principal: Principal) -> str:
     return f"user:{principal.user_id}"
 
 
-def demand_received_message(data: dict[str, Any]) -> tuple[str, str, str]:
+def demand_received_message(data: dict[str, Any], language: str = DEFAULT_LANGUAGE
+                            ) -> tuple[str, str, str]:
     """(title, body, link) telling an enterprise its demand was registered."""
-    title = f"诉求已登记：{data['number']}"
+    t = Translator(language)
+    title = t("Demand registered: {number}", number=data["number"])
     body = (
-        f"您于{local_time(data['received_at'])}提交的诉求「{data['title']}」已登记，"
-        f"编号 {data['number']}。平台将于{local_time(data['triage_due_at'])}前完成分理"
-        + ("（时限按暂定工作日计算）" if data.get("triage_due_provisional") else "")
-        + "，并告知承办部门。"
+        t("Your demand 「{title}」 submitted on {time} is registered under number {number}.",
+          title=data["title"], time=local_time(data["received_at"], t.language),
+          number=data["number"])
+        + t(" The platform will triage it by {time}",
+            time=local_time(data["triage_due_at"], t.language))
+        + (t(" (deadline counted on provisional working days)")
+           if data.get("triage_due_provisional") else "")
+        + t(" and tell the handling department.")
     )
     return title, body, f"/demands/{data['demand_id']}"
 
@@ -125,10 +132,10 @@ def mark_read(session: Session, principal: Principal, message_id: str) -> InboxM
     try:
         uuid.UUID(message_id)
     except ValueError as exc:
-        raise NotFound("no such message") from exc
+        raise NotFound("no such message", code="inbox.not_found") from exc
     message = session.get(InboxMessage, message_id)
     if message is None or message.recipient != recipient_of(principal):
-        raise NotFound("no such message")
+        raise NotFound("no such message", code="inbox.not_found")
     if message.read_at is None:
         session.execute(
             update(InboxMessage)

@@ -38,7 +38,15 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
-from common.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from common.concurrency import stale
+from common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    field_error,
+)
+from common.i18n import label
 from common.outbox import record_event
 from common.validation import is_uuid
 from services.notification import inbox, templates
@@ -78,7 +86,8 @@ def withdrawal_event_id(policy_id: str) -> str:
 
 def require_writer(principal: Principal) -> None:
     if principal.role not in WRITERS:
-        raise Forbidden(f"role {principal.role} may not write policies")
+        raise Forbidden("{role} may not write policies", code="policy.write_forbidden",
+                        params={"role": principal.role_label})
 
 
 def issuing_department(principal: Principal, requested: str | None) -> str:
@@ -87,16 +96,18 @@ def issuing_department(principal: Principal, requested: str | None) -> str:
     require_writer(principal)
     if principal.role in DEPARTMENT_BOUND:
         if not principal.department_id:
-            raise Forbidden("your account belongs to no department")
+            raise Forbidden("your account belongs to no department",
+                            code="account.no_department")
         if requested and requested != principal.department_id:
-            raise Forbidden("department staff publish for their own department only")
+            raise Forbidden("department staff publish for their own department only",
+                            code="policy.other_department")
         return principal.department_id
     if requested:
         return requested
     if principal.department_id:
         return principal.department_id
-    raise ValidationFailed("name the issuing department",
-                           {"department_id": ["required for your role"]})
+    raise ValidationFailed("name the issuing department", {"department_id": [field_error(
+        "field.required", "required for your role")]}, code="policy.department_required")
 
 
 def may_write(principal: Principal, policy: Policy) -> bool:
@@ -115,44 +126,46 @@ def visible(session: Session, principal: Principal, policy_id: str, *,
             lock: bool = False) -> Policy:
     """The policy if the caller may see it, else NotFound (existence does not leak)."""
     if not isinstance(policy_id, str) or not is_uuid(policy_id):
-        raise NotFound("no such policy")
+        raise NotFound("no such policy", code="policy.not_found")
     query = select(Policy).where(Policy.id == policy_id)
     if lock:  # and read the row as it is now, not as this session saw it before
         query = query.with_for_update().execution_options(populate_existing=True)
     policy = session.execute(query).scalar_one_or_none()
     if policy is None:
-        raise NotFound("no such policy")
+        raise NotFound("no such policy", code="policy.not_found")
     if principal.role == Role.ENTERPRISE:
         if policy.status == "draft" or not principal.enterprise_id or not _recipient(
                 session, policy.id, principal.enterprise_id):
-            raise NotFound("no such policy")
+            raise NotFound("no such policy", code="policy.not_found")
     elif principal.role == Role.SERVICE:
-        raise NotFound("no such policy")
+        raise NotFound("no such policy", code="policy.not_found")
     elif policy.status == "draft" and not may_write(principal, policy):
-        raise NotFound("no such policy")
+        raise NotFound("no such policy", code="policy.not_found")
     return policy
 
 
 def writable(session: Session, principal: Principal, policy_id: str) -> Policy:
     """The policy, locked, if the caller writes for its department; 403 for other writers."""
     if principal.role not in WRITERS:
-        raise Forbidden(f"role {principal.role} may not write policies")
+        raise Forbidden("{role} may not write policies", code="policy.write_forbidden",
+                        params={"role": principal.role_label})
     policy = visible(session, principal, policy_id, lock=True)
     if not may_write(principal, policy):
-        raise Forbidden("only the issuing department, coordinators and admins change a policy")
+        raise Forbidden("only the issuing department, coordinators and admins change a policy",
+                        code="policy.other_department")
     return policy
 
 
 def _check_version(policy: Policy, expected: int | None) -> None:
     if expected is not None and expected != policy.version:
-        raise PreconditionFailed(
-            f"the policy changed since version {expected} (now {policy.version})")
+        raise stale("policy", expected, policy.version)
 
 
 def _check_validity(valid_from: date | None, valid_until: date | None) -> None:
     if valid_from and valid_until and valid_until < valid_from:
-        raise ValidationFailed("the policy would end before it starts",
-                               {"valid_until": ["must not be before valid_from"]})
+        raise ValidationFailed("the policy would end before it starts", {"valid_until": [
+            field_error("field.before_start", "must not be before valid_from")]},
+            code="policy.ends_before_start")
 
 
 def _attachments(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -167,7 +180,8 @@ def create(session: Session, principal: Principal, data: dict[str, Any],
     """A new draft (草稿). ``department_id`` comes from :func:`issuing_department`; the
     audience is the registry's normalised form."""
     if principal.role not in WRITERS:
-        raise Forbidden(f"role {principal.role} may not write policies")
+        raise Forbidden("{role} may not write policies", code="policy.write_forbidden",
+                        params={"role": principal.role_label})
     _check_validity(data.get("valid_from"), data.get("valid_until"))
     now = datetime.now(UTC)
     policy = Policy(
@@ -190,7 +204,9 @@ def update(session: Session, principal: Principal, policy_id: str, data: dict[st
     policy = writable(session, principal, policy_id)
     expected = data.pop("version", None)
     if policy.status != "draft":
-        raise Conflict(f"only a draft can be changed; this policy is {policy.status}")
+        raise Conflict("only a draft can be changed; this policy is {status}",
+                       code="policy.not_draft",
+                       params={"status": label("policy_status", policy.status)})
     _check_version(policy, expected)
     changes = {k: v for k, v in data.items() if k in FIELDS}
     if "attachments" in changes:
@@ -219,11 +235,12 @@ def check_publishable(session: Session, principal: Principal, policy_id: str,
     if policy.status == "published":
         return policy
     if policy.status == "withdrawn":
-        raise Conflict("a withdrawn policy cannot be published again; write a new one")
+        raise Conflict("a withdrawn policy cannot be published again; write a new one",
+                       code="policy.withdrawn")
     _check_version(policy, expected_version)
     if policy.valid_until is not None and policy.valid_until < today():
-        raise ValidationFailed("the policy is no longer in force",
-                               {"valid_until": ["already passed"]})
+        raise ValidationFailed("the policy is no longer in force", {"valid_until": [
+            field_error("policy.expired", "already passed")]}, code="policy.expired")
     return policy
 
 
@@ -241,9 +258,12 @@ def publish(session: Session, principal: Principal, policy_id: str, seen_version
     if policy.status == "published":
         return policy, None
     if policy.status != "draft":
-        raise Conflict(f"a {policy.status} policy cannot be published")
+        raise Conflict("a policy that is {status} cannot be published",
+                       code="policy.not_draft",
+                       params={"status": label("policy_status", policy.status)})
     if policy.version != seen_version:
-        raise Conflict("the draft changed while it was being published; publish it again")
+        raise Conflict("the draft changed while it was being published; publish it again",
+                       code="policy.changed_while_publishing")
     rows = list({r["id"]: {"policy_id": policy.id, "enterprise_id": r["id"],
                            "enterprise_name": (r.get("name") or None),
                            "grid_id": r.get("grid_id"), "industry_code": r.get("industry_code")}
@@ -280,7 +300,8 @@ def withdraw(session: Session, principal: Principal, policy_id: str, reason: str
     if policy.status == "withdrawn":
         return policy, 0
     if policy.status != "published":
-        raise Conflict("only a published policy can be withdrawn")
+        raise Conflict("only a published policy can be withdrawn",
+                       code="policy.not_published")
     _check_version(policy, expected_version)
     title, body, link = templates.policy_withdrawn(
         policy.id, policy.kind, policy.title, policy.department_name, reason)
@@ -424,10 +445,12 @@ def page(session: Session, principal: Principal, q: dict[str, Any]) -> dict[str,
 
 def _reach_readable(session: Session, principal: Principal, policy_id: str) -> Policy:
     if principal.role not in REACH_READERS:
-        raise Forbidden(f"role {principal.role} may not read a policy's reach")
+        raise Forbidden("{role} may not read a policy's reach", code="policy.reach_forbidden",
+                        params={"role": principal.role_label})
     policy = visible(session, principal, policy_id)
     if principal.role in DEPARTMENT_BOUND and policy.department_id != principal.department_id:
-        raise Forbidden("department staff read the reach of their own department's policies")
+        raise Forbidden("department staff read the reach of their own department's policies",
+                        code="policy.other_department")
     return policy
 
 

@@ -15,7 +15,9 @@ from common.fields import (
     Text,
     WebUrl,
     WholeNumber,
+    refuse,
 )
+from common.i18n import N_
 
 #: channels besides the inbox, and the states of a delivery (as in ``models``; the gateway
 #: imports this module, not the models)
@@ -64,12 +66,15 @@ class ChannelPreferenceSchema(Schema):
             return
         try:
             if data.get("channel") == "email":
-                validate.Email(error="not a valid email address")(address)
+                validate.Email()(address)
             elif data.get("channel") == "wecom":
-                validate.URL(schemes={"http", "https"}, require_tld=False,
-                             error="not a valid http(s) URL")(address)
+                validate.URL(schemes={"http", "https"}, require_tld=False)(address)
         except ValidationError as exc:
-            raise ValidationError(exc.messages, "address") from exc
+            if data.get("channel") == "email":
+                raise refuse("field.not_email", "not a valid email address",
+                             field_name="address") from exc
+            raise refuse("field.not_url", "not a valid http(s) URL",
+                         field_name="address") from exc
 
 
 class ChannelPreferencesSchema(Schema):
@@ -83,16 +88,17 @@ class ChannelPreferencesSchema(Schema):
     def one_per_channel(self, data: dict[str, Any], **_: Any) -> None:
         named = [c["channel"] for c in data.get("channels", [])]
         if len(named) != len(set(named)):
-            raise ValidationError("each channel at most once", "channels")
+            raise refuse("field.not_distinct", "each channel at most once",
+                         field_name="channels")
 
 
 class DeliverySchema(Schema):
     id = fields.String(required=True)
     message_id = fields.String(required=True)
-    channel = fields.String(required=True)
+    channel = fields.String(required=True, metadata={"x-dictionary": "delivery_channel"})
     recipient = fields.String(required=True)
     address = fields.String(required=True)
-    state = fields.String(required=True)
+    state = fields.String(required=True, metadata={"x-dictionary": "delivery_state"})
     attempts = fields.Integer(required=True)
     next_attempt_at = LocalDateTime(required=True)
     last_error = fields.String(allow_none=True)
@@ -124,7 +130,8 @@ POLICY_STATUSES = ("draft", "published", "withdrawn")
 AUDIENCE_CRITERIA = ("grid_ids", "industry_codes", "scales", "incubator_ids", "tags", "listed",
                      "strengths", "enterprise_ids")
 MEDIA_TYPE = Pattern(r"^[A-Za-z0-9][\w.+-]{0,63}/[A-Za-z0-9][\w.+-]{0,99}$",
-                             error="not a media type such as application/pdf")
+                     code="field.not_media_type",
+                     error=N_("not a media type such as application/pdf"))
 
 
 class PolicyAttachmentSchema(Schema):
@@ -140,7 +147,8 @@ class PolicyAttachmentSchema(Schema):
 def _check_validity(data: dict[str, Any]) -> None:
     start, end = data.get("valid_from"), data.get("valid_until")
     if start is not None and end is not None and end < start:
-        raise ValidationError("must not be before valid_from", "valid_until")
+        raise refuse("field.before_start", "must not be before valid_from",
+                     field_name="valid_until")
 
 
 class PolicyCreateSchema(Schema):
@@ -265,8 +273,8 @@ class ReachGroupSchema(Schema):
 
 
 class ChannelReachSchema(Schema):
-    channel = fields.String(required=True)
-    state = fields.String(required=True)
+    channel = fields.String(required=True, metadata={"x-dictionary": "delivery_channel"})
+    state = fields.String(required=True, metadata={"x-dictionary": "delivery_state"})
     count = fields.Integer(required=True)
 
 

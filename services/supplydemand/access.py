@@ -40,15 +40,18 @@ def own_enterprise(principal: Principal) -> str:
 
 def require_publisher(principal: Principal) -> Principal:
     if principal.role not in PUBLISHERS:
-        raise Forbidden(f"role {principal.role} may not publish or manage listings")
+        raise Forbidden("{role} may not publish or manage listings",
+                        code="listing.manage_forbidden", params={"role": principal.role_label})
     if principal.role == Role.ENTERPRISE and not principal.enterprise_id:
-        raise Forbidden("this enterprise account names no enterprise")
+        raise Forbidden("this enterprise account names no enterprise",
+                        code="account.no_enterprise")
     return principal
 
 
 def require_moderator(principal: Principal) -> Principal:
     if principal.role not in MODERATORS:
-        raise Forbidden(f"role {principal.role} may not moderate listings")
+        raise Forbidden("{role} may not moderate listings", code="listing.moderate_forbidden",
+                        params={"role": principal.role_label})
     return principal
 
 

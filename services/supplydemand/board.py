@@ -29,7 +29,15 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
-from common.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from common.concurrency import stale
+from common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    field_error,
+    invalid_fields,
+)
+from common.i18n import EN
 from common.validation import is_uuid
 from services.supplydemand import access, events, matching
 from services.supplydemand.models import Enterprise, Listing, MatchPair, Moderation
@@ -122,13 +130,13 @@ def probe_of(listing: Listing) -> matching.Probe:
 def get(session: Session, listing_id: str, lock: bool = False
         ) -> tuple[Listing, Enterprise]:
     if not is_uuid(listing_id):
-        raise NotFound("no such listing")
+        raise NotFound("no such listing", code="listing.not_found")
     query = select(Listing).where(Listing.id == listing_id)
     if lock:  # and read it again: the worker's session may hold an older copy
         query = query.with_for_update().execution_options(populate_existing=True)
     listing = session.execute(query).scalar_one_or_none()
     if listing is None:
-        raise NotFound("no such listing")
+        raise NotFound("no such listing", code="listing.not_found")
     enterprise = session.get(Enterprise, listing.enterprise_id)
     assert enterprise is not None  # foreign key
     return listing, enterprise
@@ -145,7 +153,7 @@ def visible(session: Session, principal: Principal, listing_id: str
     if (is_live(listing, enterprise, today()) or manages(principal, enterprise)
             or access.reads_all(principal)):
         return listing, enterprise
-    raise NotFound("no such listing")
+    raise NotFound("no such listing", code="listing.not_found")
 
 
 def managed(session: Session, principal: Principal, listing_id: str
@@ -156,8 +164,8 @@ def managed(session: Session, principal: Principal, listing_id: str
     if not manages(principal, enterprise):
         if is_live(listing, enterprise, today()):
             raise Forbidden("only its enterprise (or the grid staff of its grid) may change "
-                            "a listing")
-        raise NotFound("no such listing")
+                            "a listing", code="listing.change_forbidden")
+        raise NotFound("no such listing", code="listing.not_found")
     return listing, enterprise
 
 
@@ -201,15 +209,16 @@ def list_listings(session: Session, principal: Principal, q: dict[str, Any]
 
 def _check_dates(valid_from: date, valid_until: date, day: date) -> None:
     if valid_until < day:
-        raise ValidationFailed("invalid fields: valid_until",
-                               {"valid_until": [f"already past (today is {day.isoformat()})"]})
+        raise invalid_fields({"valid_until": [field_error(
+            "listing.already_past", "already past (today is {today})", today=day.isoformat())]})
     if valid_until < valid_from:
-        raise ValidationFailed("invalid fields: valid_until",
-                               {"valid_until": [f"before valid_from ({valid_from.isoformat()})"]})
+        raise invalid_fields({"valid_until": [field_error(
+            "field.before_start", "before {field} ({day})", field="valid_from",
+            day=valid_from.isoformat())]})
     if (valid_until - valid_from).days > MAX_VALIDITY_DAYS:
-        raise ValidationFailed("invalid fields: valid_until",
-                               {"valid_until": [f"at most {MAX_VALIDITY_DAYS} days after "
-                                                "valid_from"]})
+        raise invalid_fields({"valid_until": [field_error(
+            "listing.validity_too_long", "at most {max} days after valid_from",
+            max=MAX_VALIDITY_DAYS)]})
 
 
 def publish(session: Session, principal: Principal, data: dict[str, Any],
@@ -218,8 +227,9 @@ def publish(session: Session, principal: Principal, data: dict[str, Any],
     """点对面发布: write the listing and notify the pairs above ``threshold``. ``enterprise``
     is the board's copy, just refreshed from the registry."""
     if not enterprise.in_scope:
-        raise ValidationFailed("invalid fields: enterprise_id", {"enterprise_id": [
-            "the enterprise is not in scope (纳入服务范围) and may not publish"]})
+        raise invalid_fields({"enterprise_id": [field_error(
+            "enterprise.out_of_scope", "the enterprise is not in the service scope and may not "
+            "publish")]})
     day = today()
     valid_from = data.get("valid_from") or day
     _check_dates(valid_from, data["valid_until"], day)
@@ -249,9 +259,7 @@ UPDATABLE = ("title", "description", "category", "industry_code", "quantity", "u
 
 def check_version(listing: Listing, expected: int | None) -> None:
     if expected is not None and expected != listing.version:
-        raise PreconditionFailed(
-            f"the listing changed since version {expected} (now {listing.version}): "
-            "read it again")
+        raise stale("listing", expected, listing.version)
 
 
 def change(session: Session, principal: Principal, listing_id: str, data: dict[str, Any],
@@ -262,14 +270,16 @@ def change(session: Session, principal: Principal, listing_id: str, data: dict[s
     listing, enterprise = managed(session, principal, listing_id)
     check_version(listing, data.pop("version", None))
     if listing.status == "closed":
-        raise Conflict("the listing is closed; publish a new one")
+        raise Conflict("the listing is closed; publish a new one", code="listing.closed")
     if listing.status == "hidden":
-        raise Conflict(f"the listing was hidden by platform staff ({listing.hidden_reason}); "
-                       "it can change once they restore it")
+        raise Conflict("the listing was hidden by platform staff ({reason}); it can change "
+                       "once they restore it", code="listing.hidden",
+                       params={"reason": listing.hidden_reason})
     changed = {k for k in UPDATABLE if k in data and getattr(listing, k) != data[k]}
     quantity = data.get("quantity", listing.quantity)
     if quantity is not None and not data.get("unit", listing.unit):
-        raise ValidationFailed("invalid fields: unit", {"unit": ["required with a quantity"]})
+        raise invalid_fields({"unit": [field_error("listing.unit_required",
+                                                   "required with a quantity")]})
     if not changed:
         return listing, enterprise, []
     day = today()
@@ -300,10 +310,10 @@ def close(session: Session, principal: Principal, listing_id: str,
     listing, enterprise = managed(session, principal, listing_id)
     check_version(listing, expected)
     if listing.status == "closed":
-        raise Conflict("the listing is already closed")
+        raise Conflict("the listing is already closed", code="listing.closed")
     if listing.status == "hidden":
         raise Conflict("the listing was hidden by platform staff; it can be closed once "
-                       "they restore it")
+                       "they restore it", code="listing.hidden")
     listing.status = "closed"
     listing.version += 1
     listing.updated_at = now()
@@ -318,7 +328,7 @@ def hide(session: Session, principal: Principal, listing_id: str, reason: str,
     listing, enterprise = get(session, listing_id, lock=True)
     check_version(listing, expected)
     if listing.status == "hidden":
-        raise Conflict("the listing is already hidden")
+        raise Conflict("the listing is already hidden", code="listing.hidden")
     listing.status_before_hidden = listing.status
     listing.status = "hidden"
     listing.hidden_reason = reason
@@ -335,7 +345,7 @@ def restore(session: Session, principal: Principal, listing_id: str, reason: str
     listing, enterprise = get(session, listing_id, lock=True)
     check_version(listing, expected)
     if listing.status != "hidden":
-        raise Conflict("the listing is not hidden")
+        raise Conflict("the listing is not hidden", code="listing.not_hidden")
     day = today()
     status = listing.status_before_hidden or "published"
     if status == "published" and listing.valid_until < day:
@@ -538,9 +548,11 @@ def search(session: Session, q: dict[str, Any]) -> list[matching.Match]:
     return matching.rank(probe, found, now(), frequencies)
 
 
-def page(matches: Sequence[matching.Match], page_no: int, per_page: int) -> dict[str, Any]:
+def page(matches: Sequence[matching.Match], page_no: int, per_page: int,
+         language: str = EN) -> dict[str, Any]:
+    """One page of matches, their explanations in the reader's ``language``."""
     start = (page_no - 1) * per_page
-    return {"items": [m.as_dict() for m in matches[start:start + per_page]],
+    return {"items": [m.as_dict(language) for m in matches[start:start + per_page]],
             "total": len(matches), "page": page_no, "per_page": per_page}
 
 

@@ -20,13 +20,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from common.auth import Principal, Role
+from common.concurrency import stale
 from common.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    PreconditionFailed,
-    ValidationFailed,
+    field_error,
+    invalid_fields,
 )
+from common.i18n import label
 from common.validation import is_uuid
 from services.supplydemand import access, board, events
 from services.supplydemand.models import Docking, DockingEvent, Enterprise
@@ -53,27 +55,29 @@ def request(session: Session, principal: Principal, data: dict[str, Any],
     board's copy of A, just refreshed from the registry."""
     access.require_publisher(principal)
     if not requester.in_scope:
-        raise ValidationFailed("invalid fields: enterprise_id", {"enterprise_id": [
-            "the enterprise is not in scope (纳入服务范围) and may not dock"]})
+        raise invalid_fields({"enterprise_id": [field_error(
+            "enterprise.out_of_scope", "the enterprise is not in the service scope and may not "
+            "dock")]})
     try:
         listing, owner = board.visible(session, principal, data["listing_id"])
     except NotFound as exc:
-        raise ValidationFailed("invalid fields: listing_id",
-                               {"listing_id": ["no such listing on the board"]}) from exc
+        raise invalid_fields({"listing_id": [field_error(
+            "listing.not_found", "no such listing on the board")]}) from exc
     if listing.enterprise_id == requester.id:
-        raise ValidationFailed("invalid fields: listing_id",
-                               {"listing_id": ["a listing of the requesting enterprise itself"]})
+        raise invalid_fields({"listing_id": [field_error(
+            "docking.own_listing", "a listing of the requesting enterprise itself")]})
     if not board.is_live(listing, owner, board.today()):
-        raise ValidationFailed("invalid fields: listing_id",
-                               {"listing_id": ["the listing is not on the board"]})
+        raise invalid_fields({"listing_id": [field_error(
+            "listing.not_live", "the listing is not on the board")]})
     open_request = session.execute(
         select(Docking.id).where(Docking.listing_id == listing.id,
                                  Docking.requester_enterprise_id == requester.id,
                                  Docking.status == "requested")
     ).first()
     if open_request is not None:
-        raise Conflict(f"a docking request about this listing is already waiting for an "
-                       f"answer ({open_request[0]})")
+        raise Conflict("a docking request about this listing is already waiting for an "
+                       "answer ({docking})", code="docking.pending",
+                       params={"docking": open_request[0]})
     moment = datetime.now(UTC)
     docking = Docking(
         id=str(uuid.uuid4()), listing_id=listing.id, listing_title=listing.title,
@@ -86,7 +90,7 @@ def request(session: Session, principal: Principal, data: dict[str, Any],
         session.flush()
     except IntegrityError as exc:  # a concurrent identical request won
         raise Conflict("a docking request about this listing is already waiting for an "
-                       "answer") from exc
+                       "answer", code="docking.pending") from exc
     _step(session, docking, principal, "requested", data["message"], moment)
     events.publish(session, "docking_requested", _event_data(docking, data["message"]), call_id)
     session.flush()
@@ -104,17 +108,17 @@ def visible(session: Session, principal: Principal, docking_id: str, lock: bool 
             ) -> tuple[Docking, Enterprise, Enterprise]:
     """The docking if the caller is one of its parties (or acts for one) or staff."""
     if not is_uuid(docking_id):
-        raise NotFound("no such docking")
+        raise NotFound("no such docking", code="docking.not_found")
     query = select(Docking).where(Docking.id == docking_id)
     if lock:  # and read it again: the worker's session may hold an older copy
         query = query.with_for_update().execution_options(populate_existing=True)
     docking = session.execute(query).scalar_one_or_none()
     if docking is None:
-        raise NotFound("no such docking")
+        raise NotFound("no such docking", code="docking.not_found")
     requester, owner = _parties(session, docking)
     if not (access.reads_all(principal) or board.manages(principal, requester)
             or board.manages(principal, owner)):
-        raise NotFound("no such docking")
+        raise NotFound("no such docking", code="docking.not_found")
     return docking, requester, owner
 
 
@@ -123,9 +127,10 @@ def check_decider(principal: Principal, docking: Docking, owner: Enterprise) -> 
     access.require_publisher(principal)
     if not board.manages(principal, owner):
         raise Forbidden("only the enterprise that published the listing answers a docking "
-                        "request")
+                        "request", code="docking.answer_forbidden")
     if docking.status != "requested":
-        raise Conflict(f"the docking was already {docking.status}")
+        raise Conflict("the docking was already {status}", code="docking.answered",
+                       params={"status": label("docking_status", docking.status)})
 
 
 def decide(session: Session, principal: Principal, docking_id: str, accept: bool,
@@ -137,8 +142,7 @@ def decide(session: Session, principal: Principal, docking_id: str, accept: bool
     docking, requester, owner = visible(session, principal, docking_id, lock=True)
     check_decider(principal, docking, owner)
     if expected is not None and expected != docking.version:
-        raise PreconditionFailed(f"the docking changed since version {expected} "
-                                 f"(now {docking.version}): read it again")
+        raise stale("docking", expected, docking.version)
     moment = datetime.now(UTC)
     docking.status = "accepted" if accept else "declined"
     docking.reply = message

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from common.i18n import EN, N_, label, translate
+
 log = logging.getLogger(__name__)
 
 WEIGHTS: dict[str, float] = {
@@ -206,18 +208,28 @@ class Candidate:
 
 @dataclass
 class Factor:
+    """One factor of a score; ``message`` (an English message id) and ``params`` say why, in
+    the reader's language (common/i18n.py)."""
+
     factor: str
     value: float
     weight: float
-    reason: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def points(self) -> float:
         return self.value * self.weight
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def reason(self) -> str:
+        """Why, in English."""
+        return translate(self.message, EN, self.params)
+
+    def as_dict(self, language: str = EN) -> dict[str, Any]:
         return {"factor": self.factor, "value": round(self.value, 4), "weight": self.weight,
-                "points": round(self.points, 4), "reason": self.reason}
+                "points": round(self.points, 4),
+                "reason": translate(self.message, language, self.params)}
 
 
 @dataclass
@@ -227,10 +239,10 @@ class Match:
     shared_words: list[str]
     explanation: list[Factor]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, language: str = EN) -> dict[str, Any]:
         return {"listing": self.candidate.payload, "score": round(self.score, 4),
                 "shared_words": self.shared_words,
-                "explanation": [f.as_dict() for f in self.explanation]}
+                "explanation": [f.as_dict(language) for f in self.explanation]}
 
 
 # --------------------------------------------------------------------------- factors
@@ -246,14 +258,16 @@ def text_factor(probe: Probe, candidate: Candidate,
     everywhere = in_title | set(candidate.words)
     shared = [w for w in weights if w in everywhere]
     if not total:
-        return Factor("text", 0.0, WEIGHTS["text"], "no words to compare"), []
+        return Factor("text", 0.0, WEIGHTS["text"], N_("no words to compare")), []
     got = sum(weights[w] * (1.0 if w in in_title else DESCRIPTION_HIT) for w in shared)
     value = min(got / total, 1.0)
     if shared:
-        reason = f"shared words: {', '.join(shared)} ({len(shared)} of {len(weights)} words)"
+        factor = Factor("text", value, WEIGHTS["text"],
+                        N_("shared words: {words} ({count} of {total} words)"),
+                        {"words": shared, "count": len(shared), "total": len(weights)})
     else:
-        reason = "no words in common"
-    return Factor("text", value, WEIGHTS["text"], reason), shared
+        factor = Factor("text", value, WEIGHTS["text"], N_("no words in common"))
+    return factor, shared
 
 
 def division(code: str | None) -> str | None:
@@ -264,23 +278,27 @@ def division(code: str | None) -> str | None:
 def industry_factor(a: str | None, b: str | None) -> Factor:
     weight = WEIGHTS["industry"]
     if not a or not b:
-        return Factor("industry", 0.0, weight, "industry not given on both sides")
+        return Factor("industry", 0.0, weight, N_("industry not given on both sides"))
     a, b = a.upper(), b.upper()
     if a == b:
-        return Factor("industry", 1.0, weight, f"same industry {a}")
+        return Factor("industry", 1.0, weight, N_("same industry {code}"), {"code": a})
     if division(a) and division(a) == division(b):
-        return Factor("industry", 0.7, weight, f"same industry division {division(a)}")
+        return Factor("industry", 0.7, weight, N_("same industry division {code}"),
+                      {"code": division(a)})
     if a[0] == b[0]:
-        return Factor("industry", 0.3, weight, f"same industry section {a[0]}")
-    return Factor("industry", 0.0, weight, f"different industries ({a}, {b})")
+        return Factor("industry", 0.3, weight, N_("same industry section {code}"),
+                      {"code": a[0]})
+    return Factor("industry", 0.0, weight, N_("different industries ({first}, {second})"),
+                  {"first": a, "second": b})
 
 
 def category_factor(a: str | None, b: str | None) -> Factor:
     weight = WEIGHTS["category"]
     if a and a == b:
-        return Factor("category", 1.0, weight, f"same category {a}")
-    return Factor("category", 0.0, weight, "different categories" if a and b
-                  else "category not given on both sides")
+        return Factor("category", 1.0, weight, N_("same category {category}"),
+                      {"category": label("listing_category", a)})
+    return Factor("category", 0.0, weight, N_("different categories") if a and b
+                  else N_("category not given on both sides"))
 
 
 NATIONWIDE = frozenset({"", "全国", "不限", "nationwide"})
@@ -290,28 +308,25 @@ def region_factor(a: str | None, b: str | None) -> Factor:
     weight = WEIGHTS["region"]
     na, nb = normalise(a or ""), normalise(b or "")
     if na in NATIONWIDE or nb in NATIONWIDE:
-        return Factor("region", 0.5, weight, "region not restricted")
+        return Factor("region", 0.5, weight, N_("region not restricted"))
     if na == nb:
-        return Factor("region", 1.0, weight, f"same region {a}")
-    return Factor("region", 0.0, weight, f"different regions ({a}, {b})")
+        return Factor("region", 1.0, weight, N_("same region {region}"), {"region": a})
+    return Factor("region", 0.0, weight, N_("different regions ({first}, {second})"),
+                  {"first": a, "second": b})
 
 
 def freshness_factor(published_at: datetime | None, now: datetime) -> Factor:
     weight = WEIGHTS["freshness"]
     if published_at is None:
-        return Factor("freshness", 0.0, weight, "not published")
+        return Factor("freshness", 0.0, weight, N_("not published"))
     age_days = max((now - published_at).total_seconds() / 86400.0, 0.0)
     value = 0.5 ** (age_days / HALF_LIFE_DAYS)
-    return Factor("freshness", value, weight, f"published {_ago(age_days)}")
-
-
-def _ago(days: float) -> str:
-    whole = int(days)
+    whole = int(age_days)
     if whole == 0:
-        return "today"
+        return Factor("freshness", value, weight, N_("published today"))
     if whole == 1:
-        return "1 day ago"
-    return f"{whole} days ago"
+        return Factor("freshness", value, weight, N_("published 1 day ago"))
+    return Factor("freshness", value, weight, N_("published {days} days ago"), {"days": whole})
 
 
 def score(probe: Probe, candidate: Candidate, now: datetime,

@@ -8,9 +8,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 
-from common.fields import Day, JsonDecimal, LocalDateTime, SearchText, Text, WholeNumber, normalized
+from common.fields import (
+    Day,
+    JsonDecimal,
+    LocalDateTime,
+    SearchText,
+    Text,
+    WholeNumber,
+    normalized,
+    refuse,
+)
 from common.validation import is_uuid
 
 SIDES = ("supply", "demand")  # 供 / 求
@@ -59,7 +68,7 @@ class Uuid(fields.String):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         raw = normalized(super()._deserialize(value, attr, data, **kwargs)).lower()
         if not is_uuid(raw):
-            raise ValidationError("not an id (UUID)")
+            raise refuse("field.not_id", "not a valid id")
         return raw
 
 
@@ -74,7 +83,8 @@ class IndustryCode(fields.String):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         raw = normalized(super()._deserialize(value, attr, data, **kwargs)).upper()
         if not _INDUSTRY.match(raw):
-            raise ValidationError("not a GB/T 4754 industry code such as C33 or C3311")
+            raise refuse("enterprise.industry_code_form",
+                         "not a GB/T 4754 industry code such as C33 or C3311")
         return raw
 
 
@@ -119,14 +129,15 @@ class _ListingFields(Schema):
     @validates_schema
     def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("quantity") is not None and not data.get("unit"):
-            raise ValidationError("required with a quantity", "unit")
+            raise refuse("listing.unit_required", "required with a quantity", field_name="unit")
         start, end = data.get("valid_from"), data.get("valid_until")
         if start is not None and end is not None:
             if end < start:
-                raise ValidationError(f"before valid_from ({start.isoformat()})", "valid_until")
+                raise refuse("field.before_start", "before {field} ({day})", field="valid_from",
+                             day=start.isoformat(), field_name="valid_until")
             if (end - start).days > MAX_VALIDITY_DAYS:
-                raise ValidationError(f"at most {MAX_VALIDITY_DAYS} days after valid_from",
-                                      "valid_until")
+                raise refuse("listing.validity_too_long", "at most {max} days after valid_from",
+                             max=MAX_VALIDITY_DAYS, field_name="valid_until")
 
 
 class ListingCreateSchema(_ListingFields):

@@ -42,7 +42,9 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
-from common.errors import Forbidden, NotFound, PreconditionFailed
+from common.concurrency import stale
+from common.errors import Forbidden, NotFound
+from common.i18n import label
 from services.ticketing.models import (
     AppraisalSetting,
     AppraisalVeto,
@@ -107,8 +109,7 @@ def locked_settings(session: Session, actor: str, expected: int | None) -> Appra
                       populate_existing=True)
     assert row is not None
     if expected is not None and row.version != expected:
-        raise PreconditionFailed(f"the appraisal settings changed since version {expected} "
-                                 f"(now {row.version}): read them again")
+        raise stale("appraisal_settings", expected, row.version)
     return row
 
 
@@ -423,10 +424,13 @@ def check_reader(principal: Principal, kind: str | None = None) -> None:
         return
     allowed = SCOPED_SUBJECTS.get(principal.role)
     if allowed is None:
-        raise Forbidden(f"role {principal.role} may not read the appraisal (考评)")
+        raise Forbidden("{role} may not read the appraisal", code="appraisal.read_forbidden",
+                        params={"role": principal.role_label})
     if kind is not None and kind not in allowed:
-        raise Forbidden(f"role {principal.role} may read the appraisal of "
-                        f"{' and '.join(allowed)} only")
+        raise Forbidden("{role} may read the appraisal of {subjects} only",
+                        code="appraisal.subject_forbidden",
+                        params={"role": principal.role_label,
+                                "subjects": [label("appraisal_subject", s) for s in allowed]})
 
 
 def visible(principal: Principal, kind: str, rows: Iterable[dict[str, Any]]
@@ -610,7 +614,8 @@ def visible_awards(principal: Principal, rows: list[dict[str, Any]]) -> list[dic
         return [row for row in rows if row["department_id"] == (principal.department_id or "")]
     if principal.role == Role.GRID_LEADER:
         return [row for row in rows if row["grid_id"] in principal.grid_ids]
-    raise Forbidden(f"role {principal.role} may not read the awards (评优)")
+    raise Forbidden("{role} may not read the awards", code="appraisal.awards_forbidden",
+                    params={"role": principal.role_label})
 
 
 
@@ -636,7 +641,9 @@ def set_veto(session: Session, principal: Principal, data: Mapping[str, Any],
         session.flush()
         return row, True
     if row is None:
-        raise NotFound(f"no veto of {key[0]} {key[1]} for {key[2]}")
+        raise NotFound("no veto of {subject} {subject_id} for {year}", code="veto.not_found",
+                       params={"subject": label("appraisal_subject", key[0]),
+                               "subject_id": key[1], "year": key[2]})
     if not row.active:
         return row, False
     row.active = False

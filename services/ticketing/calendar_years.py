@@ -63,9 +63,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.calendar import SHANGHAI, WorkCalendar, YearSchedule, covered_years, library_schedule
+from common.calendar import (
+    SHANGHAI,
+    InvalidSchedule,
+    WorkCalendar,
+    YearSchedule,
+    covered_years,
+    library_schedule,
+)
 from common.config import load_settings
-from common.errors import ValidationFailed
+from common.errors import InvalidValue, ValidationFailed, field_error, invalid_fields
 from common.outbox import record_event
 from common.validation import load
 from services.ticketing.models import CalendarYear, Demand, outbox
@@ -110,16 +117,19 @@ def parse_year(value: object) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value not in CALENDAR_YEARS:
-        raise ValidationFailed(
-            "invalid fields: year",
-            {"year": [f"{value!r} is not a year from {CALENDAR_YEARS[0]} to {CALENDAR_YEARS[-1]}"]},
-        )
+        raise invalid_fields({"year": [field_error(
+            "calendar.year_out_of_range", "{value} is not a year from {first} to {last}",
+            value=repr(value), first=CALENDAR_YEARS[0], last=CALENDAR_YEARS[-1])]})
     return value
 
 
-def _reasons(exc: ValueError, year: int) -> list[str]:
-    message = str(exc).removeprefix(f"invalid schedule for {year}: ")
-    return message.split("; ")
+def _reasons(exc: ValueError, year: int) -> list[dict[str, Any]]:
+    if isinstance(exc, InvalidSchedule):
+        return exc.items
+    if isinstance(exc, InvalidValue):
+        return [exc.item()]
+    return [field_error("calendar.invalid_schedule", "invalid schedule for {year}: {reason}",
+                        year=year, reason=str(exc))]
 
 
 def parse_schedule(year: int, data: Mapping[str, Any]) -> tuple[YearSchedule, str]:
@@ -128,12 +138,15 @@ def parse_schedule(year: int, data: Mapping[str, Any]) -> tuple[YearSchedule, st
     :meth:`YearSchedule.parse` decides; each error names its field (``holidays``,
     ``makeup_workdays``, both for a date listed twice) and the date, as ValidationFailed (422).
     """
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Any]] = {}
     if data.get("year") is not None and data["year"] != year:
-        errors["year"] = [f"{data['year']} differs from the year loaded ({year})"]
+        errors["year"] = [field_error("calendar.year_mismatch",
+                                      "{given} differs from the year loaded ({year})",
+                                      given=data["year"], year=year)]
     source = str(data.get("source", "")).strip()
     if not source:
-        errors["source"] = ["name the notice, e.g. 国办发明电〔2026〕N号"]
+        errors["source"] = [field_error("field.required",
+                                        "name the notice, e.g. 国办发明电〔2026〕N号")]
     lists = {name: list(data.get(name) or []) for name in ("holidays", "makeup_workdays")}
     for name, days in lists.items():
         alone = {"year": year, "holidays": [], "makeup_workdays": [], name: days}
@@ -146,7 +159,9 @@ def parse_schedule(year: int, data: Mapping[str, Any]) -> tuple[YearSchedule, st
             return YearSchedule.parse({"year": year, **lists}), source
         except ValueError as exc:  # left: a date in both lists
             errors = {name: _reasons(exc, year) for name in lists}
-    raise ValidationFailed(f"invalid schedule for {year}: " + ", ".join(sorted(errors)), errors)
+    raise ValidationFailed("invalid schedule for {year}: {fields}", errors,
+                           code="calendar.invalid_schedule",
+                           params={"year": year, "fields": sorted(errors)})
 
 
 # --------------------------------------------------------------------------- reading
@@ -386,10 +401,12 @@ def read_file(path: Path) -> tuple[YearSchedule, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ValidationFailed(f"cannot read {path}: {exc}") from exc
+        raise ValidationFailed("cannot read {path}: {reason}", code="calendar.file_unreadable",
+                               params={"path": str(path), "reason": str(exc)}) from exc
     if not isinstance(data, dict) or "year" not in data:
-        raise ValidationFailed(f"{path}: expected a JSON object with a year",
-                               {"year": ["required"]})
+        raise ValidationFailed("{path}: expected a JSON object with a year",
+                               {"year": [field_error("field.required", "required")]},
+                               code="calendar.file_unreadable", params={"path": str(path)})
     fields = load(CalendarYearLoadSchema(), data)
     return parse_schedule(parse_year(fields["year"]), fields)
 

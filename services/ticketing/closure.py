@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role, service_principal
 from common.calendar import WorkCalendar
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from common.i18n import label
 from services.ticketing import events, intake, ledger, sla
 from services.ticketing.models import Demand, Escalation, Rating, Task
 from services.ticketing.workflow import (
@@ -188,16 +189,18 @@ def rate(session: Session, principal: Principal, demand_id: str, data: dict[str,
     concurrent ratings). Satisfied (``is_satisfied``) closes the demand: 自动销号.
     """
     if principal.role != Role.ENTERPRISE:
-        raise Forbidden("only the enterprise that filed the demand may rate it")
+        raise Forbidden("only the enterprise that filed the demand may rate it",
+                        code="demand.rate_forbidden")
     intake.get_visible(session, principal, demand_id)
     demand = lock_demand(session, demand_id)
     if demand is None:
-        raise NotFound("no such demand")
+        raise NotFound("no such demand", code="demand.not_found")
     if demand.status != DemandState.AWAITING_RATING:
-        raise Conflict(f"a demand that is {demand.status} cannot be rated")
+        raise Conflict("a demand that is {status} cannot be rated", code="demand.not_ratable",
+                       params={"status": label("demand_status", demand.status)})
     round_ = current_round(session, demand.id)
     if round_rating(session, demand.id, round_) is not None:
-        raise Conflict("this round of the demand is already rated")
+        raise Conflict("this round of the demand is already rated", code="demand.rated_already")
     moment = _now(now)
     satisfied = is_satisfied(data["efficiency"], data["attitude"], data["quality"])
     rating = Rating(
@@ -211,7 +214,8 @@ def rate(session: Session, principal: Principal, demand_id: str, data: dict[str,
             session.add(rating)
             session.flush()
     except IntegrityError as exc:
-        raise Conflict("this round of the demand is already rated") from exc
+        raise Conflict("this round of the demand is already rated",
+                       code="demand.rated_already") from exc
     before = demand.status
     ledger.record(session, principal, demand.id, "rate", before, before,
                   reason="satisfied" if satisfied else "dissatisfied")
@@ -241,15 +245,19 @@ def resolve(session: Session, principal: Principal, demand_id: str, data: dict[s
     (书面汇报材料) is stored on the task(s) and the demand closes as ``internal`` (内部销号).
     """
     if principal.role not in COORDINATORS:
-        raise Forbidden(f"role {principal.role} may not resolve a dissatisfied rating")
+        raise Forbidden("{role} may not resolve a dissatisfied rating",
+                        code="demand.resolve_forbidden", params={"role": principal.role_label})
     demand = lock_demand(session, demand_id)
     if demand is None:
-        raise NotFound("no such demand")
+        raise NotFound("no such demand", code="demand.not_found")
     if demand.status != DemandState.AWAITING_RATING:
-        raise Conflict(f"a demand that is {demand.status} has no rating to resolve")
+        raise Conflict("a demand that is {status} has no rating to resolve",
+                       code="demand.nothing_to_resolve",
+                       params={"status": label("demand_status", demand.status)})
     rating = round_rating(session, demand.id, current_round(session, demand.id))
     if rating is None or rating.satisfied:
-        raise Conflict("the demand has no dissatisfied rating in its current round")
+        raise Conflict("the demand has no dissatisfied rating in its current round",
+                       code="demand.nothing_to_resolve")
     moment = _now(now)
     if data["action"] == "reopen":
         _reopen(session, principal, demand, data.get("task_id"), calendar, moment, call_id)
@@ -263,20 +271,26 @@ def _task_of(session: Session, demand: Demand, task_id: str | None, field: str) 
     try:
         uuid.UUID(str(task_id))
     except ValueError as exc:
-        raise ValidationFailed("no such task of this demand", {field: ["unknown"]}) from exc
+        raise _no_such_task(field) from exc
     task = session.execute(
         select(Task).where(Task.id == task_id, Task.demand_id == demand.id).with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if task is None:
-        raise ValidationFailed("no such task of this demand", {field: ["unknown"]})
+        raise _no_such_task(field)
     return task
+
+
+def _no_such_task(field: str) -> ValidationFailed:
+    return ValidationFailed("no such task of this demand", {field: [field_error(
+        "task.not_of_demand", "not a task of this demand")]}, code="task.not_of_demand")
 
 
 def _reopen(session: Session, principal: Principal, demand: Demand, task_id: str | None,
             calendar: WorkCalendar, now: datetime, call_id: str | None) -> None:
     if not task_id:
-        raise ValidationFailed("name the task to reopen", {"task_id": ["required to reopen"]})
+        raise ValidationFailed("name the task to reopen", {"task_id": [field_error(
+            "field.required", "required to reopen")]}, code="demand.reopen_task_missing")
     task = _task_of(session, demand, task_id, "task_id")
     move = task_transition(principal, TaskState(task.status), TaskAction.REOPEN,
                            task.department_id)
@@ -334,9 +348,10 @@ def _close_internally(session: Session, principal: Principal, demand: Demand,
                       task_id: str | None, report: str | None, now: datetime,
                       call_id: str | None) -> None:
     if not report or not report.strip():
-        raise ValidationFailed("an internal closure (内部销号) needs the department's written "
-                               "report (书面汇报材料)", {"report": ["required to close "
-                                                                   "internally"]})
+        raise ValidationFailed("an internal closure needs the department's written report",
+                               {"report": [field_error("field.required",
+                                                       "required to close internally")]},
+                               code="demand.report_missing")
     if task_id:
         tasks = [_task_of(session, demand, task_id, "task_id")]
     else:

@@ -39,7 +39,14 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role, service_principal
 from common.calendar import SHANGHAI, WorkCalendar
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    field_error,
+    invalid_fields,
+)
+from common.i18n import label
 from services.ticketing import closure, events, ledger, sla
 from services.ticketing.models import Deadline, Demand, Extension, Note, Task
 from services.ticketing.workflow import (
@@ -76,10 +83,22 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _parse_id(value: str, what: str) -> str:
+    """``what``: ``demand``, ``task`` or ``extension``: the caller gets its not_found."""
     try:
         return str(uuid.UUID(str(value)))
     except ValueError as exc:
-        raise NotFound(f"no such {what}") from exc
+        if what == "extension":
+            raise NotFound("no such extension", code="extension.not_found") from exc
+        if what == "task":
+            raise NotFound("no such task", code="task.not_found") from exc
+        raise NotFound("no such demand", code="demand.not_found") from exc
+
+
+def _department_name(departments: Collection[str], department_id: str) -> str:
+    """A department by its name when ``departments`` maps ids to names."""
+    if isinstance(departments, Mapping):
+        return str(departments.get(department_id) or department_id)
+    return department_id
 
 
 def _acceptance_due(session: Session, calendar: WorkCalendar, start: datetime) -> datetime:
@@ -115,7 +134,7 @@ def _lock_demand(session: Session, demand_id: str) -> Demand:
     _lock_deadlines(session, demand_id)
     demand = session.get(Demand, demand_id, with_for_update=True, populate_existing=True)
     if demand is None:
-        raise NotFound("no such demand")
+        raise NotFound("no such demand", code="demand.not_found")
     return demand
 
 
@@ -127,7 +146,7 @@ def _lock_task(session: Session, task_id: str) -> tuple[Demand, Task]:
         select(Task.demand_id).where(Task.id == task_id)
     ).scalar_one_or_none()
     if demand_id is None:
-        raise NotFound("no such task")
+        raise NotFound("no such task", code="task.not_found")
     _lock_deadlines(session, demand_id, task_id)
     demand = session.get(Demand, demand_id, with_for_update=True, populate_existing=True)
     assert demand is not None  # demands are never deleted
@@ -142,7 +161,7 @@ def _lock_readable_task(session: Session, principal: Principal, task_id: str
     (as on a read), so a write does not tell another department's task exists."""
     demand, task = _lock_task(session, task_id)
     if not can_read_task(principal, task, demand):
-        raise NotFound("no such task")
+        raise NotFound("no such task", code="task.not_found")
     return demand, task
 
 
@@ -180,7 +199,8 @@ def can_read_internal(principal: Principal, note: Note) -> bool:
 
 def _require_not_enterprise(principal: Principal) -> None:
     if principal.role in (Role.ENTERPRISE, Role.SERVICE):
-        raise Forbidden(f"role {principal.role} reads demands through their timeline")
+        raise Forbidden("{role} reads demands through their timeline",
+                        code="demand.timeline_only", params={"role": principal.role_label})
 
 
 def refresh_demand(session: Session, principal: Principal, demand: Demand,
@@ -227,24 +247,27 @@ def triage(session: Session, principal: Principal, demand_id: str, data: Mapping
     now = _now(now)
     demand = _lock_demand(session, _parse_id(demand_id, "demand"))
     if demand.status != DemandState.RECEIVED:
-        raise Conflict(f"demand {demand.number} is {demand.status}, not received: "
-                       "it was triaged already")
+        raise Conflict("demand {number} is {status}, not received: it was triaged already",
+                       code="demand.triaged_already",
+                       params={"number": demand.number,
+                               "status": label("demand_status", demand.status)})
     category, difficulty = data["category"], data.get("difficulty") or "normal"
     assignments = list(data.get("departments") or [])
     if not assignments:
         default = category_table.get(category)
         if default is None:
-            raise ValidationFailed(
-                "invalid fields: departments",
-                {"departments": [f"category {category!r} has no department: name one"]},
-            )
+            raise invalid_fields({"departments": [field_error(
+                "triage.category_without_department",
+                "category {category} has no department: name one", category=category)]})
         assignments = [{"department_id": default}]
     named = [a["department_id"] for a in assignments]
-    problems = [f"unknown department {d!r}" for d in named if d not in department_ids]
-    problems += [f"department {d!r} is named twice" for d in sorted(set(named))
-                 if named.count(d) > 1]
+    problems = [field_error("department.not_found", "unknown department {department}",
+                            department=d) for d in named if d not in department_ids]
+    problems += [field_error("triage.department_twice", "department {department} is named twice",
+                             department=_department_name(department_ids, d))
+                 for d in sorted(set(named)) if named.count(d) > 1]
     if problems:
-        raise ValidationFailed("invalid fields: departments", {"departments": problems})
+        raise invalid_fields({"departments": problems})
 
     accept_due = _acceptance_due(session, calendar, now)
     tasks: list[Task] = []
@@ -401,15 +424,18 @@ def reassign(session: Session, principal: Principal, task_id: str, data: Mapping
                            task.department_id)
     department_id = data["department_id"]
     if department_id not in department_ids:
-        raise ValidationFailed("invalid fields: department_id",
-                               {"department_id": [f"unknown department {department_id!r}"]})
+        raise invalid_fields({"department_id": [field_error(
+            "department.not_found", "unknown department {department}",
+            department=department_id)]})
     siblings = session.execute(
         select(Task.id).where(Task.demand_id == demand.id, Task.id != task.id,
                               Task.department_id == department_id,
                               Task.status != TaskState.CANCELLED)
     ).first()
     if siblings is not None:
-        raise Conflict(f"{department_id} already handles another task of this demand")
+        raise Conflict("{department} already handles another task of this demand",
+                       code="task.department_busy",
+                       params={"department": _department_name(department_ids, department_id)})
     previous = task.department_id
     accept_due = _acceptance_due(session, calendar, now)
     task.department_id = department_id
@@ -436,11 +462,11 @@ def _visible_task(session: Session, principal: Principal, task_id: str) -> tuple
     _require_not_enterprise(principal)
     task = session.get(Task, _parse_id(task_id, "task"))
     if task is None:
-        raise NotFound("no such task")
+        raise NotFound("no such task", code="task.not_found")
     demand = session.get(Demand, task.demand_id)
     assert demand is not None
     if not can_read_task(principal, task, demand):
-        raise NotFound("no such task")
+        raise NotFound("no such task", code="task.not_found")
     return demand, task
 
 
@@ -454,9 +480,10 @@ def add_note(session: Session, principal: Principal, task_id: str, data: Mapping
     demand, task = _visible_task(session, principal, task_id)
     if not (is_department_staff(principal, task.department_id)
             or principal.role in COORDINATORS):
-        raise Forbidden(f"role {principal.role} may not write notes on this task")
+        raise Forbidden("{role} may not write notes on this task", code="task.note_forbidden",
+                        params={"role": principal.role_label})
     if task.status == TaskState.CANCELLED:
-        raise Conflict("the task was cancelled")
+        raise Conflict("the task was cancelled", code="task.cancelled")
     note = Note(id=str(uuid.uuid4()), demand_id=demand.id, task_id=task.id,
                 department_id=task.department_id, visibility=data.get("visibility", "public"),
                 body=data["body"], author=principal.user_id, author_role=str(principal.role),
@@ -484,14 +511,18 @@ def request_extension(session: Session, principal: Principal, task_id: str,
     """延期申请 by the handling department of an accepted task; one pending at a time."""
     demand, task = _lock_readable_task(session, principal, task_id)
     if not is_department_staff(principal, task.department_id):
-        raise Forbidden(f"only {task.department_id}'s staff may ask for more time")
+        raise Forbidden("only the staff of the task's department may ask for more time",
+                        code="extension.other_department")
     if task.status != TaskState.ACCEPTED:
-        raise Conflict(f"a task that is {task.status} has no handling deadline to extend")
+        raise Conflict("a task that is {status} has no handling deadline to extend",
+                       code="extension.no_deadline",
+                       params={"status": label("task_status", task.status)})
     pending = session.execute(
         select(Extension.id).where(Extension.task_id == task.id, Extension.status == PENDING)
     ).first()
     if pending is not None:
-        raise Conflict("an extension request of this task is pending already")
+        raise Conflict("an extension request of this task is pending already",
+                       code="extension.pending")
     extension = Extension(id=str(uuid.uuid4()), task_id=task.id, workdays=data["workdays"],
                           reason=data["reason"], status=PENDING, requested_by=principal.user_id,
                           requested_at=datetime.now(UTC))
@@ -516,15 +547,18 @@ def decide_extension(session: Session, principal: Principal, extension_id: str,
     now = _now(now)
     found = session.get(Extension, _parse_id(extension_id, "extension"))
     if found is None:
-        raise NotFound("no such extension")
+        raise NotFound("no such extension", code="extension.not_found")
     demand, task = _lock_task(session, found.task_id)
     extension = session.get(Extension, found.id, with_for_update=True, populate_existing=True)
     assert extension is not None
     if extension.status != PENDING:
-        raise Conflict(f"the extension was {extension.status} already")
+        raise Conflict("the extension was {status} already", code="extension.decided",
+                       params={"status": label("extension_status", extension.status)})
     approve = bool(data["approve"])
     if approve and (task.status != TaskState.ACCEPTED or task.due_at is None):
-        raise Conflict(f"a task that is {task.status} has no handling deadline to extend")
+        raise Conflict("a task that is {status} has no handling deadline to extend",
+                       code="extension.no_deadline",
+                       params={"status": label("task_status", task.status)})
     extension.status = APPROVED if approve else REJECTED
     extension.decided_by = principal.user_id
     extension.decided_at = now
@@ -597,7 +631,8 @@ def list_tasks(session: Session, principal: Principal,
         query = query.join(Demand, Demand.id == Task.demand_id).where(
             Demand.grid_id.in_(list(principal.grid_ids)))
     elif principal.role not in READ_ALL:
-        raise Forbidden(f"role {principal.role} may not list tasks")
+        raise Forbidden("{role} may not list tasks", code="task.list_forbidden",
+                        params={"role": principal.role_label})
     if filters.get("status"):
         query = query.where(Task.status == filters["status"])
     if filters.get("department_id"):

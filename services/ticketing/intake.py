@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI, WorkCalendar
-from common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
 from common.outbox import record_events
 from services.ticketing import sla
 from services.ticketing.models import Demand, Task, outbox
@@ -33,14 +33,18 @@ def resolve_enterprise(principal: Principal, requested: str | None) -> str:
     """The enterprise a new demand belongs to; enterprises may only file their own."""
     if principal.role == Role.ENTERPRISE:
         if not principal.enterprise_id:
-            raise Forbidden("this account is not linked to an enterprise")
+            raise Forbidden("this account is not linked to an enterprise",
+                            code="account.no_enterprise")
         if requested and requested != principal.enterprise_id:
-            raise Forbidden("an enterprise may only file its own demands")
+            raise Forbidden("an enterprise may only file its own demands",
+                            code="demand.other_enterprise")
         return principal.enterprise_id
     if principal.role not in RECORDING_STAFF:
-        raise Forbidden(f"role {principal.role} may not record demands")
+        raise Forbidden("{role} may not record demands", code="demand.record_forbidden",
+                        params={"role": principal.role_label})
     if not requested:
-        raise ValidationFailed("enterprise_id is required", {"enterprise_id": ["required"]})
+        raise ValidationFailed("enterprise_id is required", {"enterprise_id": [field_error(
+            "field.required", "required")]}, code="demand.enterprise_required")
     return requested
 
 
@@ -84,10 +88,14 @@ def check_enterprise(enterprise: dict[str, Any] | None) -> dict[str, Any]:
     enterprises in the service scope (服务范围)."""
     if enterprise is None:
         raise ValidationFailed("no such enterprise, or not one you may record for",
-                               {"enterprise_id": ["unknown or not yours"]})
+                               {"enterprise_id": [field_error("enterprise.not_found",
+                                                              "unknown or not yours")]},
+                               code="enterprise.not_found")
     if not enterprise.get("in_scope"):
         raise ValidationFailed("the enterprise is not in the service scope",
-                               {"enterprise_id": ["out of the service scope (服务范围)"]})
+                               {"enterprise_id": [field_error("enterprise.out_of_scope",
+                                                              "out of the service scope")]},
+                               code="enterprise.out_of_scope")
     return enterprise
 
 
@@ -230,7 +238,8 @@ def announce(session: Session, demands: list[Demand], call_id: str | None) -> No
 
 def same_request(existing: Demand, digest: str) -> Demand:
     if existing.request_hash != digest:
-        raise Conflict("Idempotency-Key was already used for a different request")
+        raise Conflict("Idempotency-Key was already used for a different request",
+                       code="request.idempotency_key_reused")
     return existing
 
 
@@ -296,7 +305,7 @@ def get_visible(session: Session, principal: Principal, demand_id: str) -> Deman
     try:
         uuid.UUID(demand_id)
     except ValueError as exc:
-        raise NotFound("no such demand") from exc
+        raise NotFound("no such demand", code="demand.not_found") from exc
     if principal.role in READ_ALL:
         demand = session.get(Demand, demand_id)
     else:  # one query: the demand and the caller's right to it
@@ -304,7 +313,7 @@ def get_visible(session: Session, principal: Principal, demand_id: str) -> Deman
             select(Demand).where(Demand.id == demand_id, visibility(principal))
         ).scalar_one_or_none()
     if demand is None:
-        raise NotFound("no such demand")
+        raise NotFound("no such demand", code="demand.not_found")
     return demand
 
 

@@ -47,7 +47,8 @@ def scope(principal: Principal) -> tuple[Any, Any]:
     if principal.role == Role.GRID_LEADER:
         grids = Demand.grid_id.in_(list(principal.grid_ids) or [""])
         return grids, true()
-    raise Forbidden(f"role {principal.role} may not read the overview (总览)")
+    raise Forbidden("{role} may not read the overview", code="overview.read_forbidden",
+                    params={"role": principal.role_label})
 
 
 def _month(column: Any) -> Any:

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 
 from common.calendar import MAX_RANGE_DAYS
-from common.fields import Day, Id, JsonBoolean, JsonNumber, LocalDateTime, Text, WholeNumber
+from common.fields import (
+    Day,
+    Id,
+    JsonBoolean,
+    JsonNumber,
+    LocalDateTime,
+    Text,
+    WholeNumber,
+    refuse,
+)
 
 #: 1+N intake channels (信息收集渠道)
 CHANNELS = ("grid_worker", "service_window", "app", "wechat", "website", "hotline", "enterprise")
@@ -186,9 +195,11 @@ class WorkdaysQuerySchema(Schema):
         if start is None or end is None:
             return
         if end < start:
-            raise ValidationError(f"before from ({start.isoformat()})", "to")
+            raise refuse("field.before_start", "before {field} ({day})", field="from",
+                         day=start.isoformat(), field_name="to")
         if (end - start).days + 1 > MAX_RANGE_DAYS:
-            raise ValidationError(f"the range may span at most {MAX_RANGE_DAYS} days", "to")
+            raise refuse("field.range_too_long", "the range may span at most {max} days",
+                         max=MAX_RANGE_DAYS, field_name="to")
 
 
 class WorkdaysSchema(Schema):
@@ -228,7 +239,7 @@ class TaskSchema(Schema):
     department_id = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(TASK_STATES))
     opinion = fields.String(allow_none=True)
-    difficulty = fields.String(required=True)
+    difficulty = fields.String(required=True, metadata={"x-dictionary": "difficulty"})
     handling_workdays = fields.Integer(required=True)
     accept_due_at = LocalDateTime(allow_none=True)
     due_at = LocalDateTime(allow_none=True, metadata={"description": "办理时限"})
@@ -238,7 +249,7 @@ class TaskSchema(Schema):
     result = fields.String(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
     reopen_count = fields.Integer(required=True)
-    escalation_level = fields.Integer(required=True)
+    escalation_level = fields.Integer(required=True, metadata={"x-dictionary": "escalation_level"})
     version = fields.Integer(required=True)
     demand_number = fields.String(metadata={"description": "the demand's 诉求编号 (lists and "
                                             "single tasks)"})
@@ -289,9 +300,9 @@ class NoteSchema(Schema):
     id = fields.String(required=True)
     task_id = fields.String(allow_none=True)
     department_id = fields.String(allow_none=True)
-    visibility = fields.String(required=True)
+    visibility = fields.String(required=True, metadata={"x-dictionary": "note_visibility"})
     body = fields.String(required=True)
-    author_role = fields.String(required=True)
+    author_role = fields.String(required=True, metadata={"x-dictionary": "actor_role"})
     created_at = LocalDateTime(required=True)
 
 
@@ -373,8 +384,8 @@ class DissatisfiedResolutionSchema(Schema):
 
 class TimelineEntrySchema(Schema):
     at = LocalDateTime(required=True)
-    kind = fields.String(required=True)
-    state = fields.String(allow_none=True)
+    kind = fields.String(required=True, metadata={"x-dictionary": "ledger_action"})
+    state = fields.String(allow_none=True, metadata={"x-dictionary": "ledger_status"})
     department_id = fields.String(allow_none=True)
     text = fields.String(allow_none=True)
     deadline = LocalDateTime(allow_none=True)
@@ -470,7 +481,8 @@ class LedgerFilterSchema(Schema):
     def _check_range(self, data: dict[str, Any], **_kwargs: Any) -> None:
         start, end = data.get("received_from"), data.get("received_to")
         if start is not None and end is not None and end < start:
-            raise ValidationError(f"before received_from ({start.isoformat()})", "received_to")
+            raise refuse("field.before_start", "before {field} ({day})",
+                         field="received_from", day=start.isoformat(), field_name="received_to")
 
 
 class LedgerViewQuerySchema(LedgerFilterSchema):
@@ -490,14 +502,14 @@ class ProblemItemSchema(Schema):
     enterprise_id = fields.String(required=True)
     title = fields.String(required=True)
     category = fields.String(allow_none=True)
-    channel = fields.String(required=True)
-    urgency = fields.String(required=True)
-    status = fields.String(required=True)
+    channel = fields.String(required=True, metadata={"x-dictionary": "channel"})
+    urgency = fields.String(required=True, metadata={"x-dictionary": "urgency"})
+    status = fields.String(required=True, metadata={"x-dictionary": "demand_status"})
     received_at = LocalDateTime(required=True)
     triage_due_at = LocalDateTime(required=True)
     triaged_at = LocalDateTime(allow_none=True)
     departments = fields.List(fields.String(), required=True)
-    closure = fields.String(allow_none=True)
+    closure = fields.String(allow_none=True, metadata={"x-dictionary": "closure"})
     closed_at = LocalDateTime(allow_none=True)
     awaiting_resolution = fields.Boolean(required=True,
                                          metadata={"description": "rated dissatisfied"})
@@ -513,14 +525,14 @@ class TaskItemSchema(Schema):
     category = fields.String(allow_none=True)
     received_at = LocalDateTime(required=True)
     department_id = fields.String(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata={"x-dictionary": "task_status"})
     accept_due_at = LocalDateTime(allow_none=True)
     due_at = LocalDateTime(allow_none=True)
     due_provisional = fields.Boolean(required=True)
     accepted_at = LocalDateTime(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
     reopen_count = fields.Integer(required=True)
-    escalation_level = fields.Integer(required=True)
+    escalation_level = fields.Integer(required=True, metadata={"x-dictionary": "escalation_level"})
     overdue = fields.Boolean(required=True, metadata={
         "description": "open past its handling deadline, or completed after it"})
 
@@ -599,12 +611,13 @@ class SlaSettingsSchema(Schema):
     def _check_consistency(self, data: dict[str, Any], **_kwargs: Any) -> None:
         reminders = data.get("reminder_workdays_before")
         if reminders is not None and len(set(reminders)) != len(reminders):
-            raise ValidationError("values must be distinct", "reminder_workdays_before")
+            raise refuse("field.not_distinct", "values must be distinct",
+                         field_name="reminder_workdays_before")
         remind, close = data.get("rating_reminder_workdays"), data.get("close_unrated_workdays")
         if remind is not None and close is not None and close <= remind:
-            raise ValidationError(
-                f"must be more than rating_reminder_workdays ({remind})", "close_unrated_workdays"
-            )
+            raise refuse("sla.close_before_reminder",
+                         "must be more than rating_reminder_workdays ({days})", days=remind,
+                         field_name="close_unrated_workdays")
 
 
 class HandlingTimeSchema(Schema):
@@ -663,9 +676,11 @@ class AppraisalPeriodQuerySchema(Schema):
         if start is None or end is None:
             return
         if end < start:
-            raise ValidationError(f"before from ({start.isoformat()})", "to")
+            raise refuse("field.before_start", "before {field} ({day})", field="from",
+                         day=start.isoformat(), field_name="to")
         if (end - start).days + 1 > MAX_RANGE_DAYS:
-            raise ValidationError(f"the period may span at most {MAX_RANGE_DAYS} days", "to")
+            raise refuse("field.range_too_long", "the period may span at most {max} days",
+                         max=MAX_RANGE_DAYS, field_name="to")
 
 
 class AppraisalRowSchema(Schema):
@@ -738,7 +753,8 @@ class RatioWeightsSchema(Schema):
     @validates_schema
     def _not_all_zero(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if len(data) == len(self.fields) and not any(data.values()):
-            raise ValidationError("at least one weight must be above 0", next(iter(self.fields)))
+            raise refuse("appraisal.weights_all_zero", "at least one weight must be above 0",
+                         field_name=next(iter(self.fields)))
 
 
 class ScoreWeightsSchema(RatioWeightsSchema):

@@ -159,14 +159,15 @@ class TicketingService(IntakeApi, HandlingApi, ClosureApi, SweepApi, SettingsApi
         try:
             number = calendar_years.parse_year(year)
         except ValidationFailed as exc:
-            raise NotFound(f"no calendar year {year!r}") from exc
+            raise NotFound("no calendar year {year}", code="calendar.year_not_found",
+                           params={"year": repr(year)}) from exc
         with self.db.transaction() as session:
             detail = calendar_years.year_detail(session, number)
         if detail is None:
             raise NotFound(
-                f"no schedule for {number}: Monday-Friday is assumed and its deadlines are "
-                "provisional until it is loaded"
-            )
+                "no schedule for {year}: Monday-Friday is assumed and its deadlines are "
+                "provisional until it is loaded", code="calendar.year_not_loaded",
+                params={"year": number})
         return CalendarYearSchema().dump(detail)
 
     @rpc

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common.calendar import SHANGHAI, WorkCalendar
-from common.errors import PreconditionFailed
+from common.concurrency import stale
 from services.ticketing import sla_metrics
 from services.ticketing.models import Deadline, HandlingTime, SlaSetting, Task
 
@@ -59,8 +59,7 @@ def locked_settings(session: Session, expected: int | None) -> SlaSetting:
     row = session.get(SlaSetting, SETTINGS_KEY, with_for_update=True, populate_existing=True)
     assert row is not None
     if expected is not None and row.version != expected:
-        raise PreconditionFailed(f"the SLA settings changed since version {expected} (now "
-                                 f"{row.version}): read them again")
+        raise stale("sla_settings", expected, row.version)
     return row
 
 

@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from common.auth import Principal, Role
 from common.errors import Conflict, Forbidden
+from common.i18n import label
 
 
 class DemandState(StrEnum):
@@ -104,14 +105,23 @@ def task_transition(principal: Principal, state: TaskState, action: TaskAction,
     actors = TASK_ACTORS[action]
     if actors is None:
         if principal.role != Role.SERVICE:
-            raise Forbidden(f"{action} is done by the platform, not by a person")
+            raise Forbidden("only the platform may {action} a task, not a person",
+                            code="task.platform_only",
+                            params={"action": label("task_action", action)})
     elif principal.role not in actors:
-        raise Forbidden(f"role {principal.role} may not {action} a task")
+        raise Forbidden("{role} may not {action} a task", code="task.action_forbidden",
+                        params={"role": principal.role_label,
+                                "action": label("task_action", action)})
     if action in OWN_DEPARTMENT_ONLY and principal.department_id != department_id:
-        raise Forbidden(f"only {department_id}'s staff may {action} this task")
+        raise Forbidden("only the staff of the task's department may {action} it",
+                        code="task.other_department",
+                        params={"action": label("task_action", action)})
     after = TASK_MOVES.get((state, action))
     if after is None:
-        raise Conflict(f"a task that is {state} does not allow {action}")
+        raise Conflict("a task that is {status} does not allow: {action}",
+                       code="task.action_not_allowed",
+                       params={"status": label("task_status", state),
+                               "action": label("task_action", action)})
     return Move(str(state), str(after), str(action))
 
 

@@ -191,7 +191,8 @@ def test_sixth_attempt_after_five_failures_is_refused_even_with_the_right_passwo
     assert outcome.error.status == 429
     # the oldest of the five leaves the 15-minute window at NOW + 15 min: 10 minutes from now
     assert outcome.error.errors == {"retry_after": ["600"]}
-    assert "10 min" in outcome.error.detail
+    assert outcome.error.code == "auth.too_many_attempts"
+    assert "10 min" in str(outcome.error) and outcome.error.params == {"minutes": 10}
     assert attempts(session, account.username) == [False] * 6  # the refusal is recorded too
     # once enough failures have left the window, the right password works again
     assert sign_in(session, account.username, now=NOW + timedelta(minutes=21))["access_token"]
@@ -262,10 +263,12 @@ def test_account_links_are_checked(session, department, enterprise):
     assert set(caught.value.errors) == {"enterprise_id"}
     with pytest.raises(ValidationFailed) as caught:
         new_account(session, "enterprise", enterprise_id=str(uuid.uuid4()))
-    assert caught.value.errors == {"enterprise_id": ["no such enterprise"]}
+    assert caught.value.errors == {"enterprise_id": [
+        {"code": "enterprise.not_found", "message": "no such enterprise"}]}
     with pytest.raises(ValidationFailed) as caught:
         new_account(session, "enterprise", enterprise_id="not-a-uuid")
-    assert caught.value.errors == {"enterprise_id": ["not a valid id"]}
+    assert caught.value.errors == {"enterprise_id": [
+        {"code": "field.not_id", "message": "not a valid id"}]}
     for role in ("liaison", "department_head"):
         with pytest.raises(ValidationFailed) as caught:
             new_account(session, role)
@@ -294,7 +297,8 @@ def test_passwords_are_checked(session):
     assert set(caught.value.errors) == {"password"}
     with pytest.raises(ValidationFailed) as caught:
         new_account(session, username="li.si.long", password="li.si.long")
-    assert caught.value.errors == {"password": ["must not be the username"]}
+    assert caught.value.errors == {"password": [
+        {"code": "account.password_is_username", "message": "must not be the username"}]}
 
 
 def test_seeding_with_a_prepared_hash(session):
@@ -358,7 +362,8 @@ def test_changing_my_password(session):
         "10.0.0.9", now=NOW)
     with pytest.raises(ValidationFailed) as caught:
         wrong.result()
-    assert caught.value.errors == {"old_password": ["wrong password"]}
+    assert caught.value.errors == {"old_password": [
+        {"code": "account.wrong_password", "message": "wrong password"}]}
     with pytest.raises(ValidationFailed):
         accounts.change_password(session, me, {"old_password": PASSWORD,
                                                "new_password": PASSWORD}, None)

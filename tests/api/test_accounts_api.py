@@ -100,7 +100,8 @@ def test_wrong_password_and_unknown_user_are_the_same_401(client, admin):
     for response in (wrong, unknown):
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
-    assert wrong.json()["detail"] == unknown.json()["detail"] == "wrong username or password"
+    assert wrong.json()["code"] == unknown.json()["code"] == "auth.wrong_credentials"
+    assert wrong.json()["detail"] == unknown.json()["detail"] == "用户名或密码错误"
 
 
 def test_sixth_failed_attempt_is_429_even_with_the_right_password(client, admin):
@@ -111,7 +112,8 @@ def test_sixth_failed_attempt_is_429_even_with_the_right_password(client, admin)
     assert refused.status_code == 429
     assert refused.headers["content-type"] == "application/problem+json"
     assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
-    assert "try again" in refused.json()["detail"]
+    assert refused.json()["code"] == "auth.too_many_attempts"
+    assert "分钟后再试" in refused.json()["detail"]
 
 
 def test_a_disabled_account_cannot_sign_in(client, admin):
@@ -170,7 +172,8 @@ def test_who_lists_and_reads_accounts(client, token, admin, db):
     unknown = client.post("/api/v1/accounts", headers=admin,
                           json=account_body(role="enterprise", enterprise_id=str(uuid.uuid4())))
     assert unknown.status_code == 422
-    assert set(unknown.json()["errors"]) == {"enterprise_id"}
+    assert unknown.json()["errors"] == {"enterprise_id": [
+        {"code": "enterprise.not_found", "message": "企业不存在"}]}
 
 
 def test_a_duplicate_username_is_409(client, admin):

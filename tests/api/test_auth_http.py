@@ -23,7 +23,8 @@ def test_forged_and_expired_tokens_are_401(client, token):
     expired = token(Role.ADMIN, ttl=-10)
     response = client.get("/api/v1/demands", headers=bearer(expired))
     assert response.status_code == 401
-    assert "expired" in response.json()["detail"]
+    assert response.json()["code"] == "auth.token_expired"
+    assert response.json()["detail"] == "登录已过期，请重新登录"
     assert client.get("/api/v1/demands", headers={"Authorization": "Basic abc"}).status_code == 401
 
 

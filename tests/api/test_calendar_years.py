@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from helpers import texts
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -162,7 +163,8 @@ def test_invalid_schedules_are_rejected_naming_field_and_date(body, field, named
     with pytest.raises(ValidationFailed) as raised:
         parse_schedule(2027, {"source": SOURCE, **body})
     assert field in raised.value.errors
-    assert any(named in reason for reason in raised.value.errors[field]), raised.value.errors
+    assert any(named in reason for reason in texts(raised.value.errors[field])), \
+        raised.value.errors
 
 
 def test_years_outside_the_loadable_range_are_rejected():

@@ -186,8 +186,10 @@ def test_create_computes_remind_on_and_checks_its_input(sessions, enterprise, de
         with pytest.raises(ValidationFailed) as failed:
             contracts.create(session, own, {**data, "obligations": [late]}, CAL)
         assert failed.value.errors == {"obligations": {"0": {
-            "department_id": ["no such department"],
-            "due_on": ["before the contract was signed (signed_on)"],
+            "department_id": [{"code": "department.not_found",
+                               "message": "no such department"}],
+            "due_on": [{"code": "contract.due_before_signed",
+                        "message": "before the contract was signed (signed_on)"}],
         }}}
         session.rollback()
 

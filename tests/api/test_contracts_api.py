@@ -224,7 +224,10 @@ def test_invalid_contracts_are_named(client, token, world):
     rules = create(client, admin, body)
     assert rules.status_code == 422
     errors = rules.json()["errors"]
-    assert {"department_id", "obligations.0.due_on"} <= set(errors), errors
+    assert errors["department_id"] == [{"code": "department.not_found",
+                                        "message": "部门不存在"}]
+    assert errors["obligations.0.due_on"] == [{"code": "contract.due_before_signed",
+                                               "message": "早于合同签订日期（signed_on）"}]
 
 
 def test_obligation_list_by_state(client, token, world):

@@ -16,6 +16,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from helpers import codes
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -154,11 +155,13 @@ def test_headers_in_chinese_or_english_with_full_width_and_marks():
 def test_missing_and_doubled_columns_are_refused():
     with pytest.raises(ValidationFailed) as missing:
         spreadsheet.map_headers(["企业名称", "地址"])
-    assert "统一社会信用代码 (credit_code)" in missing.value.detail
-    assert "header" in missing.value.errors
+    assert missing.value.code == "import.header_unusable"
+    assert "统一社会信用代码 (credit_code)" in str(missing.value)
+    assert codes(missing.value.errors["header"]) == ["import.columns_missing"]
     with pytest.raises(ValidationFailed) as doubled:
         spreadsheet.map_headers([*HEADER, "name"])
-    assert "both mean name" in doubled.value.detail
+    assert "both mean name" in str(doubled.value)
+    assert codes(doubled.value.errors["header"]) == ["import.column_twice"]
 
 
 def test_values_users_type():

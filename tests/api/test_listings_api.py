@@ -226,7 +226,7 @@ def test_the_laser_cutting_offer_ranks_first_with_its_reasons(client, token, wor
     best = items[found.index(laser["id"])]
     assert best["shared_words"] == ["激光", "切割", "加工"]
     reasons = {e["factor"]: e["reason"] for e in best["explanation"]}
-    assert "激光" in reasons["text"] and "same industry division C33" == reasons["industry"]
+    assert "激光" in reasons["text"] and "行业大类相同：C33" == reasons["industry"]
     assert abs(sum(e["points"] for e in best["explanation"]) - best["score"]) < 1e-3
     for other in items:  # everything that shares no word ranks below
         if not other["shared_words"]:

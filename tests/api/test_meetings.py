@@ -164,10 +164,13 @@ def test_stage_tags_incubators_and_an_audience_matching_nobody(session, zone):
                   audience={"grid_ids": [zone.g3], "industry_codes": ["I65"]})
     with pytest.raises(ValidationFailed) as exc:
         meetings.invite(session, COORDINATOR, nobody.id, now=now)
-    assert exc.value.errors == {"audience": ["matches no in-scope enterprise"]}
+    assert exc.value.errors == {"audience": [
+        {"code": "meeting.audience_empty", "message": "matches no in-scope enterprise"}]}
     with pytest.raises(ValidationFailed) as exc:
         plan(session, zone, at("2031-03-12"), now, audience={"grid_ids": ["NOPE"]})
-    assert exc.value.errors == {"audience": {"grid_ids": ["no such grid: NOPE"]}}
+    assert exc.value.errors == {"audience": {"grid_ids": [
+        {"code": "meeting.unknown_grid", "message": "no such grid: {ids}",
+         "params": {"ids": ["NOPE"]}}]}}
 
 
 def test_planning_rules_edits_and_versions(session, zone):
@@ -275,7 +278,9 @@ def test_attendance_after_the_start_then_feedback_by_attendees(session, zone):
     with pytest.raises(ValidationFailed) as exc:
         meetings.record_attendance(session, COORDINATOR, meeting.id,
                                    {"attended": [zone.a1, zone.a5]}, now=start)
-    assert exc.value.errors == {"attended": [f"not invited: {zone.a5}"]}
+    assert exc.value.errors == {"attended": [
+        {"code": "meeting.not_invited", "message": "not invited: {enterprises}",
+         "params": {"enterprises": [zone.a5]}}]}
     version = session.get(Meeting, meeting.id).version
     with pytest.raises(PreconditionFailed):
         meetings.record_attendance(session, COORDINATOR, meeting.id, {"attended": [zone.a1]},

@@ -11,7 +11,7 @@ from unittest.mock import ANY
 
 import httpx
 import pytest
-from helpers import bearer, eventually, named_fields, new_enterprise_id, reasons
+from helpers import bearer, eventually, named_fields, new_enterprise_id
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -186,7 +186,8 @@ def test_each_role_sees_only_its_meetings(client, token, zone, staff, invited):
         registering = client.put(f"{url}/registration", json={"response": "registered"},
                                  headers=headers)
         assert registering.status_code == 404, registering.text
-        assert "invited" in registering.json()["detail"]
+        assert registering.json()["code"] == "meeting.not_found"
+        assert "未受邀" in registering.json()["detail"]
 
     # roles not listed for a route: 403 from the gateway
     for role in (Role.GRID_WORKER, Role.LIAISON):
@@ -230,11 +231,13 @@ def test_bad_input_and_stale_versions(client, zone, staff):
         zone, audience={"grid_ids": ["NO-SUCH"], "industry_codes": ["X99"]}))
     assert typo.status_code == 422
     assert "audience.industry_codes" in named_fields(typo.json())
+    assert typo.json()["errors"]["audience.industry_codes.0"][0]["code"] == \
+        "enterprise.industry_code_section"
     unknown = client.post("/api/v1/meetings", headers=coordinator, json=meeting_body(
         zone, audience={"grid_ids": ["NO-SUCH"]}))
     assert unknown.status_code == 422
-    assert list(unknown.json()["errors"]) == ["audience.grid_ids"]
-    assert "NO-SUCH" in reasons(unknown.json(), "audience.grid_ids")[0]
+    assert unknown.json()["errors"] == {"audience.grid_ids": [
+        {"code": "meeting.unknown_grid", "message": "网格不存在：NO-SUCH"}]}
     assert client.get("/api/v1/meetings/not-an-id", headers=coordinator).status_code == 404
 
     created = client.post("/api/v1/meetings", headers=coordinator, json=meeting_body(zone))
@@ -312,7 +315,8 @@ def test_registration_attendance_feedback_and_the_yearly_report(client, db, toke
     assert recorded, "attendance could not be recorded after the start"
     assert recorded.json()["state"] == "held"
     late = client.put(f"{url}/registration", headers=m2, json={"response": "declined"})
-    assert late.status_code == 409 and "closed" in late.json()["detail"]
+    assert late.status_code == 409 and late.json()["code"] == "meeting.registration_closed"
+    assert "报名已截止" in late.json()["detail"]
     stranger = client.put(f"{url}/attendance", headers=coordinator,
                           json={"attended": [zone.other_grid]})
     assert stranger.status_code == 422 and "attended" in stranger.json()["errors"]

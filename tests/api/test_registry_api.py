@@ -65,7 +65,9 @@ def test_wrong_check_digit_is_422_naming_the_field(client, token, zone):
     response = register(client, admin, credit_code=bad)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert "check digit" in response.json()["errors"]["credit_code"][0]["message"]
+    reason = response.json()["errors"]["credit_code"][0]
+    assert reason["code"] == "enterprise.credit_code_check_digit"
+    assert reason["message"].startswith("校验码错误：应为 ")
     ok = register(client, admin, credit_code=good)
     assert ok.status_code == 201, ok.text
     assert ok.json()["credit_code"] == good

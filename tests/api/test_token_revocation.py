@@ -29,7 +29,7 @@ from gateway.rpc import NamekoRpcClient, RemoteError
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "another horse, stapled"
-REVOKED = "token revoked: sign in again"
+REVOKED = "登录凭证已失效，请重新登录"  # token revoked: sign in again
 #: the second gateway of these tests (a replica, or one started after a revocation)
 REPLICA_PORT = GATEWAY_PORT + 57
 
@@ -67,6 +67,7 @@ def refused_within(client: httpx.Client, tok: str, seconds: float = 1.0) -> floa
     assert answer, f"the revoked token is still accepted: {me(client, tok).text}"
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["www-authenticate"].startswith("Bearer")
+    assert answer.json()["code"] == "auth.token_revoked"
     assert answer.json()["detail"] == REVOKED
     assert elapsed < seconds, f"refused only after {elapsed:.2f} s"
     print(f"revoked token refused after {elapsed:.3f} s")
@@ -203,6 +204,7 @@ def test_a_gateway_started_after_the_revocation_refuses_the_token(
             # loaded at start-up: refused from its very first answer, no event needed
             answer = me(fresh, old)
             assert answer.status_code == 401, answer.text
+            assert answer.json()["code"] == "auth.token_revoked"
             assert answer.json()["detail"] == REVOKED
             other = new_account(fresh, admin)
             assert me(fresh, sign_in(fresh, other["username"])).status_code == 200
@@ -275,7 +277,7 @@ def test_a_gateway_that_cannot_load_the_revocations_refuses_with_503(
             assert answer.status_code == 503, answer.text
             assert answer.headers["content-type"] == "application/problem+json"
             assert answer.headers["retry-after"] == "1"
-            assert "revoked tokens" in answer.json()["detail"]
+            assert answer.json()["code"] == "auth.revocations_loading"
             assert 1.5 < time.monotonic() - started < 5  # it waited for them a little
             assert me(client, "not a token").status_code == 401  # bad tokens stay 401
     except BaseException:

@@ -79,3 +79,16 @@ def reasons(problem: dict, field: str) -> list[str]:
     """The texts of the reasons given for ``field`` and the fields nested in it."""
     return [item["message"] for path, items in problem["errors"].items()
             if path == field or path.startswith(field + ".") for item in items]
+
+
+def texts(reasons: list, language: str = "en") -> list[str]:
+    """Coded field errors (``{"code", "message", "params"}``) as the texts a reader gets."""
+    from common.i18n import translate
+
+    return [translate(r["message"], language, r.get("params")) for r in reasons]
+
+
+def codes(reasons: list) -> list[str]:
+    """The codes of coded field errors."""
+    return [r["code"] for r in reasons]
+

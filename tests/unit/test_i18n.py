@@ -45,3 +45,36 @@ def test_interpolation_never_fails():
     assert interpolate("{missing} and {present}", {"present": 1}) == "{missing} and 1"
     assert interpolate("a stray { brace", {"x": 1}) == "a stray { brace"
     assert interpolate("{0}", {"x": 1}) == "{0}"
+
+
+def test_a_catalog_without_its_compiled_file_is_read_from_its_po(tmp_path, monkeypatch):
+    import shutil
+
+    from common import i18n
+
+    folder = tmp_path / "zh_CN" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    shutil.copy(i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "gridsvc.po", folder)
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.catalog.cache_clear()
+    try:
+        assert translate("Not found", ZH) == "未找到"  # no .mo: the .po, compiled in memory
+    finally:
+        i18n.catalog.cache_clear()
+
+
+def test_labels_and_phrases_in_parameters():
+    from common.i18n import label, phrase
+
+    params = {"role": label("role", "grid_worker"), "action": phrase("Submit a demand",
+                                                                      lower=True)}
+    assert translate("{role} may not {action}", ZH, params) == "网格员无权提交诉求"
+    assert translate("{role} may not {action}", EN, params) == \
+        "Grid worker may not submit a demand"
+    assert translate("invalid fields: {fields}", ZH, {"fields": ["a", "b"]}) == \
+        "以下字段填写有误：a、b"
+    assert translate("invalid fields: {fields}", EN, {"fields": ["a", "b"]}) == \
+        "invalid fields: a, b"
+    # an unknown code stays as it is rather than failing
+    assert translate("{role} may not do this", ZH, {"role": label("role", "nobody")}) == \
+        "nobody无权执行此操作"

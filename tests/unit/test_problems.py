@@ -18,15 +18,16 @@ def body(response) -> dict:
 @pytest.mark.parametrize("cls, status", [(NotFound, 404), (Conflict, 409),
                                          (ValidationFailed, 422)])
 def test_domain_errors_map_by_exc_path(cls, status):
-    err = RemoteError(cls.__name__, exc_path(cls), ["what went wrong", {"title": ["required"]}],
-                      "what went wrong")
+    # a bare string as a field error (an older service): code field.invalid, text as it is
+    err = RemoteError(cls.__name__, exc_path(cls),
+                      ["what went wrong", {"title": ["not coded"]}], "what went wrong")
     response = from_rpc_error(err, "/api/v1/x")
     assert response.status_code == status
     assert response.media_type == "application/problem+json"
     problem = body(response)
     assert problem["detail"] == "what went wrong"
     assert problem["instance"] == "/api/v1/x"
-    assert problem["errors"] == {"title": [{"code": "field.invalid", "message": "required"}]}
+    assert problem["errors"] == {"title": [{"code": "field.invalid", "message": "not coded"}]}
     assert problem["code"] == cls.code
 
 
@@ -48,16 +49,25 @@ def test_broker_troubles():
 def test_a_domain_error_keeps_its_code_params_and_field_codes_over_rpc():
     err = RemoteError("Conflict", exc_path(Conflict), [
         "username {username} is already taken",
-        {"username": [{"code": "account.username_taken", "message": "already taken"}],
+        {"username": [{"code": "account.username_taken", "message": "already exists"}],
          "tasks": {"0": {"department_id": ["no such department"]}}},
         "account.username_taken", {"username": "wang"}], "x")
-    problem = body(from_rpc_error(err, "/x"))
+    problem = body(from_rpc_error(err, "/x"))  # zh-CN, the default
     assert problem["code"] == "account.username_taken"
-    assert problem["detail"] == "username wang is already taken"
+    assert problem["detail"] == "用户名 wang 已被占用"
     assert problem["errors"]["username"] == [{"code": "account.username_taken",
-                                               "message": "already taken"}]
+                                               "message": "已存在"}]
     # nested field errors are named by their dotted path, as a form names its fields
-    assert problem["errors"]["tasks.0.department_id"][0]["code"] == "field.invalid"
+    assert problem["errors"]["tasks.0.department_id"] == [
+        {"code": "field.invalid", "message": "部门不存在"}]
+    token = LANGUAGE.set("en")
+    try:
+        english = body(from_rpc_error(err, "/x"))
+    finally:
+        LANGUAGE.reset(token)
+    assert english["code"] == "account.username_taken"
+    assert english["detail"] == "username wang is already taken"
+    assert english["errors"]["username"][0]["message"] == "already exists"
 
 
 def test_titles_and_details_follow_the_request_language():

@@ -18,7 +18,7 @@ from common.auth import STAFF_ROLES, Role
 from common.concurrency import expected_version as checked_version
 from common.config import seconds_from_env
 from common.entrypoints import event_handler, rpc
-from common.errors import Forbidden, ValidationFailed
+from common.errors import Forbidden, ValidationFailed, field_error, invalid_fields
 from common.events import check_envelope, first_delivery
 from common.validation import load
 from services.enterprise import contracts, visits, workdays
@@ -136,7 +136,8 @@ class ContractsApi:
     @rpc
     def get_obligation_settings(self) -> dict:
         if self.caller.principal.role not in STAFF_ROLES | {Role.SERVICE}:
-            raise Forbidden("only staff see the obligation settings")
+            raise Forbidden("only staff see the obligation settings",
+                            code="obligation.settings_forbidden")
         with self.db.transaction() as session:
             return ObligationSettingsSchema().dump(self._obligation_settings(session))
 
@@ -170,8 +171,9 @@ class ContractsApi:
         actual = contracts.today_in_shanghai()
         day = actual if today is None else parse_day(today)
         if day > actual:
-            raise ValidationFailed("invalid fields: today",
-                                   {"today": [f"later than today ({actual.isoformat()})"]})
+            raise invalid_fields({"today": [field_error(
+                "obligation.day_in_future", "later than today ({today})",
+                today=actual.isoformat())]})
         counts = self._sweep_obligations_as_of(day)
         return {**counts, "today": day.isoformat()}
 
@@ -260,5 +262,5 @@ def parse_day(value: object) -> date:
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
-        raise ValidationFailed("invalid fields: today",
-                               {"today": ["not a date in the form YYYY-MM-DD"]}) from None
+        raise invalid_fields({"today": [field_error(
+            "field.not_date", "not a date in the form YYYY-MM-DD")]}) from None

@@ -62,7 +62,8 @@ def grid_growth(session: Session, principal: Principal, year: int) -> list[dict[
     """Every grid with the summed output value and tax of its in-scope enterprises for
     ``year`` and ``year - 1`` (each enterprise's latest value of that year; none counts 0)."""
     if principal.role not in GROWTH_READERS:
-        raise Forbidden(f"role {principal.role} may not read the grids' growth")
+        raise Forbidden("{role} may not read the grids' growth", code="zone.read_forbidden",
+                        params={"role": principal.role_label})
     metrics = {label: latest_of_year(indicator, which, label) for label, indicator, which in (
         ("output_value", "output_value", year), ("output_value_previous", "output_value", year - 1),
         ("tax", "tax", year), ("tax_previous", "tax", year - 1))}

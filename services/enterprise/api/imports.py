@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from common.auth import Role
 from common.entrypoints import rpc
-from common.errors import Conflict, Forbidden, ValidationFailed
+from common.errors import Conflict, Forbidden, ValidationFailed, field_error
 from common.validation import load
 from services.enterprise import access, importer, spreadsheet
 from services.enterprise.schemas import EnterpriseQuerySchema
@@ -31,14 +31,19 @@ def decode_upload(content_b64: Any) -> bytes:
     """The uploaded file from base64; ValidationFailed if it is not base64 or too big."""
     if not isinstance(content_b64, str):
         raise ValidationFailed("the file must be sent as base64 text",
-                               {"file": ["not base64 text"]})
+                               {"file": [field_error("import.not_base64", "not base64 text")]},
+                               code="import.not_base64")
     if len(content_b64) > (spreadsheet.MAX_BYTES + 2) // 3 * 4 + 4:
-        raise ValidationFailed(f"the file may be at most {spreadsheet.MAX_BYTES} bytes",
-                               {"file": ["too large"]})
+        raise ValidationFailed("the file may be at most {max} bytes",
+                               {"file": [field_error("import.file_too_large", "too large")]},
+                               code="import.file_too_large",
+                               params={"max": spreadsheet.MAX_BYTES})
     try:
         return base64.b64decode(content_b64, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ValidationFailed("the file is not valid base64", {"file": ["not base64"]}) from exc
+        raise ValidationFailed("the file is not valid base64",
+                               {"file": [field_error("import.not_base64", "not base64")]},
+                               code="import.not_base64") from exc
 
 
 class ImportsApi:
@@ -57,11 +62,15 @@ class ImportsApi:
         """
         principal = self.caller.principal
         if principal.role not in IMPORTERS:
-            raise Forbidden(f"role {principal.role} may not import enterprises")
+            raise Forbidden("{role} may not import enterprises", code="import.forbidden",
+                            params={"role": principal.role_label})
         if fmt not in FORMATS:
-            raise ValidationFailed(f"unknown format {fmt!r}", {"format": ["xlsx or csv"]})
+            raise ValidationFailed("unknown format {format}", {"format": [field_error(
+                "import.unknown_format", "xlsx or csv")]}, code="import.unknown_format",
+                params={"format": repr(fmt)})
         if not isinstance(dry_run, bool):
-            raise ValidationFailed("dry_run must be true or false", {"dry_run": ["not a boolean"]})
+            raise ValidationFailed("dry_run must be true or false", {"dry_run": [field_error(
+                "field.not_boolean", "not a boolean")]}, code="import.dry_run_invalid")
         table = spreadsheet.read_table(decode_upload(content_b64), fmt)
         try:
             with self.db.transaction() as session:
@@ -69,12 +78,12 @@ class ImportsApi:
                                                call_id=self.caller.call_id)
         except IntegrityError as exc:
             log.warning("import collided with a concurrent change", exc_info=True)
-            raise Conflict("the enterprises changed while importing; import the file again") \
-                from exc
+            raise Conflict("the enterprises changed while importing; import the file again",
+                           code="import.concurrent_change") from exc
         log.info("import by %s: %s rows, %s created, %s updated, %s unchanged, %s rejected%s",
                  principal.user_id, result.rows, result.created, result.updated,
                  result.unchanged, result.rejected, " (dry run)" if dry_run else "")
-        return result.as_dict()
+        return result.as_dict(self.caller.language)
 
     @rpc
     def export_enterprises(self, query: dict[str, Any] | None = None) -> str:
@@ -82,7 +91,8 @@ class ImportsApi:
         grid_id, industry, scale, tag, in_scope, grid_source) as a base64 XLSX workbook."""
         principal = self.caller.principal
         if principal.role not in EXPORTERS:
-            raise Forbidden(f"role {principal.role} may not export enterprises")
+            raise Forbidden("{role} may not export enterprises", code="export.forbidden",
+                            params={"role": principal.role_label})
         filters = load(EnterpriseQuerySchema(exclude=importer.EXPORT_EXCLUDED), query or {})
         with self.db.transaction() as session:
             content = importer.export_xlsx(session, principal, filters)

@@ -38,7 +38,7 @@ meeting_schema = MeetingSchema()
 
 def _meeting_id(value: Any) -> str:
     if not isinstance(value, str) or not is_uuid(value):
-        raise NotFound("no such meeting")
+        raise NotFound("no such meeting", code="meeting.not_found")
     return value
 
 

@@ -51,7 +51,7 @@ def department_recipients(session: Session, department_id: str) -> dict[str, Any
     """Account ids by duty, and the department's ``name`` for the message text."""
     dept = session.get(Department, department_id)
     if dept is None:
-        raise NotFound("no such department")
+        raise NotFound("no such department", code="department.not_found")
     return {
         "liaison": _enabled(session, [dept.liaison_account_id]),
         "head": _enabled(session, [dept.head_account_id]),
@@ -79,7 +79,7 @@ def leading_group_office(session: Session) -> list[str]:
 def enterprise_recipients(session: Session, enterprise_id: str) -> dict[str, Any]:
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None:
-        raise NotFound("no such enterprise")
+        raise NotFound("no such enterprise", code="enterprise.not_found")
     staff: list[str] = []
     if enterprise.grid_id:
         staff = list(session.execute(
@@ -101,7 +101,7 @@ class RecipientsApi:
     def department_recipients(self, department_id: str) -> dict[str, Any]:
         self.caller.principal.require(*ALLOWED)
         if not isinstance(department_id, str) or not department_id:
-            raise NotFound("no such department")
+            raise NotFound("no such department", code="department.not_found")
         with self.db.transaction() as session:
             return department_recipients(session, department_id)
 
@@ -115,7 +115,7 @@ class RecipientsApi:
     def enterprise_recipients(self, enterprise_id: str) -> dict[str, Any]:
         self.caller.principal.require(*ALLOWED)
         if not isinstance(enterprise_id, str) or not is_uuid(enterprise_id):
-            raise NotFound("no such enterprise")
+            raise NotFound("no such enterprise", code="enterprise.not_found")
         with self.db.transaction() as session:
             return enterprise_recipients(session, enterprise_id)
 

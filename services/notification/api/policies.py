@@ -15,7 +15,8 @@ from prometheus_client import Counter
 
 from common import remote
 from common.entrypoints import rpc
-from common.errors import NotFound, ValidationFailed
+from common.errors import NotFound, ValidationFailed, field_error
+from common.i18n import phrase
 from common.validation import load
 from services.notification import policies
 from services.notification.schemas import (
@@ -50,7 +51,12 @@ READS = Counter(
 
 
 def _invalid_audience(exc: ValidationFailed) -> ValidationFailed:
-    return ValidationFailed(f"invalid audience: {exc.detail}", {"audience": [exc.detail]})
+    """The registry's refusal of an audience, under ``audience`` (audience.grid_ids ...)."""
+    return ValidationFailed("invalid audience: {reason}",
+                            {"audience": exc.errors or [field_error(exc.code, exc.detail,
+                                                                    **exc.params)]},
+                            code="audience.invalid",
+                            params={"reason": phrase(exc.detail, exc.params)})
 
 
 class PoliciesApi:
@@ -66,8 +72,9 @@ class PoliciesApi:
         try:
             return remote.call(self.enterprise.get_department, department_id)["name"]
         except NotFound as exc:
-            raise ValidationFailed("no such department",
-                                   {"department_id": ["no such department"]}) from exc
+            raise ValidationFailed("no such department", {"department_id": [field_error(
+                "department.not_found", "no such department")]},
+                code="department.not_found") from exc
 
     def _resolve(self, audience: dict[str, Any], details: bool = False) -> dict[str, Any]:
         try:
@@ -183,11 +190,13 @@ class PoliciesApi:
         """How many in-scope enterprises an audience names now (before publishing)."""
         policies.require_writer(self.caller.principal)
         if not isinstance(spec, dict):
-            raise ValidationFailed("the audience must be a JSON object",
-                                   {"_schema": ["not an object"]})
+            raise ValidationFailed("the audience must be a JSON object", {"_schema": [
+                field_error("request.not_object", "not an object")]},
+                code="audience.not_object")
         try:
             members = remote.call(self.enterprise.resolve_audience, spec, details=True,
                                   timeout=RESOLVE_TIMEOUT_SECONDS)["enterprises"]
         except ValidationFailed as exc:
-            raise ValidationFailed(exc.detail, {"_schema": [exc.detail]}) from exc
+            raise ValidationFailed(exc.detail, exc.errors, code=exc.code,
+                                   params=exc.params) from exc
         return AudiencePreviewSchema().dump(policies.audience_summary(members))

@@ -108,6 +108,7 @@ class DockingsApi(RegistryApi):
                 try:
                     record = remote.call(self.enterprise.get_enterprise, enterprise_id)
                 except NotFound as exc:
-                    raise Unavailable("the registry no longer knows one of the parties") from exc
+                    raise Unavailable("the registry no longer knows one of the parties",
+                                      code="docking.party_unknown") from exc
                 found[key] = contacts_of(record)
         return found

@@ -12,7 +12,7 @@ from nameko.timer import timer
 from common.auth import Principal, Role
 from common.concurrency import expected_version as checked_version
 from common.entrypoints import rpc
-from common.errors import Forbidden, ValidationFailed
+from common.errors import Forbidden, field_error, invalid_fields
 from common.validation import load
 from services.supplydemand import access, board, metrics
 from services.supplydemand.api.registry import RegistryApi
@@ -43,12 +43,12 @@ def acting_enterprise(principal: Principal, named: str | None) -> str:
     if principal.role == Role.ENTERPRISE:
         own = access.own_enterprise(principal)
         if named is not None and named != own:
-            raise ValidationFailed("invalid fields: enterprise_id", {"enterprise_id": [
-                "an enterprise acts only for itself"]})
+            raise invalid_fields({"enterprise_id": [field_error(
+                "listing.other_enterprise", "an enterprise acts only for itself")]})
         return own
     if named is None:
-        raise ValidationFailed("invalid fields: enterprise_id", {"enterprise_id": [
-            "required when grid staff act for an enterprise"]})
+        raise invalid_fields({"enterprise_id": [field_error(
+            "field.required", "required when grid staff act for an enterprise")]})
     return named
 
 
@@ -144,7 +144,8 @@ class ListingsApi(RegistryApi):
         with self.db.transaction() as session:
             listing, _enterprise = board.visible(session, self.caller.principal, listing_id)
             ranked = board.matches_for(session, listing)
-        return match_page_schema.dump(board.page(ranked, q["page"], q["per_page"]))
+        return match_page_schema.dump(board.page(ranked, q["page"], q["per_page"],
+                                                    self.caller.language))
 
     @rpc
     def search_listings(self, query: dict) -> dict:
@@ -154,14 +155,17 @@ class ListingsApi(RegistryApi):
         q = load(SearchQuerySchema(), query)
         with self.db.transaction() as session:
             ranked = board.search(session, q)
-        return match_page_schema.dump(board.page(ranked, q["page"], q["per_page"]))
+        return match_page_schema.dump(board.page(ranked, q["page"], q["per_page"],
+                                                    self.caller.language))
 
     @rpc
     def board_stats(self) -> dict:
         """Listings by side and status, pairs notified, dockings by outcome (staff)."""
         principal = self.caller.principal
         if not access.reads_all(principal):
-            raise Forbidden(f"role {principal.role} may not read the board's figures")
+            raise Forbidden("{role} may not read the board's figures",
+                            code="listing.stats_forbidden",
+                            params={"role": principal.role_label})
         with self.db.transaction() as session:
             return BoardStatsSchema().dump(board.stats(session))
 

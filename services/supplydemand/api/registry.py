@@ -11,7 +11,7 @@ from nameko.exceptions import UnknownService
 
 from common import remote
 from common.entrypoints import RobustEventHandler, event_handler
-from common.errors import NotFound, Unavailable, ValidationFailed
+from common.errors import NotFound, Unavailable, ValidationFailed, field_error, invalid_fields
 from common.events import check_envelope, first_delivery
 from services.supplydemand import access, directory
 from services.supplydemand.models import Enterprise, processed_events
@@ -49,8 +49,8 @@ class RegistryApi:
     def _synced_enterprise(self, enterprise_id: str) -> dict[str, Any]:
         """The registry's record of an enterprise the caller may act for, looked up with the
         caller's own token so that the registry applies the caller's scope."""
-        invalid = ValidationFailed("invalid fields: enterprise_id", {"enterprise_id": [
-            "no such enterprise among those you may act for"]})
+        invalid = invalid_fields({"enterprise_id": [field_error(
+            "enterprise.not_found", "no such enterprise among those you may act for")]})
         try:
             record = remote.call(self.enterprise.get_enterprise, enterprise_id)
         except NotFound as exc:

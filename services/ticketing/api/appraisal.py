@@ -16,7 +16,8 @@ from common import remote, xlsx
 from common.auth import Role
 from common.concurrency import expected_version as checked_version
 from common.entrypoints import rpc
-from common.errors import NotFound, ValidationFailed
+from common.errors import NotFound, ValidationFailed, field_error
+from common.i18n import label
 from common.validation import load
 from services.ticketing import appraisal, events, overview
 from services.ticketing.schemas import (
@@ -79,7 +80,8 @@ def _sheet(kind: str, rows: Sequence[dict[str, Any]], columns: Sequence[tuple[st
 
 def _subject(kind: str) -> str:
     if kind not in APPRAISAL_SUBJECTS:
-        raise NotFound(f"no appraisal of {kind!r}")
+        raise NotFound("no appraisal of {subject}", code="appraisal.not_found",
+                       params={"subject": repr(kind)})
     return kind
 
 
@@ -211,8 +213,12 @@ class AppraisalApi:
         else:
             return  # accounts: their ids are kept as they were recorded on the demands
         if subject_id not in known:
-            raise ValidationFailed(f"no such {kind[:-1]} {subject_id!r}",
-                                   {"subject_id": [f"unknown {kind[:-1]}"]})
+            raise ValidationFailed("no such subject {subject_id} among the {subject}",
+                                   {"subject_id": [field_error("appraisal.unknown_subject",
+                                                               "unknown")]},
+                                   code="appraisal.unknown_subject",
+                                   params={"subject_id": subject_id,
+                                           "subject": label("appraisal_subject", kind)})
 
     @rpc
     def list_appraisal_vetoes(self, query: dict[str, Any]) -> dict[str, Any]:

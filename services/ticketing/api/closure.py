@@ -86,7 +86,8 @@ class ClosureApi:
         filters = load(LedgerViewQuerySchema(), query)
         build = views.VIEWS.get(view)
         if build is None:
-            raise NotFound(f"no ledger view {view!r}")
+            raise NotFound("no ledger view {view}", code="ledger.view_not_found",
+                           params={"view": repr(view)})
         with self.db.transaction() as session:
             return build(session, principal, filters)
 

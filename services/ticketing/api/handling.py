@@ -53,9 +53,10 @@ class HandlingApi:
     calendar: Any
     enterprise: Any
 
-    def _department_ids(self) -> set[str]:
-        """Departments (部门, 派驻机构) known to the enterprise service, asked as the caller."""
-        return {d["id"] for d in remote.call(self.enterprise.list_departments)}
+    def _department_ids(self) -> dict[str, str]:
+        """Departments (部门, 派驻机构) known to the enterprise service, asked as the caller:
+        id → name (an error names a department by its name)."""
+        return {d["id"]: d["name"] for d in remote.call(self.enterprise.list_departments)}
 
     # ------------------------------------------------------------------ 分理
 

@@ -20,7 +20,7 @@ from common import remote
 from common.auth import Principal
 from common.calendar import SHANGHAI
 from common.entrypoints import rpc
-from common.errors import DomainError, ValidationFailed
+from common.errors import DomainError, ValidationFailed, field_error
 from common.validation import load
 from services.ticketing import intake
 from services.ticketing.schemas import DemandCreateSchema, DemandSchema
@@ -81,8 +81,10 @@ class IntakeApi:
         exc_path, exc_args, value}}`` (nameko's error shape)."""
         if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
             raise ValidationFailed(
-                f"items must be a list of 1 to {MAX_BATCH} submissions",
-                {"items": [f"1 to {MAX_BATCH} submissions"]})
+                "items must be a list of 1 to {max} submissions",
+                {"items": [field_error("demand.batch_size", "1 to {max} submissions",
+                                       max=MAX_BATCH)]},
+                code="demand.batch_size", params={"max": MAX_BATCH})
         batch = [_submission(item) for item in items]
         for submission in batch:
             self._check(submission)

@@ -15,7 +15,7 @@ from common import remote
 from common.auth import STAFF_ROLES, Role
 from common.concurrency import expected_version as checked_version
 from common.entrypoints import rpc
-from common.errors import Conflict, NotFound, ValidationFailed
+from common.errors import Conflict, NotFound, ValidationFailed, field_error
 from common.validation import load
 from services.ticketing import events, sla
 from services.ticketing.models import HandlingTime
@@ -126,14 +126,16 @@ class SettingsApi:
         (``HandlingTimeListSchema``)."""
         principal = self.caller.principal.require(Role.ADMIN)
         if category == DEFAULT_CATEGORY:
-            raise Conflict("the default (*) handling times cannot be deleted; change them")
+            raise Conflict("the default (*) handling times cannot be deleted; change them",
+                           code="handling_time.default_kept")
         with self.db.transaction() as session:
             removed = session.scalars(
                 delete(HandlingTime).where(HandlingTime.category == category)
                 .returning(HandlingTime)
             ).all()
             if not removed:
-                raise NotFound(f"no handling times for category {category!r}")
+                raise NotFound("no handling times for category {category}",
+                               code="handling_time.not_found", params={"category": category})
             items = HandlingTimeSchema().dump(removed, many=True)
             events.publish(session, EVENT, {
                 "actor": principal.user_id, "actor_role": str(principal.role),
@@ -146,5 +148,6 @@ class SettingsApi:
         """A row for a category nobody triages to would never apply: 422."""
         known = remote.call(self.enterprise.category_table)
         if category not in known:
-            raise ValidationFailed(f"unknown category {category!r}",
-                                   {"category": ["not a category of the zone's table"]})
+            raise ValidationFailed("unknown category {category}", {"category": [field_error(
+                "category.not_found", "not a category of the zone's table")]},
+                code="category.not_found", params={"category": category})

@@ -800,6 +800,26 @@ export interface paths {
         patch: operations["update_department"];
         trace?: never;
     };
+    "/api/v1/dictionaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the dictionaries
+         * @description 字典: every enumeration of the API (statuses, closures, channels, urgencies, difficulties, roles, kinds of deadline, escalation levels, scales, listing, policy, meeting and delivery states ...) and the registry's departments and demand categories, each entry with its code and its labels in Chinese and English (`label`: the request's language). Every enum of this document names its dictionary (`x-dictionary`). Cache it: `ETag`, `Cache-Control: private, max-age=300`, 304 to a matching `If-None-Match`.
+         */
+        get: operations["get_dictionaries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dockings": {
         parameters: {
             query?: never;
@@ -2298,7 +2318,10 @@ export interface components {
             password: string;
             /** @default null */
             phone: string | null;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `role`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             role: "enterprise" | "grid_worker" | "grid_leader" | "liaison" | "department_head" | "coordinator" | "leader" | "admin";
             /** @default null */
             title: string | null;
@@ -2330,7 +2353,10 @@ export interface components {
             /** Format: date */
             from: string;
             items: components["schemas"]["AppraisalRow"][];
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `appraisal_subject`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             subject: "grid_workers" | "grids" | "liaisons" | "departments";
             /** Format: date */
             to: string;
@@ -2535,7 +2561,7 @@ export interface components {
             /** @description 调休 */
             makeup_workdays: string[];
             /**
-             * @description missing: Monday-Friday is assumed, deadlines are provisional
+             * @description missing: Monday-Friday is assumed, deadlines are provisional Codes of the dictionary `calendar_origin`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @enum {string}
              */
             origin: "chinesecalendar" | "loaded" | "missing";
@@ -2566,7 +2592,7 @@ export interface components {
             /** @description 调休 */
             makeup_workdays: string[];
             /**
-             * @description missing: Monday-Friday is assumed, deadlines are provisional
+             * @description missing: Monday-Friday is assumed, deadlines are provisional Codes of the dictionary `calendar_origin`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @enum {string}
              */
             origin: "chinesecalendar" | "loaded" | "missing";
@@ -2579,7 +2605,7 @@ export interface components {
             loaded_at?: string | null;
             loaded_by?: string | null;
             /**
-             * @description missing: Monday-Friday is assumed, deadlines are provisional
+             * @description missing: Monday-Friday is assumed, deadlines are provisional Codes of the dictionary `calendar_origin`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @enum {string}
              */
             origin: "chinesecalendar" | "loaded" | "missing";
@@ -2608,7 +2634,10 @@ export interface components {
         };
         ChannelPreference: {
             address: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `delivery_channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             channel: "email" | "wecom";
             /** @default true */
             enabled: boolean;
@@ -2715,12 +2744,15 @@ export interface components {
         Demand: {
             attachments: components["schemas"]["Attachment"][];
             category?: string | null;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             channel: "grid_worker" | "service_window" | "app" | "wechat" | "website" | "hotline" | "enterprise";
             /** Format: date-time */
             closed_at?: string | null;
             /**
-             * @description rated 自动销号 | internal 内部销号 | unrated
+             * @description rated 自动销号 | internal 内部销号 | unrated Codes of the dictionary `closure`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @enum {string|null}
              */
             closure?: "rated" | "internal" | "unrated" | null;
@@ -2737,7 +2769,10 @@ export interface components {
             received_at: string;
             recorded_by: string;
             recorded_role: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `demand_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             status: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed";
             title: string;
             /**
@@ -2748,20 +2783,27 @@ export interface components {
             triage_due_provisional: boolean;
             /** Format: date-time */
             triaged_at?: string | null;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `urgency`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             urgency: "normal" | "urgent";
             version: number;
         };
         DemandCreate: {
             attachments?: components["schemas"]["Attachment"][];
             category?: string | null;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             channel: "grid_worker" | "service_window" | "app" | "wechat" | "website" | "hotline" | "enterprise";
             description: string;
             /** @description Defaults to the caller's own enterprise for enterprise users */
             enterprise_id?: string;
             title: string;
             /**
+             * @description Codes of the dictionary `urgency`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @default normal
              * @enum {string}
              */
@@ -2803,13 +2845,24 @@ export interface components {
             leader_account_id?: string | null;
             liaison_account_id?: string | null;
         };
+        Dictionaries: {
+            /** @description dictionary name → its entries in their natural order */
+            dictionaries: {
+                [key: string]: components["schemas"]["Term"][];
+            };
+            /** @description a hash of every dictionary in every language: a new one means new codes or labels */
+            version: string;
+        };
         DifficultyPoints: {
             easy: number;
             hard: number;
             normal: number;
         };
         DissatisfiedResolution: {
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `dissatisfied_action`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             action: "reopen" | "close_internally";
             /** @description 书面汇报材料, for an internal closure */
             report?: string;
@@ -2833,7 +2886,10 @@ export interface components {
             reply?: string | null;
             requester_enterprise_id: string;
             requester_name: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `docking_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             status: "requested" | "accepted" | "declined";
             version: number;
         };
@@ -2905,7 +2961,10 @@ export interface components {
             credit_code: string;
             downstream: string[];
             grid_id?: string | null;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `grid_source`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             grid_source: "incubator" | "location" | "unassigned";
             has_revenue: boolean;
             id: string;
@@ -2949,7 +3008,10 @@ export interface components {
             operating: boolean;
             /** @default true */
             pays_tax: boolean;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `scale`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             scale: "micro" | "small" | "medium" | "large";
             strengths?: string[];
             tags?: string[];
@@ -2970,7 +3032,10 @@ export interface components {
             lat?: number | null;
             lon?: number | null;
             name?: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `scale`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             scale?: "micro" | "small" | "medium" | "large";
             strengths?: string[];
             tags?: string[];
@@ -2986,7 +3051,10 @@ export interface components {
             reason: string;
             /** Format: date-time */
             requested_at: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `extension_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             status: "pending" | "approved" | "rejected";
             task_id: string;
             workdays: number;
@@ -3018,7 +3086,10 @@ export interface components {
             reason: string;
             /** Format: date-time */
             requested_at: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `extension_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             status: "pending" | "approved" | "rejected";
             task_id: string;
             workdays: number;
@@ -3047,7 +3118,10 @@ export interface components {
             } | null;
             enterprise_count: number;
             id: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `grid_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             kind: "incubator" | "geographic";
             lat?: number | null;
             /** @description 网格长 */
@@ -3068,7 +3142,10 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             id: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `grid_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             kind: "incubator" | "geographic";
             /** @default null */
             lat: number | null;
@@ -3100,7 +3177,10 @@ export interface components {
         HandlingTime: {
             /** @description a category code or * */
             category: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `difficulty`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             difficulty: "easy" | "normal" | "hard";
             workdays: number;
         };
@@ -3194,7 +3274,10 @@ export interface components {
             quantity?: number | null;
             region?: string | null;
             side: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `listing_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             status: "published" | "closed" | "hidden" | "expired";
             title: string;
             unit?: string | null;
@@ -3207,7 +3290,10 @@ export interface components {
             version: number;
         };
         ListingCreate: {
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `listing_category`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             category: "processing" | "materials" | "equipment" | "products" | "technology" | "software" | "talent" | "finance" | "market" | "logistics" | "space" | "services" | "other";
             /** @default  */
             description: string;
@@ -3220,7 +3306,7 @@ export interface components {
             /** @description 地区 where the offer or need applies; empty or 全国 for anywhere */
             region?: string | null;
             /**
-             * @description supply 供 (an offer) or demand 求 (a need)
+             * @description supply 供 (an offer) or demand 求 (a need) Codes of the dictionary `listing_side`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @enum {string}
              */
             side: "supply" | "demand";
@@ -3246,7 +3332,10 @@ export interface components {
             total: number;
         };
         ListingUpdate: {
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `listing_category`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             category?: "processing" | "materials" | "equipment" | "products" | "technology" | "software" | "talent" | "finance" | "market" | "logistics" | "space" | "services" | "other";
             /** @description 详细说明 */
             description?: string;
@@ -3340,7 +3429,10 @@ export interface components {
             quarter_theme?: string | null;
             /** Format: date-time */
             starts_at: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `meeting_state`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             state: "planned" | "invited" | "held" | "cancelled";
             theme: string;
             topics: string[];
@@ -3442,7 +3534,7 @@ export interface components {
             /** Format: date-time */
             invited_at: string;
             /**
-             * @description null: not answered yet
+             * @description null: not answered yet Codes of the dictionary `meeting_response`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @enum {string|null}
              */
             response?: "registered" | "declined" | null;
@@ -3460,7 +3552,10 @@ export interface components {
             note?: string | null;
             /** Format: date-time */
             responded_at: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `meeting_response`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             response: "registered" | "declined";
         };
         MeetingRegistrationCreate: {
@@ -3469,6 +3564,7 @@ export interface components {
             /** @default null */
             note: string | null;
             /**
+             * @description Codes of the dictionary `meeting_response`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @default registered
              * @enum {string}
              */
@@ -3504,7 +3600,10 @@ export interface components {
         MeetingReportMonth: {
             held: number;
             month: number;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `meeting_period_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             status: "ok" | "missed" | "open";
         };
         MeetingReportQuarter: {
@@ -3512,7 +3611,10 @@ export interface components {
             /** @description held meetings that follow the theme */
             on_theme: number;
             quarter: number;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `meeting_period_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             status: "ok" | "missed" | "open";
             theme?: string | null;
         };
@@ -3598,6 +3700,7 @@ export interface components {
         NoteCreate: {
             body: string;
             /**
+             * @description Codes of the dictionary `note_visibility`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @default public
              * @enum {string}
              */
@@ -3622,7 +3725,10 @@ export interface components {
             remind_on?: string | null;
             /** Format: date-time */
             reminded_at?: string | null;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `obligation_state`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             state: "open" | "due_soon" | "overdue" | "fulfilled";
         };
         ObligationCreate: {
@@ -3631,7 +3737,10 @@ export interface components {
             description: string;
             /** Format: date */
             due_on: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `obligation_party`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             party: "committee" | "enterprise";
         };
         ObligationPage: {
@@ -3745,7 +3854,10 @@ export interface components {
             read_at?: string | null;
             /** @description enterprises the audience named when it was published */
             recipient_count?: number | null;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `policy_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             status: "draft" | "published" | "withdrawn";
             title: string;
             /** Format: date-time */
@@ -3774,7 +3886,7 @@ export interface components {
             /** @description 发布部门: department staff publish for their own department; coordinators default to theirs, admins must name one */
             department_id?: string;
             /**
-             * @description policy 政策 | notice 通知
+             * @description policy 政策 | notice 通知 Codes of the dictionary `policy_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @enum {string}
              */
             kind: "policy" | "notice";
@@ -3856,7 +3968,10 @@ export interface components {
             audience?: components["schemas"]["Audience"];
             body?: string;
             department_id?: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `policy_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             kind?: "policy" | "notice";
             title?: string;
             /** Format: date */
@@ -3945,9 +4060,15 @@ export interface components {
             year: number;
         };
         ProfileValueCreate: {
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `profile_indicator`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             indicator: "output_value" | "revenue" | "tax" | "employees" | "rd_spend";
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `profile_source`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             source: "grid_worker" | "self_report" | "joint_review" | "registration" | "third_party" | "project_application" | "import";
             value: number;
             year: number;
@@ -3994,7 +4115,10 @@ export interface components {
             max_same_category: number;
         };
         RowError: {
+            /** @description why, for programs: stable (enterprise.credit_code_check_digit) */
+            code: string;
             field: string;
+            /** @description why, for people: in the request's language */
             reason: string;
             /** @description 1-based, header is row 1 */
             row: number;
@@ -4015,7 +4139,10 @@ export interface components {
             in_scope: boolean;
             /** @default null */
             note: string | null;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `scope_reason`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             reason: "started_operating" | "moved_in" | "completion_accepted" | "incubator_opened" | "restored" | "moved_out" | "deregistered" | "not_operating" | "no_revenue" | "no_tax";
         };
         ScopeHistory: {
@@ -4087,7 +4214,10 @@ export interface components {
             reopen_count: number;
             result?: string | null;
             returned_reason?: string | null;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `task_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             status: "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
             version: number;
         };
@@ -4127,6 +4257,16 @@ export interface components {
             per_page: number;
             total: number;
         };
+        Term: {
+            /** @description for programs: stable */
+            code: string;
+            /** @description for people, in the request's language (Content-Language) */
+            label: string;
+            /** @description the label in every language: zh-CN, en */
+            labels: {
+                [key: string]: string;
+            };
+        };
         TimelineItem: {
             /** @description enterprise, grid_worker, liaison, coordinator, service (the platform)... */
             actor_role?: string | null;
@@ -4149,6 +4289,7 @@ export interface components {
             /** @description defaults to the category's department */
             departments?: components["schemas"]["TriageAssignment"][];
             /**
+             * @description Codes of the dictionary `difficulty`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @default normal
              * @enum {string}
              */
@@ -4196,7 +4337,10 @@ export interface components {
         };
         VetoSet: {
             reason: string;
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `appraisal_subject`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             subject: "grid_workers" | "grids" | "liaisons" | "departments";
             subject_id: string;
             /** @description false lifts it */
@@ -4240,7 +4384,10 @@ export interface components {
         };
         Yearly: {
             items: components["schemas"]["YearlyRow"][];
-            /** @enum {string} */
+            /**
+             * @description Codes of the dictionary `appraisal_subject`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
             subject: "grid_workers" | "grids" | "liaisons" | "departments";
             weights: components["schemas"]["ScoreWeights"];
             year: number;
@@ -4281,6 +4428,7 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description Codes of the dictionary `role`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 role?: "enterprise" | "grid_worker" | "grid_leader" | "liaison" | "department_head" | "coordinator" | "leader" | "admin";
                 department_id?: string;
                 enterprise_id?: string;
@@ -5567,6 +5715,7 @@ export interface operations {
         parameters: {
             query: {
                 year: number;
+                /** @description Codes of the dictionary `appraisal_subject`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 subject: "grid_workers" | "grids" | "liaisons" | "departments";
             };
             header?: never;
@@ -5635,6 +5784,7 @@ export interface operations {
         parameters: {
             query: {
                 year: number;
+                /** @description Codes of the dictionary `appraisal_subject`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 subject: "grid_workers" | "grids" | "liaisons" | "departments";
             };
             header?: never;
@@ -7254,7 +7404,9 @@ export interface operations {
     list_deliveries: {
         parameters: {
             query?: {
+                /** @description Codes of the dictionary `delivery_state`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "queued" | "failed" | "sent" | "dead";
+                /** @description Codes of the dictionary `delivery_channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 channel?: "email" | "wecom";
                 page?: number;
                 per_page?: number;
@@ -7403,9 +7555,11 @@ export interface operations {
                 page?: number;
                 per_page?: number;
                 enterprise_id?: string;
+                /** @description Codes of the dictionary `demand_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 status?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed";
+                /** @description Codes of the dictionary `channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 channel?: "grid_worker" | "service_window" | "app" | "wechat" | "website" | "hotline" | "enterprise";
-                /** @description -received_at (newest first) or triage_due_at (the 10:00 triage deadline first) */
+                /** @description -received_at (newest first) or triage_due_at (the 10:00 triage deadline first) Codes of the dictionary `demand_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 sort?: "-received_at" | "triage_due_at";
             };
             header?: never;
@@ -8366,14 +8520,85 @@ export interface operations {
             };
         };
     };
+    get_dictionaries: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag last read: 304 when nothing changed */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dictionaries"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_dockings: {
         parameters: {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description Codes of the dictionary `docking_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 status?: "requested" | "accepted" | "declined";
                 listing_id?: string;
-                /** @description for an enterprise: requests it sent or received */
+                /** @description for an enterprise: requests it sent or received Codes of the dictionary `docking_direction`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 direction?: "sent" | "received";
             };
             header?: never;
@@ -8893,15 +9118,18 @@ export interface operations {
                 grid_id?: string;
                 /** @description section (C) or division (C39) prefix */
                 industry?: string;
+                /** @description Codes of the dictionary `scale`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 scale?: "micro" | "small" | "medium" | "large";
                 tag?: string;
                 in_scope?: boolean;
+                /** @description Codes of the dictionary `grid_source`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 grid_source?: "incubator" | "location" | "unassigned";
                 /** @description 万元, latest year */
                 min_output?: number;
                 max_output?: number;
                 min_tax?: number;
                 max_tax?: number;
+                /** @description Codes of the dictionary `enterprise_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 sort?: "name" | "-name" | "output_value" | "-output_value" | "tax" | "-tax" | "created_at" | "-created_at";
             };
             header?: never;
@@ -9090,9 +9318,11 @@ export interface operations {
                 grid_id?: string;
                 /** @description section (C) or division (C39) prefix */
                 industry?: string;
+                /** @description Codes of the dictionary `scale`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 scale?: "micro" | "small" | "medium" | "large";
                 tag?: string;
                 in_scope?: boolean;
+                /** @description Codes of the dictionary `grid_source`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 grid_source?: "incubator" | "location" | "unassigned";
             };
             header?: never;
@@ -9161,6 +9391,7 @@ export interface operations {
         parameters: {
             query?: {
                 dry_run?: boolean;
+                /** @description Codes of the dictionary `import_format`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 format?: "xlsx" | "csv";
             };
             header?: never;
@@ -9269,6 +9500,7 @@ export interface operations {
     zone_summary: {
         parameters: {
             query?: {
+                /** @description Codes of the dictionary `summary_dimension`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 by?: "grid" | "industry_section" | "industry_division" | "scale" | "output_band" | "tax_band";
                 year?: number;
                 in_scope?: boolean;
@@ -9887,6 +10119,7 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description Codes of the dictionary `extension_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 status?: "pending" | "approved" | "rejected";
             };
             header?: never;
@@ -10072,6 +10305,7 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description Codes of the dictionary `grid_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 kind?: "incubator" | "geographic";
             };
             header?: never;
@@ -10991,9 +11225,9 @@ export interface operations {
                 category?: string;
                 /** @description the demand's grid (网格) */
                 grid_id?: string;
-                /** @description the demand's state (problems, done) or the task's (tasks) */
+                /** @description the demand's state (problems, done) or the task's (tasks) Codes of the dictionary `ledger_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed" | "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
-                /** @description done: how it was closed */
+                /** @description done: how it was closed Codes of the dictionary `closure`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 closure?: "rated" | "internal" | "unrated";
                 /** @description tasks: past the handling deadline */
                 overdue?: boolean;
@@ -11075,14 +11309,15 @@ export interface operations {
                 category?: string;
                 /** @description the demand's grid (网格) */
                 grid_id?: string;
-                /** @description the demand's state (problems, done) or the task's (tasks) */
+                /** @description the demand's state (problems, done) or the task's (tasks) Codes of the dictionary `ledger_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed" | "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
-                /** @description done: how it was closed */
+                /** @description done: how it was closed Codes of the dictionary `closure`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 closure?: "rated" | "internal" | "unrated";
                 /** @description tasks: past the handling deadline */
                 overdue?: boolean;
                 /** @description problems: rated dissatisfied, waiting for a coordinator */
                 awaiting_resolution?: boolean;
+                /** @description Codes of the dictionary `ledger_view`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 view?: "problems" | "tasks" | "done";
             };
             header?: never;
@@ -11158,9 +11393,9 @@ export interface operations {
                 category?: string;
                 /** @description the demand's grid (网格) */
                 grid_id?: string;
-                /** @description the demand's state (problems, done) or the task's (tasks) */
+                /** @description the demand's state (problems, done) or the task's (tasks) Codes of the dictionary `ledger_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed" | "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
-                /** @description done: how it was closed */
+                /** @description done: how it was closed Codes of the dictionary `closure`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 closure?: "rated" | "internal" | "unrated";
                 /** @description tasks: past the handling deadline */
                 overdue?: boolean;
@@ -11242,9 +11477,9 @@ export interface operations {
                 category?: string;
                 /** @description the demand's grid (网格) */
                 grid_id?: string;
-                /** @description the demand's state (problems, done) or the task's (tasks) */
+                /** @description the demand's state (problems, done) or the task's (tasks) Codes of the dictionary `ledger_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed" | "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
-                /** @description done: how it was closed */
+                /** @description done: how it was closed Codes of the dictionary `closure`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 closure?: "rated" | "internal" | "unrated";
                 /** @description tasks: past the handling deadline */
                 overdue?: boolean;
@@ -11320,9 +11555,12 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description Codes of the dictionary `listing_side`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 side?: "supply" | "demand";
+                /** @description Codes of the dictionary `listing_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 status?: "published" | "closed" | "hidden" | "expired";
                 enterprise_id?: string;
+                /** @description Codes of the dictionary `listing_category`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 category?: "processing" | "materials" | "equipment" | "products" | "technology" | "software" | "talent" | "finance" | "market" | "logistics" | "space" | "services" | "other";
             };
             header?: never;
@@ -11499,7 +11737,9 @@ export interface operations {
             query?: {
                 /** @description words to look for */
                 q?: string;
+                /** @description Codes of the dictionary `listing_side`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 side?: "supply" | "demand";
+                /** @description Codes of the dictionary `listing_category`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 category?: "processing" | "materials" | "equipment" | "products" | "technology" | "software" | "talent" | "finance" | "market" | "logistics" | "space" | "services" | "other";
                 industry_code?: string;
                 region?: string;
@@ -12324,6 +12564,7 @@ export interface operations {
                 per_page?: number;
                 /** @description starting in this year (Asia/Shanghai) */
                 year?: number;
+                /** @description Codes of the dictionary `meeting_state`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "planned" | "invited" | "held" | "cancelled";
                 department_id?: string;
             };
@@ -13554,6 +13795,7 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description Codes of the dictionary `meeting_response_filter`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 response?: "registered" | "declined" | "none";
                 attended?: boolean;
             };
@@ -13859,8 +14101,10 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description Codes of the dictionary `obligation_party`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 party?: "committee" | "enterprise";
                 department_id?: string;
+                /** @description Codes of the dictionary `obligation_state`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "open" | "due_soon" | "overdue" | "fulfilled";
                 due_before?: string;
             };
@@ -14237,8 +14481,9 @@ export interface operations {
             query?: {
                 /** @description words in the title or the body */
                 q?: string;
+                /** @description Codes of the dictionary `policy_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 kind?: "policy" | "notice";
-                /** @description staff only; enterprises see published */
+                /** @description staff only; enterprises see published Codes of the dictionary `policy_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 status?: "draft" | "published" | "withdrawn";
                 department_id?: string;
                 /** @description in force today (Asia/Shanghai) */
@@ -15510,6 +15755,7 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
+                /** @description Codes of the dictionary `task_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 status?: "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
                 department_id?: string;
                 demand_id?: string;
