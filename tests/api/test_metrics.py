@@ -16,7 +16,7 @@ def samples(text: str, name: str) -> list:
 
 
 def test_each_service_serves_metrics_on_its_port(client, token):
-    client.get("/readyz")  # calls every service's health
+    client.get("/readyz")  # the gateway's monitor calls every service's health
     for service, port in METRICS_PORTS.items():
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         calls = samples(text, "gridsvc_worker_calls_total")

@@ -7,35 +7,26 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-from conftest import GATEWAY_PORT, METRICS_PORTS
+from conftest import METRICS_PORTS
 from helpers import bearer, demand_body, new_enterprise_id
+from prometheus_server import RULES, query, tool
 from sqlalchemy import text
 
 from common.auth import Role
 
 ROOT = Path(__file__).resolve().parents[2]
-RULES = ROOT / "deploy" / "prometheus" / "rules.yml"
 RULE_TESTS = [ROOT / "deploy" / "prometheus" / "rules_test.yml",
               ROOT / "deploy" / "prometheus" / "rules_test_calendar.yml"]
 DASHBOARDS = sorted((ROOT / "deploy" / "grafana").glob("*.json"))
 #: what a Grafana variable stands for when the query runs outside Grafana ("All")
 VARIABLES = {"$__rate_interval": "1m", "$__range": "10m", "$__interval": "1m",
              "$department": ".*", "$service": ".+"}
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    assert path, f"{name} is missing: run `bash devtools/ensure_tools.sh` (make test does)"
-    return path
 
 
 def promtool(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -113,55 +104,6 @@ def test_every_dashboard_query_parses(tmp_path: Path):
 
 # --- end to end: a real Prometheus scraping the test platform ---------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def prometheus(healthy_platform, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    targets = [f"127.0.0.1:{p}" for p in METRICS_PORTS.values()]
-    config = {
-        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
-        "scrape_configs": [
-            {"job_name": "gridsvc-services", "static_configs": [{"targets": targets}]},
-            {"job_name": "gridsvc-gateway",
-             "static_configs": [{"targets": [f"127.0.0.1:{GATEWAY_PORT}"]}]},
-        ],
-    }
-    (tmp_path / "prometheus.yml").write_text(json.dumps(config))
-    log = (tmp_path / "prometheus.log").open("w")
-    proc = subprocess.Popen(
-        [tool("prometheus"), f"--config.file={tmp_path / 'prometheus.yml'}",
-         f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, (tmp_path / "prometheus.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "prometheus did not become ready"
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
 def overdue_now(db, subject_id: str, kind: str) -> None:
     """Let time pass: the pending deadline of this kind is due a second ago."""
     with db.begin() as conn:
@@ -199,12 +141,6 @@ def drive_demands(client: httpx.Client, token, db) -> None:
     overdue_now(db, tasks["fire_rescue"], "handling")  # handling breached, escalation 1
     overdue_now(db, submit("逾期未分理"), "triage")  # triage breached
     assert client.get("/api/v1/no-such-route").status_code == 404
-
-
-def query(url: str, expr: str) -> list:
-    r = httpx.get(f"{url}/api/v1/query", params={"query": expr}, timeout=5)
-    assert r.status_code == 200, r.text
-    return r.json()["data"]["result"]
 
 
 def test_prometheus_answers_every_dashboard_query(prometheus, client, token, db):
