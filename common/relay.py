@@ -22,7 +22,14 @@ from nameko.events import get_event_exchange
 from sqlalchemy import MetaData, Table, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.outbox import BATCH, OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_PUBLISHED, RETENTION
+from common.outbox import (
+    BATCH,
+    OUTBOX_BACKLOG,
+    OUTBOX_FAILURES,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PUBLISHED,
+    RETENTION,
+)
 
 log = logging.getLogger(__name__)
 
@@ -242,10 +249,14 @@ class OutboxRelay:
                     .where(table.c.id.in_(published))
                     .values(published_at=func.now(), attempts=table.c.attempts + 1)
                 )
-            backlog = session.execute(
-                select(func.count()).select_from(table).where(table.c.published_at.is_(None))
-            ).scalar_one()
-        OUTBOX_BACKLOG.labels(self.service_name).set(max(backlog - len(published), 0))
+            # the rows just marked are already excluded: this transaction wrote their mark
+            backlog, age = session.execute(
+                select(func.count(), func.coalesce(
+                    func.extract("epoch", func.now() - func.min(table.c.created_at)), 0))
+                .select_from(table).where(table.c.published_at.is_(None))
+            ).one()
+        OUTBOX_BACKLOG.labels(self.service_name).set(backlog)
+        OUTBOX_OLDEST_AGE.labels(self.service_name).set(max(float(age), 0.0))
         OUTBOX_PUBLISHED.labels(self.service_name).inc(len(published))
         if error is not None:
             raise error
