@@ -176,6 +176,9 @@ class OutboxRelay:
     ) -> None:
         self.sessionmaker = sessionmaker
         self.service_name = service_name
+        # the counters exist from the start: a first failure is seen as 0 → 1
+        OUTBOX_FAILURES.labels(service_name)
+        OUTBOX_PUBLISHED.labels(service_name)
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.exchange = get_event_exchange(service_name, config)

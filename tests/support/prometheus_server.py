@@ -15,10 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import GATEWAY_PORT, METRICS_PORTS
+from conftest import GATEWAY_PORT, METRICS_PORTS, TEST_VHOST
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "deploy" / "prometheus" / "rules.yml"
+#: RabbitMQ's own Prometheus plugin (devtools/ensure_infra.sh enables it), per queue
+RABBITMQ_METRICS = "127.0.0.1:15692"
 
 
 def tool(name: str) -> str:
@@ -50,8 +52,21 @@ def prometheus(healthy_platform, tmp_path: Path) -> Iterator[str]:
             {"job_name": "gridsvc-services", "static_configs": [{"targets": targets}]},
             {"job_name": "gridsvc-gateway",
              "static_configs": [{"targets": [f"127.0.0.1:{GATEWAY_PORT}"]}]},
+            # the machine's broker serves everyone: keep the queues of the test vhost only
+            {"job_name": "rabbitmq", "metrics_path": "/metrics/per-object",
+             "static_configs": [{"targets": [RABBITMQ_METRICS]}],
+             "metric_relabel_configs": [
+                 {"source_labels": ["__name__"], "regex": "rabbitmq_queue_.+",
+                  "action": "keep"},
+                 {"source_labels": ["vhost"], "regex": TEST_VHOST, "action": "keep"}]},
         ],
     }
+    try:
+        httpx.get(f"http://{RABBITMQ_METRICS}/metrics", timeout=5).raise_for_status()
+    except httpx.HTTPError as exc:
+        pytest.fail(f"RabbitMQ's Prometheus plugin does not answer on {RABBITMQ_METRICS} "
+                    f"({exc}): `rabbitmq-plugins enable rabbitmq_prometheus` "
+                    "(devtools/ensure_infra.sh does it as root)")
     (tmp_path / "prometheus.yml").write_text(json.dumps(config))
     log = (tmp_path / "prometheus.log").open("w")
     proc = subprocess.Popen(
