@@ -234,7 +234,7 @@ def principal_for(session: Session, account: Account) -> Principal:
 def issue_token(session: Session, account: Account, settings: Settings,
                 now: datetime) -> dict[str, Any]:
     """``TokenSchema``: a bearer JWT for ``account``."""
-    token = mint_token(principal_for(session, account), settings.jwt_secret,
+    token = mint_token(principal_for(session, account), settings.signing_key(),
                        settings.token_ttl_seconds, settings.jwt_issuer, now=now.timestamp())
     return {"access_token": token, "token_type": "bearer",
             "expires_in": settings.token_ttl_seconds}
