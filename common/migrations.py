@@ -26,11 +26,21 @@ def alembic_config(service: str, database_url: str) -> Config:
     return cfg
 
 
+def ensure_schema(conn: Connection, schema: str) -> None:
+    """Create the schema unless it exists. In production each service's own role runs its
+    migrations into a schema created for it (deploy/k8s/base/postgres-roles.sql) and may not
+    create schemas: even ``CREATE SCHEMA IF NOT EXISTS`` needs that right."""
+    exists = conn.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :s"),
+                          {"s": schema}).scalar()
+    if not exists:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+
 def upgrade(service: str, database_url: str, revision: str = "head") -> None:
     engine = create_engine(database_url)
     try:
         with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
+            ensure_schema(conn, service)
             # concurrent upgrades (several replicas starting) wait for each other
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": service})
             cfg = alembic_config(service, database_url)
@@ -68,7 +78,7 @@ def run_env(metadata: MetaData, schema: str) -> None:
     if conn is None:
         engine = create_engine(cfg.get_main_option("sqlalchemy.url"))
         with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            ensure_schema(conn, schema)
             _run(conn, metadata, schema)
         engine.dispose()
     else:
