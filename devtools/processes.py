@@ -51,6 +51,11 @@ class Platform:
     def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None) -> Proc:
         env = {**os.environ, **self.env, **(extra_env or {})}
         env["PYTHONPATH"] = str(ROOT)
+        # glibc's malloc keeps an arena per core for a threaded process (two are enough), and
+        # raises its mmap threshold after a large block is freed, so argon2's 19 MiB blocks
+        # then stay in the heap: a fixed threshold returns them (docs/performance.md)
+        env.setdefault("MALLOC_ARENA_MAX", "2")
+        env.setdefault("MALLOC_MMAP_THRESHOLD_", "1048576")
         out: IO | int
         log_path = None
         if self.log_dir is not None:
