@@ -1,6 +1,6 @@
 """Write the Grafana dashboards of this directory from their modules (grafana-foundation-sdk,
 one module per dashboard): ``python deploy/grafana/build.py``. The JSON files are committed
-for Grafana's dashboard sidecar (kustomization.yaml); tests/test_monitoring.py fails when one
+for Grafana's dashboard sidecar (kustomization.yaml); tests/deploy/test_monitoring.py fails when one
 differs from what its module builds, and runs every query against a real Prometheus."""
 
 from __future__ import annotations

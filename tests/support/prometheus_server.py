@@ -1,7 +1,7 @@
 """A real Prometheus server (the Debian package; ``devtools/ensure_tools.sh`` installs it)
 scraping the test platform with the project's rules loaded: the ``prometheus`` fixture, for
-the tests that query what operators will see (tests/test_monitoring.py,
-tests/test_readiness.py)."""
+the tests that query what operators will see (tests/deploy/test_monitoring.py,
+tests/faults/test_readiness.py)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 -- Least privilege: each service logs in as its own role, which owns its own schema and
 -- nothing else; it has no right on another service's schema. Passwords (and the LOGIN
 -- attribute) come from the Cluster's managed roles (secrets gridsvc-db-<service>).
--- tests/test_least_privilege.py runs this file against a real PostgreSQL.
+-- tests/api/test_least_privilege.py runs this file against a real PostgreSQL.
 CREATE ROLE enterprise LOGIN;
 CREATE ROLE ticketing LOGIN;
 CREATE ROLE notification LOGIN;
