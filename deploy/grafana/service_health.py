@@ -61,7 +61,8 @@ def dashboard_builder() -> dashboard.Dashboard:
         .with_panel(stat_panel(
             "网关 5xx 比例", "近 5 分钟网关应答中 5xx（500、503、504）的比例。"
             "超过 5% 且请求足够多时告警 GridGateway5xxRatio。",
-            f"100 * (sum(rate({errors}[5m])) or vector(0)) / (sum(rate({requests}[5m])) > 0)",
+            f"100 * (sum(rate({errors}[5m])) or vector(0))"
+            f" / clamp_min(sum(rate({requests}[5m])), 1e-9)",
             unit="percent", no_value="近 5 分钟无请求", steps=((None, "green"), (1, "orange"),
                                                          (5, "red"))))
         .with_panel(stat_panel(

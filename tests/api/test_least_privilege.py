@@ -23,7 +23,7 @@ from sqlalchemy.exc import ProgrammingError
 from common.config import SERVICES
 from common.migrations import upgrade
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "deploy" / "k8s" / "base"
 ROLES_SQL = BASE / "postgres-roles.sql"
 DATABASE = f"{TEST_DB}_roles"
