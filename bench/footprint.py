@@ -41,6 +41,7 @@ from typing import Any
 
 from bench import platform as bp
 from bench import procstat
+from devtools.processes import all_services_healthy
 from gateway.rpc import NamekoRpcClient, RpcError
 
 
@@ -53,10 +54,11 @@ def _reader(stream: Any, lines: list[tuple[float, str]], log: Any) -> None:
 
 
 def ready(url: str) -> bool:
+    """The gateway is ready and reports every service healthy."""
     try:
         with urllib.request.urlopen(url + "/readyz", timeout=2) as response:
-            return response.status == 200
-    except OSError:
+            return response.status == 200 and all_services_healthy(json.load(response))
+    except (OSError, ValueError):
         return False
 
 

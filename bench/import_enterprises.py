@@ -151,7 +151,7 @@ def via_gateway(content: bytes, rows: int, reference: float, url: str, token: st
 
     settings = load_settings()
     token = token or mint_token(Principal(user_id="bench", role=Role.ADMIN),
-                                settings.jwt_secret, 600)
+                                settings.signing_key(), 600)
     response, seconds = timed(lambda: httpx.post(
         f"{url.rstrip('/')}/api/v1/enterprises/import",
         params={"dry_run": str(dry_run).lower(), "format": "xlsx"}, content=content,

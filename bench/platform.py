@@ -78,7 +78,6 @@ class Names:
             "DATABASE_URL": self.database_url,
             "AMQP_URI": self.amqp_uri,
             "GATEWAY_PORT": str(self.gateway_port),
-            "JWT_SECRET": DEV_JWT_SECRET,
             "LOG_FORMAT": "json",
             **{f"{name.upper()}_METRICS_PORT": str(19101 + i + self.offset)
                for i, name in enumerate(SERVICES)},

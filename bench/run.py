@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from bench import console, footprint, matching, progress_reads, sla_sweep, submission
+from bench import console, footprint, matching, progress_reads, signin_memory, sla_sweep, submission
 from bench import platform as bench_platform
 from common.db import make_engine
 from devtools.migrate import load_demo, upgrade_all
@@ -190,7 +190,8 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("import_enterprises", "vs openpyxl read", f"{i['reference_ratio']:.1f}x", ""),
         ]
     for name, module in (("submission", submission), ("progress_reads", progress_reads),
-                         ("console", console), ("footprint", footprint),
+                         ("console", console), ("signin_memory", signin_memory),
+                         ("footprint", footprint),
                          ("matching", matching)):
         r = results.get(name)
         if r and "error" not in r:
@@ -206,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated benchmarks (a name or its start): "
                         "sla_sweep, import_enterprises, submission, progress_reads, console, "
+                        "signin_memory, "
                         "footprint; "
                         "the others keep their figures of the previous run in --out")
     parser.add_argument("--demands", type=int, default=1_000_000)
@@ -245,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         "progress_reads": lambda: progress_reads.run(api_platform(), args.progress_seconds,
                                                      rate=args.progress_rate),
         "console": lambda: console.run(api_platform()),
+        "signin_memory": lambda: signin_memory.run(api_platform()),
         "footprint": footprint_alone,
     }
     wanted = [w.strip() for w in (args.only or "").split(",") if w.strip()]

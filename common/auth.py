@@ -1,10 +1,13 @@
 """Who is calling: roles, the principal, and the JWTs that carry it.
 
-The gateway verifies the bearer token of every request and forwards the token itself in the
-``nameko.auth_token`` context header; each service verifies it again (same key) and checks
-scope itself, so a service never trusts a bare claim typed into a header. Revoked tokens
-(disabled account, changed password) are refused by the gateway only (gateway/revocations.py):
-the services trust it for that, as only the platform's own processes reach the broker.
+Tokens are signed with EdDSA (Ed25519) keys named by ``kid`` (:mod:`common.keys`): only the
+registry's key signs people's tokens; every other process's key signs only its own service
+identity. The gateway verifies the bearer token of every request with the public keys and
+forwards the token itself in the ``nameko.auth_token`` context header; each service verifies
+it again and checks scope itself, so a service never trusts a bare claim typed into a header.
+Revoked tokens (disabled account, changed password) are refused by the gateway only
+(gateway/revocations.py): the services trust it for that, as only the platform's own processes
+reach the broker.
 """
 
 from __future__ import annotations
@@ -20,8 +23,7 @@ import jwt
 
 from common.errors import Forbidden, Unauthenticated
 from common.i18n import label
-
-ALGORITHM = "HS256"
+from common.keys import ALGORITHM, KeyRing, SigningKey
 
 
 class Role(StrEnum):
@@ -98,36 +100,44 @@ class Principal:
 
 
 def mint_token(
-    principal: Principal, secret: str, ttl_seconds: int, issuer: str = "gridsvc",
+    principal: Principal, key: SigningKey, ttl_seconds: int, issuer: str = "gridsvc",
     now: float | None = None,
 ) -> str:
+    """A token for ``principal`` signed with ``key`` (its ``kid`` in the header)."""
     # ``iat`` to the microsecond: a token signed in right after a revocation (password change)
     # is later than the revocation even within the same second (gateway/revocations.py)
     issued = round(now if now is not None else time.time(), 6)
     claims = principal.claims() | {"iss": issuer, "iat": issued,
                                    "exp": int(issued) + ttl_seconds}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def decode_token(token: str, secret: str, issuer: str = "gridsvc") -> dict[str, Any]:
+def decode_token(token: str, keys: KeyRing, issuer: str = "gridsvc") -> dict[str, Any]:
     """The checked claims of a token; any defect is Unauthenticated with the reason.
 
     A token's signature is checked once: the same token comes with every request of a
     session and is decoded by the gateway and again by each service it reaches (the HMAC,
     base64 and JSON were a fifth of the gateway's CPU per demand). Its expiry is checked at
     every use; revocation is the callers' check (``tokens_valid_after``)."""
-    claims = _verified_claims(token, secret, issuer)
+    claims = _verified_claims(token, keys, issuer)
     if claims["exp"] <= time.time():
         raise Unauthenticated("token expired", code="auth.token_expired")
     return dict(claims)
 
 
 @functools.lru_cache(maxsize=4096)
-def _verified_claims(token: str, secret: str, issuer: str) -> dict[str, Any]:
-    """Only tokens that passed are remembered: a refusal raises, and raising is not cached."""
+def _verified_claims(token: str, keys: KeyRing, issuer: str) -> dict[str, Any]:
+    """Only tokens that passed are remembered: a refusal raises, and raising is not cached.
+    The ``kid`` picks the public key; a key that is not the registry's signs only its own
+    process's service identity."""
     try:
-        return jwt.decode(
-            token, secret, algorithms=[ALGORITHM], issuer=issuer,
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthenticated("invalid token: unknown signing key",
+                                  code="auth.unknown_signing_key")
+        claims = jwt.decode(
+            token, key.public_key, algorithms=[ALGORITHM], issuer=issuer,
             options={"require": ["exp", "iat", "sub", "iss"]},
         )
     except jwt.ExpiredSignatureError as exc:
@@ -135,11 +145,15 @@ def _verified_claims(token: str, secret: str, issuer: str) -> dict[str, Any]:
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated("invalid token: {reason}", code="auth.token_invalid",
                               params={"reason": str(exc)}) from exc
+    if not key.may_sign(claims):
+        raise Unauthenticated("invalid token: its key may not sign it",
+                              code="auth.key_may_not_sign")
+    return claims
 
 
-def verify_token(token: str, secret: str, issuer: str = "gridsvc") -> Principal:
+def verify_token(token: str, keys: KeyRing, issuer: str = "gridsvc") -> Principal:
     """Decode and check a token; any defect is Unauthenticated with the reason."""
-    return Principal.from_claims(decode_token(token, secret, issuer))
+    return Principal.from_claims(decode_token(token, keys, issuer))
 
 
 def service_principal(service_name: str) -> Principal:

@@ -9,9 +9,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from common import keys
 from common.i18n import supported
+from common.keys import KeyConfigurationError, KeyRing, SigningKey
 
-DEV_JWT_SECRET = "development-only-signing-key-not-for-production"
+#: DEVELOPMENT ONLY: the committed key pair development mode signs and verifies with
+#: (common/keys.py); refused outside development
+DEV_SIGNING_KEY = keys.dev_signing_key()
+DEV_KEY_RING = keys.dev_key_ring()
+#: the old name of the development signing key, kept for the callers that mint test tokens
+#: with ``mint_token(principal, DEV_JWT_SECRET, ttl)``
+DEV_JWT_SECRET = DEV_SIGNING_KEY
 
 #: metrics port of each service when METRICS_PORT is not set
 DEFAULT_METRICS_PORTS = {
@@ -33,7 +41,10 @@ class Settings:
     environment: str = "development"
     amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
     database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/gridsvc"
-    jwt_secret: str = DEV_JWT_SECRET
+    #: the public keys every token is verified with (JWT_PUBLIC_KEYS)
+    jwt_keys: KeyRing = DEV_KEY_RING
+    #: this process's own signing key (JWT_PRIVATE_KEY, JWT_KID); None: it signs nothing
+    jwt_signing_key: SigningKey | None = DEV_SIGNING_KEY
     jwt_issuer: str = "gridsvc"
     token_ttl_seconds: int = 8 * 3600
     rpc_timeout_seconds: float = 10.0
@@ -53,6 +64,12 @@ class Settings:
     def is_development(self) -> bool:
         return self.environment == "development"
 
+    def signing_key(self) -> SigningKey:
+        """This process's signing key; ConfigurationError when it has none."""
+        if self.jwt_signing_key is None:
+            raise ConfigurationError("this process signs tokens: set JWT_PRIVATE_KEY and JWT_KID")
+        return self.jwt_signing_key
+
     def metrics_port(self, service: str) -> int:
         if self.metrics_port_override is not None:
             return self.metrics_port_override
@@ -69,8 +86,51 @@ class Settings:
         }
 
 
+def load_keys(env: dict[str, str] | os._Environ, development: bool
+              ) -> tuple[KeyRing, SigningKey | None]:
+    """The public keys (``JWT_PUBLIC_KEYS``, a JWKS) and this process's signing key
+    (``JWT_PRIVATE_KEY`` in PEM with ``JWT_KID``). Development mode without them uses the
+    committed development pair; outside development the public keys are required and the
+    development key is refused."""
+    jwks = env.get("JWT_PUBLIC_KEYS", "").strip()
+    pem = env.get("JWT_PRIVATE_KEY", "").strip()
+    kid = env.get("JWT_KID", "").strip()
+    try:
+        ring = KeyRing.from_jwks(jwks) if jwks else None
+        signing = SigningKey.from_pem(kid, pem + "\n") if pem else None
+    except KeyConfigurationError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    if development:
+        return ring or DEV_KEY_RING, signing or (DEV_SIGNING_KEY if ring is None else None)
+    if ring is None:
+        raise ConfigurationError("JWT_PUBLIC_KEYS is required when GRIDSVC_ENV is not "
+                                 "development (docs/operations.md, signing keys)")
+    if keys.DEV_KID in ring or any(
+            _same_key(ring.get(k), DEV_KEY_RING.get(keys.DEV_KID)) for k in ring.kids):
+        raise ConfigurationError("the development key may not be used outside development")
+    if signing is not None and _same_key(signing, DEV_SIGNING_KEY):
+        raise ConfigurationError("the development key may not be used outside development")
+    if signing is not None and signing.kid not in ring:
+        raise ConfigurationError(f"JWT_KID {signing.kid} is not in JWT_PUBLIC_KEYS")
+    return ring, signing
+
+
+def _same_key(a: SigningKey | keys.VerificationKey | None,
+              b: SigningKey | keys.VerificationKey | None) -> bool:
+    """Whether two keys (signing or verification) have the same public half."""
+
+    def raw(key: SigningKey | keys.VerificationKey | None) -> bytes | None:
+        if isinstance(key, SigningKey):
+            return key.private_key.public_key().public_bytes_raw()
+        if isinstance(key, keys.VerificationKey):
+            return key.public_key.public_bytes_raw()
+        return None
+
+    return raw(a) is not None and raw(a) == raw(b)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read the settings; outside development a signing key must be given."""
+    """Read the settings; outside development the signing keys must be given."""
     env = os.environ if environ is None else environ
 
     def get(name: str, default: str) -> str:
@@ -78,13 +138,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         return value or default
 
     environment = get("GRIDSVC_ENV", "development")
-    secret = env.get("JWT_SECRET", "").strip()
-    if not secret:
-        if environment != "development":
-            raise ConfigurationError("JWT_SECRET is required when GRIDSVC_ENV is not development")
-        secret = DEV_JWT_SECRET
-    if len(secret.encode()) < 32:
-        raise ConfigurationError("JWT_SECRET must be at least 32 bytes (HS256 key)")
+    ring, signing = load_keys(env, environment == "development")
     ports = dict(DEFAULT_METRICS_PORTS)
     for name in ports:
         ports[name] = int(get(f"{name.upper()}_METRICS_PORT", str(ports[name])))
@@ -97,7 +151,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             environment=environment,
             amqp_uri=get("AMQP_URI", Settings.amqp_uri),
             database_url=get("DATABASE_URL", Settings.database_url),
-            jwt_secret=secret,
+            jwt_keys=ring,
+            jwt_signing_key=signing,
             token_ttl_seconds=int(get("TOKEN_TTL_SECONDS", str(Settings.token_ttl_seconds))),
             rpc_timeout_seconds=float(
                 get("RPC_TIMEOUT_SECONDS", str(Settings.rpc_timeout_seconds))

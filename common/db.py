@@ -41,6 +41,18 @@ def make_cooperative() -> None:
 PING_AFTER_IDLE_SECONDS = 1.0
 
 
+def pool_size_for(max_workers: int) -> int:
+    """Connections a service process keeps pooled: one per worker, the outbox relay and one
+    spare. The engine may open as many again as overflow (:func:`make_engine`)."""
+    return max_workers + 2
+
+
+def connections_per_process(max_workers: int) -> int:
+    """The most connections a service process opens to PostgreSQL (pool plus overflow): what
+    the Pooler's ``max_client_conn`` must allow per pod (tests/test_k8s.py)."""
+    return 2 * pool_size_for(max_workers)
+
+
 def make_engine(database_url: str, schema: str, service: str, pool_size: int = 10) -> Engine:
     """An engine whose connections see the service's own schema first."""
     engine = create_engine(
@@ -151,7 +163,8 @@ class Database(DependencyProvider):
         settings = load_settings()
         service = self.container.service_name
         self.engine = make_engine(
-            settings.database_url, self.schema, service, pool_size=settings.max_workers + 2
+            settings.database_url, self.schema, service,
+            pool_size=pool_size_for(settings.max_workers),
         )
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
         if self.use_outbox:

@@ -14,6 +14,7 @@ from common.auth import Principal, verify_token
 from common.config import load_settings
 from common.errors import DomainError, Unauthenticated
 from common.i18n import DEFAULT_LANGUAGE, supported
+from common.keys import KeyRing
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +39,17 @@ class Caller(DependencyProvider):
 
     def setup(self) -> None:
         settings = load_settings()
-        self.secret = settings.jwt_secret
+        self.keys = settings.jwt_keys
         self.issuer = settings.jwt_issuer
 
     def get_dependency(self, worker_ctx: Any) -> CallerContext:
-        return CallerContext(worker_ctx.context_data, self.secret, self.issuer)
+        return CallerContext(worker_ctx.context_data, self.keys, self.issuer)
 
 
 class CallerContext:
-    def __init__(self, context_data: dict[str, Any], secret: str, issuer: str) -> None:
+    def __init__(self, context_data: dict[str, Any], keys: KeyRing, issuer: str) -> None:
         self._context = context_data
-        self._secret = secret
+        self._keys = keys
         self._issuer = issuer
         self._principal: Principal | None = None
 
@@ -58,7 +59,7 @@ class CallerContext:
             token = self._context.get("auth_token")
             if not token or not isinstance(token, str):
                 raise Unauthenticated("no token in the call context", code="auth.token_missing")
-            self._principal = verify_token(token, self._secret, self._issuer)
+            self._principal = verify_token(token, self._keys, self._issuer)
         return self._principal
 
     def principal_of(self, token: Any) -> Principal:
@@ -66,7 +67,7 @@ class CallerContext:
         carries one per item)."""
         if not token or not isinstance(token, str):
             raise Unauthenticated("no token", code="auth.token_missing")
-        return verify_token(token, self._secret, self._issuer)
+        return verify_token(token, self._keys, self._issuer)
 
     @property
     def language(self) -> str:

@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 OUTBOX_BACKLOG = Gauge(
     "gridsvc_outbox_backlog_events", "Committed events not yet published", ["service"]
 )
+OUTBOX_OLDEST_AGE = Gauge(
+    "gridsvc_outbox_oldest_event_age_seconds",
+    "Seconds since the oldest committed event not yet published was written (0: none); read "
+    "from the database by the relay on every pass, like the backlog",
+    ["service"],
+)
 OUTBOX_PUBLISHED = Counter(
     "gridsvc_outbox_published_events_total", "Events published from the outbox", ["service"]
 )

@@ -22,7 +22,14 @@ from nameko.events import get_event_exchange
 from sqlalchemy import MetaData, Table, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.outbox import BATCH, OUTBOX_BACKLOG, OUTBOX_FAILURES, OUTBOX_PUBLISHED, RETENTION
+from common.outbox import (
+    BATCH,
+    OUTBOX_BACKLOG,
+    OUTBOX_FAILURES,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PUBLISHED,
+    RETENTION,
+)
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +176,9 @@ class OutboxRelay:
     ) -> None:
         self.sessionmaker = sessionmaker
         self.service_name = service_name
+        # the counters exist from the start: a first failure is seen as 0 → 1
+        OUTBOX_FAILURES.labels(service_name)
+        OUTBOX_PUBLISHED.labels(service_name)
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.exchange = get_event_exchange(service_name, config)
@@ -242,10 +252,14 @@ class OutboxRelay:
                     .where(table.c.id.in_(published))
                     .values(published_at=func.now(), attempts=table.c.attempts + 1)
                 )
-            backlog = session.execute(
-                select(func.count()).select_from(table).where(table.c.published_at.is_(None))
-            ).scalar_one()
-        OUTBOX_BACKLOG.labels(self.service_name).set(max(backlog - len(published), 0))
+            # the rows just marked are already excluded: this transaction wrote their mark
+            backlog, age = session.execute(
+                select(func.count(), func.coalesce(
+                    func.extract("epoch", func.now() - func.min(table.c.created_at)), 0))
+                .select_from(table).where(table.c.published_at.is_(None))
+            ).one()
+        OUTBOX_BACKLOG.labels(self.service_name).set(backlog)
+        OUTBOX_OLDEST_AGE.labels(self.service_name).set(max(float(age), 0.0))
         OUTBOX_PUBLISHED.labels(self.service_name).inc(len(published))
         if error is not None:
             raise error

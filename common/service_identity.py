@@ -53,7 +53,7 @@ class ServiceIdentity(DependencyProvider):
         with self._lock:
             if self._token is None or moment >= self._expires_at - self.renew_margin_seconds:
                 self._token = mint_token(
-                    service_principal(self.service_name), self.settings.jwt_secret,
+                    service_principal(self.service_name), self.settings.signing_key(),
                     self.ttl_seconds, self.settings.jwt_issuer, now=moment,
                 )
                 self._expires_at = int(moment) + self.ttl_seconds

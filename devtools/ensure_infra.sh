@@ -54,7 +54,24 @@ ensure_rabbitmq() {
   wait_for "$AMQP_HOST" "$AMQP_PORT" 60 || { say "RabbitMQ did not come up on $AMQP_HOST:$AMQP_PORT"; exit 1; }
 }
 
+# Queue depth and consumers come from RabbitMQ's own Prometheus plugin (:15692), as in
+# Kubernetes (deploy/k8s/base/monitors.yaml); tests/test_monitoring.py scrapes it. Enabling
+# it starts a listener and changes nothing for the broker's clients. Skipped (with a note)
+# when rabbitmq-plugins cannot be run here.
+ensure_rabbitmq_prometheus() {
+  listening "$AMQP_HOST" 15692 && return 0
+  command -v rabbitmq-plugins >/dev/null || { say "rabbitmq-plugins not found: no :15692"; return 0; }
+  if [ "$(id -u)" != 0 ]; then
+    say "RabbitMQ's Prometheus plugin is off; as root: rabbitmq-plugins enable rabbitmq_prometheus"
+    return 0
+  fi
+  say "enabling RabbitMQ's Prometheus plugin (:15692)"
+  rabbitmq-plugins enable rabbitmq_prometheus >/dev/null || say "could not enable rabbitmq_prometheus"
+  wait_for "$AMQP_HOST" 15692 20 || say "rabbitmq_prometheus does not answer on :15692"
+}
+
 ensure_postgres
 ensure_trust_auth
 ensure_rabbitmq
+ensure_rabbitmq_prometheus
 say "PostgreSQL $PG_HOST:$PG_PORT and RabbitMQ $AMQP_HOST:$AMQP_PORT are up"

@@ -1,6 +1,7 @@
 """Apply (or write) the Alembic migrations of every service.
 
     python -m devtools.migrate upgrade             # create the database if needed, migrate all
+    python -m devtools.migrate upgrade --service ticketing   # one service, as its own role
     python -m devtools.migrate revision ticketing "add tasks"   # autogenerate one
 """
 
@@ -55,14 +56,20 @@ def load_demo(database_url: str) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("upgrade")
+    up = sub.add_parser("upgrade")
+    up.add_argument("--service", choices=SERVICES,
+                    help="only this service's migrations, into an existing database (the "
+                         "Kubernetes Job runs each with the service's own role)")
     sub.add_parser("demo", help="load the demo data set (idempotent)")
     rev = sub.add_parser("revision")
     rev.add_argument("service", choices=SERVICES)
     rev.add_argument("message")
     args = parser.parse_args()
     url = load_settings().database_url
-    if args.cmd == "upgrade":
+    if args.cmd == "upgrade" and args.service:
+        upgrade(args.service, url)
+        print("migrated:", args.service)
+    elif args.cmd == "upgrade":
         upgrade_all(url)
         print("migrated:", ", ".join(SERVICES))
     elif args.cmd == "demo":

@@ -1,7 +1,8 @@
 """Mint a development token: ``make token ROLE=enterprise ENTERPRISE=...``.
 
-Signs with JWT_SECRET (the development key when unset). Refuses outside development mode, so a
-production signing key is never used from a laptop by accident.
+Signs with the committed development key pair (common/keys.py), which only development mode
+accepts. Refuses outside development mode, so a production signing key is never used from a
+laptop by accident.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def token_for(role: Role, user: str | None = None, enterprise: str | None = None
         department_id=department or persona.get("department"),
         name=f"demo {role}",
     )
-    return mint_token(principal, settings.jwt_secret, ttl or settings.token_ttl_seconds,
+    return mint_token(principal, settings.signing_key(), ttl or settings.token_ttl_seconds,
                       settings.jwt_issuer)
 
 

@@ -25,7 +25,6 @@ from swagger_ui_bundle import swagger_ui_path
 from common.config import Settings, load_settings
 from common.i18n import N_, negotiate
 from common.startup import freeze_startup_objects
-from gateway.broker_metrics import register_broker_metrics
 from gateway.console import Console
 from gateway.endpoints import make_routes
 from gateway.openapi import build_spec
@@ -33,6 +32,7 @@ from gateway.problems import LANGUAGE, problem_response
 from gateway.revocations import AwaitRevocations, Revocations
 from gateway.routes import API_ENDPOINTS, system
 from gateway.rpc import NamekoRpcClient
+from gateway.service_health import ServiceMonitor
 from gateway.submissions import SubmissionBatcher
 
 log = logging.getLogger(__name__)
@@ -144,16 +144,19 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
     )
 
     revocations = Revocations(rpc, settings)  # refused tokens, consumed on rpc's connection
+    monitor = ServiceMonitor(rpc)  # each service's health, its breaker, gridsvc_service_up
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await revocations.start()
         await rpc.start()
+        await monitor.start()
         if await rpc.wait_connected(5.0):
             # until they are loaded, authenticated requests get 503 (gateway/auth.py)
             await revocations.wait_loaded(5.0)
         freeze_startup_objects()
         yield
+        await monitor.close()
         await revocations.close()
         await rpc.close()
 
@@ -178,10 +181,10 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
     app.state.rpc = rpc
     app.state.submissions = SubmissionBatcher(rpc)
     app.state.revocations = revocations
+    app.state.monitor = monitor
     app.state.openapi = build_spec(API_ENDPOINTS)
     RPC_IN_FLIGHT.set_function(lambda: rpc.in_flight)
     BROKER_CONNECTED.set_function(lambda: 1 if rpc.connected else 0)
-    register_broker_metrics(settings.amqp_uri)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AwaitRevocations, revocations=revocations)
     app.add_middleware(Language, default=settings.default_language)  # outermost: every answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from contextvars import ContextVar
 from typing import Any
 
@@ -10,7 +11,7 @@ from starlette.responses import JSONResponse
 
 from common.errors import DATABASE_UNAVAILABLE, HTTP_STATUS_BY_EXC_PATH
 from common.i18n import DEFAULT_LANGUAGE, N_, translate
-from gateway.rpc import RemoteError, RpcTimeout, ServiceUnavailable
+from gateway.rpc import CircuitOpen, RemoteError, RpcTimeout, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,13 @@ def from_rpc_error(exc: Exception, instance: str) -> JSONResponse:
     if isinstance(exc, RpcTimeout):
         return problem_response(504, "the service did not answer in time", instance,
                                 code="service.timeout")
+    if isinstance(exc, CircuitOpen):
+        seconds = max(1, math.ceil(exc.retry_after))
+        return problem_response(
+            503, "this part of the platform is not answering; retry in {seconds} s", instance,
+            headers={"Retry-After": str(seconds)}, code="service.not_answering",
+            params={"seconds": seconds},
+        )
     if isinstance(exc, ServiceUnavailable):
         return problem_response(
             503, "service unavailable: {reason}", instance, headers={"Retry-After": "1"},

@@ -179,7 +179,7 @@ class Revocations:
 
     def _identity(self) -> str:
         settings = self._settings
-        return mint_token(service_principal(IDENTITY), settings.jwt_secret,
+        return mint_token(service_principal(IDENTITY), settings.signing_key(),
                           IDENTITY_TTL_SECONDS, settings.jwt_issuer)
 
 

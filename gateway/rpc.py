@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -62,6 +63,82 @@ class RpcTimeout(RpcError):
     """No reply within the call's timeout (HTTP 504)."""
 
 
+class CircuitOpen(ServiceUnavailable):
+    """The service stopped answering and its breaker is open: the call was not sent (HTTP 503
+    with ``Retry-After``). ``retry_after`` is the number of seconds until the next probe."""
+
+    def __init__(self, service: str, retry_after: float) -> None:
+        super().__init__(f"{service} is not answering")
+        self.service = service
+        self.retry_after = retry_after
+
+
+class Breaker:
+    """The circuit breaker of one service, as this gateway sees it.
+
+    *Closed*: calls go out. It opens when ``timeouts_to_open`` calls in a row got no reply
+    within their timeout, or when told so by :meth:`open` (the service monitor found no
+    consumer on the service's queue). *Open*: calls fail at once with :class:`CircuitOpen`
+    for ``open_seconds``; then one call (or a probe of the monitor) is let through as a trial:
+    a reply closes the breaker, a timeout opens it again. Any reply counts, an error too: the
+    service answered. Failures to deliver (broker trouble, unknown service) count for nothing,
+    since they fail fast already."""
+
+    def __init__(self, service: str, *, timeouts_to_open: int = 3, open_seconds: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.service = service
+        self.timeouts_to_open = max(1, timeouts_to_open)
+        self.open_seconds = open_seconds
+        self.reason = ""
+        self._clock = clock
+        self._timeouts = 0
+        self._opened_at: float | None = None
+        self._trial = False
+
+    @property
+    def state(self) -> str:
+        if self._opened_at is None:
+            return "closed"
+        return "half_open" if self._clock() >= self._opened_at + self.open_seconds else "open"
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened_at is not None
+
+    def allow(self) -> bool:
+        """Raise :class:`CircuitOpen` unless a call may go out; True when it is the trial."""
+        if self._opened_at is None:
+            return False
+        remaining = self._opened_at + self.open_seconds - self._clock()
+        if remaining > 0 or self._trial:
+            raise CircuitOpen(self.service, max(remaining, 1.0))
+        self._trial = True
+        return True
+
+    def end_trial(self) -> None:
+        """The trial call ended without a verdict (e.g. the connection was lost)."""
+        self._trial = False
+
+    def record_reply(self) -> None:
+        if self._opened_at is not None:
+            log.warning("circuit of %s closed: it answers again", self.service)
+        self._timeouts = 0
+        self._opened_at = None
+        self._trial = False
+
+    def record_timeout(self) -> None:
+        self._timeouts += 1
+        if self._opened_at is not None or self._timeouts >= self.timeouts_to_open:
+            self.open(f"{self._timeouts} calls in a row got no reply")
+
+    def open(self, reason: str) -> None:
+        if self._opened_at is None:
+            log.warning("circuit of %s opened: %s", self.service, reason)
+        self.reason = reason
+        self._opened_at = self._clock()
+        self._trial = False
+
+
 class RemoteError(RpcError):
     """The service raised; the fields are nameko's serialized exception."""
 
@@ -103,6 +180,8 @@ class NamekoRpcClient:
         connect_timeout: float = 1.0,
         reconnect_interval: float = 1.0,
         client_name: str = "gateway",
+        timeouts_to_open: int = 3,
+        open_seconds: float = 5.0,
     ) -> None:
         self._amqp_uri = amqp_uri
         self._exchange_name = exchange
@@ -118,6 +197,9 @@ class NamekoRpcClient:
         self._runner: asyncio.Task[None] | None = None
         self._closed = False
         self._connect_hooks: list[ConnectHook] = []
+        self._breaker_options = {"timeouts_to_open": timeouts_to_open,
+                                 "open_seconds": open_seconds}
+        self._breakers: dict[str, Breaker] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -160,6 +242,38 @@ class NamekoRpcClient:
         """Name of the current reply queue (a new one after every reconnect)."""
         return self._link.reply_queue if self._link else None
 
+    def breaker(self, service: str) -> Breaker:
+        """The circuit breaker of ``service`` (made on first use)."""
+        found = self._breakers.get(service)
+        if found is None:
+            found = self._breakers[service] = Breaker(service, **self._breaker_options)
+        return found
+
+    async def queue_consumers(self, queue: str) -> int | None:
+        """How many consumers ``queue`` has (a passive declare on a channel of its own), None
+        when the queue does not exist. ServiceUnavailable without a connection."""
+        link = self._link
+        if link is None:
+            raise ServiceUnavailable("client closed" if self._closed else "broker unavailable")
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                channel = await link.connection.channel(publisher_confirms=False)
+        except Exception as exc:
+            raise ServiceUnavailable("broker not answering") from exc
+        try:
+            declared = await channel.declare_queue(queue, passive=True,
+                                                   timeout=self._connect_timeout)
+            result = declared.declaration_result
+            return int(result.consumer_count or 0) if result is not None else 0
+        except aiormq.exceptions.ChannelNotFoundEntity:
+            return None  # the broker closed the channel with a 404
+        except Exception as exc:
+            raise ServiceUnavailable("broker not answering") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                if not channel.is_closed:
+                    await channel.close()
+
     async def close(self) -> None:
         self._closed = True
         runner, self._runner = self._runner, None
@@ -178,17 +292,22 @@ class NamekoRpcClient:
         *args: Any,
         context: dict[str, Any] | None = None,
         timeout: float | None = None,
+        probe: bool = False,
         **kwargs: Any,
     ) -> Any:
         """Call `service.method(*args, **kwargs)` and return its result.
 
         `context` becomes nameko worker context data (`nameko.<key>` headers), e.g.
         `{"call_id_stack": [...], "auth_token": "..."}`; None values are dropped as nameko does.
+        While the service's breaker is open the call fails at once with :class:`CircuitOpen`;
+        a ``probe`` (the service monitor's health check) goes out all the same.
         """
         timeout = self._default_timeout if timeout is None else timeout
         link = self._link
         if link is None:
             raise ServiceUnavailable("client closed" if self._closed else "broker unavailable")
+        breaker = self.breaker(service)
+        trial = False if probe else breaker.allow()
         correlation_id = str(uuid.uuid4())
         message = _request_message(args, kwargs, context, timeout, link.reply_to, correlation_id)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -198,9 +317,13 @@ class NamekoRpcClient:
             async with asyncio.timeout(timeout):
                 await self._publish(link, message, service, method)
                 reply = await future
+            breaker.record_reply()
         except TimeoutError:
+            breaker.record_timeout()
             raise RpcTimeout(f"{service}.{method} did not answer within {timeout:g} s") from None
         finally:
+            if trial:
+                breaker.end_trial()
             self._pending.pop(correlation_id, None)
             _discard(future)
         return _unpack_reply(reply)

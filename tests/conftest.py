@@ -19,8 +19,9 @@ from common.config import DEV_JWT_SECRET
 from devtools.migrate import load_demo, upgrade_all
 from devtools.processes import Platform
 
-# fixtures of a private PostgreSQL and RabbitMQ, for the tests that restart them
-pytest_plugins = ["private_infra"]
+# fixtures of a private PostgreSQL and RabbitMQ, for the tests that restart them; a real
+# Prometheus scraping the test platform
+pytest_plugins = ["private_infra", "prometheus_server"]
 
 TEST_DB = os.environ.get("TEST_DATABASE", "gridsvc_test")
 TEST_VHOST = os.environ.get("TEST_VHOST", "gridsvc_test")
@@ -40,7 +41,6 @@ TEST_ENV = {
     "DATABASE_URL": DATABASE_URL,
     "AMQP_URI": AMQP_URI,
     "GATEWAY_PORT": str(GATEWAY_PORT),
-    "JWT_SECRET": DEV_JWT_SECRET,
     "LOG_FORMAT": "json",
     "OBLIGATION_SWEEP_SECONDS": "1",
     "SLA_SWEEP_SECONDS": "1",

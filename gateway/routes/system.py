@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-
-from common.config import SERVICES
-from gateway.rpc import RpcError
-
-READY_TIMEOUT = 2.0
 
 DOCS_PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>gridsvc API</title>
@@ -31,28 +23,18 @@ async def healthz(_request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready when the broker is connected and every service's ``health`` says healthy."""
+    """Ready when this gateway can serve: its process answers and it holds the broker
+    connection. The services' health, as the gateway's monitor last saw it, is reported too,
+    but a service that is down does not take the gateway out of its Service: that service's
+    routes answer 503 at once (its circuit breaker) and every other route keeps working."""
     rpc = request.app.state.rpc
-    checks: dict[str, Any] = {}
-    if not rpc.connected:
-        return JSONResponse(
-            {"status": "unavailable", "broker": "disconnected", "services": {}},
-            status_code=503,
-        )
-
-    async def check(service: str) -> None:
-        try:
-            checks[service] = await rpc.call(service, "health", timeout=READY_TIMEOUT)
-        except RpcError as exc:
-            checks[service] = {"name": service, "healthy": False, "error": str(exc) or
-                               type(exc).__name__}
-
-    await asyncio.gather(*(check(s) for s in SERVICES))
-    ready = all(c.get("healthy") for c in checks.values())
+    monitor = request.app.state.monitor
+    connected = rpc.connected
     return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "broker": "connected",
-         "services": checks},
-        status_code=200 if ready else 503,
+        {"status": "ready" if connected else "unavailable",
+         "broker": "connected" if connected else "disconnected",
+         "services": monitor.reports},
+        status_code=200 if connected else 503,
     )
 
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,15 +104,33 @@ class Outcome:
 
 # --- passwords -------------------------------------------------------------------------------
 
+#: argon2 hashes computed at once in this process (``ARGON2_CONCURRENCY``, default 2): each
+#: takes 19 MiB while it runs, and 20 at once (one per worker) grew the enterprise process from
+#: 114 to 439 MB (issue 19). More sign-ins wait their turn: a hash takes about 25 ms.
+ARGON2_CONCURRENCY = max(1, int(os.environ.get("ARGON2_CONCURRENCY", "2") or 2))
+_hashing: threading.BoundedSemaphore | None = None
+
+
+def _hash_slot() -> threading.BoundedSemaphore:
+    """Made on first use: under eventlet (monkey-patched threading) a green semaphore, so a
+    waiting worker lets the others run."""
+    global _hashing
+    if _hashing is None:
+        _hashing = threading.BoundedSemaphore(ARGON2_CONCURRENCY)
+    return _hashing
+
+
 def _off_hub(fn: Callable[..., T], *args: Any) -> T:
     """argon2 is CPU work in C: in an eventlet process run it in a real thread, so the other
-    green threads (RPC workers, the outbox relay) keep going meanwhile."""
-    eventlet = sys.modules.get("eventlet")
-    if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
-        from eventlet import tpool
+    green threads (RPC workers, the outbox relay) keep going meanwhile; at most
+    ``ARGON2_CONCURRENCY`` at once."""
+    with _hash_slot():
+        eventlet = sys.modules.get("eventlet")
+        if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):
+            from eventlet import tpool
 
-        return tpool.execute(fn, *args)
-    return fn(*args)
+            return tpool.execute(fn, *args)
+        return fn(*args)
 
 
 def hash_password(password: str) -> str:
@@ -237,7 +257,7 @@ def principal_for(session: Session, account: Account) -> Principal:
 def issue_token(session: Session, account: Account, settings: Settings,
                 now: datetime) -> dict[str, Any]:
     """``TokenSchema``: a bearer JWT for ``account``."""
-    token = mint_token(principal_for(session, account), settings.jwt_secret,
+    token = mint_token(principal_for(session, account), settings.signing_key(),
                        settings.token_ttl_seconds, settings.jwt_issuer, now=now.timestamp())
     return {"access_token": token, "token_type": "bearer",
             "expires_in": settings.token_ttl_seconds}

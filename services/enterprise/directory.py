@@ -112,6 +112,9 @@ def update_department(session: Session, principal: Principal, department_id: str
         for field, value in data.items():
             setattr(dept, field, value)
         dept.version += 1
+        # who reads the departments (ticketing's SLA series) reads them again
+        publish(session, "department_changed",
+                {"department_id": dept.id, "name": dept.name, "version": dept.version})
     session.flush()
     return department(session, department_id)
 

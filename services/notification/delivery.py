@@ -299,11 +299,12 @@ def run_once(session_factory: SessionFactory, settings: DeliverySettings,
     return total
 
 
-def backlog(session: Session) -> dict[str, int]:
-    """Deliveries still to send (queued or failed), by channel; every channel listed."""
+def backlog(session: Session, states: tuple[str, ...] = ("queued", "failed")) -> dict[str, int]:
+    """Deliveries in ``states`` (by default those still to send), by channel; every channel
+    listed."""
     counts = dict.fromkeys(CHANNELS, 0)
     for channel, n in session.execute(
-        select(Delivery.channel, func.count()).where(Delivery.state.in_(("queued", "failed")))
+        select(Delivery.channel, func.count()).where(Delivery.state.in_(states))
         .group_by(Delivery.channel)
     ).all():
         counts[channel] = n

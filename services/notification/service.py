@@ -61,6 +61,14 @@ BACKLOG = Gauge(
     "Deliveries still to send (queued or failed), by channel",
     ["channel"],
 )
+for _channel in delivery.CHANNELS:  # every series from the start: a first failure is counted
+    for _outcome in ("sent", "failed", "dead"):
+        SENT.labels(_channel, _outcome)
+DEAD = Gauge(
+    "gridsvc_notification_dead_deliveries",
+    "Deliveries that failed every attempt and wait for an admin's retry, by channel",
+    ["channel"],
+)
 SWEEP_FAILURES = Counter(
     "gridsvc_notification_delivery_sweep_failures_total",
     "Delivery sweeps that failed (retried on the next tick)",
@@ -420,6 +428,8 @@ class NotificationService(PoliciesApi):
             with self.db.transaction() as session:
                 for channel, n in delivery.backlog(session).items():
                     BACKLOG.labels(channel).set(n)
+                for channel, n in delivery.backlog(session, ("dead",)).items():
+                    DEAD.labels(channel).set(n)
             if outcomes.counts:
                 log.info("delivery sweep: %s", outcomes.as_dict())
         except Exception:

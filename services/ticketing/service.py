@@ -16,6 +16,7 @@ from common.dependencies import Caller, Metrics
 from common.entrypoints import rpc
 from common.errors import NotFound, ValidationFailed
 from common.health import health_report
+from common.service_identity import ServiceIdentity
 from common.validation import load
 from services.ticketing import calendar_years, intake
 from services.ticketing.api.appraisal import AppraisalApi
@@ -67,6 +68,7 @@ class TicketingService(IntakeApi, HandlingApi, ClosureApi, SweepApi, SettingsApi
     metrics = Metrics()
     calendar = WorkCalendarProvider()
     enterprise = RpcProxy("enterprise")
+    identity = ServiceIdentity()  # timers and event handlers call the registry as the service
 
     @rpc
     def health(self) -> dict[str, Any]:

@@ -1,25 +1,37 @@
 """SLA metrics of ticketing (时限、超时、升级督办), for the operators' Grafana dashboards.
 
 Counters and the timer-delay histogram are fed by the sweep (:mod:`services.ticketing.sweep`)
-after each committed batch, so a rolled-back batch counts nothing. Open demands and tasks by
-state are read from the database at scrape time by :class:`OpenWorkCollector`, so every
-replica reports the same truth and nothing drifts.
+after each committed batch, so a rolled-back batch counts nothing. Every labelled series is
+created at zero when the process starts (:func:`prime`), for every kind, department and level,
+with the departments from the registry (refreshed on its department and category events):
+Prometheus sees each series at 0 before its first event, so ``increase()`` counts that event.
+
+Open demands and tasks, the tasks overdue or due within a working day, and the age of the
+oldest due deadline the sweep has not fired yet are read from the database at scrape time by
+:class:`OpenWorkCollector`, so nothing drifts. Every replica reads the same rows and exports
+the same figures: the queries aggregate them with ``max``, never ``sum``
+(deploy/prometheus/rules.yml).
 
 Labels are bounded: ``kind`` (the seven deadline kinds), ``department`` (about 14
 departments; ``none`` for 分理 breaches, which have none yet), ``level`` (1-3), ``state``.
-Never a demand, task or enterprise id.
+Never a demand, task or enterprise id. ``gridsvc_department_info{department, name}`` gives the
+Chinese name of each department for the dashboards to join.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from common.calendar import SHANGHAI, WorkCalendar
 
 if TYPE_CHECKING:
     from services.ticketing.sweep import Counts
@@ -28,6 +40,17 @@ log = logging.getLogger(__name__)
 
 #: ``department`` label of a breach without a department (分理 happens before routing)
 NO_DEPARTMENT = "none"
+#: its name for people (the dashboards join it like a department's)
+NO_DEPARTMENT_NAME = "未分派（分理前）"
+#: escalation levels (督办升级): 1 department head, 2 leader in charge, 3 leading group office
+LEVELS = (1, 2, 3)
+#: kinds breached and met per department; triage is breached and met before routing
+DEPARTMENT_KINDS = ("acceptance", "handling")
+#: states of a demand not yet closed, of a task still being worked on
+OPEN_DEMAND_STATES = ("received", "triaged", "in_progress", "awaiting_rating")
+OPEN_TASK_STATES = ("assigned", "coordination", "accepted")
+#: ``due`` label of ``gridsvc_open_tasks_due``
+DUE_WINDOWS = ("overdue", "next_workday")
 
 DEADLINES_DUE = Counter(
     "gridsvc_sla_deadlines_due_total",
@@ -72,6 +95,32 @@ TIMER_DELAY = Histogram(
 )
 
 
+#: department id → Chinese name, from the registry (:func:`prime`)
+DEPARTMENTS: dict[str, str] = {}
+
+
+def prime(kinds: Iterable[str], departments: Mapping[str, str] | None = None) -> None:
+    """Create every labelled SLA series at zero: each kind; triage met and breached without a
+    department; acceptance and handling per department; each escalation level. Remember the
+    departments' names (``gridsvc_department_info``). Safe to call again (a series that exists
+    keeps its value)."""
+    for kind in kinds:
+        DEADLINES_DUE.labels(kind)
+        SWEEP_ERRORS.labels(kind)
+        TIMER_DELAY.labels(kind)
+    DEADLINES_MET.labels("triage", NO_DEPARTMENT)
+    BREACHES.labels("triage", NO_DEPARTMENT)
+    for level in LEVELS:
+        ESCALATIONS.labels(str(level))
+    if departments is not None:
+        for department in departments:
+            for kind in DEPARTMENT_KINDS:
+                DEADLINES_MET.labels(kind, department)
+                BREACHES.labels(kind, department)
+        DEPARTMENTS.clear()
+        DEPARTMENTS.update(departments)
+
+
 def record_met(deadlines: Iterable[tuple[str, str | None]]) -> None:
     """Count deadlines ``(kind, department)`` cancelled before their due time; never raises."""
     try:
@@ -101,7 +150,6 @@ def record(counts: Counts) -> None:
         log.exception("recording SLA metrics failed")
 
 
-#: demand states that are still open (not 销号), and task states still being worked on
 OPEN_DEMANDS_SQL = text(
     "SELECT status, count(*) FROM ticketing.demands WHERE status <> 'closed' GROUP BY status"
 )
@@ -109,57 +157,138 @@ OPEN_TASKS_SQL = text(
     "SELECT status, department_id, count(*) FROM ticketing.tasks "
     "WHERE status NOT IN ('completed', 'cancelled') GROUP BY status, department_id"
 )
+#: the deadline a department is working against: acceptance while assigned, handling after
+TASKS_DUE_SQL = text(
+    "SELECT department_id, count(*) FILTER (WHERE due < now()), "
+    "count(*) FILTER (WHERE due >= now() AND due < :horizon) FROM ("
+    "  SELECT department_id, CASE status WHEN 'assigned' THEN accept_due_at ELSE due_at END AS due"
+    "  FROM ticketing.tasks WHERE status IN ('assigned', 'accepted')) AS t "
+    "WHERE due IS NOT NULL GROUP BY department_id"
+)
+#: seconds since the oldest deadline that is due and not fired came due (0: none); the sweep
+#: fires them within seconds, so minutes mean it is stuck (index ix_deadlines_pending)
+OLDEST_UNFIRED_SQL = text(
+    "SELECT coalesce(extract(epoch FROM now() - min(due_at)), 0) FROM ticketing.deadlines "
+    "WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= now()"
+)
 
 
 class OpenWorkCollector(Collector):
-    """``gridsvc_open_demands{state}`` and ``gridsvc_open_tasks{state,department}``, read with
-    two GROUP BY queries at scrape time. Never raises: on a database error it yields nothing
-    (the series go stale, which a dashboard shows as a gap, not as a false zero)."""
+    """Read at scrape time, a few GROUP BY queries on indexed columns:
+    ``gridsvc_open_demands{state}``, ``gridsvc_open_tasks{state,department}``,
+    ``gridsvc_open_tasks_due{department,due}`` (``overdue``: past the deadline the department
+    works against, acceptance or handling; ``next_workday``: due before this time on the next
+    working day), ``gridsvc_sla_oldest_unfired_deadline_seconds`` and
+    ``gridsvc_department_info{department,name}``. Every state and known department is
+    exported, at 0 when it has nothing. Never raises: on a database error it yields only the
+    department names (the series go stale, which a dashboard shows as a gap, not as a false
+    zero). ``horizon(session, now)`` gives the end of the "due within one working day"
+    window."""
 
-    def __init__(self, engine: Engine, statement_timeout_ms: int = 2000) -> None:
+    def __init__(self, engine: Engine, horizon: Callable[[Session, datetime], datetime],
+                 statement_timeout_ms: int = 2000) -> None:
         self.engine = engine
+        self.horizon = horizon
         self.statement_timeout_ms = int(statement_timeout_ms)
 
     def describe(self) -> list:
         return []  # no query at registration time
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield self._department_info()
         try:
-            with self.engine.connect() as conn:
-                conn.execute(text(f"SET LOCAL statement_timeout = {self.statement_timeout_ms}"))
-                demands = conn.execute(OPEN_DEMANDS_SQL).all()
-                tasks = conn.execute(OPEN_TASKS_SQL).all()
-                conn.rollback()
+            with Session(self.engine) as session:
+                session.execute(text(f"SET LOCAL statement_timeout = {self.statement_timeout_ms}"))
+                now = session.execute(text("SELECT now()")).scalar_one()
+                horizon = self.horizon(session, now)
+                demands = session.execute(OPEN_DEMANDS_SQL).all()
+                tasks = session.execute(OPEN_TASKS_SQL).all()
+                due = session.execute(TASKS_DUE_SQL, {"horizon": horizon}).all()
+                oldest = float(session.execute(OLDEST_UNFIRED_SQL).scalar_one())
+                session.rollback()
         except Exception as exc:
             log.warning("reading open demands and tasks for /metrics failed: %s", exc)
             return
+        departments = set(DEPARTMENTS) | {d for _s, d, _n in tasks if d} | {
+            d for d, _o, _n in due if d}
         open_demands = GaugeMetricFamily(
             "gridsvc_open_demands", "Demands (诉求) not yet closed (销号), by state",
             labels=["state"],
         )
-        for state, count in demands:
+        counts = {state: 0 for state in OPEN_DEMAND_STATES} | {s: n for s, n in demands}
+        for state, count in sorted(counts.items()):
             open_demands.add_metric([state], count)
         open_tasks = GaugeMetricFamily(
             "gridsvc_open_tasks",
             "Tasks (任务) neither completed nor cancelled, by state and department",
             labels=["state", "department"],
         )
-        for state, department, count in tasks:
-            open_tasks.add_metric([state, department or NO_DEPARTMENT], count)
+        by_task = {(s, d): 0 for s in OPEN_TASK_STATES for d in departments}
+        by_task |= {(s, d or NO_DEPARTMENT): n for s, d, n in tasks}
+        for (state, department), count in sorted(by_task.items()):
+            open_tasks.add_metric([state, department], count)
+        tasks_due = GaugeMetricFamily(
+            "gridsvc_open_tasks_due",
+            "Tasks past the deadline their department works against (acceptance while "
+            "assigned, handling once accepted: due=overdue) or due before this time on the "
+            "next working day (due=next_workday), by department",
+            labels=["department", "due"],
+        )
+        by_due = {(d, w): 0 for d in departments for w in DUE_WINDOWS}
+        for department, overdue, soon in due:
+            by_due[(department, "overdue")] = overdue
+            by_due[(department, "next_workday")] = soon
+        for (department, window), count in sorted(by_due.items()):
+            tasks_due.add_metric([department, window], count)
+        stuck = GaugeMetricFamily(
+            "gridsvc_sla_oldest_unfired_deadline_seconds",
+            "Seconds since the oldest deadline that is due and not yet fired by the sweep came "
+            "due (0 when there is none); the sweep fires due deadlines within seconds",
+        )
+        stuck.add_metric([], max(oldest, 0.0))
         yield open_demands
         yield open_tasks
+        yield tasks_due
+        yield stuck
+
+    @staticmethod
+    def _department_info() -> GaugeMetricFamily:
+        info = GaugeMetricFamily(
+            "gridsvc_department_info",
+            "1 for each department (部门), with its Chinese name, for dashboards to join on "
+            "the department label",
+            labels=["department", "name"],
+        )
+        names = {NO_DEPARTMENT: NO_DEPARTMENT_NAME} | DEPARTMENTS
+        for department, name in sorted(names.items()):
+            info.add_metric([department, name], 1)
+        return info
+
+
+def next_workday_horizon(calendar: Callable[[Session], WorkCalendar]
+                         ) -> Callable[[Session, datetime], datetime]:
+    """The end of the "due within one working day" window: this time of day (Shanghai) on
+    the next working day, with the working-day calendar ``calendar(session)`` reads."""
+
+    def horizon(session: Session, now: datetime) -> datetime:
+        local = now.astimezone(SHANGHAI)
+        day, _provisional = calendar(session).add_workdays(local.date(), 1)
+        return datetime.combine(day, local.timetz())
+
+    return horizon
 
 
 _registered: dict[int, OpenWorkCollector] = {}
 
 
 def register_open_work(engine: Callable[[], Engine],
+                       horizon: Callable[[Session, datetime], datetime],
                        registry: CollectorRegistry = REGISTRY) -> OpenWorkCollector:
     """Register the collector once per process (per registry), with an engine made by
     ``engine()`` on the first call only; later calls return the first collector."""
     key = id(registry)
     if key not in _registered:
-        collector = OpenWorkCollector(engine())
+        collector = OpenWorkCollector(engine(), horizon)
         registry.register(collector)
         _registered[key] = collector
     return _registered[key]

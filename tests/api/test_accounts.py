@@ -128,7 +128,7 @@ def test_sign_in_issues_a_token_with_the_accounts_scope(session, department):
     token = sign_in(session, account.username)
     assert token["token_type"] == "bearer"
     assert token["expires_in"] == SETTINGS.token_ttl_seconds
-    principal = verify_token(token["access_token"], SETTINGS.jwt_secret, SETTINGS.jwt_issuer)
+    principal = verify_token(token["access_token"], SETTINGS.jwt_keys, SETTINGS.jwt_issuer)
     assert principal.user_id == account.id
     assert principal.role == Role.GRID_WORKER
     assert principal.grid_ids == (grid.id,)
@@ -141,7 +141,7 @@ def test_sign_in_issues_a_token_with_the_accounts_scope(session, department):
 def test_an_enterprise_users_token_names_its_enterprise(session, enterprise):
     account = new_account(session, "enterprise", enterprise_id=enterprise.id)
     token = sign_in(session, account.username)["access_token"]
-    principal = verify_token(token, SETTINGS.jwt_secret, SETTINGS.jwt_issuer)
+    principal = verify_token(token, SETTINGS.jwt_keys, SETTINGS.jwt_issuer)
     assert (principal.role, principal.enterprise_id) == (Role.ENTERPRISE, enterprise.id)
     assert principal.department_id is None and principal.grid_ids == ()
 

@@ -43,3 +43,43 @@ def test_unknown_route_and_method_are_problems(client, token):
     wrong = client.delete("/api/v1/demands", headers=bearer(token(Role.ADMIN)))
     assert wrong.status_code == 405
     assert wrong.headers["content-type"] == "application/problem+json"
+
+
+def test_a_gateway_outside_development_refuses_development_and_shared_secret_tokens():
+    """Issue 19: a gateway started in production mode (its own keys) answers 401 to a token
+    signed with the committed development key (what `make token` and the test fixtures sign)
+    and to one signed with the old shared development secret (HS256), and serves a token of
+    its registry's key as far as authentication goes."""
+    import asyncio
+    import json
+
+    import httpx
+
+    from common import keys
+    from common.auth import Principal, mint_token
+    from common.config import DEV_SIGNING_KEY, load_settings
+    from gateway.app import create_app
+
+    pem, jwk = keys.generate("registry-prod", keys.REGISTRY)
+    settings = load_settings({"GRIDSVC_ENV": "production",
+                              "JWT_PUBLIC_KEYS": json.dumps({"keys": [jwk]}),
+                              "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/"})
+    app = create_app(settings)
+    admin = Principal(user_id="someone", role=Role.ADMIN)
+    claims = {"sub": "someone", "role": "admin", "iss": "gridsvc", "iat": 1, "exp": 2**40}
+    shared = jwt.encode(claims, "development-only-signing-key-not-for-production",
+                        algorithm="HS256")
+    dev = mint_token(admin, DEV_SIGNING_KEY, 600)
+    registry = mint_token(admin, keys.SigningKey.from_pem("registry-prod", pem), 600)
+
+    async def ask(*tokens: str) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)  # no lifespan: no broker is needed
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as gateway:
+            return [await gateway.get("/api/v1/demands", headers=bearer(t)) for t in tokens]
+
+    *refused, accepted = asyncio.run(ask(dev, shared, registry))
+    for answer in refused:
+        assert answer.status_code == 401, answer.text
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+    # past authentication: the revocations are not loaded (no broker), so it fails closed
+    assert accepted.status_code == 503, accepted.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import socket
 import threading
 import time
@@ -313,6 +314,14 @@ def test_dead_deliveries_are_listed_for_admins_and_retryable(smtp, client, token
                       timeout=30.0)
     row = deliveries_of(db, message_id)[0]
     assert row["attempts"] == 5 and "errcode 93000" in row["last_error"]
+
+    def dead_gauge() -> float:
+        text = httpx.get(f"http://127.0.0.1:{METRICS_PORTS['notification']}/metrics").text
+        found = re.search(r'^gridsvc_notification_dead_deliveries\{channel="wecom"\} (\S+)$',
+                          text, re.M)
+        return float(found.group(1)) if found else -1.0
+
+    assert eventually(lambda: dead_gauge() >= 1, timeout=5.0)  # GridNotificationDeadDeliveries
 
     admin = bearer(token(Role.ADMIN))
     listed = client.get("/api/v1/deliveries", params={"state": "dead", "per_page": 200},

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from common.auth import Role, verify_token
-from common.config import DEV_JWT_SECRET
+from common.config import DEV_KEY_RING
 from common.service_identity import ServiceIdentity
 from services.enterprise.api import recipients
 from services.enterprise.demo_load import stable_id
@@ -109,7 +109,7 @@ def test_service_identity_mints_once_renews_before_expiry_and_never_raises(infra
     assert renewed != first
     claims = jwt.decode(renewed, options={"verify_signature": False})
     assert claims["exp"] == int(now + 250) + 300
-    principal = verify_token(first, DEV_JWT_SECRET)
+    principal = verify_token(first, DEV_KEY_RING)
     assert (principal.role, principal.user_id) == (Role.SERVICE, "service:notification")
 
     identity = ServiceIdentity()
@@ -117,7 +117,7 @@ def test_service_identity_mints_once_renews_before_expiry_and_never_raises(infra
     identity.setup()
     worker = SimpleNamespace(entrypoint=object(), data={})
     identity.worker_setup(worker)
-    assert verify_token(worker.data["auth_token"], DEV_JWT_SECRET).role == Role.SERVICE
+    assert verify_token(worker.data["auth_token"], DEV_KEY_RING).role == Role.SERVICE
     worker = SimpleNamespace(entrypoint=object(), data={"auth_token": "caller's"})
     identity.worker_setup(worker)
     assert worker.data["auth_token"] == "caller's"

@@ -134,3 +134,25 @@ def test_a_lost_broker_connection_loses_no_event(probe, relay):
             message = listener.get(timeout=5)
             assert message.payload == envelope
             message.ack()
+
+
+def test_backlog_and_age_of_the_oldest_unpublished_event_are_exported(probe, relay):
+    """Issue 19: the relay exports what is still unpublished and how old the oldest of it is,
+    read from the table on every pass, a failed pass too (the broker unreachable)."""
+    from prometheus_client import REGISTRY
+
+    def gauge(name: str) -> float | None:
+        return REGISTRY.get_sample_value(name, {"service": SOURCE})
+
+    sessions, table = probe
+    for n in range(3):
+        commit_event(sessions, table, n)
+    with sessions() as session, session.begin():
+        session.execute(table.update().values(created_at=text("now() - interval '10 minutes'")))
+    with pytest.raises(Exception):  # noqa: B017 -- any connection error
+        relay(sessions, "amqp://guest:guest@127.0.0.1:1/").publish_batch()
+    assert gauge("gridsvc_outbox_backlog_events") == 3
+    assert 600 <= gauge("gridsvc_outbox_oldest_event_age_seconds") < 660
+    assert relay(sessions, AMQP_URI).publish_batch() == 3
+    assert gauge("gridsvc_outbox_backlog_events") == 0
+    assert gauge("gridsvc_outbox_oldest_event_age_seconds") == 0

@@ -11,9 +11,10 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
+from conftest import fresh_database
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine
@@ -417,24 +418,104 @@ def test_metrics_follow_committed_batches(sessions: sessionmaker[Session]) -> No
                   department="none") >= before["triage"] + 1
 
 
-def test_open_work_collector_reads_the_database(sessions: sessionmaker[Session],
-                                                db: Engine) -> None:
-    with sessions.begin() as s:
+@pytest.fixture(scope="module")
+def quiet_db() -> Iterator[Engine]:
+    """A database of its own: the test platform's sweep does not fire its deadlines."""
+    engine = create_engine(fresh_database("collector"))
+    yield engine
+    engine.dispose()
+
+
+def collect(engine: Engine) -> dict:
+    """The collector's families, with "due within a working day" meaning the next 24 hours."""
+
+    def horizon(_session: Session, now: datetime) -> datetime:
+        return now + timedelta(days=1)
+
+    return {f.name: f for f in sla_metrics.OpenWorkCollector(engine, horizon).collect()}
+
+
+def test_open_work_collector_reads_the_database(quiet_db: Engine) -> None:
+    sla_metrics.prime(sla.KINDS, {"xzspb": "行政审批服务部", DEPT: "经济发展部"})
+    quiet = sessionmaker(bind=quiet_db, expire_on_commit=False)
+    with quiet.begin() as s:
         make_task(s, "coordination", demand_status="triaged", department_id="xzspb")
-    families = {f.name: f for f in sla_metrics.OpenWorkCollector(db).collect()}
-    assert set(families) == {"gridsvc_open_demands", "gridsvc_open_tasks"}
+    families = collect(quiet_db)
+    assert set(families) == {"gridsvc_open_demands", "gridsvc_open_tasks",
+                             "gridsvc_open_tasks_due", "gridsvc_department_info",
+                             "gridsvc_sla_oldest_unfired_deadline_seconds"}
     demands = {s.labels["state"]: s.value for s in families["gridsvc_open_demands"].samples}
-    assert demands.get("triaged", 0) >= 1 and "closed" not in demands
+    # every open state is exported, at 0 when it has nothing
+    assert demands == {"received": 0, "triaged": 1, "in_progress": 0, "awaiting_rating": 0}
     tasks = {(s.labels["state"], s.labels["department"]): s.value
              for s in families["gridsvc_open_tasks"].samples}
-    assert tasks.get(("coordination", "xzspb"), 0) >= 1
+    assert tasks[("coordination", "xzspb")] == 1
+    assert tasks[("accepted", "xzspb")] == 0 and tasks[("assigned", DEPT)] == 0
     assert not any(state in ("completed", "cancelled") for state, _ in tasks)
+    names = {s.labels["department"]: s.labels["name"]
+             for s in families["gridsvc_department_info"].samples}
+    assert names == {"xzspb": "行政审批服务部", DEPT: "经济发展部", "none": "未分派（分理前）"}
+
+
+def test_collector_counts_tasks_overdue_and_due_within_a_working_day(quiet_db: Engine) -> None:
+    quiet = sessionmaker(bind=quiet_db, expire_on_commit=False)
+    with quiet.begin() as s:
+        now = s.execute(text("SELECT now()")).scalar_one()
+        late = make_task(s, "accepted", department_id="fire_rescue")
+        late.due_at = now - timedelta(hours=1)  # handling overdue
+        unaccepted = make_task(s, "assigned", department_id="fire_rescue")
+        unaccepted.accept_due_at = now + timedelta(hours=3)  # acceptance due soon
+        unaccepted.due_at = now - timedelta(days=9)  # not the deadline of an assigned task
+        later = make_task(s, "accepted", department_id="fire_rescue")
+        later.due_at = now + timedelta(days=3)
+        done = make_task(s, "completed", department_id="fire_rescue")
+        done.due_at = now - timedelta(days=1)
+    due = {(x.labels["department"], x.labels["due"]): x.value
+           for x in collect(quiet_db)["gridsvc_open_tasks_due"].samples}
+    assert due[("fire_rescue", "overdue")] == 1
+    assert due[("fire_rescue", "next_workday")] == 1
+    assert due[("xzspb", "overdue")] == 0  # a known department with nothing due
+
+
+def test_collector_reports_the_oldest_due_deadline_not_fired(quiet_db: Engine) -> None:
+    quiet = sessionmaker(bind=quiet_db, expire_on_commit=False)
+    oldest = "gridsvc_sla_oldest_unfired_deadline_seconds"
+    with quiet.begin() as s:
+        s.execute(text("UPDATE ticketing.deadlines SET fired_at = now() WHERE fired_at IS NULL"))
+        now = s.execute(text("SELECT now()")).scalar_one()
+        make_deadline(s, "reminder", str(uuid.uuid4()), now + timedelta(minutes=5))
+    assert collect(quiet_db)[oldest].samples[0].value == 0  # nothing due yet
+    with quiet.begin() as s:
+        make_deadline(s, "handling", str(uuid.uuid4()), now - timedelta(minutes=3))
+        cancelled = make_deadline(s, "triage", str(uuid.uuid4()), now - timedelta(hours=2))
+        s.execute(text("UPDATE ticketing.deadlines SET cancelled_at = now() WHERE id = :i"),
+                  {"i": cancelled})
+    age = collect(quiet_db)[oldest].samples[0].value
+    assert 180 <= age < 240, age  # the handling one: the cancelled one does not count
+
+
+def test_prime_creates_every_series_at_zero() -> None:
+    sla_metrics.prime(sla.KINDS, {"primed_dept": "测试部"})
+
+    def value(name: str, **labels: str) -> float | None:
+        return REGISTRY.get_sample_value(name, labels)
+
+    for kind in ("acceptance", "handling"):
+        assert value("gridsvc_sla_breaches_total", kind=kind, department="primed_dept") == 0
+        assert value("gridsvc_sla_deadlines_met_total", kind=kind, department="primed_dept") == 0
+    assert value("gridsvc_sla_breaches_total", kind="triage", department="none") is not None
+    for level in ("1", "2", "3"):
+        assert value("gridsvc_sla_escalations_total", level=level) is not None
+    for kind in sla.KINDS:
+        assert value("gridsvc_sla_timer_delay_seconds_count", kind=kind) is not None
+        assert value("gridsvc_sla_deadlines_due_total", kind=kind) is not None
 
 
 def test_open_work_collector_never_raises() -> None:
     broken = create_engine("postgresql+psycopg2://postgres@127.0.0.1:1/none",
                            connect_args={"connect_timeout": 1})
-    assert list(sla_metrics.OpenWorkCollector(broken).collect()) == []
+    names = {f.name for f in sla_metrics.OpenWorkCollector(broken, lambda s, n: n).collect()}
+    assert names == {"gridsvc_department_info"}  # the database's figures are left out
     broken.dispose()
 
 

@@ -32,8 +32,13 @@ TOOLS = ROOT / ".venv-tools" / "bin"
 KUBERNETES_VERSION = "1.33.0"
 PROCESSES = ("gateway", "enterprise", "ticketing", "notification", "supplydemand")
 SERVICES = PROCESSES[1:]
-#: Secrets the manifests read but never contain: made by an operator or by the admin
-EXTERNAL_SECRETS = {"gridsvc-jwt", "gridsvc-db-app", "gridsvc-rabbitmq-default-user"}
+#: Secrets the manifests read but never contain: made by an operator or by the admin. Each
+#: process has its own signing key, its own database role and its own RabbitMQ user.
+EXTERNAL_SECRETS = (
+    {f"gridsvc-jwt-{p}" for p in PROCESSES}
+    | {f"gridsvc-db-{s}" for s in SERVICES}
+    | {f"gridsvc-{p}-user-credentials" for p in PROCESSES}
+    | {"gridsvc-keda-amqp", "gridsvc-backup-s3"})
 
 
 def tool(name: str) -> str:
@@ -207,10 +212,70 @@ def test_no_secret_value_is_committed(built: dict, overlay: str) -> None:
                                 str(docs)))
     referenced |= {ref["name"] for d in docs if d["kind"] == "TriggerAuthentication"
                    for ref in d["spec"]["secretTargetRef"]}
+    cluster = next(d for d in docs if d["kind"] == "Cluster")["spec"]
+    referenced |= {role["passwordSecret"]["name"] for role in cluster["managed"]["roles"]}
+    referenced |= {ref["name"] for ref in
+                   cluster["backup"]["barmanObjectStore"]["s3Credentials"].values()}
     assert referenced == EXTERNAL_SECRETS
     for doc in docs:
         if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("gridsvc-config"):
             assert not [k for k in doc["data"] if re.search("SECRET|PASSWORD|TOKEN", k)]
+
+
+#: what the database needs besides the Pooler's server connections: superuser_reserved (3),
+#: the operator and its replication (a few per instance), the exporter, the migration Job
+RESERVED_CONNECTIONS = 25
+#: processes with a second engine of their own (pool 1, overflow 1) for /metrics queries
+METRICS_ENGINES = {"ticketing": 2, "supplydemand": 2}
+
+
+def test_connection_budget_of_the_prod_overlay_adds_up(built: dict) -> None:
+    """Issue 19: every service pod at KEDA's maximum, each opening all its pooled and overflow
+    connections, fits the Pooler's max_client_conn (each instance may get them all); the
+    Pooler's server connections fit the database's max_connections; each role's pool fits its
+    connection limit."""
+    from common.db import connections_per_process
+
+    docs = built["prod"]
+    config = next(d for d in docs if d["kind"] == "ConfigMap"
+                  and d["metadata"]["name"].startswith("gridsvc-config"))["data"]
+    per_process = connections_per_process(int(config["MAX_WORKERS"]))
+    pooler = next(d for d in docs if d["kind"] == "Pooler")["spec"]
+    params = {k: int(v) for k, v in pooler["pgbouncer"]["parameters"].items() if v.isdigit()}
+    assert pooler["pgbouncer"]["poolMode"] == "transaction"
+    clients = sum(d["spec"]["maxReplicaCount"] * (per_process + METRICS_ENGINES.get(
+        d["spec"]["scaleTargetRef"]["name"], 0)) for d in docs if d["kind"] == "ScaledObject")
+    print(f"\nprod: {clients} client connections at most, max_client_conn "
+          f"{params['max_client_conn']}")
+    assert clients <= params["max_client_conn"]
+    cluster = next(d for d in docs if d["kind"] == "Cluster")["spec"]
+    max_connections = int(cluster["postgresql"]["parameters"]["max_connections"])
+    server = pooler["instances"] * params["max_db_connections"]
+    assert server + RESERVED_CONNECTIONS <= max_connections, (server, max_connections)
+    roles = cluster["managed"]["roles"]
+    assert {r["name"] for r in roles} == set(SERVICES)
+    assert len(roles) * params["default_pool_size"] <= params["max_db_connections"]
+    for role in roles:
+        assert pooler["instances"] * params["default_pool_size"] < role["connectionLimit"]
+    # every service reaches the database through the Pooler, as its own role
+    for d in docs:
+        if d["kind"] == "Deployment" and d["metadata"]["name"] in SERVICES:
+            env = {e["name"]: e for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert "@gridsvc-db-pooler-rw:5432/" in env["DATABASE_URL"]["value"]
+            assert env["DB_USER"]["valueFrom"]["secretKeyRef"]["name"] == \
+                f"gridsvc-db-{d['metadata']['name']}"
+
+
+def test_backups_and_scraping_of_postgres_and_rabbitmq(built: dict) -> None:
+    docs = built["prod"]
+    backup = next(d for d in docs if d["kind"] == "ScheduledBackup")["spec"]
+    assert backup["cluster"]["name"] == "gridsvc-db" and backup["method"] == "barmanObjectStore"
+    store = next(d for d in docs if d["kind"] == "Cluster")["spec"]["backup"]
+    assert store["barmanObjectStore"]["destinationPath"].startswith("s3://")
+    monitors = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "PodMonitor"}
+    assert set(monitors) == {"gridsvc-db", "gridsvc-rabbitmq"}
+    assert {e["path"] for e in monitors["gridsvc-rabbitmq"]["podMetricsEndpoints"]} == {
+        "/metrics", "/metrics/per-object"}
 
 
 def test_every_process_command_is_a_module_of_the_image(built: dict) -> None:
@@ -272,7 +337,8 @@ def test_core_objects_pass_strict_schema_validation(built: dict, overlay: str,
 def test_custom_resources_match_their_crd_schemas(built: dict, overlay: str) -> None:
     kinds = {d["kind"] for d in built[overlay] if not is_core(d)}
     assert {"RabbitmqCluster", "Cluster", "ScaledObject", "ServiceMonitor",
-            "PrometheusRule"} <= kinds
+            "PrometheusRule", "Pooler", "ScheduledBackup", "PodMonitor", "User",
+            "Permission"} <= kinds
     assert custom_resource_errors(built[overlay]) == []
 
 
@@ -292,6 +358,11 @@ def test_dockerfile_passes_checkov_and_runs_unprivileged() -> None:
     lines = [line for line in (ROOT / "Dockerfile").read_text().splitlines()
              if line and not line.startswith((" ", "#"))]
     assert lines[0].startswith("FROM python:3.11-slim")
+    # the base image pinned by digest in every stage, bytecode compiled in the image
+    froms = [line for line in lines if line.startswith("FROM ")]
+    assert froms and all(re.match(r"FROM python:3\.11-slim@sha256:[0-9a-f]{64}\b", f)
+                         for f in froms), froms
+    assert any(line.startswith("RUN python -m compileall") for line in lines)
     user = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert user and not user[-1].startswith(("0", "root"))
     assert lines[-1] == 'CMD ["python", "-m", "gateway"]'

@@ -68,7 +68,8 @@ def test_database_restart_under_load_loses_nothing(stack: PrivateStack, mode: st
           f" all answers {dict(load.statuses())}")
 
     assert 0 < at_stop < total, "the database restart did not land mid-stream"
-    assert readyz.status_code == 503
+    # the gateway can still serve (it holds the broker): the services answer 503 themselves
+    assert readyz.status_code == 200, readyz.text
     assert answer.status_code == 503, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["retry-after"] == "1"

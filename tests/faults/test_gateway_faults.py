@@ -61,14 +61,3 @@ def test_readyz_lists_every_service_at_its_migration_head(client):
         assert health["healthy"] is True
         assert health["database"]["reachable"] is True
         assert health["migration"]["current"] == health["migration"]["head"] is not None
-
-
-def test_readyz_fails_when_a_service_is_gone(healthy_platform, client):
-    healthy_platform.kill("supplydemand")
-    started = time.monotonic()
-    response = client.get("/readyz")
-    assert response.status_code == 503
-    assert time.monotonic() - started < 5
-    assert response.json()["services"]["supplydemand"]["healthy"] is False
-    assert response.json()["services"]["ticketing"]["healthy"] is True
-    assert client.get("/healthz").status_code == 200  # the gateway itself is alive

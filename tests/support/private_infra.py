@@ -354,7 +354,6 @@ def stack_env(database_url: str, amqp_uri: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "AMQP_URI": amqp_uri,
         "GATEWAY_PORT": str(GATEWAY_PORT),
-        "JWT_SECRET": DEV_JWT_SECRET,
         "LOG_FORMAT": "json",
         "OBLIGATION_SWEEP_SECONDS": "5",
         "SLA_SWEEP_SECONDS": "1",

@@ -1,8 +1,14 @@
 """RPC entrypoints of ticketing: the SLA sweep (时限巡检) timer, its admin trigger, and the
-open-work gauges. The rules are in :mod:`services.ticketing.sweep`.
+SLA metrics (the open-work gauges, every labelled series created at zero). The rules are in
+:mod:`services.ticketing.sweep` and :mod:`services.ticketing.sla_metrics`.
 
 Every replica runs the timer every ``SLA_SWEEP_SECONDS`` (default 5); SKIP LOCKED claims keep
 each breach, escalation (督办升级) and reminder to exactly one replica.
+
+The departments of the SLA series come from the registry (``enterprise.list_departments``):
+asked at start until it answers, again on every ``department_changed`` and
+``category_changed`` event (each replica hears each one: broadcast handlers) and every
+``DEPARTMENTS_REFRESH_SECONDS`` in case an event was missed.
 """
 
 from __future__ import annotations
@@ -14,14 +20,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from nameko.events import BROADCAST
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
+from common import remote
 from common.auth import Role
 from common.config import load_settings, seconds_from_env
 from common.db import make_engine
-from common.entrypoints import rpc
-from services.ticketing import sla_metrics, sweep
+from common.entrypoints import event_handler, rpc
+from services.ticketing import calendar_years, sla, sla_metrics, sweep
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +40,38 @@ def sweep_interval(environ: Mapping[str, str] = os.environ) -> float:
 
 
 SLA_SWEEP_SECONDS = sweep_interval()
+#: how often a replica checks whether it still has to read the departments (until it has them)
+DEPARTMENTS_CHECK_SECONDS = 5
+#: and reads them again anyway, in case a department or category event was missed
+DEPARTMENTS_REFRESH_SECONDS = 600
 
 
 class OpenWorkMetrics(DependencyProvider):
-    """Registers ``gridsvc_open_demands`` / ``gridsvc_open_tasks`` (read at scrape time) once
-    per process, on a small engine of its own so a scrape never waits for a worker's pool."""
+    """Creates every labelled SLA series at zero, and registers the open-work gauges (read at
+    scrape time) once per process, on a small engine of its own so a scrape never waits for a
+    worker's pool. ``self.sla_series.stale`` says the departments must be read (again)."""
 
     def setup(self) -> None:
+        sla_metrics.prime(sla.KINDS)
+        self.loaded_at: float | None = None
+        self.stale = True
         sla_metrics.register_open_work(
             lambda: make_engine(load_settings().database_url, "ticketing", "ticketing-metrics",
-                                pool_size=1)
+                                pool_size=1),
+            sla_metrics.next_workday_horizon(lambda s: calendar_years.read_calendar(s)[0]),
         )
 
-    def get_dependency(self, worker_ctx: Any) -> None:
-        return None
+    def due(self, now: float) -> bool:
+        return self.stale or self.loaded_at is None or \
+            now - self.loaded_at >= DEPARTMENTS_REFRESH_SECONDS
+
+    def loaded(self, departments: list[dict[str, Any]], now: float) -> None:
+        sla_metrics.prime(sla.KINDS, {d["id"]: d["name"] for d in departments})
+        self.loaded_at = now
+        self.stale = False
+
+    def get_dependency(self, worker_ctx: Any) -> OpenWorkMetrics:
+        return self
 
 
 class SweepApi:
@@ -54,8 +80,36 @@ class SweepApi:
     db: Any
     caller: Any
     calendar: Any
+    enterprise: Any  # RpcProxy("enterprise"), called with the service's identity
 
-    open_work_metrics = OpenWorkMetrics()
+    sla_series = OpenWorkMetrics()
+
+    @timer(interval=DEPARTMENTS_CHECK_SECONDS, eager=True)
+    def departments_tick(self) -> None:
+        """Read the departments for the SLA series when due (never raises)."""
+        if self.sla_series.due(time.monotonic()):
+            self._read_departments()
+
+    @event_handler("enterprise", "department_changed", handler_type=BROADCAST,
+                   reliable_delivery=False)
+    def on_department_changed(self, _payload: Any) -> None:
+        self.sla_series.stale = True
+        self._read_departments()
+
+    @event_handler("enterprise", "category_changed", handler_type=BROADCAST,
+                   reliable_delivery=False)
+    def on_category_changed(self, _payload: Any) -> None:
+        self.sla_series.stale = True
+        self._read_departments()
+
+    def _read_departments(self) -> None:
+        try:
+            departments = remote.call(self.enterprise.list_departments)
+        except Exception as exc:  # the registry may not run yet: the next tick asks again
+            log.info("departments for the SLA series not read yet: %r", exc)
+            return
+        self.sla_series.loaded(departments, time.monotonic())
+        log.info("SLA series primed for %d departments", len(departments))
 
     @rpc
     def sweep_now(self) -> dict[str, Any]:
