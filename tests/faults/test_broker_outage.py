@@ -33,6 +33,12 @@ READYZ_FAIL_WITHIN = 5.0
 UNAVAILABLE_WITHIN = 2.0
 RECOVER_WITHIN = 30.0
 
+# the load driver's httpx connections to the gateway are cut mid-request by design here; one
+# that httpcore drops without closing is collected after its event loop closed, and pytest
+# would report that ResourceWarning as this test's failure
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning",
+                                        "ignore::pytest.PytestUnraisableExceptionWarning")
+
 
 def enterprise_token(enterprise_id: str) -> str:
     principal = Principal(user_id=f"user-{enterprise_id[:8]}", role=Role.ENTERPRISE,
@@ -41,7 +47,11 @@ def enterprise_token(enterprise_id: str) -> str:
 
 
 def inbox_items(client: httpx.Client, tok: str) -> list[dict[str, Any]]:
+    """The inbox; empty while notification is still reconnecting after the outage (its
+    breaker in the gateway answers 503 with Retry-After until a probe finds it back)."""
     answer = client.get("/api/v1/inbox", headers=bearer(tok))
+    if answer.status_code == 503 and "Retry-After" in answer.headers:
+        return []
     assert answer.status_code == 200, answer.text
     return answer.json()["items"]
 
