@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -289,7 +289,13 @@ def change_scope(session: Session, principal: Principal, enterprise_id: str,
             field_error("enterprise.scope_reason", "one of {reasons}",
                         reasons=[label("scope_reason", r) for r in allowed])]},
             code="enterprise.scope_reason")
-    change = ScopeChange(enterprise_id=enterprise.id, recorded_by=principal.user_id,
+    return _record_scope(session, enterprise, data, principal.user_id, call_id)
+
+
+def _record_scope(session: Session, enterprise: Enterprise, data: dict[str, Any], actor: str,
+                  call_id: str | None) -> ScopeChange:
+    """The history entry, and the change with its ``scope_changed`` event when it is one."""
+    change = ScopeChange(enterprise_id=enterprise.id, recorded_by=actor,
                          recorded_at=datetime.now(UTC), **data)
     session.add(change)
     if enterprise.in_scope != data["in_scope"]:
@@ -302,6 +308,43 @@ def change_scope(session: Session, principal: Principal, enterprise_id: str,
         }, call_id)
     session.flush()
     return change
+
+
+def bring_into_scope(session: Session, enterprise: Enterprise, effective_on: date, actor: str,
+                     note: str, site: tuple[float, float] | None = None,
+                     call_id: str | None = None) -> bool:
+    """纳入服务范围 by the plan's rule for a new land-occupying enterprise: once its building
+    project passed completion acceptance (竣工备案) and started production (投产) it operates
+    and is in scope (reason ``completion_accepted``), located at the project's ``site`` when it
+    had no location of its own, and given a grid by that location when it had none
+    (``grid_changed``); the scope change is recorded and announced as ``change_scope`` does.
+    True if the enterprise changed."""
+    session.refresh(enterprise, with_for_update=True)
+    changed = False
+    if not enterprise.operating:
+        enterprise.operating = changed = True
+    if site is not None and enterprise.lon is None and enterprise.incubator_id is None:
+        enterprise.lon, enterprise.lat = site
+        changed = True
+    if enterprise.grid_id is None:
+        grid_id, source = assign_grid(session, {"incubator_id": enterprise.incubator_id,
+                                                "lon": enterprise.lon, "lat": enterprise.lat})
+        if grid_id is not None:
+            enterprise.grid_id, enterprise.grid_source = grid_id, source
+            publish(session, "grid_changed", {"enterprise_id": enterprise.id,
+                                              "old_grid_id": None, "new_grid_id": grid_id},
+                    call_id)
+            changed = True
+    if changed:
+        enterprise.version += 1
+        enterprise.updated_at = datetime.now(UTC)
+    if not enterprise.in_scope:
+        _record_scope(session, enterprise, {"in_scope": True, "reason": "completion_accepted",
+                                            "effective_on": effective_on, "note": note},
+                      actor, call_id)
+        changed = True
+    session.flush()
+    return changed
 
 
 def scope_history(session: Session, principal: Principal, enterprise_id: str
