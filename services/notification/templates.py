@@ -338,3 +338,32 @@ def meeting_cancelled(data: dict[str, Any], language: str = DEFAULT_LANGUAGE) ->
     body += t(" We apologise for the inconvenience.")
     return (t("Government-enterprise meeting cancelled: {theme}", theme=data["theme"])[:200],
             body, f"/meetings/{data['meeting_id']}")
+
+
+# ------------------------------------------------------------------ zone resources (区域资源)
+
+MILESTONE_NAMES = {"land": "土地", "permits": "规划和施工许可", "construction_start": "开工",
+                   "topping_out": "封顶", "completion_acceptance": "竣工备案",
+                   "production": "投产"}
+
+
+def project_milestone_delayed(data: dict[str, Any]) -> Message:
+    """To the responsible department (liaison and head): a project's milestone passed its
+    planned day and is not done."""
+    milestone = MILESTONE_NAMES.get(str(data["milestone"]), str(data["milestone"]))
+    title = f"在建项目节点延误：{data['project_name']}"[:200]
+    body = (f"在建项目「{data['project_name']}」的{milestone}节点计划于"
+            f"{local_date(data['planned_on'])}完成，至今未完成")
+    if data.get("days_late"):
+        body += f"（已延误 {data['days_late']} 天）"
+    body += "，请跟进项目进度。"
+    return title, body, f"/zone/projects/{data['project_id']}"
+
+
+def project_in_production(data: dict[str, Any]) -> Message:
+    """To the grid staff of the investor's grid: it entered scope on starting production."""
+    grid = f"已划入「{data['grid_name']}」，" if data.get("grid_name") else ""
+    title = f"新纳入服务企业：{data['enterprise_name']}"[:200]
+    body = (f"在建项目「{data['project_name']}」已竣工备案并正式投产，投资企业"
+            f"「{data['enterprise_name']}」纳入企业网格化服务范围，{grid}请及时上门对接服务。")
+    return title, body, f"/enterprises/{data['enterprise_id']}"
