@@ -131,8 +131,9 @@ def aggregate(session: Session, dimension: str, periods: Sequence[Period]) -> To
     sums = []
     for name in INDICATORS:
         sums += [func.sum(values.c[name]), func.count(values.c[name])]
+    by = [values.c.year, values.c.number] + ([] if dimension == "zone" else [key])
     grouped = query.with_only_columns(values.c.year, values.c.number, key.label("key"), *sums) \
-        .group_by(values.c.year, values.c.number, key)
+        .group_by(*by)
     by_number = {(p.year, p.number): p for p in periods}
     found: Totals = {}
     for row in session.execute(grouped):

@@ -63,7 +63,8 @@ def member_clause(item: LeadingIndustry) -> Any:
 def membership_relation() -> Any:
     """(key = industry id, enterprise_id) of every enterprise in every leading industry (in
     scope or not: the figures of an enterprise stay its industry's), one SQL relation."""
-    codes = func.unnest(LeadingIndustry.industry_codes).table_valued("code").alias("li_code")
+    codes = func.unnest(LeadingIndustry.industry_codes).table_valued("code").render_derived(
+        name="li_code")
     by_code = (select(literal(1)).select_from(codes)
                .where(Enterprise.industry_code.startswith(codes.c.code)).exists())
     return (
@@ -95,7 +96,7 @@ def dump(item: LeadingIndustry, members: int | None, public: bool) -> dict[str, 
     result: dict[str, Any] = {
         "id": item.id, "name": item.name, "description": item.description,
         "industry_codes": list(item.industry_codes),
-        "fields": [{"code": c, "name": industry.division_name(c)} for c in item.industry_codes],
+        "fields_": [{"code": c, "name": industry.division_name(c)} for c in item.industry_codes],
         "tags": list(item.tags), "position": item.position,
     }
     if not public:

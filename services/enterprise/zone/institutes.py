@@ -57,7 +57,7 @@ def dump_many(session: Session, institutes: Sequence[Institute]) -> list[dict[st
         Enterprise.id.in_(hosts))).all()) if hosts else {}
     return [{
         "id": i.id, "name": i.name, "level": i.level,
-        "fields": [{"code": c, "name": industry.division_name(c)} for c in i.industry_codes],
+        "fields_": [{"code": c, "name": industry.division_name(c)} for c in i.industry_codes],
         "industry_codes": list(i.industry_codes), "tags": list(i.tags),
         "host_kind": i.host_kind, "host_enterprise_id": i.host_enterprise_id,
         "host_name": host_names.get(i.host_enterprise_id or "", i.host_name),
