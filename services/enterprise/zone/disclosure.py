@@ -15,28 +15,28 @@ Rules (one home each; ``docs/domain.md`` states them for people):
   dimension of the period at once:
 
   1. a group with 1 to 4 reporting enterprises is withheld;
-  2. a group that, less the released groups of another dimension it contains, leaves 1 to 4
-     enterprises (a leading industry = two divisions + one tagged enterprise; a carrier = an
-     incubator grid + one tenant; a grid less its one nearly equal division) is withheld:
-     the group of the overlapping dimension (leading industry, carrier) when there is one,
-     else the containing group, and when the containing group is the zone, the contained one;
-  3. in a dimension that splits the zone (grid, industry division), the withheld groups
-     together hold at least 5 enterprises and are at least two, or none: otherwise the
-     smallest released groups are withheld too, so the zone less the released groups never
-     isolates one enterprise or one withheld group;
-  4. repeated until nothing changes. An indicator is judged on its own reporters.
+  2. then, as long as the released figures, added to and subtracted from one another, give
+     the sum of 1 to 4 enterprises (a group less the groups inside it; the zone less the
+     released groups of a dimension; a leading industry less its divisions, or a carrier less
+     its grid; any mix of those), one of the groups that derivation uses is withheld: a
+     leading industry's or a carrier's before a grid's or a division's, the smallest first,
+     the zone last. The check is exact: it asks whether the small group's sum lies in the
+     span of the released figures (:func:`_leak`);
+  3. an indicator is judged on its own reporters, each period on its own.
 
   What stays possible is said in docs/domain.md: differences between two moments (an import
-  in between) and combinations beyond those above are not prevented.
+  in between), and the joint sum of two or more small sets of enterprises that the released
+  figures give together while neither alone.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+import numpy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -126,8 +126,9 @@ def record_read(session: Session, principal: Principal, call_id: str | None, wha
         "call_id": call_id or f"zone.{what}.{uuid.uuid4()}", "method": "GET",
         "route": f"zone.{what}", "path": f"zone.{what}",
         "action": "Read per-enterprise economic figures", "status": 200,
-        "subject_ids": {"enterprise_ids": enterprise_ids[:500],
-                        "enterprises": len(enterprise_ids)},
+        # the log's subjects are text: the ids read, comma-separated, and how many
+        "subject_ids": {"enterprise_ids": ",".join(enterprise_ids),
+                        "enterprises": str(len(enterprise_ids))},
         "fields_changed": list(indicators),
     })
 
@@ -155,6 +156,7 @@ def withheld(session: Session, periods: list[Period]
 
 def cells_of(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]]
              ) -> dict[Cell, set[str]]:
+    """Every group the reporters ``ids`` form, with its reporters."""
     cells: dict[Cell, set[str]] = defaultdict(set)
     for dimension in DIMENSIONS:
         member_of = groups[dimension]
@@ -165,98 +167,70 @@ def cells_of(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]]
 
 
 def decide(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]]) -> set[Cell]:
-    """The withheld groups among those the reporters ``ids`` form (rules 1-4 above)."""
+    """The withheld groups among those the reporters ``ids`` form (rules 1-3 above)."""
     cells = cells_of(ids, groups)
     zone = cells.get(("zone", ZONE_KEY), set())
-    if 0 < len(zone) < MIN_GROUP:
+    if len(zone) < MIN_GROUP:
         return set(cells)
     hidden = {cell for cell, members in cells.items() if len(members) < MIN_GROUP}
-    changed = True
-    while changed:
-        changed = False
-        for cell in _differences(cells, groups, hidden):
-            if cell not in hidden:
-                hidden.add(cell)
-                changed = True
-        for dimension in PARTITIONS:
-            for cell in _complements(cells, dimension, hidden):
-                hidden.add(cell)
-                changed = True
+    for _ in range(len(cells)):
+        victim = _leak(cells, groups, hidden)
+        if victim is None:
+            break
+        hidden.add(victim)
     return hidden
 
 
-def _differences(cells: Mapping[Cell, set[str]], groups: Mapping[str, Mapping[str, set[str]]],
-                 hidden: set[Cell]) -> list[Cell]:
-    """Rule 2: released groups that, less the released groups of another dimension inside
-    them, leave 1-4 enterprises; the group to withhold for each."""
-    found = []
-    for container, members in cells.items():
-        if container in hidden:
-            continue
-        for dimension in DIMENSIONS:
-            if dimension == "zone" or (dimension == container[0]
-                                       and dimension not in OVERLAPPING):
-                continue
-            inside = _contained(members, groups[dimension], cells, dimension,
-                                hidden | {container})
-            if not inside:
-                continue
-            covered = set().union(*(cells[c] for c in inside))
-            rest = len(members) - len(covered)
-            if 0 < rest < MIN_GROUP:
-                found.append(_victim(container, inside, cells))
-    return found
+def _leak(cells: Mapping[Cell, set[str]], groups: Mapping[str, Mapping[str, set[str]]],
+          hidden: set[Cell]) -> Cell | None:
+    """A released group to withhold because the released figures, added and subtracted,
+    give the sum of fewer than MIN_GROUP enterprises; None when they cannot.
+
+    The enterprises fall into atoms: those in exactly the same released groups. Every figure
+    anyone can derive is a combination of the atoms' sums, and an atom's sum is derivable
+    exactly when its indicator vector lies in the span of the released groups' columns, i.e.
+    when its leverage (the squared norm of its row of an orthonormal basis of that span) is 1.
+    A derivable atom of 1-4 enterprises is a leak: the groups the derivation uses are found
+    by least squares, and one of them is withheld (a leading industry's or carrier's rather
+    than a grid's or division's, the smallest first, the zone last)."""
+    released = sorted(c for c in cells if c not in hidden)
+    if not released:
+        return None
+    column = {cell: i for i, cell in enumerate(released)}
+    atoms: dict[tuple[int, ...], int] = defaultdict(int)
+    for enterprise_id in cells[("zone", ZONE_KEY)]:
+        signature = tuple(sorted(
+            column[(dimension, key)] for dimension in DIMENSIONS
+            for key in groups[dimension].get(enterprise_id, ())
+            if (dimension, key) in column))
+        atoms[signature] += 1
+    signatures = sorted(atoms)
+    small = [i for i, signature in enumerate(signatures) if atoms[signature] < MIN_GROUP]
+    if not small:
+        return None
+    matrix = numpy.zeros((len(signatures), len(released)))
+    for row, signature in enumerate(signatures):
+        matrix[row, list(signature)] = 1.0
+    basis, singular, _ = numpy.linalg.svd(matrix, full_matrices=False)
+    rank = int((singular > singular[0] * 1e-10).sum()) if singular.size else 0
+    leverage = (basis[:, :rank] ** 2).sum(axis=1)
+    for row in small:
+        if leverage[row] > 1 - 1e-8:
+            target = numpy.zeros(len(signatures))
+            target[row] = 1.0
+            weights = numpy.linalg.lstsq(matrix, target, rcond=None)[0]
+            used = [released[i] for i in numpy.flatnonzero(numpy.abs(weights) > 1e-8)]
+            return min(used, key=lambda c: (_order(c[0]), len(cells[c]), c))
+    return None
 
 
-def _contained(members: set[str], member_of: Mapping[str, set[str]],
-               cells: Mapping[Cell, set[str]], dimension: str, hidden: set[Cell]
-               ) -> list[Cell]:
-    """The released groups of ``dimension`` entirely inside ``members``, pairwise disjoint
-    (greedy, largest first, for the dimensions whose groups overlap)."""
-    counts: Counter[str] = Counter()
-    for enterprise_id in members:
-        for key in member_of.get(enterprise_id, ()):
-            counts[key] += 1
-    inside = [(dimension, key) for key, n in counts.items()
-              if (dimension, key) not in hidden and len(cells[(dimension, key)]) == n]
-    if dimension not in OVERLAPPING:
-        return inside
-    chosen: list[Cell] = []
-    taken: set[str] = set()
-    for cell in sorted(inside, key=lambda c: (-len(cells[c]), c)):
-        if not cells[cell] & taken:
-            chosen.append(cell)
-            taken |= cells[cell]
-    return chosen
-
-
-def _victim(container: Cell, inside: list[Cell], cells: Mapping[Cell, set[str]]) -> Cell:
-    if container[0] == "zone":
-        return min(inside, key=lambda c: (len(cells[c]), c))
-    if container[0] in OVERLAPPING:
-        return container
-    overlapping = [c for c in inside if c[0] in OVERLAPPING]
-    if overlapping:
-        return min(overlapping, key=lambda c: (len(cells[c]), c))
-    return container
-
-
-def _complements(cells: Mapping[Cell, set[str]], dimension: str, hidden: set[Cell]
-                 ) -> list[Cell]:
-    """Rule 3: more groups of a partition to withhold so that the withheld ones hold at
-    least MIN_GROUP enterprises and are at least two (or none)."""
-    mine = [c for c in cells if c[0] == dimension]
-    withheld_cells = [c for c in mine if c in hidden]
-    released = sorted((c for c in mine if c not in hidden), key=lambda c: (len(cells[c]), c))
-    added: list[Cell] = []
-    total = sum(len(cells[c]) for c in withheld_cells)
-    count = len(withheld_cells)
-    while count and (count < 2 or total < MIN_GROUP) and released:
-        cell = released.pop(0)
-        added.append(cell)
-        total += len(cells[cell])
-        count += 1
-    return added
+def _order(dimension: str) -> int:
+    """Which groups go first when one must be withheld."""
+    if dimension in OVERLAPPING:
+        return 0
+    if dimension in PARTITIONS:
+        return 1
+    return 2
 
 
 def hidden_for(principal: Principal, current: Mapping[str, Any], session: Session,

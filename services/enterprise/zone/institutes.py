@@ -21,9 +21,9 @@ from services.enterprise.zone import access
 from services.enterprise.zone.models import Institute, InstitutePartner
 
 
-def _invalid(name: str, code: str, message: str) -> ValidationFailed:
-    return ValidationFailed("invalid fields: {fields}", {name: [field_error(code, message)]},
-                            params={"fields": name})
+def _invalid(field: str, code: str, message: str) -> ValidationFailed:
+    return ValidationFailed("invalid fields: {fields}", {field: [field_error(code, message)]},
+                            params={"fields": field})
 
 
 def get_institute(session: Session, institute_id: str, lock: bool = False) -> Institute:

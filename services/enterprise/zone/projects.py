@@ -47,10 +47,10 @@ PRODUCTION, ACCEPTANCE = "production", "completion_acceptance"
 SWEEP_BATCH = 200
 
 
-def _invalid(name: str, code: str, message: str, **params: Any) -> ValidationFailed:
+def _invalid(field: str, code: str, message: str, /, **params: Any) -> ValidationFailed:
     return ValidationFailed("invalid fields: {fields}",
-                            {name: [field_error(code, message, **params)]},
-                            params={"fields": name})
+                            {field: [field_error(code, message, **params)]},
+                            params={"fields": field})
 
 
 # --------------------------------------------------------------------------- reading
@@ -398,8 +398,9 @@ def _bring_investor_into_scope(session: Session, principal: Principal, project: 
     if project.investor_enterprise_id is None:
         raise _invalid("done_on", "zone.investor_unregistered",
                        "the investor {name} is not a registered enterprise: register it "
-                       "(with credit code {code}) or link it first",
-                       name=project.investor_name, code=project.investor_credit_code or "-")
+                       "(with credit code {credit_code}) or link it first",
+                       name=project.investor_name,
+                       credit_code=project.investor_credit_code or "-")
     enterprise = session.get(Enterprise, project.investor_enterprise_id)
     assert enterprise is not None
     site = (project.lon, project.lat) if project.lon is not None and project.lat is not None \
