@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, false, func, literal, or_, select
+from sqlalchemy import Select, any_, delete, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal
@@ -190,7 +190,7 @@ def chain_map(session: Session, principal: Principal, industry_id: str) -> dict[
     entries = []
     for term, side, named_by in unmatched[:UNMATCHED_SHOWN]:
         providers = session.execute(select(func.count()).select_from(Enterprise).where(
-            in_scope, or_(Enterprise.tags.any(term), func.array_to_string(
+            in_scope, or_(literal(term) == any_(Enterprise.tags), func.array_to_string(
                 Enterprise.strengths, "\u241f").contains(term, autoescape=True)))).scalar_one()
         entries.append({"term": term, "side": side, "mentioned_by": named_by,
                         "providers": providers})
@@ -297,6 +297,3 @@ def set_chain(session: Session, principal: Principal, industry_id: str,
 def ids_and_names(session: Session) -> dict[str, str]:
     return dict(session.execute(select(LeadingIndustry.id, LeadingIndustry.name)).all())
 
-
-def in_scope_members(session: Session, item: LeadingIndustry) -> Any:
-    return and_(Enterprise.in_scope.is_(True), member_clause(item))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy import Select, any_, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal
@@ -85,7 +85,7 @@ def listing(session: Session, principal: Principal, q: dict[str, Any]) -> dict[s
     if q.get("industry"):
         query = query.where(_code_prefix(q["industry"].upper()))
     if q.get("tag"):
-        query = query.where(Institute.tags.any(q["tag"]))
+        query = query.where(literal(q["tag"]) == any_(Institute.tags))
     if q.get("enterprise_id"):
         query = query.where(Institute.id.in_(select(InstitutePartner.institute_id).where(
             InstitutePartner.enterprise_id == q["enterprise_id"])))

@@ -93,7 +93,7 @@ class EconomyApi:
         q = load(EnterpriseFiguresQuerySchema(), query)
         with self.db.transaction() as session:
             return EnterpriseFiguresPageSchema().dump(economy.enterprises(
-                session, principal, q, self.caller.call_id))
+                session, principal, q, self.caller.request_id))
 
     @rpc
     def enterprise_figure_series(self, enterprise_id: str, query: dict[str, Any]
@@ -102,7 +102,7 @@ class EconomyApi:
         q = load(SeriesQuerySchema(), query)
         with self.db.transaction() as session:
             return EnterpriseSeriesSchema().dump(economy.enterprise_series(
-                session, principal, enterprise_id, q, self.caller.call_id))
+                session, principal, enterprise_id, q, self.caller.request_id))
 
     @rpc
     def get_figure_access(self) -> dict[str, Any]:
