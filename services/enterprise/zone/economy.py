@@ -6,6 +6,7 @@ The definitions are in :mod:`.figures`, who sees what in :mod:`.disclosure`.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -16,10 +17,14 @@ from common.errors import NotFound, ValidationFailed, field_error
 from common.validation import is_uuid
 from services.enterprise import access as registry_access
 from services.enterprise import industry
+from services.enterprise.contracts import today_in_shanghai
 from services.enterprise.models import Enterprise, Grid
 from services.enterprise.zone import access, carriers, disclosure, figures, industries
 from services.enterprise.zone.periods import Period, between
 from services.enterprise.zone.vocabulary import MIN_GROUP, UNITS
+
+#: periods of a series when the caller names no end
+DEFAULT_SPAN = 12
 
 
 def _indicators() -> list[dict[str, str]]:
@@ -67,12 +72,7 @@ def series(session: Session, principal: Principal, q: dict[str, Any]) -> dict[st
     """One group's figures period by period (months not reported shown so, never as zero)."""
     access.check_reader(principal)
     dimension, key = q["by"], q.get("key") or figures.ZONE_KEY
-    try:
-        periods = between(q["from_"], q["to"])
-    except ValueError as exc:
-        raise ValidationFailed("invalid fields: {fields}", {"to": [field_error(
-            "zone.series_invalid", "{reason}", reason=str(exc))]}, params={"fields": "to"}
-        ) from exc
+    periods = span(q)
     if dimension == "zone":
         key = figures.ZONE_KEY
     names = figures.labels(session, dimension, [key])
@@ -92,6 +92,31 @@ def series(session: Session, principal: Principal, q: dict[str, Any]) -> dict[st
             "granularity": periods[0].kind, "from_": periods[0].label, "to": periods[-1].label,
             "restricted": not disclosure.sees_all(principal, current),
             "min_group": MIN_GROUP, "indicators": _indicators(), "items": items}
+
+
+def span(q: dict[str, Any], today: date | None = None) -> list[Period]:
+    """The periods of a series: ``from`` to ``to``; without ``to`` the twelve periods from
+    ``from``, without ``from`` the twelve up to ``to``, without either the last twelve months
+    (Asia/Shanghai)."""
+    start, end = q.get("from_"), q.get("to")
+    if end is None:
+        if start is None:
+            now = today or today_in_shanghai()
+            end = Period(now.year, "month", now.month)
+        else:
+            end = start
+            for _ in range(DEFAULT_SPAN - 1):
+                end = end.next()
+    if start is None:
+        start = end
+        for _ in range(DEFAULT_SPAN - 1):
+            start = start.before()
+    try:
+        return between(start, end)
+    except ValueError as exc:
+        raise ValidationFailed("invalid fields: {fields}", {"to": [field_error(
+            "zone.series_invalid", "{reason}", reason=str(exc))]}, params={"fields": "to"}
+        ) from exc
 
 
 # --------------------------------------------------------------------------- per enterprise
@@ -179,12 +204,7 @@ def enterprise_series(session: Session, principal: Principal, enterprise_id: str
     enterprise = session.get(Enterprise, enterprise_id) if is_uuid(enterprise_id) else None
     registry_access.check_read(principal, enterprise)
     assert enterprise is not None
-    try:
-        periods = between(q["from_"], q["to"])
-    except ValueError as exc:
-        raise ValidationFailed("invalid fields: {fields}", {"to": [field_error(
-            "zone.series_invalid", "{reason}", reason=str(exc))]}, params={"fields": "to"}
-        ) from exc
+    periods = span(q)
     wanted = sorted(set(periods + [p.previous for p in periods]))
     values = figures.enterprise_values(wanted)
     found: dict[tuple[int, int], dict[str, Any]] = {}

@@ -57,6 +57,14 @@ class Period:
             return Period(self.year + 1, self.kind, 1)
         return Period(self.year, self.kind, self.number + 1)
 
+    def before(self) -> Period:
+        if self.kind == "year":
+            return Period(self.year - 1, "year")
+        top = 12 if self.kind == "month" else 4
+        if self.number == 1:
+            return Period(self.year - 1, self.kind, top)
+        return Period(self.year, self.kind, self.number - 1)
+
     def __str__(self) -> str:
         return self.label
 

@@ -644,8 +644,11 @@ class EconomySummarySchema(Schema):
 
 
 class SeriesQuerySchema(Schema):
-    from_ = PeriodField(required=True, data_key="from")
-    to = PeriodField(required=True, metadata={
+    """Periods of one kind, at most 36; without `to`: twelve from `from`; without `from`:
+    twelve up to `to`; without either: the last twelve months."""
+
+    from_ = PeriodField(data_key="from")
+    to = PeriodField(metadata={
         "description": f"same kind as from, at most {periods.MAX_SERIES} periods"})
 
 
