@@ -60,7 +60,7 @@ SELECT v.year, v.period, {key} AS key,
        sum(v.rd_spend), count(v.rd_spend)
 FROM enterprise.zone_indicator_values v JOIN enterprise.enterprises e ON e.id = v.enterprise_id
 WHERE v.period_kind = 'month' AND (v.year, v.period) IN ((:year, :month), (:year - 1, :month))
-GROUP BY v.year, v.period, {key}
+GROUP BY 1, 2, 3
 """
 REFERENCE_KEYS = {"zone": "'zone'", "grid": "coalesce(e.grid_id, 'unassigned')",
                   "industry_division": "substr(e.industry_code, 1, 3)"}

@@ -66,7 +66,12 @@ def load_zone_demo(database_url: str) -> dict[str, int]:
     engine = make_engine(database_url, "enterprise", "demo-loader")
     try:
         with Session(engine) as session, session.begin():
-            return demo.load(session, demo.build(build()))
+            added = demo.load(session, demo.build(build()))
+        if any(added.values()):  # fresh statistics: the planner saw these tables empty
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE enterprises, zone_carriers, zone_tenancies, "
+                                     "zone_leading_industries, zone_indicator_values")
+        return added
     finally:
         engine.dispose()
 

@@ -189,7 +189,7 @@ def _leak(cells: Mapping[Cell, set[str]], groups: Mapping[str, Mapping[str, set[
     The enterprises fall into atoms: those in exactly the same released groups. Every figure
     anyone can derive is a combination of the atoms' sums, and an atom's sum is derivable
     exactly when its indicator vector lies in the span of the released groups' columns, i.e.
-    when its leverage (the squared norm of its row of an orthonormal basis of that span) is 1.
+    when its leverage (its diagonal entry of the projection onto that span) is 1.
     A derivable atom of 1-4 enterprises is a leak: the groups the derivation uses are found
     by least squares, and one of them is withheld (a leading industry's or carrier's rather
     than a grid's or division's, the smallest first, the zone last)."""
@@ -205,20 +205,20 @@ def _leak(cells: Mapping[Cell, set[str]], groups: Mapping[str, Mapping[str, set[
             if (dimension, key) in column))
         atoms[signature] += 1
     signatures = sorted(atoms)
-    small = [i for i, signature in enumerate(signatures) if atoms[signature] < MIN_GROUP]
+    small = [signature for signature in signatures if atoms[signature] < MIN_GROUP]
     if not small:
         return None
-    matrix = numpy.zeros((len(signatures), len(released)))
-    for row, signature in enumerate(signatures):
-        matrix[row, list(signature)] = 1.0
-    basis, singular, _ = numpy.linalg.svd(matrix, full_matrices=False)
-    rank = int((singular > singular[0] * 1e-10).sum()) if singular.size else 0
-    leverage = (basis[:, :rank] ** 2).sum(axis=1)
-    for row in small:
-        if leverage[row] > 1 - 1e-8:
-            target = numpy.zeros(len(signatures))
-            target[row] = 1.0
-            weights = numpy.linalg.lstsq(matrix, target, rcond=None)[0]
+    # the hat matrix's diagonal through the Gram matrix of the atoms x groups matrix M:
+    # leverage(a) = m_a (M^T M)^+ m_a^T, and the least-norm derivation x = (M^T M)^+ m_a^T
+    gram = numpy.zeros((len(released), len(released)))
+    for signature in signatures:
+        index = numpy.array(signature, dtype=int)
+        gram[numpy.ix_(index, index)] += 1.0
+    inverse = numpy.linalg.pinv(gram, rcond=1e-10, hermitian=True)
+    for signature in small:
+        index = numpy.array(signature, dtype=int)
+        if index.size and inverse[numpy.ix_(index, index)].sum() > 1 - 1e-8:
+            weights = inverse[:, index].sum(axis=1)
             used = [released[i] for i in numpy.flatnonzero(numpy.abs(weights) > 1e-8)]
             return min(used, key=lambda c: (_order(c[0]), len(cells[c]), c))
     return None
