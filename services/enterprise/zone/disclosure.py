@@ -210,15 +210,18 @@ def _leak(cells: Mapping[Cell, set[str]], groups: Mapping[str, Mapping[str, set[
         return None
     # the hat matrix's diagonal through the Gram matrix of the atoms x groups matrix M:
     # leverage(a) = m_a (M^T M)^+ m_a^T, and the least-norm derivation x = (M^T M)^+ m_a^T
-    gram = numpy.zeros((len(released), len(released)))
+    gram = [[0.0] * len(released) for _ in released]
     for signature in signatures:
-        index = numpy.array(signature, dtype=int)
-        gram[numpy.ix_(index, index)] += 1.0
-    inverse = numpy.linalg.pinv(gram, rcond=1e-10, hermitian=True)
+        for i in signature:
+            row = gram[i]
+            for j in signature:
+                row[j] += 1.0
+    inverse = numpy.linalg.pinv(numpy.array(gram), rcond=1e-10, hermitian=True)
+    entries = inverse.tolist()
     for signature in small:
-        index = numpy.array(signature, dtype=int)
-        if index.size and inverse[numpy.ix_(index, index)].sum() > 1 - 1e-8:
-            weights = inverse[:, index].sum(axis=1)
+        leverage = sum(entries[i][j] for i in signature for j in signature)
+        if signature and leverage > 1 - 1e-8:
+            weights = inverse[:, list(signature)].sum(axis=1)
             used = [released[i] for i in numpy.flatnonzero(numpy.abs(weights) > 1e-8)]
             return min(used, key=lambda c: (_order(c[0]), len(cells[c]), c))
     return None
