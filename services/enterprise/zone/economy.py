@@ -38,13 +38,12 @@ def summary(session: Session, principal: Principal, q: dict[str, Any]) -> dict[s
     dimension = q["by"]
     current = disclosure.grant(session)
     hidden = disclosure.hidden_for(principal, current, session, [period, period.previous])
-    now = figures.aggregate(session, dimension, [period])
-    before = figures.aggregate(session, dimension, [period.previous])
-    zone_now = now if dimension == "zone" else figures.aggregate(session, "zone", [period])
-    zone_before = before if dimension == "zone" else figures.aggregate(
-        session, "zone", [period.previous])
+    both = [period, period.previous]  # one query for the period and the year before
+    now = before = figures.aggregate(session, dimension, both)
+    zone_now = zone_before = now if dimension == "zone" else figures.aggregate(
+        session, "zone", both)
     keys = list(dict.fromkeys([*figures.known_keys(session, dimension),
-                               *sorted(k for _, k in now), *sorted(k for _, k in before)]))
+                               *sorted(k for _, k in now)]))
     names = figures.labels(session, dimension, keys)
 
     def row(dim: str, key: str, totals: figures.Totals, earlier: figures.Totals,
@@ -82,8 +81,7 @@ def series(session: Session, principal: Principal, q: dict[str, Any]) -> dict[st
     earlier = [p.previous for p in periods]
     current = disclosure.grant(session)
     hidden = disclosure.hidden_for(principal, current, session, sorted(set(periods + earlier)))
-    totals = figures.aggregate(session, dimension, periods)
-    before = figures.aggregate(session, dimension, earlier)
+    totals = before = figures.aggregate(session, dimension, sorted(set(periods + earlier)))
     items = [{"period": p.label, "figures": figures.figures_of(
         totals.get((p, key)), before.get((p.previous, key)),
         _hidden(hidden, p, dimension, key), _hidden(hidden, p.previous, dimension, key))}
