@@ -12,6 +12,7 @@ import base64
 from typing import Any
 
 from common.auth import Role
+from common.errors import field_error
 from gateway.endpoints import ALL_ROLES, Call, Endpoint
 from gateway.problems import Problem
 from gateway.routes.imports import IMPORT_TIMEOUT_SECONDS, XLSX_MIME, upload_format
@@ -47,7 +48,8 @@ async def import_figures(call: Call) -> dict[str, Any]:
     fmt = upload_format(call)
     raw = await call.request.body()
     if not raw:
-        raise Problem(422, "the file is empty; send the XLSX or CSV file", {"file": ["empty"]},
+        raise Problem(422, "the file is empty; send the XLSX or CSV file",
+                      {"file": [field_error("import.file_empty", "empty")]},
                       code="import.file_empty")
     timeout = max(call.request.app.state.settings.rpc_timeout_seconds, IMPORT_TIMEOUT_SECONDS)
     return await call.rpc("enterprise", "import_figures", base64.b64encode(raw).decode("ascii"),

@@ -342,28 +342,40 @@ def meeting_cancelled(data: dict[str, Any], language: str = DEFAULT_LANGUAGE) ->
 
 # ------------------------------------------------------------------ zone resources (区域资源)
 
-MILESTONE_NAMES = {"land": "土地", "permits": "规划和施工许可", "construction_start": "开工",
-                   "topping_out": "封顶", "completion_acceptance": "竣工备案",
-                   "production": "投产"}
 
-
-def project_milestone_delayed(data: dict[str, Any]) -> Message:
+def project_milestone_delayed(data: dict[str, Any], language: str = DEFAULT_LANGUAGE
+                              ) -> Message:
     """To the responsible department (liaison and head): a project's milestone passed its
     planned day and is not done."""
-    milestone = MILESTONE_NAMES.get(str(data["milestone"]), str(data["milestone"]))
-    title = f"在建项目节点延误：{data['project_name']}"[:200]
-    body = (f"在建项目「{data['project_name']}」的{milestone}节点计划于"
-            f"{local_date(data['planned_on'])}完成，至今未完成")
+    t = Translator(language)
+    project = data["project_name"]
+    milestone = t.label("project_milestone", data["milestone"])
+    planned = local_date(data["planned_on"], t.language)
+    title = t("Project milestone delayed: {project}", project=project)
     if data.get("days_late"):
-        body += f"（已延误 {data['days_late']} 天）"
-    body += "，请跟进项目进度。"
-    return title, body, f"/zone/projects/{data['project_id']}"
+        body = t("{milestone} of the project 「{project}」 was planned for "
+                 "{day} and is not done ({days} days late); please follow up on the project.",
+                 milestone=milestone, project=project, day=planned, days=data["days_late"])
+    else:
+        body = t("{milestone} of the project 「{project}」 was planned for "
+                 "{day} and is not done; please follow up on the project.",
+                 milestone=milestone, project=project, day=planned)
+    return title[:200], body, f"/zone/projects/{data['project_id']}"
 
 
-def project_in_production(data: dict[str, Any]) -> Message:
+def project_in_production(data: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> Message:
     """To the grid staff of the investor's grid: it entered scope on starting production."""
-    grid = f"已划入「{data['grid_name']}」，" if data.get("grid_name") else ""
-    title = f"新纳入服务企业：{data['enterprise_name']}"[:200]
-    body = (f"在建项目「{data['project_name']}」已竣工备案并正式投产，投资企业"
-            f"「{data['enterprise_name']}」纳入企业网格化服务范围，{grid}请及时上门对接服务。")
-    return title, body, f"/enterprises/{data['enterprise_id']}"
+    t = Translator(language)
+    title = t("Enterprise newly in scope: {enterprise}", enterprise=data["enterprise_name"])
+    if data.get("grid_name"):
+        body = t("The project 「{project}」 passed completion acceptance and started "
+                 "production; its investor 「{enterprise}」 is now in the platform's service "
+                 "scope, in the grid 「{grid}」. Please visit it soon.",
+                 project=data["project_name"], enterprise=data["enterprise_name"],
+                 grid=data["grid_name"])
+    else:
+        body = t("The project 「{project}」 passed completion acceptance and started "
+                 "production; its investor 「{enterprise}」 is now in the platform's service "
+                 "scope. Please visit it soon.",
+                 project=data["project_name"], enterprise=data["enterprise_name"])
+    return title[:200], body, f"/enterprises/{data['enterprise_id']}"

@@ -35,8 +35,8 @@ OWN_DEPARTMENT = frozenset({Role.DEPARTMENT_HEAD, Role.LIAISON})
 
 def check_reader(principal: Principal) -> None:
     if principal.role == Role.ENTERPRISE:
-        raise Forbidden("role {role} may not read the business environment",
-                        code="zone.read_forbidden", params={"role": str(principal.role)})
+        raise Forbidden("{role} may not read the business environment",
+                        code="zone.read_forbidden", params={"role": principal.role_label})
 
 
 def months(first: date, last: date) -> list[Period]:

@@ -983,7 +983,7 @@ class Month(fields.String):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         if not re.fullmatch(MONTH_PATTERN, text, re.ASCII):
-            raise ValidationError("not a month of the years 2000-2100 (YYYY-MM)")
+            raise refuse("field.not_month", "not a month of the years 2000-2100 (YYYY-MM)")
         return date(int(text[:4]), int(text[5:7]), 1)
 
 
@@ -1001,10 +1001,12 @@ class BusinessEnvironmentQuerySchema(Schema):
         if start is None or end is None:
             return
         if end < start:
-            raise ValidationError(f"before from ({start.isoformat()[:7]})", "to")
+            raise refuse("zone.months_reversed", "before from ({month})",
+                         month=start.isoformat()[:7], field_name="to")
         count = (end.year - start.year) * 12 + end.month - start.month + 1
         if count > BUSINESS_ENVIRONMENT_MONTHS:
-            raise ValidationError(f"at most {BUSINESS_ENVIRONMENT_MONTHS} months", "to")
+            raise refuse("zone.months_too_many", "at most {max} months",
+                         max=BUSINESS_ENVIRONMENT_MONTHS, field_name="to")
 
 
 class ServiceFiguresSchema(Schema):

@@ -509,15 +509,29 @@ def test_the_import_has_a_dry_run_and_names_each_bad_row(client, token, economy_
     assert by_row == {2: {"报告期"}, 3: {"统一社会信用代码"}, 4: {"报告期"}, 5: {"产值（万元）"},
                       6: {"产值（万元）"}, 7: {"报告期"}, 8: {"从业人员"}, 10: {"统一社会信用代码"}}
     assert result["updated"] == 1 and result["rejected"] == 8
+    codes = {e["row"]: e["code"] for e in result["errors"]}
+    assert codes == {2: "zone.period_unreadable", 3: "enterprise.credit_code_check_digit",
+                     4: "zone.period_not_begun", 5: "zone.figure_negative",
+                     6: "zone.figures_missing", 7: "zone.quarter_reported_both_ways",
+                     8: "zone.figure_not_number", 10: "import.duplicate_row"}
     reasons = {e["row"]: e["reason"] for e in result["errors"]}
-    assert "重复" in reasons[10] or "同一" in reasons[10], reasons[10]  # in Chinese by default
+    assert reasons[10] == "重复：同一企业同一报告期已在第 9 行填写"  # in Chinese by default
+    assert reasons[7] == ("报告期 2019-Q1：该企业 2019 年第 1 季度已按月度报送，"
+                          "同一季度只能采用一种报送方式"), reasons[7]  # the other way by label
     english = client.post("/api/v1/zone/economy/import", params={"dry_run": "true"},
                           content=bad, headers={**admin(token), "Content-Type": XLSX_MIME,
                                                 "Accept-Language": "en"})
-    assert "duplicate" in {e["row"]: e["reason"] for e in english.json()["errors"]}[10]
+    in_english = {e["row"]: e for e in english.json()["errors"]}
+    assert {row: e["code"] for row, e in in_english.items()} == codes
+    assert "duplicate" in in_english[10]["reason"]
+    assert in_english[7]["reason"] == ("2019-Q1: this enterprise reports the quarter 2019-Q1 by "
+                                       "Month; one way per quarter")
     header = client.post("/api/v1/zone/economy/import", content=workbook(
         ["企业名称", "产值"], [["x", 1]]), headers={**admin(token), "Content-Type": XLSX_MIME})
-    assert header.status_code == 422 and "header" in header.json()["errors"]
+    assert header.status_code == 422 and header.json()["code"] == "import.header_unusable"
+    assert [e["code"] for e in header.json()["errors"]["header"]] == [
+        "import.columns_missing", "zone.period_column_missing"]
+    assert "统一社会信用代码" in header.json()["detail"]
     assert client.post("/api/v1/zone/economy/import", content=world["content"], headers={
         **headers(token, Role.LIAISON, department_id="economic_development"),
         "Content-Type": XLSX_MIME}).status_code == 403

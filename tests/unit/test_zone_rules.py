@@ -139,3 +139,35 @@ def test_no_released_combination_isolates_an_enterprise(seed):
     assert all(len(cells[c]) >= MIN_GROUP for c in released)
     assert len(released) <= 11  # 3^11 combinations at most
     assert attacker_isolates(groups, hidden) == set()
+
+
+# --------------------------------------------------------------------------- dictionaries
+
+
+def test_every_zone_enumeration_has_its_dictionary_in_both_languages():
+    """The codes of zone/vocabulary.py are those of their dictionaries (GET
+    /api/v1/dictionaries), with Chinese labels; a stale dictionary fails here, not in the
+    console."""
+    from common.dictionaries import DICTIONARIES, label_of
+    from common.i18n import EN, ZH
+    from services.enterprise.zone import vocabulary as v
+
+    expected = {
+        "carrier_kind": v.CARRIER_KINDS, "carrier_sort": v.CARRIER_SORTS,
+        "tenant_source": v.TENANT_SOURCES, "project_milestone": v.MILESTONES,
+        "project_stage": v.STAGES, "project_sort": v.PROJECT_SORTS,
+        "institute_level": v.INSTITUTE_LEVELS, "institute_host_kind": v.HOST_KINDS,
+        "industry_match": v.MATCHED_BY, "chain_stage": v.CHAIN_STAGES,
+        "profile_side": v.PROFILE_SIDES, "economic_dimension": v.DIMENSIONS,
+        "figure_status": v.FIGURE_STATUSES, "period_granularity": v.GRANULARITIES,
+        "reporting_period": v.PERIOD_KINDS, "enterprise_figure_sort": v.FIGURE_SORTS,
+        "staff_role": v.GRANTABLE_ROLES, "profile_indicator": v.INDICATORS,
+    }
+    for name, codes in expected.items():
+        assert DICTIONARIES[name].codes == tuple(codes), name
+        for code in codes:
+            chinese, english = label_of(name, code, ZH), label_of(name, code, EN)
+            assert chinese != english and not chinese.isascii(), (name, code, chinese)
+    assert label_of("project_milestone", "completion_acceptance", ZH) == "竣工备案"
+    assert label_of("figure_status", "not_reported", ZH) == "未报送"
+    assert label_of("record", "project", ZH) == "在建项目"

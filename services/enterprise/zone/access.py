@@ -21,7 +21,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
-from common.errors import Forbidden, PreconditionFailed
+from common.concurrency import stale
+from common.errors import Forbidden
 
 #: staff of the committee and the platform's services: they read every zone resource
 READERS = frozenset(Role) - {Role.ENTERPRISE}
@@ -38,15 +39,15 @@ ADMINS = frozenset({Role.ADMIN})
 def check_reader(principal: Principal) -> Principal:
     """Forbidden for an enterprise user (it reads only the public parts)."""
     if principal.role not in READERS:
-        raise Forbidden("role {role} may not read the zone resources", code="zone.read_forbidden",
-                        params={"role": str(principal.role)})
+        raise Forbidden("{role} may not read the zone resources", code="zone.read_forbidden",
+                        params={"role": principal.role_label})
     return principal
 
 
 def check_editor(principal: Principal, roles: Iterable[Role] = EDITORS) -> Principal:
     if principal.role not in frozenset(roles):
-        raise Forbidden("role {role} may not change the zone resources",
-                        code="zone.change_forbidden", params={"role": str(principal.role)})
+        raise Forbidden("{role} may not change the zone resources",
+                        code="zone.change_forbidden", params={"role": principal.role_label})
     return principal
 
 
@@ -56,12 +57,10 @@ def is_public(principal: Principal) -> bool:
 
 
 def check_version(current: int, expected: int | None, what: str) -> None:
-    """412 unless the resource is still at the version the caller read (None: not asked)."""
+    """412 unless the resource is still at the version the caller read (None: not asked);
+    ``what`` is a code of the ``record`` dictionary (``carrier``, ``project``)."""
     if expected is not None and current != expected:
-        raise PreconditionFailed(
-            "the {what} changed since version {expected} (now {current}): read it again",
-            code="zone.stale_version",
-            params={"what": what, "expected": expected, "current": current})
+        raise stale(what, expected, current)
 
 
 def page(session: Session, query: Select, q: dict[str, Any]) -> tuple[list[Any], int]:

@@ -29,7 +29,7 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
 from common.auth import Principal
-from common.errors import Conflict, NotFound, ValidationFailed, field_error
+from common.errors import Conflict, InvalidValue, NotFound, field_error, invalid_fields
 from common.validation import is_uuid
 from services.enterprise import geo, industry
 from services.enterprise.models import Enterprise, Grid
@@ -225,17 +225,20 @@ def _place(data: dict[str, Any]) -> None:
             if (not isinstance(coordinates, list) or len(coordinates) not in (2, 3)
                     or not all(isinstance(c, int | float) and not isinstance(c, bool)
                                and math.isfinite(c) for c in coordinates)):
-                raise ValueError("a Point has coordinates [lon, lat]")
+                raise InvalidValue("zone.point_invalid", "a Point has coordinates [lon, lat]")
             lon, lat = float(coordinates[0]), float(coordinates[1])
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                raise ValueError("lon must lie in [-180, 180] and lat in [-90, 90]")
+                raise InvalidValue("zone.point_out_of_range",
+                                   "lon must lie in [-180, 180] and lat in [-90, 90]")
             point = Point(lon, lat)
         else:
             point = geo.parse_polygon(geometry).representative_point()
+    except InvalidValue as exc:
+        raise invalid_fields({"geometry": [exc.item()]}) from exc
     except (ValueError, TypeError, AttributeError) as exc:
-        raise ValidationFailed("invalid fields: {fields}", {"geometry": [field_error(
-            "zone.geometry_invalid", "not a GeoJSON Point, Polygon or MultiPolygon: {reason}",
-            reason=str(exc))]}, params={"fields": "geometry"}) from exc
+        raise invalid_fields({"geometry": [field_error(
+            "zone.geometry_invalid", "not a GeoJSON Point, Polygon or MultiPolygon")]},
+            code="zone.geometry_invalid") from exc
     data["lon"], data["lat"] = round(point.x, 6), round(point.y, 6)
 
 
@@ -246,9 +249,9 @@ def _check_grid(session: Session, data: dict[str, Any], carrier: Carrier | None)
         return
     grid = session.get(Grid, grid_id)
     if kind != "incubator" or grid is None or grid.kind != "incubator":
-        raise ValidationFailed("invalid fields: {fields}", {"grid_id": [field_error(
+        raise invalid_fields({"grid_id": [field_error(
             "zone.carrier_grid_invalid", "only an incubator carrier links an incubator grid")]},
-            params={"fields": "grid_id"})
+            code="zone.carrier_grid_invalid")
     taken = session.execute(select(Carrier.id).where(
         Carrier.grid_id == grid_id, Carrier.id != (carrier.id if carrier else None))
     ).first()
@@ -267,9 +270,9 @@ def _check_grid(session: Session, data: dict[str, Any], carrier: Carrier | None)
 
 def _check_areas(floor: Decimal | None, leasable: Decimal | None) -> None:
     if floor is not None and leasable is not None and leasable > floor:
-        raise ValidationFailed("invalid fields: {fields}", {"leasable_area": [field_error(
+        raise invalid_fields({"leasable_area": [field_error(
             "zone.leasable_exceeds_floor", "may not exceed the floor area")]},
-            params={"fields": "leasable_area"})
+            code="zone.leasable_exceeds_floor")
 
 
 def _unique_name(session: Session, name: str, carrier_id: str | None) -> None:
@@ -312,9 +315,9 @@ def update(session: Session, principal: Principal, carrier_id: str, data: dict[s
     if "leasable_area" in data and data["leasable_area"] is not None:
         occupied = occupancy(session, [carrier.id]).get(carrier.id)
         if occupied and occupied["occupied"] > data["leasable_area"]:
-            raise ValidationFailed("invalid fields: {fields}", {"leasable_area": [field_error(
+            raise invalid_fields({"leasable_area": [field_error(
                 "zone.leasable_below_occupied", "less than the {occupied} m² already let",
-                occupied=float(occupied["occupied"]))]}, params={"fields": "leasable_area"})
+                occupied=float(occupied["occupied"]))]}, code="zone.leasable_below_occupied")
     changed = {k: v for k, v in data.items() if getattr(carrier, k) != v}
     for key, value in changed.items():
         setattr(carrier, key, value)
@@ -327,8 +330,8 @@ def update(session: Session, principal: Principal, carrier_id: str, data: dict[s
 def _enterprise(session: Session, enterprise_id: str) -> Enterprise:
     enterprise = session.get(Enterprise, enterprise_id) if is_uuid(enterprise_id) else None
     if enterprise is None:
-        raise ValidationFailed("invalid fields: {fields}", {"enterprise_id": [field_error(
-            "zone.enterprise_unknown", "no such enterprise")]}, params={"fields": "enterprise_id"})
+        raise invalid_fields({"enterprise_id": [field_error(
+            "zone.enterprise_unknown", "no such enterprise")]}, code="zone.enterprise_unknown")
     return enterprise
 
 
@@ -341,9 +344,8 @@ def record_tenancy(session: Session, principal: Principal, carrier_id: str,
     enterprise = _enterprise(session, data["enterprise_id"])
     moved_in = data.get("moved_in_on") or today
     if moved_in > today:
-        raise ValidationFailed("invalid fields: {fields}", {"moved_in_on": [field_error(
-            "zone.date_in_future", "may not lie in the future")]},
-            params={"fields": "moved_in_on"})
+        raise invalid_fields({"moved_in_on": [field_error(
+            "zone.date_in_future", "may not lie in the future")]}, code="zone.date_in_future")
     tenancy = session.execute(select(Tenancy).where(
         Tenancy.carrier_id == carrier.id, Tenancy.enterprise_id == enterprise.id,
         Tenancy.moved_out_on.is_(None)).with_for_update()).scalar_one_or_none()
@@ -354,11 +356,11 @@ def record_tenancy(session: Session, principal: Principal, carrier_id: str,
         if tenancy is not None and tenancy.area is not None and enterprise.in_scope:
             taken -= tenancy.area
         if taken + area > carrier.leasable_area:
-            raise ValidationFailed("invalid fields: {fields}", {"area": [field_error(
+            raise invalid_fields({"area": [field_error(
                 "zone.tenancy_exceeds_leasable",
                 "only {free} m² of the carrier's leasable area are free",
                 free=float(max(carrier.leasable_area - taken, Decimal(0))))]},
-                params={"fields": "area"})
+                code="zone.tenancy_exceeds_leasable")
     now = datetime.now(UTC)
     if tenancy is None:
         tenancy = Tenancy(carrier_id=carrier.id, enterprise_id=enterprise.id,
@@ -385,9 +387,9 @@ def end_tenancy(session: Session, principal: Principal, carrier_id: str, enterpr
                        code="zone.tenancy_not_found")
     moved_out = data.get("moved_out_on") or today
     if moved_out > today or moved_out < tenancy.moved_in_on:
-        raise ValidationFailed("invalid fields: {fields}", {"moved_out_on": [field_error(
+        raise invalid_fields({"moved_out_on": [field_error(
             "zone.moved_out_invalid", "must lie between the move-in day and today")]},
-            params={"fields": "moved_out_on"})
+            code="zone.moved_out_invalid")
     tenancy.moved_out_on = moved_out
     tenancy.recorded_by, tenancy.recorded_at = principal.user_id, datetime.now(UTC)
     access.touch(carrier, tenancy.recorded_at)

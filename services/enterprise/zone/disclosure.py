@@ -34,6 +34,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy
@@ -41,7 +42,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
-from common.errors import Forbidden, ValidationFailed, field_error
+from common.errors import Forbidden, field_error, invalid_fields
+from common.i18n import N_
 from services.enterprise import access as registry_access
 from services.enterprise import audit
 from services.enterprise.models import Department, Setting
@@ -53,7 +55,6 @@ from services.enterprise.zone.vocabulary import (
     INDICATORS,
     MIN_GROUP,
     OVERLAPPING,
-    PARTITIONS,
 )
 
 SETTINGS_KEY = "zone.figure_access"
@@ -63,6 +64,28 @@ DEFAULT_GRANT: dict[str, list[str]] = {
 }
 
 Cell = tuple[str, str]  # (dimension, key)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The groups a set of released figures is made of: its dimensions (the total's among
+    them), the total's cell, and which dimensions' groups overlap (an enterprise in several or
+    none) rather than split the enterprises."""
+
+    dimensions: tuple[str, ...]
+    total: Cell
+    overlapping: frozenset[str] = frozenset()
+
+    def order(self, dimension: str) -> int:
+        """Which groups go first when one must be withheld: overlapping ones, then those of
+        a partition, the total last."""
+        if dimension in self.overlapping:
+            return 0
+        return 2 if dimension == self.total[0] else 1
+
+
+#: the zone's figures (整体经济运行): every dimension of the summary at once
+ZONE_LAYOUT = Layout(DIMENSIONS, ("zone", ZONE_KEY), frozenset(OVERLAPPING))
 
 
 # --------------------------------------------------------------------------- the grant
@@ -81,15 +104,15 @@ def set_grant(session: Session, principal: Principal, data: Mapping[str, Any],
     known = set(session.execute(select(Department.id)).scalars())
     unknown = sorted(set(data["departments"]) - known)
     if unknown:
-        raise ValidationFailed("invalid fields: {fields}", {"departments": [field_error(
-            "zone.department_unknown", "no such department: {ids}", ids=", ".join(unknown))]},
-            params={"fields": "departments"})
+        raise invalid_fields({"departments": [field_error(
+            "zone.department_unknown", "no such department: {ids}", ids=unknown)]},
+            code="zone.department_unknown")
     row = session.get(Setting, SETTINGS_KEY, with_for_update=True)
     if row is None:
         row = Setting(key=SETTINGS_KEY, value=DEFAULT_GRANT, version=1)
         session.add(row)
         session.flush()
-    access.check_version(row.version, expected, "grant of the per-enterprise figures")
+    access.check_version(row.version, expected, "figure_access")
     value = {"departments": sorted(set(data["departments"])), "roles": sorted(set(data["roles"]))}
     if value != row.value:
         row.value = value
@@ -120,12 +143,14 @@ def check_enterprise_figures(principal: Principal, current: Mapping[str, Any]) -
 
 
 def record_read(session: Session, principal: Principal, call_id: str | None, what: str,
-                enterprise_ids: list[str], indicators: list[str]) -> None:
-    """操作日志: one entry per read of per-enterprise figures, with whose figures were read."""
+                enterprise_ids: list[str], indicators: list[str], area: str = "zone") -> None:
+    """操作日志: one entry per read of per-enterprise figures, with whose figures were read
+    (route ``zone.enterprise_figures``, ``enterprise.detail`` ...)."""
+    route = f"{area}.{what}"
     audit.record(session, principal, {
-        "call_id": call_id or f"zone.{what}.{uuid.uuid4()}", "method": "GET",
-        "route": f"zone.{what}", "path": f"zone.{what}",
-        "action": "Read per-enterprise economic figures", "status": 200,
+        "call_id": call_id or f"{route}.{uuid.uuid4()}", "method": "GET",
+        "route": route, "path": route,
+        "action": N_("Read per-enterprise economic figures"), "status": 200,
         # the log's subjects are text: the ids read, comma-separated, and how many
         "subject_ids": {"enterprise_ids": ",".join(enterprise_ids),
                         "enterprises": str(len(enterprise_ids))},
@@ -154,11 +179,11 @@ def withheld(session: Session, periods: list[Period]
     return result
 
 
-def cells_of(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]]
-             ) -> dict[Cell, set[str]]:
+def cells_of(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]],
+             layout: Layout = ZONE_LAYOUT) -> dict[Cell, set[str]]:
     """Every group the reporters ``ids`` form, with its reporters."""
     cells: dict[Cell, set[str]] = defaultdict(set)
-    for dimension in DIMENSIONS:
+    for dimension in layout.dimensions:
         member_of = groups[dimension]
         for enterprise_id in ids:
             for key in member_of.get(enterprise_id, ()):
@@ -166,15 +191,18 @@ def cells_of(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]]
     return dict(cells)
 
 
-def decide(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]]) -> set[Cell]:
-    """The withheld groups among those the reporters ``ids`` form (rules 1-3 above)."""
-    cells = cells_of(ids, groups)
-    zone = cells.get(("zone", ZONE_KEY), set())
-    if len(zone) < MIN_GROUP:
+def decide(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]],
+           layout: Layout = ZONE_LAYOUT) -> set[Cell]:
+    """The withheld groups among those the reporters ``ids`` form (rules 1-3 above), for the
+    zone's figures or any other set of groups (``layout``; ``groups``: dimension ->
+    enterprise -> its keys, the total's dimension included)."""
+    cells = cells_of(ids, groups, layout)
+    total = cells.get(layout.total, set())
+    if len(total) < MIN_GROUP:
         return set(cells)
     hidden = {cell for cell, members in cells.items() if len(members) < MIN_GROUP}
     for _ in range(len(cells)):
-        victim = _leak(cells, groups, hidden)
+        victim = _leak(cells, groups, hidden, layout)
         if victim is None:
             break
         hidden.add(victim)
@@ -182,7 +210,7 @@ def decide(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]]) ->
 
 
 def _leak(cells: Mapping[Cell, set[str]], groups: Mapping[str, Mapping[str, set[str]]],
-          hidden: set[Cell]) -> Cell | None:
+          hidden: set[Cell], layout: Layout) -> Cell | None:
     """A released group to withhold because the released figures, added and subtracted,
     give the sum of fewer than MIN_GROUP enterprises; None when they cannot.
 
@@ -198,9 +226,9 @@ def _leak(cells: Mapping[Cell, set[str]], groups: Mapping[str, Mapping[str, set[
         return None
     column = {cell: i for i, cell in enumerate(released)}
     atoms: dict[tuple[int, ...], int] = defaultdict(int)
-    for enterprise_id in cells[("zone", ZONE_KEY)]:
+    for enterprise_id in cells[layout.total]:
         signature = tuple(sorted(
-            column[(dimension, key)] for dimension in DIMENSIONS
+            column[(dimension, key)] for dimension in layout.dimensions
             for key in groups[dimension].get(enterprise_id, ())
             if (dimension, key) in column))
         atoms[signature] += 1
@@ -223,17 +251,8 @@ def _leak(cells: Mapping[Cell, set[str]], groups: Mapping[str, Mapping[str, set[
         if signature and leverage > 1 - 1e-8:
             weights = inverse[:, list(signature)].sum(axis=1)
             used = [released[i] for i in numpy.flatnonzero(numpy.abs(weights) > 1e-8)]
-            return min(used, key=lambda c: (_order(c[0]), len(cells[c]), c))
+            return min(used, key=lambda c: (layout.order(c[0]), len(cells[c]), c))
     return None
-
-
-def _order(dimension: str) -> int:
-    """Which groups go first when one must be withheld."""
-    if dimension in OVERLAPPING:
-        return 0
-    if dimension in PARTITIONS:
-        return 1
-    return 2
 
 
 def hidden_for(principal: Principal, current: Mapping[str, Any], session: Session,

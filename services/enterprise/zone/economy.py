@@ -13,7 +13,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal
-from common.errors import NotFound, ValidationFailed, field_error
+from common.dictionaries import label_of
+from common.errors import InvalidValue, NotFound, invalid_fields
+from common.i18n import DEFAULT_LANGUAGE, label, translate
 from common.validation import is_uuid
 from services.enterprise import access as registry_access
 from services.enterprise import industry
@@ -27,12 +29,16 @@ from services.enterprise.zone.vocabulary import MIN_GROUP, UNITS
 DEFAULT_SPAN = 12
 
 
-def _indicators() -> list[dict[str, str]]:
-    return [{"code": name, "unit": UNITS[name]} for name in figures.INDICATORS]
+def _indicators(language: str) -> list[dict[str, str]]:
+    """The indicators with their units in the reader's language (万元 / 10,000 yuan)."""
+    return [{"code": name, "unit": translate(UNITS[name], language)}
+            for name in figures.INDICATORS]
 
 
-def summary(session: Session, principal: Principal, q: dict[str, Any]) -> dict[str, Any]:
-    """Every group of one dimension for one period, with the year before and the zone."""
+def summary(session: Session, principal: Principal, q: dict[str, Any],
+            language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """Every group of one dimension for one period, with the year before and the zone; the
+    texts (the zone's and the unassigned grid's labels, units) in ``language``."""
     access.check_reader(principal)
     period: Period = q["period"]
     dimension = q["by"]
@@ -44,7 +50,7 @@ def summary(session: Session, principal: Principal, q: dict[str, Any]) -> dict[s
         session, "zone", both)
     keys = list(dict.fromkeys([*figures.known_keys(session, dimension),
                                *sorted(k for _, k in now)]))
-    names = figures.labels(session, dimension, keys)
+    names = figures.labels(session, dimension, keys, language)
 
     def row(dim: str, key: str, totals: figures.Totals, earlier: figures.Totals,
             label: str) -> dict[str, Any]:
@@ -56,9 +62,10 @@ def summary(session: Session, principal: Principal, q: dict[str, Any]) -> dict[s
         "by": dimension, "period": period.label, "granularity": period.kind,
         "previous_period": period.previous.label,
         "restricted": not disclosure.sees_all(principal, current),
-        "min_group": MIN_GROUP, "indicators": _indicators(),
+        "min_group": MIN_GROUP, "indicators": _indicators(language),
         "rows": [row(dimension, key, now, before, names.get(key, key)) for key in keys],
-        "total": row("zone", figures.ZONE_KEY, zone_now, zone_before, "全区"),
+        "total": row("zone", figures.ZONE_KEY, zone_now, zone_before,
+                     label_of("economic_dimension", "zone", language)),
     }
 
 
@@ -67,17 +74,18 @@ def _hidden(hidden: dict[Period, dict[str, set[tuple[str, str]]]], period: Perio
     return {name for name, cells in hidden.get(period, {}).items() if (dimension, key) in cells}
 
 
-def series(session: Session, principal: Principal, q: dict[str, Any]) -> dict[str, Any]:
+def series(session: Session, principal: Principal, q: dict[str, Any],
+           language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """One group's figures period by period (months not reported shown so, never as zero)."""
     access.check_reader(principal)
     dimension, key = q["by"], q.get("key") or figures.ZONE_KEY
     periods = span(q)
     if dimension == "zone":
         key = figures.ZONE_KEY
-    names = figures.labels(session, dimension, [key])
+    names = figures.labels(session, dimension, [key], language)
     if key not in names and key not in figures.known_keys(session, dimension):
         raise NotFound("no such group {key} of {by}", code="zone.group_not_found",
-                       params={"key": key, "by": dimension})
+                       params={"key": key, "by": label("economic_dimension", dimension)})
     earlier = [p.previous for p in periods]
     current = disclosure.grant(session)
     hidden = disclosure.hidden_for(principal, current, session, sorted(set(periods + earlier)))
@@ -89,7 +97,7 @@ def series(session: Session, principal: Principal, q: dict[str, Any]) -> dict[st
     return {"by": dimension, "key": key, "label": names.get(key, key),
             "granularity": periods[0].kind, "from_": periods[0].label, "to": periods[-1].label,
             "restricted": not disclosure.sees_all(principal, current),
-            "min_group": MIN_GROUP, "indicators": _indicators(), "items": items}
+            "min_group": MIN_GROUP, "indicators": _indicators(language), "items": items}
 
 
 def span(q: dict[str, Any], today: date | None = None) -> list[Period]:
@@ -111,10 +119,8 @@ def span(q: dict[str, Any], today: date | None = None) -> list[Period]:
             start = start.before()
     try:
         return between(start, end)
-    except ValueError as exc:
-        raise ValidationFailed("invalid fields: {fields}", {"to": [field_error(
-            "zone.series_invalid", "{reason}", reason=str(exc))]}, params={"fields": "to"}
-        ) from exc
+    except InvalidValue as exc:
+        raise invalid_fields({"to": [exc.item()]}, code=exc.code) from exc
 
 
 # --------------------------------------------------------------------------- per enterprise
@@ -125,7 +131,7 @@ def _scope(query: Select, principal: Principal) -> Select:
 
 
 def enterprises(session: Session, principal: Principal, q: dict[str, Any],
-                call_id: str | None) -> dict[str, Any]:
+                call_id: str | None, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """The figures of the enterprises the caller reads for one period (granted callers only),
     with the year before; the read is audited."""
     current = disclosure.grant(session)
@@ -171,7 +177,7 @@ def enterprises(session: Session, principal: Principal, q: dict[str, Any],
     disclosure.record_read(session, principal, call_id, "enterprise_figures",
                            [i["enterprise_id"] for i in items], list(figures.INDICATORS))
     return {"period": period.label, "previous_period": period.previous.label,
-            "indicators": _indicators(), "items": items, "total": total, "page": q["page"],
+            "indicators": _indicators(language), "items": items, "total": total, "page": q["page"],
             "per_page": q["per_page"]}
 
 
@@ -195,7 +201,8 @@ def _filters(session: Session, query: Select, q: dict[str, Any]) -> Select:
 
 
 def enterprise_series(session: Session, principal: Principal, enterprise_id: str,
-                      q: dict[str, Any], call_id: str | None) -> dict[str, Any]:
+                      q: dict[str, Any], call_id: str | None,
+                      language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """One enterprise's figures period by period (granted callers only; audited)."""
     current = disclosure.grant(session)
     disclosure.check_enterprise_figures(principal, current)
@@ -220,7 +227,7 @@ def enterprise_series(session: Session, principal: Principal, enterprise_id: str
                            list(figures.INDICATORS))
     return {"enterprise_id": enterprise.id, "name": enterprise.name,
             "granularity": periods[0].kind, "from_": periods[0].label, "to": periods[-1].label,
-            "indicators": _indicators(), "items": items}
+            "indicators": _indicators(language), "items": items}
 
 
 def reported_periods(session: Session) -> dict[str, Any]:

@@ -33,8 +33,8 @@ from sqlalchemy import String, any_, bindparam, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
-from common.errors import ValidationFailed, field_error
-from common.i18n import N_, translate
+from common.errors import InvalidValue, ValidationFailed, field_error
+from common.i18n import N_, label, phrase
 from services.enterprise import credit_code, spreadsheet
 from services.enterprise.importer import ImportResult, RowError
 from services.enterprise.models import Enterprise
@@ -81,37 +81,38 @@ def _key(text_: str) -> str:
 _ALIASES = {_key(name): c.field for c in COLUMNS for name in (c.field, c.label, *c.aliases)}
 
 
-def map_headers(header: Sequence[str], language: str) -> dict[int, str]:
-    """Column index -> field; the header problems raise ValidationFailed."""
+def map_headers(header: Sequence[str]) -> dict[int, str]:
+    """Column index -> field; the header problems raise ValidationFailed (coded, as the
+    enterprise import's, :func:`services.enterprise.spreadsheet.map_headers`)."""
     mapping: dict[int, str] = {}
     seen: dict[str, str] = {}
-    problems: list[str] = []
+    problems: list[dict[str, Any]] = []
     for index, name in enumerate(header):
         field = _ALIASES.get(_key(name)) if name else None
         if field is None:
             continue
         if field in seen:
-            problems.append(translate("columns {first} and {second} both mean {field}",
-                                      language, {"first": seen[field], "second": name,
-                                                 "field": LABELS[field]}))
+            problems.append(field_error("import.column_twice",
+                                        "columns {first} and {second} both mean {field}",
+                                        first=repr(seen[field]), second=repr(name),
+                                        field=LABELS[field]))
             continue
         seen[field] = name
         mapping[index] = field
     if "credit_code" not in seen:
-        problems.append(translate("missing column: {column}", language,
-                                  {"column": LABELS["credit_code"]}))
+        problems.append(field_error("import.columns_missing", "missing columns: {columns}",
+                                    columns=[LABELS["credit_code"]]))
     if "period" not in seen and not ("year" in seen and ({"month", "quarter"} & set(seen))):
-        problems.append(translate("give the period as 报告期, or as 年份 with 月份 or 季度",
-                                  language))
+        problems.append(field_error("zone.period_column_missing",
+                                    "give the period as 报告期, or as 年份 with 月份 or 季度"))
     if not set(INDICATORS) & set(seen):
-        problems.append(translate("no figure column: 产值, 营业收入, 税收, 从业人员 or 研发投入",
-                                  language))
+        problems.append(field_error("zone.figure_column_missing",
+                                    "no figure column: 产值, 营业收入, 税收, 从业人员 or 研发投入"))
     if problems:
         raise ValidationFailed("the header row (row 1) is not usable: {problems}",
-                               {"header": [field_error("import.header_unusable", p)
-                                           for p in problems]},
-                               code="import.header_unusable",
-                               params={"problems": "; ".join(problems)})
+                               {"header": problems}, code="import.header_unusable",
+                               params={"problems": [phrase(p["message"], p.get("params"))
+                                                    for p in problems]})
     return mapping
 
 
@@ -127,16 +128,19 @@ class Row:
 
 
 class _Rejected(ValueError):
-    def __init__(self, field: str, message: str, **params: Any) -> None:
+    """One cell refused: the field, a stable code and an English message id with its
+    parameters (a :class:`RowError` once the row is known)."""
+
+    def __init__(self, field: str, code: str, message: str, /, **params: Any) -> None:
         super().__init__(message)
-        self.field, self.message, self.params = field, message, params
+        self.field, self.code, self.message, self.params = field, code, message, params
 
 
 def _number(value: Any, name: str) -> Decimal | int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise _Rejected(name, N_("not a number"))
+        raise _Rejected(name, "zone.figure_not_number", N_("not a number"))
     if isinstance(value, int | float):
         raw = str(value)
     else:
@@ -146,16 +150,18 @@ def _number(value: Any, name: str) -> Decimal | int | None:
     try:
         number = Decimal(raw)
     except InvalidOperation as exc:
-        raise _Rejected(name, N_("{value} is not a number"), value=raw) from exc
+        raise _Rejected(name, "zone.figure_not_number", N_("{value} is not a number"),
+                        value=raw) from exc
     if not number.is_finite():
-        raise _Rejected(name, N_("{value} is not a number"), value=raw)
+        raise _Rejected(name, "zone.figure_not_number", N_("{value} is not a number"),
+                        value=raw)
     if number < 0:
-        raise _Rejected(name, N_("may not be negative"))
+        raise _Rejected(name, "zone.figure_negative", N_("may not be negative"))
     if number >= MAX_VALUE:
-        raise _Rejected(name, N_("too large"))
+        raise _Rejected(name, "zone.figure_too_large", N_("too large"))
     if name in STOCKS:
         if number != number.to_integral_value():
-            raise _Rejected(name, N_("a number of persons is whole"))
+            raise _Rejected(name, "zone.employees_not_whole", N_("a number of persons is whole"))
         return int(number)
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -164,10 +170,8 @@ def _period(cells: Mapping[str, Any]) -> Period:
     if cells.get("period") is not None:
         try:
             return parse_reported(cells["period"])
-        except ValueError as exc:
-            raise _Rejected("period", N_("{value} is not a month (2025-06, 2025年6月) or a "
-                                         "quarter (2025-Q2, 2025年第二季度)"),
-                            value=spreadsheet.clean_text(cells["period"])) from exc
+        except InvalidValue as exc:
+            raise _Rejected("period", exc.code, exc.message, **exc.params) from exc
     year = cells.get("year")
     try:
         number = int(float(spreadsheet.clean_text(year).rstrip("年"))) if year is not None \
@@ -175,7 +179,7 @@ def _period(cells: Mapping[str, Any]) -> Period:
     except ValueError:
         number = None
     if number is None or not 2000 <= number <= 2100:
-        raise _Rejected("year", N_("give the year (2000-2100)"))
+        raise _Rejected("year", "zone.year_invalid", N_("give the year (2000-2100)"))
     if cells.get("month") is not None:
         text_ = spreadsheet.clean_text(cells["month"]).rstrip("月份")
         try:
@@ -183,60 +187,65 @@ def _period(cells: Mapping[str, Any]) -> Period:
         except ValueError:
             month = 0
         if not 1 <= month <= 12:
-            raise _Rejected("month", N_("a month is 1 to 12"))
+            raise _Rejected("month", "zone.month_invalid", N_("a month is 1 to 12"))
         return Period(number, "month", month)
     if cells.get("quarter") is not None:
         quarter = spreadsheet.clean_text(cells["quarter"]).lstrip("第Qq").rstrip("季度")
         try:
             return parse_reported(f"{number}年第{quarter}季度")
-        except ValueError as exc:
-            raise _Rejected("quarter", N_("a quarter is 1 to 4")) from exc
-    raise _Rejected("period", N_("give the month or the quarter"))
+        except InvalidValue as exc:
+            raise _Rejected("quarter", "zone.quarter_invalid", N_("a quarter is 1 to 4")) from exc
+    raise _Rejected("period", "zone.period_missing", N_("give the month or the quarter"))
 
 
 def read_rows(table: spreadsheet.Table, mapping: Mapping[int, str], today: date
-              ) -> tuple[list[Row], list[tuple[int, str, str, dict[str, Any]]]]:
-    """Rows that could be read, and the errors ``(row, field, message id, params)``."""
+              ) -> tuple[list[Row], list[RowError]]:
+    """Rows that could be read, and the errors (``field`` the field, not yet the header)."""
     rows: list[Row] = []
-    errors: list[tuple[int, str, str, dict[str, Any]]] = []
+    errors: list[RowError] = []
     first_row_of: dict[tuple[str, Period], int] = {}
     for count, (number, raw) in enumerate(table.rows, start=1):
         if count % 500 == 0:
             time.sleep(0)  # let other green threads run during a long import
         cells = {field: raw[index] for index, field in mapping.items() if raw[index] is not None}
-        problems: list[tuple[str, str, dict[str, Any]]] = []
+        problems: list[RowError] = []
         code = credit_code.normalize(spreadsheet.clean_text(cells.get("credit_code", "")))
         if not code:
-            problems.append(("credit_code", N_("missing"), {}))
-        elif not credit_code.is_valid(code):
-            problems.append(("credit_code", N_("{value} is not a valid 统一社会信用代码"),
-                             {"value": code}))
+            problems.append(RowError(number, "credit_code", "field.required", N_("missing")))
+        else:
+            try:
+                credit_code.validate(code)
+            except InvalidValue as exc:
+                problems.append(RowError.of(number, "credit_code", exc.item()))
         period: Period | None = None
         try:
             period = _period(cells)
             if period.first_day > today:
-                raise _Rejected("period", N_("{period} has not begun"), period=period.label)
+                raise _Rejected("period", "zone.period_not_begun", N_("{period} has not begun"),
+                                period=period.label)
         except _Rejected as exc:
-            problems.append((exc.field, exc.message, exc.params))
+            problems.append(RowError(number, exc.field, exc.code, exc.message, exc.params))
             period = None
         values: dict[str, Decimal | int] = {}
         for name in INDICATORS:
             try:
                 value = _number(cells.get(name), name)
             except _Rejected as exc:
-                problems.append((exc.field, exc.message, exc.params))
+                problems.append(RowError(number, exc.field, exc.code, exc.message, exc.params))
                 continue
             if value is not None:
                 values[name] = value
-        if not values and not any(p[0] in INDICATORS for p in problems):
-            problems.append(("output_value", N_("no figure in this row"), {}))
+        if not values and not any(p.field in INDICATORS for p in problems):
+            problems.append(RowError(number, "output_value", "zone.figures_missing",
+                                     N_("no figure in this row")))
         if period is not None and not problems:
             first = first_row_of.setdefault((code, period), number)
             if first != number:
-                problems.append(("credit_code", N_("duplicate: the same enterprise and period "
-                                                   "are on row {row}"), {"row": first}))
+                problems.append(RowError(number, "credit_code", "import.duplicate_row", N_(
+                    "duplicate: the same enterprise and period are on row {row}"),
+                    {"row": first}))
         if problems:
-            errors += [(number, f, m, p) for f, m, p in problems]
+            errors += problems
             continue
         assert period is not None
         rows.append(Row(number, code, period, values))
@@ -251,7 +260,7 @@ def _quarter_of(period: Period) -> tuple[int, int]:
 
 
 def upsert(session: Session, rows: list[Row], actor: str, dry_run: bool,
-           result: ImportResult) -> list[tuple[int, str, str, dict[str, Any]]]:
+           result: ImportResult) -> list[RowError]:
     """Write the rows (nothing stays with ``dry_run``); the rows refused at this stage."""
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                     {"key": ADVISORY_LOCK_KEY})
@@ -264,8 +273,8 @@ def upsert(session: Session, rows: list[Row], actor: str, dry_run: bool,
 
 
 def _upsert(session: Session, rows: list[Row], actor: str, result: ImportResult
-            ) -> list[tuple[int, str, str, dict[str, Any]]]:
-    errors: list[tuple[int, str, str, dict[str, Any]]] = []
+            ) -> list[RowError]:
+    errors: list[RowError] = []
     codes = sorted({r.code for r in rows})
     ids = dict(session.execute(select(Enterprise.credit_code, Enterprise.id).where(
         Enterprise.credit_code == any_(bindparam("codes", codes, type_=ARRAY(String)))))
@@ -273,9 +282,9 @@ def _upsert(session: Session, rows: list[Row], actor: str, result: ImportResult
     known = [r for r in rows if r.code in ids]
     for r in rows:
         if r.code not in ids:
-            errors.append((r.number, "credit_code",
-                           N_("no enterprise with the credit code {value} is registered"),
-                           {"value": r.code}))
+            errors.append(RowError(r.number, "credit_code", "zone.enterprise_unregistered",
+                                   N_("no enterprise with the credit code {value} is "
+                                      "registered"), {"value": r.code}))
     iv = IndicatorValue.__table__
     enterprise_ids = sorted({ids[r.code] for r in known})
     stored: dict[tuple[str, int, str, int], dict[str, Any]] = {}
@@ -303,10 +312,11 @@ def _upsert(session: Session, rows: list[Row], actor: str, result: ImportResult
         year, quarter = _quarter_of(r.period)
         if len(kinds_by_quarter[(enterprise_id, year, quarter)]) > 1:
             other = "quarter" if r.period.kind == "month" else "month"
-            errors.append((r.number, "period", N_(
+            errors.append(RowError(r.number, "period", "zone.quarter_reported_both_ways", N_(
                 "{period}: this enterprise reports the quarter {year}-Q{quarter} by {other}; "
                 "one way per quarter"), {"period": r.period.label, "year": year,
-                                         "quarter": quarter, "other": other}))
+                                         "quarter": quarter,
+                                         "other": label("reporting_period", other)}))
             continue
         key = (enterprise_id, r.period.year, r.period.kind, r.period.number)
         before = stored.get(key)
@@ -345,14 +355,14 @@ def _upsert(session: Session, rows: list[Row], actor: str, result: ImportResult
 
 
 def import_table(session: Session, table: spreadsheet.Table, actor: str, dry_run: bool,
-                 language: str, today: date) -> ImportResult:
-    """Read, validate and upsert; errors under the file's own headers, in ``language``."""
-    mapping = map_headers(table.header, language)
+                 today: date) -> ImportResult:
+    """Read, validate and upsert; errors under the file's own headers (coded; the caller
+    writes them in the reader's language, :meth:`ImportResult.as_dict`)."""
+    mapping = map_headers(table.header)
     rows, errors = read_rows(table, mapping, today)
     result = ImportResult(dry_run=dry_run, rows=len(table.rows))
     errors += upsert(session, rows, actor, dry_run, result)
     headers = {field: table.header[index] for index, field in mapping.items()}
-    result.errors = sorted(RowError(number, headers.get(field) or LABELS.get(field, field),
-                                    translate(message, language, params))
-                           for number, field, message, params in errors)
+    result.errors = sorted(RowError(e.row, headers.get(e.field) or LABELS.get(e.field, e.field),
+                                    e.code, e.message, e.params) for e in errors)
     return result

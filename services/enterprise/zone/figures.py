@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import Select, String, case, cast, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
+from common.dictionaries import label_of
+from common.i18n import DEFAULT_LANGUAGE
 from services.enterprise import industry
 from services.enterprise.models import Enterprise, Grid
 from services.enterprise.zone import carriers, industries
@@ -196,12 +198,15 @@ def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
         yield items[start:start + size]
 
 
-def labels(session: Session, dimension: str, keys: Iterable[str] = ()) -> dict[str, str]:
-    """Group key -> the name people read (grids, divisions, industries and carriers by name)."""
+def labels(session: Session, dimension: str, keys: Iterable[str] = (),
+           language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Group key -> the name people read (grids, divisions, industries and carriers by name;
+    the zone and the enterprises in no grid by their labels in ``language``)."""
     if dimension == "zone":
-        return {ZONE_KEY: "全区"}
+        return {ZONE_KEY: label_of("economic_dimension", "zone", language)}
     if dimension == "grid":
-        return dict(session.execute(select(Grid.id, Grid.name)).all()) | {UNASSIGNED: "未分配网格"}
+        return dict(session.execute(select(Grid.id, Grid.name)).all()) | {
+            UNASSIGNED: label_of("grid_source", "unassigned", language)}
     if dimension == "industry_division":
         names = {}
         for key in keys:

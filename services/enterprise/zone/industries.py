@@ -25,7 +25,7 @@ from sqlalchemy import Select, any_, delete, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal
-from common.errors import Conflict, NotFound, ValidationFailed, field_error
+from common.errors import Conflict, NotFound, field_error, invalid_fields
 from services.enterprise import industry
 from services.enterprise.models import Enterprise, Grid
 from services.enterprise.zone import access
@@ -231,9 +231,9 @@ def _unique_name(session: Session, name: str, industry_id: str | None) -> None:
 
 def _needs_a_rule(codes: Sequence[str], tags: Sequence[str]) -> None:
     if not codes and not tags:
-        raise ValidationFailed("invalid fields: {fields}", {"industry_codes": [field_error(
+        raise invalid_fields({"industry_codes": [field_error(
             "zone.industry_rule_missing", "give industry codes, tags or both")]},
-            params={"fields": "industry_codes"})
+            code="zone.industry_rule_missing")
 
 
 def create(session: Session, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
@@ -255,7 +255,7 @@ def update(session: Session, principal: Principal, industry_id: str, data: dict[
            expected: int | None) -> dict[str, Any]:
     access.check_editor(principal, access.ADMINS)
     item = get_industry(session, industry_id, lock=True)
-    access.check_version(item.version, expected, "leading industry")
+    access.check_version(item.version, expected, "leading_industry")
     if "name" in data:
         _unique_name(session, data["name"], item.id)
     _needs_a_rule(data.get("industry_codes", item.industry_codes),
@@ -274,18 +274,18 @@ def set_chain(session: Session, principal: Principal, industry_id: str,
     """Replace the chain of an industry (admins); the industry's version counts the change."""
     access.check_editor(principal, access.ADMINS)
     item = get_industry(session, industry_id, lock=True)
-    access.check_version(item.version, expected, "leading industry")
+    access.check_version(item.version, expected, "leading_industry")
     names = [link["name"] for link in links]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise ValidationFailed("invalid fields: {fields}", {"links": [field_error(
+        raise invalid_fields({"links": [field_error(
             "zone.link_repeated", "a link name appears twice: {names}",
-            names="、".join(repeated))]}, params={"fields": "links"})
+            names=repeated)]}, code="zone.link_repeated")
     for index, link in enumerate(links):
         if not link.get("industry_codes") and not link.get("keywords"):
-            raise ValidationFailed("invalid fields: {fields}", {f"links.{index}": [field_error(
+            raise invalid_fields({f"links.{index}": [field_error(
                 "zone.link_rule_missing", "give industry codes, keywords or both")]},
-                params={"fields": f"links.{index}"})
+                code="zone.link_rule_missing")
     session.execute(delete(ChainLink).where(ChainLink.industry_id == item.id))
     for position, link in enumerate(links):
         session.add(ChainLink(industry_id=item.id, position=position, **link))

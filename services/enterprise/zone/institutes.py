@@ -13,17 +13,12 @@ from sqlalchemy import Select, any_, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal
-from common.errors import Conflict, NotFound, ValidationFailed, field_error
+from common.errors import Conflict, NotFound, field_error, invalid_fields
 from common.validation import is_uuid
 from services.enterprise import industry
 from services.enterprise.models import Enterprise
 from services.enterprise.zone import access
 from services.enterprise.zone.models import Institute, InstitutePartner
-
-
-def _invalid(field: str, code: str, message: str) -> ValidationFailed:
-    return ValidationFailed("invalid fields: {fields}", {field: [field_error(code, message)]},
-                            params={"fields": field})
 
 
 def get_institute(session: Session, institute_id: str, lock: bool = False) -> Institute:
@@ -107,22 +102,26 @@ def _check(session: Session, data: dict[str, Any], current: Institute | None) ->
                                   current.host_enterprise_id if current else None)
     if host_kind == "enterprise":
         if not host_enterprise_id:
-            raise _invalid("host_enterprise_id", "zone.host_missing",
-                           "an institute hosted by an enterprise names it")
+            raise invalid_fields({"host_enterprise_id": [field_error(
+                "zone.host_missing", "an institute hosted by an enterprise names it")]},
+                code="zone.host_missing")
         if session.get(Enterprise, host_enterprise_id) is None:
-            raise _invalid("host_enterprise_id", "zone.enterprise_unknown", "no such enterprise")
+            raise invalid_fields({"host_enterprise_id": [field_error(
+                "zone.enterprise_unknown", "no such enterprise")]}, code="zone.enterprise_unknown")
     elif host_enterprise_id:
-        raise _invalid("host_enterprise_id", "zone.host_not_enterprise",
-                       "only an institute hosted by an enterprise names one")
+        raise invalid_fields({"host_enterprise_id": [field_error(
+            "zone.host_not_enterprise", "only an institute hosted by an enterprise names one")]},
+            code="zone.host_not_enterprise")
     elif not data.get("host_name", current.host_name if current else None):
-        raise _invalid("host_name", "zone.host_missing", "name the host")
+        raise invalid_fields({"host_name": [field_error(
+            "zone.host_missing", "name the host")]}, code="zone.host_missing")
     partners = data.get("partner_enterprise_ids")
     if partners:
         known = set(session.execute(select(Enterprise.id).where(
             Enterprise.id.in_(partners))).scalars())
         if len(known) != len(set(partners)):
-            raise _invalid("partner_enterprise_ids", "zone.enterprise_unknown",
-                           "no such enterprise")
+            raise invalid_fields({"partner_enterprise_ids": [field_error(
+                "zone.enterprise_unknown", "no such enterprise")]}, code="zone.enterprise_unknown")
     name = data.get("name")
     if name and session.execute(select(Institute.id).where(
             Institute.name == name, Institute.id != (current.id if current else None))).first():
@@ -164,7 +163,7 @@ def update(session: Session, principal: Principal, institute_id: str, data: dict
            expected: int | None) -> dict[str, Any]:
     access.check_editor(principal)
     institute = get_institute(session, institute_id, lock=True)
-    access.check_version(institute.version, expected, "research institute")
+    access.check_version(institute.version, expected, "institute")
     data = dict(data)
     _check(session, data, institute)
     partners = data.pop("partner_enterprise_ids", None)

@@ -9,6 +9,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from common.errors import InvalidValue
+
 #: the API's form of a period (also the OpenAPI pattern)
 PERIOD_PATTERN = r"^(20[0-9]{2}|2100)(-(0[1-9]|1[0-2])|-Q[1-4])?$"
 _API = re.compile(PERIOD_PATTERN, re.ASCII)
@@ -70,9 +72,10 @@ class Period:
 
 
 def parse(text: str) -> Period:
-    """``2025-06``, ``2025-Q2`` or ``2025`` (ValueError otherwise)."""
+    """``2025-06``, ``2025-Q2`` or ``2025`` (InvalidValue otherwise)."""
     if not isinstance(text, str) or not _API.fullmatch(text):
-        raise ValueError("not a period: 2025-06 (month), 2025-Q2 (quarter) or 2025 (year)")
+        raise InvalidValue("zone.period_invalid",
+                           "not a period: 2025-06 (month), 2025-Q2 (quarter) or 2025 (year)")
     year = int(text[:4])
     if len(text) == 4:
         return Period(year, "year")
@@ -84,13 +87,15 @@ def parse(text: str) -> Period:
 def between(start: Period, end: Period) -> list[Period]:
     """Every period from ``start`` to ``end`` (same granularity), at most :data:`MAX_SERIES`."""
     if start.kind != end.kind:
-        raise ValueError("from and to must be periods of the same kind")
+        raise InvalidValue("zone.series_mixed_periods",
+                           "from and to must be periods of the same kind")
     if end < start:
-        raise ValueError("to may not precede from")
+        raise InvalidValue("zone.series_reversed", "to may not precede from")
     found = [start]
     while found[-1] != end:
         if len(found) >= MAX_SERIES:
-            raise ValueError(f"at most {MAX_SERIES} periods in one series")
+            raise InvalidValue("zone.series_too_long", "at most {max} periods in one series",
+                               max=MAX_SERIES)
         found.append(found[-1].next())
     return found
 
@@ -108,7 +113,7 @@ _QUARTER_FORMS = (
 def parse_reported(value: object) -> Period:
     """A period as the statistics office writes it: ``2025-06``, ``2025/6``, ``2025年6月``,
     ``202506``, a date in the month, ``2025-Q2``, ``2025Q2``, ``2025年第二季度``,
-    ``2025年2季度`` (ValueError otherwise; a year alone is not a reporting period)."""
+    ``2025年2季度`` (InvalidValue otherwise; a year alone is not a reporting period)."""
     if isinstance(value, datetime):
         return Period(value.year, "month", value.month)
     if isinstance(value, date):
@@ -128,5 +133,5 @@ def parse_reported(value: object) -> Period:
             year, quarter = int(match.group(1)), _CHINESE_NUMBERS[match.group(2)]
             if 2000 <= year <= 2100:
                 return Period(year, "quarter", quarter)
-    raise ValueError(f"{text!r} is not a month (2025-06, 2025年6月) or a quarter "
-                     "(2025-Q2, 2025年第二季度)")
+    raise InvalidValue("zone.period_unreadable", "{value} is not a month (2025-06, 2025年6月) or "
+                       "a quarter (2025-Q2, 2025年第二季度)", value=text)

@@ -33,7 +33,8 @@ from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from common.errors import Conflict, Forbidden, NotFound, field_error, invalid_fields
+from common.i18n import DEFAULT_LANGUAGE, N_, label, translate
 from common.validation import is_uuid
 from services.enterprise import industry, registry
 from services.enterprise.events import publish
@@ -46,11 +47,6 @@ DEFAULT_DEPARTMENT = "construction"  # 建设部: construction-stage enterprises
 PRODUCTION, ACCEPTANCE = "production", "completion_acceptance"
 SWEEP_BATCH = 200
 
-
-def _invalid(field: str, code: str, message: str, /, **params: Any) -> ValidationFailed:
-    return ValidationFailed("invalid fields: {fields}",
-                            {field: [field_error(code, message, **params)]},
-                            params={"fields": field})
 
 
 # --------------------------------------------------------------------------- reading
@@ -235,8 +231,8 @@ def _investor(session: Session, data: dict[str, Any], project: Project | None) -
     if data.get("investor_enterprise_id"):
         enterprise = session.get(Enterprise, data["investor_enterprise_id"])
         if enterprise is None:
-            raise _invalid("investor_enterprise_id", "zone.enterprise_unknown",
-                           "no such enterprise")
+            raise invalid_fields({"investor_enterprise_id": [field_error(
+                "zone.enterprise_unknown", "no such enterprise")]}, code="zone.enterprise_unknown")
         data["investor_name"] = enterprise.name
         data["investor_credit_code"] = enterprise.credit_code
         return
@@ -251,23 +247,26 @@ def _investor(session: Session, data: dict[str, Any], project: Project | None) -
             data["investor_enterprise_id"], data["investor_name"] = found.id, found.name
     name = data.get("investor_name", project.investor_name if project is not None else None)
     if not name:
-        raise _invalid("investor_name", "zone.investor_missing",
-                       "name the investor, or give investor_enterprise_id")
+        raise invalid_fields({"investor_name": [field_error(
+            "zone.investor_missing", "name the investor, or give investor_enterprise_id")]},
+            code="zone.investor_missing")
 
 
 def _check_department(session: Session, department_id: str) -> None:
     if session.get(Department, department_id) is None:
-        raise _invalid("department_id", "zone.department_unknown", "no such department")
+        raise invalid_fields({"department_id": [field_error(
+            "zone.department_unknown", "no such department")]}, code="zone.department_unknown")
 
 
 def _check_investment(planned: Decimal, completed: Decimal) -> None:
     if completed > planned:
-        raise _invalid("completed_investment", "zone.investment_exceeds_plan",
-                       "may not exceed the planned investment")
+        raise invalid_fields({"completed_investment": [field_error(
+            "zone.investment_exceeds_plan", "may not exceed the planned investment")]},
+            code="zone.investment_exceeds_plan")
 
 
 def create(session: Session, principal: Principal, data: dict[str, Any], today: date,
-           call_id: str | None = None) -> dict[str, Any]:
+           call_id: str | None = None, language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     data = dict(data)
     data.setdefault("department_id", DEFAULT_DEPARTMENT)
     _check_edit(principal, None, data["department_id"])
@@ -286,7 +285,8 @@ def create(session: Session, principal: Principal, data: dict[str, Any], today: 
     session.add(project)
     session.flush()
     for item in planned_milestones:
-        _apply_milestone(session, principal, project, item["milestone"], item, today, call_id)
+        _apply_milestone(session, principal, project, item["milestone"], item, today, call_id,
+                         language)
     session.flush()
     return dump_many(session, [project], today)[0]
 
@@ -322,20 +322,23 @@ def update(session: Session, principal: Principal, project_id: str, data: dict[s
 
 def record_milestone(session: Session, principal: Principal, project_id: str, milestone: str,
                      data: dict[str, Any], today: date, expected: int | None = None,
-                     call_id: str | None = None) -> dict[str, Any]:
-    """Plan or record one milestone; production brings the investor into scope."""
+                     call_id: str | None = None, language: str = DEFAULT_LANGUAGE
+                     ) -> dict[str, Any]:
+    """Plan or record one milestone; production brings the investor into scope (the scope
+    history's note written in ``language``)."""
     if milestone not in MILESTONES:
         raise NotFound("no such milestone", code="zone.milestone_not_found")
     project = get_project(session, project_id, lock=True)
     _check_edit(principal, project, project.department_id)
     access.check_version(project.version, expected, "project")
-    _apply_milestone(session, principal, project, milestone, data, today, call_id)
+    _apply_milestone(session, principal, project, milestone, data, today, call_id, language)
     session.flush()
     return dump_many(session, [project], today)[0]
 
 
 def _apply_milestone(session: Session, principal: Principal, project: Project, milestone: str,
-                     data: Mapping[str, Any], today: date, call_id: str | None) -> None:
+                     data: Mapping[str, Any], today: date, call_id: str | None,
+                     language: str) -> None:
     rows = milestones_of(session, [project.id]).get(project.id, {})
     row = rows.get(milestone)
     if row is None:
@@ -347,23 +350,31 @@ def _apply_milestone(session: Session, principal: Principal, project: Project, m
         done_on = data["done_on"]
         if done_on is not None:
             if done_on > today:
-                raise _invalid("done_on", "zone.date_in_future", "may not lie in the future")
+                raise invalid_fields({"done_on": [field_error(
+                    "zone.date_in_future", "may not lie in the future")]},
+                    code="zone.date_in_future")
             for earlier in MILESTONES[:position]:
                 previous = rows.get(earlier)
                 if previous is None or previous.done_on is None:
-                    raise _invalid("done_on", "zone.milestone_out_of_order",
-                                   "{earlier} is not done yet", earlier=earlier)
+                    raise invalid_fields({"done_on": [field_error(
+                        "zone.milestone_out_of_order", "{earlier} is not done yet",
+                        earlier=label("project_milestone", earlier))]},
+                        code="zone.milestone_out_of_order")
                 if previous.done_on > done_on:
-                    raise _invalid("done_on", "zone.milestone_before_previous",
-                                   "earlier than {earlier} ({day})", earlier=earlier,
-                                   day=previous.done_on.isoformat())
+                    raise invalid_fields({"done_on": [field_error(
+                        "zone.milestone_before_previous", "earlier than {earlier} ({day})",
+                        earlier=label("project_milestone", earlier),
+                        day=previous.done_on.isoformat())]},
+                        code="zone.milestone_before_previous")
             for later in MILESTONES[position + 1:]:
                 following = rows.get(later)
                 if following is not None and following.done_on is not None \
                         and following.done_on < done_on:
-                    raise _invalid("done_on", "zone.milestone_after_next",
-                                   "later than {later} ({day})", later=later,
-                                   day=following.done_on.isoformat())
+                    raise invalid_fields({"done_on": [field_error(
+                        "zone.milestone_after_next", "later than {later} ({day})",
+                        later=label("project_milestone", later),
+                        day=following.done_on.isoformat())]},
+                        code="zone.milestone_after_next")
             newly_done = row.done_on is None
         else:
             if milestone == PRODUCTION and project.scope_entered_at is not None:
@@ -372,10 +383,12 @@ def _apply_milestone(session: Session, principal: Principal, project: Project, m
             for later in MILESTONES[position + 1:]:
                 following = rows.get(later)
                 if following is not None and following.done_on is not None:
-                    raise _invalid("done_on", "zone.milestone_later_done",
-                                   "{later} is done: undo it first", later=later)
+                    raise invalid_fields({"done_on": [field_error(
+                        "zone.milestone_later_done", "{later} is done: undo it first",
+                        later=label("project_milestone", later))]},
+                        code="zone.milestone_later_done")
         if milestone == PRODUCTION and done_on is not None:
-            _bring_investor_into_scope(session, principal, project, done_on, call_id)
+            _bring_investor_into_scope(session, principal, project, done_on, call_id, language)
         row.done_on = done_on
     if "planned_on" in data:
         row.planned_on = data["planned_on"]
@@ -389,24 +402,26 @@ def _apply_milestone(session: Session, principal: Principal, project: Project, m
 
 
 def _bring_investor_into_scope(session: Session, principal: Principal, project: Project,
-                               done_on: date, call_id: str | None) -> None:
+                               done_on: date, call_id: str | None, language: str) -> None:
     data: dict[str, Any] = {}
     _investor(session, data, project)  # links a registered investor by its credit code
     if data.get("investor_enterprise_id"):
         project.investor_enterprise_id = data["investor_enterprise_id"]
         project.investor_name = data["investor_name"]
     if project.investor_enterprise_id is None:
-        raise _invalid("done_on", "zone.investor_unregistered",
-                       "the investor {name} is not a registered enterprise: register it "
-                       "(with credit code {credit_code}) or link it first",
-                       name=project.investor_name,
-                       credit_code=project.investor_credit_code or "-")
+        raise invalid_fields({"done_on": [field_error(
+            "zone.investor_unregistered", "the investor {name} is not a registered enterprise: "
+            "register it (with credit code {credit_code}) or link it first",
+            name=project.investor_name, credit_code=project.investor_credit_code or "-")]},
+            code="zone.investor_unregistered")
     enterprise = session.get(Enterprise, project.investor_enterprise_id)
     assert enterprise is not None
     site = (project.lon, project.lat) if project.lon is not None and project.lat is not None \
         else None
     registry.bring_into_scope(session, enterprise, done_on, principal.user_id,
-                              note=f"在建项目「{project.name}」竣工备案并投产", site=site,
+                              note=translate(N_("the project 「{project}」 passed completion "
+                                                "acceptance and started production"),
+                                             language, {"project": project.name}), site=site,
                               call_id=call_id)
     if project.scope_entered_at is None:
         project.scope_entered_at = datetime.now(UTC)

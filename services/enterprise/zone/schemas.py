@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 
+from common.errors import InvalidValue
 from common.fields import (
     Day,
     Id,
@@ -17,6 +18,7 @@ from common.fields import (
     SearchText,
     Text,
     WholeNumber,
+    refuse,
 )
 from services.enterprise.schemas import (
     PHONE,
@@ -30,8 +32,10 @@ from services.enterprise.schemas import (
 from services.enterprise.zone import periods
 from services.enterprise.zone.vocabulary import (
     CARRIER_KINDS,
+    CARRIER_SORTS,
     CHAIN_STAGES,
     DIMENSIONS,
+    FIGURE_SORTS,
     FIGURE_STATUSES,
     GRANTABLE_ROLES,
     GRANULARITIES,
@@ -42,6 +46,7 @@ from services.enterprise.zone.vocabulary import (
     MILESTONES,
     PERIOD_KINDS,
     PROFILE_SIDES,
+    PROJECT_SORTS,
     STAGES,
     TENANT_SOURCES,
 )
@@ -80,9 +85,8 @@ class PeriodField(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             return periods.parse(text)
-        except ValueError as exc:
-            raise ValidationError("not a period: 2025-06 (month), 2025-Q2 (quarter) or 2025 "
-                                  "(year)") from exc
+        except InvalidValue as exc:
+            raise refuse(exc.code, exc.message, **exc.params) from exc
 
 
 class NamedCodeSchema(Schema):
@@ -175,8 +179,7 @@ class CarrierQuerySchema(PageQuery):
     q = SearchText(length=(1, 100), metadata={"description": "name contains"})
     grid_id = SearchText(length=(1, 20))
     has_vacancy = fields.Boolean()
-    sort = fields.String(load_default="name", validate=validate.OneOf(
-        ("name", "kind", "vacancy_rate", "-vacancy_rate")))
+    sort = fields.String(load_default="name", validate=validate.OneOf(CARRIER_SORTS))
 
 
 class TenantSchema(Schema):
@@ -251,7 +254,8 @@ class MilestoneInitSchema(MilestoneSetSchema):
 def _no_repeats(data: dict[str, Any], **_: Any) -> None:
     names = [m["milestone"] for m in data.get("milestones") or []]
     if len(names) != len(set(names)):
-        raise ValidationError("a milestone appears twice", "milestones")
+        raise refuse("zone.milestone_repeated", "a milestone appears twice",
+                     field_name="milestones")
 
 
 class ProjectCreateSchema(Schema):
@@ -279,7 +283,8 @@ class ProjectCreateSchema(Schema):
     def _check(self, data: dict[str, Any], **kwargs: Any) -> None:
         _no_repeats(data)
         if (data.get("lon") is None) != (data.get("lat") is None):
-            raise ValidationError("give both lon and lat, or neither", "lat")
+            raise refuse("zone.lon_lat_incomplete", "give both lon and lat, or neither",
+                         field_name="lat")
 
 
 class ProjectUpdateSchema(Schema):
@@ -300,7 +305,8 @@ class ProjectUpdateSchema(Schema):
     @validates_schema
     def _check(self, data: dict[str, Any], **kwargs: Any) -> None:
         if ("lon" in data) != ("lat" in data):
-            raise ValidationError("give both lon and lat", "lat")
+            raise refuse("zone.lon_lat_incomplete", "give both lon and lat, or neither",
+                         field_name="lat")
 
 
 class InvestorSchema(Schema):
@@ -358,8 +364,7 @@ class ProjectQuerySchema(PageQuery):
     stage = fields.String(validate=validate.OneOf(STAGES))
     delayed = fields.Boolean()
     investor_enterprise_id = Id()
-    sort = fields.String(load_default="name", validate=validate.OneOf(
-        ("name", "-planned_investment", "-created_at")))
+    sort = fields.String(load_default="name", validate=validate.OneOf(PROJECT_SORTS))
 
 
 class ProjectSweepSchema(Schema):
@@ -674,9 +679,6 @@ class EconomySeriesSchema(Schema):
     min_group = fields.Integer(required=True)
     indicators = fields.List(fields.Nested(IndicatorSchema), required=True)
     items = fields.List(fields.Nested(PeriodFiguresSchema), required=True)
-
-
-FIGURE_SORTS = ("name", *[f"-{n}" for n in INDICATORS], *INDICATORS)
 
 
 class EnterpriseFiguresQuerySchema(PageQuery):

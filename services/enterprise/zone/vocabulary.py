@@ -4,6 +4,7 @@ dictionaries). No database here: the contract (:mod:`.schemas`) and the gateway 
 from __future__ import annotations
 
 from common.auth import Role
+from common.i18n import N_
 
 CARRIER_KINDS = ("incubator", "industrial_park", "office_building", "factory_building")
 #: tenants come from an incubator's grid (incubator) or a recorded tenancy (tenancy)
@@ -24,14 +25,19 @@ GRANULARITIES = ("month", "quarter", "year")
 INDICATORS = ("output_value", "revenue", "tax", "employees", "rd_spend")
 #: indicators that are a state at the period's end, not a flow over it
 STOCKS = frozenset({"employees"})
-UNITS = {"output_value": "万元", "revenue": "万元", "tax": "万元", "employees": "人",
-         "rd_spend": "万元"}
+#: the unit of each indicator: message ids (万元 / 10,000 yuan, 人 / persons)
+UNITS = {"output_value": N_("10,000 yuan"), "revenue": N_("10,000 yuan"),
+         "tax": N_("10,000 yuan"), "employees": N_("persons"), "rd_spend": N_("10,000 yuan")}
 DIMENSIONS = ("zone", "grid", "industry_division", "leading_industry", "carrier")
 #: dimensions whose groups split the enterprises (each in exactly one group)
 PARTITIONS = ("grid", "industry_division")
 #: dimensions whose groups may overlap (an enterprise in several, or in none)
 OVERLAPPING = ("leading_industry", "carrier")
 FIGURE_STATUSES = ("reported", "not_reported", "suppressed")
+#: the orders lists take (``sort``)
+CARRIER_SORTS = ("name", "kind", "vacancy_rate", "-vacancy_rate")
+PROJECT_SORTS = ("name", "-planned_investment", "-created_at")
+FIGURE_SORTS = ("name", *[f"-{n}" for n in INDICATORS], *INDICATORS)
 
 #: the fewest enterprises a released aggregate may stand for (按权限: "at least 5")
 MIN_GROUP = 5

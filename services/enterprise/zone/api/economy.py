@@ -44,17 +44,17 @@ class EconomyApi:
         coordinators and admins; rows with errors are listed and skipped."""
         principal = access.check_editor(self.caller.principal)
         if fmt not in FORMATS:
-            raise ValidationFailed("invalid fields: {fields}", {"format": [field_error(
-                "import.format_unknown", "xlsx or csv")]}, params={"fields": "format"})
+            raise ValidationFailed("unknown format {format}", {"format": [field_error(
+                "import.unknown_format", "xlsx or csv")]}, code="import.unknown_format",
+                params={"format": repr(fmt)})
         if not isinstance(dry_run, bool):
-            raise ValidationFailed("invalid fields: {fields}", {"dry_run": [field_error(
-                "field.invalid", "not a boolean")]}, params={"fields": "dry_run"})
+            raise ValidationFailed("dry_run must be true or false", {"dry_run": [field_error(
+                "field.not_boolean", "not a boolean")]}, code="import.dry_run_invalid")
         table = spreadsheet.read_table(decode_upload(content_b64), fmt)
         try:
             with self.db.transaction() as session:
                 result = figure_import.import_table(session, table, principal.user_id,
-                                                    dry_run, self.caller.language,
-                                                    today_in_shanghai())
+                                                    dry_run, today_in_shanghai())
         except IntegrityError as exc:
             log.warning("figure import collided with a concurrent change", exc_info=True)
             raise Conflict("the figures changed while importing; import the file again",
@@ -63,22 +63,23 @@ class EconomyApi:
                  "%s rejected%s", principal.user_id, result.rows, result.created,
                  result.updated, result.unchanged, result.rejected,
                  " (dry run)" if dry_run else "")
-        return ImportResultSchema().dump(result.as_dict())
+        return ImportResultSchema().dump(result.as_dict(self.caller.language))
 
     @rpc
     def economy_summary(self, query: dict[str, Any]) -> dict[str, Any]:
         access.check_reader(self.caller.principal)
         q = load(EconomySummaryQuerySchema(), query)
         with self.db.transaction() as session:
-            return EconomySummarySchema().dump(economy.summary(session, self.caller.principal,
-                                                               q))
+            return EconomySummarySchema().dump(economy.summary(
+                session, self.caller.principal, q, self.caller.language))
 
     @rpc
     def economy_series(self, query: dict[str, Any]) -> dict[str, Any]:
         access.check_reader(self.caller.principal)
         q = load(EconomySeriesQuerySchema(), query)
         with self.db.transaction() as session:
-            return EconomySeriesSchema().dump(economy.series(session, self.caller.principal, q))
+            return EconomySeriesSchema().dump(economy.series(
+                session, self.caller.principal, q, self.caller.language))
 
     @rpc
     def reported_periods(self) -> dict[str, Any]:
@@ -93,7 +94,7 @@ class EconomyApi:
         q = load(EnterpriseFiguresQuerySchema(), query)
         with self.db.transaction() as session:
             return EnterpriseFiguresPageSchema().dump(economy.enterprises(
-                session, principal, q, self.caller.request_id))
+                session, principal, q, self.caller.request_id, self.caller.language))
 
     @rpc
     def enterprise_figure_series(self, enterprise_id: str, query: dict[str, Any]
@@ -102,7 +103,8 @@ class EconomyApi:
         q = load(SeriesQuerySchema(), query)
         with self.db.transaction() as session:
             return EnterpriseSeriesSchema().dump(economy.enterprise_series(
-                session, principal, enterprise_id, q, self.caller.request_id))
+                session, principal, enterprise_id, q, self.caller.request_id,
+                self.caller.language))
 
     @rpc
     def get_figure_access(self) -> dict[str, Any]:

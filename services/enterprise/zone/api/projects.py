@@ -15,7 +15,7 @@ from common.auth import Role
 from common.concurrency import expected_version as checked_version
 from common.config import seconds_from_env
 from common.entrypoints import rpc
-from common.errors import ValidationFailed, field_error
+from common.errors import field_error, invalid_fields
 from common.validation import load
 from services.enterprise.api.contracts import parse_day
 from services.enterprise.contracts import today_in_shanghai
@@ -74,7 +74,8 @@ class ProjectsApi:
         data = load(ProjectCreateSchema(), payload)
         with self.db.transaction() as session:
             return ProjectSchema().dump(projects.create(
-                session, principal, data, today_in_shanghai(), self.caller.call_id))
+                session, principal, data, today_in_shanghai(), self.caller.call_id,
+                self.caller.language))
 
     @rpc
     def update_project(self, project_id: str, payload: dict[str, Any],
@@ -99,7 +100,7 @@ class ProjectsApi:
         with self.db.transaction() as session:
             return ProjectSchema().dump(projects.record_milestone(
                 session, principal, project_id, milestone, data, today_in_shanghai(),
-                expected, self.caller.call_id))
+                expected, self.caller.call_id, self.caller.language))
 
     @rpc
     def sweep_project_delays(self, today: str | None = None) -> dict[str, Any]:
@@ -109,9 +110,9 @@ class ProjectsApi:
         actual = today_in_shanghai()
         day = actual if today is None else parse_day(today)
         if day > actual:
-            raise ValidationFailed("invalid fields: {fields}", {"today": [field_error(
+            raise invalid_fields({"today": [field_error(
                 "zone.date_in_future", "may not lie in the future")]},
-                params={"fields": "today"})
+                code="zone.date_in_future")
         flagged = projects.sweep(self.db.transaction, day)
         DELAYS.inc(flagged)
         return ProjectSweepSchema().dump({"today": day, "flagged": flagged})
