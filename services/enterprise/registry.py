@@ -23,7 +23,7 @@ from common.concurrency import stale
 from common.errors import Conflict, Forbidden, ValidationFailed, field_error
 from common.i18n import label
 from common.validation import is_uuid
-from services.enterprise import access, industry
+from services.enterprise import access, figure_access, industry
 from services.enterprise.events import publish
 from services.enterprise.geo import GridIndex, index_of
 from services.enterprise.models import Enterprise, Grid, ProfileValue, ScopeChange
@@ -182,7 +182,12 @@ def filtered(principal: Principal, q: dict[str, Any]) -> Select:
     return query
 
 
-def list_enterprises(session: Session, principal: Principal, q: dict[str, Any]) -> dict:
+def list_enterprises(session: Session, principal: Principal, q: dict[str, Any],
+                     request_id: str | None = None) -> dict:
+    """A page of the enterprises the caller reads; tax and revenue as :mod:`.figure_access`
+    shows them to it (the read audited)."""
+    who = figure_access.reader(session, principal)
+    figure_access.check_query(who, q)
     query = filtered(principal, q)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     sort = q.get("sort", "name")
@@ -198,8 +203,21 @@ def list_enterprises(session: Session, principal: Principal, q: dict[str, Any]) 
     ).all()
     enterprises = [r[0] for r in rows]
     latest = latest_indicators(session, [e.id for e in enterprises])
-    return {"items": [dump(principal, e, latest.get(e.id)) for e in enterprises],
+    shown = {e.id: figure_access.shown(who, e.id, latest.get(e.id)) for e in enterprises}
+    figure_access.record_read(session, who, request_id, "list", shown)
+    return {"items": [dump(principal, e, shown[e.id]) for e in enterprises],
             "total": total, "page": q["page"], "per_page": q["per_page"]}
+
+
+def read(session: Session, principal: Principal, enterprise: Enterprise,
+         request_id: str | None = None, what: str = "detail") -> dict[str, Any]:
+    """One enterprise as the caller reads it (``dump``), tax and revenue as
+    :mod:`.figure_access` shows them (the read audited)."""
+    who = figure_access.reader(session, principal)
+    shown = figure_access.shown(who, enterprise.id,
+                                latest_indicators(session, [enterprise.id]).get(enterprise.id))
+    figure_access.record_read(session, who, request_id, what, {enterprise.id: shown})
+    return dump(principal, enterprise, shown)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -378,18 +396,26 @@ def add_profile_value(session: Session, principal: Principal, enterprise_id: str
     return value
 
 
-def profile(session: Session, principal: Principal, enterprise_id: str) -> dict[str, Any]:
+def profile(session: Session, principal: Principal, enterprise_id: str,
+            request_id: str | None = None) -> dict[str, Any]:
+    """企业画像; tax and revenue entries as :mod:`.figure_access` shows them (``withheld``
+    names those left out; the read audited)."""
     enterprise = visible(session, principal, enterprise_id)
-    history = list(session.execute(
+    who = figure_access.reader(session, principal)
+    recorded = list(session.execute(
         select(ProfileValue).where(ProfileValue.enterprise_id == enterprise.id)
         .order_by(ProfileValue.year.desc(), ProfileValue.indicator,
                   ProfileValue.entered_at.desc(), ProfileValue.id.desc())
     ).scalars())
+    history = figure_access.profile_values(who, enterprise.id, recorded)
     latest: dict[tuple[int, str], ProfileValue] = {}
     for value in history:
         latest.setdefault((value.year, value.indicator), value)
+    figure_access.record_read(session, who, request_id, "profile", {enterprise.id: {
+        v.indicator: v.value for v in history}})
+    withheld = [] if who.sees(enterprise.id) else list(figure_access.GRANTED)
     return {"enterprise_id": enterprise.id, "latest": list(latest.values()),
-            "history": history, "tags": list(enterprise.tags or []),
+            "history": history, "withheld": withheld, "tags": list(enterprise.tags or []),
             "strengths": list(enterprise.strengths or []),
             "upstream": list(enterprise.upstream or []),
             "downstream": list(enterprise.downstream or [])}
@@ -404,7 +430,11 @@ def _band(column, bands) -> Any:
 
 
 def summary(session: Session, principal: Principal, q: dict[str, Any]) -> dict[str, Any]:
-    """Zone totals by grid, industry, scale or band, over the latest values of one year."""
+    """Zone totals by grid, industry, scale or band, over the latest values of one year.
+
+    Tax and revenue sums as :mod:`.figure_access` releases them to the caller (``restricted``:
+    a sum that fewer than 5 enterprises stand for, or that the other sums shown would narrow
+    to fewer by subtraction, is null)."""
     if principal.role not in access.READ_ALL | access.GRID_ROLES:
         raise Forbidden("{role} may not see zone figures", code="zone.read_forbidden",
                         params={"role": principal.role_label})
@@ -418,22 +448,38 @@ def summary(session: Session, principal: Principal, q: dict[str, Any]) -> dict[s
         "output_band": _band(metrics["output_value"].c.value, OUTPUT_BANDS),
         "tax_band": _band(metrics["tax"].c.value, TAX_BANDS),
     }
+
+    def counted(query: Select) -> Select:
+        query = query.select_from(Enterprise)
+        for m in metrics.values():
+            query = query.outerjoin(m, m.c.enterprise_id == Enterprise.id)
+        query = access.scoped(query, principal)
+        if q.get("in_scope") is not None:
+            query = query.where(Enterprise.in_scope == q["in_scope"])
+        return query
+
     key = keys[q["by"]].label("key")
     sums = [func.coalesce(func.sum(m.c.value), 0).label(name) for name, m in metrics.items()]
-    query = select(key, func.count(Enterprise.id).label("enterprises"), *sums)
-    query = query.select_from(Enterprise)
-    for m in metrics.values():
-        query = query.outerjoin(m, m.c.enterprise_id == Enterprise.id)
-    query = access.scoped(query, principal)
-    if q.get("in_scope") is not None:
-        query = query.where(Enterprise.in_scope == q["in_scope"])
+    query = counted(select(key, func.count(Enterprise.id).label("enterprises"), *sums))
     rows = session.execute(query.group_by(key).order_by(key)).all()
+    who = figure_access.reader(session, principal)
+    hidden = figure_access.summary_hidden(session, who, counted(select(
+        Enterprise.id, *[keys[d].label(d) for d in figure_access.SUMMARY_DIMENSIONS],
+        *[metrics[n].c.value.is_not(None).label(f"has_{n}") for n in figure_access.GRANTED],
+    )), year is not None)
     labels = _labels(session, q["by"])
     out = [_row(r, labels.get(r.key, r.key)) for r in rows]
     total = {"key": "total", "label": "合计", "enterprises": sum(r["enterprises"] for r in out)}
     for name in ("output_value", "revenue", "tax", "employees"):
         total[name] = round(sum(r[name] for r in out), 2)
-    return {"by": q["by"], "year": year, "rows": out, "total": total}
+    for name, cells in hidden.items():
+        for row in out:
+            if (q["by"], row["key"]) in cells:
+                row[name] = None
+        if figure_access.TOTAL in cells:
+            total[name] = None
+    return {"by": q["by"], "year": year, "restricted": not who.sees_all, "rows": out,
+            "total": total}
 
 
 def _row(r: Any, label: str) -> dict[str, Any]:
