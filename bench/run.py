@@ -35,7 +35,16 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from bench import console, footprint, matching, progress_reads, signin_memory, sla_sweep, submission
+from bench import (
+    console,
+    footprint,
+    matching,
+    progress_reads,
+    signin_memory,
+    sla_sweep,
+    submission,
+    zone_summary,
+)
 from bench import platform as bench_platform
 from common.db import make_engine
 from devtools.migrate import load_demo, upgrade_all
@@ -192,7 +201,7 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     for name, module in (("submission", submission), ("progress_reads", progress_reads),
                          ("console", console), ("signin_memory", signin_memory),
                          ("footprint", footprint),
-                         ("matching", matching)):
+                         ("matching", matching), ("zone_summary", zone_summary)):
         r = results.get(name)
         if r and "error" not in r:
             out += module.summary_rows(r)
@@ -206,9 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated benchmarks (a name or its start): "
-                        "sla_sweep, import_enterprises, submission, progress_reads, console, "
-                        "signin_memory, "
-                        "footprint; "
+                        "sla_sweep, import_enterprises, matching, submission, progress_reads, "
+                        "console, signin_memory, zone_summary, footprint; "
                         "the others keep their figures of the previous run in --out")
     parser.add_argument("--demands", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
@@ -221,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=submission.CONCURRENCY)
     parser.add_argument("--progress-seconds", type=float, default=20.0)
     parser.add_argument("--progress-rate", type=float, default=progress_reads.RATE)
+    parser.add_argument("--zone-queries", type=int, default=60,
+                        help="zone_summary: queries per dimension and caller")
     parser.add_argument("--idle", type=float, default=10.0,
                         help="footprint: seconds at idle before memory is read")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -248,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      rate=args.progress_rate),
         "console": lambda: console.run(api_platform()),
         "signin_memory": lambda: signin_memory.run(api_platform()),
+        "zone_summary": lambda: zone_summary.run(args.zone_queries, platform=api_platform()),
         "footprint": footprint_alone,
     }
     wanted = [w.strip() for w in (args.only or "").split(",") if w.strip()]

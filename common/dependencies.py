@@ -80,6 +80,12 @@ class CallerContext:
         stack = self._context.get("call_id_stack") or []
         return stack[-1] if stack else None
 
+    @property
+    def request_id(self) -> str | None:
+        """The call that started the chain: the gateway's request (its ``X-Request-ID``)."""
+        stack = self._context.get("call_id_stack") or []
+        return stack[0] if stack else None
+
 
 class Metrics(DependencyProvider):
     """Serves ``/metrics`` on the service's own port from a plain HTTP server (started once per

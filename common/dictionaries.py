@@ -70,6 +70,22 @@ ROLES = (
     ("leader", NC_("role", "Leader")),
     ("admin", NC_("role", "Administrator")),
 )
+PROJECT_MILESTONES = (
+    ("land", NC_("project_milestone", "Land")),
+    ("permits", NC_("project_milestone", "Planning and construction permits")),
+    ("construction_start", NC_("project_milestone", "Construction start")),
+    ("topping_out", NC_("project_milestone", "Topping-out")),
+    ("completion_acceptance", NC_("project_milestone", "Completion acceptance")),
+    ("production", NC_("project_milestone", "Start of production")),
+)
+CHAIN_SIDES = (
+    ("upstream", NC_("chain_stage", "Upstream")),
+    ("downstream", NC_("chain_stage", "Downstream")),
+)
+REPORTING_PERIODS = (
+    ("month", NC_("period_granularity", "Month")),
+    ("quarter", NC_("period_granularity", "Quarter")),
+)
 MEETING_RESPONSE = (
     ("registered", NC_("meeting_response", "Registered")),
     ("declined", NC_("meeting_response", "Declined")),
@@ -286,6 +302,81 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("missed", NC_("meeting_period_status", "Missed")),
         ("open", NC_("meeting_period_status", "In progress")),
     )),
+    # --- zone resources (区域资源, enterprise: services/enterprise/zone/vocabulary.py) -----------
+    Dictionary("carrier_kind", (
+        ("incubator", NC_("carrier_kind", "Incubator")),
+        ("industrial_park", NC_("carrier_kind", "Industrial park")),
+        ("office_building", NC_("carrier_kind", "Office building")),
+        ("factory_building", NC_("carrier_kind", "Factory building")),
+    )),
+    Dictionary("carrier_sort", (
+        ("name", NC_("carrier_sort", "Name")),
+        ("kind", NC_("carrier_sort", "Kind")),
+        ("vacancy_rate", NC_("carrier_sort", "Vacancy rate, lowest first")),
+        ("-vacancy_rate", NC_("carrier_sort", "Vacancy rate, highest first")),
+    )),
+    Dictionary("tenant_source", (
+        ("incubator", NC_("tenant_source", "Tenant of the incubator")),
+        ("tenancy", NC_("tenant_source", "Recorded tenancy")),
+    )),
+    Dictionary("project_milestone", PROJECT_MILESTONES),
+    Dictionary("project_stage", (
+        ("not_started", NC_("project_stage", "Not started")), *PROJECT_MILESTONES)),
+    Dictionary("project_sort", (
+        ("name", NC_("project_sort", "Name")),
+        ("-planned_investment", NC_("project_sort", "Planned investment, largest first")),
+        ("-created_at", NC_("project_sort", "Created, newest first")),
+    )),
+    Dictionary("institute_level", (
+        ("national", NC_("institute_level", "National")),
+        ("provincial", NC_("institute_level", "Provincial")),
+        ("municipal", NC_("institute_level", "Municipal")),
+    )),
+    Dictionary("institute_host_kind", (
+        ("enterprise", NC_("institute_host_kind", "Enterprise")),
+        ("university", NC_("institute_host_kind", "University")),
+        ("research_institute", NC_("institute_host_kind", "Research institute")),
+        ("other", NC_("institute_host_kind", "Other")),
+    )),
+    Dictionary("industry_match", (
+        ("industry_code", NC_("industry_match", "By industry code")),
+        ("tag", NC_("industry_match", "By tag")),
+    )),
+    Dictionary("chain_stage", (*CHAIN_SIDES[:1], ("midstream", NC_("chain_stage", "Midstream")),
+                               *CHAIN_SIDES[1:])),
+    # an enterprise profile's upstream or downstream entry
+    Dictionary("profile_side", CHAIN_SIDES),
+    Dictionary("economic_dimension", (
+        ("zone", NC_("economic_dimension", "Whole zone")),
+        ("grid", NC_("economic_dimension", "Grid")),
+        ("industry_division", NC_("economic_dimension", "Industry division")),
+        ("leading_industry", NC_("economic_dimension", "Leading industry")),
+        ("carrier", NC_("economic_dimension", "Carrier")),
+    )),
+    Dictionary("figure_status", (
+        ("reported", NC_("figure_status", "Reported")),
+        ("not_reported", NC_("figure_status", "Not reported")),
+        ("suppressed", NC_("figure_status", "Withheld")),
+    )),
+    Dictionary("period_granularity", (*REPORTING_PERIODS,
+                                      ("year", NC_("period_granularity", "Year")))),
+    # the periods the statistics office reports
+    Dictionary("reporting_period", REPORTING_PERIODS),
+    Dictionary("enterprise_figure_sort", (
+        ("name", NC_("enterprise_figure_sort", "Name")),
+        ("-output_value", NC_("enterprise_figure_sort", "Output value, highest first")),
+        ("-revenue", NC_("enterprise_figure_sort", "Revenue, highest first")),
+        ("-tax", NC_("enterprise_figure_sort", "Tax, highest first")),
+        ("-employees", NC_("enterprise_figure_sort", "Employees, most first")),
+        ("-rd_spend", NC_("enterprise_figure_sort", "R&D spending, highest first")),
+        ("output_value", NC_("enterprise_figure_sort", "Output value, lowest first")),
+        ("revenue", NC_("enterprise_figure_sort", "Revenue, lowest first")),
+        ("tax", NC_("enterprise_figure_sort", "Tax, lowest first")),
+        ("employees", NC_("enterprise_figure_sort", "Employees, fewest first")),
+        ("rd_spend", NC_("enterprise_figure_sort", "R&D spending, lowest first")),
+    )),
+    # the roles the per-enterprise figures may be granted to (every role of the staff)
+    Dictionary("staff_role", tuple(term for term in ROLES if term[0] != "enterprise")),
     # --- notifications and policies (notification) ---------------------------------------------
     Dictionary("delivery_channel", (
         ("email", NC_("delivery_channel", "Email")),
@@ -381,6 +472,11 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("policy", NC_("record", "policy")),
         ("listing", NC_("record", "listing")),
         ("docking", NC_("record", "docking request")),
+        ("carrier", NC_("record", "carrier")),
+        ("project", NC_("record", "project under construction")),
+        ("institute", NC_("record", "research institute")),
+        ("leading_industry", NC_("record", "leading industry")),
+        ("figure_access", NC_("record", "grant of the per-enterprise figures")),
     )),
     Dictionary("service", (
         ("enterprise", NC_("service", "Enterprise registry service")),

@@ -53,6 +53,29 @@ def load_demo(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def load_zone_demo(database_url: str) -> dict[str, int]:
+    """Load the zone resources' demo (carriers, projects, institutes, leading industries and
+    24 months of figures for every demo enterprise) on top of the demo zone, if missing. A
+    step of its own: ``make run`` takes it, the test platform does not (its tests count)."""
+    from sqlalchemy.orm import Session
+
+    from common.db import make_engine
+    from services.enterprise.demo_data import build
+    from services.enterprise.zone import demo
+
+    engine = make_engine(database_url, "enterprise", "demo-loader")
+    try:
+        with Session(engine) as session, session.begin():
+            added = demo.load(session, demo.build(build()))
+        if any(added.values()):  # fresh statistics: the planner saw these tables empty
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE enterprises, zone_carriers, zone_tenancies, "
+                                     "zone_leading_industries, zone_indicator_values")
+        return added
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -61,6 +84,7 @@ def main() -> None:
                     help="only this service's migrations, into an existing database (the "
                          "Kubernetes Job runs each with the service's own role)")
     sub.add_parser("demo", help="load the demo data set (idempotent)")
+    sub.add_parser("zone-demo", help="load the zone resources' demo on top of it (idempotent)")
     rev = sub.add_parser("revision")
     rev.add_argument("service", choices=SERVICES)
     rev.add_argument("message")
@@ -74,6 +98,8 @@ def main() -> None:
         print("migrated:", ", ".join(SERVICES))
     elif args.cmd == "demo":
         print(load_demo(url))
+    elif args.cmd == "zone-demo":
+        print(load_zone_demo(url))
     else:
         ensure_database(url)
         upgrade(args.service, url)

@@ -24,6 +24,8 @@ from gateway.routes import (
     sla,
     tasks,
     visits,
+    zone,
+    zone_economy,
 )
 
 API_ENDPOINTS = [
@@ -50,4 +52,6 @@ API_ENDPOINTS = [
     *listings.ENDPOINTS,
     *appraisal.ENDPOINTS,
     *meetings.ENDPOINTS,
+    *zone_economy.ENDPOINTS,
+    *zone.ENDPOINTS,
 ]

@@ -34,6 +34,13 @@ def _id(call: Call) -> str:
     return call.path_params["enterprise_id"]
 
 
+#: who reads an enterprise's tax and revenue (services/enterprise/figure_access.py)
+FIGURES_NOTE = ("Revenue and tax figures are read by the roles and departments granted the "
+                "per-enterprise figures (`/api/v1/zone/economy/access`; default 经济发展部, "
+                "财政金融部 and leaders) and by the enterprise itself; anyone else gets them "
+                "null and named in `withheld`. Every read of them by the staff is written to "
+                "the audit log.")
+
 async def register_enterprise(call: Call) -> JSONResponse:
     created = await call.rpc("enterprise", "register_enterprise", await call.request.json())
     return JSONResponse(created, status_code=201,
@@ -84,14 +91,22 @@ ENDPOINTS = [
              "location; in scope only if operating, with revenue and paying tax."),
     Endpoint("GET", "/api/v1/enterprises", list_enterprises, "List enterprises",
              "enterprises", query=EnterpriseQuerySchema, response=EnterprisePageSchema,
-             errors=(422,),
+             errors=(403, 422),
              description="Enterprise users see their own; grid staff their grids; departments, "
-             "coordinators, leaders and admins all."),
+             "coordinators, leaders and admins all. " + FIGURES_NOTE + " Sorting or filtering "
+             "by tax (`sort=tax`, `min_tax`, `max_tax`) is for granted callers (403 "
+             "otherwise)."),
     Endpoint("GET", "/api/v1/enterprises/summary", zone_summary, "Zone totals", "enterprises",
              roles=ALL_ROLES - {Role.ENTERPRISE}, query=SummaryQuerySchema,
-             response=SummarySchema, errors=(422,)),
+             response=SummarySchema, errors=(422,),
+             description="Over each enterprise's latest values of the year. Tax and revenue "
+             "sums as the zone's economic figures release them: unless the caller is granted "
+             "the per-enterprise figures and reads the whole registry (`restricted` false), a "
+             "sum that fewer than 5 enterprises stand for, or that subtracting the other sums "
+             "of any dimension would narrow to fewer, is null."),
     Endpoint("GET", "/api/v1/enterprises/{enterprise_id}", get_enterprise,
-             "Show an enterprise", "enterprises", response=EnterpriseSchema, errors=(404,)),
+             "Show an enterprise", "enterprises", response=EnterpriseSchema, errors=(404,),
+             description=FIGURES_NOTE),
     Endpoint("PATCH", "/api/v1/enterprises/{enterprise_id}", update_enterprise,
              "Change an enterprise", "enterprises", body=EnterpriseUpdateSchema,
              response=EnterpriseSchema, errors=(404, 412, 422), versioned=True,
@@ -106,7 +121,7 @@ ENDPOINTS = [
              errors=(404,)),
     Endpoint("GET", "/api/v1/enterprises/{enterprise_id}/profile", get_profile,
              "Show the profile (企业画像)", "enterprises", response=ProfileSchema,
-             errors=(404,)),
+             errors=(404,), description=FIGURES_NOTE),
     Endpoint("POST", "/api/v1/enterprises/{enterprise_id}/profile", add_profile_value,
              "Record an indicator value", "enterprises", body=ProfileValueCreateSchema,
              response=ProfileValueSchema, status=201, errors=(404, 422)),

@@ -100,6 +100,15 @@ REACH: dict[str, dict[Role, Reach]] = {
     "difficulty": {},
     "delivery_id": {},
     "extension_id": {},
+    # 区域资源 (zone resources): shared inside the committee, not scoped by grid or department.
+    # 载体: every staff member reads every carrier, an enterprise every carrier's public
+    # vacancy information (the service strips the rest); 在建项目 (and their 节点), 科研机构:
+    # staff; 主导产业: everyone reads the list, staff the members and chain maps
+    "carrier_id": {},
+    "project_id": {},
+    "milestone": {},
+    "institute_id": {},
+    "industry_id": {},
 }
 
 #: the timeline is how an enterprise follows its own demand (进度查询)
@@ -111,8 +120,14 @@ TIMELINE_REACH: dict[Role, Reach] = _reach(enterprise=OWN, grid_worker=OWN, grid
 POLICY_FIGURES: dict[Role, Reach] = _reach(liaison=OWN_ELSE_403, department_head=OWN_ELSE_403,
                                            leader=PUBLIC)
 
+#: one enterprise's economic figures (经济运行): the roles and departments granted them
+#: (default 经济发展部, 财政金融部, leaders), each within the enterprises it reads; the rest
+#: (here: grid staff without a granted department, admins) are refused whoever it is
+ENTERPRISE_FIGURES: dict[Role, Reach] = _reach(grid_worker=NONE, grid_leader=NONE, admin=NONE)
+
 #: routes whose reach differs from their resource kind's row
 ROUTE_REACH: dict[tuple[str, str], dict[Role, Reach]] = {
+    ("GET", "/api/v1/zone/economy/enterprises/{enterprise_id}"): ENTERPRISE_FIGURES,
     ("GET", "/api/v1/demands/{demand_id}/timeline"): TIMELINE_REACH,
     ("GET", "/api/v1/policies/{policy_id}/reach"): POLICY_FIGURES,
     ("GET", "/api/v1/policies/{policy_id}/receipts"): POLICY_FIGURES,

@@ -9,6 +9,12 @@
 - ``obligation_due``: a committee obligation is N working days from due (obligation_id,
   contract_id, enterprise_id, department_id, due_on)
 - ``obligation_overdue``: a committee obligation passed its due date unfulfilled (same)
+- ``project_milestone_delayed``: a project's milestone passed its planned day, not done; once
+  per planned day (project_id, project_name, milestone, planned_on, days_late, department_id,
+  investor_name)
+- ``project_in_production``: recording production brought a project's investor into scope
+  (project_id, project_name, enterprise_id, enterprise_name, grid_id, grid_name, in_scope,
+  site_address); ``scope_changed`` and ``grid_changed`` tell the change itself
 - ``account_tokens_revoked``: tokens of an account issued before ``valid_after`` (ISO 8601,
   microseconds) are refused from now on: disabled, password changed or reset (account_id,
   valid_after, reason); every gateway replica consumes it (gateway/revocations.py)

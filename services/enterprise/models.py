@@ -442,3 +442,7 @@ class AuditEntry(Base):
     status: Mapped[int] = mapped_column(Integer)
     subject_ids: Mapped[dict] = mapped_column(JSONB, default=dict)
     fields_changed: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
+
+
+# the zone resources (区域资源) keep their tables in the same schema and metadata
+from services.enterprise.zone import models as _zone_models  # noqa: E402,F401

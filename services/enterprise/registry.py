@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from common.concurrency import stale
 from common.errors import Conflict, Forbidden, ValidationFailed, field_error
 from common.i18n import label
 from common.validation import is_uuid
-from services.enterprise import access, industry
+from services.enterprise import access, figure_access, industry
 from services.enterprise.events import publish
 from services.enterprise.geo import GridIndex, index_of
 from services.enterprise.models import Enterprise, Grid, ProfileValue, ScopeChange
@@ -182,7 +182,12 @@ def filtered(principal: Principal, q: dict[str, Any]) -> Select:
     return query
 
 
-def list_enterprises(session: Session, principal: Principal, q: dict[str, Any]) -> dict:
+def list_enterprises(session: Session, principal: Principal, q: dict[str, Any],
+                     request_id: str | None = None) -> dict:
+    """A page of the enterprises the caller reads; tax and revenue as :mod:`.figure_access`
+    shows them to it (the read audited)."""
+    who = figure_access.reader(session, principal)
+    figure_access.check_query(who, q)
     query = filtered(principal, q)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     sort = q.get("sort", "name")
@@ -198,8 +203,21 @@ def list_enterprises(session: Session, principal: Principal, q: dict[str, Any]) 
     ).all()
     enterprises = [r[0] for r in rows]
     latest = latest_indicators(session, [e.id for e in enterprises])
-    return {"items": [dump(principal, e, latest.get(e.id)) for e in enterprises],
+    shown = {e.id: figure_access.shown(who, e.id, latest.get(e.id)) for e in enterprises}
+    figure_access.record_read(session, who, request_id, "list", shown)
+    return {"items": [dump(principal, e, shown[e.id]) for e in enterprises],
             "total": total, "page": q["page"], "per_page": q["per_page"]}
+
+
+def read(session: Session, principal: Principal, enterprise: Enterprise,
+         request_id: str | None = None, what: str = "detail") -> dict[str, Any]:
+    """One enterprise as the caller reads it (``dump``), tax and revenue as
+    :mod:`.figure_access` shows them (the read audited)."""
+    who = figure_access.reader(session, principal)
+    shown = figure_access.shown(who, enterprise.id,
+                                latest_indicators(session, [enterprise.id]).get(enterprise.id))
+    figure_access.record_read(session, who, request_id, what, {enterprise.id: shown})
+    return dump(principal, enterprise, shown)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -289,7 +307,13 @@ def change_scope(session: Session, principal: Principal, enterprise_id: str,
             field_error("enterprise.scope_reason", "one of {reasons}",
                         reasons=[label("scope_reason", r) for r in allowed])]},
             code="enterprise.scope_reason")
-    change = ScopeChange(enterprise_id=enterprise.id, recorded_by=principal.user_id,
+    return _record_scope(session, enterprise, data, principal.user_id, call_id)
+
+
+def _record_scope(session: Session, enterprise: Enterprise, data: dict[str, Any], actor: str,
+                  call_id: str | None) -> ScopeChange:
+    """The history entry, and the change with its ``scope_changed`` event when it is one."""
+    change = ScopeChange(enterprise_id=enterprise.id, recorded_by=actor,
                          recorded_at=datetime.now(UTC), **data)
     session.add(change)
     if enterprise.in_scope != data["in_scope"]:
@@ -302,6 +326,43 @@ def change_scope(session: Session, principal: Principal, enterprise_id: str,
         }, call_id)
     session.flush()
     return change
+
+
+def bring_into_scope(session: Session, enterprise: Enterprise, effective_on: date, actor: str,
+                     note: str, site: tuple[float, float] | None = None,
+                     call_id: str | None = None) -> bool:
+    """纳入服务范围 by the plan's rule for a new land-occupying enterprise: once its building
+    project passed completion acceptance (竣工备案) and started production (投产) it operates
+    and is in scope (reason ``completion_accepted``), located at the project's ``site`` when it
+    had no location of its own, and given a grid by that location when it had none
+    (``grid_changed``); the scope change is recorded and announced as ``change_scope`` does.
+    True if the enterprise changed."""
+    session.refresh(enterprise, with_for_update=True)
+    changed = False
+    if not enterprise.operating:
+        enterprise.operating = changed = True
+    if site is not None and enterprise.lon is None and enterprise.incubator_id is None:
+        enterprise.lon, enterprise.lat = site
+        changed = True
+    if enterprise.grid_id is None:
+        grid_id, source = assign_grid(session, {"incubator_id": enterprise.incubator_id,
+                                                "lon": enterprise.lon, "lat": enterprise.lat})
+        if grid_id is not None:
+            enterprise.grid_id, enterprise.grid_source = grid_id, source
+            publish(session, "grid_changed", {"enterprise_id": enterprise.id,
+                                              "old_grid_id": None, "new_grid_id": grid_id},
+                    call_id)
+            changed = True
+    if changed:
+        enterprise.version += 1
+        enterprise.updated_at = datetime.now(UTC)
+    if not enterprise.in_scope:
+        _record_scope(session, enterprise, {"in_scope": True, "reason": "completion_accepted",
+                                            "effective_on": effective_on, "note": note},
+                      actor, call_id)
+        changed = True
+    session.flush()
+    return changed
 
 
 def scope_history(session: Session, principal: Principal, enterprise_id: str
@@ -335,18 +396,26 @@ def add_profile_value(session: Session, principal: Principal, enterprise_id: str
     return value
 
 
-def profile(session: Session, principal: Principal, enterprise_id: str) -> dict[str, Any]:
+def profile(session: Session, principal: Principal, enterprise_id: str,
+            request_id: str | None = None) -> dict[str, Any]:
+    """企业画像; tax and revenue entries as :mod:`.figure_access` shows them (``withheld``
+    names those left out; the read audited)."""
     enterprise = visible(session, principal, enterprise_id)
-    history = list(session.execute(
+    who = figure_access.reader(session, principal)
+    recorded = list(session.execute(
         select(ProfileValue).where(ProfileValue.enterprise_id == enterprise.id)
         .order_by(ProfileValue.year.desc(), ProfileValue.indicator,
                   ProfileValue.entered_at.desc(), ProfileValue.id.desc())
     ).scalars())
+    history = figure_access.profile_values(who, enterprise.id, recorded)
     latest: dict[tuple[int, str], ProfileValue] = {}
     for value in history:
         latest.setdefault((value.year, value.indicator), value)
+    figure_access.record_read(session, who, request_id, "profile", {enterprise.id: {
+        v.indicator: v.value for v in history}})
+    withheld = [] if who.sees(enterprise.id) else list(figure_access.GRANTED)
     return {"enterprise_id": enterprise.id, "latest": list(latest.values()),
-            "history": history, "tags": list(enterprise.tags or []),
+            "history": history, "withheld": withheld, "tags": list(enterprise.tags or []),
             "strengths": list(enterprise.strengths or []),
             "upstream": list(enterprise.upstream or []),
             "downstream": list(enterprise.downstream or [])}
@@ -361,7 +430,11 @@ def _band(column, bands) -> Any:
 
 
 def summary(session: Session, principal: Principal, q: dict[str, Any]) -> dict[str, Any]:
-    """Zone totals by grid, industry, scale or band, over the latest values of one year."""
+    """Zone totals by grid, industry, scale or band, over the latest values of one year.
+
+    Tax and revenue sums as :mod:`.figure_access` releases them to the caller (``restricted``:
+    a sum that fewer than 5 enterprises stand for, or that the other sums shown would narrow
+    to fewer by subtraction, is null)."""
     if principal.role not in access.READ_ALL | access.GRID_ROLES:
         raise Forbidden("{role} may not see zone figures", code="zone.read_forbidden",
                         params={"role": principal.role_label})
@@ -375,22 +448,38 @@ def summary(session: Session, principal: Principal, q: dict[str, Any]) -> dict[s
         "output_band": _band(metrics["output_value"].c.value, OUTPUT_BANDS),
         "tax_band": _band(metrics["tax"].c.value, TAX_BANDS),
     }
+
+    def counted(query: Select) -> Select:
+        query = query.select_from(Enterprise)
+        for m in metrics.values():
+            query = query.outerjoin(m, m.c.enterprise_id == Enterprise.id)
+        query = access.scoped(query, principal)
+        if q.get("in_scope") is not None:
+            query = query.where(Enterprise.in_scope == q["in_scope"])
+        return query
+
     key = keys[q["by"]].label("key")
     sums = [func.coalesce(func.sum(m.c.value), 0).label(name) for name, m in metrics.items()]
-    query = select(key, func.count(Enterprise.id).label("enterprises"), *sums)
-    query = query.select_from(Enterprise)
-    for m in metrics.values():
-        query = query.outerjoin(m, m.c.enterprise_id == Enterprise.id)
-    query = access.scoped(query, principal)
-    if q.get("in_scope") is not None:
-        query = query.where(Enterprise.in_scope == q["in_scope"])
+    query = counted(select(key, func.count(Enterprise.id).label("enterprises"), *sums))
     rows = session.execute(query.group_by(key).order_by(key)).all()
+    who = figure_access.reader(session, principal)
+    hidden = figure_access.summary_hidden(session, who, counted(select(
+        Enterprise.id, *[keys[d].label(d) for d in figure_access.SUMMARY_DIMENSIONS],
+        *[metrics[n].c.value.is_not(None).label(f"has_{n}") for n in figure_access.GRANTED],
+    )), year is not None)
     labels = _labels(session, q["by"])
     out = [_row(r, labels.get(r.key, r.key)) for r in rows]
     total = {"key": "total", "label": "合计", "enterprises": sum(r["enterprises"] for r in out)}
     for name in ("output_value", "revenue", "tax", "employees"):
         total[name] = round(sum(r[name] for r in out), 2)
-    return {"by": q["by"], "year": year, "rows": out, "total": total}
+    for name, cells in hidden.items():
+        for row in out:
+            if (q["by"], row["key"]) in cells:
+                row[name] = None
+        if figure_access.TOTAL in cells:
+            total[name] = None
+    return {"by": q["by"], "year": year, "restricted": not who.sees_all, "rows": out,
+            "total": total}
 
 
 def _row(r: Any, label: str) -> dict[str, Any]:

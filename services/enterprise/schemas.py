@@ -362,13 +362,25 @@ class EnterpriseUpdateSchema(Schema):
 SELF_REPORT_FIELDS = ("contacts", "strengths", "upstream", "downstream", "version")
 
 
+#: what a reader without the grant of the per-enterprise figures is told of them
+WITHHELD_NOTE = ("the indicators withheld from this caller (revenue and tax: they are read by "
+                 "the roles and departments granted the per-enterprise figures, "
+                 "`/api/v1/zone/economy/access`, and by the enterprise itself); codes of "
+                 "`profile_indicator`")
+
+
 class IndicatorsSchema(Schema):
+    """The latest year with figures and each indicator's latest value of that year (万元;
+    employees in persons); revenue and tax null for a reader without the grant."""
+
     year = fields.Integer(required=True)
     output_value = fields.Float(allow_none=True)
     revenue = fields.Float(allow_none=True)
     tax = fields.Float(allow_none=True)
     employees = fields.Float(allow_none=True)
     rd_spend = fields.Float(allow_none=True)
+    withheld = fields.List(fields.String(metadata={"x-dictionary": "profile_indicator"}),
+                           metadata={"description": WITHHELD_NOTE})
 
 
 class EnterpriseSchema(Schema):
@@ -470,6 +482,9 @@ class ProfileSchema(Schema):
     enterprise_id = fields.String(required=True)
     latest = fields.List(fields.Nested(ProfileValueSchema), required=True)
     history = fields.List(fields.Nested(ProfileValueSchema), required=True)
+    withheld = fields.List(fields.String(metadata={"x-dictionary": "profile_indicator"}),
+                           required=True,
+                           metadata={"description": WITHHELD_NOTE})
     tags = fields.List(fields.String(), required=True)
     strengths = fields.List(fields.String(), required=True)
     upstream = fields.List(fields.String(), required=True)
@@ -488,14 +503,20 @@ class SummaryRowSchema(Schema):
     label = fields.String(required=True)
     enterprises = fields.Integer(required=True)
     output_value = fields.Float(required=True)
-    revenue = fields.Float(required=True)
-    tax = fields.Float(required=True)
+    revenue = fields.Float(required=True, allow_none=True, metadata={
+        "description": "null: withheld from this caller (see `restricted`)"})
+    tax = fields.Float(required=True, allow_none=True, metadata={
+        "description": "null: withheld from this caller (see `restricted`)"})
     employees = fields.Float(required=True)
 
 
 class SummarySchema(Schema):
     by = fields.String(required=True)
     year = fields.Integer(allow_none=True)
+    restricted = fields.Boolean(required=True, metadata={"description": (
+        "true unless the caller is granted the per-enterprise figures and reads the whole "
+        "registry: a tax or revenue sum that fewer than 5 enterprises stand for, or that "
+        "subtracting the other sums of any dimension would narrow to fewer, is null")})
     rows = fields.List(fields.Nested(SummaryRowSchema), required=True)
     total = fields.Nested(SummaryRowSchema, required=True)
 

@@ -17,11 +17,13 @@ from services.enterprise.api.imports import ImportsApi
 from services.enterprise.api.meetings import MeetingsApi
 from services.enterprise.api.recipients import RecipientsApi
 from services.enterprise.api.registry import RegistryApi
+from services.enterprise.zone.api import ZoneApi
 
 
 class EnterpriseService(AccountsApi, AuditApi, RegistryApi, ContractsApi, ImportsApi,
-                        RecipientsApi, GrowthApi, MeetingsApi):
-    """Departments, grids, staff accounts, enterprises, profiles, contracts and visits."""
+                        RecipientsApi, GrowthApi, MeetingsApi, ZoneApi):
+    """Departments, grids, staff accounts, enterprises, profiles, contracts and visits, and
+    the zone resources (区域资源)."""
 
     name = "enterprise"
 

@@ -295,6 +295,34 @@ class NotificationService(PoliciesApi):
         """A committee obligation passed its due date unfulfilled."""
         self._deliver_event(payload, "on_obligation_overdue", self._obligation(overdue=True))
 
+    # zone resources (区域资源): projects under construction -----------------------------------
+
+    @retrying_event_handler("enterprise", "project_milestone_delayed")
+    def on_project_milestone_delayed(self, payload: Any) -> None:
+        """A project's milestone passed its planned day: the responsible department's liaison
+        and head."""
+
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            department = self._department(data["department_id"])
+            accounts = list(dict.fromkeys(department["liaison"] + department["head"]))
+            message = templates.project_milestone_delayed(data)
+            return [(f"user:{a}", "project_milestone_delayed", *message) for a in accounts]
+
+        self._deliver_event(payload, "on_project_milestone_delayed", plan)
+
+    @retrying_event_handler("enterprise", "project_in_production")
+    def on_project_in_production(self, payload: Any) -> None:
+        """A project started production and its investor entered scope: the grid staff of its
+        grid (网格员报到)."""
+
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            enterprise = _enterprise_id(data["enterprise_id"])
+            staff = remote.call(self.enterprise.enterprise_recipients, enterprise)["grid_staff"]
+            message = templates.project_in_production(data)
+            return [(f"user:{a}", "project_in_production", *message) for a in staff]
+
+        self._deliver_event(payload, "on_project_in_production", plan)
+
     # supply/demand board (供求信息互通平台) and meetings (政企座谈) ----------------------------
 
     @retrying_event_handler("supplydemand", "listing_matched")

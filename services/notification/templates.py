@@ -338,3 +338,44 @@ def meeting_cancelled(data: dict[str, Any], language: str = DEFAULT_LANGUAGE) ->
     body += t(" We apologise for the inconvenience.")
     return (t("Government-enterprise meeting cancelled: {theme}", theme=data["theme"])[:200],
             body, f"/meetings/{data['meeting_id']}")
+
+
+# ------------------------------------------------------------------ zone resources (区域资源)
+
+
+def project_milestone_delayed(data: dict[str, Any], language: str = DEFAULT_LANGUAGE
+                              ) -> Message:
+    """To the responsible department (liaison and head): a project's milestone passed its
+    planned day and is not done."""
+    t = Translator(language)
+    project = data["project_name"]
+    milestone = t.label("project_milestone", data["milestone"])
+    planned = local_date(data["planned_on"], t.language)
+    title = t("Project milestone delayed: {project}", project=project)
+    if data.get("days_late"):
+        body = t("{milestone} of the project 「{project}」 was planned for "
+                 "{day} and is not done ({days} days late); please follow up on the project.",
+                 milestone=milestone, project=project, day=planned, days=data["days_late"])
+    else:
+        body = t("{milestone} of the project 「{project}」 was planned for "
+                 "{day} and is not done; please follow up on the project.",
+                 milestone=milestone, project=project, day=planned)
+    return title[:200], body, f"/zone/projects/{data['project_id']}"
+
+
+def project_in_production(data: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> Message:
+    """To the grid staff of the investor's grid: it entered scope on starting production."""
+    t = Translator(language)
+    title = t("Enterprise newly in scope: {enterprise}", enterprise=data["enterprise_name"])
+    if data.get("grid_name"):
+        body = t("The project 「{project}」 passed completion acceptance and started "
+                 "production; its investor 「{enterprise}」 is now in the platform's service "
+                 "scope, in the grid 「{grid}」. Please visit it soon.",
+                 project=data["project_name"], enterprise=data["enterprise_name"],
+                 grid=data["grid_name"])
+    else:
+        body = t("The project 「{project}」 passed completion acceptance and started "
+                 "production; its investor 「{enterprise}」 is now in the platform's service "
+                 "scope. Please visit it soon.",
+                 project=data["project_name"], enterprise=data["enterprise_name"])
+    return title[:200], body, f"/enterprises/{data['enterprise_id']}"

@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
-from common.calendar import SHANGHAI
+from common.calendar import MAX_RANGE_DAYS, SHANGHAI, WorkCalendar
 from common.concurrency import stale
 from common.errors import Forbidden, NotFound
 from common.i18n import label
@@ -50,6 +50,7 @@ from services.ticketing.models import (
     AppraisalVeto,
     Breach,
     Demand,
+    Escalation,
     LedgerEntry,
     Rating,
     Task,
@@ -57,8 +58,11 @@ from services.ticketing.models import (
 from services.ticketing.schemas import APPRAISAL_SUBJECTS
 
 GRID_WORKERS, GRIDS, LIAISONS, DEPARTMENTS = APPRAISAL_SUBJECTS
+#: the whole platform as one subject (营商环境: the zone's row), each demand and task once
+ZONE = "zone"
+SUBJECTS = (*APPRAISAL_SUBJECTS, ZONE)
 #: subjects appraised per demand (the rest per task)
-DEMAND_SUBJECTS = frozenset({GRID_WORKERS, GRIDS})
+DEMAND_SUBJECTS = frozenset({GRID_WORKERS, GRIDS, ZONE})
 
 SETTINGS_KEY = "appraisal"
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -201,7 +205,10 @@ def _cohort_tasks(period: Period) -> Any:
 
 def demand_map(kind: str, period: Period) -> Any:
     """(subject_id, demand_id) of the period's demands attributed to each subject."""
-    if kind == GRIDS:
+    if kind == ZONE:
+        query = select(literal(ZONE).label("subject_id"), Demand.id.label("demand_id")).where(
+            period.received())
+    elif kind == GRIDS:
         query = select(Demand.grid_id.label("subject_id"), Demand.id.label("demand_id")).where(
             period.received(), Demand.grid_id.is_not(None))
     elif kind == GRID_WORKERS:
@@ -218,7 +225,8 @@ def demand_map(kind: str, period: Period) -> Any:
 def task_map(kind: str, period: Period) -> Any:
     """(subject_id, task_id) of the period's live tasks attributed to each subject."""
     owner = {GRIDS: Demand.grid_id, GRID_WORKERS: Demand.recorded_by,
-             DEPARTMENTS: Task.department_id, LIAISONS: Task.accepted_by}[kind]
+             DEPARTMENTS: Task.department_id, LIAISONS: Task.accepted_by,
+             ZONE: literal(ZONE)}[kind]
     query = select(owner.label("subject_id"), Task.id.label("task_id")).join(
         Demand, Demand.id == Task.demand_id).where(
         period.received(), Task.status != CANCELLED, owner.is_not(None))
@@ -233,7 +241,10 @@ def ledger_counts(session: Session, kind: str, period: Period) -> dict[str, dict
     by their demands' tasks."""
     tasks = _cohort_tasks(period).subquery("cohort_tasks")
     actions = ("return", "time_out")
-    if kind == DEPARTMENTS:
+    if kind == ZONE:
+        owner = literal(ZONE)
+        query = select(owner.label("subject_id"), LedgerEntry.action)
+    elif kind == DEPARTMENTS:
         owner = LedgerEntry.department_id
         query = select(owner.label("subject_id"), LedgerEntry.action)
     elif kind == LIAISONS:
@@ -343,7 +354,7 @@ def appraise(session: Session, kind: str, period: Period, as_of: datetime | None
              config: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every subject of ``kind`` with its figures for the period (``AppraisalRowSchema``),
     sorted by subject id. Unscoped: callers narrow it with :func:`visible`."""
-    assert kind in APPRAISAL_SUBJECTS, kind
+    assert kind in SUBJECTS, kind
     as_of = as_of or datetime.now(UTC)
     config = config or settings(session)
     demands = _demand_figures(session, kind, period, as_of, config)
@@ -411,6 +422,69 @@ def _row(kind: str, subject: str, d: Mapping[str, Any], r: Mapping[str, Any],
         "_pointed": pointed,
         "_points": float(total_points or 0),
     }
+
+
+# =========================================================================== 营商环境 figures
+
+
+def handling_workdays(session: Session, kind: str, period: Period, calendar: WorkCalendar
+                      ) -> dict[str, tuple[int, int]]:
+    """办理用时 per subject: (tasks completed, their working days in all). A task's handling
+    time is the number of working days (调休 included) after the day it was accepted up to and
+    including the day it was (last) completed, local dates: completed the day it was accepted
+    is 0. Tasks of the period's demands, attributed as :func:`task_map` does."""
+    tm = task_map(kind, period)
+    rows = session.execute(
+        select(tm.c.subject_id, Task.accepted_at, Task.completed_at)
+        .join(Task, Task.id == tm.c.task_id)
+        .where(Task.accepted_at.is_not(None), Task.completed_at.is_not(None))
+    ).all()
+    if not rows:
+        return {}
+    spans = [(r.subject_id, r.accepted_at.astimezone(SHANGHAI).date(),
+              r.completed_at.astimezone(SHANGHAI).date()) for r in rows]
+    counter = WorkdayCounter(calendar, min(s for _, s, _ in spans),
+                             max(e for _, _, e in spans))
+    found: dict[str, tuple[int, int]] = {}
+    for subject, accepted, completed in spans:
+        tasks, days = found.get(subject, (0, 0))
+        found[subject] = (tasks + 1, days + counter.after(accepted, completed))
+    return found
+
+
+class WorkdayCounter:
+    """Working days between two local dates, over a span read from the calendar once."""
+
+    def __init__(self, calendar: WorkCalendar, first: date, last: date) -> None:
+        self.first = first
+        self.cumulative: list[int] = []
+        day, total = first, 0
+        while day <= last:
+            chunk_end = min(last, day + timedelta(days=MAX_RANGE_DAYS - 1))
+            workdays, _ = calendar.workdays_between(day, chunk_end)
+            working = set(workdays)
+            while day <= chunk_end:
+                total += day in working
+                self.cumulative.append(total)
+                day += timedelta(days=1)
+
+    def upto(self, day: date) -> int:
+        """Working days from the span's first day to ``day`` included."""
+        index = (day - self.first).days
+        return self.cumulative[index] if index >= 0 else 0
+
+    def after(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 if end <= start)."""
+        return max(self.upto(end) - self.upto(start), 0)
+
+
+def escalations(session: Session, kind: str, period: Period) -> dict[str, int]:
+    """督办升级 per subject: escalations (every level and cause) of the period's tasks."""
+    tm = task_map(kind, period)
+    return {subject: int(n) for subject, n in session.execute(
+        select(tm.c.subject_id, func.count(Escalation.id))
+        .join(Escalation, Escalation.task_id == tm.c.task_id)
+        .group_by(tm.c.subject_id))}
 
 
 # =========================================================================== scope

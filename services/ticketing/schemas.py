@@ -6,6 +6,8 @@ nothing but marshmallow schemas and the vocabularies they use.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from marshmallow import Schema, fields, validate, validates_schema
@@ -963,3 +965,87 @@ class AwardsSchema(Schema):
     year = fields.Integer(required=True)
     criteria = fields.Nested(AwardCriteriaSchema, required=True)
     items = fields.List(fields.Nested(AwardRowSchema), required=True)
+
+
+# --- 营商环境: the platform's service figures by month (zone resources) ------------------------
+
+MONTH_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
+BUSINESS_ENVIRONMENT_MONTHS = 24
+
+
+class Month(fields.String):
+    """A calendar month ``YYYY-MM`` of the years 2000-2100, loaded as its first day."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": MONTH_PATTERN, **(kwargs.get("metadata") or {})}
+        super().__init__(*args, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.fullmatch(MONTH_PATTERN, text, re.ASCII):
+            raise refuse("field.not_month", "not a month of the years 2000-2100 (YYYY-MM)")
+        return date(int(text[:4]), int(text[5:7]), 1)
+
+
+class BusinessEnvironmentQuerySchema(Schema):
+    """Months of receipt (收到月份, Asia/Shanghai), both included."""
+
+    from_ = Month(required=True, data_key="from", metadata={"description": "first month"})
+    to = Month(required=True, metadata={
+        "description": f"last month: not before `from`, at most {BUSINESS_ENVIRONMENT_MONTHS} "
+                       "months in all (422 otherwise)"})
+
+    @validates_schema
+    def _check_months(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        start, end = data.get("from_"), data.get("to")
+        if start is None or end is None:
+            return
+        if end < start:
+            raise refuse("zone.months_reversed", "before from ({month})",
+                         month=start.isoformat()[:7], field_name="to")
+        count = (end.year - start.year) * 12 + end.month - start.month + 1
+        if count > BUSINESS_ENVIRONMENT_MONTHS:
+            raise refuse("zone.months_too_many", "at most {max} months",
+                         max=BUSINESS_ENVIRONMENT_MONTHS, field_name="to")
+
+
+class ServiceFiguresSchema(Schema):
+    """The appraisal's figures for the demands received in a month (definitions: 考评)."""
+
+    demands = _count("demands received")
+    tasks = _count("their live tasks")
+    acceptance_due = _count("assignments whose acceptance was due")
+    accepted_on_time = _count("accepted by the acceptance deadline")
+    response_rate = _rate("响应率: accepted in time")
+    judged = _count("closed with the enterprise's verdict: 自动销号 or 内部销号")
+    resolved = _count("closed by a satisfied rating (自动销号)")
+    resolution_rate = _rate("解决率")
+    ratings = _count("ratings (every round)")
+    satisfied = _count("ratings with no dimension below 3")
+    satisfaction_rate = _rate("满意率")
+    completed_tasks = _count("tasks completed (for the handling time)")
+    avg_handling_workdays = fields.Float(allow_none=True, required=True, metadata={
+        "description": "平均办理用时: working days after acceptance up to completion (same day "
+                       "0); null without completed tasks"})
+    escalations = _count("督办升级 of their tasks (every level and cause)")
+
+
+class DepartmentServiceFiguresSchema(ServiceFiguresSchema):
+    department_id = fields.String(required=True)
+    department_name = fields.String(allow_none=True, required=True)
+
+
+class BusinessEnvironmentMonthSchema(Schema):
+    month = fields.String(required=True)
+    zone = fields.Nested(ServiceFiguresSchema, required=True)
+    departments = fields.List(fields.Nested(DepartmentServiceFiguresSchema), required=True,
+                              metadata={"description": "leaders, coordinators, admins: all; "
+                                        "department heads and liaisons: their own; others: "
+                                        "none"})
+
+
+class BusinessEnvironmentSchema(Schema):
+    from_ = fields.String(required=True, data_key="from")
+    to = fields.String(required=True)
+    as_of = LocalDateTime(required=True)
+    items = fields.List(fields.Nested(BusinessEnvironmentMonthSchema), required=True)

@@ -165,6 +165,23 @@ class Builder:
                                   headers=self.admin), 200)
         return meeting["id"]
 
+    def zone(self, side: str) -> dict[str, str]:
+        """区域资源 samples (shared inside the committee: every staff member reaches each)."""
+        run = f"{side}{uuid.uuid4().hex[:6]}"
+        post = self.client.post
+        carrier = _created(post("/api/v1/zone/carriers", headers=self.admin, json={
+            "name": f"矩阵载体{run}", "kind": "office_building", "leasable_area": 1000}))
+        project = _created(post("/api/v1/zone/projects", headers=self.admin, json={
+            "name": f"矩阵项目{run}", "investor_name": f"青岛矩阵投资{run}有限公司",
+            "site_address": "高新区矩阵路1号", "planned_investment": 1000}))
+        institute = _created(post("/api/v1/zone/institutes", headers=self.admin, json={
+            "name": f"矩阵研究院{run}", "level": "municipal", "host_kind": "university",
+            "host_name": "矩阵大学"}))
+        industry = _created(post("/api/v1/zone/industries", headers=self.admin, json={
+            "id": f"matrix_{run}", "name": f"矩阵产业{run}", "industry_codes": ["C39"]}))
+        return {"carrier_id": carrier["id"], "project_id": project["id"],
+                "institute_id": institute["id"], "industry_id": industry["id"]}
+
     def message(self, headers: dict[str, str], kind: str) -> str:
         def find() -> str | None:
             page = self.client.get("/api/v1/inbox", headers=headers,
@@ -186,8 +203,10 @@ def world(db, infrastructure, platform) -> World:
                 for side, dept in (("own", DEPT_A), ("other", DEPT_B))}
     with httpx.Client(base_url=platform.gateway_url(), timeout=30) as client:
         make = Builder(client)
-        own: dict[str, Sample] = {"enterprise_id": ent_a, **make.handling(ent_a, DEPT_A)}
-        other: dict[str, Sample] = {"enterprise_id": ent_b, **make.handling(ent_b, DEPT_B)}
+        own: dict[str, Sample] = {"enterprise_id": ent_a, **make.handling(ent_a, DEPT_A),
+                                  **make.zone("a")}
+        other: dict[str, Sample] = {"enterprise_id": ent_b, **make.handling(ent_b, DEPT_B),
+                                    **make.zone("b")}
         # listings: A's closed one; B's closed one and B's live one (the board). Dockings: A
         # asked about B's live listing; B2 (B's grid) asked about it too. Policies: A's
         # department's published to A; B's department's draft, and one published to B.

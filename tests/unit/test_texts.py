@@ -36,3 +36,29 @@ def test_notification_texts_come_from_the_catalogs_in_chinese_unless_asked():
                                           None, "消防大队", language=EN)
     assert body.startswith("The task of an enterprise's demand (number SQ20250926-0001) "
                            "handled by 消防大队 is past its handling deadline")
+
+
+def test_zone_project_notifications_name_the_milestone_by_its_label():
+    delayed = {"project_id": "p1", "project_name": "智能装备产业园二期", "milestone":
+               "completion_acceptance", "planned_on": "2025-08-31", "days_late": 20,
+               "department_id": "construction"}
+    title, body, link = templates.project_milestone_delayed(delayed)
+    assert title == "在建项目节点延误：智能装备产业园二期"
+    assert body == ("在建项目「智能装备产业园二期」的竣工备案节点计划于2025年08月31日完成，"
+                    "至今未完成（已延误 20 天），请跟进项目进度。")
+    assert link == "/zone/projects/p1"
+    _, body, _ = templates.project_milestone_delayed(delayed, language=EN)
+    assert body == ("Completion acceptance of the project 「智能装备产业园二期」 was planned for "
+                    "2025-08-31 and is not done (20 days late); please follow up on the "
+                    "project.")
+    production = {"project_id": "p1", "project_name": "智能装备产业园二期",
+                  "enterprise_id": "e1", "enterprise_name": "青岛测试科技有限公司",
+                  "grid_name": "高新区第一网格"}
+    title, body, link = templates.project_in_production(production)
+    assert title == "新纳入服务企业：青岛测试科技有限公司"
+    assert body == ("在建项目「智能装备产业园二期」已竣工备案并正式投产，"
+                    "投资企业「青岛测试科技有限公司」已纳入企业网格化服务范围，"
+                    "划入「高新区第一网格」，请及时上门对接服务。")
+    assert link == "/enterprises/e1"
+    title, _, _ = templates.project_in_production({**production, "grid_name": None}, language=EN)
+    assert title == "Enterprise newly in scope: 青岛测试科技有限公司"

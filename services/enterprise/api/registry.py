@@ -161,8 +161,8 @@ class RegistryApi:
         principal = self.caller.principal
         with self.db.transaction() as session:
             e = registry.visible(session, principal, enterprise_id)
-            latest = registry.latest_indicators(session, [e.id]).get(e.id)
-            return EnterpriseSchema().dump(registry.dump(principal, e, latest))
+            return EnterpriseSchema().dump(registry.read(session, principal, e,
+                                                         self.caller.request_id))
 
     @rpc
     def intake_enterprises(self, requests: list) -> list:
@@ -193,7 +193,8 @@ class RegistryApi:
     def list_enterprises(self, query: dict) -> dict:
         q = load(EnterpriseQuerySchema(), query)
         with self.db.transaction() as session:
-            page = registry.list_enterprises(session, self.caller.principal, q)
+            page = registry.list_enterprises(session, self.caller.principal, q,
+                                             self.caller.request_id)
             return {**page, "items": EnterpriseSchema(many=True).dump(page["items"])}
 
     @rpc
@@ -202,8 +203,8 @@ class RegistryApi:
         principal = self.caller.principal
         with self.db.transaction() as session:
             e = registry.update(session, principal, enterprise_id, data, self.caller.call_id)
-            latest = registry.latest_indicators(session, [e.id]).get(e.id)
-            return EnterpriseSchema().dump(registry.dump(principal, e, latest))
+            return EnterpriseSchema().dump(registry.read(session, principal, e,
+                                                         self.caller.request_id, "update"))
 
     @rpc
     def change_scope(self, enterprise_id: str, payload: dict) -> dict:
@@ -228,8 +229,8 @@ class RegistryApi:
     @rpc
     def get_profile(self, enterprise_id: str) -> dict:
         with self.db.transaction() as session:
-            return ProfileSchema().dump(
-                registry.profile(session, self.caller.principal, enterprise_id))
+            return ProfileSchema().dump(registry.profile(
+                session, self.caller.principal, enterprise_id, self.caller.request_id))
 
     @rpc
     def summary(self, query: dict) -> dict:

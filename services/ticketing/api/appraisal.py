@@ -19,7 +19,7 @@ from common.entrypoints import rpc
 from common.errors import NotFound, ValidationFailed, field_error
 from common.i18n import label
 from common.validation import load
-from services.ticketing import appraisal, events, overview
+from services.ticketing import appraisal, environment, events, overview
 from services.ticketing.schemas import (
     APPRAISAL_SUBJECTS,
     AppraisalPeriodQuerySchema,
@@ -28,6 +28,8 @@ from services.ticketing.schemas import (
     AppraisalYearQuerySchema,
     AwardsQuerySchema,
     AwardsSchema,
+    BusinessEnvironmentQuerySchema,
+    BusinessEnvironmentSchema,
     OverviewSchema,
     VetoListSchema,
     VetoQuerySchema,
@@ -86,10 +88,12 @@ def _subject(kind: str) -> str:
 
 
 class AppraisalApi:
-    """Needs ``db``, ``caller`` and ``enterprise`` (an ``RpcProxy``) from the service class."""
+    """Needs ``db``, ``caller``, ``calendar`` and ``enterprise`` (an ``RpcProxy``) from the
+    service class."""
 
     db: Any
     caller: Any
+    calendar: Any
     enterprise: Any
 
     # ------------------------------------------------------------------ a period
@@ -257,3 +261,21 @@ class AppraisalApi:
         rows = appraisal.awards(scores, grids, config["awards"])
         return AwardsSchema().dump({"year": year, "criteria": config["awards"],
                                     "items": appraisal.visible_awards(principal, rows)})
+
+    # ------------------------------------------------------------------ 营商环境
+
+    @rpc
+    def business_environment(self, query: dict[str, Any]) -> dict[str, Any]:
+        """营商环境 of the zone resources module: the appraisal's response, resolution and
+        satisfaction rates, average handling working days and escalations, by month of
+        receipt, for the zone and (by the caller's reach) each department."""
+        principal = self.caller.principal
+        environment.check_reader(principal)  # Forbidden before validation tells anything
+        data = load(BusinessEnvironmentQuerySchema(), query)
+        names = {d["id"]: d["name"] for d in remote.call(self.enterprise.list_departments)}
+        last = data["to"]
+        with self.db.transaction() as session:
+            calendar = self.calendar.get(session)
+            result = environment.business_environment(
+                session, principal, data["from_"], last, calendar, names, datetime.now(UTC))
+        return BusinessEnvironmentSchema().dump(result)

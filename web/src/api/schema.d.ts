@@ -913,7 +913,7 @@ export interface paths {
         };
         /**
          * List enterprises
-         * @description Enterprise users see their own; grid staff their grids; departments, coordinators, leaders and admins all.
+         * @description Enterprise users see their own; grid staff their grids; departments, coordinators, leaders and admins all. Revenue and tax figures are read by the roles and departments granted the per-enterprise figures (`/api/v1/zone/economy/access`; default 经济发展部, 财政金融部 and leaders) and by the enterprise itself; anyone else gets them null and named in `withheld`. Every read of them by the staff is written to the audit log. Sorting or filtering by tax (`sort=tax`, `min_tax`, `max_tax`) is for granted callers (403 otherwise).
          */
         get: operations["list_enterprises"];
         put?: never;
@@ -975,7 +975,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Zone totals */
+        /**
+         * Zone totals
+         * @description Over each enterprise's latest values of the year. Tax and revenue sums as the zone's economic figures release them: unless the caller is granted the per-enterprise figures and reads the whole registry (`restricted` false), a sum that fewer than 5 enterprises stand for, or that subtracting the other sums of any dimension would narrow to fewer, is null.
+         */
         get: operations["zone_summary"];
         put?: never;
         post?: never;
@@ -992,7 +995,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Show an enterprise */
+        /**
+         * Show an enterprise
+         * @description Revenue and tax figures are read by the roles and departments granted the per-enterprise figures (`/api/v1/zone/economy/access`; default 经济发展部, 财政金融部 and leaders) and by the enterprise itself; anyone else gets them null and named in `withheld`. Every read of them by the staff is written to the audit log.
+         */
         get: operations["get_enterprise"];
         put?: never;
         post?: never;
@@ -1013,7 +1019,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Show the profile (企业画像) */
+        /**
+         * Show the profile (企业画像)
+         * @description Revenue and tax figures are read by the roles and departments granted the per-enterprise figures (`/api/v1/zone/economy/access`; default 经济发展部, 财政金融部 and leaders) and by the enterprise itself; anyone else gets them null and named in `withheld`. Every read of them by the staff is written to the audit log.
+         */
         get: operations["get_profile"];
         put?: never;
         /** Record an indicator value */
@@ -2283,6 +2292,505 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/zone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the zone resources at a glance
+         * @description 区域资源: carriers by kind with their leasable, occupied and vacant area; projects by stage and how many are delayed; institutes by level; leading industries; the newest period with economic figures.
+         */
+        get: operations["zone_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/business-environment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the business environment
+         * @description 营商环境: the platform's own service figures for the demands received each month, with the appraisal's definitions (ticketing, 考评): response, resolution and satisfaction rates, average handling working days, escalations; for the zone and by department (leaders, coordinators, admins: every department; department heads and liaisons: their own).
+         */
+        get: operations["business_environment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/carriers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List carriers
+         * @description 载体: incubators, industrial parks, office and factory buildings, with tenants, occupied and vacant area. Enterprise users get the public vacancy information only (name, kind, address, location, leasable and vacant area, vacancy rate, leasing contact, opening day).
+         */
+        get: operations["list_carriers"];
+        put?: never;
+        /**
+         * Create a carrier
+         * @description An incubator may link its incubator grid (`grid_id`): its address and location default to the grid's, and its tenants include the grid's in-scope enterprises.
+         */
+        post: operations["create_carrier"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/carriers/{carrier_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a carrier
+         * @description Enterprise users: the public vacancy information only.
+         */
+        get: operations["get_carrier"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a carrier
+         * @description The leasable area may not fall below the area already let. Send the ETag as If-Match (or `version`) to refuse a stale write (412).
+         */
+        patch: operations["update_carrier"];
+        trace?: never;
+    };
+    "/api/v1/zone/carriers/{carrier_id}/tenancies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a tenancy
+         * @description 入驻: an enterprise occupies `area` m² from `moved_in_on`; again for an open tenancy: its area and day change. Refused when the carrier's leasable area would be exceeded.
+         */
+        post: operations["record_tenancy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/carriers/{carrier_id}/tenancies/{enterprise_id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a tenancy
+         * @description 迁出: the open tenancy ends on `moved_out_on` (default today).
+         */
+        post: operations["end_tenancy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/carriers/{carrier_id}/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a carrier's tenants
+         * @description The in-scope enterprises located in it (its incubator grid's and those with an open tenancy), by name, with their area and since when.
+         */
+        get: operations["list_carrier_tenants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/economy/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show who sees per-enterprise figures */
+        get: operations["get_figure_access"];
+        /**
+         * Grant the per-enterprise figures
+         * @description The roles and departments that see per-enterprise figures (tax, revenue and the others). Send the ETag as If-Match (or `version`).
+         */
+        put: operations["set_figure_access"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/economy/enterprises": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List enterprises' figures
+         * @description The figures of a period, enterprise by enterprise, with the year before (in-scope enterprises that did not report show as not reported). Per-enterprise figures are for the roles and departments the admin grants (`/api/v1/zone/economy/access`; default 经济发展部, 财政金融部 and leaders), each within the enterprises it reads (grid staff: their grids); anyone else gets 403. Every read is written to the audit log with the enterprises read.
+         */
+        get: operations["enterprise_figures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/economy/enterprises/{enterprise_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show an enterprise's figures
+         * @description One enterprise's figures period by period. Per-enterprise figures are for the roles and departments the admin grants (`/api/v1/zone/economy/access`; default 经济发展部, 财政金融部 and leaders), each within the enterprises it reads (grid staff: their grids); anyone else gets 403. Every read is written to the audit log with the enterprises read.
+         */
+        get: operations["enterprise_figure_series"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/economy/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import economic figures
+         * @description The statistics office's file (统计局报表): the raw XLSX or CSV file as the body. Row 1 is the header: 统一社会信用代码, the period as 报告期 (2025-06, 2025年6月, 2025-Q2, 2025年第二季度) or as 年份 with 月份 or 季度, and any of 产值, 营业收入, 税收, 研发投入 (万元) and 从业人员 (persons; at the period's end); a unit in brackets is ignored. Each row: one enterprise's figures for one month or quarter (当期, not cumulative); an empty cell is not reported, never zero. Idempotent on (enterprise, period); an empty cell keeps the stored figure. Rows with errors are listed (row, column, reason) and skipped; `dry_run=true` writes nothing.
+         */
+        post: operations["import_figures"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/economy/periods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the reported periods
+         * @description The months and quarters with any figure, newest first, and how many enterprises reported each.
+         */
+        get: operations["reported_periods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/economy/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a group's figures over time
+         * @description One group (`by` and `key`; the zone by default) period by period, months or quarters or years, at most 36: the months not reported show as `not_reported`. The same release rules as the summary.
+         */
+        get: operations["economy_series"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/economy/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Summarise the economy
+         * @description 整体经济运行 of a month, quarter or year by zone, grid, industry division, leading industry or carrier: each group's sum over the enterprises that reported, how many did, the same period a year earlier and the year-on-year growth. A group where none reported is `not_reported` (value null, never 0). A quarter (year) counts an enterprise only with all its months (quarters). Unless the caller is granted the per-enterprise figures and reads the whole registry, figures that fewer than 5 enterprises stand for, or that subtraction from other released figures would narrow to fewer than 5, are `suppressed`.
+         */
+        get: operations["economy_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/industries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List leading industries
+         * @description 主导产业. Enterprise users: the list without member counts.
+         */
+        get: operations["list_leading_industries"];
+        put?: never;
+        /**
+         * Define a leading industry
+         * @description Enterprises fall into it by GB/T 4754 code prefix or by tag.
+         */
+        post: operations["create_leading_industry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/industries/{industry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show a leading industry */
+        get: operations["get_leading_industry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a leading industry
+         * @description Send the ETag as If-Match (or `version`) to refuse a stale write (412).
+         */
+        patch: operations["update_leading_industry"];
+        trace?: never;
+    };
+    "/api/v1/zone/industries/{industry_id}/chain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a chain map
+         * @description 产业链图谱: the links by stage with their providers in the zone, the gaps (补链: links nobody in the zone provides) and the members' upstream and downstream entries that no link covers.
+         */
+        get: operations["get_chain_map"];
+        /**
+         * Replace a chain
+         * @description The industry's version counts the change. Send the ETag as If-Match (or `version`) to refuse a stale write (412).
+         */
+        put: operations["set_chain"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/industries/{industry_id}/enterprises": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a leading industry's enterprises */
+        get: operations["leading_industry_members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/institutes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List research institutes */
+        get: operations["list_institutes"];
+        put?: never;
+        /** Create a research institute */
+        post: operations["create_institute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/institutes/{institute_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show a research institute */
+        get: operations["get_institute"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a research institute
+         * @description `partner_enterprise_ids` replaces the partners. Send the ETag as If-Match (or `version`) to refuse a stale write (412).
+         */
+        patch: operations["update_institute"];
+        trace?: never;
+    };
+    "/api/v1/zone/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List projects under construction
+         * @description 在建项目 with their milestones, stage (the last milestone done) and delays (a planned day passed, not done).
+         */
+        get: operations["list_projects"];
+        put?: never;
+        /**
+         * Create a project
+         * @description Responsible department 建设部 unless named; its liaison and head, coordinators and admins keep the project. The investor is a registered enterprise or a name (and credit code, linked once it registers).
+         */
+        post: operations["create_project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/projects/sweep": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the project delay sweep now
+         * @description Tells each responsible department about milestones newly past their planned day (the sweep also runs on its own every PROJECT_SWEEP_SECONDS).
+         */
+        post: operations["sweep_project_delays"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zone/projects/{project_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show a project */
+        get: operations["get_project"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a project
+         * @description Send the ETag as If-Match (or `version`) to refuse a stale write (412).
+         */
+        patch: operations["update_project"];
+        trace?: never;
+    };
+    "/api/v1/zone/projects/{project_id}/milestones/{milestone}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Plan or record a milestone
+         * @description Milestones in order: land, permits, construction_start, topping_out, completion_acceptance (竣工备案), production (投产). Recording production brings the investor (a registered enterprise) into scope (`scope_changed`, reason completion_accepted), gives it the grid of the site when it had none, and tells its grid staff. Send the ETag as If-Match (or `version`) to refuse a stale write (412).
+         */
+        put: operations["record_milestone"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2553,6 +3061,19 @@ export interface components {
             /** @description pairs notified */
             matches: number;
         };
+        BusinessEnvironment: {
+            /** Format: date-time */
+            as_of: string;
+            from: string;
+            items: components["schemas"]["BusinessEnvironmentMonth"][];
+            to: string;
+        };
+        BusinessEnvironmentMonth: {
+            /** @description leaders, coordinators, admins: all; department heads and liaisons: their own; others: none */
+            departments: components["schemas"]["DepartmentServiceFigures"][];
+            month: string;
+            zone: components["schemas"]["ServiceFigures"];
+        };
         CalendarYear: {
             holidays: string[];
             /** Format: date-time */
@@ -2613,6 +3134,141 @@ export interface components {
             source?: string | null;
             year: number;
         };
+        Carrier: {
+            address?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            floor_area?: number | null;
+            geometry?: {
+                [key: string]: unknown;
+            } | null;
+            grid_id?: string | null;
+            grid_name?: string | null;
+            id: string;
+            /**
+             * @description Codes of the dictionary `carrier_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            kind: "incubator" | "industrial_park" | "office_building" | "factory_building";
+            lat?: number | null;
+            leasable_area?: number | null;
+            leasing_contact?: string | null;
+            leasing_phone?: string | null;
+            lon?: number | null;
+            name: string;
+            note?: string | null;
+            occupancy_rate?: number | null;
+            /** @description m² of the tenants' tenancies */
+            occupied_area?: number;
+            /** Format: date */
+            opened_on?: string | null;
+            operator?: string | null;
+            /** @description in-scope enterprises located in it */
+            tenants?: number;
+            tenants_without_area?: number;
+            /** Format: date-time */
+            updated_at?: string;
+            vacancy_rate?: number | null;
+            /** @description leasable - occupied */
+            vacant_area?: number | null;
+            /** @description 1 when created, +1 with every change (the ETag; send it as If-Match) */
+            version?: number;
+        };
+        CarrierCreate: {
+            /** @default null */
+            address: string | null;
+            /**
+             * @description 建筑面积, m²
+             * @default null
+             */
+            floor_area: number | null;
+            /**
+             * @description GeoJSON Point, Polygon or MultiPolygon (WGS 84, [lon, lat])
+             * @default null
+             */
+            geometry: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description its incubator grid (incubators only)
+             * @default null
+             */
+            grid_id: string | null;
+            /**
+             * @description Codes of the dictionary `carrier_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            kind: "incubator" | "industrial_park" | "office_building" | "factory_building";
+            /** @default null */
+            lat: number | null;
+            /**
+             * @description 可租面积, m²; not above floor_area
+             * @default null
+             */
+            leasable_area: number | null;
+            /**
+             * @description 招商联系人 (public)
+             * @default null
+             */
+            leasing_contact: string | null;
+            /** @default null */
+            leasing_phone: string | null;
+            /** @default null */
+            lon: number | null;
+            name: string;
+            /** @default null */
+            note: string | null;
+            /**
+             * Format: date
+             * @default null
+             */
+            opened_on: string | null;
+            /**
+             * @description 运营主体
+             * @default null
+             */
+            operator: string | null;
+        };
+        CarrierPage: {
+            items: components["schemas"]["Carrier"][];
+            page: number;
+            per_page: number;
+            total: number;
+        };
+        CarrierTotals: {
+            by_kind: {
+                [key: string]: number;
+            };
+            leasable_area: number;
+            occupied_area: number;
+            tenants: number;
+            total: number;
+            vacant_area: number;
+        };
+        CarrierUpdate: {
+            address?: string | null;
+            floor_area?: number | null;
+            geometry?: {
+                [key: string]: unknown;
+            } | null;
+            grid_id?: string | null;
+            /**
+             * @description Codes of the dictionary `carrier_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            kind?: "incubator" | "industrial_park" | "office_building" | "factory_building";
+            lat?: number | null;
+            leasable_area?: number | null;
+            leasing_contact?: string | null;
+            leasing_phone?: string | null;
+            lon?: number | null;
+            name?: string;
+            note?: string | null;
+            /** Format: date */
+            opened_on?: string | null;
+            operator?: string | null;
+            version?: number;
+        };
         Category: {
             code: string;
             department_id: string;
@@ -2631,6 +3287,72 @@ export interface components {
         CategoryUpdate: {
             department_id: string;
             name?: string;
+        };
+        ChainGap: {
+            link_id: number;
+            mentioned_by: number;
+            name: string;
+            /**
+             * @description Codes of the dictionary `chain_stage`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            stage: "upstream" | "midstream" | "downstream";
+        };
+        ChainLink: {
+            description?: string | null;
+            id: number;
+            industry_codes: string[];
+            keywords: string[];
+            /** @description members whose profile names it upstream or downstream */
+            mentioned_by: number;
+            name: string;
+            /** @description an in-scope enterprise provides it */
+            present: boolean;
+            providers: number;
+            sample_providers: components["schemas"]["Provider"][];
+            /**
+             * @description Codes of the dictionary `chain_stage`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            stage: "upstream" | "midstream" | "downstream";
+        };
+        ChainLinkIn: {
+            /** @default null */
+            description: string | null;
+            industry_codes?: string[];
+            /** @description a provider carries one as a tag or names one in a strength */
+            keywords?: string[];
+            name: string;
+            /**
+             * @description Codes of the dictionary `chain_stage`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            stage: "upstream" | "midstream" | "downstream";
+        };
+        ChainMap: {
+            gaps: components["schemas"]["ChainGap"][];
+            industry_id: string;
+            industry_name: string;
+            links: number;
+            members: number;
+            present: number;
+            profile_entries: components["schemas"]["ProfileEntry"][];
+            stages: components["schemas"]["ChainStage"][];
+            /** @description the industry's */
+            version: number;
+        };
+        ChainSet: {
+            links: components["schemas"]["ChainLinkIn"][];
+            /** @description the industry's version last read (412 when stale), like If-Match */
+            version?: number;
+        };
+        ChainStage: {
+            links: components["schemas"]["ChainLink"][];
+            /**
+             * @description Codes of the dictionary `chain_stage`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            stage: "upstream" | "midstream" | "downstream";
         };
         ChannelPreference: {
             address: string;
@@ -2840,6 +3562,38 @@ export interface components {
         DepartmentList: {
             items: components["schemas"]["Department"][];
         };
+        DepartmentServiceFigures: {
+            /** @description assignments whose acceptance was due */
+            acceptance_due: number;
+            /** @description accepted by the acceptance deadline */
+            accepted_on_time: number;
+            /** @description 平均办理用时: working days after acceptance up to completion (same day 0); null without completed tasks */
+            avg_handling_workdays: number | null;
+            /** @description tasks completed (for the handling time) */
+            completed_tasks: number;
+            /** @description demands received */
+            demands: number;
+            department_id: string;
+            department_name: string | null;
+            /** @description 督办升级 of their tasks (every level and cause) */
+            escalations: number;
+            /** @description closed with the enterprise's verdict: 自动销号 or 内部销号 */
+            judged: number;
+            /** @description ratings (every round) */
+            ratings: number;
+            /** @description 解决率; a share from 0 to 1 (4 decimals); null when nothing was due */
+            resolution_rate: number | null;
+            /** @description closed by a satisfied rating (自动销号) */
+            resolved: number;
+            /** @description 响应率: accepted in time; a share from 0 to 1 (4 decimals); null when nothing was due */
+            response_rate: number | null;
+            /** @description 满意率; a share from 0 to 1 (4 decimals); null when nothing was due */
+            satisfaction_rate: number | null;
+            /** @description ratings with no dimension below 3 */
+            satisfied: number;
+            /** @description their live tasks */
+            tasks: number;
+        };
         DepartmentUpdate: {
             head_account_id?: string | null;
             leader_account_id?: string | null;
@@ -2952,6 +3706,46 @@ export interface components {
             per_page: number;
             total: number;
         };
+        EconomySeries: {
+            /**
+             * @description Codes of the dictionary `economic_dimension`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            by: "zone" | "grid" | "industry_division" | "leading_industry" | "carrier";
+            from: string;
+            /**
+             * @description Codes of the dictionary `period_granularity`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            granularity: "month" | "quarter" | "year";
+            indicators: components["schemas"]["Indicator"][];
+            items: components["schemas"]["PeriodFigures"][];
+            key: string;
+            label: string;
+            min_group: number;
+            restricted: boolean;
+            to: string;
+        };
+        EconomySummary: {
+            /**
+             * @description Codes of the dictionary `economic_dimension`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            by: "zone" | "grid" | "industry_division" | "leading_industry" | "carrier";
+            /**
+             * @description Codes of the dictionary `period_granularity`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            granularity: "month" | "quarter" | "year";
+            indicators: components["schemas"]["Indicator"][];
+            min_group: number;
+            period: string;
+            previous_period: string;
+            /** @description figures of fewer than min_group enterprises are withheld */
+            restricted: boolean;
+            rows: components["schemas"]["GroupFigures"][];
+            total: components["schemas"]["GroupFigures"];
+        };
         Enterprise: {
             address: string;
             /** @description phone numbers masked for roles that may not see them */
@@ -3017,11 +3811,43 @@ export interface components {
             tags?: string[];
             upstream?: string[];
         };
+        EnterpriseFigures: {
+            credit_code: string;
+            enterprise_id: string;
+            figures: components["schemas"]["Figures"];
+            grid_id?: string | null;
+            grid_name?: string | null;
+            industry_code: string;
+            industry_name: string;
+            name: string;
+        };
+        EnterpriseFiguresPage: {
+            indicators: components["schemas"]["Indicator"][];
+            items: components["schemas"]["EnterpriseFigures"][];
+            page: number;
+            per_page: number;
+            period: string;
+            previous_period: string;
+            total: number;
+        };
         EnterprisePage: {
             items: components["schemas"]["Enterprise"][];
             page: number;
             per_page: number;
             total: number;
+        };
+        EnterpriseSeries: {
+            enterprise_id: string;
+            from: string;
+            /**
+             * @description Codes of the dictionary `period_granularity`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            granularity: "month" | "quarter" | "year";
+            indicators: components["schemas"]["Indicator"][];
+            items: components["schemas"]["PeriodFigures"][];
+            name: string;
+            to: string;
         };
         EnterpriseUpdate: {
             address?: string;
@@ -3110,6 +3936,39 @@ export interface components {
             value: number;
             weight: number;
         };
+        Figure: {
+            previous: number | null;
+            previous_reporting: number;
+            /**
+             * @description Codes of the dictionary `figure_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            previous_status: "reported" | "not_reported" | "suppressed";
+            /** @description enterprises that reported it */
+            reporting: number;
+            /**
+             * @description Codes of the dictionary `figure_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            status: "reported" | "not_reported" | "suppressed";
+            /** @description null unless reported (and released): never 0 for a gap */
+            value: number | null;
+            /** @description 同比: (value - previous) / previous */
+            yoy: number | null;
+        };
+        FigureAccess: {
+            departments: string[];
+            roles: ("grid_worker" | "grid_leader" | "liaison" | "department_head" | "coordinator" | "leader" | "admin")[];
+            /** @description 1 when created, +1 with every change (the ETag; send it as If-Match) */
+            version?: number;
+        };
+        Figures: {
+            employees: components["schemas"]["Figure"];
+            output_value: components["schemas"]["Figure"];
+            rd_spend: components["schemas"]["Figure"];
+            revenue: components["schemas"]["Figure"];
+            tax: components["schemas"]["Figure"];
+        };
         Grid: {
             address?: string | null;
             /** @description GeoJSON Polygon */
@@ -3174,6 +4033,11 @@ export interface components {
             lon?: number | null;
             name?: string;
         };
+        GroupFigures: {
+            figures: components["schemas"]["Figures"];
+            key: string;
+            label: string;
+        };
         HandlingTime: {
             /** @description a category code or * */
             category: string;
@@ -3217,13 +4081,215 @@ export interface components {
             total: number;
             unread: number;
         };
+        Indicator: {
+            /**
+             * @description Codes of the dictionary `profile_indicator`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            code: "output_value" | "revenue" | "tax" | "employees" | "rd_spend";
+            unit: string;
+        };
         Indicators: {
             employees?: number | null;
             output_value?: number | null;
             rd_spend?: number | null;
             revenue?: number | null;
             tax?: number | null;
+            /** @description the indicators withheld from this caller (revenue and tax: they are read by the roles and departments granted the per-enterprise figures, `/api/v1/zone/economy/access`, and by the enterprise itself); codes of `profile_indicator` */
+            withheld?: string[];
             year: number;
+        };
+        Industry: {
+            /** Format: date-time */
+            created_at?: string;
+            description?: string | null;
+            /** @description in-scope members */
+            enterprises?: number | null;
+            fields: components["schemas"]["NamedCode"][];
+            id: string;
+            industry_codes: string[];
+            name: string;
+            position: number;
+            tags: string[];
+            /** Format: date-time */
+            updated_at?: string;
+            /** @description 1 when created, +1 with every change (the ETag; send it as If-Match) */
+            version?: number;
+        };
+        IndustryCreate: {
+            /** @default null */
+            description: string | null;
+            /** @description a short name for programs, e.g. integrated_circuits */
+            id: string;
+            industry_codes?: string[];
+            name: string;
+            /**
+             * @description order in lists
+             * @default 0
+             */
+            position: number;
+            tags?: string[];
+        };
+        IndustryList: {
+            items: components["schemas"]["Industry"][];
+            total: number;
+        };
+        IndustryMember: {
+            enterprise_id: string;
+            grid_id?: string | null;
+            grid_name?: string | null;
+            industry_code: string;
+            industry_name: string;
+            /**
+             * @description Codes of the dictionary `industry_match`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            matched_by: "industry_code" | "tag";
+            matched_tags: string[];
+            name: string;
+            /**
+             * @description Codes of the dictionary `scale`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            scale: "micro" | "small" | "medium" | "large";
+        };
+        IndustryMemberPage: {
+            industry_id: string;
+            industry_name: string;
+            items: components["schemas"]["IndustryMember"][];
+            page: number;
+            per_page: number;
+            total: number;
+        };
+        IndustryUpdate: {
+            description?: string | null;
+            industry_codes?: string[];
+            name?: string;
+            position?: number;
+            tags?: string[];
+            version?: number;
+        };
+        Institute: {
+            address?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            fields: components["schemas"]["NamedCode"][];
+            host_enterprise_id?: string | null;
+            /**
+             * @description Codes of the dictionary `institute_host_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            host_kind: "enterprise" | "university" | "research_institute" | "other";
+            host_name?: string | null;
+            id: string;
+            industry_codes: string[];
+            lat?: number | null;
+            /**
+             * @description Codes of the dictionary `institute_level`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            level: "national" | "provincial" | "municipal";
+            lon?: number | null;
+            name: string;
+            note?: string | null;
+            partners: components["schemas"]["Partner"][];
+            platforms: string[];
+            /** Format: date */
+            recognized_on?: string | null;
+            tags: string[];
+            /** Format: date-time */
+            updated_at: string;
+            /** @description 1 when created, +1 with every change (the ETag; send it as If-Match) */
+            version: number;
+        };
+        InstituteCreate: {
+            /** @default null */
+            address: string | null;
+            /**
+             * @description when hosted by an enterprise
+             * @default null
+             */
+            host_enterprise_id: string | null;
+            /**
+             * @description Codes of the dictionary `institute_host_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            host_kind: "enterprise" | "university" | "research_institute" | "other";
+            /**
+             * @description the university or body hosting it
+             * @default null
+             */
+            host_name: string | null;
+            /** @description fields, GB/T 4754 */
+            industry_codes?: string[];
+            /** @default null */
+            lat: number | null;
+            /**
+             * @description Codes of the dictionary `institute_level`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            level: "national" | "provincial" | "municipal";
+            /** @default null */
+            lon: number | null;
+            name: string;
+            /** @default null */
+            note: string | null;
+            /** @description enterprises working with it */
+            partner_enterprise_ids?: string[];
+            /** @description 平台和实验室 */
+            platforms?: string[];
+            /**
+             * Format: date
+             * @default null
+             */
+            recognized_on: string | null;
+            tags?: string[];
+        };
+        InstitutePage: {
+            items: components["schemas"]["Institute"][];
+            page: number;
+            per_page: number;
+            total: number;
+        };
+        InstituteTotals: {
+            by_level: {
+                [key: string]: number;
+            };
+            total: number;
+        };
+        InstituteUpdate: {
+            address?: string | null;
+            host_enterprise_id?: string | null;
+            /**
+             * @description Codes of the dictionary `institute_host_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            host_kind?: "enterprise" | "university" | "research_institute" | "other";
+            host_name?: string | null;
+            industry_codes?: string[];
+            lat?: number | null;
+            /**
+             * @description Codes of the dictionary `institute_level`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            level?: "national" | "provincial" | "municipal";
+            lon?: number | null;
+            name?: string;
+            note?: string | null;
+            partner_enterprise_ids?: string[];
+            platforms?: string[];
+            /** Format: date */
+            recognized_on?: string | null;
+            tags?: string[];
+            version?: number;
+        };
+        Investor: {
+            credit_code?: string | null;
+            enterprise_id?: string | null;
+            grid_id?: string | null;
+            in_scope?: boolean | null;
+            name: string;
+            registered: boolean;
         };
         LeadingGroup: {
             members: components["schemas"]["LeadingGroupMember"][];
@@ -3670,9 +4736,55 @@ export interface components {
             topics?: string[];
             version?: number;
         };
+        Milestone: {
+            days_late?: number | null;
+            /** @description planned day passed (Asia/Shanghai), not done */
+            delayed: boolean;
+            /** Format: date */
+            done_on?: string | null;
+            /**
+             * @description Codes of the dictionary `project_milestone`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            milestone: "land" | "permits" | "construction_start" | "topping_out" | "completion_acceptance" | "production";
+            note?: string | null;
+            /** Format: date */
+            planned_on?: string | null;
+        };
+        MilestoneInit: {
+            /**
+             * Format: date
+             * @description not in the future; earlier milestones done first
+             */
+            done_on?: string | null;
+            /**
+             * @description Codes of the dictionary `project_milestone`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            milestone: "land" | "permits" | "construction_start" | "topping_out" | "completion_acceptance" | "production";
+            note?: string | null;
+            /** Format: date */
+            planned_on?: string | null;
+        };
+        MilestoneSet: {
+            /**
+             * Format: date
+             * @description not in the future; earlier milestones done first
+             */
+            done_on?: string | null;
+            note?: string | null;
+            /** Format: date */
+            planned_on?: string | null;
+            /** @description the project's version last read (412 when stale), like If-Match */
+            version?: number;
+        };
         Moderation: {
             /** @description why it is hidden or restored (shown to the owner) */
             reason: string;
+        };
+        NamedCode: {
+            code: string;
+            name: string;
         };
         NotVisited: {
             enterprise_id: string;
@@ -3824,9 +4936,18 @@ export interface components {
             /** @description demands received in the period triaged late or not yet triaged past their 分理时限 */
             triage_late: number;
         };
+        Partner: {
+            enterprise_id: string;
+            grid_id?: string | null;
+            name: string;
+        };
         PasswordChange: {
             new_password: string;
             old_password: string;
+        };
+        PeriodFigures: {
+            figures: components["schemas"]["Figures"];
+            period: string;
         };
         PersonRef: {
             id?: string | null;
@@ -4049,6 +5170,19 @@ export interface components {
             strengths: string[];
             tags: string[];
             upstream: string[];
+            /** @description the indicators withheld from this caller (revenue and tax: they are read by the roles and departments granted the per-enterprise figures, `/api/v1/zone/economy/access`, and by the enterprise itself); codes of `profile_indicator` */
+            withheld: string[];
+        };
+        ProfileEntry: {
+            mentioned_by: number;
+            /** @description enterprises of the zone carrying it as a tag or in a strength */
+            providers: number;
+            /**
+             * @description Codes of the dictionary `profile_side`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            side: "upstream" | "downstream";
+            term: string;
         };
         ProfileValue: {
             /** Format: date-time */
@@ -4072,6 +5206,108 @@ export interface components {
             source: "grid_worker" | "self_report" | "joint_review" | "registration" | "third_party" | "project_application" | "import";
             value: number;
             year: number;
+        };
+        Project: {
+            completed_investment: number;
+            /** Format: date-time */
+            created_at: string;
+            delayed: boolean;
+            department_id: string;
+            department_name?: string | null;
+            id: string;
+            industry_code?: string | null;
+            industry_name?: string | null;
+            investment_progress?: number | null;
+            investor: components["schemas"]["Investor"];
+            lat?: number | null;
+            lon?: number | null;
+            milestones: components["schemas"]["Milestone"][];
+            name: string;
+            /**
+             * @description Codes of the dictionary `project_milestone`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string|null}
+             */
+            next_milestone?: "land" | "permits" | "construction_start" | "topping_out" | "completion_acceptance" | "production" | null;
+            note?: string | null;
+            planned_investment: number;
+            /**
+             * Format: date-time
+             * @description when recording production brought the investor into scope
+             */
+            scope_entered_at?: string | null;
+            site_address: string;
+            /**
+             * @description the last milestone done Codes of the dictionary `project_stage`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            stage: "not_started" | "land" | "permits" | "construction_start" | "topping_out" | "completion_acceptance" | "production";
+            /** Format: date-time */
+            updated_at: string;
+            /** @description 1 when created, +1 with every change (the ETag; send it as If-Match) */
+            version: number;
+        };
+        ProjectCreate: {
+            /** @description 已完成投资, 万元 */
+            completed_investment?: number;
+            /** @description responsible department (default 建设部, construction) */
+            department_id?: string;
+            /** @default null */
+            industry_code: string | null;
+            /** @default null */
+            investor_credit_code: string | null;
+            /** @default null */
+            investor_enterprise_id: string | null;
+            /** @default null */
+            investor_name: string | null;
+            /** @default null */
+            lat: number | null;
+            /** @default null */
+            lon: number | null;
+            milestones?: components["schemas"]["MilestoneInit"][];
+            name: string;
+            /** @default null */
+            note: string | null;
+            /** @description 计划投资, 万元 */
+            planned_investment: number;
+            site_address: string;
+        };
+        ProjectPage: {
+            items: components["schemas"]["Project"][];
+            page: number;
+            per_page: number;
+            total: number;
+        };
+        ProjectSweep: {
+            /** @description delays newly told */
+            flagged: number;
+            /** Format: date */
+            today: string;
+        };
+        ProjectTotals: {
+            by_stage: {
+                [key: string]: number;
+            };
+            delayed: number;
+            total: number;
+        };
+        ProjectUpdate: {
+            completed_investment?: number;
+            department_id?: string;
+            industry_code?: string | null;
+            investor_credit_code?: string | null;
+            investor_enterprise_id?: string | null;
+            investor_name?: string;
+            lat?: number | null;
+            lon?: number | null;
+            name?: string;
+            note?: string | null;
+            planned_investment?: number;
+            site_address?: string;
+            version?: number;
+        };
+        Provider: {
+            enterprise_id: string;
+            name: string;
         };
         Rated: {
             demand: components["schemas"]["Demand"];
@@ -4113,6 +5349,18 @@ export interface components {
             enterprise_id: string;
             /** @description the most demands of one category (the same problem again) */
             max_same_category: number;
+        };
+        ReportedPeriod: {
+            enterprises: number;
+            /**
+             * @description Codes of the dictionary `reporting_period`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            granularity: "month" | "quarter";
+            period: string;
+        };
+        ReportedPeriods: {
+            items: components["schemas"]["ReportedPeriod"][];
         };
         RowError: {
             /** @description why, for programs: stable (enterprise.credit_code_check_digit) */
@@ -4156,6 +5404,36 @@ export interface components {
             /** @description 服务数量 */
             quantity: number;
         };
+        ServiceFigures: {
+            /** @description assignments whose acceptance was due */
+            acceptance_due: number;
+            /** @description accepted by the acceptance deadline */
+            accepted_on_time: number;
+            /** @description 平均办理用时: working days after acceptance up to completion (same day 0); null without completed tasks */
+            avg_handling_workdays: number | null;
+            /** @description tasks completed (for the handling time) */
+            completed_tasks: number;
+            /** @description demands received */
+            demands: number;
+            /** @description 督办升级 of their tasks (every level and cause) */
+            escalations: number;
+            /** @description closed with the enterprise's verdict: 自动销号 or 内部销号 */
+            judged: number;
+            /** @description ratings (every round) */
+            ratings: number;
+            /** @description 解决率; a share from 0 to 1 (4 decimals); null when nothing was due */
+            resolution_rate: number | null;
+            /** @description closed by a satisfied rating (自动销号) */
+            resolved: number;
+            /** @description 响应率: accepted in time; a share from 0 to 1 (4 decimals); null when nothing was due */
+            response_rate: number | null;
+            /** @description 满意率; a share from 0 to 1 (4 decimals); null when nothing was due */
+            satisfaction_rate: number | null;
+            /** @description ratings with no dimension below 3 */
+            satisfied: number;
+            /** @description their live tasks */
+            tasks: number;
+        };
         SlaSettings: {
             /** @description 受理确认 due at 18:00 of the n-th working day after the assignment (default 1: the end of the next working day; 0: the same day, or the next working day if assigned on a day off) */
             acceptance_workdays: number;
@@ -4174,6 +5452,8 @@ export interface components {
         };
         Summary: {
             by: string;
+            /** @description true unless the caller is granted the per-enterprise figures and reads the whole registry: a tax or revenue sum that fewer than 5 enterprises stand for, or that subtracting the other sums of any dimension would narrow to fewer, is null */
+            restricted: boolean;
             rows: components["schemas"]["SummaryRow"][];
             total: components["schemas"]["SummaryRow"];
             year?: number | null;
@@ -4184,8 +5464,10 @@ export interface components {
             key: string;
             label: string;
             output_value: number;
-            revenue: number;
-            tax: number;
+            /** @description null: withheld from this caller (see `restricted`) */
+            revenue: number | null;
+            /** @description null: withheld from this caller (see `restricted`) */
+            tax: number | null;
         };
         Task: {
             /** Format: date-time */
@@ -4253,6 +5535,71 @@ export interface components {
         };
         TaskPage: {
             items: components["schemas"]["Task"][];
+            page: number;
+            per_page: number;
+            total: number;
+        };
+        Tenancy: {
+            area?: number | null;
+            carrier_id: string;
+            enterprise_id: string;
+            enterprise_name?: string | null;
+            /** Format: date */
+            moved_in_on: string;
+            /** Format: date */
+            moved_out_on?: string | null;
+            /** Format: date-time */
+            recorded_at: string;
+            recorded_by: string;
+        };
+        TenancyCreate: {
+            /**
+             * @description m²
+             * @default null
+             */
+            area: number | null;
+            enterprise_id: string;
+            /**
+             * Format: date
+             * @description default today; not in the future
+             * @default null
+             */
+            moved_in_on: string | null;
+        };
+        TenancyEnd: {
+            /**
+             * Format: date
+             * @description 迁出 day: default today
+             * @default null
+             */
+            moved_out_on: string | null;
+        };
+        Tenant: {
+            /** @description m²; null: not recorded */
+            area?: number | null;
+            enterprise_id: string;
+            enterprise_name: string;
+            grid_id?: string | null;
+            grid_name?: string | null;
+            industry_code: string;
+            industry_name: string;
+            /** Format: date */
+            moved_in_on?: string | null;
+            /**
+             * @description Codes of the dictionary `scale`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            scale: "micro" | "small" | "medium" | "large";
+            /**
+             * @description incubator: its incubator is the carrier's grid; tenancy: recorded Codes of the dictionary `tenant_source`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            source: "incubator" | "tenancy";
+        };
+        TenantPage: {
+            carrier_id: string;
+            carrier_name: string;
+            items: components["schemas"]["Tenant"][];
             page: number;
             per_page: number;
             total: number;
@@ -4413,6 +5760,14 @@ export interface components {
             veto_reason?: string | null;
             /** @description 一票否决 */
             vetoed: boolean;
+        };
+        ZoneOverview: {
+            carriers: components["schemas"]["CarrierTotals"];
+            institutes: components["schemas"]["InstituteTotals"];
+            /** @description the newest month or quarter with figures */
+            latest_period: string | null;
+            leading_industries: number;
+            projects: components["schemas"]["ProjectTotals"];
         };
     };
     responses: never;
@@ -16996,6 +18351,3081 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    zone_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoneOverview"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    business_environment: {
+        parameters: {
+            query: {
+                /** @description first month */
+                from: string;
+                /** @description last month: not before `from`, at most 24 months in all (422 otherwise) */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BusinessEnvironment"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_carriers: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+                /** @description Codes of the dictionary `carrier_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                kind?: "incubator" | "industrial_park" | "office_building" | "factory_building";
+                /** @description name contains */
+                q?: string;
+                grid_id?: string;
+                has_vacancy?: boolean;
+                /** @description Codes of the dictionary `carrier_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                sort?: "name" | "kind" | "vacancy_rate" | "-vacancy_rate";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarrierPage"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_carrier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CarrierCreate"];
+            };
+        };
+        responses: {
+            /** @description Already submitted with this key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Carrier"];
+                };
+            };
+            /** @description OK */
+            201: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Carrier"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_carrier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                carrier_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Carrier"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_carrier: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag last read; a stale one gets 412 */
+                "If-Match"?: string;
+            };
+            path: {
+                carrier_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CarrierUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Carrier"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_tenancy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                carrier_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenancyCreate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenancy"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    end_tenancy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                carrier_id: string;
+                enterprise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenancyEnd"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenancy"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_carrier_tenants: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                carrier_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantPage"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_figure_access: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureAccess"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_figure_access: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag last read; a stale one gets 412 */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FigureAccess"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureAccess"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enterprise_figures: {
+        parameters: {
+            query: {
+                page?: number;
+                per_page?: number;
+                period: string;
+                /** @description name contains */
+                q?: string;
+                grid_id?: string;
+                industry?: string;
+                leading_industry_id?: string;
+                carrier_id?: string;
+                /** @description true: reported the period; false: in scope and not reported */
+                reported?: boolean;
+                /** @description Codes of the dictionary `enterprise_figure_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                sort?: "name" | "-output_value" | "-revenue" | "-tax" | "-employees" | "-rd_spend" | "output_value" | "revenue" | "tax" | "employees" | "rd_spend";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnterpriseFiguresPage"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enterprise_figure_series: {
+        parameters: {
+            query?: {
+                from?: string;
+                /** @description same kind as from, at most 36 periods */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                enterprise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnterpriseSeries"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_figures: {
+        parameters: {
+            query?: {
+                dry_run?: boolean;
+                /** @description Codes of the dictionary `import_format`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                format?: "xlsx" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reported_periods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportedPeriods"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    economy_series: {
+        parameters: {
+            query?: {
+                from?: string;
+                /** @description same kind as from, at most 36 periods */
+                to?: string;
+                /** @description Codes of the dictionary `economic_dimension`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                by?: "zone" | "grid" | "industry_division" | "leading_industry" | "carrier";
+                /** @description the group (grid id, division such as C39, industry id, carrier id) */
+                key?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EconomySeries"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    economy_summary: {
+        parameters: {
+            query: {
+                /** @description Codes of the dictionary `economic_dimension`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                by?: "zone" | "grid" | "industry_division" | "leading_industry" | "carrier";
+                period: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EconomySummary"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_leading_industries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndustryList"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_leading_industry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndustryCreate"];
+            };
+        };
+        responses: {
+            /** @description Already submitted with this key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Industry"];
+                };
+            };
+            /** @description OK */
+            201: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Industry"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_leading_industry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                industry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Industry"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_leading_industry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag last read; a stale one gets 412 */
+                "If-Match"?: string;
+            };
+            path: {
+                industry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndustryUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Industry"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_chain_map: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                industry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainMap"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_chain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag last read; a stale one gets 412 */
+                "If-Match"?: string;
+            };
+            path: {
+                industry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChainSet"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainMap"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    leading_industry_members: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                industry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndustryMemberPage"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_institutes: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+                /** @description name or host contains */
+                q?: string;
+                /** @description Codes of the dictionary `institute_level`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                level?: "national" | "provincial" | "municipal";
+                /** @description a field code prefix: C39 finds C39 and C3971 */
+                industry?: string;
+                tag?: string;
+                /** @description institutes this enterprise works with */
+                enterprise_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstitutePage"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_institute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstituteCreate"];
+            };
+        };
+        responses: {
+            /** @description Already submitted with this key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Institute"];
+                };
+            };
+            /** @description OK */
+            201: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Institute"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_institute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institute_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Institute"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_institute: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag last read; a stale one gets 412 */
+                "If-Match"?: string;
+            };
+            path: {
+                institute_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstituteUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Institute"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_projects: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+                /** @description name or investor contains */
+                q?: string;
+                department_id?: string;
+                /** @description Codes of the dictionary `project_stage`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                stage?: "not_started" | "land" | "permits" | "construction_start" | "topping_out" | "completion_acceptance" | "production";
+                delayed?: boolean;
+                investor_enterprise_id?: string;
+                /** @description Codes of the dictionary `project_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                sort?: "name" | "-planned_investment" | "-created_at";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPage"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_project: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectCreate"];
+            };
+        };
+        responses: {
+            /** @description Already submitted with this key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description OK */
+            201: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sweep_project_delays: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectSweep"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_project: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_project: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag last read; a stale one gets 412 */
+                "If-Match"?: string;
+            };
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_milestone: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag last read; a stale one gets 412 */
+                "If-Match"?: string;
+            };
+            path: {
+                project_id: string;
+                milestone: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MilestoneSet"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
