@@ -32,7 +32,7 @@ from nameko.messaging import QueueConsumer
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from prometheus_client import Counter
 
-from common.errors import DomainError, database_unavailable
+from common.errors import DomainError, database_unavailable, unknown_reference
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,11 @@ class RobustRpcConsumer(RpcConsumer):
         super().handle_message(body, message)
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> Any:
+        if exc_info is not None:
+            refusal = unknown_reference(exc_info[1])
+            if refusal is not None:  # a foreign key the service did not check: 422, not 500
+                log.warning("an unknown reference reached the database: %s", refusal.errors)
+                exc_info = (type(refusal), refusal, exc_info[2])
         try:
             return self._reply(message, result, exc_info)
         except Exception:

@@ -13,6 +13,7 @@ code; a plain string there is a message id whose code is ``field.invalid``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from common.i18n import EN, translate
@@ -166,3 +167,25 @@ def database_unavailable(exc: BaseException) -> bool:
     """True for an error meaning "the database is away for now" (see DATABASE_UNAVAILABLE)."""
     return any(exc_path(cls) in DATABASE_UNAVAILABLE for cls in type(exc).__mro__)
 
+
+
+#: PostgreSQL's SQLSTATE for a foreign key violation, and the key its detail names
+FOREIGN_KEY_VIOLATION = "23503"
+_MISSING_KEY = re.compile(r'Key \((?P<column>[^)]+)\)=\(.*\) is not present in table')
+
+
+def unknown_reference(exc: BaseException) -> ValidationFailed | None:
+    """The 422 for a write the database refused because a referenced row does not exist
+    (``Key (incubator_id)=(NOPE) is not present in table "grids"``), naming the column; None
+    for any other error. A safety net behind each service's own checks: a reference a
+    service forgot to check is still a 422 naming the field, never a 500."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "pgcode", None) != FOREIGN_KEY_VIOLATION:
+        return None
+    detail = getattr(getattr(orig, "diag", None), "message_detail", None) or ""
+    found = _MISSING_KEY.search(detail)
+    if found is None:
+        return None
+    fields = [name.strip() for name in found.group("column").split(",")]
+    return invalid_fields({name: [field_error("reference.not_found", "no such record")]
+                           for name in fields}, code="reference.not_found")

@@ -26,13 +26,46 @@ from typing import Any
 from sqlalchemy import Select, any_, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
-from services.enterprise.models import Enterprise
+from common.errors import field_error, invalid_fields
+from common.validation import is_uuid
+from services.enterprise.models import Enterprise, Grid
 
 #: the tag that marks a listed enterprise (上市企业)
 LISTED_TAG = "上市企业"
 
 CRITERIA = ("grid_ids", "industry_codes", "scales", "incubator_ids", "tags", "listed",
             "strengths", "enterprise_ids")
+
+
+def check_references(session: Session, spec: dict[str, Any]) -> None:
+    """The grids, incubators and enterprises an audience names must exist: an unknown id is a
+    422 naming its criterion (a typo would silently reach nobody)."""
+    errors: dict[str, list[Any]] = {}
+    for key in ("grid_ids", "incubator_ids"):
+        wanted = set(spec.get(key) or [])
+        if not wanted:
+            continue
+        query = select(Grid.id).where(Grid.id.in_(wanted))
+        if key == "incubator_ids":
+            query = query.where(Grid.kind == "incubator")
+        unknown = sorted(wanted - set(session.execute(query).scalars()))
+        if unknown and key == "grid_ids":
+            errors[key] = [field_error("audience.unknown_grid", "no such grid: {ids}",
+                                       ids=unknown)]
+        elif unknown:
+            errors[key] = [field_error("audience.unknown_incubator",
+                                       "no such incubator: {ids}", ids=unknown)]
+    wanted = set(spec.get("enterprise_ids") or [])
+    if wanted:
+        ids = {i for i in wanted if is_uuid(i)}
+        known = set(session.execute(select(Enterprise.id).where(Enterprise.id.in_(ids)))
+                    .scalars()) if ids else set()
+        unknown = sorted(wanted - known)
+        if unknown:
+            errors["enterprise_ids"] = [field_error(
+                "audience.unknown_enterprise", "no such enterprise: {ids}", ids=unknown)]
+    if errors:
+        raise invalid_fields(errors)
 
 
 def audience_query(spec: dict[str, Any]) -> Select:

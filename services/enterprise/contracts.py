@@ -321,9 +321,9 @@ def create(
     """Record a contract with its obligations; ``remind_on`` of each is computed now."""
     check_create(principal, data["department_id"])
     enterprise_id = data["enterprise_id"]
-    if not is_uuid(enterprise_id) or session.get(Enterprise, enterprise_id) is None:
-        raise NotFound("no such enterprise", code="enterprise.not_found")
     errors: dict[str, Any] = {}
+    if not is_uuid(enterprise_id) or session.get(Enterprise, enterprise_id) is None:
+        errors["enterprise_id"] = [field_error("enterprise.not_found", "no such enterprise")]
     departments = {data["department_id"]} | {
         o["department_id"] for o in data["obligations"] if o.get("department_id")
     }

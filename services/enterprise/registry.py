@@ -278,9 +278,12 @@ def update(session: Session, principal: Principal, enterprise_id: str, data: dic
         return enterprise
     if changed & {"lon", "lat", "incubator_id"}:
         old = enterprise.grid_id
-        enterprise.grid_id, enterprise.grid_source = assign_grid(session, {
-            "incubator_id": enterprise.incubator_id, "lon": enterprise.lon,
-            "lat": enterprise.lat})
+        # no autoflush: an unknown incubator is refused by assign_grid (422 naming the field),
+        # not by the database's foreign key while it is looked up (a 500)
+        with session.no_autoflush:
+            enterprise.grid_id, enterprise.grid_source = assign_grid(session, {
+                "incubator_id": enterprise.incubator_id, "lon": enterprise.lon,
+                "lat": enterprise.lat})
         if enterprise.grid_id != old:
             publish(session, "grid_changed", {"enterprise_id": enterprise.id,
                                               "old_grid_id": old,

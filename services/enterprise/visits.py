@@ -44,8 +44,11 @@ def record(
                         params={"role": principal.role_label})
     enterprise_id = data["enterprise_id"]
     enterprise = session.get(Enterprise, enterprise_id) if is_uuid(enterprise_id) else None
-    access.check_read(principal, enterprise)  # grid staff: only their grids' enterprises
-    assert enterprise is not None
+    # grid staff: only their grids' enterprises; one they do not reach reads as unknown
+    if enterprise is None or not access.can_read(principal, enterprise):
+        raise invalid_fields({"enterprise_id": [field_error(
+            "enterprise.not_found", "no such enterprise among those you may act for")]},
+            code="enterprise.not_found")
     if data["visited_on"] > today:
         raise invalid_fields({"visited_on": [field_error(
             "visit.date_in_future", "may not lie in the future")]})

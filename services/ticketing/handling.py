@@ -252,6 +252,10 @@ def triage(session: Session, principal: Principal, demand_id: str, data: Mapping
                        params={"number": demand.number,
                                "status": label("demand_status", demand.status)})
     category, difficulty = data["category"], data.get("difficulty") or "normal"
+    if category not in category_table:
+        raise invalid_fields({"category": [field_error(
+            "category.not_found", "unknown category {category}", category=category)]},
+            code="category.not_found")
     assignments = list(data.get("departments") or [])
     if not assignments:
         default = category_table.get(category)

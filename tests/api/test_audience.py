@@ -118,7 +118,13 @@ def test_the_rpc_resolves_normalises_and_details(zoo):
     detailed = call(Role.LIAISON, spec, details=True)
     assert detailed["enterprises"] == [{"id": zoo["chip_listed"], "name": "青岛测试科技有限公司",
                                         "grid_id": "INC05", "industry_code": "C3911"}]
-    assert call(Role.ADMIN, {"enterprise_ids": [str(uuid.uuid4())]})["count"] == 0
+    # an id that names no enterprise, grid or incubator is refused, naming its criterion
+    for criterion, unknown in (("enterprise_ids", str(uuid.uuid4())), ("grid_ids", "NOPE"),
+                               ("incubator_ids", "GEO01")):
+        with pytest.raises(RemoteError) as refused:
+            call(Role.ADMIN, {criterion: [unknown]})
+        assert refused.value.exc_type == "ValidationFailed"
+        assert criterion in refused.value.exc_args[1]
 
 
 @pytest.mark.parametrize("role", [Role.ENTERPRISE, Role.GRID_WORKER, Role.GRID_LEADER])

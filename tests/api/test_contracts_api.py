@@ -214,7 +214,7 @@ def test_invalid_contracts_are_named(client, token, world):
     today = contracts.today_in_shanghai()
     admin = token(Role.ADMIN)
     unknown = create(client, admin, contract_body(world, today, enterprise_id=str(uuid.uuid4())))
-    assert unknown.status_code == 404
+    assert unknown.status_code == 422 and "enterprise_id" in unknown.json()["errors"]
     missing = create(client, admin, {"title": "", "obligations": [{"party": "nobody"}]})
     assert missing.status_code == 422
     assert {"enterprise_id", "title", "signed_on", "department_id", "obligations"} <= \

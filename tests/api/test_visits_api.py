@@ -82,9 +82,11 @@ def test_grid_worker_logs_visits_only_in_their_grids(client, token, zone):
     shown = client.get(created.headers["location"], headers=bearer(worker))
     assert shown.status_code == 200 and shown.json() == visit
 
-    # not an enterprise of their grid: as if it did not exist
-    assert log_visit(client, worker, zone.e3, today).status_code == 404
-    assert log_visit(client, worker, str(uuid.uuid4()), today).status_code == 404
+    # not an enterprise of their grid: as if it did not exist (422 naming enterprise_id)
+    for other in (zone.e3, str(uuid.uuid4())):
+        refused = log_visit(client, worker, other, today)
+        assert refused.status_code == 422 and "enterprise_id" in refused.json()["errors"]
+    assert refused.json()["errors"]["enterprise_id"][0]["code"] == "enterprise.not_found"
     future = log_visit(client, worker, zone.e1, today + timedelta(days=1))
     assert future.status_code == 422 and "visited_on" in future.json()["errors"]
     for role in (Role.LIAISON, Role.ENTERPRISE, Role.LEADER):

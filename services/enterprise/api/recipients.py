@@ -128,6 +128,7 @@ class RecipientsApi:
         schema = AudienceSchema()
         criteria = load(schema, spec)
         with self.db.transaction() as session:
+            audience.check_references(session, criteria)
             if details:
                 found = audience.members(session, criteria)
                 ids = [e["id"] for e in found]

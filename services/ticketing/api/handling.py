@@ -67,7 +67,7 @@ class HandlingApi:
         principal = self.caller.principal.require(*handling.TRIAGERS)
         data = load(TriageSchema(), payload)
         expected = concurrency.expected_version(expected_version)
-        table = {} if data.get("departments") else remote.call(self.enterprise.category_table)
+        table = remote.call(self.enterprise.category_table)
         departments = self._department_ids()
         with self.db.transaction() as session:
             calendar = self.calendar.get(session, lock=True)
