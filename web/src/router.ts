@@ -8,6 +8,7 @@ export const COORDINATORS: Role[] = ['coordinator', 'admin']
 export const DEPARTMENT: Role[] = ['liaison', 'department_head']
 export const GRID: Role[] = ['grid_worker', 'grid_leader']
 export const LEDGER: Role[] = ['coordinator', 'leader', 'admin', 'liaison', 'department_head']
+export const MEETINGS: Role[] = ['coordinator', 'leader', 'admin', 'department_head']
 const STAFF: Role[] = [...GRID, ...DEPARTMENT, 'coordinator', 'leader', 'admin']
 
 declare module 'vue-router' {
@@ -30,6 +31,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'demands', component: () => import('@/views/enterprise/MyDemands.vue'), meta: { title: '我的诉求' } },
       { path: 'submit', component: () => import('@/views/enterprise/SubmitDemand.vue'), meta: { title: '提交诉求' } },
       { path: 'demands/:id', component: () => import('@/views/enterprise/DemandDetail.vue'), meta: { title: '诉求详情' } },
+      { path: 'meetings', component: () => import('@/views/meetings/MyMeetings.vue'), meta: { title: '座谈邀请' } },
+      { path: 'meetings/:id', component: () => import('@/views/meetings/MyMeeting.vue'), meta: { title: '座谈' } },
       { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '我的' } },
     ],
   },
@@ -58,6 +61,9 @@ const routes: RouteRecordRaw[] = [
       { path: 'supervision', component: () => import('@/views/department/SupervisionList.vue'), meta: { title: '督办', roles: ['department_head', 'leader', ...COORDINATORS] } },
       { path: 'ledger', component: () => import('@/views/ledger/LedgerView.vue'), meta: { title: '台账', roles: LEDGER } },
       { path: 'demands/:id', component: () => import('@/views/DemandView.vue'), meta: { title: '诉求详情', roles: STAFF } },
+      { path: 'meetings', component: () => import('@/views/meetings/MeetingList.vue'), meta: { title: '政企座谈', roles: MEETINGS } },
+      { path: 'meetings/new', component: () => import('@/views/meetings/MeetingForm.vue'), meta: { title: '策划座谈', roles: MEETINGS } },
+      { path: 'meetings/:id', component: () => import('@/views/meetings/MeetingDetail.vue'), meta: { title: '座谈', roles: MEETINGS } },
       { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '修改密码' } },
     ],
   },

@@ -9,6 +9,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
       return [
         { path: '/e/demands', label: '我的诉求' },
         { path: '/e/submit', label: '提交诉求' },
+        { path: '/e/meetings', label: '座谈' },
         { path: '/e/account', label: '我的' },
       ]
     case 'grid_worker':
@@ -28,6 +29,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/dissatisfied', label: '不满意诉求' },
         { path: '/supervision', label: '督办' },
         { path: '/ledger', label: '台账' },
+        { path: '/meetings', label: '政企座谈' },
       ]
     case 'liaison':
       return [
@@ -39,12 +41,14 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/tasks', label: '部门任务' },
         { path: '/supervision', label: '督办' },
         { path: '/ledger', label: '台账' },
+        { path: '/meetings', label: '政企座谈' },
       ]
     case 'leader':
       return [
         { path: '/ledger', label: '台账' },
         { path: '/supervision', label: '督办' },
         { path: '/coordination', label: '待协调' },
+        { path: '/meetings', label: '政企座谈' },
       ]
     default:
       return []
