@@ -464,6 +464,8 @@ LEDGER_VIEWS = ("problems", "tasks", "done")
 class LedgerFilterSchema(Schema):
     """Filters of the three ledger lists (and their export)."""
 
+    number = fields.String(validate=validate.Length(1, 40),
+                           metadata={"description": "诉求编号, exactly (e.g. SQ20261126-00001)"})
     received_from = fields.Date(metadata={"description": "收到日期 from (inclusive, +08:00)"})
     received_to = fields.Date(metadata={"description": "收到日期 to (inclusive, +08:00)"})
     department_id = fields.String(validate=validate.Length(1, 40))

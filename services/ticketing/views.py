@@ -227,7 +227,9 @@ def _day_start(day: date) -> datetime:
 
 
 def _received_range(query: Any, filters: dict[str, Any]) -> Any:
-    """The filters on the demand every list has: its receipt date range and its grid."""
+    """The filters on the demand every list has: its number, receipt date range and grid."""
+    if filters.get("number"):
+        query = query.where(Demand.number == filters["number"].strip().upper())
     if filters.get("grid_id"):
         query = query.where(Demand.grid_id == filters["grid_id"])
     if filters.get("received_from"):

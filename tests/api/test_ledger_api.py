@@ -184,6 +184,12 @@ def test_the_ledger_lists_and_exports(client, token, awaiting):
     assert problems["total"] == 1
     assert problems["items"][0]["departments"] == [case.department_id]
     assert problems["items"][0]["status"] == "awaiting_rating"
+    number = problems["items"][0]["number"]
+    by_number = client.get("/api/v1/ledger/problems", headers=coordinator,
+                           params={"number": number.lower()}).json()
+    assert [item["number"] for item in by_number["items"]] == [number]
+    assert client.get("/api/v1/ledger/problems", headers=coordinator,
+                      params={"number": "SQ19990101-00001"}).json()["total"] == 0
     tasks = client.get("/api/v1/ledger/tasks", headers=coordinator,
                        params={"department_id": case.department_id}).json()
     assert [(t["id"], t["overdue"]) for t in tasks["items"]] == [(case.task_id, True)]

@@ -158,7 +158,12 @@ def test_the_whole_demand_flow_across_five_roles(screens, demo_enterprises):
     leader = screens("分管领导")
     leader.sign_in(LEADER)
     expect(leader.page).to_have_url(re.compile(r".*/ledger$"))
+    # found by its number (诉求编号), whatever else the suite has put in the ledger
+    leader.page.fill("[data-test=ledger-number] input", number)
+    leader.page.keyboard.press("Enter")
+    expect(leader.page).to_have_url(re.compile(rf".*/ledger\?number={number}$"))
     row = leader.page.locator("[data-test=ledger-table] .el-table__row", has_text=number)
+    expect(leader.page.locator("[data-test=ledger-table] .el-table__row")).to_have_count(1)
     row.locator("[data-test=steps]").click()
     steps = leader.page.locator("[data-test=ledger-steps]")
     for step in ("分理", "交办", "受理确认", "退回", "重新交办", "办结", "评价", "重新办理",

@@ -12572,6 +12572,8 @@ export interface operations {
     ledger_done: {
         parameters: {
             query?: {
+                /** @description 诉求编号, exactly (e.g. SQ20261126-00001) */
+                number?: string;
                 /** @description 收到日期 from (inclusive, +08:00) */
                 received_from?: string;
                 /** @description 收到日期 to (inclusive, +08:00) */
@@ -12656,6 +12658,8 @@ export interface operations {
     export_ledger: {
         parameters: {
             query?: {
+                /** @description 诉求编号, exactly (e.g. SQ20261126-00001) */
+                number?: string;
                 /** @description 收到日期 from (inclusive, +08:00) */
                 received_from?: string;
                 /** @description 收到日期 to (inclusive, +08:00) */
@@ -12740,6 +12744,8 @@ export interface operations {
     ledger_problems: {
         parameters: {
             query?: {
+                /** @description 诉求编号, exactly (e.g. SQ20261126-00001) */
+                number?: string;
                 /** @description 收到日期 from (inclusive, +08:00) */
                 received_from?: string;
                 /** @description 收到日期 to (inclusive, +08:00) */
@@ -12824,6 +12830,8 @@ export interface operations {
     ledger_tasks: {
         parameters: {
             query?: {
+                /** @description 诉求编号, exactly (e.g. SQ20261126-00001) */
+                number?: string;
                 /** @description 收到日期 from (inclusive, +08:00) */
                 received_from?: string;
                 /** @description 收到日期 to (inclusive, +08:00) */
