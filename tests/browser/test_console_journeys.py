@@ -159,7 +159,7 @@ def test_the_whole_demand_flow_across_five_roles(screens, demo_enterprises):
     leader.sign_in(LEADER)
     expect(leader.page).to_have_url(re.compile(r".*/ledger$"))
     # found by its number (诉求编号), whatever else the suite has put in the ledger
-    leader.page.fill("[data-test=ledger-number] input", number)
+    leader.page.fill("input[data-test=ledger-number], [data-test=ledger-number] input", number)
     leader.page.keyboard.press("Enter")
     expect(leader.page).to_have_url(re.compile(rf".*/ledger\?number={number}$"))
     row = leader.page.locator("[data-test=ledger-table] .el-table__row", has_text=number)

@@ -36,9 +36,11 @@ export function clearReference(): void {
 
 const pending: Partial<Record<keyof Stored, Promise<void>>> = {}
 
+/** Loads one kind of reference data once; never rejects: without it a page shows what it has
+ * (an expired sign-in is handled by the API client, which returns to the sign-in page). */
 function once(kind: keyof Stored, load: () => Promise<void>): Promise<void> {
   if (reference[kind]) return Promise.resolve()
-  pending[kind] ??= load().finally(() => { delete pending[kind] })
+  pending[kind] ??= load().catch(() => undefined).finally(() => { delete pending[kind] })
   return pending[kind]!
 }
 
