@@ -112,16 +112,33 @@ def mint_token(
     return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def decode_token(token: str, keys: KeyRing, issuer: str = "gridsvc") -> dict[str, Any]:
+#: how far the clocks of the signer and the checker may disagree (seconds): a token's
+#: lifetime may exceed the configured one by this much
+CLOCK_SKEW_SECONDS = 60
+#: the lifetime a token may have when the checker is not told the configured one (8 h, the
+#: default of ``TOKEN_TTL_SECONDS``)
+DEFAULT_MAX_LIFETIME_SECONDS = 8 * 3600
+
+
+def decode_token(token: str, keys: KeyRing, issuer: str = "gridsvc",
+                 max_lifetime: float = DEFAULT_MAX_LIFETIME_SECONDS) -> dict[str, Any]:
     """The checked claims of a token; any defect is Unauthenticated with the reason.
 
     A token's signature is checked once: the same token comes with every request of a
     session and is decoded by the gateway and again by each service it reaches (the HMAC,
     base64 and JSON were a fifth of the gateway's CPU per demand). Its expiry is checked at
-    every use; revocation is the callers' check (``tokens_valid_after``)."""
+    every use; revocation is the callers' check (``tokens_valid_after``). A token whose
+    ``exp - iat`` is longer than ``max_lifetime`` (the configured ``TOKEN_TTL_SECONDS``) plus
+    :data:`CLOCK_SKEW_SECONDS` is refused (one issued in the future too): a leaked signing key or a
+    minting mistake must not give a token that lives until 2100."""
     claims = _verified_claims(token, keys, issuer)
     if claims["exp"] <= time.time():
         raise Unauthenticated("token expired", code="auth.token_expired")
+    # PyJWT has checked that both are numbers and that ``iat`` is not in the future
+    if claims["exp"] - claims["iat"] > max_lifetime + CLOCK_SKEW_SECONDS:
+        raise Unauthenticated("invalid token: it lives longer than {seconds} seconds",
+                              code="auth.token_lifetime_too_long",
+                              params={"seconds": int(max_lifetime)})
     return dict(claims)
 
 
@@ -151,9 +168,10 @@ def _verified_claims(token: str, keys: KeyRing, issuer: str) -> dict[str, Any]:
     return claims
 
 
-def verify_token(token: str, keys: KeyRing, issuer: str = "gridsvc") -> Principal:
+def verify_token(token: str, keys: KeyRing, issuer: str = "gridsvc",
+                 max_lifetime: float = DEFAULT_MAX_LIFETIME_SECONDS) -> Principal:
     """Decode and check a token; any defect is Unauthenticated with the reason."""
-    return Principal.from_claims(decode_token(token, keys, issuer))
+    return Principal.from_claims(decode_token(token, keys, issuer, max_lifetime))
 
 
 def service_principal(service_name: str) -> Principal:

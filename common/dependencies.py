@@ -10,7 +10,7 @@ from weakref import WeakKeyDictionary
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Histogram, start_http_server
 
-from common.auth import Principal, verify_token
+from common.auth import DEFAULT_MAX_LIFETIME_SECONDS, Principal, verify_token
 from common.config import load_settings
 from common.errors import DomainError, Unauthenticated
 from common.i18n import DEFAULT_LANGUAGE, supported
@@ -41,16 +41,19 @@ class Caller(DependencyProvider):
         settings = load_settings()
         self.keys = settings.jwt_keys
         self.issuer = settings.jwt_issuer
+        self.max_lifetime = settings.token_ttl_seconds
 
     def get_dependency(self, worker_ctx: Any) -> CallerContext:
-        return CallerContext(worker_ctx.context_data, self.keys, self.issuer)
+        return CallerContext(worker_ctx.context_data, self.keys, self.issuer, self.max_lifetime)
 
 
 class CallerContext:
-    def __init__(self, context_data: dict[str, Any], keys: KeyRing, issuer: str) -> None:
+    def __init__(self, context_data: dict[str, Any], keys: KeyRing, issuer: str,
+                 max_lifetime: float = DEFAULT_MAX_LIFETIME_SECONDS) -> None:
         self._context = context_data
         self._keys = keys
         self._issuer = issuer
+        self._max_lifetime = max_lifetime
         self._principal: Principal | None = None
 
     @property
@@ -59,7 +62,7 @@ class CallerContext:
             token = self._context.get("auth_token")
             if not token or not isinstance(token, str):
                 raise Unauthenticated("no token in the call context", code="auth.token_missing")
-            self._principal = verify_token(token, self._keys, self._issuer)
+            self._principal = verify_token(token, self._keys, self._issuer, self._max_lifetime)
         return self._principal
 
     def principal_of(self, token: Any) -> Principal:
@@ -67,7 +70,7 @@ class CallerContext:
         carries one per item)."""
         if not token or not isinstance(token, str):
             raise Unauthenticated("no token", code="auth.token_missing")
-        return verify_token(token, self._keys, self._issuer)
+        return verify_token(token, self._keys, self._issuer, self._max_lifetime)
 
     @property
     def language(self) -> str:

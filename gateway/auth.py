@@ -35,7 +35,8 @@ def bearer_token(request: Request) -> str:
 def authenticate(request: Request, settings: Settings) -> tuple[Principal, str]:
     token = bearer_token(request)
     try:
-        claims = decode_token(token, settings.jwt_keys, settings.jwt_issuer)
+        claims = decode_token(token, settings.jwt_keys, settings.jwt_issuer,
+                              settings.token_ttl_seconds)
         principal = Principal.from_claims(claims)
     except Unauthenticated as exc:
         raise Problem(401, exc.detail, headers=CHALLENGE, code=exc.code,

@@ -28,6 +28,24 @@ def test_forged_and_expired_tokens_are_401(client, token):
     assert client.get("/api/v1/demands", headers={"Authorization": "Basic abc"}).status_code == 401
 
 
+def test_a_token_expiring_in_2100_is_refused(client):
+    """Issue 22, finding 6: the probe's token, well signed but expiring in the year 2100,
+    is refused because it lives longer than TOKEN_TTL_SECONDS (8 h) plus the clock skew."""
+    import time
+
+    from common.auth import Principal, mint_token
+    from common.config import DEV_JWT_SECRET
+
+    admin = Principal(user_id="probe", role=Role.ADMIN)
+    forever = mint_token(admin, DEV_JWT_SECRET, 4102444800 - int(time.time()))
+    refused = client.get("/api/v1/demands", headers=bearer(forever))
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "auth.token_lifetime_too_long"
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+    eight_hours = mint_token(admin, DEV_JWT_SECRET, 8 * 3600)
+    assert client.get("/api/v1/demands", headers=bearer(eight_hours)).status_code == 200
+
+
 def test_me_reflects_the_token(client, token):
     tok = token(Role.GRID_WORKER, user_id="w-1", grid_ids=("g-7", "g-8"))
     me = client.get("/api/v1/me", headers=bearer(tok)).json()

@@ -10,7 +10,14 @@ import jwt
 import pytest
 
 from common import keys
-from common.auth import Principal, Role, mint_token, service_principal, verify_token
+from common.auth import (
+    CLOCK_SKEW_SECONDS,
+    Principal,
+    Role,
+    mint_token,
+    service_principal,
+    verify_token,
+)
 from common.errors import Forbidden, Unauthenticated
 from common.keys import KeyRing, SigningKey
 
@@ -54,8 +61,9 @@ def test_expired_wrong_key_wrong_issuer_unknown_role():
         verify_token(mint_token(p, OTHER, 60), RING)  # a key not in the ring
     with pytest.raises(Unauthenticated):
         verify_token(mint_token(p, KEY, 60, issuer="elsewhere"), RING)
-    bogus = jwt.encode({"sub": "u", "role": "superuser", "iss": "gridsvc", "iat": 1,
-                        "exp": 2**40}, KEY.private_key, algorithm="EdDSA",
+    now = int(time.time())
+    bogus = jwt.encode({"sub": "u", "role": "superuser", "iss": "gridsvc", "iat": now,
+                        "exp": now + 60}, KEY.private_key, algorithm="EdDSA",
                        headers={"kid": KEY.kid})
     with pytest.raises(Unauthenticated, match="role"):
         verify_token(bogus, RING)
@@ -63,6 +71,34 @@ def test_expired_wrong_key_wrong_issuer_unknown_role():
                            "exp": 2**40}, None, algorithm="none")
     with pytest.raises(Unauthenticated):
         verify_token(unsigned, RING)
+
+
+def token_with(iat: float, exp: float) -> str:
+    return jwt.encode({"sub": "u", "role": "admin", "iss": "gridsvc", "iat": iat, "exp": exp},
+                      KEY.private_key, algorithm="EdDSA", headers={"kid": KEY.kid})
+
+
+def test_a_token_living_longer_than_the_configured_lifetime_is_refused():
+    """Issue 22, finding 6: a token whose ``exp - iat`` exceeds the configured lifetime (plus
+    the clock skew) is refused, however well signed; the probe's token expired in 2100."""
+    now = time.time()
+    year_2100 = 4102444800
+    with pytest.raises(Unauthenticated) as refused:
+        verify_token(token_with(now, year_2100), RING)
+    assert refused.value.code == "auth.token_lifetime_too_long"
+    eight_hours = 8 * 3600
+    # the configured lifetime, and a little clock skew over it, are accepted
+    assert verify_token(token_with(now, now + eight_hours), RING).user_id == "u"
+    assert verify_token(token_with(now, now + eight_hours + CLOCK_SKEW_SECONDS), RING)
+    with pytest.raises(Unauthenticated, match="lives longer"):
+        verify_token(token_with(now, now + eight_hours + CLOCK_SKEW_SECONDS + 1), RING)
+    # the lifetime the checker is configured with (TOKEN_TTL_SECONDS) decides
+    with pytest.raises(Unauthenticated, match="lives longer"):
+        verify_token(token_with(now, now + 3600), RING, max_lifetime=600)
+    assert verify_token(token_with(now, now + 600), RING, max_lifetime=600)
+    # nor may a token be issued in the future (which would stretch its lifetime from now)
+    with pytest.raises(Unauthenticated, match="iat"):
+        verify_token(token_with(now + 3600, now + 3700), RING)
 
 
 def test_require_role():
