@@ -47,7 +47,7 @@ def test_events_wait_for_notification_and_arrive_exactly_once(
     tok = token(Role.ENTERPRISE, enterprise_id=ent, user_id=f"notif-{uuid.uuid4().hex[:6]}")
     observed: dict[str, object] = {}
     with DemandLoad(healthy_platform.gateway_url(), tok, TOTAL, rate=10,
-                    budget=DOWN_FOR + 120) as load:
+                    budget=DOWN_FOR + 120, held_back=TOTAL // 10) as load:
         load.wait_for(20)
         healthy_platform.kill("notification", signal.SIGKILL)
         killed_at = load.done
@@ -64,6 +64,7 @@ def test_events_wait_for_notification_and_arrive_exactly_once(
         healthy_platform.start_service("notification")
         healthy_platform.wait_ready(timeout=60)
         back_at = load.done
+        load.release()
     print(f"\nnotification down {observed['down']:.0f}s while {TOTAL} demands were submitted "
           f"({killed_at} before, {back_at} by its return); {observed['queued']} events waited "
           f"in its queue, {observed['delivered_while_down']} reached the inbox meanwhile")

@@ -54,6 +54,9 @@ class DemandLoad:
     budget: float = 240.0
     request_timeout: float = 5.0
     rate: float | None = None  # new demands per second at most (retries do not count)
+    #: the last ``held_back`` demands wait for :meth:`release`, so that some are certainly
+    #: submitted after the fault is over, however slowly a busy machine brings a process back
+    held_back: int = 0
     marker: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     keys: list[str] = field(init=False)
     acknowledged: dict[str, str] = field(default_factory=dict)  # key -> demand id
@@ -62,6 +65,7 @@ class DemandLoad:
     _thread: threading.Thread | None = None
     _error: BaseException | None = None
     _stopped: bool = False
+    _released: bool = False
 
     def __post_init__(self) -> None:
         self.keys = [f"fault-{self.marker}-{i:05d}" for i in range(self.total)]
@@ -93,6 +97,9 @@ class DemandLoad:
             async def worker() -> None:
                 nonlocal next_slot
                 while pending and time.monotonic() < deadline and not self._stopped:
+                    if len(pending) <= self.held_back and not self._released:
+                        await asyncio.sleep(0.05)
+                        continue
                     if self.rate:
                         slot = max(time.monotonic(), next_slot)
                         next_slot = slot + 1 / self.rate
@@ -148,6 +155,10 @@ class DemandLoad:
         if exc_type is not None:
             self.stop()
         self.join()
+
+    def release(self) -> None:
+        """Let the held-back demands go (the fault is over)."""
+        self._released = True
 
     def stop(self) -> None:
         """Give up: the clients stop after their current request."""
