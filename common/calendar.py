@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,7 @@ from common.i18n import EN, label, translate
 __all__ = [
     "MAX_RANGE_DAYS",
     "SHANGHAI",
+    "zone_today",
     "TRIAGE_HOUR",
     "Deadline",
     "WorkCalendar",
@@ -282,6 +283,13 @@ def _require_count(n: object) -> int:
     if n < 0:
         raise ValueError(f"n must be 0 or more working days, got {n}")
     return n
+
+
+def zone_today(now: datetime | None = None) -> date:
+    """The zone's calendar day (Asia/Shanghai) at ``now`` (default: this moment): every date
+    the platform derives from the current time is this day, never the UTC or machine day
+    (between 00:00 and 08:00 in the zone the UTC date is still yesterday's)."""
+    return _local_date(now or datetime.now(UTC), "now")
 
 
 def _local_date(moment: object, name: str) -> date:

@@ -198,6 +198,11 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("liaisons", NC_("appraisal_subject", "Liaisons")),
         ("departments", NC_("appraisal_subject", "Departments")),
     )),
+    Dictionary("growth_note", (
+        ("no_data", NC_("growth_note", "No figures for the year")),
+        ("no_data_previous", NC_("growth_note", "No figures for the year before")),
+        ("no_base", NC_("growth_note", "No base: the year before is zero")),
+    )),
     Dictionary("calendar_origin", (
         ("chinesecalendar", NC_("calendar_origin", "Built-in holiday schedule")),
         ("loaded", NC_("calendar_origin", "Loaded by an operator")),

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from common.calendar import zone_today
 from services.enterprise.accounts import hash_password
 from services.enterprise.demo_data import DemoData
 from services.enterprise.models import (
@@ -97,7 +98,7 @@ def load(session: Session, data: DemoData) -> dict[str, int]:
             select(Enterprise.id).where(Enterprise.id.in_([r["id"] for r in rows]))
         ).scalars())
         session.add_all(ScopeChange(enterprise_id=r["id"], in_scope=True,
-                                    reason="started_operating", effective_on=now.date(),
+                                    reason="started_operating", effective_on=zone_today(now),
                                     recorded_by="demo", note="demo data")
                         for r in rows if r["id"] in new)
         values = []

@@ -19,6 +19,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
+from common.calendar import zone_today
 from common.concurrency import stale
 from common.errors import Conflict, Forbidden, ValidationFailed, field_error
 from common.i18n import label
@@ -223,7 +224,8 @@ def read(session: Session, principal: Principal, enterprise: Enterprise,
 # --- writing ---------------------------------------------------------------------------------
 
 def register(session: Session, principal: Principal, data: dict[str, Any],
-             call_id: str | None = None, index: GridIndex | None = None) -> Enterprise:
+             call_id: str | None = None, index: GridIndex | None = None,
+             now: datetime | None = None) -> Enterprise:
     """Add an enterprise; grid assigned, scope checked, ``enterprise_registered`` raised."""
     access.check_create(principal)
     existing = session.execute(
@@ -239,7 +241,7 @@ def register(session: Session, principal: Principal, data: dict[str, Any],
         raise Forbidden("grid staff may only register enterprises of their own grids",
                         code="enterprise.other_grid")
     in_scope, reason = scope_of(data)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     enterprise = Enterprise(
         id=str(uuid.uuid4()), grid_id=grid_id, grid_source=source, in_scope=in_scope,
         version=1, created_at=now, updated_at=now,
@@ -250,7 +252,7 @@ def register(session: Session, principal: Principal, data: dict[str, Any],
     )
     session.add(enterprise)
     session.add(ScopeChange(enterprise_id=enterprise.id, in_scope=in_scope, reason=reason,
-                            effective_on=now.date(), recorded_by=principal.user_id,
+                            effective_on=zone_today(now), recorded_by=principal.user_id,
                             note="on entry"))
     session.flush()
     publish(session, "enterprise_registered", {

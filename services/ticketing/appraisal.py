@@ -611,9 +611,26 @@ def yearly(session: Session, kind: str, year: int, as_of: datetime | None = None
 # =========================================================================== awards
 
 
-def growth(current: float, previous: float) -> float | None:
-    """(current − previous) / previous; None when previous is not above 0."""
+def growth(current: float | None, previous: float | None) -> float | None:
+    """(current − previous) / previous; None when either year has no figures or previous is
+    not above 0 (:func:`growth_note` says which)."""
+    if current is None or previous is None:
+        return None
     return (current - previous) / previous if previous > 0 else None
+
+
+def growth_note(current: float | None, previous: float | None) -> str | None:
+    """Why a growth is None (dictionary ``growth_note``): the year has no figures, the year
+    before has none, or the year before is not above 0; None when there is a growth."""
+    if current is None:
+        return "no_data"
+    if previous is None:
+        return "no_data_previous"
+    return "no_base" if previous <= 0 else None
+
+
+def _figure(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def awards(grid_scores: list[dict[str, Any]], grids: list[dict[str, Any]],
@@ -625,7 +642,9 @@ def awards(grid_scores: list[dict[str, Any]], grids: list[dict[str, Any]],
     (``grid_id``, ``name``, ``department_id``, ``output_value``, ``output_value_previous``,
     ``tax``, ``tax_previous``).
 
-    growth score = 100 × growth / the highest growth of any grid (a fall or no base: 0);
+    growth score = 100 × growth / the highest growth of any grid (a fall, no base or no
+    figures: 0); a growth without figures for the year or the year before is None with its
+    ``*_growth_note`` (:func:`growth_note`), never −100 %;
     award score = weighted mean of service score and the two growth scores; eligible = not
     vetoed and a service score of at least ``min_service_score``; awarded = eligible and fewer
     than ``count`` eligible grids score higher (a tie at the boundary is awarded together).
@@ -635,10 +654,11 @@ def awards(grid_scores: list[dict[str, Any]], grids: list[dict[str, Any]],
     rows = []
     for grid_id in sorted(set(scores) | set(registry)):
         grid, score = registry.get(grid_id, {}), scores.get(grid_id, {})
-        output = float(grid.get("output_value") or 0)
-        output_before = float(grid.get("output_value_previous") or 0)
-        tax = float(grid.get("tax") or 0)
-        tax_before = float(grid.get("tax_previous") or 0)
+        # a year without figures is no data (None), never 0: no fall of 100 %
+        output = _figure(grid.get("output_value"))
+        output_before = _figure(grid.get("output_value_previous"))
+        tax = _figure(grid.get("tax"))
+        tax_before = _figure(grid.get("tax_previous"))
         rows.append({
             "grid_id": grid_id, "name": grid.get("name"),
             "department_id": grid.get("department_id"),
@@ -646,7 +666,9 @@ def awards(grid_scores: list[dict[str, Any]], grids: list[dict[str, Any]],
             "vetoed": bool(score.get("vetoed", False)),
             "output_value": output, "output_value_previous": output_before,
             "output_growth": growth(output, output_before),
+            "output_growth_note": growth_note(output, output_before),
             "tax": tax, "tax_previous": tax_before, "tax_growth": growth(tax, tax_before),
+            "tax_growth_note": growth_note(tax, tax_before),
         })
     best_output = max((r["output_growth"] or 0 for r in rows), default=0)
     best_tax = max((r["tax_growth"] or 0 for r in rows), default=0)

@@ -21,7 +21,7 @@ from common.calendar import SHANGHAI, WorkCalendar
 from common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
 from common.outbox import record_events
 from services.ticketing import sla
-from services.ticketing.models import Demand, Task, outbox
+from services.ticketing.models import Demand, LedgerEntry, Task, outbox
 
 #: roles that record demands on an enterprise's behalf (grid workers, the service window...)
 RECORDING_STAFF = {Role.GRID_WORKER, Role.GRID_LEADER, Role.COORDINATOR, Role.ADMIN}
@@ -29,8 +29,33 @@ RECORDING_STAFF = {Role.GRID_WORKER, Role.GRID_LEADER, Role.COORDINATOR, Role.AD
 READ_ALL = {Role.COORDINATOR, Role.LEADER, Role.ADMIN}
 
 
-def resolve_enterprise(principal: Principal, requested: str | None) -> str:
-    """The enterprise a new demand belongs to; enterprises may only file their own."""
+#: the intake channels (信息收集渠道) each role may record: an enterprise its own (the app, the
+#: website, WeChat, self-service), grid staff the grid worker's visit, the committee's staff
+#: the service window and the hotline; nobody may claim another's channel
+CHANNELS_OF_ROLE: dict[Role, frozenset[str]] = {
+    Role.ENTERPRISE: frozenset({"app", "website", "wechat", "enterprise"}),
+    Role.GRID_WORKER: frozenset({"grid_worker"}),
+    Role.GRID_LEADER: frozenset({"grid_worker"}),
+    Role.COORDINATOR: frozenset({"service_window", "hotline"}),
+    Role.ADMIN: frozenset({"service_window", "hotline"}),
+}
+
+
+def check_channel(principal: Principal, channel: str | None) -> None:
+    """422 naming ``channel`` when the caller's role may not record a demand in it."""
+    allowed = CHANNELS_OF_ROLE.get(principal.role, frozenset())
+    if channel is not None and channel not in allowed:
+        raise ValidationFailed(
+            "{role} may not record a demand in this channel",
+            {"channel": [field_error("demand.channel_not_yours",
+                                     "not a channel your role may record")]},
+            code="demand.channel_not_yours", params={"role": principal.role_label})
+
+
+def resolve_enterprise(principal: Principal, requested: str | None,
+                       channel: str | None = None) -> str:
+    """The enterprise a new demand belongs to; enterprises may only file their own, and each
+    role records only its own channels (:func:`check_channel`)."""
     if principal.role == Role.ENTERPRISE:
         if not principal.enterprise_id:
             raise Forbidden("this account is not linked to an enterprise",
@@ -38,10 +63,12 @@ def resolve_enterprise(principal: Principal, requested: str | None) -> str:
         if requested and requested != principal.enterprise_id:
             raise Forbidden("an enterprise may only file its own demands",
                             code="demand.other_enterprise")
+        check_channel(principal, channel)
         return principal.enterprise_id
     if principal.role not in RECORDING_STAFF:
         raise Forbidden("{role} may not record demands", code="demand.record_forbidden",
                         params={"role": principal.role_label})
+    check_channel(principal, channel)
     if not requested:
         raise ValidationFailed("enterprise_id is required", {"enterprise_id": [field_error(
             "field.required", "required")]}, code="demand.enterprise_required")
@@ -120,7 +147,7 @@ def submit(
     re-plans its provisional deadline, or is seen by it. A batch passes the ``number`` it
     drew and ``key_checked`` when it looked the key up already.
     """
-    enterprise_id = resolve_enterprise(principal, data.get("enterprise_id"))
+    enterprise_id = resolve_enterprise(principal, data.get("enterprise_id"), data.get("channel"))
     digest = request_hash(data)
     if idempotency_key and not key_checked:
         existing = find_by_key(session, principal, idempotency_key)
@@ -171,7 +198,8 @@ def submit_batch(session: Session, batch: list[NewDemand], calendar: WorkCalenda
     A key raced by a concurrent request makes the whole batch's insert fail; it is then
     retried one by one, each :func:`submit` answering its own (a replay or a conflict)."""
     demands = [new_demand(item, resolve_enterprise(item.principal,
-                                                   item.data.get("enterprise_id")),
+                                                   item.data.get("enterprise_id"),
+                                                   item.data.get("channel")),
                           request_hash(item.data), calendar, now) for item in batch]
     try:
         with session.begin_nested():
@@ -220,9 +248,14 @@ def new_demand(item: NewDemand, enterprise_id: str, digest: str, calendar: WorkC
 
 
 def announce(session: Session, demands: list[Demand], call_id: str | None) -> None:
-    """Schedule each new demand's triage deadline and record its ``demand_received``."""
+    """Schedule each new demand's triage deadline, write intake as the first step of its
+    ledger (who recorded it, in which role and channel) and record its ``demand_received``."""
     for demand in demands:
         sla.schedule(session, "triage", demand.id, demand.triage_due_at)
+        session.add(LedgerEntry(demand_id=demand.id, action="received", from_state=None,
+                                to_state="received", actor=demand.recorded_by,
+                                actor_role=demand.recorded_role, channel=demand.channel,
+                                at=demand.received_at))
     record_events(session, outbox, "ticketing", [("demand_received", {
         "demand_id": demand.id,
         "number": demand.number,

@@ -232,6 +232,8 @@ class LedgerEntry(Base):
     actor: Mapped[str] = mapped_column(String(64))
     actor_role: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
+    #: intake's line: the channel the demand came in by (信息收集渠道)
+    channel: Mapped[str | None] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

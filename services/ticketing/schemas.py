@@ -412,6 +412,7 @@ class LedgerEntrySchema(Schema):
     actor = fields.String(required=True)
     actor_role = fields.String(required=True)
     reason = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True, metadata={"x-dictionary": "channel"})
     at = LocalDateTime(required=True)
 
 
@@ -947,13 +948,19 @@ class AwardRowSchema(Schema):
     department_id = fields.String(allow_none=True, metadata={"description": "owner"})
     service_score = fields.Float(required=True, metadata={"description": "yearly score"})
     vetoed = fields.Boolean(required=True)
-    output_value = fields.Float(required=True, metadata={"description": "万元, the year"})
-    output_value_previous = fields.Float(required=True, metadata={"description": "year - 1"})
-    output_growth = fields.Float(allow_none=True, required=True,
-                                 metadata={"description": "null when year - 1 is 0"})
-    tax = fields.Float(required=True)
-    tax_previous = fields.Float(required=True)
+    output_value = fields.Float(required=True, allow_none=True, metadata={
+        "description": "万元, the year; null: no figures for the year"})
+    output_value_previous = fields.Float(required=True, allow_none=True,
+                                         metadata={"description": "year - 1; null: no figures"})
+    output_growth = fields.Float(allow_none=True, required=True, metadata={
+        "description": "null when either year has no figures or year - 1 is 0 (see the note)"})
+    output_growth_note = fields.String(allow_none=True, required=True, metadata={
+        "x-dictionary": "growth_note", "description": "why output_growth is null"})
+    tax = fields.Float(required=True, allow_none=True)
+    tax_previous = fields.Float(required=True, allow_none=True)
     tax_growth = fields.Float(allow_none=True, required=True)
+    tax_growth_note = fields.String(allow_none=True, required=True, metadata={
+        "x-dictionary": "growth_note", "description": "why tax_growth is null"})
     output_growth_score = fields.Float(required=True)
     tax_growth_score = fields.Float(required=True)
     award_score = fields.Float(required=True)

@@ -78,7 +78,8 @@ class TicketingService(IntakeApi, HandlingApi, ClosureApi, SweepApi, SettingsApi
     def submit_demand(self, payload: dict[str, Any], idempotency_key: str | None = None) -> dict:
         principal = self.caller.principal
         data = load(DemandCreateSchema(), payload)
-        enterprise_id = intake.resolve_enterprise(principal, data.get("enterprise_id"))
+        enterprise_id = intake.resolve_enterprise(principal, data.get("enterprise_id"),
+                                                  data.get("channel"))
         data["enterprise_id"] = enterprise_id
         if idempotency_key:  # a retry is answered even while the registry is unreachable
             with self.db.transaction() as session:

@@ -220,9 +220,10 @@ def test_awards_use_the_registry_growth(client, token, db):
     assert set(items) == {grid for grid, _ in grids}
     sums = {y: float(total) for _grid, y, total in expected}
     row = items[GRID_A]
-    assert row["output_value"] == pytest.approx(sums.get(year, 0.0))
-    assert row["output_value_previous"] == pytest.approx(sums.get(year - 1, 0.0))
-    if sums.get(year - 1):
+    assert row["output_value"] == (pytest.approx(sums[year]) if year in sums else None)
+    assert row["output_value_previous"] == (
+        pytest.approx(sums[year - 1]) if year - 1 in sums else None)
+    if sums.get(year - 1) and year in sums:
         assert row["output_growth"] == pytest.approx(
             (sums[year] - sums[year - 1]) / sums[year - 1], abs=1e-4)
     assert sorted(r["rank"] for r in items.values())[0] == 1
@@ -285,3 +286,40 @@ def test_grid_growth_is_for_award_readers_only(db):
         for role in (Role.GRID_WORKER, Role.ENTERPRISE):
             with pytest.raises(Forbidden):
                 grid_growth(session, Principal(user_id="x", role=role), 2025)
+
+
+def test_a_year_without_figures_is_no_data_never_a_fall_of_100_percent(client, token, db):
+    """年终优秀奖励 for a year nobody reported figures for: every grid's output value and tax
+    are null with the reason, never 0 and −100 %; a grid with figures only for the year
+    before says the year has none."""
+    year = 2061  # nobody reports this far ahead
+    enterprise = _enterprise_in(db, GRID_A)
+    with db.begin() as conn:
+        conn.execute(text(
+            "DELETE FROM enterprise.profile_values WHERE year IN (:y, :y - 1)"), {"y": year})
+        conn.execute(text(
+            "INSERT INTO enterprise.profile_values (enterprise_id, year, indicator, value, "
+            "source, entered_by) VALUES (:e, :y - 1, 'output_value', 1200, 'registration', "
+            "'test'), (:e, :y - 1, 'tax', 80, 'registration', 'test')"),
+            {"e": enterprise, "y": year})
+    try:
+        for role, extra in ((Role.LEADER, {}), (Role.COORDINATOR, {}),
+                            (Role.GRID_LEADER, {"grid_ids": (GRID_A,)})):
+            answer = client.get("/api/v1/awards", params={"year": year},
+                                headers=bearer(token(role, **extra)))
+            assert answer.status_code == 200, answer.text
+            rows = {row["grid_id"]: row for row in answer.json()["items"]}
+            had = rows[GRID_A]
+            assert (had["output_value"], had["output_value_previous"]) == (None, 1200)
+            assert (had["output_growth"], had["output_growth_note"]) == (None, "no_data")
+            assert (had["tax_growth"], had["tax_growth_note"]) == (None, "no_data")
+            assert had["output_growth_score"] == 0
+            for row in rows.values():
+                assert row["output_value"] is None and row["tax"] is None
+                assert row["output_growth"] is None and row["tax_growth"] is None
+        labels = client.get("/api/v1/dictionaries", headers=bearer(token(Role.LEADER))).json()
+        assert "growth_note" in str(labels)
+    finally:
+        with db.begin() as conn:
+            conn.execute(text("DELETE FROM enterprise.profile_values WHERE year = :y - 1 "
+                              "AND entered_by = 'test'"), {"y": year})

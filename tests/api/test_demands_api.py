@@ -177,3 +177,41 @@ def test_triage_deadline_endpoint(client, token):
                        params={"received_at": "2025-09-26T15:00:00"}, headers=bearer(tok))
     assert naive.status_code == 422
     assert "received_at" in naive.json()["errors"]
+
+
+def test_each_role_records_only_its_own_channels_and_intake_opens_the_ledger(client, token):
+    """信息收集: an enterprise files by its own channels (the app, the website, WeChat,
+    self-service), a grid worker by its visit, the service window and the hotline are the
+    committee staff's; anything else is a 422 naming ``channel``. The ledger's first line says
+    who recorded the demand, in which role and channel."""
+    ent = new_enterprise_id(incubator_id="INC01")
+    owner = token(Role.ENTERPRISE, enterprise_id=ent)
+    worker = token(Role.GRID_WORKER, grid_ids=("INC01",))
+    coordinator = token(Role.COORDINATOR)
+    claims = [(owner, "grid_worker"), (owner, "service_window"), (owner, "hotline"),
+              (worker, "service_window"), (worker, "enterprise"), (worker, "app"),
+              (coordinator, "grid_worker"), (coordinator, "enterprise")]
+    for tok, channel in claims:
+        refused = submit(client, tok, demand_body(channel=channel, enterprise_id=ent))
+        assert refused.status_code == 422, (channel, refused.text)
+        problem = refused.json()
+        assert problem["code"] == "demand.channel_not_yours"
+        assert problem["errors"]["channel"][0]["code"] == "demand.channel_not_yours"
+    for channel in ("app", "website", "wechat", "enterprise"):
+        assert submit(client, owner, demand_body(channel=channel)).status_code == 201, channel
+    by_worker = submit(client, worker, demand_body(channel="grid_worker", enterprise_id=ent))
+    assert by_worker.status_code == 201, by_worker.text
+    at_window = submit(client, coordinator, demand_body(channel="service_window",
+                                                        enterprise_id=ent))
+    assert at_window.status_code == 201, at_window.text
+    for created, role, channel in ((by_worker, "grid_worker", "grid_worker"),
+                                   (at_window, "coordinator", "service_window")):
+        ledger = client.get("/api/v1/ledger", params={"demand_id": created.json()["id"]},
+                            headers=bearer(coordinator)).json()["items"]
+        first = ledger[-1]  # newest first: intake is the last line
+        assert (first["action"], first["to_state"], first["actor_role"], first["channel"]) == (
+            "received", "received", role, channel)
+        assert first["at"] == created.json()["received_at"]
+    timeline = client.get(f"/api/v1/demands/{at_window.json()['id']}/timeline",
+                          headers=bearer(owner)).json()
+    assert [e["kind"] for e in timeline["entries"]].count("received") == 1

@@ -256,3 +256,30 @@ def test_departments_and_category_table_admin_edits(client, token, zone):
     unknown = client.put("/api/v1/categories/test_cat", headers=bearer(admin),
                          json={"department_id": "nowhere"})
     assert unknown.status_code == 422
+
+
+@pytest.mark.parametrize(("moment", "day"), [
+    ("2026-12-04T00:12:00+08:00", "2026-12-04"), ("2026-12-03T23:50:00+08:00", "2026-12-03")])
+def test_an_enterprise_enters_scope_on_the_zone_day_not_the_utc_day(client, db, moment, day):
+    """Registered at 00:12 in the zone (16:12 UTC the day before) or at 23:50, its scope
+    change is dated the Asia/Shanghai day, with an injected clock."""
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from common.auth import Principal
+    from common.validation import load
+    from services.enterprise import registry
+    from services.enterprise.models import ScopeChange
+    from services.enterprise.schemas import EnterpriseCreateSchema
+
+    data = load(EnterpriseCreateSchema(), {
+        "credit_code": credit_code.generate(random.Random(moment)), "name": "青岛零点科技有限公司",
+        "address": "高新区测试路1号", "industry_code": "C39", "scale": "small"})
+    admin = Principal(user_id="test-admin", role=Role.ADMIN)
+    with Session(db) as session:
+        at = datetime.fromisoformat(moment)
+        enterprise = registry.register(session, admin, data, now=at)
+        change = session.query(ScopeChange).filter_by(enterprise_id=enterprise.id).one()
+        assert change.effective_on.isoformat() == day
+        session.rollback()

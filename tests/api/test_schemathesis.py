@@ -109,7 +109,8 @@ def test_a_method_the_path_lacks_is_405_with_every_method_in_allow(client, token
 def test_text_postgresql_cannot_store_is_a_named_422_not_a_500(client, token):
     admin = bearer(token(Role.ADMIN))
     body = client.post("/api/v1/demands", headers=admin, json=demand_body(
-        enterprise_id="00000000-0000-4000-8000-000000000000", title="申请\x00人才公寓"))
+        channel="service_window", enterprise_id="00000000-0000-4000-8000-000000000000",
+        title="申请\x00人才公寓"))
     assert body.status_code == 422, body.text
     assert "title" in body.json()["errors"]
     lone = client.post("/api/v1/categories", headers={**admin, "content-type": "application/json"},

@@ -427,3 +427,16 @@ def test_constructor_validates_too() -> None:
     assert isinstance(schedule.makeup_workdays, frozenset)
     with pytest.raises(ValueError, match="two schedules"):
         WorkCalendar([schedule, schedule])
+
+
+@pytest.mark.parametrize(("moment", "day"), [
+    ("2026-12-04T00:12:00+08:00", "2026-12-04"),  # the UTC date is still 12-03
+    ("2026-12-03T23:50:00+08:00", "2026-12-03"),
+    ("2026-12-31T23:50:00+08:00", "2026-12-31"),
+    ("2027-01-01T00:12:00+08:00", "2027-01-01"),
+])
+def test_the_zone_day_is_the_shanghai_day_at_both_ends_of_it(moment: str, day: str) -> None:
+    from common.calendar import zone_today
+
+    at = datetime.fromisoformat(moment)
+    assert zone_today(at) == zone_today(at.astimezone(UTC)) == date.fromisoformat(day)

@@ -39,10 +39,11 @@ class GridGrowthSchema(Schema):
     kind = fields.String(required=True)
     department_id = fields.String(required=True, metadata={"description": "the owner"})
     enterprises = fields.Integer(required=True)
-    output_value = fields.Float(required=True)
-    output_value_previous = fields.Float(required=True)
-    tax = fields.Float(required=True)
-    tax_previous = fields.Float(required=True)
+    output_value = fields.Float(required=True, allow_none=True,
+                                metadata={"description": "null: no enterprise reported one"})
+    output_value_previous = fields.Float(required=True, allow_none=True)
+    tax = fields.Float(required=True, allow_none=True)
+    tax_previous = fields.Float(required=True, allow_none=True)
 
 
 def latest_of_year(indicator: str, year: int, name: str) -> Any:
@@ -60,7 +61,8 @@ def latest_of_year(indicator: str, year: int, name: str) -> Any:
 
 def grid_growth(session: Session, principal: Principal, year: int) -> list[dict[str, Any]]:
     """Every grid with the summed output value and tax of its in-scope enterprises for
-    ``year`` and ``year - 1`` (each enterprise's latest value of that year; none counts 0)."""
+    ``year`` and ``year - 1`` (each enterprise's latest value of that year); a sum is None
+    when none of the grid's enterprises has a figure for that year (no data, not 0)."""
     if principal.role not in GROWTH_READERS:
         raise Forbidden("{role} may not read the grids' growth", code="zone.read_forbidden",
                         params={"role": principal.role_label})
@@ -70,7 +72,7 @@ def grid_growth(session: Session, principal: Principal, year: int) -> list[dict[
     query = (
         select(Grid.id, Grid.name, Grid.kind, Grid.owner_department_id,
                func.count(Enterprise.id),
-               *[func.coalesce(func.sum(m.c.value), 0) for m in metrics.values()])
+               *[func.sum(m.c.value) for m in metrics.values()])
         .select_from(Grid)
         .outerjoin(Enterprise, (Enterprise.grid_id == Grid.id) & Enterprise.in_scope.is_(True))
     )
@@ -79,7 +81,9 @@ def grid_growth(session: Session, principal: Principal, year: int) -> list[dict[
     labels = list(metrics)
     rows = session.execute(query.group_by(Grid.id).order_by(Grid.id)).all()
     return [{"grid_id": r[0], "name": r[1], "kind": r[2], "department_id": r[3],
-             "enterprises": r[4], **{label: float(r[5 + i]) for i, label in enumerate(labels)}}
+             "enterprises": r[4],
+             **{label: None if r[5 + i] is None else float(r[5 + i])
+                for i, label in enumerate(labels)}}
             for r in rows]
 
 

@@ -42,6 +42,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from common.calendar import zone_today
 from services.enterprise import credit_code
 from services.enterprise.demo_data import YEARS, DemoData
 from services.enterprise.demo_data import Enterprise as DemoEnterprise
@@ -299,7 +300,7 @@ def _rng(seed: int, part: str) -> random.Random:
 
 
 def build(data: DemoData, seed: int = SEED, anchor: date | None = None) -> ZoneDemo:
-    anchor = anchor or date.today()
+    anchor = anchor or zone_today()
     return ZoneDemo(
         anchor=anchor, carriers=_carriers(data, seed), projects=_projects(data, seed, anchor),
         institutes=_institutes(data, seed), industries=INDUSTRIES,

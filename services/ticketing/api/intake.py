@@ -98,7 +98,7 @@ class IntakeApi:
             submission.principal = self.caller.principal_of(submission.token)
             data = load(create_schema, submission.payload)
             data["enterprise_id"] = intake.resolve_enterprise(
-                submission.principal, data.get("enterprise_id"))
+                submission.principal, data.get("enterprise_id"), data.get("channel"))
             submission.data = data
         except DomainError as exc:
             submission.fail(exc)

@@ -3024,20 +3024,24 @@ export interface components {
             eligible: boolean;
             grid_id: string;
             name?: string | null;
-            /** @description null when year - 1 is 0 */
+            /** @description null when either year has no figures or year - 1 is 0 (see the note) */
             output_growth: number | null;
+            /** @description why output_growth is null */
+            output_growth_note: string | null;
             output_growth_score: number;
-            /** @description 万元, the year */
-            output_value: number;
-            /** @description year - 1 */
-            output_value_previous: number;
+            /** @description 万元, the year; null: no figures for the year */
+            output_value: number | null;
+            /** @description year - 1; null: no figures */
+            output_value_previous: number | null;
             rank: number;
             /** @description yearly score */
             service_score: number;
-            tax: number;
+            tax: number | null;
             tax_growth: number | null;
+            /** @description why tax_growth is null */
+            tax_growth_note: string | null;
             tax_growth_score: number;
-            tax_previous: number;
+            tax_previous: number | null;
             vetoed: boolean;
         };
         AwardWeights: {
@@ -4309,6 +4313,7 @@ export interface components {
             actor_role: string;
             /** Format: date-time */
             at: string;
+            channel?: string | null;
             demand_id: string;
             department_id?: string | null;
             from_state?: string | null;
