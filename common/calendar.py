@@ -18,11 +18,9 @@ Rules
 
 Deadlines
 ---------
-* 分理 (triage): a demand received on local date D is due at 10:00 Asia/Shanghai of the first
-  working day strictly after D (``于每日上午十点前完成上一工作日企业问题分理``). A demand received
-  on a Saturday is due on Monday 10:00, like one received on Friday.
-* 办理时限 (handling deadline): end (by default 18:00 local) of the n-th working day after the
-  local date of the start; see :meth:`WorkCalendar.deadline_after_workdays`.
+* :meth:`WorkCalendar.deadline_after_workdays`: an hour (by default 18:00 local, the end of the
+  working day) of the n-th working day after the local date of the start. The rules built on it
+  live with their services (ticketing's 分理 and 办理时限 in :mod:`services.ticketing.sla`).
 
 A State Council notice for year Y sometimes moves days of late December of year Y-1 (in the
 library: 2006-12-30/31, 2007-12-29/30/31, 2011-12-31, 2018-12-29/30/31, 2022-12-31,
@@ -49,7 +47,6 @@ __all__ = [
     "MAX_RANGE_DAYS",
     "SHANGHAI",
     "zone_today",
-    "TRIAGE_HOUR",
     "Deadline",
     "WorkCalendar",
     "YearSchedule",
@@ -58,8 +55,6 @@ __all__ = [
 ]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-#: 分理: a demand is due at 10:00 local of the first working day after the day it was received
-TRIAGE_HOUR = 10
 #: default hour (local) at which a handling deadline (办理时限) ends on its last working day
 END_OF_DAY_HOUR = 18
 #: longest inclusive range :meth:`WorkCalendar.workdays_between` accepts: three years
@@ -461,16 +456,6 @@ class WorkCalendar:
         return [d for d in days if self.is_workday(d)], provisional
 
     # ------------------------------------------------------------------ deadlines
-
-    def triage_deadline(self, received_at: datetime) -> Deadline:
-        """分理 deadline: 10:00 Asia/Shanghai of the first working day after the local date on
-        which the demand was received (``received_at`` converted to Asia/Shanghai first).
-
-        The time of day does not matter: a demand received Monday 00:00 or Monday 23:59 is due
-        Tuesday 10:00 (if Tuesday is a working day). ``received_at`` must be aware.
-        """
-        due, provisional = self.next_workday(_local_date(received_at, "received_at"))
-        return Deadline(datetime.combine(due, time(TRIAGE_HOUR), SHANGHAI), provisional)
 
     def deadline_after_workdays(
         self, start: datetime, n: int, hour: int = END_OF_DAY_HOUR

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import eventlet
 from amqp.exceptions import AMQPError
@@ -248,5 +248,39 @@ class RobustEventHandler(EventHandler):
         super().handle_message(body, message)
 
 
+#: seconds a handler waits before it hands back an event it could not handle for now
+RETRY_DELAY_SECONDS = 1.0
+
+
+class RetryLater(Exception):
+    """The event could not be handled for now (a service it needs did not answer): requeue it."""
+
+
+class RetryingEventHandler(RobustEventHandler):
+    """An event handler that puts the event back in its queue when the handler raised
+    :class:`RetryLater`, and acknowledges it after any other outcome.
+
+    nameko's ``requeue_on_error=True`` would requeue on every error, so one event that always
+    fails (a bug, bad data) would loop for ever; here only "not now" comes back. Handlers raise
+    through :func:`retry_later`, which waits :data:`RETRY_DELAY_SECONDS` first so a missing
+    service is polled, not hammered; deduplication on the event id makes the next delivery safe.
+    """
+
+    def handle_message_processed(self, message: Any, result: Any = None,
+                                 exc_info: Any = None) -> None:
+        if exc_info is not None and isinstance(exc_info[1], RetryLater):
+            self.queue_consumer.requeue_message(message)
+        else:
+            self.queue_consumer.ack_message(message)
+
+
+def retry_later(handler: str, event_id: object, exc: Exception) -> NoReturn:
+    """Log, wait :data:`RETRY_DELAY_SECONDS` and raise :class:`RetryLater` (from ``exc``)."""
+    log.warning("%s will retry event %s: %s", handler, event_id, exc)
+    eventlet.sleep(RETRY_DELAY_SECONDS)
+    raise RetryLater(str(exc)) from exc
+
+
 rpc = RobustRpc.decorator
 event_handler = RobustEventHandler.decorator
+retrying_event_handler = RetryingEventHandler.decorator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.errors import NotFound
+from common.events import first_delivery
 from common.i18n import DEFAULT_LANGUAGE, Translator
 from services.notification import delivery
 from services.notification.models import InboxMessage, PolicyRecipient, processed_events
@@ -41,6 +43,23 @@ def demand_received_message(data: dict[str, Any], language: str = DEFAULT_LANGUA
         + t(" and tell the handling department.")
     )
     return title, body, f"/demands/{data['demand_id']}"
+
+
+def handled(session: Session, event_id: str, handler: str) -> bool:
+    """Whether ``handler`` had this event already (its claim in ``processed_events``)."""
+    return session.execute(select(processed_events.c.event_id).where(
+        processed_events.c.event_id == event_id,
+        processed_events.c.handler == handler)).first() is not None
+
+
+def deliver_all(session: Session, event_id: str, handler: str,
+                deliveries: Iterable[tuple[str, str, str, str, str]]) -> None:
+    """A handler's messages for one event, unless it claimed the event before (the claim
+    :func:`common.events.first_delivery` and the messages commit together)."""
+    if not first_delivery(session, processed_events, event_id, handler):
+        return
+    for recipient, kind, title, body, link in deliveries:
+        deliver(session, recipient, kind, event_id, title, body, link)
 
 
 def deliver(

@@ -6,26 +6,23 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
-from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import select
 
 from common import remote
 from common.auth import Role
 from common.db import Database
 from common.dependencies import Caller, Metrics
-from common.entrypoints import RobustEventHandler, event_handler, rpc
+from common.entrypoints import event_handler, retry_later, retrying_event_handler, rpc
 from common.errors import DomainError, NotFound, Unavailable, ValidationFailed
-from common.events import check_envelope, first_delivery
+from common.events import check_envelope
 from common.health import health_report
 from common.service_identity import ServiceIdentity
-from common.validation import is_uuid, load
-from services.notification import delivery, inbox, policies, templates
-from services.notification.api.policies import READS, PoliciesApi
-from services.notification.models import processed_events
+from common.validation import load
+from services.notification import delivery, inbox, metrics, policies, routing, templates
+from services.notification.api.policies import PoliciesApi
+from services.notification.routing import Delivery, Plan
 from services.notification.schemas import (
     ChannelPreferencesSchema,
     DeliveryPageSchema,
@@ -38,95 +35,8 @@ from services.notification.schemas import (
 
 log = logging.getLogger(__name__)
 
-#: seconds a handler waits before it hands back an event it could not handle for now
-RETRY_DELAY_SECONDS = 1.0
-#: (recipient, kind, title, body, link) of one inbox message
-Delivery = tuple[str, str, str, str, str]
 #: SMTP and sweep settings, read once at import (the @timer interval needs them)
 DELIVERY = delivery.load_delivery_settings()
-
-SENT = Counter(
-    "gridsvc_notifications_sent_total",
-    "Delivery attempts on channels besides the inbox, by outcome (sent, failed, dead)",
-    ["channel", "outcome"],
-)
-DELIVERY_SECONDS = Histogram(
-    "gridsvc_notification_delivery_seconds",
-    "Time from an inbox message's creation to its delivery on a channel",
-    ["channel"],
-    buckets=(0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
-)
-BACKLOG = Gauge(
-    "gridsvc_notification_retry_backlog",
-    "Deliveries still to send (queued or failed), by channel",
-    ["channel"],
-)
-for _channel in delivery.CHANNELS:  # every series from the start: a first failure is counted
-    for _outcome in ("sent", "failed", "dead"):
-        SENT.labels(_channel, _outcome)
-DEAD = Gauge(
-    "gridsvc_notification_dead_deliveries",
-    "Deliveries that failed every attempt and wait for an admin's retry, by channel",
-    ["channel"],
-)
-SWEEP_FAILURES = Counter(
-    "gridsvc_notification_delivery_sweep_failures_total",
-    "Delivery sweeps that failed (retried on the next tick)",
-)
-
-
-class RetryLater(Exception):
-    """The event could not be handled for now (the registry did not answer): requeue it."""
-
-
-class RetryingEventHandler(RobustEventHandler):
-    """An event handler that puts the event back in its queue when the handler raised
-    :class:`RetryLater`, and acknowledges it after any other outcome.
-
-    nameko's ``requeue_on_error=True`` would requeue on every error, so one event that always
-    fails (a bug, bad data) would loop for ever; here only "not now" comes back. The handler
-    waits :data:`RETRY_DELAY_SECONDS` before raising so a missing registry is polled, not
-    hammered; deduplication (``first_delivery``) makes the next delivery safe.
-    """
-
-    def handle_message_processed(self, message: Any, result: Any = None,
-                                 exc_info: Any = None) -> None:
-        if exc_info is not None and isinstance(exc_info[1], RetryLater):
-            self.queue_consumer.requeue_message(message)
-        else:
-            self.queue_consumer.ack_message(message)
-
-
-retrying_event_handler = RetryingEventHandler.decorator
-
-
-def _enterprise_ids(value: Any) -> list[str]:
-    """Enterprise ids from event data, each a UUID, without repeats (ValueError otherwise)."""
-    if not isinstance(value, list) or not all(isinstance(v, str) and is_uuid(v) for v in value):
-        raise ValueError("enterprise ids must be a list of UUIDs")
-    return list(dict.fromkeys(value))
-
-
-def _to_invitees(kind: str, build: Callable[[dict[str, Any]], templates.Message]
-                 ) -> Callable[[dict[str, Any]], list[Delivery]]:
-    """The plan of a meeting event: the same message to each enterprise it names."""
-    def plan(data: dict[str, Any]) -> list[Delivery]:
-        message = build(data)
-        return [(f"enterprise:{e}", kind, *message)
-                for e in _enterprise_ids(data["enterprise_ids"])]
-    return plan
-
-
-
-def _enterprise_id(value: Any) -> str:
-    return _enterprise_ids([value])[0]
-
-
-def _matched_pair(value: Any) -> tuple[str, str]:
-    """The owners of a matched listing and of the listing it matched, in that order."""
-    if not isinstance(value, list) or len(value) != 2:
-        raise ValueError("listing_matched names exactly two enterprise ids")
-    return _enterprise_id(value[0]), _enterprise_id(value[1])
 
 
 class NotificationService(PoliciesApi):
@@ -164,7 +74,7 @@ class NotificationService(PoliciesApi):
     # staff and enterprise messages from ticketing and registry events ----------------------
 
     def _deliver_event(self, payload: Any, handler: str,
-                       plan: Callable[[dict[str, Any]], list[Delivery]]) -> None:
+                       plan: Plan) -> None:
         """Check the event, skip it if this handler had it already, ask ``plan`` for the
         messages (it may call the registry) and put them in their inboxes, once per
         (event, recipient), in one transaction with the handler's claim on the event."""
@@ -175,25 +85,17 @@ class NotificationService(PoliciesApi):
             log.error("%s dropped a malformed event: %r", handler, exc)
             return
         with self.db.transaction() as session:
-            seen = session.execute(select(processed_events.c.event_id).where(
-                processed_events.c.event_id == event_id,
-                processed_events.c.handler == handler)).first()
-        if seen:
-            return
+            if inbox.handled(session, event_id, handler):
+                return
         try:
             deliveries = plan(event["data"])
         except (Unavailable, UnknownService) as exc:
-            log.warning("%s will retry event %s: %s", handler, event_id, exc)
-            eventlet.sleep(RETRY_DELAY_SECONDS)
-            raise RetryLater(str(exc)) from exc
+            retry_later(handler, event_id, exc)
         except (DomainError, KeyError, TypeError, ValueError) as exc:
             log.error("%s dropped event %s: %r", handler, event_id, exc)
             return
         with self.db.transaction() as session:
-            if not first_delivery(session, processed_events, event_id, handler):
-                return
-            for recipient, kind, title, body, link in deliveries:
-                inbox.deliver(session, recipient, kind, event_id, title, body, link)
+            inbox.deliver_all(session, event_id, handler, deliveries)
 
     def _department(self, department_id: str) -> dict[str, Any]:
         return remote.call(self.enterprise.department_recipients, department_id)
@@ -206,14 +108,13 @@ class NotificationService(PoliciesApi):
         except NotFound:
             return None
 
-    def _to_liaison(self, kind: str, build: Callable[..., templates.Message]
-                    ) -> Callable[[dict[str, Any]], list[Delivery]]:
+    def _to_liaison(self, kind: str, build: Callable[..., templates.Message]) -> Plan:
         def plan(data: dict[str, Any]) -> list[Delivery]:
             liaisons = self._department(data["department_id"])["liaison"]
             if not liaisons:
                 return []
             message = build(data, self._enterprise_name(data.get("enterprise_id")))
-            return [(f"user:{a}", kind, *message) for a in liaisons]
+            return routing.to_users(liaisons, kind, message)
         return plan
 
     @retrying_event_handler("ticketing", "task_assigned")
@@ -240,19 +141,17 @@ class NotificationService(PoliciesApi):
         leader in charge, level 3 to the leading group office."""
 
         def plan(data: dict[str, Any]) -> list[Delivery]:
-            level = int(data["level"])
+            audience = routing.escalation_audience(int(data["level"]))
             department = self._department(data["department_id"])
-            if level >= 3:
+            if audience == routing.LEADING_GROUP_OFFICE:
                 accounts = remote.call(self.enterprise.leading_group_office)
-            elif level == 2:
-                accounts = department["leader_in_charge"]
             else:
-                accounts = department["head"]
+                accounts = department[audience]
             if not accounts:
                 return []
             message = templates.task_escalated(
                 data, self._enterprise_name(data.get("enterprise_id")), department.get("name"))
-            return [(f"user:{a}", "task_escalated", *message) for a in accounts]
+            return routing.to_users(accounts, "task_escalated", message)
 
         self._deliver_event(payload, "on_task_escalated", plan)
 
@@ -270,17 +169,16 @@ class NotificationService(PoliciesApi):
             f"enterprise:{data['enterprise_id']}", "demand_closed",
             *templates.demand_closed(data))])
 
-    def _obligation(self, overdue: bool) -> Callable[[dict[str, Any]], list[Delivery]]:
+    def _obligation(self, overdue: bool) -> Plan:
         kind = "obligation_overdue" if overdue else "obligation_due"
 
         def plan(data: dict[str, Any]) -> list[Delivery]:
-            department = self._department(data["department_id"])
-            accounts = list(dict.fromkeys(department["liaison"] + department["head"]))
+            accounts = routing.liaisons_and_head(self._department(data["department_id"]))
             if not accounts:
                 return []
             message = templates.obligation(
                 data, overdue, self._enterprise_name(data.get("enterprise_id")))
-            return [(f"user:{a}", kind, *message) for a in accounts]
+            return routing.to_users(accounts, kind, message)
 
         return plan
 
@@ -303,10 +201,9 @@ class NotificationService(PoliciesApi):
         and head."""
 
         def plan(data: dict[str, Any]) -> list[Delivery]:
-            department = self._department(data["department_id"])
-            accounts = list(dict.fromkeys(department["liaison"] + department["head"]))
+            accounts = routing.liaisons_and_head(self._department(data["department_id"]))
             message = templates.project_milestone_delayed(data)
-            return [(f"user:{a}", "project_milestone_delayed", *message) for a in accounts]
+            return routing.to_users(accounts, "project_milestone_delayed", message)
 
         self._deliver_event(payload, "on_project_milestone_delayed", plan)
 
@@ -316,10 +213,10 @@ class NotificationService(PoliciesApi):
         grid (网格员报到)."""
 
         def plan(data: dict[str, Any]) -> list[Delivery]:
-            enterprise = _enterprise_id(data["enterprise_id"])
+            enterprise = routing.enterprise_id(data["enterprise_id"])
             staff = remote.call(self.enterprise.enterprise_recipients, enterprise)["grid_staff"]
             message = templates.project_in_production(data)
-            return [(f"user:{a}", "project_in_production", *message) for a in staff]
+            return routing.to_users(staff, "project_in_production", message)
 
         self._deliver_event(payload, "on_project_in_production", plan)
 
@@ -328,37 +225,26 @@ class NotificationService(PoliciesApi):
     @retrying_event_handler("supplydemand", "listing_matched")
     def on_listing_matched(self, payload: Any) -> None:
         """智能匹配: each of the two enterprises hears that its listing matches the other's."""
-
-        def plan(data: dict[str, Any]) -> list[Delivery]:
-            first, second = _matched_pair(data["enterprise_ids"])
-            mine, theirs = str(data["listing_title"]), str(data["matched_listing_title"])
-            return [
-                (f"enterprise:{first}", "listing_matched", *templates.listing_matched(
-                    data, mine, theirs, str(data["listing_id"]))),
-                (f"enterprise:{second}", "listing_matched", *templates.listing_matched(
-                    data, theirs, mine, str(data["matched_listing_id"]))),
-            ]
-
-        self._deliver_event(payload, "on_listing_matched", plan)
+        self._deliver_event(payload, "on_listing_matched", routing.listing_matched)
 
     @retrying_event_handler("supplydemand", "docking_requested")
     def on_docking_requested(self, payload: Any) -> None:
         """点对点对接: the listing's owner hears who asks to dock, with the message."""
 
         def plan(data: dict[str, Any]) -> list[Delivery]:
-            owner = _enterprise_id(data["owner_enterprise_id"])
-            requester = _enterprise_id(data["requester_enterprise_id"])
+            owner = routing.enterprise_id(data["owner_enterprise_id"])
+            requester = routing.enterprise_id(data["requester_enterprise_id"])
             return [(f"enterprise:{owner}", "docking_requested",
                      *templates.docking_requested(data, self._enterprise_name(requester)))]
 
         self._deliver_event(payload, "on_docking_requested", plan)
 
-    def _docking_answered(self, accepted: bool) -> Callable[[dict[str, Any]], list[Delivery]]:
+    def _docking_answered(self, accepted: bool) -> Plan:
         kind = "docking_accepted" if accepted else "docking_declined"
 
         def plan(data: dict[str, Any]) -> list[Delivery]:
-            requester = _enterprise_id(data["requester_enterprise_id"])
-            owner = _enterprise_id(data["owner_enterprise_id"])
+            requester = routing.enterprise_id(data["requester_enterprise_id"])
+            owner = routing.enterprise_id(data["owner_enterprise_id"])
             return [(f"enterprise:{requester}", kind, *templates.docking_answered(
                 data, accepted, self._enterprise_name(owner)))]
 
@@ -378,13 +264,13 @@ class NotificationService(PoliciesApi):
     def on_meeting_invited(self, payload: Any) -> None:
         """政企座谈会: each invited enterprise gets the invitation (theme, time, place)."""
         self._deliver_event(payload, "on_meeting_invited",
-                            _to_invitees("meeting_invited", templates.meeting_invited))
+                            routing.to_invitees("meeting_invited", templates.meeting_invited))
 
     @retrying_event_handler("enterprise", "meeting_cancelled")
     def on_meeting_cancelled(self, payload: Any) -> None:
         """An invited meeting was cancelled: each invitee hears it, with the reason."""
         self._deliver_event(payload, "on_meeting_cancelled",
-                            _to_invitees("meeting_cancelled", templates.meeting_cancelled))
+                            routing.to_invitees("meeting_cancelled", templates.meeting_cancelled))
 
     # reading -------------------------------------------------------------------------------
 
@@ -405,7 +291,7 @@ class NotificationService(PoliciesApi):
             first_read = policies.read_from_message(session, principal, message)
             result = InboxMessageSchema().dump(message)
         if first_read:
-            READS.labels(first_read).inc()
+            metrics.READS.labels(first_read).inc()
         return result
 
     # other channels ------------------------------------------------------------------------
@@ -449,17 +335,11 @@ class NotificationService(PoliciesApi):
         try:
             outcomes = delivery.run_once(
                 self.db.transaction, DELIVERY, delivery.senders(DELIVERY))
-            for (channel, outcome), n in outcomes.counts.items():
-                SENT.labels(channel, outcome).inc(n)
-            for channel, seconds in outcomes.latencies:
-                DELIVERY_SECONDS.labels(channel).observe(max(seconds, 0.0))
+            metrics.record_sweep(outcomes)
             with self.db.transaction() as session:
-                for channel, n in delivery.backlog(session).items():
-                    BACKLOG.labels(channel).set(n)
-                for channel, n in delivery.backlog(session, ("dead",)).items():
-                    DEAD.labels(channel).set(n)
+                metrics.record_backlog(session)
             if outcomes.counts:
                 log.info("delivery sweep: %s", outcomes.as_dict())
         except Exception:
-            SWEEP_FAILURES.inc()
+            metrics.SWEEP_FAILURES.inc()
             log.exception("delivery sweep failed; retrying on the next tick")

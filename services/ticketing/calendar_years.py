@@ -75,6 +75,7 @@ from common.config import load_settings
 from common.errors import InvalidValue, ValidationFailed, field_error, invalid_fields
 from common.outbox import record_event
 from common.validation import load
+from services.ticketing import sla
 from services.ticketing.models import CalendarYear, Demand, outbox
 from services.ticketing.schemas import CALENDAR_YEARS, CalendarYearLoadSchema
 
@@ -366,7 +367,7 @@ def recompute_triage_deadlines(
     ).scalars().all()
     changed = 0
     for demand in demands:
-        deadline = calendar.triage_deadline(demand.received_at)
+        deadline = sla.triage_deadline(calendar, demand.received_at)
         previous_at, previous_provisional = demand.triage_due_at, demand.triage_due_provisional
         if deadline.at == previous_at and deadline.provisional == previous_provisional:
             continue

@@ -222,7 +222,7 @@ def submit_batch(session: Session, batch: list[NewDemand], calendar: WorkCalenda
 def new_demand(item: NewDemand, enterprise_id: str, digest: str, calendar: WorkCalendar,
                received_at: datetime) -> Demand:
     """The demand as received (待分理), its triage due by the next working day's 10:00."""
-    deadline = calendar.triage_deadline(received_at)
+    deadline = sla.triage_deadline(calendar, received_at)
     data = item.data
     return Demand(
         id=str(uuid.uuid4()),

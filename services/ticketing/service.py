@@ -18,7 +18,7 @@ from common.errors import NotFound, ValidationFailed
 from common.health import health_report
 from common.service_identity import ServiceIdentity
 from common.validation import load
-from services.ticketing import calendar_years, intake
+from services.ticketing import calendar_years, intake, sla
 from services.ticketing.api.appraisal import AppraisalApi
 from services.ticketing.api.closure import ClosureApi
 from services.ticketing.api.handling import HandlingApi
@@ -129,7 +129,7 @@ class TicketingService(IntakeApi, HandlingApi, ClosureApi, SweepApi, SettingsApi
         self.caller.principal  # noqa: B018 -- any authenticated caller
         parsed = load(TriageDeadlineQuerySchema(), {"received_at": received_at})["received_at"]
         with self.db.transaction() as session:
-            deadline = self.calendar.get(session).triage_deadline(parsed)
+            deadline = sla.triage_deadline(self.calendar.get(session), parsed)
         return TriageDeadlineSchema().dump(
             {"deadline": deadline.at, "provisional": deadline.provisional}
         )

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common.calendar import SHANGHAI, WorkCalendar
+from common.calendar import Deadline as Due
 from common.concurrency import stale
 from services.ticketing import sla_metrics
 from services.ticketing.models import Deadline, HandlingTime, SlaSetting, Task
@@ -106,6 +107,23 @@ def replan(session: Session, subject_id: str, kind: str, due_at: datetime) -> in
                                Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None))
         .values(due_at=due_at)
     ).rowcount
+
+
+#: 分理: a demand is due at 10:00 local of the first working day after the day it was received
+TRIAGE_HOUR = 10
+
+
+def triage_deadline(calendar: WorkCalendar, received_at: datetime) -> Due:
+    """分理 deadline (``于每日上午十点前完成上一工作日企业问题分理``): 10:00 Asia/Shanghai of the
+    first working day strictly after the local date on which the demand was received
+    (``received_at`` converted to Asia/Shanghai first, and it must be aware).
+
+    The time of day does not matter: a demand received Monday 00:00 or Monday 23:59 is due
+    Tuesday 10:00 (if Tuesday is a working day); one received on a Saturday is due on Monday
+    10:00, like one received on Friday. Provisional when a day consulted lies in a year
+    without calendar data.
+    """
+    return calendar.deadline_after_workdays(received_at, 1, hour=TRIAGE_HOUR)
 
 
 REMINDER_HOUR = 9  # reminders (提醒) go out at 09:00 of their working day

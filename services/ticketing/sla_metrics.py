@@ -21,9 +21,11 @@ Chinese name of each department for the dashboards to join.
 from __future__ import annotations
 
 import logging
+from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -32,9 +34,6 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from common.calendar import SHANGHAI, WorkCalendar
-
-if TYPE_CHECKING:
-    from services.ticketing.sweep import Counts
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +128,44 @@ def record_met(deadlines: Iterable[tuple[str, str | None]]) -> None:
                 DEADLINES_MET.labels(kind, department or NO_DEPARTMENT).inc()
     except Exception:
         log.exception("recording SLA metrics failed")
+
+
+
+@dataclass
+class Counts:
+    """What a sweep did (committed batches only): what :func:`record` adds to the metrics."""
+
+    due: Tally[str] = field(default_factory=Tally)  # fired deadlines by kind
+    breaches: Tally[tuple[str, str | None]] = field(default_factory=Tally)  # (kind, dept)
+    escalations: Tally[int] = field(default_factory=Tally)  # by level
+    reminders: int = 0
+    errors: Tally[str] = field(default_factory=Tally)  # effects given up, by kind
+    delays: list[tuple[str, float]] = field(default_factory=list)  # (kind, fired - due, s)
+
+    def add(self, other: Counts) -> None:
+        self.due.update(other.due)
+        self.breaches.update(other.breaches)
+        self.escalations.update(other.escalations)
+        self.reminders += other.reminders
+        self.errors.update(other.errors)
+        self.delays.extend(other.delays)
+
+    @property
+    def fired(self) -> int:
+        return sum(self.due.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly summary (for ``sweep_now`` and the log)."""
+        delays = [d for _, d in self.delays]
+        return {
+            "fired": self.fired,
+            "due": dict(self.due),
+            "breaches": sum(self.breaches.values()),
+            "escalations": {str(level): n for level, n in sorted(self.escalations.items())},
+            "reminders": self.reminders,
+            "errors": sum(self.errors.values()),
+            "max_delay_seconds": round(max(delays), 3) if delays else None,
+        }
 
 
 def record(counts: Counts) -> None:

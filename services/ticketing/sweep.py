@@ -9,18 +9,9 @@ bad row neither stops the sweep nor comes back on every tick. Unique constraints
 (``breaches.deadline_id``, ``escalations (task_id, level, cause)``) are the last guard against
 duplicates: inserts are ``ON CONFLICT DO NOTHING`` and the event follows only a new row.
 
-Effects, each only if the subject has not moved on (else the row is just marked fired):
-
-- ``triage``: the demand is still ``received`` → 超时 breach (no department), ``sla_breached``.
-- ``acceptance``: the task is still ``assigned`` → breach, the task times out to
-  ``coordination`` (:func:`services.ticketing.handling.time_out_acceptance`), ``sla_breached``.
-- ``handling``: the task is still ``accepted`` → breach, ``sla_breached``, 督办升级 level 1
-  (department head), ``task_escalated``, and the level-2 deadline
-  ``escalate_to_leader_workdays`` working days later.
-- ``escalation`` (level 2 or 3): the task is not completed → escalation at that level,
-  ``task_escalated``; level 2 schedules level 3 ``escalate_to_group_workdays`` later.
-- ``reminder``: the task is still ``accepted`` → ``deadline_reminder``.
-- ``rating_reminder`` / ``close_unrated``: :mod:`services.ticketing.closure` decides.
+What each due deadline does (its effects, its next rung, who is told) is decided by one
+pure rule, :func:`services.ticketing.ladder.due_now`, on the locked subject; both paths below
+apply its :class:`~services.ticketing.ladder.Action`.
 
 The frequent kinds (``triage``, ``handling``, ``escalation`` at level 2 or 3, ``reminder``) are
 applied set-wise (:func:`fire_batch`): one query locks the batch's demands, one its tasks (in
@@ -38,10 +29,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,11 +39,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from common.calendar import SHANGHAI, WorkCalendar
+from common.calendar import WorkCalendar
 from common.outbox import envelope
-from services.ticketing import closure, events, handling, sla, sla_metrics
+from services.ticketing import closure, events, handling, ladder, sla, sla_metrics
+from services.ticketing.ladder import OVERDUE, Action, after_workdays
 from services.ticketing.models import Breach, Deadline, Demand, Escalation, Task, outbox
-from services.ticketing.workflow import DemandState, TaskState
+from services.ticketing.sla_metrics import Counts
 
 log = logging.getLogger(__name__)
 
@@ -62,49 +52,8 @@ log = logging.getLogger(__name__)
 BATCH = 500
 #: most batches one run takes; the rest waits for the next tick (which follows at once if late)
 MAX_BATCHES = 20
-#: escalation cause of the SLA ladder (the other cause, ``reopened``, is the lifecycle's)
-OVERDUE = "overdue"
-#: task states that end the 督办 ladder
-TASK_DONE = frozenset({TaskState.COMPLETED.value, TaskState.CANCELLED.value})
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
-
-
-@dataclass
-class Counts:
-    """What a sweep did (committed batches only)."""
-
-    due: Counter[str] = field(default_factory=Counter)  # fired deadlines by kind
-    breaches: Counter[tuple[str, str | None]] = field(default_factory=Counter)  # (kind, dept)
-    escalations: Counter[int] = field(default_factory=Counter)  # by level
-    reminders: int = 0
-    errors: Counter[str] = field(default_factory=Counter)  # effects given up, by kind
-    delays: list[tuple[str, float]] = field(default_factory=list)  # (kind, fired - due, s)
-
-    def add(self, other: Counts) -> None:
-        self.due.update(other.due)
-        self.breaches.update(other.breaches)
-        self.escalations.update(other.escalations)
-        self.reminders += other.reminders
-        self.errors.update(other.errors)
-        self.delays.extend(other.delays)
-
-    @property
-    def fired(self) -> int:
-        return sum(self.due.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-friendly summary (for ``sweep_now`` and the log)."""
-        delays = [d for _, d in self.delays]
-        return {
-            "fired": self.fired,
-            "due": dict(self.due),
-            "breaches": sum(self.breaches.values()),
-            "escalations": {str(level): n for level, n in sorted(self.escalations.items())},
-            "reminders": self.reminders,
-            "errors": sum(self.errors.values()),
-            "max_delay_seconds": round(max(delays), 3) if delays else None,
-        }
 
 
 class _Batch:
@@ -267,37 +216,28 @@ def _lock_subjects(session: Session, rows: list[Deadline]) -> tuple[dict[str, An
 
 
 def _apply_set_wise(context: _Batch, rows: list[Deadline], counts: Counts) -> None:
-    """The effects of :func:`_triage`, :func:`_handling`, :func:`_escalation` and
-    :func:`_reminder` for a whole batch, with the same decisions, rows and events."""
+    """The :func:`~services.ticketing.ladder.due_now` actions of a whole batch, with the same
+    decisions, rows and events as :func:`_ladder` row by row."""
     session = context.session
     demands, tasks = _lock_subjects(session, rows)
 
-    # what each row would do, decided on the locked subjects
+    # what each row does, decided on the locked subjects
+    actions: list[Action] = []
     breach_rows: list[tuple[Deadline, str | None]] = []  # (deadline, department)
     wanted: dict[tuple[str, int], int] = {}  # (task, level) → index of the first row asking
     rungs: list[tuple[int, Deadline, int]] = []  # (index, deadline, next level)
     for i, deadline in enumerate(rows):
-        kind = deadline.kind
-        if kind == "triage":
-            demand = demands.get(deadline.subject_id)
-            if demand is not None and demand.status == DemandState.RECEIVED:
-                breach_rows.append((deadline, None))
-            continue
-        task = tasks.get(deadline.subject_id)
-        if task is None:
-            continue
-        if kind == "handling":
-            if task.status != TaskState.ACCEPTED:
-                continue
-            breach_rows.append((deadline, task.department_id))
-            wanted.setdefault((task.id, 1), i)
-            rungs.append((i, deadline, 2))
-        elif kind == "escalation":
-            if task.status in TASK_DONE:
-                continue
-            wanted.setdefault((task.id, deadline.level), i)
-            if deadline.level == 2:
-                rungs.append((i, deadline, 3))
+        subject = (demands if deadline.kind == "triage" else tasks).get(deadline.subject_id)
+        action = ladder.due_now(deadline.kind, deadline.level,
+                                subject.status if subject is not None else None)
+        actions.append(action)
+        if action.breach:
+            breach_rows.append((deadline, None if deadline.kind == "triage"
+                                else subject.department_id))
+        if action.escalate:
+            wanted.setdefault((subject.id, action.escalate), i)
+        if action.next_rung:
+            rungs.append((i, deadline, action.next_rung))
 
     new_breaches: set[int] = set()
     if breach_rows:
@@ -342,13 +282,11 @@ def _apply_set_wise(context: _Batch, rows: list[Deadline], counts: Counts) -> No
         out.append({"event_id": env["event_id"], "event_type": event_type, "payload": env,
                     "call_id": None})
 
-    for i, deadline in enumerate(rows):
+    for i, (deadline, action) in enumerate(zip(rows, actions, strict=True)):
         kind = deadline.kind
         if kind == "triage":
-            if deadline.id in new_breaches:
-                demand = demands[deadline.subject_id]
-                data = {"demand_id": demand.id, "number": demand.number,
-                        "enterprise_id": demand.enterprise_id}
+            if action.breach and deadline.id in new_breaches:
+                data = _demand_data(demands[deadline.subject_id])
                 publish("sla_breached", _breach_data(deadline, None, data))
                 counts.breaches[(kind, None)] += 1
             continue
@@ -356,19 +294,17 @@ def _apply_set_wise(context: _Batch, rows: list[Deadline], counts: Counts) -> No
         if task is None:
             continue
         data = _task_data(task, demands[task.demand_id])
-        if kind == "reminder":
-            if task.status == TaskState.ACCEPTED:
-                publish("deadline_reminder", {**data, "due_at": _iso(task.due_at)})
-                counts.reminders += 1
-            continue
-        if kind == "handling" and deadline.id in new_breaches:
+        if action.breach and deadline.id in new_breaches:
             publish("sla_breached", _breach_data(deadline, task.department_id, data))
             counts.breaches[(kind, task.department_id)] += 1
-        level = 1 if kind == "handling" else deadline.level
-        if wanted.get((task.id, level)) == i and (task.id, level) in new_escalations:
+        level = action.escalate
+        if level and wanted.get((task.id, level)) == i and (task.id, level) in new_escalations:
             publish("task_escalated", {**data, "level": level, "cause": OVERDUE,
                                        "due_at": _iso(task.due_at)})
             counts.escalations[level] += 1
+        if action.remind:
+            publish("deadline_reminder", {**data, "due_at": _iso(task.due_at)})
+            counts.reminders += 1
     if out:
         session.execute(insert(outbox), out)
         session.info["outbox_pending"] = True
@@ -398,8 +334,7 @@ def _schedule_rungs(context: _Batch, rows: list[Deadline], tasks: dict[str, Any]
         if key in pending or last_in_batch.get(key, -1) > i:
             continue
         pending.add(key)
-        setting = "escalate_to_leader_workdays" if level == 2 else "escalate_to_group_workdays"
-        workdays = int(context.settings[setting])
+        workdays = ladder.rung_workdays(context.settings, level)
         due = due_after.get((deadline.due_at, workdays))
         if due is None:
             due = due_after[(deadline.due_at, workdays)] = after_workdays(
@@ -444,6 +379,10 @@ def _breach_data(deadline: Deadline, department_id: str | None,
             "due_at": _iso(deadline.due_at), "department_id": department_id}
 
 
+def _demand_data(demand: Any) -> dict[str, Any]:
+    return {"demand_id": demand.id, "number": demand.number, "enterprise_id": demand.enterprise_id}
+
+
 def _task_data(task: Any, demand: Any) -> dict[str, Any]:
     return {"demand_id": demand.id, "number": demand.number, "enterprise_id": demand.enterprise_id,
             "task_id": task.id, "department_id": task.department_id}
@@ -486,26 +425,18 @@ def _escalate(session: Session, task: Task, demand: Demand, level: int,
     return True
 
 
-def after_workdays(calendar: WorkCalendar, due_at: datetime, workdays: int) -> datetime:
-    """The same local time (Asia/Shanghai) ``workdays`` working days after ``due_at``'s day,
-    调休 included (as :meth:`WorkCalendar.deadline_after_workdays`, keeping the hour)."""
-    local = due_at.astimezone(SHANGHAI)
-    day, _provisional = calendar.add_workdays(local.date(), int(workdays))
-    return datetime.combine(day, local.time(), SHANGHAI)
-
-
 def _schedule_next_rung(context: _Batch, task: Task, deadline: Deadline, level: int) -> None:
     """The escalation deadline to ``level`` after the configured working days, unless one is
     already pending for this task."""
     session = context.session
-    key = "escalate_to_leader_workdays" if level == 2 else "escalate_to_group_workdays"
     pending = session.execute(select(exists().where(
         Deadline.subject_id == task.id, Deadline.kind == "escalation", Deadline.level == level,
         Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None),
     ))).scalar_one()
     if pending:
         return
-    due = after_workdays(context.calendar, deadline.due_at, context.settings[key])
+    due = after_workdays(context.calendar, deadline.due_at,
+                         ladder.rung_workdays(context.settings, level))
     sla.schedule(session, "escalation", task.id, due, department_id=task.department_id,
                  level=level)
 
@@ -513,60 +444,37 @@ def _schedule_next_rung(context: _Batch, task: Task, deadline: Deadline, level: 
 # --------------------------------------------------------------------------- effects
 
 
-def _triage(context: _Batch, deadline: Deadline, counts: Counts) -> None:
+def _ladder(context: _Batch, deadline: Deadline, counts: Counts) -> None:
+    """The :func:`~services.ticketing.ladder.due_now` action of one deadline, on its locked
+    subject (the demand for ``triage``, else the task and its demand)."""
     session = context.session
-    demand = _lock_demand(session, deadline.subject_id)
-    if demand is None or demand.status != DemandState.RECEIVED:
+    if deadline.kind == "triage":
+        demand = _lock_demand(session, deadline.subject_id)
+        action = ladder.due_now(deadline.kind, deadline.level,
+                                demand.status if demand is not None else None)
+        if action.breach and demand is not None:
+            _record_breach(session, deadline, None, _demand_data(demand), counts)
         return
-    data = {"demand_id": demand.id, "number": demand.number,
-            "enterprise_id": demand.enterprise_id}
-    _record_breach(session, deadline, None, data, counts)
-
-
-def _acceptance(context: _Batch, deadline: Deadline, counts: Counts) -> None:
-    session = context.session
     found = _task_and_demand(session, deadline.subject_id)
-    if found is None or found[0].status != TaskState.ASSIGNED:
+    action = ladder.due_now(deadline.kind, deadline.level,
+                            found[0].status if found is not None else None)
+    if found is None:
         return
     task, demand = found
-    if _record_breach(session, deadline, task.department_id, _task_data(task, demand), counts):
-        # 受理超时 → 待协调: the lifecycle's own transition (ledger, task_returned, demand state)
-        handling.time_out_acceptance(session, task.id, context.calendar, now=context.now)
-
-
-def _handling(context: _Batch, deadline: Deadline, counts: Counts) -> None:
-    session = context.session
-    found = _task_and_demand(session, deadline.subject_id)
-    if found is None or found[0].status != TaskState.ACCEPTED:
-        return
-    task, demand = found
-    _record_breach(session, deadline, task.department_id, _task_data(task, demand), counts)
-    _escalate(session, task, demand, 1, counts)
-    _schedule_next_rung(context, task, deadline, 2)
-
-
-def _escalation(context: _Batch, deadline: Deadline, counts: Counts) -> None:
-    if deadline.level not in (2, 3):
-        raise ValueError(f"escalation deadline {deadline.id} has level {deadline.level}")
-    session = context.session
-    found = _task_and_demand(session, deadline.subject_id)
-    if found is None or found[0].status in TASK_DONE:
-        return
-    task, demand = found
-    _escalate(session, task, demand, deadline.level, counts)
-    if deadline.level == 2:
-        _schedule_next_rung(context, task, deadline, 3)
-
-
-def _reminder(context: _Batch, deadline: Deadline, counts: Counts) -> None:
-    session = context.session
-    found = _task_and_demand(session, deadline.subject_id)
-    if found is None or found[0].status != TaskState.ACCEPTED:
-        return
-    task, demand = found
-    events.publish(session, "deadline_reminder",
-                   {**_task_data(task, demand), "due_at": _iso(task.due_at)})
-    counts.reminders += 1
+    if action.breach:
+        new = _record_breach(session, deadline, task.department_id, _task_data(task, demand),
+                             counts)
+        if new and action.time_out:
+            # 受理超时 → 待协调: the lifecycle's own transition (ledger, task_returned, state)
+            handling.time_out_acceptance(session, task.id, context.calendar, now=context.now)
+    if action.escalate:
+        _escalate(session, task, demand, action.escalate, counts)
+    if action.next_rung:
+        _schedule_next_rung(context, task, deadline, action.next_rung)
+    if action.remind:
+        events.publish(session, "deadline_reminder",
+                       {**_task_data(task, demand), "due_at": _iso(task.due_at)})
+        counts.reminders += 1
 
 
 def _rating_reminder(context: _Batch, deadline: Deadline, counts: Counts) -> None:
@@ -582,11 +490,11 @@ def _close_unrated(context: _Batch, deadline: Deadline, counts: Counts) -> None:
 Effect = Callable[[_Batch, Deadline, Counts], None]
 
 EFFECTS: dict[str, Effect] = {
-    "triage": _triage,
-    "acceptance": _acceptance,
-    "handling": _handling,
-    "escalation": _escalation,
-    "reminder": _reminder,
+    "triage": _ladder,
+    "acceptance": _ladder,
+    "handling": _ladder,
+    "escalation": _ladder,
+    "reminder": _ladder,
     "rating_reminder": _rating_reminder,
     "close_unrated": _close_unrated,
 }

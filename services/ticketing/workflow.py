@@ -152,24 +152,3 @@ REOPENS_BEFORE_ESCALATION = 2  # 多次未办结
 
 def escalates_on_reopen(reopen_count: int) -> bool:
     return reopen_count >= REOPENS_BEFORE_ESCALATION
-
-
-class EscalationLevel(StrEnum):
-    DEPARTMENT_HEAD = "1"  # 部门负责人, at the handling deadline
-    LEADER_IN_CHARGE = "2"  # 分管领导, N working days later
-    LEADING_GROUP = "3"  # 领导小组办公室, M working days after that
-
-
-def escalation_level(overdue_workdays: int, to_leader: int, to_group: int) -> int:
-    """Level reached by a task ``overdue_workdays`` working days past its deadline (0: none).
-
-    Level 1 at the deadline itself (0 working days late), level 2 after ``to_leader`` further
-    working days, level 3 after ``to_group`` more.
-    """
-    if overdue_workdays < 0:
-        return 0
-    if overdue_workdays >= to_leader + to_group:
-        return 3
-    if overdue_workdays >= to_leader:
-        return 2
-    return 1

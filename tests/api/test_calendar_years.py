@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from common.calendar import WorkCalendar, YearSchedule, covered_years
 from common.errors import ValidationFailed
-from services.ticketing import calendar_years
+from services.ticketing import calendar_years, sla
 from services.ticketing.calendar_years import CalendarCache, load_year, parse_schedule, parse_year
 from services.ticketing.models import Demand
 
@@ -73,12 +73,12 @@ def events(session: Session, event_type: str, demand_id: str | None = None) -> l
 @no_2027_data
 def test_loading_2027_makes_a_2027_deadline_exact(session):
     cache = CalendarCache()
-    before = cache.get(session).triage_deadline(NEW_YEARS_EVE)
+    before = sla.triage_deadline(cache.get(session), NEW_YEARS_EVE)
     assert (before.at.isoformat(), before.provisional) == ("2027-01-01T10:00:00+08:00", True)
 
     outcome = load_year(session, schedule(2027, ["2027-01-01"]), SOURCE, "admin-1")
     assert outcome.loaded_at.tzinfo is not None
-    after = cache.get(session, lock=True).triage_deadline(NEW_YEARS_EVE)
+    after = sla.triage_deadline(cache.get(session, lock=True), NEW_YEARS_EVE)
     assert (after.at.isoformat(), after.provisional) == ("2027-01-04T10:00:00+08:00", False)
     assert 2027 in cache.get(session).loaded_years
     loaded = events(session, "calendar_year_loaded")[-1]["data"]

@@ -519,13 +519,6 @@ def test_open_work_collector_never_raises() -> None:
     broken.dispose()
 
 
-def test_after_workdays_keeps_the_hour() -> None:
-    due = at("2026-12-30", 10, 30)
-    assert sweep.after_workdays(CALENDAR, due, 1) == at("2026-12-31", 10, 30)
-    assert sweep.after_workdays(CALENDAR, due, 2) == at("2027-01-04", 10, 30)
-    assert sweep.after_workdays(WorkCalendar(), due, 2) == at("2027-01-01", 10, 30)  # no 元旦
-
-
 # --------------------------------------------------------------------------- set-wise batches
 
 

@@ -1,4 +1,5 @@
-"""Working days (工作日), 调休 makeup days and the 分理 / 办理时限 deadlines of common.calendar.
+"""Working days (工作日), 调休 makeup days and the deadlines of common.calendar (the 分理 rule on
+top of them is tested in test_sla.py).
 
 Expected dates in the named cases were read from ``chinese_calendar`` 1.11.0 and checked by
 hand against the State Council notices for 2025 (国办发明电〔2024〕12号, 2024-11-12) and
@@ -17,7 +18,6 @@ import pytest
 from common.calendar import (
     MAX_RANGE_DAYS,
     SHANGHAI,
-    TRIAGE_HOUR,
     Deadline,
     WorkCalendar,
     YearSchedule,
@@ -70,6 +70,11 @@ def oracle_next_workday(day: date) -> date:
     while not chinese_calendar.is_workday(candidate):
         candidate += timedelta(days=1)
     return candidate
+
+
+def next_at_10(cal: WorkCalendar, received: datetime) -> Deadline:
+    """10:00 of the first working day after ``received``'s local day (the 分理 rule's shape)."""
+    return cal.deadline_after_workdays(received, 1, hour=10)
 
 
 def days_of(start: date, end: date) -> list[date]:
@@ -139,10 +144,10 @@ def test_datetime_is_not_a_day() -> None:
         CAL.is_workday(datetime(2025, 1, 1, 12, tzinfo=CST))  # type: ignore[arg-type]
 
 
-# --------------------------------------------------------------------------- 分理 deadline
+# --------------------------------------------------------------------------- next workday at 10
 
 
-def test_triage_deadline_exhaustive_2025_2026() -> None:
+def test_first_workday_after_exhaustive_2025_2026() -> None:
     """Every receive date in 2025-01-01..2026-12-30, at four local times, each given both in
     Shanghai time and converted to UTC. (2026-12-31 is due in 2027: see its own test.)"""
     mismatches = []
@@ -151,65 +156,19 @@ def test_triage_deadline_exhaustive_2025_2026() -> None:
         for clock in (time(0, 0), time(9, 59), time(10, 0), time(23, 59)):
             local = datetime.combine(day, clock, CST)
             for received in (local, local.astimezone(UTC)):
-                got = CAL.triage_deadline(received)
+                got = next_at_10(CAL, received)
                 if got != Deadline(want, False) or got.at.utcoffset() != timedelta(hours=8):
                     mismatches.append((received.isoformat(), got, want))
     assert mismatches == []
 
 
-@pytest.mark.parametrize(
-    ("received", "expected"),
-    [
-        # National Day + Mid-Autumn 2025: Sunday 09-28 is a 调休 working day
-        ("2025-09-26T15:00+08:00", "2025-09-28"),
-        ("2025-09-27T11:00+08:00", "2025-09-28"),  # Saturday (off): due the 调休 Sunday
-        ("2025-09-28T11:00+08:00", "2025-09-29"),
-        ("2025-09-30T16:00+08:00", "2025-10-09"),  # 10-01..10-08 off
-        ("2025-10-10T16:00+08:00", "2025-10-11"),  # Saturday 调休
-        # Spring Festival 2025: Sunday 01-26 and Saturday 02-08 are working days
-        ("2025-01-24T17:00+08:00", "2025-01-26"),
-        ("2025-01-26T09:00+08:00", "2025-01-27"),
-        ("2025-01-27T09:00+08:00", "2025-02-05"),  # 01-28..02-04 off
-        ("2025-02-07T12:00+08:00", "2025-02-08"),
-        # Labour Day 2025: Sunday 04-27 works, 05-01..05-05 off
-        ("2025-04-25T12:00+08:00", "2025-04-27"),
-        ("2025-04-30T12:00+08:00", "2025-05-06"),
-        # 元旦 2026: 01-01..01-03 off, Sunday 01-04 works
-        ("2025-12-31T12:00+08:00", "2026-01-04"),
-        # Spring Festival 2026: Saturday 02-14 works, 02-15..02-23 off, Saturday 02-28 works
-        ("2026-02-13T12:00+08:00", "2026-02-14"),
-        ("2026-02-14T12:00+08:00", "2026-02-24"),
-        ("2026-02-27T12:00+08:00", "2026-02-28"),
-        # National Day 2026: Sunday 09-20 works, Mid-Autumn 09-25..27 off, 10-01..07 off
-        ("2026-09-18T12:00+08:00", "2026-09-20"),
-        ("2026-09-24T12:00+08:00", "2026-09-28"),
-        ("2026-09-30T12:00+08:00", "2026-10-08"),
-        ("2026-10-09T12:00+08:00", "2026-10-10"),
-        # given in UTC: 2026-03-05T17:30Z is Friday 2026-03-06 01:30 in Shanghai
-        ("2026-03-05T17:30+00:00", "2026-03-09"),
-        ("2026-03-05T15:59+00:00", "2026-03-06"),  # still Thursday 23:59 in Shanghai
-        ("2026-03-05T12:00-05:00", "2026-03-09"),  # Thursday noon New York = Friday 01:00
-        ("2026-03-05T09:00-05:00", "2026-03-06"),  # Thursday 09:00 New York = Thursday 22:00
-    ],
-)
-def test_triage_deadline_named_cases(received: str, expected: str) -> None:
-    assert CAL.triage_deadline(at(received)) == Deadline(due(expected, 10), False)
-
-
-def test_triage_deadline_is_in_shanghai_time() -> None:
-    deadline = CAL.triage_deadline(at("2026-03-05T17:30Z"))
-    assert TRIAGE_HOUR == 10
-    assert deadline.at.tzinfo == SHANGHAI
-    assert deadline.at.astimezone(UTC) == at("2026-03-09T02:00Z")
-
-
 def test_naive_datetime_is_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        CAL.triage_deadline(datetime(2025, 9, 26, 15, 0))
+        next_at_10(CAL, datetime(2025, 9, 26, 15, 0))
     with pytest.raises(ValueError, match="timezone-aware"):
         CAL.deadline_after_workdays(datetime(2025, 9, 26, 15, 0), 3)
     with pytest.raises(TypeError):
-        CAL.triage_deadline(date(2025, 9, 26))  # type: ignore[arg-type]
+        next_at_10(CAL, date(2025, 9, 26))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- 2027: no data
@@ -220,9 +179,9 @@ def test_2027_without_data_falls_back_to_monday_friday_and_is_provisional() -> N
     assert CAL.missing_years([2026, 2027]) == [2027]
     assert CAL.is_provisional(date(2027, 1, 1)) and not CAL.is_provisional(date(2026, 12, 31))
     # Thursday 2027-02-04: Monday-Friday says Friday 02-05
-    assert CAL.triage_deadline(at("2027-02-04T12:00+08:00")) == Deadline(due("2027-02-05"), True)
+    assert next_at_10(CAL, at("2027-02-04T12:00+08:00")) == Deadline(due("2027-02-05"), True)
     # Friday 2027-02-19: Saturday 02-20 is unknown as a 调休 day, so Monday
-    assert CAL.triage_deadline(at("2027-02-19T12:00+08:00")) == Deadline(due("2027-02-22"), True)
+    assert next_at_10(CAL, at("2027-02-19T12:00+08:00")) == Deadline(due("2027-02-22"), True)
 
 
 @no_2027_data
@@ -231,22 +190,22 @@ def test_2027_with_a_loaded_schedule_is_exact() -> None:
     assert cal.missing_years([2026, 2027]) == []
     assert not cal.is_workday(date(2027, 2, 5))
     assert cal.is_workday(date(2027, 2, 20))  # Saturday 调休
-    assert cal.triage_deadline(at("2027-02-04T12:00+08:00")) == Deadline(due("2027-02-15"), False)
-    assert cal.triage_deadline(at("2027-02-19T12:00+08:00")) == Deadline(due("2027-02-20"), False)
+    assert next_at_10(cal, at("2027-02-04T12:00+08:00")) == Deadline(due("2027-02-15"), False)
+    assert next_at_10(cal, at("2027-02-19T12:00+08:00")) == Deadline(due("2027-02-20"), False)
     # the original calendar is unchanged (with_year returns a new one)
-    assert CAL.triage_deadline(at("2027-02-04T12:00+08:00")).provisional
+    assert next_at_10(CAL, at("2027-02-04T12:00+08:00")).provisional
 
 
 @no_2027_data
 def test_received_2026_12_31_depends_on_2027_data() -> None:
     received = at("2026-12-31T14:00+08:00")  # Thursday, the last covered day
     # no 2027 data: Friday 2027-01-01 is assumed to be a working day, provisionally
-    assert CAL.triage_deadline(received) == Deadline(due("2027-01-01"), True)
+    assert next_at_10(CAL, received) == Deadline(due("2027-01-01"), True)
     # 2027 loaded with 元旦 Friday 01-01 off: the weekend follows, so Monday 01-04
     loaded = CAL.with_year(YearSchedule.parse(SCHEDULE_2027))
-    assert loaded.triage_deadline(received) == Deadline(due("2027-01-04"), False)
+    assert next_at_10(loaded, received) == Deadline(due("2027-01-04"), False)
     # a Wednesday receive stays exact: Thursday 12-31 is in 2026
-    assert CAL.triage_deadline(at("2026-12-30T14:00+08:00")) == Deadline(due("2026-12-31"), False)
+    assert next_at_10(CAL, at("2026-12-30T14:00+08:00")) == Deadline(due("2026-12-31"), False)
 
 
 def test_far_future_year_is_monday_friday_and_provisional() -> None:
@@ -254,7 +213,7 @@ def test_far_future_year_is_monday_friday_and_provisional() -> None:
     friday = next(d for d in days_of(date(year, 3, 1), date(year, 3, 7)) if d.weekday() == 4)
     received = datetime.combine(friday, time(12), CST)
     monday = friday + timedelta(days=3)
-    assert CAL.triage_deadline(received) == Deadline(datetime.combine(monday, time(10), CST), True)
+    assert next_at_10(CAL, received) == Deadline(datetime.combine(monday, time(10), CST), True)
     assert CAL.add_workdays(friday, 0) == (friday, True)
 
 
@@ -265,7 +224,7 @@ def test_loaded_schedule_replaces_the_library_for_its_year() -> None:
     amended = YearSchedule(2026, amended.holidays | {date(2026, 12, 31)}, amended.makeup_workdays)
     cal = CAL.with_year(amended)
     assert not cal.is_workday(date(2026, 12, 31))
-    assert cal.triage_deadline(at("2026-12-30T09:00+08:00")).at.date() > date(2026, 12, 31)
+    assert next_at_10(cal, at("2026-12-30T09:00+08:00")).at.date() > date(2026, 12, 31)
     assert cal.is_workday(date(2026, 1, 4))  # the rest of 2026 is still the notice
     assert CAL.is_workday(date(2026, 12, 31))
     assert cal.loaded_years == (2026,) and CAL.loaded_years == ()

@@ -12,7 +12,6 @@ from services.ticketing.workflow import (
     TaskState,
     demand_state,
     escalates_on_reopen,
-    escalation_level,
     is_satisfied,
     task_transition,
 )
@@ -71,7 +70,6 @@ def test_demand_state_follows_its_tasks():
     assert demand_state([], DemandState.RECEIVED) == "received"
 
 
-def test_satisfaction_and_escalation_levels():
+def test_satisfaction():
     assert is_satisfied(5, 4, 3)
     assert not is_satisfied(5, 5, 2)
-    assert [escalation_level(d, 2, 3) for d in (-1, 0, 1, 2, 4, 5, 30)] == [0, 1, 1, 2, 2, 3, 3]

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import Counter
-
 from common import remote
 from common.entrypoints import rpc
 from common.errors import NotFound, ValidationFailed, field_error
 from common.i18n import phrase
 from common.validation import load
 from services.notification import policies
+from services.notification.metrics import PUBLISHED, REACHED, READS
 from services.notification.schemas import (
     AudiencePreviewSchema,
     PolicyCreateSchema,
@@ -34,21 +33,6 @@ from services.notification.schemas import (
 
 #: seconds the registry may take to resolve an audience (1,200 enterprises take well under 1 s)
 RESOLVE_TIMEOUT_SECONDS = 30.0
-
-PUBLISHED = Counter(
-    "gridsvc_policies_published_total", "Policies and notices published (政策发布), by kind",
-    ["kind"],
-)
-REACHED = Counter(
-    "gridsvc_policy_messages_total",
-    "Inbox messages put in enterprises' inboxes by policy publishing (reach), by kind",
-    ["kind"],
-)
-READS = Counter(
-    "gridsvc_policy_reads_total",
-    "First reads of a policy by an enterprise (已读回执), by kind", ["kind"],
-)
-
 
 def _invalid_audience(exc: ValidationFailed) -> ValidationFailed:
     """The registry's refusal of an audience, under ``audience`` (audience.grid_ids ...)."""

@@ -6,40 +6,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import eventlet
 from nameko.exceptions import UnknownService
 
 from common import remote
-from common.entrypoints import RobustEventHandler, event_handler
+from common.entrypoints import event_handler, retry_later, retrying_event_handler
 from common.errors import NotFound, Unavailable, ValidationFailed, field_error, invalid_fields
 from common.events import check_envelope, first_delivery
 from services.supplydemand import access, directory
 from services.supplydemand.models import Enterprise, processed_events
 
 log = logging.getLogger(__name__)
-
-#: seconds a handler waits before it hands back an event it could not handle for now
-RETRY_DELAY_SECONDS = 1.0
-
-
-class RetryLater(Exception):
-    """The registry did not answer: put the event back in the queue."""
-
-
-class RetryingEventHandler(RobustEventHandler):
-    """Requeues the event when the handler raised :class:`RetryLater`, acknowledges it after
-    any other outcome (one event that always fails must not loop for ever)."""
-
-    def handle_message_processed(self, message: Any, result: Any = None,
-                                 exc_info: Any = None) -> None:
-        if exc_info is not None and isinstance(exc_info[1], RetryLater):
-            self.queue_consumer.requeue_message(message)
-        else:
-            self.queue_consumer.ack_message(message)
-
-
-retrying_event_handler = RetryingEventHandler.decorator
-
 
 class RegistryApi:
     db: Any
@@ -111,8 +87,6 @@ class RegistryApi:
         except NotFound:
             return
         except (Unavailable, UnknownService) as exc:
-            log.warning("on_profile_updated will retry event %s: %s", event["event_id"], exc)
-            eventlet.sleep(RETRY_DELAY_SECONDS)
-            raise RetryLater(str(exc)) from exc
+            retry_later("on_profile_updated", event["event_id"], exc)
         self._apply(payload, "on_profile_updated", lambda session, _data: directory.upsert(
             session, record))
