@@ -49,9 +49,26 @@ _SCHEMA_NAME = re.compile(r"Schema$")
 
 #: what every string accepts: no U+0000 (PostgreSQL text cannot hold it; 422 otherwise)
 NO_NUL = r"^[^\x00]*$"
+#: the characters Python's ``str.strip()`` removes (``str.isspace``), spelled out: ECMA-262's
+#: ``\s`` differs (it lacks U+0085 and U+001C-U+001F and has U+FEFF), so a document using it
+#: said ``"\u0085J"`` was two characters where the service trimmed it to one (issue 22,
+#: finding 9). ``tests/unit/test_fields.py`` checks this class against ``str.isspace``.
+SPACE = (r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f"
+         r"\u3000")
+#: a character a ``Text`` field keeps at either end of its trimmed value
+KEPT = rf"[^\x00{SPACE}]"
 #: a ``Text`` field is trimmed before it is checked, so it needs one character that is not
-#: white space (Python's ``str.isspace``: Unicode White_Space and U+001C-U+001F)
-NOT_BLANK = r"^[^\x00]*[^\s\x00\x1c-\x1f][^\x00]*$"
+#: white space
+NOT_BLANK = rf"^[^\x00]*{KEPT}[^\x00]*$"
+
+
+def trimmed_at_least(length: int) -> str:
+    """The pattern of a ``Text`` field whose trimmed value has at least ``length`` characters
+    (its ``minLength`` counts the text as sent, white space at the ends included): two kept
+    characters at least ``length - 1`` apart."""
+    if length <= 1:
+        return NOT_BLANK
+    return rf"^[^\x00]*{KEPT}[^\x00]{{{length - 2},}}{KEPT}[^\x00]*$"
 
 
 def _schema_name(schema: Any) -> str:
@@ -66,8 +83,8 @@ def _text_pattern(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> 
         return {}
     if any(key in ret for key in ("pattern", "format", "enum", "const")):
         return {}
-    blank_refused = isinstance(field, Text) and ret.get("minLength", 0) >= 1
-    return {"pattern": NOT_BLANK if blank_refused else NO_NUL}
+    shortest = ret.get("minLength", 0) if isinstance(field, Text) else 0
+    return {"pattern": trimmed_at_least(shortest) if shortest >= 1 else NO_NUL}
 
 
 def _dict_keys(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

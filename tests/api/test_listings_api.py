@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import httpx
+import jsonschema
 import pytest
 from helpers import bearer, eventually, new_enterprise_id
 from sqlalchemy import text
@@ -328,6 +329,16 @@ def test_expired_hidden_and_out_of_scope_listings_never_show(client, token, worl
     # the hidden one comes back when restored; the owner may not change it while hidden
     assert client.patch(f"/api/v1/listings/{hidden['id']}", headers=b,
                         json={"region": "青岛"}).status_code == 409
+    # issue 22, finding 9: the probe's reason, trimmed to one character by the service, is
+    # refused by the document too (the document and the check agree), and named
+    probe = {"reason": "\u0085J"}
+    document = client.get("/openapi.json").json()
+    moderation = document["components"]["schemas"]["Moderation"]
+    assert not jsonschema.Draft202012Validator(moderation).is_valid(probe)
+    refused = client.post(f"/api/v1/listings/{hidden['id']}/restore",
+                          headers=bearer(token(Role.ADMIN)), json=probe)
+    assert refused.status_code == 422 and "reason" in refused.json()["errors"]
+    assert jsonschema.Draft202012Validator(moderation).is_valid({"reason": "\u0085OK"})
     restored = client.post(f"/api/v1/listings/{hidden['id']}/restore", headers=coordinator,
                            json={"reason": "已核实"})
     assert restored.status_code == 200 and restored.json()["status"] == "published"
