@@ -113,3 +113,29 @@ def members(session: Session, spec: dict[str, Any]) -> list[dict[str, Any]]:
 def count(session: Session, spec: dict[str, Any]) -> int:
     return session.execute(
         select(func.count()).select_from(audience_query(spec).subquery())).scalar_one()
+
+
+def summary(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
+    """The audience preview (what the console shows while the audience is edited): how many
+    in-scope enterprises it names, by grid and by industry division (GB/T 4754 大类, the
+    code's first three characters), largest first; counted by PostgreSQL in one ``GROUP BY``
+    (at 100,000 enterprises, sending every member to be counted elsewhere took seconds)."""
+    ids = audience_query(spec).subquery()
+    division = func.substr(Enterprise.industry_code, 1, 3)
+    rows = session.execute(
+        select(Enterprise.grid_id, division.label("division"), func.count())
+        .join(ids, ids.c.id == Enterprise.id)
+        .group_by(Enterprise.grid_id, division)
+    ).all()
+    by_grid: dict[str | None, int] = {}
+    by_industry: dict[str | None, int] = {}
+    for grid_id, code, n in rows:
+        by_grid[grid_id] = by_grid.get(grid_id, 0) + n
+        by_industry[code or None] = by_industry.get(code or None, 0) + n
+
+    def ordered(counts: dict[str | None, int]) -> list[dict[str, Any]]:
+        return [{"key": k, "count": n}
+                for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] or ""))]
+
+    return {"count": sum(by_grid.values()), "by_grid": ordered(by_grid),
+            "by_industry": ordered(by_industry)}

@@ -47,7 +47,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -332,15 +332,18 @@ def invite(session: Session, principal: Principal, meeting_id: str,
     if meeting.starts_at <= now:
         raise Conflict("the meeting has started: invitations can no longer be sent",
                        code="meeting.started")
-    ids = audience.resolve(session, meeting.audience or {})
+    # the audience's enterprises with their grid, stored in one INSERT ... SELECT
+    members = audience.audience_query(meeting.audience or {}).subquery()
+    ids = sorted(session.execute(
+        insert(MeetingInvitation).from_select(
+            ["meeting_id", "enterprise_id", "grid_id", "invited_at"],
+            select(literal(meeting.id, MeetingInvitation.meeting_id.type), Enterprise.id,
+                   Enterprise.grid_id, literal(now, MeetingInvitation.invited_at.type))
+            .join(members, members.c.id == Enterprise.id))
+        .returning(MeetingInvitation.enterprise_id)).scalars())
     if not ids:
         raise invalid_fields({"audience": [field_error("meeting.audience_empty",
                                                       "matches no in-scope enterprise")]})
-    grids = dict(session.execute(
-        select(Enterprise.id, Enterprise.grid_id).where(Enterprise.id.in_(ids))).all())
-    session.execute(insert(MeetingInvitation), [
-        {"meeting_id": meeting.id, "enterprise_id": e, "grid_id": grids.get(e),
-         "invited_at": now} for e in ids])
     meeting.state = "invited"
     meeting.invited_at = now
     _touch(meeting, now)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, String, bindparam, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
@@ -58,8 +58,7 @@ def deliver_all(session: Session, event_id: str, handler: str,
     :func:`common.events.first_delivery` and the messages commit together)."""
     if not first_delivery(session, processed_events, event_id, handler):
         return
-    for recipient, kind, title, body, link in deliveries:
-        deliver(session, recipient, kind, event_id, title, body, link)
+    deliver_many(session, deliveries, event_id)
 
 
 def deliver(
@@ -107,6 +106,45 @@ def _deliver_statement(claimed: bool) -> Select:
 
 _DELIVER = _deliver_statement(claimed=False)
 _CLAIM_AND_DELIVER = _deliver_statement(claimed=True)
+
+
+def deliver_many(session: Session | Connection,
+                 deliveries: Iterable[tuple[str, str, str, str, str]], event_id: str) -> int:
+    """Put the messages of one event in their inboxes, once per (event, recipient), with their
+    channel deliveries: one statement per distinct message (kind, title, body, link) whatever
+    the number of recipients (``INSERT ... SELECT`` over the recipients as an array), where
+    :func:`deliver` takes a statement per recipient. ``deliveries`` are (recipient, kind,
+    title, body, link). How many messages were new."""
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
+    for recipient, kind, title, body, link in deliveries:
+        group = groups.setdefault((kind, title, body, link), [])
+        if recipient not in group:
+            group.append(recipient)
+    made = 0
+    for (kind, title, body, link), recipients in groups.items():
+        made += len(session.execute(_DELIVER_MANY, {
+            "recipients": recipients, "kind": kind, "event_id": event_id, "title": title,
+            "body": body, "link": link}).all())
+    return made
+
+
+def _deliver_many_statement() -> Select:
+    """One message to each of ``:recipients`` and their deliveries, in one statement."""
+    recipients = func.unnest(bindparam("recipients", type_=ARRAY(String))).table_valued(
+        "recipient").render_derived("recipients")
+    fields = {name: bindparam(name, type_=InboxMessage.__table__.c[name].type)
+              for name in ("kind", "event_id", "title", "body", "link")}
+    new = (insert(InboxMessage)
+           .from_select(list(_MESSAGE_FIELDS), select(
+               func.gen_random_uuid(), recipients.c.recipient, fields["kind"],
+               fields["event_id"], fields["title"], fields["body"], fields["link"]))
+           .on_conflict_do_nothing(constraint="uq_inbox_event_recipient")
+           .returning(InboxMessage.id, InboxMessage.recipient)
+           .cte("new_message"))
+    return select(new.c.id).add_cte(delivery.queued_for(new))
+
+
+_DELIVER_MANY = _deliver_many_statement()
 
 
 def deliver_to_policy_audience(session: Session, policy_id: str, kind: str, event_id: str,

@@ -90,7 +90,7 @@ def test_a_grid_and_industry_audience_is_that_grids_in_scope_enterprises(db, zoo
 # --------------------------------------------------------------------------- the RPC
 
 
-def call(role: Role, *args: Any, **kwargs: Any) -> Any:
+def call(role: Role, *args: Any, method: str = "resolve_audience", **kwargs: Any) -> Any:
     token = mint_token(Principal(user_id=f"{role}-audience", role=role,
                                  department_id="finance" if role == Role.LIAISON else None),
                        DEV_JWT_SECRET, 300)
@@ -100,7 +100,7 @@ def call(role: Role, *args: Any, **kwargs: Any) -> Any:
         await client.start()
         try:
             assert await client.wait_connected(5)
-            return await client.call("enterprise", "resolve_audience", *args,
+            return await client.call("enterprise", method, *args,
                                      context={"auth_token": token}, timeout=15, **kwargs)
         finally:
             await client.close()
@@ -127,10 +127,31 @@ def test_the_rpc_resolves_normalises_and_details(zoo):
         assert criterion in refused.value.exc_args[1]
 
 
+def test_the_summary_counts_what_resolving_finds_by_grid_and_division(zoo):
+    """The policy editor's live preview: counted by the registry, never the members sent."""
+    for spec in ({"grid_ids": ["INC05"]}, {"industry_codes": ["C39"]}, {"tags": ["专精特新"]}):
+        resolved = call(Role.SERVICE, spec, details=True)["enterprises"]
+        summary = call(Role.LIAISON, spec, method="audience_summary")
+        assert summary["count"] == len(resolved) > 0
+        by_grid: dict[Any, int] = {}
+        by_division: dict[Any, int] = {}
+        for e in resolved:
+            by_grid[e["grid_id"]] = by_grid.get(e["grid_id"], 0) + 1
+            division = e["industry_code"][:3]
+            by_division[division] = by_division.get(division, 0) + 1
+        assert {g["key"]: g["count"] for g in summary["by_grid"]} == by_grid
+        assert {g["key"]: g["count"] for g in summary["by_industry"]} == by_division
+        counts = [g["count"] for g in summary["by_grid"]]
+        assert counts == sorted(counts, reverse=True)  # largest first
+    assert call(Role.ADMIN, {"enterprise_ids": [str(uuid.uuid4())]},
+                method="audience_summary") == {"count": 0, "by_grid": [], "by_industry": []}
+
+
+@pytest.mark.parametrize("method", ["resolve_audience", "audience_summary"])
 @pytest.mark.parametrize("role", [Role.ENTERPRISE, Role.GRID_WORKER, Role.GRID_LEADER])
-def test_the_rpc_refuses_callers_who_do_not_read_the_whole_registry(role, platform):
+def test_the_rpc_refuses_callers_who_do_not_read_the_whole_registry(role, method, platform):
     with pytest.raises(RemoteError) as refused:
-        call(role, {})
+        call(role, {}, method=method)
     assert refused.value.exc_type == "Forbidden"
 
 
@@ -138,7 +159,8 @@ def test_the_rpc_refuses_callers_who_do_not_read_the_whole_registry(role, platfo
     {"industry_codes": ["Z99"]}, {"scales": ["huge"]}, {"enterprise_ids": ["nope"]},
     {"listed": "maybe"}, {"colour": ["red"]}, ["not", "an", "object"],
 ])
-def test_the_rpc_rejects_bad_criteria(spec, platform):
+@pytest.mark.parametrize("method", ["resolve_audience", "audience_summary"])
+def test_the_rpc_rejects_bad_criteria(spec, method, platform):
     with pytest.raises(RemoteError) as rejected:
-        call(Role.SERVICE, spec)
+        call(Role.SERVICE, spec, method=method)
     assert rejected.value.exc_type == "ValidationFailed"

@@ -120,6 +120,15 @@ class RecipientsApi:
             return enterprise_recipients(session, enterprise_id)
 
     @rpc
+    def audience_summary(self, spec: Any) -> dict[str, Any]:
+        """How many in-scope enterprises an audience (目标企业) names now, by grid and by
+        industry division: the policy editor's live preview, counted here in one query."""
+        self.caller.principal.require(*AUDIENCE_RESOLVERS)
+        criteria = load(AudienceSchema(), spec)
+        with self.db.transaction() as session:
+            return audience.summary(session, criteria)
+
+    @rpc
     def resolve_audience(self, spec: Any, details: bool = False) -> dict[str, Any]:
         """The in-scope enterprises an audience (目标企业) names, resolved now: their ids and
         count, the criteria as understood (``audience``: normalised, e.g. ``c39`` → ``C39``)

@@ -177,10 +177,10 @@ class PoliciesApi:
             raise ValidationFailed("the audience must be a JSON object", {"_schema": [
                 field_error("request.not_object", "not an object")]},
                 code="audience.not_object")
-        try:
-            members = remote.call(self.enterprise.resolve_audience, spec, details=True,
-                                  timeout=RESOLVE_TIMEOUT_SECONDS)["enterprises"]
+        try:  # counted by the registry: the members themselves never travel
+            found = remote.call(self.enterprise.audience_summary, spec,
+                                timeout=RESOLVE_TIMEOUT_SECONDS)
         except ValidationFailed as exc:
             raise ValidationFailed(exc.detail, exc.errors, code=exc.code,
                                    params=exc.params) from exc
-        return AudiencePreviewSchema().dump(policies.audience_summary(members))
+        return AudiencePreviewSchema().dump(found)
