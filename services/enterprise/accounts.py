@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import false, func, select, text
+from sqlalchemy import false, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,7 @@ from common.errors import (
     invalid_fields,
 )
 from common.i18n import N_, label
+from common.pagination import paginate
 from common.validation import is_uuid, load
 from services.enterprise import events
 from services.enterprise.models import Account, Department, Enterprise, GridStaff, LoginAttempt
@@ -405,12 +406,8 @@ def list_accounts(session: Session, principal: Principal,
     if filters.get("enterprise_id") is not None:
         wanted = filters["enterprise_id"]
         query = query.where(Account.enterprise_id == wanted if _is_uuid(wanted) else false())
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page, per_page = filters["page"], filters["per_page"]
-    rows = session.execute(
-        query.order_by(Account.username).offset((page - 1) * per_page).limit(per_page)
-    ).scalars().all()
-    return list(rows), total
+    found = paginate(session, query, filters, order_by=[Account.username], scalars=True)
+    return found.items, found.total
 
 
 def update_account(session: Session, principal: Principal, account_id: str,

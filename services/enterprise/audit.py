@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common.auth import Principal
+from common.pagination import paginate
 from services.enterprise.models import AuditEntry
 
 
@@ -37,9 +38,6 @@ def entries(session: Session, filters: dict[str, Any]) -> tuple[list[AuditEntry]
         query = query.where(AuditEntry.at >= filters["since"])
     if filters.get("until"):
         query = query.where(AuditEntry.at < filters["until"])
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .offset((filters["page"] - 1) * filters["per_page"]).limit(filters["per_page"])
-    ).scalars().all()
-    return list(rows), total
+    found = paginate(session, query, filters,
+                     order_by=[AuditEntry.at.desc(), AuditEntry.id.desc()], scalars=True)
+    return found.items, found.total

@@ -27,7 +27,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -40,6 +40,7 @@ from common.errors import (
     field_error,
     invalid_fields,
 )
+from common.pagination import paginate
 from common.validation import is_uuid as common_is_uuid
 from services.enterprise import events
 from services.enterprise.access import GRID_ROLES
@@ -377,11 +378,9 @@ def create(
     return contract, sorted(obligations, key=lambda ob: (ob.due_on, ob.id))
 
 
-def paginate(session: Session, query: Select, filters: dict[str, Any]) -> tuple[list[Any], int]:
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page, per_page = filters["page"], filters["per_page"]
-    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).scalars().all()
-    return list(rows), total
+def _page(session: Session, query: Select, filters: dict[str, Any]) -> tuple[list[Any], int]:
+    found = paginate(session, query, filters, scalars=True)
+    return found.items, found.total
 
 
 def list_visible(
@@ -397,7 +396,7 @@ def list_visible(
     if filters.get("department_id"):
         query = query.where(Contract.department_id == filters["department_id"])
     query = query.order_by(Contract.signed_on.desc(), Contract.created_at.desc(), Contract.id)
-    return paginate(session, query, filters)
+    return _page(session, query, filters)
 
 
 def fulfil(
@@ -456,7 +455,7 @@ def list_obligations(
     if filters.get("due_before"):
         query = query.where(Obligation.due_on <= filters["due_before"])
     query = query.order_by(Obligation.due_on, Obligation.id)
-    return paginate(session, query, filters)
+    return _page(session, query, filters)
 
 
 # --------------------------------------------------------------------------- the sweep

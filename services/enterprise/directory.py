@@ -19,6 +19,7 @@ from common.errors import (
     field_error,
 )
 from common.i18n import label
+from common.pagination import Page, paginate
 from common.validation import is_uuid
 from services.enterprise import access, accounts
 from services.enterprise.events import publish
@@ -229,12 +230,9 @@ def list_grids(session: Session, principal: Principal, q: dict[str, Any]) -> dic
         query = query.where(Grid.kind == q["kind"])
     if principal.role == Role.ENTERPRISE:
         raise Forbidden("enterprises do not list grids", code="grid.read_forbidden")
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    grids = list(session.execute(
-        query.order_by(Grid.id).offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"])
-    ).scalars())
-    return {"items": grid_dicts(session, grids), "total": total, "page": q["page"],
-            "per_page": q["per_page"]}
+    found = paginate(session, query, q, order_by=[Grid.id], scalars=True)
+    return Page(grid_dicts(session, found.items), found.total, found.page,
+                found.per_page).as_dict()
 
 
 def get_grid(session: Session, principal: Principal, grid_id: str) -> dict[str, Any]:

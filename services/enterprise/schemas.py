@@ -23,6 +23,7 @@ from common.fields import (
     refuse,
 )
 from common.i18n import N_
+from common.pagination import PageQuery, page_schema  # noqa: F401 -- re-exported
 from services.enterprise import credit_code, industry
 
 SCALES = ("micro", "small", "medium", "large")  # 微型 小型 中型 大型
@@ -79,23 +80,6 @@ class ContactOutSchema(Schema):
     title = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
-
-
-class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
-
-
-def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict(
-        {
-            "items": fields.List(fields.Nested(item), required=True),
-            "total": fields.Integer(required=True),
-            "page": fields.Integer(required=True),
-            "per_page": fields.Integer(required=True),
-        },
-        name=name,
-    )
 
 
 #: optimistic concurrency (If-Match): what ``version`` means on a resource and on a write

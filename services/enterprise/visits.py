@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from common.auth import STAFF_ROLES, Principal, Role
 from common.errors import Forbidden, NotFound, field_error, invalid_fields
+from common.pagination import paginate
 from services.enterprise import access
-from services.enterprise.contracts import is_uuid, paginate
+from services.enterprise.contracts import is_uuid
 from services.enterprise.models import Enterprise, Visit
 
 #: roles that log visits (grid roles only for their own grids)
@@ -97,8 +98,9 @@ def list_visible(
         query = query.where(Visit.enterprise_id == filters["enterprise_id"])
     if filters.get("grid_id"):
         query = query.where(Visit.grid_id == filters["grid_id"])
-    query = query.order_by(Visit.visited_on.desc(), Visit.created_at.desc(), Visit.id)
-    return paginate(session, query, filters)
+    found = paginate(session, query, filters, scalars=True, order_by=[
+        Visit.visited_on.desc(), Visit.created_at.desc(), Visit.id])
+    return found.items, found.total
 
 
 def not_visited(
@@ -125,16 +127,11 @@ def not_visited(
     )
     if filters.get("grid_id"):
         query = query.where(Enterprise.grid_id == filters["grid_id"])
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page, per_page = filters["page"], filters["per_page"]
-    rows = session.execute(
-        query.order_by(last.c.last_visited_on.asc().nulls_first(), Enterprise.name, Enterprise.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+    found = paginate(session, query, filters, order_by=[
+        last.c.last_visited_on.asc().nulls_first(), Enterprise.name, Enterprise.id])
     items = [
         {"enterprise_id": r.id, "name": r.name, "grid_id": r.grid_id,
          "last_visited_on": r.last_visited_on}
-        for r in rows
+        for r in found.items
     ]
-    return items, total
+    return items, found.total

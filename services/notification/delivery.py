@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from common.config import ConfigurationError, seconds_from_env
 from common.errors import Conflict, NotFound
 from common.i18n import label
+from common.pagination import paginate
 from services.notification.models import CHANNELS, ChannelPreference, Delivery, InboxMessage
 
 log = logging.getLogger(__name__)
@@ -320,13 +321,8 @@ def page(session: Session, query: dict[str, Any]) -> dict[str, Any]:
         base = base.where(Delivery.state == query["state"])
     if query.get("channel"):
         base = base.where(Delivery.channel == query["channel"])
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = session.execute(
-        base.order_by(Delivery.created_at.desc(), Delivery.id)
-        .offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])
-    ).scalars().all()
-    return {"items": list(rows), "total": total, "page": query["page"],
-            "per_page": query["per_page"]}
+    return paginate(session, base, query, order_by=[Delivery.created_at.desc(), Delivery.id],
+                    scalars=True).as_dict()
 
 
 def retry(session: Session, delivery_id: str) -> Delivery:

@@ -15,6 +15,7 @@ from common.auth import Principal, Role
 from common.errors import NotFound
 from common.events import first_delivery
 from common.i18n import DEFAULT_LANGUAGE, Translator
+from common.pagination import paginate
 from services.notification import delivery
 from services.notification.models import InboxMessage, PolicyRecipient, processed_events
 from services.notification.templates import local_time
@@ -173,16 +174,9 @@ def page(session: Session, principal: Principal, query: dict[str, Any]) -> dict[
     base = select(InboxMessage).where(InboxMessage.recipient == recipient)
     unread_q = base.where(InboxMessage.read_at.is_(None))
     listed = unread_q if query["unread"] else base
-    count = select(func.count()).select_from
-    total = session.execute(count(listed.subquery())).scalar_one()
-    unread = session.execute(count(unread_q.subquery())).scalar_one()
-    rows = session.execute(
-        listed.order_by(InboxMessage.created_at.desc(), InboxMessage.id)
-        .offset((query["page"] - 1) * query["per_page"])
-        .limit(query["per_page"])
-    ).scalars().all()
-    return {"items": list(rows), "total": total, "unread": unread,
-            "page": query["page"], "per_page": query["per_page"]}
+    unread = session.execute(select(func.count()).select_from(unread_q.subquery())).scalar_one()
+    return paginate(session, listed, query, scalars=True, order_by=[
+        InboxMessage.created_at.desc(), InboxMessage.id]).as_dict(unread=unread)
 
 
 def mark_read(session: Session, principal: Principal, message_id: str) -> InboxMessage:

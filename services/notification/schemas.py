@@ -18,6 +18,7 @@ from common.fields import (
     refuse,
 )
 from common.i18n import N_
+from common.pagination import PageQuery, page_query, page_schema
 
 #: channels besides the inbox, and the states of a delivery (as in ``models``; the gateway
 #: imports this module, not the models)
@@ -35,17 +36,10 @@ class InboxMessageSchema(Schema):
     read_at = LocalDateTime(allow_none=True)
 
 
-class InboxPageSchema(Schema):
-    items = fields.List(fields.Nested(InboxMessageSchema), required=True)
-    total = fields.Integer(required=True)
-    unread = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+InboxPageSchema = page_schema(InboxMessageSchema, "InboxPage", unread=fields.Integer(required=True))
 
 
-class InboxQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
+class InboxQuerySchema(PageQuery):
     unread = fields.Boolean(load_default=False)
 
 
@@ -106,18 +100,12 @@ class DeliverySchema(Schema):
     sent_at = LocalDateTime(allow_none=True)
 
 
-class DeliveryPageSchema(Schema):
-    items = fields.List(fields.Nested(DeliverySchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+DeliveryPageSchema = page_schema(DeliverySchema, "DeliveryPage")
 
 
-class DeliveryQuerySchema(Schema):
+class DeliveryQuerySchema(page_query(per_page=50)):
     state = fields.String(validate=validate.OneOf(DELIVERY_STATES))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
 # --------------------------------------------------------------------------- policies (政策发布)
@@ -246,14 +234,10 @@ class PolicySummarySchema(Schema):
     read_at = LocalDateTime(allow_none=True)
 
 
-class PolicyPageSchema(Schema):
-    items = fields.List(fields.Nested(PolicySummarySchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+PolicyPageSchema = page_schema(PolicySummarySchema, "PolicyPage")
 
 
-class PolicyQuerySchema(Schema):
+class PolicyQuerySchema(PageQuery):
     q = SearchText(length=(1, 100), metadata={"description": "words in the title or the body"})
     kind = fields.String(validate=validate.OneOf(POLICY_KINDS))
     status = fields.String(validate=validate.OneOf(POLICY_STATUSES),
@@ -261,8 +245,6 @@ class PolicyQuerySchema(Schema):
     department_id = SearchText(length=(1, 40))
     valid_now = fields.Boolean(metadata={"description": "in force today (Asia/Shanghai)"})
     unread = fields.Boolean(metadata={"description": "enterprises: not read yet"})
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
 
 
 class ReachGroupSchema(Schema):
@@ -306,18 +288,12 @@ class PolicyReceiptSchema(Schema):
     read_by = fields.String(allow_none=True)
 
 
-class PolicyReceiptPageSchema(Schema):
-    items = fields.List(fields.Nested(PolicyReceiptSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+PolicyReceiptPageSchema = page_schema(PolicyReceiptSchema, "PolicyReceiptPage")
 
 
-class PolicyReceiptQuerySchema(Schema):
+class PolicyReceiptQuerySchema(page_query(per_page=50)):
     read = fields.Boolean(metadata={"description": "true: read only; false: not read yet"})
     grid_id = SearchText(length=(1, 20))
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
 class AudienceGroupSchema(Schema):

@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -29,6 +29,7 @@ from common.errors import (
     invalid_fields,
 )
 from common.i18n import label
+from common.pagination import paginate
 from common.validation import is_uuid
 from services.supplydemand import access, board, events
 from services.supplydemand.models import Docking, DockingEvent, Enterprise
@@ -212,10 +213,5 @@ def list_dockings(session: Session, principal: Principal, q: dict[str, Any]
         query = query.where(Docking.status == q["status"])
     if "listing_id" in q:
         query = query.where(Docking.listing_id == q["listing_id"])
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(Docking.created_at.desc(), Docking.id)
-        .offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"])
-    ).all()
-    return {"items": [dump(session, d, r, o) for d, r, o in rows], "total": total,
-            "page": q["page"], "per_page": q["per_page"]}
+    found = paginate(session, query, q, order_by=[Docking.created_at.desc(), Docking.id])
+    return found.map(lambda row: dump(session, *row)).as_dict()

@@ -20,6 +20,7 @@ from common.fields import (
     normalized,
     refuse,
 )
+from common.pagination import page_query, page_schema
 from common.validation import is_uuid
 
 SIDES = ("supply", "demand")  # 供 / 求
@@ -88,21 +89,8 @@ class IndustryCode(fields.String):
         return raw
 
 
-class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
-
-
-def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict(
-        {
-            "items": fields.List(fields.Nested(item), required=True),
-            "total": fields.Integer(required=True),
-            "page": fields.Integer(required=True),
-            "per_page": fields.Integer(required=True),
-        },
-        name=name,
-    )
+#: the board's pages: 1-10,000 of 1-100 items (20 by default)
+PageQuery = page_query(max_per_page=100, max_page=10_000)
 
 
 # --------------------------------------------------------------------------- listings

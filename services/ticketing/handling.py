@@ -34,7 +34,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role, service_principal
@@ -47,6 +47,7 @@ from common.errors import (
     invalid_fields,
 )
 from common.i18n import label
+from common.pagination import paginate
 from services.ticketing import closure, events, ledger, sla
 from services.ticketing.models import Deadline, Demand, Extension, Note, Task
 from services.ticketing.workflow import (
@@ -397,12 +398,9 @@ def time_out_acceptance(session: Session, task_id: str, calendar: WorkCalendar |
 
 
 def _page(session: Session, query: Any, page: int, per_page: int) -> tuple[list[Task], int]:
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(Task.created_at.desc(), Task.id).offset((page - 1) * per_page)
-        .limit(per_page)
-    ).scalars().all()
-    return list(rows), int(total)
+    found = paginate(session, query, {"page": page, "per_page": per_page},
+                     order_by=[Task.created_at.desc(), Task.id], scalars=True)
+    return found.items, found.total
 
 
 def list_coordination(session: Session, principal: Principal, page: int = 1,
@@ -410,11 +408,9 @@ def list_coordination(session: Session, principal: Principal, page: int = 1,
     """The coordination queue (待协调): returned or timed-out tasks, oldest first."""
     principal.require(*READ_ALL)
     query = select(Task).where(Task.status == TaskState.COORDINATION)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(Task.created_at, Task.id).offset((page - 1) * per_page).limit(per_page)
-    ).scalars().all()
-    return list(rows), int(total)
+    found = paginate(session, query, {"page": page, "per_page": per_page},
+                     order_by=[Task.created_at, Task.id], scalars=True)
+    return found.items, found.total
 
 
 def reassign(session: Session, principal: Principal, task_id: str, data: Mapping[str, Any],
@@ -685,11 +681,10 @@ def list_extensions(session: Session, principal: Principal, filters: Mapping[str
                         code="extension.list_forbidden", params={"role": principal.role})
     if filters.get("status"):
         query = query.where(Extension.status == filters["status"])
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page, per_page = filters.get("page", 1), filters.get("per_page", 20)
-    rows = session.execute(query.order_by(Extension.requested_at, Extension.id)
-                           .offset((page - 1) * per_page).limit(per_page)).all()
-    return [(row[0], row[1], row[2]) for row in rows], int(total)
+    found = paginate(session, query, {"page": filters.get("page", 1),
+                                      "per_page": filters.get("per_page", 20)},
+                     order_by=[Extension.requested_at, Extension.id])
+    return [(row[0], row[1], row[2]) for row in found.items], found.total
 
 
 def get_task(session: Session, principal: Principal, task_id: str) -> Task:

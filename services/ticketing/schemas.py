@@ -23,6 +23,7 @@ from common.fields import (
     WholeNumber,
     refuse,
 )
+from common.pagination import page_schema
 
 #: 1+N intake channels (信息收集渠道)
 CHANNELS = ("grid_worker", "service_window", "app", "wechat", "website", "hotline", "enterprise")
@@ -560,18 +561,9 @@ class DoneItemSchema(Schema):
     ratings = fields.List(fields.Nested(RatingSchema), required=True)
 
 
-def _page_schema(item: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict({
-        "items": fields.List(fields.Nested(item), required=True),
-        "total": fields.Integer(required=True),
-        "page": fields.Integer(required=True),
-        "per_page": fields.Integer(required=True),
-    }, name=name)
-
-
-ProblemPageSchema = _page_schema(ProblemItemSchema, "ProblemPageSchema")
-TaskItemPageSchema = _page_schema(TaskItemSchema, "TaskItemPageSchema")
-DonePageSchema = _page_schema(DoneItemSchema, "DonePageSchema")
+ProblemPageSchema = page_schema(ProblemItemSchema, "ProblemPageSchema")
+TaskItemPageSchema = page_schema(TaskItemSchema, "TaskItemPageSchema")
+DonePageSchema = page_schema(DoneItemSchema, "DonePageSchema")
 
 
 # --- SLA settings (时限设置): admin-editable, applied to deadlines scheduled from then on ------

@@ -17,12 +17,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.concurrency import stale
 from common.errors import Forbidden
+from common.pagination import paginate
 
 #: staff of the committee and the platform's services: they read every zone resource
 READERS = frozenset(Role) - {Role.ENTERPRISE}
@@ -65,9 +66,8 @@ def check_version(current: int, expected: int | None, what: str) -> None:
 
 def page(session: Session, query: Select, q: dict[str, Any]) -> tuple[list[Any], int]:
     """One page of ``query`` (``page``, ``per_page``) and the total count."""
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(query.offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"]))
-    return list(rows.all()), total
+    found = paginate(session, query, q)
+    return found.items, found.total
 
 
 def touch(record: Any, now: datetime) -> None:

@@ -8764,12 +8764,12 @@ export interface operations {
     list_deliveries: {
         parameters: {
             query?: {
+                page?: number;
+                per_page?: number;
                 /** @description Codes of the dictionary `delivery_state`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "queued" | "failed" | "sent" | "dead";
                 /** @description Codes of the dictionary `delivery_channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 channel?: "email" | "wecom";
-                page?: number;
-                per_page?: number;
             };
             header?: never;
             path?: never;
@@ -15847,6 +15847,8 @@ export interface operations {
     list_policies: {
         parameters: {
             query?: {
+                page?: number;
+                per_page?: number;
                 /** @description words in the title or the body */
                 q?: string;
                 /** @description Codes of the dictionary `policy_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
@@ -15858,8 +15860,6 @@ export interface operations {
                 valid_now?: boolean;
                 /** @description enterprises: not read yet */
                 unread?: boolean;
-                page?: number;
-                per_page?: number;
             };
             header?: never;
             path?: never;
@@ -16503,11 +16503,11 @@ export interface operations {
     policy_receipts: {
         parameters: {
             query?: {
+                page?: number;
+                per_page?: number;
                 /** @description true: read only; false: not read yet */
                 read?: boolean;
                 grid_id?: string;
-                page?: number;
-                per_page?: number;
             };
             header?: never;
             path: {
