@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from common.auth import Principal, Role
+from common.auth import STAFF_ROLES, Principal, Role
 from common.concurrency import stale
 from common.errors import (
     Conflict,
@@ -186,6 +186,25 @@ def leading_group(session: Session) -> dict[str, Any]:
         select(LeadingGroupMember).order_by(LeadingGroupMember.position)
     ).scalars()
     return {"members": list(members), "office_department_id": OFFICE_DEPARTMENT}
+
+
+def names(session: Session, principal: Principal, accounts: list[str], grids: list[str],
+          departments: list[str]) -> dict[str, dict[str, str]]:
+    """The names of staff accounts, grids and departments by id, for staff and services that
+    show them (an appraisal, an export): an enterprise's account, or an unknown id, is left
+    out."""
+    principal.require(*STAFF_ROLES, Role.SERVICE)
+
+    def by_id(model: Any, ids: list[str], *where: Any) -> dict[str, str]:
+        wanted = sorted({str(i) for i in ids})[:5000]
+        if not wanted:
+            return {}
+        return dict(session.execute(select(model.id, model.name).where(
+            model.id.in_(wanted), *where)).tuples().all())
+
+    people = [i for i in accounts if is_uuid(str(i))]  # ids the demands recorded, as they were
+    return {"accounts": by_id(Account, people, Account.role != Role.ENTERPRISE.value),
+            "grids": by_id(Grid, grids), "departments": by_id(Department, departments)}
 
 
 # --- grids -----------------------------------------------------------------------------------

@@ -685,6 +685,9 @@ class AppraisalRowSchema(Schema):
 
     subject_id = fields.String(required=True, metadata={
         "description": "the account id (grid workers, liaisons), grid id or department id"})
+    name = fields.String(allow_none=True, metadata={
+        "description": "the person's, grid's or department's name from the registry (null "
+        "when the registry does not know the id)"})
     department_id = fields.String(allow_none=True, metadata={"description": "liaisons"})
     grid_ids = fields.List(fields.String(), required=True, metadata={
         "description": "grid workers: the grids of the demands they recorded"})
@@ -808,6 +811,8 @@ class YearlyRowSchema(Schema):
     """年度考核得分 of one subject."""
 
     subject_id = fields.String(required=True)
+    name = fields.String(allow_none=True, metadata={
+        "description": "the person's, grid's or department's name from the registry"})
     department_id = fields.String(allow_none=True)
     grid_ids = fields.List(fields.String(), required=True)
     handled = fields.Integer(required=True)

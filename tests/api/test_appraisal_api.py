@@ -254,9 +254,11 @@ def test_xlsx_export_matches_the_json(client, token, work):
     table = list(sheet.iter_rows(values_only=True))
     header = table[0]
     assert header[:3] == ("部门", "所属部门", "网格") and "响应率" in header
-    assert [line[0] for line in table[1:]] == [r["subject_id"] for r in rows["items"]]
+    # named, never by id: 财政金融部, not finance
+    assert [line[0] for line in table[1:]] == [r["name"] for r in rows["items"]]
+    assert "财政金融部" in [line[0] for line in table[1:]]
     response = header.index("响应率")
-    by_id = {r["subject_id"]: r for r in rows["items"]}
+    by_id = {r["name"]: r for r in rows["items"]}
     for line in table[1:]:
         expected = by_id[line[0]]["response_rate"]
         assert (line[response] or None) == expected or line[response] == expected
@@ -271,6 +273,39 @@ def test_xlsx_export_matches_the_json(client, token, work):
     assert yearly.status_code == 200 and yearly.headers["content-type"] == XLSX
     assert client.get("/api/v1/appraisal/grids/export.xlsx", params=PERIOD,
                       headers=head).status_code == 403
+
+
+def test_subjects_are_named_from_the_registry(client, token, db, work):
+    """Grid workers and liaisons by the person's name, grids and departments by theirs, in
+    the JSON and in the XLSX (an id the registry does not know keeps ``name: null``)."""
+    with db.connect() as conn:
+        worker_id, worker_name = conn.execute(text(
+            "SELECT a.id, a.name FROM enterprise.grid_staff s JOIN enterprise.accounts a "
+            "ON a.id = s.account_id WHERE s.grid_id = :g AND s.duty = 'worker' "
+            "ORDER BY a.username LIMIT 1"), {"g": GRID_A}).one()
+        grid_name = conn.execute(text("SELECT name FROM enterprise.grids WHERE id = :g"),
+                                 {"g": GRID_A}).scalar_one()
+    worker = bearer(token(Role.GRID_WORKER, user_id=str(worker_id), grid_ids=(GRID_A,)))
+    created = client.post("/api/v1/demands", headers=worker, json=demand_body(
+        channel="grid_worker", enterprise_id=_enterprise_in(db, GRID_A)))
+    assert created.status_code == 201, created.text
+    leader = bearer(token(Role.LEADER))
+    workers = client.get("/api/v1/appraisal/grid-workers", params=PERIOD, headers=leader)
+    assert workers.status_code == 200, workers.text
+    names = {r["subject_id"]: r["name"] for r in workers.json()["items"]}
+    assert names[str(worker_id)] == worker_name
+    assert names["appraisal-worker-a"] is None  # not an account of the registry
+    grids = client.get("/api/v1/appraisal/grids", params=PERIOD, headers=leader).json()
+    assert {r["subject_id"]: r["name"] for r in grids["items"]}[GRID_A] == grid_name
+    yearly = client.get("/api/v1/appraisal/yearly", headers=leader,
+                        params={"year": YEAR, "subject": "departments"})
+    assert {r["subject_id"]: r["name"] for r in yearly.json()["items"]}[DEPT_A] == "财政金融部"
+    sheet = client.get("/api/v1/appraisal/grid-workers/export.xlsx", params=PERIOD,
+                       headers=leader)
+    lines = list(openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(
+        values_only=True))
+    assert worker_name in [line[0] for line in lines[1:]]
+    assert grid_name in [line[2] for line in lines[1:]]  # the grids column, named
 
 
 def test_grid_growth_is_for_award_readers_only(db):

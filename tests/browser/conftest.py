@@ -170,3 +170,57 @@ def grid_worker_of(db: Engine) -> Callable[[str], str]:
                 {"grid": grid_id}).scalar_one()
 
     return find
+
+
+@dataclass(frozen=True)
+class ServedDemand:
+    """A demand of this year played through by demo people over the API: recorded by a grid
+    worker, triaged to 财政金融部, accepted and completed by its liaison, rated satisfied."""
+
+    demand_id: str
+    number: str
+    worker_name: str
+    liaison_name: str
+    grid_id: str
+
+
+@pytest.fixture
+def served_demand(client, token, db: Engine, demo_enterprises, grid_worker_of
+                  ) -> ServedDemand:
+    from common.auth import Role
+
+    def bearer(tok: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tok}"}
+
+    enterprise = demo_enterprises[0]
+    with db.connect() as conn:
+        def person(username: str) -> tuple[str, str, str | None]:
+            return tuple(conn.execute(text(
+                "SELECT id, name, department_id FROM enterprise.accounts "
+                "WHERE username = :u"), {"u": username}).one())
+        worker_id, worker_name, _ = person(grid_worker_of(enterprise.grid_id))
+        liaison_id, liaison_name, _ = person("liaison.finance")
+    worker = bearer(token(Role.GRID_WORKER, user_id=str(worker_id),
+                          grid_ids=(enterprise.grid_id,)))
+    created = client.post("/api/v1/demands", headers=worker, json={
+        "channel": "grid_worker", "enterprise_id": str(enterprise.enterprise_id),
+        "title": "研发补贴申报咨询", "description": "希望了解区级研发补贴的申报条件和时间。"})
+    assert created.status_code == 201, created.text
+    demand = created.json()
+    triaged = client.post(f"/api/v1/demands/{demand['id']}/triage",
+                          headers=bearer(token(Role.COORDINATOR)), json={
+                              "category": "funding", "proposed_opinion": "请财政金融部办理",
+                              "departments": [{"department_id": "finance"}]})
+    assert triaged.status_code == 200, triaged.text
+    task_id = triaged.json()["tasks"][0]["id"]
+    liaison = bearer(token(Role.LIAISON, user_id=str(liaison_id), department_id="finance"))
+    result = {"result": "已讲解申报条件并协助准备材料。"}
+    for step, body in (("accept", None), ("complete", result)):
+        answer = client.post(f"/api/v1/tasks/{task_id}/{step}", headers=liaison, json=body)
+        assert answer.status_code == 200, (step, answer.text)
+    rated = client.post(f"/api/v1/demands/{demand['id']}/rating", headers=bearer(token(
+        Role.ENTERPRISE, enterprise_id=str(enterprise.enterprise_id))), json={
+            "efficiency": 5, "attitude": 5, "quality": 4, "comment": "很及时"})
+    assert rated.status_code == 201, rated.text
+    return ServedDemand(demand["id"], demand["number"], worker_name, liaison_name,
+                        enterprise.grid_id)

@@ -8,6 +8,7 @@ export const COORDINATORS: Role[] = ['coordinator', 'admin']
 export const DEPARTMENT: Role[] = ['liaison', 'department_head']
 export const GRID: Role[] = ['grid_worker', 'grid_leader']
 export const LEDGER: Role[] = ['coordinator', 'leader', 'admin', 'liaison', 'department_head']
+export const APPRAISAL: Role[] = ['coordinator', 'leader', 'admin', 'department_head']
 export const MEETINGS: Role[] = ['coordinator', 'leader', 'admin', 'department_head']
 const STAFF: Role[] = [...GRID, ...DEPARTMENT, 'coordinator', 'leader', 'admin']
 
@@ -61,6 +62,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'supervision', component: () => import('@/views/department/SupervisionList.vue'), meta: { title: '督办', roles: ['department_head', 'leader', ...COORDINATORS] } },
       { path: 'ledger', component: () => import('@/views/ledger/LedgerView.vue'), meta: { title: '台账', roles: LEDGER } },
       { path: 'demands/:id', component: () => import('@/views/DemandView.vue'), meta: { title: '诉求详情', roles: STAFF } },
+      { path: 'appraisal', component: () => import('@/views/appraisal/AppraisalView.vue'), meta: { title: '考评', roles: APPRAISAL } },
       { path: 'meetings', component: () => import('@/views/meetings/MeetingList.vue'), meta: { title: '政企座谈', roles: MEETINGS } },
       { path: 'meetings/new', component: () => import('@/views/meetings/MeetingForm.vue'), meta: { title: '策划座谈', roles: MEETINGS } },
       { path: 'meetings/:id', component: () => import('@/views/meetings/MeetingDetail.vue'), meta: { title: '座谈', roles: MEETINGS } },

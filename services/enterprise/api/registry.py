@@ -49,6 +49,16 @@ class RegistryApi:
             return DepartmentSchema(many=True).dump(directory.departments(session))
 
     @rpc
+    def names(self, accounts: Any = (), grids: Any = (), departments: Any = ()
+              ) -> dict[str, dict[str, str]]:
+        """``{"accounts": {id: name}, "grids": {...}, "departments": {...}}`` of the ids asked
+        (staff and services; enterprises' accounts and unknown ids left out)."""
+        principal = self.caller.principal
+        with self.db.transaction() as session:
+            return directory.names(session, principal, list(accounts or ()), list(grids or ()),
+                                   list(departments or ()))
+
+    @rpc
     def get_department(self, department_id: str) -> dict:
         self.caller.principal  # noqa: B018
         with self.db.transaction() as session:

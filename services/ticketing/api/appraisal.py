@@ -16,7 +16,7 @@ from common import remote, xlsx
 from common.auth import Role
 from common.concurrency import expected_version as checked_version
 from common.entrypoints import rpc
-from common.errors import NotFound, ValidationFailed, field_error
+from common.errors import DomainError, NotFound, ValidationFailed, field_error
 from common.i18n import label
 from common.validation import load
 from services.ticketing import appraisal, environment, events, overview
@@ -72,9 +72,13 @@ def _cell(value: Any) -> Any:
 
 
 def _sheet(kind: str, rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]],
-           title: str) -> str:
+           title: str, names: dict[str, dict[str, str]]) -> str:
+    """One row per subject, named (its id only when the registry does not know it)."""
     header = [SUBJECT_LABEL[kind], "所属部门", "网格", *[label for _, label in columns]]
-    body = [[row["subject_id"], row.get("department_id"), row.get("grid_ids"),
+    departments, grids = names.get("departments", {}), names.get("grids", {})
+    body = [[row.get("name") or row["subject_id"],
+             departments.get(row.get("department_id") or "", row.get("department_id")),
+             [grids.get(g, g) for g in row.get("grid_ids") or ()],
              *[row.get(field) for field, _ in columns]] for row in rows]
     content = xlsx.write_xlsx(header, body, title, convert=_cell)
     return base64.b64encode(content).decode("ascii")
@@ -96,6 +100,29 @@ class AppraisalApi:
     calendar: Any
     enterprise: Any
 
+    # ------------------------------------------------------------------ names
+
+    def _named(self, kind: str, rows: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+        """Give each row the ``name`` of its subject (a person, grid or department) from the
+        registry, in place; the names asked, for the sheets. Without the registry the rows
+        keep ``name: null`` rather than failing the appraisal."""
+        people = [r["subject_id"] for r in rows] if kind in ("grid_workers", "liaisons") else []
+        grids = {g for r in rows for g in r.get("grid_ids") or ()}
+        departments = {r["department_id"] for r in rows if r.get("department_id")}
+        if kind == "grids":
+            grids |= {r["subject_id"] for r in rows}
+        elif kind == "departments":
+            departments |= {r["subject_id"] for r in rows}
+        try:
+            names = remote.call(self.enterprise.names, people, sorted(grids), sorted(departments))
+        except DomainError:  # the registry is unavailable: the figures still answer, unnamed
+            names = {}
+        own = names.get({"grid_workers": "accounts", "liaisons": "accounts", "grids": "grids",
+                         "departments": "departments"}[kind], {})
+        for row in rows:
+            row["name"] = own.get(row["subject_id"])
+        return names
+
     # ------------------------------------------------------------------ a period
 
     def _period_rows(self, kind: str, query: dict[str, Any]) -> dict[str, Any]:
@@ -107,8 +134,9 @@ class AppraisalApi:
             as_of = datetime.now(UTC)
             rows = appraisal.appraise(session, kind, period, as_of)
         items = appraisal.public(appraisal.visible(principal, kind, rows))
+        names = self._named(kind, items)
         return {"subject": kind, "from_": period.start, "to": period.end, "as_of": as_of,
-                "items": items}
+                "items": items, "_names": names}
 
     @rpc
     def appraisal(self, subject: str, query: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +149,7 @@ class AppraisalApi:
         """The same as a base64 XLSX workbook."""
         result = self._period_rows(subject, query)
         title = f"考评 {result['from_']:%Y%m%d}-{result['to']:%Y%m%d}"
-        return _sheet(subject, result["items"], PERIOD_COLUMNS, title)
+        return _sheet(subject, result["items"], PERIOD_COLUMNS, title, result["_names"])
 
     # ------------------------------------------------------------------ yearly
 
@@ -133,8 +161,10 @@ class AppraisalApi:
         with self.db.transaction() as session:
             config = appraisal.settings(session)
             rows = appraisal.yearly(session, kind, year, config=config)
+        items = appraisal.visible(principal, kind, rows)
+        names = self._named(kind, items)
         return {"subject": kind, "year": year, "weights": config["weights"],
-                "items": appraisal.visible(principal, kind, rows)}
+                "items": items, "_names": names}
 
     @rpc
     def appraisal_yearly(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -146,7 +176,7 @@ class AppraisalApi:
     def export_appraisal_yearly(self, query: dict[str, Any]) -> str:
         result = self._yearly(query)
         return _sheet(result["subject"], result["items"], YEARLY_COLUMNS,
-                      f"年度考核 {result['year']}")
+                      f"年度考核 {result['year']}", result["_names"])
 
     # ------------------------------------------------------------------ settings
 

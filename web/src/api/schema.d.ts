@@ -2902,6 +2902,8 @@ export interface components {
             handling_on_time_rate: number | null;
             /** @description closed with the enterprise's verdict: 自动销号 or 内部销号 */
             judged: number;
+            /** @description the person's, grid's or department's name from the registry (null when the registry does not know the id) */
+            name?: string | null;
             /** @description ratings (every round) */
             ratings: number;
             /** @description 重新办理率; a share from 0 to 1 (4 decimals); null when nothing was due */
@@ -5752,6 +5754,8 @@ export interface components {
             difficulty_score: number;
             grid_ids: string[];
             handled: number;
+            /** @description the person's, grid's or department's name from the registry */
+            name?: string | null;
             /** @description 0-100; null without ratings (its weight is then left out) */
             quality_score: number | null;
             /** @description 0-100 */

@@ -30,6 +30,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/supervision', label: '督办' },
         { path: '/ledger', label: '台账' },
         { path: '/meetings', label: '政企座谈' },
+        { path: '/appraisal', label: '考评' },
       ]
     case 'liaison':
       return [
@@ -42,6 +43,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/supervision', label: '督办' },
         { path: '/ledger', label: '台账' },
         { path: '/meetings', label: '政企座谈' },
+        { path: '/appraisal', label: '考评' },
       ]
     case 'leader':
       return [
@@ -49,6 +51,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/supervision', label: '督办' },
         { path: '/coordination', label: '待协调' },
         { path: '/meetings', label: '政企座谈' },
+        { path: '/appraisal', label: '考评' },
       ]
     default:
       return []

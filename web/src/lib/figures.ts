@@ -1,0 +1,18 @@
+// Figures as people read them: shares as percentages, scores with one decimal.
+
+/** 0.875 → 87.5%; '—' when there is nothing to measure (null). */
+export function percent(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—'
+  return `${Math.round(value * 1000) / 10}%`
+}
+
+/** 83.333 → 83.3; '—' for null. */
+export function score(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—'
+  return (Math.round(value * 10) / 10).toFixed(1)
+}
+
+/** The current year in the zone (Asia/Shanghai). */
+export function zoneYear(now: Date = new Date()): number {
+  return Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(now))
+}
