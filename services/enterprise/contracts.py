@@ -28,9 +28,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
+from common import settings_row
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI, WorkCalendar
 from common.concurrency import stale
@@ -115,22 +115,13 @@ def obligation_settings(session: Session) -> dict[str, Any]:
 def setting_version(session: Session, key: str) -> int:
     """The version of the settings document ``key`` (one row of ``settings``): 1 while only
     the defaults apply (no row yet), +1 with every change."""
-    row = session.get(Setting, key, populate_existing=True)
-    return row.version if row is not None else 1
+    return settings_row.version(session, Setting, key)
 
 
 def locked_setting(session: Session, key: str, expected: int | None, what: str) -> Setting:
-    """The settings row ``key`` for a write, locked until the transaction ends (created empty,
-    i.e. the defaults at version 1, if missing); 412 unless still at version ``expected``
-    (None: any version). The caller bumps ``version`` when it changes ``value``. ``what``: a
-    code of the ``record`` dictionary (``meeting_settings``)."""
-    session.execute(insert(Setting).values(key=key, value={}, version=1)
-                    .on_conflict_do_nothing(index_elements=[Setting.key]))
-    row = session.get(Setting, key, with_for_update=True, populate_existing=True)
-    assert row is not None
-    if expected is not None and row.version != expected:
-        raise stale(what, expected, row.version)
-    return row
+    """The settings row ``key`` for a write (:func:`common.settings_row.locked`; 412 if stale);
+    ``what``: a code of the ``record`` dictionary (``meeting_settings``)."""
+    return settings_row.locked(session, Setting, key, expected, what)
 
 
 def update_settings(

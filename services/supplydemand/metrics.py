@@ -14,15 +14,16 @@ Labels are bounded (two sides, four statuses, three outcomes); never an id.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
+from prometheus_client.registry import REGISTRY, CollectorRegistry
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
-log = logging.getLogger(__name__)
+from common.gauges import SqlGaugeCollector, register_once
 
 MATCHES = Counter("gridsvc_board_matches_total",
                   "Listing pairs scored above the threshold and notified (listing_matched)")
@@ -40,27 +41,18 @@ FROM supplydemand.listings GROUP BY 1, 2""")
 DOCKINGS_SQL = text("SELECT status, count(*) FROM supplydemand.dockings GROUP BY 1")
 
 
-class BoardCollector(Collector):
-    """Listings by side and status and dockings by outcome, read at scrape time. Never
-    raises: on a database error it yields nothing (a gap, not a false zero)."""
+class BoardCollector(SqlGaugeCollector):
+    """Listings by side and status and dockings by outcome, read at scrape time
+    (:class:`common.gauges.SqlGaugeCollector`: on a database error, nothing)."""
 
-    def __init__(self, engine: Engine, statement_timeout_ms: int = 2000) -> None:
-        self.engine = engine
-        self.statement_timeout_ms = int(statement_timeout_ms)
+    what = "board counts"
 
-    def describe(self) -> list:
-        return []
+    def read(self, session: Session) -> tuple[list[Any], list[Any]]:
+        return (list(session.execute(LISTINGS_SQL).all()),
+                list(session.execute(DOCKINGS_SQL).all()))
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text(f"SET LOCAL statement_timeout = {self.statement_timeout_ms}"))
-                listings = conn.execute(LISTINGS_SQL).all()
-                dockings = conn.execute(DOCKINGS_SQL).all()
-                conn.rollback()
-        except Exception as exc:
-            log.warning("reading board counts for /metrics failed: %s", exc)
-            return
+    def families(self, figures: tuple[list[Any], list[Any]]) -> Iterator[GaugeMetricFamily]:
+        listings, dockings = figures
         by_status = GaugeMetricFamily("gridsvc_board_listings",
                                       "Supply/demand listings (供求信息) by side and status",
                                       labels=["side", "status"])
@@ -74,15 +66,7 @@ class BoardCollector(Collector):
         yield by_outcome
 
 
-_registered: dict[int, BoardCollector] = {}
-
-
 def register_board(engine: Callable[[], Engine],
                    registry: CollectorRegistry = REGISTRY) -> BoardCollector:
     """Register the collector once per process (per registry)."""
-    key = id(registry)
-    if key not in _registered:
-        collector = BoardCollector(engine())
-        registry.register(collector)
-        _registered[key] = collector
-    return _registered[key]
+    return register_once(BoardCollector, lambda: BoardCollector(engine()), registry)

@@ -37,12 +37,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, exists, false, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from common import settings_row
 from common.auth import Principal, Role
 from common.calendar import MAX_RANGE_DAYS, SHANGHAI, WorkCalendar
-from common.concurrency import stale
 from common.errors import Forbidden, NotFound
 from common.i18n import label
 from services.ticketing.models import (
@@ -91,30 +90,20 @@ CLOSED, CANCELLED = "closed", "cancelled"
 
 def settings(session: Session) -> dict[str, Any]:
     """The settings in force: the stored ones over :data:`DEFAULT_SETTINGS`."""
-    row = session.get(AppraisalSetting, SETTINGS_KEY)
-    return {**DEFAULT_SETTINGS, **(row.value if row else {})}
+    return settings_row.in_force(session, AppraisalSetting, SETTINGS_KEY, DEFAULT_SETTINGS)
 
 
 def settings_version(session: Session) -> int:
     """The version of the settings (their one row of ``appraisal_settings``): 1 while only
     the defaults apply (no row yet), +1 with every change."""
-    row = session.get(AppraisalSetting, SETTINGS_KEY, populate_existing=True)
-    return row.version if row is not None else 1
+    return settings_row.version(session, AppraisalSetting, SETTINGS_KEY)
 
 
 def locked_settings(session: Session, actor: str, expected: int | None) -> AppraisalSetting:
-    """The settings row for a write, locked until the transaction ends (created empty, i.e.
-    the defaults at version 1, if missing); 412 unless still at version ``expected`` (None:
-    any). The caller bumps ``version`` when it changes ``value``."""
-    session.execute(insert(AppraisalSetting)
-                    .values(key=SETTINGS_KEY, value={}, updated_by=actor, version=1)
-                    .on_conflict_do_nothing(index_elements=[AppraisalSetting.key]))
-    row = session.get(AppraisalSetting, SETTINGS_KEY, with_for_update=True,
-                      populate_existing=True)
-    assert row is not None
-    if expected is not None and row.version != expected:
-        raise stale("appraisal_settings", expected, row.version)
-    return row
+    """The settings row for a write (:func:`common.settings_row.locked`; 412 if stale); a new
+    row names ``actor`` as its author."""
+    return settings_row.locked(session, AppraisalSetting, SETTINGS_KEY, expected,
+                               "appraisal_settings", updated_by=actor)
 
 
 # =========================================================================== period

@@ -14,12 +14,11 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from common import settings_row
 from common.calendar import SHANGHAI, WorkCalendar
 from common.calendar import Deadline as Due
-from common.concurrency import stale
 from services.ticketing import sla_metrics
 from services.ticketing.models import Deadline, HandlingTime, SlaSetting, Task
 
@@ -40,28 +39,18 @@ SETTINGS_KEY = "sla"
 
 
 def settings(session: Session) -> dict[str, Any]:
-    row = session.get(SlaSetting, SETTINGS_KEY)
-    return {**DEFAULT_SETTINGS, **(row.value if row else {})}
+    """The SLA settings in force (their one row of ``sla_settings`` over the defaults)."""
+    return settings_row.in_force(session, SlaSetting, SETTINGS_KEY, DEFAULT_SETTINGS)
 
 
 def settings_version(session: Session) -> int:
-    """The version of the SLA settings (their one row of ``sla_settings``): 1 while only the
-    defaults apply (no row yet), +1 with every change."""
-    row = session.get(SlaSetting, SETTINGS_KEY, populate_existing=True)
-    return row.version if row is not None else 1
+    """The version of the SLA settings: 1 while only the defaults apply, +1 with every change."""
+    return settings_row.version(session, SlaSetting, SETTINGS_KEY)
 
 
 def locked_settings(session: Session, expected: int | None) -> SlaSetting:
-    """The settings row for a write, locked until the transaction ends (created empty, i.e.
-    the defaults at version 1, if missing); 412 unless still at version ``expected`` (None:
-    any). The caller bumps ``version`` when it changes ``value``."""
-    session.execute(insert(SlaSetting).values(key=SETTINGS_KEY, value={}, version=1)
-                    .on_conflict_do_nothing(index_elements=[SlaSetting.key]))
-    row = session.get(SlaSetting, SETTINGS_KEY, with_for_update=True, populate_existing=True)
-    assert row is not None
-    if expected is not None and row.version != expected:
-        raise stale("sla_settings", expected, row.version)
-    return row
+    """The settings row for a write (:func:`common.settings_row.locked`; 412 if stale)."""
+    return settings_row.locked(session, SlaSetting, SETTINGS_KEY, expected, "sla_settings")
 
 
 def handling_workdays(session: Session, category: str | None, difficulty: str) -> int:

@@ -29,11 +29,12 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
+from prometheus_client.registry import REGISTRY, CollectorRegistry
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from common.calendar import SHANGHAI, WorkCalendar
+from common.gauges import SqlGaugeCollector, register_once
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ OLDEST_UNFIRED_SQL = text(
 )
 
 
-class OpenWorkCollector(Collector):
+class OpenWorkCollector(SqlGaugeCollector):
     """Read at scrape time, a few GROUP BY queries on indexed columns:
     ``gridsvc_open_demands{state}``, ``gridsvc_open_tasks{state,department}``,
     ``gridsvc_open_tasks_due{department,due}`` (``overdue``: past the deadline the department
@@ -218,34 +219,30 @@ class OpenWorkCollector(Collector):
     working day), ``gridsvc_sla_oldest_unfired_deadline_seconds`` and
     ``gridsvc_department_info{department,name}``. Every state and known department is
     exported, at 0 when it has nothing. Never raises: on a database error it yields only the
-    department names (the series go stale, which a dashboard shows as a gap, not as a false
-    zero). ``horizon(session, now)`` gives the end of the "due within one working day"
-    window."""
+    department names (:class:`common.gauges.SqlGaugeCollector`). ``horizon(session, now)``
+    gives the end of the "due within one working day" window."""
+
+    what = "open demands and tasks"
 
     def __init__(self, engine: Engine, horizon: Callable[[Session, datetime], datetime],
                  statement_timeout_ms: int = 2000) -> None:
-        self.engine = engine
+        super().__init__(engine, statement_timeout_ms)
         self.horizon = horizon
-        self.statement_timeout_ms = int(statement_timeout_ms)
 
-    def describe(self) -> list:
-        return []  # no query at registration time
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def always(self) -> Iterator[GaugeMetricFamily]:
         yield self._department_info()
-        try:
-            with Session(self.engine) as session:
-                session.execute(text(f"SET LOCAL statement_timeout = {self.statement_timeout_ms}"))
-                now = session.execute(text("SELECT now()")).scalar_one()
-                horizon = self.horizon(session, now)
-                demands = session.execute(OPEN_DEMANDS_SQL).all()
-                tasks = session.execute(OPEN_TASKS_SQL).all()
-                due = session.execute(TASKS_DUE_SQL, {"horizon": horizon}).all()
-                oldest = float(session.execute(OLDEST_UNFIRED_SQL).scalar_one())
-                session.rollback()
-        except Exception as exc:
-            log.warning("reading open demands and tasks for /metrics failed: %s", exc)
-            return
+
+    def read(self, session: Session) -> tuple[list[Any], list[Any], list[Any], float]:
+        now = session.execute(text("SELECT now()")).scalar_one()
+        horizon = self.horizon(session, now)
+        return (list(session.execute(OPEN_DEMANDS_SQL).all()),
+                list(session.execute(OPEN_TASKS_SQL).all()),
+                list(session.execute(TASKS_DUE_SQL, {"horizon": horizon}).all()),
+                float(session.execute(OLDEST_UNFIRED_SQL).scalar_one()))
+
+    def families(self, figures: tuple[list[Any], list[Any], list[Any], float]
+                 ) -> Iterator[GaugeMetricFamily]:
+        demands, tasks, due, oldest = figures
         departments = set(DEPARTMENTS) | {d for _s, d, _n in tasks if d} | {
             d for d, _o, _n in due if d}
         open_demands = GaugeMetricFamily(
@@ -315,17 +312,10 @@ def next_workday_horizon(calendar: Callable[[Session], WorkCalendar]
     return horizon
 
 
-_registered: dict[int, OpenWorkCollector] = {}
-
-
 def register_open_work(engine: Callable[[], Engine],
                        horizon: Callable[[Session, datetime], datetime],
                        registry: CollectorRegistry = REGISTRY) -> OpenWorkCollector:
     """Register the collector once per process (per registry), with an engine made by
     ``engine()`` on the first call only; later calls return the first collector."""
-    key = id(registry)
-    if key not in _registered:
-        collector = OpenWorkCollector(engine(), horizon)
-        registry.register(collector)
-        _registered[key] = collector
-    return _registered[key]
+    return register_once(OpenWorkCollector, lambda: OpenWorkCollector(engine(), horizon),
+                         registry)
