@@ -100,6 +100,11 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
     Dictionary("demand_sort", (
         ("-received_at", NC_("demand_sort", "Received, newest first")),
         ("triage_due_at", NC_("demand_sort", "Triage deadline, soonest first")),
+        ("relevance", NC_("demand_sort", "Best match first")),
+    )),
+    Dictionary("ledger_sort", (
+        ("relevance", NC_("ledger_sort", "Best match first")),
+        ("date", NC_("ledger_sort", "By date")),
     )),
     Dictionary("closure", (
         ("rated", NC_("closure", "Closed automatically on rating")),
@@ -241,6 +246,7 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("-tax", NC_("enterprise_sort", "Tax, highest first")),
         ("created_at", NC_("enterprise_sort", "Registered, oldest first")),
         ("-created_at", NC_("enterprise_sort", "Registered, newest first")),
+        ("relevance", NC_("enterprise_sort", "Best match first")),
     )),
     Dictionary("scope_reason", (
         ("started_operating", NC_("scope_reason", "Started operating")),

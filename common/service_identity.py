@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -73,3 +75,34 @@ class ServiceIdentity(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> None:
         return None
+
+
+class AsService:
+    """``with self.identity.as_service():`` calls made inside the block carry the service's
+    token instead of the caller's (e.g. reading both parties' contacts on acceptance, or
+    names the caller may not read itself)."""
+
+    def __init__(self, provider: ServiceIdentity, worker_ctx: Any) -> None:
+        self._provider = provider
+        self._ctx = worker_ctx
+
+    @contextmanager
+    def as_service(self) -> Iterator[None]:
+        data = self._ctx.data
+        before = data.get("auth_token")
+        data["auth_token"] = self._provider.token()
+        try:
+            yield
+        finally:
+            if before is None:
+                data.pop("auth_token", None)
+            else:
+                data["auth_token"] = before
+
+
+class CallingIdentity(ServiceIdentity):
+    """:class:`ServiceIdentity` (timers and event handlers call as the service) that also lets
+    an RPC worker make some calls as the service: ``with self.identity.as_service(): ...``."""
+
+    def get_dependency(self, worker_ctx: Any) -> AsService:  # type: ignore[override]
+        return AsService(self, worker_ctx)

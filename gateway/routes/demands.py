@@ -71,8 +71,14 @@ ENDPOINTS = [
     Endpoint(
         "GET", "/api/v1/demands", list_demands, "List demands", "demands",
         query=DemandListQuerySchema, response=DemandPageSchema, errors=(422,),
-        description="Enterprises see their own; recorders what they recorded; "
-        "coordinators, leaders and admins everything.",
+        description="Enterprises see their own; grid staff their grids' (and what they "
+        "recorded); department staff the demands with a task of their department; "
+        "coordinators, leaders and admins everything. Search: `q` (keywords, "
+        "Chinese-segmented full text over the title, description, results and public notes; "
+        "every word must be there; a demand number finds it), within what the caller sees. "
+        "Filters: number, enterprise (name, credit code or id), enterprise_id, "
+        "received_from/received_to, category, department_id, grid_id, channel, status, "
+        "overdue, escalated. `sort=relevance` is the default with q.",
     ),
     Endpoint(
         "GET", "/api/v1/demands/{demand_id}", get_demand, "Show a demand", "demands",

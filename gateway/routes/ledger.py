@@ -65,8 +65,12 @@ READERS = frozenset(
     {Role.COORDINATOR, Role.LEADER, Role.ADMIN, Role.LIAISON, Role.DEPARTMENT_HEAD}
 )
 SCOPE = " Department staff (liaisons, department heads) see only their department's part."
-FILTERS = (" Filters: received_from/received_to (dates, +08:00, on the demand's receipt), "
-           "department_id, category, grid_id, state.")
+FILTERS = (" Search: `q` (keywords, Chinese-segmented full text over the title, description, "
+           "results and public notes; every word must be there; a demand number finds it). "
+           "Filters: number, enterprise (name, credit code or id), received_from/received_to "
+           "(dates, +08:00, on the demand's receipt), department_id, category, grid_id, "
+           "channel, state, overdue, escalated. `sort=relevance` (the default with q) or "
+           "`date`.")
 
 ENDPOINTS = [
     Endpoint(

@@ -27,6 +27,7 @@ from services.enterprise.models import (
     ProfileValue,
     ScopeChange,
 )
+from services.enterprise.registry import search_document
 
 DEMO_PASSWORD = "gridsvc-demo-2026"
 NAMESPACE = uuid.UUID("6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10")
@@ -92,6 +93,8 @@ def load(session: Session, data: DemoData) -> dict[str, int]:
          "version": 1, "created_at": now, "updated_at": now}
         for e in data.enterprises
     ]
+    for row in rows:
+        row["search"] = search_document(row["name"])
     put(Enterprise, rows, "id")
     if added.get("enterprises"):
         new = set(session.execute(

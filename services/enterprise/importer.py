@@ -48,7 +48,7 @@ from common.calendar import SHANGHAI
 from common.errors import DomainError, InvalidValue, ValidationFailed, field_error
 from common.i18n import EN, translate
 from common.validation import coded
-from services.enterprise import access, credit_code, events, industry, spreadsheet
+from services.enterprise import access, credit_code, events, industry, registry, spreadsheet
 from services.enterprise.geo import index_of
 from services.enterprise.models import Enterprise, Grid, ScopeChange
 from services.enterprise.schemas import EnterpriseCreateSchema
@@ -499,6 +499,8 @@ def _upsert(session: Session, rows: list[dict[str, Any]], numbers: list[int], ac
             {"enterprise_id": r["id"], "fields": r["_profile_fields"]}
             for r in updates if r["_profile_fields"]
         ], call_id=call_id)
+    if inserts or updates:  # their words for the search box
+        registry.refresh_search(session, [r["id"] for r in (*inserts, *updates)])
     _record_side_effects(session, scope_changes, grid_changes, actor, call_id, today)
 
 
@@ -600,7 +602,7 @@ def export_query(session: Session, principal: Principal, filters: Mapping[str, A
     :data:`spreadsheet.MAX_ROWS` (ValidationFailed beyond, so an export can be imported)."""
     query = select(Enterprise)
     if filters.get("q"):
-        query = query.where(Enterprise.name.contains(filters["q"], autoescape=True))
+        query = query.where(registry.text_clause(filters["q"]))
     if filters.get("grid_id"):
         query = query.where(Enterprise.grid_id == filters["grid_id"])
     if filters.get("industry"):

@@ -22,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.events import processed_events_table
@@ -152,6 +152,7 @@ class Enterprise(Base):
     """企业: one enterprise of the zone, its grid and its scope (服务范围)."""
 
     __tablename__ = "enterprises"
+    __table_args__ = (Index("ix_enterprises_search", "search", postgresql_using="gin"),)
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
@@ -176,6 +177,9 @@ class Enterprise(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column()
+    # 全文检索: jieba's words of the name and tags (A), strengths and products (upstream,
+    # downstream: B); kept current by registry.refresh_search
+    search: Mapped[str] = mapped_column(TSVECTOR, server_default=text("''::tsvector"))
 
 
 class ScopeChange(Base):

@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, null, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, null, or_, select
 from sqlalchemy.orm import Session
 
+from common import search as fulltext
 from common.auth import Principal, Role
 from common.calendar import zone_today
 from common.concurrency import stale
@@ -41,6 +42,51 @@ OUTPUT_BANDS = ((0, 100, "<100万"), (100, 1000, "100-1000万"), (1000, 10000, "
                 (10000, None, "≥1亿"))
 TAX_BANDS = ((0, 10, "<10万"), (10, 100, "10-100万"), (100, 1000, "100-1000万"),
              (1000, None, "≥1000万"))
+
+
+# --- search (全文检索) --------------------------------------------------------------------------
+
+#: the fields whose words an enterprise is found by
+SEARCH_FIELDS = ("name", "tags", "strengths", "upstream", "downstream")
+
+
+def search_document(name: str | None, tags: Any = (), strengths: Any = (), upstream: Any = (),
+                    downstream: Any = ()) -> str:
+    """The ``tsvector`` literal of an enterprise: its name and tags weigh A, its strengths
+    (优势资源) and products (its upstream and downstream entries) B."""
+    def words(texts: Any) -> list[str]:
+        return [w for text in texts or () for w in fulltext.words(text)]
+
+    return fulltext.tsvector((fulltext.words(name) + words(tags), "A"),
+                             (words(strengths) + words(upstream) + words(downstream), "B"))
+
+
+def text_clause(text: str) -> Any:
+    """A search box over Enterprise: a part of the name, the start of the credit code, or
+    every word of it among the words of the name, tags, strengths and products."""
+    text = text.strip()
+    clauses = [Enterprise.name.contains(text, autoescape=True),
+               Enterprise.credit_code.startswith(text.upper(), autoescape=True)]
+    words = fulltext.all_of(fulltext.keywords(text))
+    if words:
+        clauses.append(fulltext.matches(Enterprise.search, words))
+    return or_(*clauses)
+
+
+def refresh_search(session: Session, ids: list[str] | None = None) -> int:
+    """Write the ``search`` words of these enterprises (all without ``ids``) again; how many."""
+    query = select(Enterprise.id, *(getattr(Enterprise, f) for f in SEARCH_FIELDS))
+    if ids is not None:
+        if not ids:
+            return 0
+        query = query.where(Enterprise.id.in_(list(dict.fromkeys(ids))))
+    rows = session.execute(query).all()
+    if rows:
+        session.execute(
+            Enterprise.__table__.update().where(Enterprise.id == bindparam("b_id"))
+            .values(search=bindparam("b_search")),
+            [{"b_id": r.id, "b_search": search_document(*r[1:])} for r in rows])
+    return len(rows)
 
 
 # --- grid assignment -------------------------------------------------------------------------
@@ -183,10 +229,9 @@ def filtered(principal: Principal, q: dict[str, Any]) -> Select:
         output_value = tax_value = None
     query = access.scoped(query, principal)
     if q.get("q"):
-        # a part of the name, or the start of the credit code (统一社会信用代码, upper case)
-        text = q["q"].strip()
-        query = query.where(or_(Enterprise.name.contains(text, autoescape=True),
-                                Enterprise.credit_code.startswith(text.upper(), autoescape=True)))
+        # a part of the name, the start of the credit code (统一社会信用代码, upper case), or
+        # the words of the name, tags, strengths and products (全文检索)
+        query = query.where(text_clause(q["q"]))
     for column in ("grid_id", "scale", "in_scope", "grid_source"):
         if q.get(column) is not None:
             query = query.where(getattr(Enterprise, column) == q[column])
@@ -203,6 +248,19 @@ def filtered(principal: Principal, q: dict[str, Any]) -> Select:
     return query
 
 
+def relevance(text: str) -> list[Any]:
+    """The best match of a search box first: the exact name or credit code, then a name
+    holding it, then the rank of its words, then the name."""
+    text = text.strip()
+    order: list[Any] = [
+        case((or_(Enterprise.name == text, Enterprise.credit_code == text.upper()), 0),
+             (Enterprise.name.contains(text, autoescape=True), 1), else_=2)]
+    words = fulltext.all_of(fulltext.keywords(text))
+    if words:
+        order.append(fulltext.rank(Enterprise.search, words).desc())
+    return [*order, Enterprise.name]
+
+
 def list_enterprises(session: Session, principal: Principal, q: dict[str, Any],
                      request_id: str | None = None) -> dict:
     """A page of the enterprises the caller reads; tax and revenue as :mod:`.figure_access`
@@ -211,15 +269,18 @@ def list_enterprises(session: Session, principal: Principal, q: dict[str, Any],
     figure_access.check_query(who, q)
     query = filtered(principal, q)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    sort = q.get("sort", "name")
-    descending = sort.startswith("-")
-    key = sort.lstrip("-")
-    column = {"name": Enterprise.name, "created_at": Enterprise.created_at,
-              "output_value": query.selected_columns.output_value,
-              "tax": query.selected_columns.tax}[key]
-    order = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    sort = q.get("sort") or ("relevance" if q.get("q") else "name")
+    if sort == "relevance":
+        order = relevance(q.get("q") or "")
+    else:
+        descending = sort.startswith("-")
+        key = sort.lstrip("-")
+        column = {"name": Enterprise.name, "created_at": Enterprise.created_at,
+                  "output_value": query.selected_columns.output_value,
+                  "tax": query.selected_columns.tax}[key]
+        order = [column.desc().nulls_last() if descending else column.asc().nulls_last()]
     rows = session.execute(
-        query.order_by(order, Enterprise.id)
+        query.order_by(*order, Enterprise.id)
         .offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"])
     ).all()
     enterprises = [r[0] for r in rows]
@@ -270,6 +331,7 @@ def register(session: Session, principal: Principal, data: dict[str, Any],
                                 "has_revenue", "pays_tax", "contacts", "tags", "strengths",
                                 "upstream", "downstream")},
     )
+    enterprise.search = search_document(*(getattr(enterprise, f) for f in SEARCH_FIELDS))
     session.add(enterprise)
     session.add(ScopeChange(enterprise_id=enterprise.id, in_scope=in_scope, reason=reason,
                             effective_on=zone_today(now), recorded_by=principal.user_id,
@@ -310,6 +372,8 @@ def update(session: Session, principal: Principal, enterprise_id: str, data: dic
             publish(session, "grid_changed", {"enterprise_id": enterprise.id,
                                               "old_grid_id": old,
                                               "new_grid_id": enterprise.grid_id}, call_id)
+    if changed & set(SEARCH_FIELDS):
+        enterprise.search = search_document(*(getattr(enterprise, f) for f in SEARCH_FIELDS))
     if changed & {"tags", "strengths", "upstream", "downstream", "industry_code", "scale"}:
         publish(session, "profile_updated", {"enterprise_id": enterprise.id,
                                              "fields": sorted(changed)}, call_id)

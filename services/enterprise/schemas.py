@@ -398,8 +398,10 @@ class EnterpriseSchema(Schema):
 
 
 class EnterpriseQuerySchema(PageQuery):
-    q = Text(validate=validate.Length(1, 100),
-             metadata={"description": "a part of the name, or the start of the credit code"})
+    q = Text(validate=validate.Length(1, 100), metadata={
+        "description": "Keywords (关键词): a part of the name, the start of the credit code, "
+        "or words of the name, tags, strengths (优势资源) and products (upstream, downstream "
+        "entries), Chinese-segmented (激光 finds 激光加工)", "example": "激光"})
     grid_id = fields.String()
     industry = Text(validate=Pattern(r"^[A-Ta-t]([0-9]{2,4})?$"),
                     metadata={"description": "section (C) or division (C39) prefix"})
@@ -411,9 +413,11 @@ class EnterpriseQuerySchema(PageQuery):
     max_output = fields.Float()
     min_tax = fields.Float()
     max_tax = fields.Float()
-    sort = fields.String(load_default="name", validate=validate.OneOf(
+    sort = fields.String(validate=validate.OneOf(
         ("name", "-name", "output_value", "-output_value", "tax", "-tax", "created_at",
-         "-created_at")))
+         "-created_at", "relevance")), metadata={
+        "description": "name by default; relevance (the best match of q first) by default "
+        "with q"})
 
 
 EnterprisePageSchema = page_schema(EnterpriseSchema, "EnterprisePage")

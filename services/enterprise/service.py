@@ -15,13 +15,14 @@ from services.enterprise.api.contracts import ContractsApi
 from services.enterprise.api.growth import GrowthApi
 from services.enterprise.api.imports import ImportsApi
 from services.enterprise.api.meetings import MeetingsApi
+from services.enterprise.api.names import NamesApi
 from services.enterprise.api.recipients import RecipientsApi
 from services.enterprise.api.registry import RegistryApi
 from services.enterprise.zone.api import ZoneApi
 
 
 class EnterpriseService(AccountsApi, AuditApi, RegistryApi, ContractsApi, ImportsApi,
-                        RecipientsApi, GrowthApi, MeetingsApi, ZoneApi):
+                        RecipientsApi, GrowthApi, MeetingsApi, NamesApi, ZoneApi):
     """Departments, grids, staff accounts, enterprises, profiles, contracts and visits, and
     the zone resources (区域资源)."""
 

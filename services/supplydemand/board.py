@@ -23,10 +23,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, literal_column, or_, select, text
+from sqlalchemy import and_, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from common import search as fulltext
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
 from common.concurrency import stale
@@ -101,10 +102,8 @@ def dump(listing: Listing, enterprise: Enterprise, on: date | None = None) -> di
 
 def _search_vector(title_words: Sequence[str], description_words: Sequence[str]) -> Any:
     """Title words weigh A, description words B (``ts_rank`` ranks title hits higher)."""
-    simple = literal_column("'simple'::regconfig")
-    return func.setweight(func.to_tsvector(simple, matching.document(title_words)), "A").op(
-        "||")(func.setweight(func.to_tsvector(simple, matching.document(description_words)),
-                             "B"))
+    return fulltext.vector((fulltext.document(title_words), "A"),
+                           (fulltext.document(description_words), "B"))
 
 
 def _set_words(listing: Listing) -> None:

@@ -4,15 +4,13 @@ and the service's own identity for the registry calls it makes for itself."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from nameko.extensions import DependencyProvider
 
 from common.config import ConfigurationError, load_settings, seconds_from_env
 from common.db import make_engine
-from common.service_identity import ServiceIdentity
+from common.service_identity import AsService, CallingIdentity  # noqa: F401
 from services.supplydemand import matching, metrics
 
 #: matches scoring at least this are notified to both enterprises (listing_matched)
@@ -57,31 +55,5 @@ class Board(DependencyProvider):
         return self
 
 
-class AsService:
-    """``with self.identity.as_service():`` calls made inside the block carry the service's
-    token instead of the caller's (e.g. reading both parties' contacts on acceptance)."""
-
-    def __init__(self, provider: ServiceIdentity, worker_ctx: Any) -> None:
-        self._provider = provider
-        self._ctx = worker_ctx
-
-    @contextmanager
-    def as_service(self) -> Iterator[None]:
-        data = self._ctx.data
-        before = data.get("auth_token")
-        data["auth_token"] = self._provider.token()
-        try:
-            yield
-        finally:
-            if before is None:
-                data.pop("auth_token", None)
-            else:
-                data["auth_token"] = before
-
-
-class Identity(ServiceIdentity):
-    """:class:`common.service_identity.ServiceIdentity` (timers and event handlers call as the
-    service) that also lets an RPC worker make one call as the service."""
-
-    def get_dependency(self, worker_ctx: Any) -> AsService:  # type: ignore[override]
-        return AsService(self, worker_ctx)
+#: kept under their old names: they live in common/service_identity.py
+Identity = CallingIdentity

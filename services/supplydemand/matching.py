@@ -4,12 +4,13 @@ A plain module: no broker, no database. :mod:`services.supplydemand.board` asks 
 candidates (a GIN index over the segmented words, see :func:`tsquery`) and hands them to
 :func:`rank`, which scores every candidate and explains the score.
 
-Words. Chinese is written without spaces, so a title is cut into words with jieba
-(``jieba.lcut_for_search``: the accurate cut plus the shorter words inside long ones, so that
-数控机床 also yields 数控 and 机床). :func:`initialise` loads jieba's dictionary once per
-process (about a second); :func:`segment` then normalises the words (NFKC, lower case), keeps
-only word characters and drops :data:`STOP_WORDS`: function words (的, 了, 和) and the words that
-only say which side a listing is on (需要, 提供, 求购, 承接). Generic words that still mean
+Words. Chinese is written without spaces, so a title is cut into words with jieba, in the
+platform's one home for full-text search, :mod:`common.search` (``jieba.lcut_for_search``: the
+accurate cut plus the shorter words inside long ones, so that 数控机床 also yields 数控 and
+机床). :func:`initialise` loads jieba's dictionary once per process (about a second);
+:func:`segment` then normalises the words (NFKC, lower case), keeps only word characters and
+drops :data:`STOP_WORDS`: function words (的, 了, 和) and the words that only say which side a
+listing is on (需要, 提供, 求购, 承接). Generic words that still mean
 something (服务, 产品, 技术) are kept with a low weight (:data:`GENERIC_WORDS`) instead of being
 dropped, and so are single characters.
 
@@ -34,14 +35,12 @@ such as "shared words: 激光, 切割, 加工" or "same industry division C33".
 from __future__ import annotations
 
 import logging
-import re
-import threading
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from common import search
 from common.i18n import EN, N_, label, translate
 
 log = logging.getLogger(__name__)
@@ -61,17 +60,10 @@ DESCRIPTION_WORD = 0.5
 #: at most this many words go into the tsquery (the heaviest ones)
 MAX_QUERY_WORDS = 12
 
-#: words that carry no meaning for matching: function words, and words that only say which
-#: side a listing is on (a demand says 需要, an offer 提供: they never help to pair the two)
-STOP_WORDS = frozenset({
-    # function words, pronouns, measure words
-    "的", "了", "和", "与", "及", "以及", "或", "或者", "等", "等等", "在", "是", "有", "为",
-    "对", "将", "把", "被", "从", "向", "到", "并", "而", "且", "也", "都", "就", "还", "之",
-    "其", "此", "该", "这", "那", "个", "些", "我", "我们", "你", "您", "贵", "本", "我司",
-    "贵司", "一", "一批", "一些", "各类", "各种", "相关", "有关", "如下", "以上", "以下",
-    "可", "可以", "能", "能够", "欢迎", "请", "联系", "长期", "大量", "若干", "一家", "公司",
-    "企业", "单位", "有限公司",
-    # side markers (供/求)
+#: words that carry no meaning for matching: function words
+#: (:data:`common.search.FUNCTION_WORDS`), and words that only say which side a listing is on
+#: (a demand says 需要, an offer 提供: they never help to pair the two)
+STOP_WORDS = search.FUNCTION_WORDS | frozenset({
     "需要", "需求", "急需", "求", "求购", "采购", "寻找", "寻求", "诚寻", "征集", "招募", "想",
     "希望", "提供", "供应", "供", "出售", "销售", "承接", "可提供", "对外", "转让",
 })
@@ -90,45 +82,15 @@ VERY_COMMON_SHARE = 0.2
 #: words looked up when every word of the probe is common: the rarest ones
 FALLBACK_WORDS = 2
 
-_WORD = re.compile(r"^\w+$")
-_lock = threading.Lock()
-_jieba: Any = None
-
-
-def initialise() -> None:
-    """Load jieba and its dictionary (once per process; about a second). Call it at service
-    start so that no request pays for it."""
-    global _jieba
-    with _lock:
-        if _jieba is not None:
-            return
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)  # it prints "Building prefix dict..." otherwise
-        jieba.initialize()
-        _jieba = jieba
-
-
-def _tokens(text: str) -> list[str]:
-    if _jieba is None:
-        initialise()
-    return _jieba.lcut_for_search(text)
-
-
-def normalise(word: str) -> str:
-    return unicodedata.normalize("NFKC", word).strip().lower()
+initialise = search.initialise
+normalise = search.normalise
+unique = search.unique
 
 
 def segment(text: str | None) -> list[str]:
-    """The meaningful words of ``text`` in order (repeats kept), normalised, stop words out."""
-    if not text:
-        return []
-    out = []
-    for token in _tokens(unicodedata.normalize("NFKC", text)):
-        word = normalise(token)
-        if word and _WORD.match(word) and word not in STOP_WORDS and not word.isdigit():
-            out.append(word)
-    return out
+    """The meaningful words of ``text`` in order (repeats kept), normalised, stop words out
+    (:func:`common.search.segment` with the board's :data:`STOP_WORDS`)."""
+    return search.segment(text, STOP_WORDS)
 
 
 def specificity(word: str, frequencies: Mapping[str, float] | None = None) -> float:
@@ -147,10 +109,6 @@ def specificity(word: str, frequencies: Mapping[str, float] | None = None) -> fl
     elif share > COMMON_SHARE:
         weight *= 0.5
     return weight
-
-
-def unique(words: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(words))
 
 
 # --------------------------------------------------------------------------- the two sides
@@ -365,16 +323,8 @@ def rank(probe: Probe, candidates: Iterable[Candidate], now: datetime,
 # --------------------------------------------------------------------------- index helpers
 
 
-def tsquery(words: Sequence[str]) -> str | None:
-    """A ``to_tsquery('simple', ...)`` text OR-ing ``words`` (each already a \\w+ word, so
-    quoting it is safe); None without words."""
-    quoted = [f"'{w}'" for w in words if _WORD.match(w)]
-    return " | ".join(quoted) if quoted else None
-
-
-def document(words: Sequence[str]) -> str:
-    """The text ``to_tsvector('simple', ...)`` indexes: the words, space-separated."""
-    return " ".join(words)
+tsquery = search.any_of
+document = search.document
 
 
 def live_on(valid_from: date, valid_until: date, today: date) -> bool:

@@ -48,7 +48,7 @@ from common.errors import (
 )
 from common.i18n import label
 from common.pagination import paginate
-from services.ticketing import closure, events, ledger, sla
+from services.ticketing import closure, events, ledger, search, sla
 from services.ticketing.models import Deadline, Demand, Extension, Note, Task
 from services.ticketing.workflow import (
     COORDINATORS,
@@ -494,6 +494,8 @@ def add_note(session: Session, principal: Principal, task_id: str, data: Mapping
             demand, task, note_id=note.id, body=note.body, author_role=note.author_role),
             call_id)
     session.flush()
+    if note.visibility == "public":
+        search.refresh(session, [demand.id])  # a public note is found by its words
     return note
 
 
@@ -613,6 +615,7 @@ def complete(session: Session, principal: Principal, task_id: str, result: str,
         on_time=task.due_at is None or now <= task.due_at), call_id)
     refresh_demand(session, principal, demand, calendar, now, call_id)
     session.flush()
+    search.refresh(session, [demand.id])  # the result is found by its words
     return task
 
 

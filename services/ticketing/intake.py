@@ -20,7 +20,7 @@ from common.auth import Principal, Role
 from common.calendar import SHANGHAI, WorkCalendar
 from common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
 from common.outbox import record_events
-from services.ticketing import sla
+from services.ticketing import search, sla
 from services.ticketing.models import Demand, LedgerEntry, Task, outbox
 
 #: roles that record demands on an enterprise's behalf (grid workers, the service window...)
@@ -244,6 +244,7 @@ def new_demand(item: NewDemand, enterprise_id: str, digest: str, calendar: WorkC
         request_hash=digest,
         version=1,
         grid_id=(item.enterprise or {}).get("grid_id"),
+        search=search.document(data["title"], data["description"]),
     )
 
 
@@ -351,17 +352,30 @@ def get_visible(session: Session, principal: Principal, demand_id: str) -> Deman
 
 
 def list_visible(
-    session: Session, principal: Principal, filters: dict[str, Any]
+    session: Session, principal: Principal, filters: dict[str, Any],
+    enterprise_ids: list[str] | None = None, now: datetime | None = None,
 ) -> tuple[list[Demand], int]:
+    """A page of the demands the caller may see (:func:`visibility`), narrowed by the search
+    box and the filters (:func:`services.ticketing.search.apply`); newest first, by triage
+    deadline, or the best match of ``q`` first (the default with ``q``)."""
     query = select(Demand).where(visibility(principal))
-    for field in ("enterprise_id", "status", "channel"):
+    for field in ("enterprise_id", "status"):
         if filters.get(field):
             query = query.where(getattr(Demand, field) == filters[field])
+    try:
+        query = search.apply(query, filters, now or datetime.now(UTC),
+                             enterprise_ids=enterprise_ids)
+    except search.Unmatched:
+        return [], 0
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page, per_page = filters["page"], filters["per_page"]
-    order = ((Demand.triage_due_at, Demand.received_at, Demand.id)
-             if filters.get("sort") == "triage_due_at"
-             else (Demand.received_at.desc(), Demand.id))
+    relevance = search.by_relevance(filters)
+    if filters.get("sort") == "triage_due_at":
+        order: tuple[Any, ...] = (Demand.triage_due_at, Demand.received_at, Demand.id)
+    elif relevance is not None:
+        order = (relevance, Demand.received_at.desc(), Demand.id)
+    else:
+        order = (Demand.received_at.desc(), Demand.id)
     rows = session.execute(
         query.order_by(*order)
         .offset((page - 1) * per_page)

@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.events import processed_events_table
@@ -40,6 +40,8 @@ class Demand(Base):
     __tablename__ = "demands"
     __table_args__ = (
         UniqueConstraint("recorded_by", "idempotency_key", name="uq_demands_idempotency"),
+        Index("ix_demands_search", "search", postgresql_using="gin"),
+        Index("ix_demands_received_at", "received_at"),
     )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
@@ -73,6 +75,9 @@ class Demand(Base):
     closure: Mapped[str | None] = mapped_column(String(10))  # rated | internal | unrated
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # 全文检索: jieba's words of the title (A), description (B), the tasks' results and the
+    # public notes (C), kept current by services/ticketing/search.py
+    search: Mapped[str] = mapped_column(TSVECTOR, server_default=text("''::tsvector"))
 
 
 class Task(Base):

@@ -19,6 +19,8 @@ from common.fields import (
     JsonBoolean,
     JsonNumber,
     LocalDateTime,
+    Pattern,
+    SearchText,
     Text,
     WholeNumber,
     refuse,
@@ -100,19 +102,65 @@ class DemandPageSchema(Schema):
     per_page = fields.Integer(required=True)
 
 
-#: orders of the demand list: newest first, or the triage deadline first (the triage queue)
-DEMAND_SORTS = ("-received_at", "triage_due_at")
+#: orders of the demand list: newest first, the triage deadline first (the triage queue), or
+#: the best match of ``q`` first
+DEMAND_SORTS = ("-received_at", "triage_due_at", "relevance")
+#: orders of the ledger lists: the best match of ``q`` first, or each list's date order
+LEDGER_SORTS = ("relevance", "date")
+#: a demand number, whole or its start (SQ20261126-00001, SQ20261126)
+NUMBER_PATTERN = r"^[A-Za-z0-9-]{1,20}$"
 
 
-class DemandListQuerySchema(Schema):
+def _no_range_before(data: dict[str, Any]) -> None:
+    start, end = data.get("received_from"), data.get("received_to")
+    if start is not None and end is not None and end < start:
+        raise refuse("field.before_start", "before {field} ({day})",
+                     field="received_from", day=start.isoformat(), field_name="received_to")
+
+
+class SearchFilterSchema(Schema):
+    """The search box and the filters every list of demands has (诉求, 问题清单, 任务清单,
+    落实清单)."""
+
+    q = SearchText(length=(1, 100), metadata={
+        "description": "Keywords (关键词): Chinese-segmented full text over the title, the "
+        "description, the departments' results and the public notes; every word must be "
+        "there (激光切割 finds 激光精密切割). A demand number finds that demand.",
+        "example": "激光切割"})
+    number = Text(validate=Pattern(NUMBER_PATTERN),
+                  metadata={"description": "诉求编号, whole or its start (SQ20261126)",
+                            "example": "SQ20261126-00001"})
+    enterprise = SearchText(length=(1, 100), metadata={
+        "description": "The enterprise: a part of its name, the start of its credit code "
+        "(统一社会信用代码), or its id"})
+    received_from = fields.Date(metadata={"description": "收到日期 from (inclusive, +08:00)"})
+    received_to = fields.Date(metadata={"description": "收到日期 to (inclusive, +08:00)"})
+    category = fields.String(validate=validate.Length(1, 50))
+    department_id = fields.String(validate=validate.Length(1, 40),
+                                  metadata={"description": "a department with a task of it"})
+    grid_id = fields.String(validate=validate.Length(1, 40),
+                            metadata={"description": "the demand's grid (网格)"})
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    overdue = fields.Boolean(metadata={
+        "description": "超时: a task open past its handling deadline or completed after it "
+        "(the task list: that task), or the triage late"})
+    escalated = fields.Boolean(metadata={
+        "description": "督办: a task escalated (the task list: that task)"})
+
+    @validates_schema
+    def _check_range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        _no_range_before(data)
+
+
+class DemandListQuerySchema(SearchFilterSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
     enterprise_id = Id()
     status = fields.String(validate=validate.OneOf(DEMAND_STATES))
-    channel = fields.String(validate=validate.OneOf(CHANNELS))
-    sort = fields.String(load_default="-received_at", validate=validate.OneOf(DEMAND_SORTS),
-                         metadata={"description": "-received_at (newest first) or "
-                                   "triage_due_at (the 10:00 triage deadline first)"})
+    sort = fields.String(validate=validate.OneOf(DEMAND_SORTS),
+                         metadata={"description": "-received_at (newest first; the default "
+                                   "without q), triage_due_at (the 10:00 triage deadline "
+                                   "first) or relevance (the default with q)"})
 
 
 class TriageDeadlineQuerySchema(Schema):
@@ -463,32 +511,19 @@ class RatedSchema(Schema):
 LEDGER_VIEWS = ("problems", "tasks", "done")
 
 
-class LedgerFilterSchema(Schema):
+class LedgerFilterSchema(SearchFilterSchema):
     """Filters of the three ledger lists (and their export)."""
 
-    number = fields.String(validate=validate.Length(1, 40),
-                           metadata={"description": "诉求编号, exactly (e.g. SQ20261126-00001)"})
-    received_from = fields.Date(metadata={"description": "收到日期 from (inclusive, +08:00)"})
-    received_to = fields.Date(metadata={"description": "收到日期 to (inclusive, +08:00)"})
-    department_id = fields.String(validate=validate.Length(1, 40))
-    category = fields.String(validate=validate.Length(1, 50))
-    grid_id = fields.String(validate=validate.Length(1, 40),
-                            metadata={"description": "the demand's grid (网格)"})
     state = fields.String(validate=validate.OneOf(DEMAND_STATES + TASK_STATES),
                           metadata={"description": "the demand's state (problems, done) or "
                                     "the task's (tasks)"})
     closure = fields.String(validate=validate.OneOf(CLOSURES),
                             metadata={"description": "done: how it was closed"})
-    overdue = fields.Boolean(metadata={"description": "tasks: past the handling deadline"})
     awaiting_resolution = fields.Boolean(
         metadata={"description": "problems: rated dissatisfied, waiting for a coordinator"})
-
-    @validates_schema
-    def _check_range(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        start, end = data.get("received_from"), data.get("received_to")
-        if start is not None and end is not None and end < start:
-            raise refuse("field.before_start", "before {field} ({day})",
-                         field="received_from", day=start.isoformat(), field_name="received_to")
+    sort = fields.String(validate=validate.OneOf(LEDGER_SORTS), metadata={
+        "description": "relevance (the default with q) or date (the default without: "
+        "problems newest first, tasks by handling deadline, done by closure, newest first)"})
 
 
 class LedgerViewQuerySchema(LedgerFilterSchema):

@@ -16,9 +16,10 @@ from common.dependencies import Caller, Metrics
 from common.entrypoints import rpc
 from common.errors import NotFound, ValidationFailed
 from common.health import health_report
-from common.service_identity import ServiceIdentity
+from common.service_identity import CallingIdentity
 from common.validation import load
 from services.ticketing import calendar_years, intake, sla
+from services.ticketing.api import lookup
 from services.ticketing.api.appraisal import AppraisalApi
 from services.ticketing.api.closure import ClosureApi
 from services.ticketing.api.handling import HandlingApi
@@ -68,7 +69,8 @@ class TicketingService(IntakeApi, HandlingApi, ClosureApi, SweepApi, SettingsApi
     metrics = Metrics()
     calendar = WorkCalendarProvider()
     enterprise = RpcProxy("enterprise")
-    identity = ServiceIdentity()  # timers and event handlers call the registry as the service
+    # timers and event handlers call the registry as the service, RPC workers some calls
+    identity = CallingIdentity()
 
     @rpc
     def health(self) -> dict[str, Any]:
@@ -114,8 +116,9 @@ class TicketingService(IntakeApi, HandlingApi, ClosureApi, SweepApi, SettingsApi
     def list_demands(self, query: dict[str, Any]) -> dict:
         principal = self.caller.principal
         filters = load(DemandListQuerySchema(), query)
+        ids = lookup.enterprise_ids(self, filters)
         with self.db.transaction() as session:
-            rows, total = intake.list_visible(session, principal, filters)
+            rows, total = intake.list_visible(session, principal, filters, enterprise_ids=ids)
             return {
                 "items": demand_schema.dump(rows, many=True),
                 "total": total,

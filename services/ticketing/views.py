@@ -13,7 +13,7 @@ of a staff member (the role or the department is shown instead).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,12 +23,9 @@ from sqlalchemy import (
     DateTime,
     and_,
     bindparam,
-    exists,
-    false,
     func,
     literal,
     literal_column,
-    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -39,7 +36,7 @@ from common.auth import Principal, Role
 from common.calendar import SHANGHAI
 from common.errors import Forbidden, NotFound
 from common.validation import is_uuid
-from services.ticketing import intake
+from services.ticketing import intake, search
 from services.ticketing.closure import awaiting_resolution_clause
 from services.ticketing.models import Demand, LedgerEntry, Note, Rating, Task
 from services.ticketing.schemas import (
@@ -222,38 +219,15 @@ def list_ledger(session: Session, principal: Principal,
             "per_page": per_page}
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), SHANGHAI)
-
-
-def _received_range(query: Any, filters: dict[str, Any]) -> Any:
-    """The filters on the demand every list has: its number, receipt date range and grid."""
-    if filters.get("number"):
-        query = query.where(Demand.number == filters["number"].strip().upper())
-    if filters.get("grid_id"):
-        query = query.where(Demand.grid_id == filters["grid_id"])
-    if filters.get("received_from"):
-        query = query.where(Demand.received_at >= _day_start(filters["received_from"]))
-    if filters.get("received_to"):
-        query = query.where(
-            Demand.received_at < _day_start(filters["received_to"] + timedelta(days=1)))
-    return query
-
-
-def _has_task_of(department_id: str) -> Any:
-    return exists().where(Task.demand_id == Demand.id, Task.department_id == department_id)
-
-
-def _demand_query(principal: Principal, filters: dict[str, Any], columns: Sequence[Any]) -> Any:
+def _demand_query(principal: Principal, filters: dict[str, Any], columns: Sequence[Any],
+                  now: datetime, enterprise_ids: Sequence[str] | None) -> Any:
+    """The demands of ``principal``'s part of the ledger, narrowed by the search box and the
+    filters (:func:`services.ticketing.search.apply`)."""
     own = _ledger_department(principal)
     query = select(*columns)
     if own is not None:
-        query = query.where(_has_task_of(own))
-    if filters.get("department_id"):
-        query = query.where(_has_task_of(filters["department_id"]))
-    if filters.get("category"):
-        query = query.where(Demand.category == filters["category"])
-    return _received_range(query, filters)
+        query = query.where(search.has_task_of(own))
+    return search.apply(query, filters, now, enterprise_ids=enterprise_ids)
 
 
 def _page(session: Session, query: Any, filters: dict[str, Any]) -> tuple[list[Any], int]:
@@ -286,16 +260,30 @@ def _paged(items: list[dict[str, Any]], total: int, filters: dict[str, Any]) -> 
             "per_page": filters.get("per_page", len(items))}
 
 
-def problems(session: Session, principal: Principal, filters: dict[str, Any]) -> dict[str, Any]:
-    """问题清单 (``ProblemPageSchema``): demands with their state, category, departments."""
+def _empty(filters: dict[str, Any], schema: type[Schema]) -> dict[str, Any]:
+    return schema().dump(_paged([], 0, filters))
+
+
+def problems(session: Session, principal: Principal, filters: dict[str, Any],
+             now: datetime | None = None,
+             enterprise_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """问题清单 (``ProblemPageSchema``): demands with their state, category, departments;
+    newest first, or the best match of ``q`` first."""
     waiting = awaiting_resolution_clause().label("awaiting_resolution")
-    query = _demand_query(principal, filters, (Demand, waiting))
+    try:
+        query = _demand_query(principal, filters, (Demand, waiting), now or datetime.now(UTC),
+                              enterprise_ids)
+    except search.Unmatched:
+        return _empty(filters, ProblemPageSchema)
     if filters.get("state"):
         query = query.where(Demand.status == filters["state"])
     if filters.get("awaiting_resolution") is not None:
         clause = awaiting_resolution_clause()
         query = query.where(clause if filters["awaiting_resolution"] else ~clause)
-    rows, total = _page(session, query.order_by(Demand.received_at.desc(), Demand.id), filters)
+    relevance = search.by_relevance(filters)
+    order = (relevance,) if relevance is not None else ()
+    rows, total = _page(session, query.order_by(*order, Demand.received_at.desc(), Demand.id),
+                        filters)
     departments = _departments(session, [demand.id for demand, _ in rows])
     items = [{**_columns(demand, ProblemItemSchema), "departments": departments[demand.id],
               "awaiting_resolution": bool(flag)} for demand, flag in rows]
@@ -304,14 +292,6 @@ def problems(session: Session, principal: Principal, filters: dict[str, Any]) ->
 
 def _columns(row: Any, schema: type[Schema]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in schema().fields if hasattr(row, name)}
-
-
-def _overdue_clause(now: datetime) -> Any:
-    """Open past the handling deadline, or completed after it (never NULL)."""
-    return func.coalesce(or_(
-        and_(Task.status.in_(OPEN_TASK_STATES), Task.due_at < now),
-        and_(Task.status == "completed", Task.completed_at > Task.due_at),
-    ), false())
 
 
 def _is_overdue(task: Task, now: datetime) -> bool:
@@ -324,24 +304,26 @@ def _is_overdue(task: Task, now: datetime) -> bool:
 
 
 def tasks(session: Session, principal: Principal, filters: dict[str, Any],
-          now: datetime | None = None) -> dict[str, Any]:
-    """任务清单 (``TaskItemPageSchema``): tasks with department, deadlines, state, overdue."""
+          now: datetime | None = None,
+          enterprise_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """任务清单 (``TaskItemPageSchema``): tasks with department, deadlines, state, overdue;
+    by handling deadline, or the best match of ``q`` first."""
     moment = now or datetime.now(UTC)
     own = _ledger_department(principal)
     query = select(Task, Demand).join(Demand, Demand.id == Task.demand_id)
     if own is not None:
         query = query.where(Task.department_id == own)
-    if filters.get("department_id"):
-        query = query.where(Task.department_id == filters["department_id"])
-    if filters.get("category"):
-        query = query.where(Demand.category == filters["category"])
+    try:
+        query = search.apply(query, filters, moment, per_task=True,
+                             enterprise_ids=enterprise_ids)
+    except search.Unmatched:
+        return _empty(filters, TaskItemPageSchema)
     if filters.get("state"):
         query = query.where(Task.status == filters["state"])
-    if filters.get("overdue") is not None:
-        clause = _overdue_clause(moment)
-        query = query.where(clause if filters["overdue"] else ~clause)
-    query = _received_range(query, filters).order_by(
-        Task.due_at.asc().nulls_last(), Demand.received_at.desc(), Task.id)
+    relevance = search.by_relevance(filters)
+    order = (relevance,) if relevance is not None else ()
+    query = query.order_by(*order, Task.due_at.asc().nulls_last(), Demand.received_at.desc(),
+                           Task.id)
     rows, total = _page(session, query, filters)
     items = [{**_columns(task, TaskItemSchema), "number": demand.number, "title": demand.title,
               "category": demand.category, "received_at": demand.received_at,
@@ -349,15 +331,25 @@ def tasks(session: Session, principal: Principal, filters: dict[str, Any],
     return TaskItemPageSchema().dump(_paged(items, total, filters))
 
 
-def done(session: Session, principal: Principal, filters: dict[str, Any]) -> dict[str, Any]:
-    """落实清单 (``DonePageSchema``): closed demands with the closure kind and ratings."""
-    query = _demand_query(principal, filters, (Demand,)).where(Demand.status == "closed")
+def done(session: Session, principal: Principal, filters: dict[str, Any],
+         now: datetime | None = None,
+         enterprise_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """落实清单 (``DonePageSchema``): closed demands with the closure kind and ratings; the
+    latest closed first, or the best match of ``q`` first."""
+    try:
+        query = _demand_query(principal, filters, (Demand,), now or datetime.now(UTC),
+                              enterprise_ids).where(Demand.status == "closed")
+    except search.Unmatched:
+        return _empty(filters, DonePageSchema)
     if filters.get("state"):
         query = query.where(Demand.status == filters["state"])
     if filters.get("closure"):
         query = query.where(Demand.closure == filters["closure"])
+    relevance = search.by_relevance(filters)
+    order = (relevance,) if relevance is not None else ()
     rows, total = _page(
-        session, query.order_by(Demand.closed_at.desc().nulls_last(), Demand.id), filters)
+        session, query.order_by(*order, Demand.closed_at.desc().nulls_last(), Demand.id),
+        filters)
     ids = [demand.id for demand, in rows]
     departments = _departments(session, ids)
     ratings: dict[str, list[Rating]] = {demand_id: [] for demand_id in ids}
@@ -426,12 +418,13 @@ def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str)
 VIEWS = {"problems": problems, "tasks": tasks, "done": done}
 
 
-def export_xlsx(session: Session, principal: Principal, filters: dict[str, Any]) -> bytes:
+def export_xlsx(session: Session, principal: Principal, filters: dict[str, Any],
+                enterprise_ids: Sequence[str] | None = None) -> bytes:
     """One of the three lists (``view``), filtered, as an XLSX workbook (at most
     :data:`MAX_EXPORT_ROWS` rows); the last rating's scores for the done list."""
     view = filters.get("view", "problems")
     criteria = {key: value for key, value in filters.items() if key != "view"}
-    items = VIEWS[view](session, principal, criteria)["items"]
+    items = VIEWS[view](session, principal, criteria, enterprise_ids=enterprise_ids)["items"]
     columns = EXPORT_COLUMNS[view]
     rows = []
     for item in items:

@@ -14,6 +14,7 @@ from common.entrypoints import rpc
 from common.errors import NotFound
 from common.validation import load
 from services.ticketing import closure, views
+from services.ticketing.api import lookup
 from services.ticketing.models import Demand
 from services.ticketing.schemas import (
     DemandSchema,
@@ -27,11 +28,14 @@ from services.ticketing.schemas import (
 
 
 class ClosureApi:
-    """Needs ``db``, ``caller`` and ``calendar`` from the service class."""
+    """Needs ``db``, ``caller``, ``calendar``, ``enterprise`` (an ``RpcProxy``) and
+    ``identity`` (a ``CallingIdentity``) from the service class."""
 
     db: Any
     caller: Any
     calendar: Any
+    enterprise: Any
+    identity: Any
 
     @rpc
     def rate_demand(self, demand_id: str, payload: dict[str, Any],
@@ -88,14 +92,16 @@ class ClosureApi:
         if build is None:
             raise NotFound("no ledger view {view}", code="ledger.view_not_found",
                            params={"view": repr(view)})
+        ids = lookup.enterprise_ids(self, filters)
         with self.db.transaction() as session:
-            return build(session, principal, filters)
+            return build(session, principal, filters, enterprise_ids=ids)
 
     @rpc
     def export_ledger(self, query: dict[str, Any]) -> str:
         """One of the three lists (``view``) as a base64 XLSX workbook."""
         principal = self.caller.principal
         filters = load(LedgerExportQuerySchema(), query)
+        ids = lookup.enterprise_ids(self, filters)
         with self.db.transaction() as session:
-            content = views.export_xlsx(session, principal, filters)
+            content = views.export_xlsx(session, principal, filters, enterprise_ids=ids)
         return base64.b64encode(content).decode("ascii")

@@ -650,7 +650,7 @@ export interface paths {
         };
         /**
          * List demands
-         * @description Enterprises see their own; recorders what they recorded; coordinators, leaders and admins everything.
+         * @description Enterprises see their own; grid staff their grids' (and what they recorded); department staff the demands with a task of their department; coordinators, leaders and admins everything. Search: `q` (keywords, Chinese-segmented full text over the title, description, results and public notes; every word must be there; a demand number finds it), within what the caller sees. Filters: number, enterprise (name, credit code or id), enterprise_id, received_from/received_to, category, department_id, grid_id, channel, status, overdue, escalated. `sort=relevance` is the default with q.
          */
         get: operations["list_demands"];
         put?: never;
@@ -1257,7 +1257,7 @@ export interface paths {
         };
         /**
          * List the done list
-         * @description 落实清单: closed demands with the closure kind (rated 自动销号, internal 内部销号, unrated) and their ratings; `closure` filters. Filters: received_from/received_to (dates, +08:00, on the demand's receipt), department_id, category, grid_id, state. Department staff (liaisons, department heads) see only their department's part.
+         * @description 落实清单: closed demands with the closure kind (rated 自动销号, internal 内部销号, unrated) and their ratings; `closure` filters. Search: `q` (keywords, Chinese-segmented full text over the title, description, results and public notes; every word must be there; a demand number finds it). Filters: number, enterprise (name, credit code or id), received_from/received_to (dates, +08:00, on the demand's receipt), department_id, category, grid_id, channel, state, overdue, escalated. `sort=relevance` (the default with q) or `date`. Department staff (liaisons, department heads) see only their department's part.
          */
         get: operations["ledger_done"];
         put?: never;
@@ -1297,7 +1297,7 @@ export interface paths {
         };
         /**
          * List the problem list
-         * @description 问题清单: demands with their state, category and departments; `awaiting_resolution=true` is the coordinators' queue of dissatisfied ratings. Filters: received_from/received_to (dates, +08:00, on the demand's receipt), department_id, category, grid_id, state. Department staff (liaisons, department heads) see only their department's part.
+         * @description 问题清单: demands with their state, category and departments; `awaiting_resolution=true` is the coordinators' queue of dissatisfied ratings. Search: `q` (keywords, Chinese-segmented full text over the title, description, results and public notes; every word must be there; a demand number finds it). Filters: number, enterprise (name, credit code or id), received_from/received_to (dates, +08:00, on the demand's receipt), department_id, category, grid_id, channel, state, overdue, escalated. `sort=relevance` (the default with q) or `date`. Department staff (liaisons, department heads) see only their department's part.
          */
         get: operations["ledger_problems"];
         put?: never;
@@ -1317,7 +1317,7 @@ export interface paths {
         };
         /**
          * List the task list
-         * @description 任务清单: tasks with department, deadlines, state and an overdue flag (open past the handling deadline, or completed after it); `overdue` filters. Filters: received_from/received_to (dates, +08:00, on the demand's receipt), department_id, category, grid_id, state. Department staff (liaisons, department heads) see only their department's part.
+         * @description 任务清单: tasks with department, deadlines, state and an overdue flag (open past the handling deadline, or completed after it); `overdue` filters. Search: `q` (keywords, Chinese-segmented full text over the title, description, results and public notes; every word must be there; a demand number finds it). Filters: number, enterprise (name, credit code or id), received_from/received_to (dates, +08:00, on the demand's receipt), department_id, category, grid_id, channel, state, overdue, escalated. `sort=relevance` (the default with q) or `date`. Department staff (liaisons, department heads) see only their department's part.
          */
         get: operations["ledger_tasks"];
         put?: never;
@@ -8916,15 +8916,34 @@ export interface operations {
     list_demands: {
         parameters: {
             query?: {
+                /** @description Keywords (关键词): Chinese-segmented full text over the title, the description, the departments' results and the public notes; every word must be there (激光切割 finds 激光精密切割). A demand number finds that demand. */
+                q?: string;
+                /** @description 诉求编号, whole or its start (SQ20261126) */
+                number?: string;
+                /** @description The enterprise: a part of its name, the start of its credit code (统一社会信用代码), or its id */
+                enterprise?: string;
+                /** @description 收到日期 from (inclusive, +08:00) */
+                received_from?: string;
+                /** @description 收到日期 to (inclusive, +08:00) */
+                received_to?: string;
+                category?: string;
+                /** @description a department with a task of it */
+                department_id?: string;
+                /** @description the demand's grid (网格) */
+                grid_id?: string;
+                /** @description Codes of the dictionary `channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                channel?: "grid_worker" | "service_window" | "app" | "wechat" | "website" | "hotline" | "enterprise";
+                /** @description 超时: a task open past its handling deadline or completed after it (the task list: that task), or the triage late */
+                overdue?: boolean;
+                /** @description 督办: a task escalated (the task list: that task) */
+                escalated?: boolean;
                 page?: number;
                 per_page?: number;
                 enterprise_id?: string;
                 /** @description Codes of the dictionary `demand_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 status?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed";
-                /** @description Codes of the dictionary `channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
-                channel?: "grid_worker" | "service_window" | "app" | "wechat" | "website" | "hotline" | "enterprise";
-                /** @description -received_at (newest first) or triage_due_at (the 10:00 triage deadline first) Codes of the dictionary `demand_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
-                sort?: "-received_at" | "triage_due_at";
+                /** @description -received_at (newest first; the default without q), triage_due_at (the 10:00 triage deadline first) or relevance (the default with q) Codes of the dictionary `demand_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                sort?: "-received_at" | "triage_due_at" | "relevance";
             };
             header?: never;
             path?: never;
@@ -10477,7 +10496,7 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
-                /** @description a part of the name, or the start of the credit code */
+                /** @description Keywords (关键词): a part of the name, the start of the credit code, or words of the name, tags, strengths (优势资源) and products (upstream, downstream entries), Chinese-segmented (激光 finds 激光加工) */
                 q?: string;
                 grid_id?: string;
                 /** @description section (C) or division (C39) prefix */
@@ -10493,8 +10512,8 @@ export interface operations {
                 max_output?: number;
                 min_tax?: number;
                 max_tax?: number;
-                /** @description Codes of the dictionary `enterprise_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
-                sort?: "name" | "-name" | "output_value" | "-output_value" | "tax" | "-tax" | "created_at" | "-created_at";
+                /** @description name by default; relevance (the best match of q first) by default with q Codes of the dictionary `enterprise_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                sort?: "name" | "-name" | "output_value" | "-output_value" | "tax" | "-tax" | "created_at" | "-created_at" | "relevance";
             };
             header?: never;
             path?: never;
@@ -10677,7 +10696,7 @@ export interface operations {
     export_enterprises: {
         parameters: {
             query?: {
-                /** @description a part of the name, or the start of the credit code */
+                /** @description Keywords (关键词): a part of the name, the start of the credit code, or words of the name, tags, strengths (优势资源) and products (upstream, downstream entries), Chinese-segmented (激光 finds 激光加工) */
                 q?: string;
                 grid_id?: string;
                 /** @description section (C) or division (C39) prefix */
@@ -12581,24 +12600,35 @@ export interface operations {
     ledger_done: {
         parameters: {
             query?: {
-                /** @description 诉求编号, exactly (e.g. SQ20261126-00001) */
+                /** @description Keywords (关键词): Chinese-segmented full text over the title, the description, the departments' results and the public notes; every word must be there (激光切割 finds 激光精密切割). A demand number finds that demand. */
+                q?: string;
+                /** @description 诉求编号, whole or its start (SQ20261126) */
                 number?: string;
+                /** @description The enterprise: a part of its name, the start of its credit code (统一社会信用代码), or its id */
+                enterprise?: string;
                 /** @description 收到日期 from (inclusive, +08:00) */
                 received_from?: string;
                 /** @description 收到日期 to (inclusive, +08:00) */
                 received_to?: string;
-                department_id?: string;
                 category?: string;
+                /** @description a department with a task of it */
+                department_id?: string;
                 /** @description the demand's grid (网格) */
                 grid_id?: string;
+                /** @description Codes of the dictionary `channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                channel?: "grid_worker" | "service_window" | "app" | "wechat" | "website" | "hotline" | "enterprise";
+                /** @description 超时: a task open past its handling deadline or completed after it (the task list: that task), or the triage late */
+                overdue?: boolean;
+                /** @description 督办: a task escalated (the task list: that task) */
+                escalated?: boolean;
                 /** @description the demand's state (problems, done) or the task's (tasks) Codes of the dictionary `ledger_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed" | "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
                 /** @description done: how it was closed Codes of the dictionary `closure`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 closure?: "rated" | "internal" | "unrated";
-                /** @description tasks: past the handling deadline */
-                overdue?: boolean;
                 /** @description problems: rated dissatisfied, waiting for a coordinator */
                 awaiting_resolution?: boolean;
+                /** @description relevance (the default with q) or date (the default without: problems newest first, tasks by handling deadline, done by closure, newest first) Codes of the dictionary `ledger_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                sort?: "relevance" | "date";
                 page?: number;
                 per_page?: number;
             };
@@ -12667,24 +12697,35 @@ export interface operations {
     export_ledger: {
         parameters: {
             query?: {
-                /** @description 诉求编号, exactly (e.g. SQ20261126-00001) */
+                /** @description Keywords (关键词): Chinese-segmented full text over the title, the description, the departments' results and the public notes; every word must be there (激光切割 finds 激光精密切割). A demand number finds that demand. */
+                q?: string;
+                /** @description 诉求编号, whole or its start (SQ20261126) */
                 number?: string;
+                /** @description The enterprise: a part of its name, the start of its credit code (统一社会信用代码), or its id */
+                enterprise?: string;
                 /** @description 收到日期 from (inclusive, +08:00) */
                 received_from?: string;
                 /** @description 收到日期 to (inclusive, +08:00) */
                 received_to?: string;
-                department_id?: string;
                 category?: string;
+                /** @description a department with a task of it */
+                department_id?: string;
                 /** @description the demand's grid (网格) */
                 grid_id?: string;
+                /** @description Codes of the dictionary `channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                channel?: "grid_worker" | "service_window" | "app" | "wechat" | "website" | "hotline" | "enterprise";
+                /** @description 超时: a task open past its handling deadline or completed after it (the task list: that task), or the triage late */
+                overdue?: boolean;
+                /** @description 督办: a task escalated (the task list: that task) */
+                escalated?: boolean;
                 /** @description the demand's state (problems, done) or the task's (tasks) Codes of the dictionary `ledger_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed" | "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
                 /** @description done: how it was closed Codes of the dictionary `closure`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 closure?: "rated" | "internal" | "unrated";
-                /** @description tasks: past the handling deadline */
-                overdue?: boolean;
                 /** @description problems: rated dissatisfied, waiting for a coordinator */
                 awaiting_resolution?: boolean;
+                /** @description relevance (the default with q) or date (the default without: problems newest first, tasks by handling deadline, done by closure, newest first) Codes of the dictionary `ledger_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                sort?: "relevance" | "date";
                 /** @description Codes of the dictionary `ledger_view`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 view?: "problems" | "tasks" | "done";
             };
@@ -12753,24 +12794,35 @@ export interface operations {
     ledger_problems: {
         parameters: {
             query?: {
-                /** @description 诉求编号, exactly (e.g. SQ20261126-00001) */
+                /** @description Keywords (关键词): Chinese-segmented full text over the title, the description, the departments' results and the public notes; every word must be there (激光切割 finds 激光精密切割). A demand number finds that demand. */
+                q?: string;
+                /** @description 诉求编号, whole or its start (SQ20261126) */
                 number?: string;
+                /** @description The enterprise: a part of its name, the start of its credit code (统一社会信用代码), or its id */
+                enterprise?: string;
                 /** @description 收到日期 from (inclusive, +08:00) */
                 received_from?: string;
                 /** @description 收到日期 to (inclusive, +08:00) */
                 received_to?: string;
-                department_id?: string;
                 category?: string;
+                /** @description a department with a task of it */
+                department_id?: string;
                 /** @description the demand's grid (网格) */
                 grid_id?: string;
+                /** @description Codes of the dictionary `channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                channel?: "grid_worker" | "service_window" | "app" | "wechat" | "website" | "hotline" | "enterprise";
+                /** @description 超时: a task open past its handling deadline or completed after it (the task list: that task), or the triage late */
+                overdue?: boolean;
+                /** @description 督办: a task escalated (the task list: that task) */
+                escalated?: boolean;
                 /** @description the demand's state (problems, done) or the task's (tasks) Codes of the dictionary `ledger_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed" | "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
                 /** @description done: how it was closed Codes of the dictionary `closure`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 closure?: "rated" | "internal" | "unrated";
-                /** @description tasks: past the handling deadline */
-                overdue?: boolean;
                 /** @description problems: rated dissatisfied, waiting for a coordinator */
                 awaiting_resolution?: boolean;
+                /** @description relevance (the default with q) or date (the default without: problems newest first, tasks by handling deadline, done by closure, newest first) Codes of the dictionary `ledger_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                sort?: "relevance" | "date";
                 page?: number;
                 per_page?: number;
             };
@@ -12839,24 +12891,35 @@ export interface operations {
     ledger_tasks: {
         parameters: {
             query?: {
-                /** @description 诉求编号, exactly (e.g. SQ20261126-00001) */
+                /** @description Keywords (关键词): Chinese-segmented full text over the title, the description, the departments' results and the public notes; every word must be there (激光切割 finds 激光精密切割). A demand number finds that demand. */
+                q?: string;
+                /** @description 诉求编号, whole or its start (SQ20261126) */
                 number?: string;
+                /** @description The enterprise: a part of its name, the start of its credit code (统一社会信用代码), or its id */
+                enterprise?: string;
                 /** @description 收到日期 from (inclusive, +08:00) */
                 received_from?: string;
                 /** @description 收到日期 to (inclusive, +08:00) */
                 received_to?: string;
-                department_id?: string;
                 category?: string;
+                /** @description a department with a task of it */
+                department_id?: string;
                 /** @description the demand's grid (网格) */
                 grid_id?: string;
+                /** @description Codes of the dictionary `channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                channel?: "grid_worker" | "service_window" | "app" | "wechat" | "website" | "hotline" | "enterprise";
+                /** @description 超时: a task open past its handling deadline or completed after it (the task list: that task), or the triage late */
+                overdue?: boolean;
+                /** @description 督办: a task escalated (the task list: that task) */
+                escalated?: boolean;
                 /** @description the demand's state (problems, done) or the task's (tasks) Codes of the dictionary `ledger_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed" | "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
                 /** @description done: how it was closed Codes of the dictionary `closure`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 closure?: "rated" | "internal" | "unrated";
-                /** @description tasks: past the handling deadline */
-                overdue?: boolean;
                 /** @description problems: rated dissatisfied, waiting for a coordinator */
                 awaiting_resolution?: boolean;
+                /** @description relevance (the default with q) or date (the default without: problems newest first, tasks by handling deadline, done by closure, newest first) Codes of the dictionary `ledger_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                sort?: "relevance" | "date";
                 page?: number;
                 per_page?: number;
             };
