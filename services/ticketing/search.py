@@ -82,10 +82,11 @@ def looks_like_number(text: str) -> bool:
 
 def number_clause(text: str) -> Any:
     """A whole number (SQ20261126-00001) exactly, else its start (SQ20261126)."""
-    wanted = text.strip().upper()
-    if WHOLE_NUMBER.match(wanted):
-        return Demand.number == wanted
-    return Demand.number.startswith(wanted, autoescape=True)
+    typed = text.strip()
+    forms = list(dict.fromkeys((typed.upper(), typed)))  # as numbers are written, or as typed
+    if WHOLE_NUMBER.match(forms[0]):
+        return Demand.number.in_(forms)
+    return or_(*(Demand.number.startswith(form, autoescape=True) for form in forms))
 
 
 def query_text(q: str | None) -> str | None:

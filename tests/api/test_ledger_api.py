@@ -45,7 +45,7 @@ def awaiting(db: Engine) -> Callable[..., Case]:
         now = datetime.now(UTC)
         params = {"d": case.demand_id, "t": case.task_id, "e": case.enterprise_id,
                   "dep": case.department_id, "cat": case.category, "g": case.grid_id,
-                  "title": title, "num": f"T{tag}", "received": now - timedelta(days=6),
+                  "title": title, "num": f"T{tag}".upper(), "received": now - timedelta(days=6),
                   "triage": now - timedelta(days=5), "due": now - timedelta(days=1),
                   "completed": now - timedelta(hours=2)}
         with db.begin() as conn:
