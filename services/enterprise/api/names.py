@@ -1,10 +1,10 @@
-"""RPC entrypoints for the platform's own services: names next to ids, and enterprises by what
-people type.
+"""RPC entrypoints for the platform's own services: enterprises by what people type, and their
+names next to their ids.
 
-Ticketing shows people, departments, grids and enterprises by name (the ledger, the
-appraisal, their XLSX files) and filters its lists by an enterprise's name or credit code; it
-keeps only ids, so it asks here. Only other services (role ``service``) and admins may ask:
-the service then shows the names only inside what its own caller may read.
+Ticketing filters its lists by an enterprise's name or credit code and shows enterprises by
+name; it keeps only ids, so it asks here (people, grids and departments:
+``RegistryApi.names``). Only other services (role ``service``) and admins may ask: the
+service then shows the answers only inside what its own caller may read.
 """
 
 from __future__ import annotations
@@ -17,21 +17,13 @@ from common.auth import Role
 from common.entrypoints import rpc
 from common.fields import normalized
 from common.validation import is_uuid
-from services.enterprise.models import Account, Department, Enterprise, Grid
+from services.enterprise.models import Enterprise
 
 ALLOWED = (Role.SERVICE, Role.ADMIN)
 #: at most this many enterprises answer one ``find_enterprise_ids``
 MAX_FOUND = 1000
-#: at most this many ids of each kind in one ``names`` call
+#: at most this many ids in one ``enterprise_names`` call
 MAX_IDS = 20_000
-KINDS = {"accounts": Account, "departments": Department, "grids": Grid,
-         "enterprises": Enterprise}
-
-
-def _ids(values: Any) -> list[str]:
-    if not isinstance(values, list):
-        return []
-    return list(dict.fromkeys(v for v in values if isinstance(v, str) and v))[:MAX_IDS]
 
 
 class NamesApi:
@@ -56,18 +48,13 @@ class NamesApi:
                 .order_by(Enterprise.name, Enterprise.id).limit(MAX_FOUND)).scalars())
 
     @rpc
-    def names(self, request: Any) -> dict[str, dict[str, str]]:
-        """``{"accounts": [ids], "departments": [...], "grids": [...], "enterprises": [...]}``
-        → the same keys, each ``{id: name}`` of the ids that exist."""
+    def enterprise_names(self, ids: Any) -> dict[str, str]:
+        """``{id: name}`` of the enterprises among ``ids`` (unknown ids left out)."""
         self.caller.principal.require(*ALLOWED)
-        asked = request if isinstance(request, dict) else {}
-        answer: dict[str, dict[str, str]] = {}
+        wanted = [i for i in dict.fromkeys(ids if isinstance(ids, list) else [])
+                  if is_uuid(i)][:MAX_IDS]
+        if not wanted:
+            return {}
         with self.db.transaction() as session:
-            for kind, model in KINDS.items():
-                ids = _ids(asked.get(kind))
-                if kind in ("accounts", "enterprises"):
-                    ids = [i for i in ids if is_uuid(i)]
-                answer[kind] = {} if not ids else {
-                    str(row.id): row.name for row in session.execute(
-                        select(model.id, model.name).where(model.id.in_(ids)))}
-        return answer
+            return {str(row.id): row.name for row in session.execute(
+                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted)))}
