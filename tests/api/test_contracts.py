@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from common.auth import Principal, Role
 from common.calendar import WorkCalendar, YearSchedule
-from common.errors import Forbidden, NotFound, ValidationFailed
+from common.errors import Forbidden, ValidationFailed
 from services.enterprise import contracts, credit_code
 from services.enterprise.models import Contract, Department, Enterprise, Obligation, Setting
 
@@ -178,10 +178,11 @@ def test_create_computes_remind_on_and_checks_its_input(sessions, enterprise, de
         with pytest.raises(Forbidden):
             contracts.create(session, other, data, CAL)
         own = Principal(user_id="liaison-y", role=Role.LIAISON, department_id=department)
-        with pytest.raises(NotFound):
-            contracts.create(session, own, {**data, "enterprise_id": str(uuid.uuid4())}, CAL)
-        with pytest.raises(NotFound):
-            contracts.create(session, own, {**data, "enterprise_id": "not-a-uuid"}, CAL)
+        for unknown in (str(uuid.uuid4()), "not-a-uuid"):  # a 422 naming the field
+            with pytest.raises(ValidationFailed) as failed:
+                contracts.create(session, own, {**data, "enterprise_id": unknown}, CAL)
+            assert [e["code"] for e in failed.value.errors["enterprise_id"]] == [
+                "enterprise.not_found"]
         late = {**data["obligations"][0], "due_on": date(2026, 8, 1), "department_id": "nope"}
         with pytest.raises(ValidationFailed) as failed:
             contracts.create(session, own, {**data, "obligations": [late]}, CAL)
