@@ -152,10 +152,21 @@ def entity_tag(result: Any) -> str | None:
     return None
 
 
+#: the writes that must name the version they change (RFC 6585 428 without one): a PATCH or
+#: PUT of a versioned resource. A lost update is otherwise silent: two people read version 3,
+#: both write, the second erases the first's change without either being told.
+PRECONDITION_REQUIRED_METHODS = frozenset({"PATCH", "PUT"})
+
+
+def requires_precondition(endpoint: Endpoint) -> bool:
+    return endpoint.versioned and endpoint.method in PRECONDITION_REQUIRED_METHODS
+
+
 def _if_match(request: Request) -> int | None:
-    """The version named by ``If-Match`` (``"3"``, ``W/"3"`` or ``3``), None if absent."""
+    """The version named by ``If-Match`` (``"3"``, ``W/"3"`` or ``3``), None if absent or
+    ``*`` (any existing version: the service still answers 404 for none)."""
     raw = request.headers.get("if-match")
-    if raw is None:
+    if raw is None or raw.strip() == "*":
         return None
     match = _ENTITY_TAG.match(raw.strip())
     if match is None:
@@ -243,6 +254,10 @@ async def _serve(endpoint: Endpoint, request: Request, call_id: str) -> Response
     if not all(storable(value) for value in request.path_params.values()):
         # no id holds U+0000 or a lone surrogate
         raise Problem(404, "no such resource", code="route.not_found")
+    if requires_precondition(endpoint) and "if-match" not in request.headers:
+        raise Problem(428, "this write needs If-Match: the ETag you read, or * for any version",
+                      {"If-Match": [field_error("version.required", "required for this write")]},
+                      code="version.required")
     query = _validated(endpoint.query, dict(request.query_params)) if endpoint.query else {}
     body = _validated(endpoint.body, await _read_json(request)) if endpoint.body else {}
     if_match = _if_match(request) if endpoint.versioned else None

@@ -13,7 +13,7 @@ from marshmallow import fields
 from common import __version__
 from common.dictionaries import dictionary_of
 from common.fields import Text
-from gateway.endpoints import HEADER_VALUE, Endpoint
+from gateway.endpoints import HEADER_VALUE, PRECONDITION_REQUIRED_METHODS, Endpoint
 from gateway.problems import PROBLEM_JSON, TITLES
 
 PROBLEM_SCHEMA = {
@@ -215,9 +215,12 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
                            "schema": {"type": "string", "minLength": 1, "maxLength": 200,
                                       "pattern": HEADER_VALUE.pattern}})
     if ep.versioned:
-        parameters.append({"in": "header", "name": "If-Match", "required": False,
-                           "description": "the ETag last read; a stale one gets 412",
-                           "schema": {"type": "string", "pattern": r'^(W/)?"?\d{1,9}"?$'}})
+        required = ep.method in PRECONDITION_REQUIRED_METHODS
+        parameters.append({
+            "in": "header", "name": "If-Match", "required": required,
+            "description": "the ETag last read (a stale one gets 412), or * for any existing "
+                           "version" + ("; without it 428" if required else ""),
+            "schema": {"type": "string", "pattern": r'^((W/)?"?\d{1,9}"?|\*)$'}})
     if parameters:
         op["parameters"] = parameters
     if ep.body is not None:
@@ -249,6 +252,8 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
         errors |= {404}  # no such resource, or not yours
     if ep.versioned:
         errors |= {400, 412}
+        if ep.method in PRECONDITION_REQUIRED_METHODS:
+            errors |= {428}
     if ep.roles is not None:
         op["security"] = [{"bearer": []}]
         errors |= {401, 403}

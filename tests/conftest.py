@@ -153,7 +153,10 @@ def healthy_platform(platform: Platform) -> Platform:
 
 @pytest.fixture
 def client(healthy_platform: Platform) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=healthy_platform.gateway_url(), timeout=15) as c:
+    from helpers import SENDS_IF_MATCH
+
+    with httpx.Client(base_url=healthy_platform.gateway_url(), timeout=15,
+                      **SENDS_IF_MATCH) as c:
         yield c
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import bearer, demand_body, eventually, new_enterprise_id
+from helpers import SENDS_IF_MATCH, bearer, demand_body, eventually, new_enterprise_id
 
 from common.auth import Principal, Role, mint_token
 from common.calendar import SHANGHAI
@@ -201,7 +201,7 @@ def world(db, infrastructure, platform) -> World:
     ent_b, ent_b2 = _demo_enterprises(db, GRID_B, 2)
     accounts = {side: _account(db, f"liaison.{dept}")
                 for side, dept in (("own", DEPT_A), ("other", DEPT_B))}
-    with httpx.Client(base_url=platform.gateway_url(), timeout=30) as client:
+    with httpx.Client(base_url=platform.gateway_url(), timeout=30, **SENDS_IF_MATCH) as client:
         make = Builder(client)
         own: dict[str, Sample] = {"enterprise_id": ent_a, **make.handling(ent_a, DEPT_A),
                                   **make.zone("a")}

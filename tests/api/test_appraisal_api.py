@@ -9,7 +9,7 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from helpers import bearer, demand_body, named_fields
+from helpers import SENDS_IF_MATCH, bearer, demand_body, named_fields
 from sqlalchemy import text
 
 from common.auth import Role
@@ -45,7 +45,7 @@ def work(db, infrastructure, platform):
 
     coordinator = tok(Role.COORDINATOR, "appraisal-coordinator")
     found = {}
-    with httpx.Client(base_url=platform.gateway_url(), timeout=30) as client:
+    with httpx.Client(base_url=platform.gateway_url(), timeout=30, **SENDS_IF_MATCH) as client:
         for grid, dept, worker in ((GRID_A, DEPT_A, "appraisal-worker-a"),
                                    (GRID_B, DEPT_B, "appraisal-worker-b")):
             created = client.post("/api/v1/demands", headers=tok(

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import httpx
 import jsonschema
 import pytest
-from helpers import bearer, eventually, new_enterprise_id
+from helpers import SENDS_IF_MATCH, bearer, eventually, new_enterprise_id
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -423,7 +423,7 @@ def test_two_concurrent_accepts_have_exactly_one_winner(client, token, world, pl
     barrier = threading.Barrier(3)
 
     def accept(headers: dict[str, str]) -> None:
-        with httpx.Client(timeout=15) as own:
+        with httpx.Client(timeout=15, **SENDS_IF_MATCH) as own:
             barrier.wait()
             answers.append(own.post(url, headers=headers, json={}).status_code)
 

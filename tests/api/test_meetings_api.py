@@ -11,7 +11,7 @@ from unittest.mock import ANY
 
 import httpx
 import pytest
-from helpers import bearer, eventually, named_fields, new_enterprise_id
+from helpers import SENDS_IF_MATCH, bearer, eventually, named_fields, new_enterprise_id
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -94,7 +94,7 @@ def staff(infrastructure) -> dict[str, dict[str, str]]:
 @pytest.fixture(scope="module")
 def invited(zone: Zone, staff, platform) -> dict[str, object]:
     """A meeting for industry C39 in grids I1 and I2, planned and invited by a coordinator."""
-    with httpx.Client(base_url=platform.gateway_url(), timeout=30) as client:
+    with httpx.Client(base_url=platform.gateway_url(), timeout=30, **SENDS_IF_MATCH) as client:
         planned = client.post("/api/v1/meetings", json=meeting_body(zone),
                               headers=staff["coordinator"])
         assert planned.status_code == 201, planned.text

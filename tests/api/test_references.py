@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from helpers import bearer, demand_body, named_fields, new_enterprise_id
+from helpers import SENDS_IF_MATCH, bearer, demand_body, named_fields, new_enterprise_id
 
 from common.auth import Role
 
@@ -40,13 +40,13 @@ def world(platform, infrastructure) -> dict[str, Any]:
     worker = tok(Role.GRID_WORKER, grid_ids=("INC01",))
 
     def new_demand() -> str:
-        with httpx.Client(base_url=platform.gateway_url(), timeout=15) as c:
+        with httpx.Client(base_url=platform.gateway_url(), timeout=15, **SENDS_IF_MATCH) as c:
             created = c.post("/api/v1/demands", headers=bearer(worker), json=demand_body(
                 channel="grid_worker", enterprise_id=ent))
         assert created.status_code == 201, created.text
         return created.json()["id"]
 
-    with httpx.Client(base_url=platform.gateway_url(), timeout=15) as c:
+    with httpx.Client(base_url=platform.gateway_url(), timeout=15, **SENDS_IF_MATCH) as c:
         demand = {"id": new_demand()}
         triaged = c.post(f"/api/v1/demands/{demand['id']}/triage", headers=bearer(coordinator),
                          json={"category": "fire", "proposed_opinion": "消防",

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import numpy
 import pytest
-from helpers import bearer, enterprise_body
+from helpers import SENDS_IF_MATCH, bearer, enterprise_body
 
 from common.auth import Principal, Role, mint_token
 from common.config import DEV_JWT_SECRET
@@ -48,7 +48,7 @@ def ok(answer: httpx.Response, status: int = 200) -> Any:
 @pytest.fixture(scope="module")
 def world(platform) -> dict[str, Any]:
     """Two incubator grids, seven enterprises with a year of figures each."""
-    with httpx.Client(base_url=platform.gateway_url(), timeout=30) as client:
+    with httpx.Client(base_url=platform.gateway_url(), timeout=30, **SENDS_IF_MATCH) as client:
         return _world(client)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import bearer, demand_body, new_enterprise_id
+from helpers import SENDS_IF_MATCH, bearer, demand_body, new_enterprise_id
 from sqlalchemy import text
 
 from common.auth import Role
@@ -163,7 +163,7 @@ def test_concurrent_submissions_each_get_their_own_answer(client, token, db):
 
     def send(case: tuple[str, str, dict, str | None, int]) -> tuple[str, httpx.Response]:
         name, tok, body, key, _ = case
-        with httpx.Client(base_url=str(client.base_url), timeout=30) as own:
+        with httpx.Client(base_url=str(client.base_url), timeout=30, **SENDS_IF_MATCH) as own:
             return name, _submit(own, tok, body, key)
 
     with concurrent.futures.ThreadPoolExecutor(len(cases)) as pool:

@@ -19,7 +19,7 @@ import httpx
 import jwt
 import pytest
 from conftest import AMQP_URI, GATEWAY_PORT, TEST_VHOST, dump_logs, rabbitmqctl
-from helpers import bearer, eventually
+from helpers import SENDS_IF_MATCH, bearer, eventually
 from sqlalchemy import text
 
 from common.auth import Principal, Role, mint_token, service_principal
@@ -200,7 +200,7 @@ def test_a_gateway_started_after_the_revocation_refuses_the_token(
     later.start_gateway()
     try:
         later.wait_ready(timeout=30)
-        with httpx.Client(base_url=later.gateway_url(), timeout=15) as fresh:
+        with httpx.Client(base_url=later.gateway_url(), timeout=15, **SENDS_IF_MATCH) as fresh:
             # loaded at start-up: refused from its very first answer, no event needed
             answer = me(fresh, old)
             assert answer.status_code == 401, answer.text
@@ -218,7 +218,8 @@ def test_a_gateway_started_after_the_revocation_refuses_the_token(
 def test_every_replica_refuses_a_revoked_token(client, admin, second_gateway):
     account = new_account(client, admin)
     tok = sign_in(client, account["username"])
-    with httpx.Client(base_url=second_gateway.gateway_url(), timeout=15) as replica:
+    with httpx.Client(base_url=second_gateway.gateway_url(), timeout=15,
+                      **SENDS_IF_MATCH) as replica:
         assert me(replica, tok).status_code == 200
         # the change goes through one replica; the other learns it from the event
         assert client.patch(f"/api/v1/accounts/{account['id']}", json={"disabled": True},
@@ -270,7 +271,7 @@ def test_a_gateway_that_cannot_load_the_revocations_refuses_with_503(
     lonely = Platform(env=env, log_dir=tmp_path)
     lonely.start_gateway()
     try:
-        with httpx.Client(base_url=lonely.gateway_url(), timeout=15) as client:
+        with httpx.Client(base_url=lonely.gateway_url(), timeout=15, **SENDS_IF_MATCH) as client:
             assert eventually(lambda: _alive(client), timeout=30, interval=0.2)
             started = time.monotonic()
             answer = me(client, token(Role.ADMIN))

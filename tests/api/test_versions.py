@@ -3,7 +3,10 @@ grids (and their staff), contracts, accounts and the settings documents (obligat
 meetings, SLA, appraisal): a GET answers ``ETag: "<version>"`` and ``304`` to a matching
 ``If-None-Match``; a write with the current ``If-Match`` succeeds and bumps the version; the
 same write's ETag sent again is stale: ``412`` as ``application/problem+json``, and nothing
-changes. A write without ``If-Match`` proceeds. Settings changed here are put back."""
+changes. A PATCH or PUT without ``If-Match`` is ``428`` naming the header (issue 22, finding
+7); ``If-Match: *`` matches any existing version (the ``client`` fixture sends it for a write
+that names no version: tests/support/helpers.send_if_match). Settings changed here are put
+back."""
 
 from __future__ import annotations
 
@@ -92,7 +95,7 @@ def test_department(client, admin, departments):
     assert garbled.status_code == 400 and "If-Match" in garbled.json()["errors"]
     same = name(liaison["id"])(admin)  # nothing to change: the version stays
     assert same.status_code == 200 and same.json()["version"] == after["version"]
-    unguarded = name(None)(admin)  # no If-Match: the write proceeds
+    unguarded = name(None)({**admin, "If-Match": "*"})  # any version: the write proceeds
     assert unguarded.status_code == 200 and unguarded.json()["version"] == after["version"] + 1
 
 
@@ -178,7 +181,7 @@ def test_contract_fulfilment(client, token, admin, departments):
     after = assert_versioned(client, admin, url, fulfil(first), fulfil(second))
     states = {o["id"]: o["state"] for o in after["obligations"]}
     assert states[first] == "fulfilled" and states[second] != "fulfilled"
-    assert fulfil(second)(admin).status_code == 200  # without If-Match it proceeds
+    assert fulfil(second)(admin).status_code == 200  # a POST without If-Match proceeds
     assert client.get(url, headers=admin).json()["version"] == after["version"] + 1
 
 
@@ -231,6 +234,70 @@ def test_settings_document(client, admin, url):
         same = client.put(url, headers=admin, json={**after})
         assert same.status_code == 200 and same.json() == after  # no change, same version
     finally:
-        restored = client.put(url, headers=admin, json=document)  # no If-Match: proceeds
+        restored = client.put(url, headers={**admin, "If-Match": "*"}, json=document)
         assert restored.status_code == 200, restored.text
     assert {k: v for k, v in restored.json().items() if k != "version"} == document
+
+
+def precondition_routes() -> list[tuple[str, str, Role]]:
+    """(method, path, a role the route admits) of every write that needs If-Match."""
+    from gateway.app import API_ENDPOINTS
+    from gateway.endpoints import requires_precondition
+
+    return [(ep.method, ep.path, Role.ADMIN if Role.ADMIN in ep.roles else sorted(ep.roles)[0])
+            for ep in API_ENDPOINTS if requires_precondition(ep) and ep.roles]
+
+
+def test_every_patch_and_put_of_a_versioned_resource_without_if_match_is_428(platform, token):
+    """Issue 22, finding 7 (no silent lost updates): every PATCH and PUT of a versioned
+    resource without If-Match is 428 Precondition Required (RFC 6585), a problem naming the
+    header with a stable code, before anything is read or changed. The client here has no
+    hook adding If-Match."""
+    routes = precondition_routes()
+    assert ("PATCH", "/api/v1/enterprises/{enterprise_id}", Role.ADMIN) in routes
+    assert len(routes) >= 20
+    with httpx.Client(base_url=platform.gateway_url(), timeout=15) as raw:
+        for method, path, role in routes:
+            url = path.format_map(_AnyId())
+            refused = raw.request(method, url, headers=bearer(token(role)), json={})
+            assert refused.status_code == 428, (method, path, refused.text)
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            problem = refused.json()
+            assert problem["code"] == "version.required"
+            assert list(problem["errors"]) == ["If-Match"]
+            assert "If-Match" in problem["detail"]
+        # the document says so: the header is required there, and 428 is documented
+        document = raw.get("/openapi.json").json()
+        for method, path, _ in routes:
+            operation = document["paths"][path][method.lower()]
+            header = next(p for p in operation["parameters"] if p["name"] == "If-Match")
+            assert header["required"] is True and "428" in operation["responses"]
+
+
+class _AnyId(dict):
+    def __missing__(self, key: str) -> str:
+        return str(uuid.uuid4())
+
+
+def test_a_write_without_if_match_changes_nothing_and_star_matches_any_version(
+        platform, admin, departments):
+    dept, _ = departments
+    url = f"/api/v1/departments/{dept}"
+    with httpx.Client(base_url=platform.gateway_url(), timeout=15) as raw:
+        account = new_account(raw, admin, "liaison", department_id=dept)
+        before = raw.get(url, headers=admin).json()
+        refused = raw.patch(url, headers=admin, json={"liaison_account_id": account["id"]})
+        assert refused.status_code == 428
+        assert raw.get(url, headers=admin).json() == before  # nothing changed
+        # If-Match: * matches whatever version the department is at
+        star = raw.patch(url, headers={**admin, "If-Match": "*"},
+                         json={"liaison_account_id": account["id"]})
+        assert star.status_code == 200 and star.json()["version"] == before["version"] + 1
+        # a stale version is still 412, * or not
+        stale = raw.patch(url, headers={**admin, "If-Match": f'"{before["version"]}"'},
+                          json={"liaison_account_id": None})
+        assert stale.status_code == 412
+        # an If-Match: * write to a resource that does not exist is still 404
+        nowhere = raw.patch("/api/v1/departments/no-such-department",
+                            headers={**admin, "If-Match": "*"}, json={"liaison_account_id": None})
+        assert nowhere.status_code == 404

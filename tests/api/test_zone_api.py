@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import bearer, demand_body, eventually, new_enterprise_id
+from helpers import SENDS_IF_MATCH, bearer, demand_body, eventually, new_enterprise_id
 from shapely.geometry import shape
 from sqlalchemy import text
 
@@ -415,7 +415,7 @@ HEADER = ["统一社会信用代码", "企业名称", "报告期", "产值（万
 
 @pytest.fixture(scope="module")
 def economy_world(platform) -> dict[str, Any]:
-    with httpx.Client(base_url=platform.gateway_url(), timeout=60) as client:
+    with httpx.Client(base_url=platform.gateway_url(), timeout=60, **SENDS_IF_MATCH) as client:
         return _economy_world(client, mint)
 
 
@@ -773,7 +773,7 @@ THRESHOLD_PERIOD = "2018-03"
 
 @pytest.fixture(scope="module")
 def threshold_world(platform) -> dict[str, Any]:
-    with httpx.Client(base_url=platform.gateway_url(), timeout=60) as client:
+    with httpx.Client(base_url=platform.gateway_url(), timeout=60, **SENDS_IF_MATCH) as client:
         return _threshold_world(client, mint)
 
 

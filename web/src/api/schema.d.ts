@@ -3189,7 +3189,7 @@ export interface components {
              */
             floor_area: number | null;
             /**
-             * @description GeoJSON Point, Polygon or MultiPolygon (WGS 84, [lon, lat])
+             * @description GeoJSON Polygon or MultiPolygon (WGS 84, [lon, lat]) of at most 10,000 positions (a carrier's may also be a Point)
              * @default null
              */
             geometry: {
@@ -3254,6 +3254,7 @@ export interface components {
         CarrierUpdate: {
             address?: string | null;
             floor_area?: number | null;
+            /** @description GeoJSON Polygon or MultiPolygon (WGS 84, [lon, lat]) of at most 10,000 positions (a carrier's may also be a Point) */
             geometry?: {
                 [key: string]: unknown;
             } | null;
@@ -4002,7 +4003,10 @@ export interface components {
         GridCreate: {
             /** @default null */
             address: string | null;
-            /** @default null */
+            /**
+             * @description GeoJSON Polygon or MultiPolygon (WGS 84, [lon, lat]) of at most 10,000 positions (a carrier's may also be a Point)
+             * @default null
+             */
             boundary: {
                 [key: string]: unknown;
             } | null;
@@ -4032,6 +4036,7 @@ export interface components {
         };
         GridUpdate: {
             address?: string | null;
+            /** @description GeoJSON Polygon or MultiPolygon (WGS 84, [lon, lat]) of at most 10,000 positions (a carrier's may also be a Point) */
             boundary?: {
                 [key: string]: unknown;
             } | null;
@@ -5135,6 +5140,8 @@ export interface components {
                     message: string;
                 }[];
             };
+            /** @description refused fields not listed in errors (it lists the first 50) */
+            errors_omitted?: number;
             instance?: string;
             status: number;
             /** @description in the language of Content-Language */
@@ -6048,9 +6055,9 @@ export interface operations {
     update_account: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 account_id: string;
@@ -6148,6 +6155,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6796,9 +6812,9 @@ export interface operations {
     update_appraisal_settings: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path?: never;
             cookie?: never;
@@ -6876,6 +6892,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8179,9 +8204,9 @@ export interface operations {
     update_category: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 code: string;
@@ -8270,6 +8295,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8556,7 +8590,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -9199,7 +9233,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -9336,7 +9370,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -9533,7 +9567,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -9785,9 +9819,9 @@ export interface operations {
     update_department: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 department_id: string;
@@ -9876,6 +9910,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10235,7 +10278,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -10365,7 +10408,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -11022,9 +11065,9 @@ export interface operations {
     update_enterprise: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 enterprise_id: string;
@@ -11113,6 +11156,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11941,9 +11993,9 @@ export interface operations {
     update_grid: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 grid_id: string;
@@ -12039,6 +12091,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Service unavailable */
             503: {
                 headers: {
@@ -12062,9 +12123,9 @@ export interface operations {
     set_grid_staff: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 grid_id: string;
@@ -12153,6 +12214,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13371,9 +13441,9 @@ export interface operations {
     update_listing: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 listing_id: string;
@@ -13478,6 +13548,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Service unavailable */
             503: {
                 headers: {
@@ -13502,7 +13581,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -13601,7 +13680,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -13810,7 +13889,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -14303,9 +14382,9 @@ export interface operations {
     update_meeting_settings: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path?: never;
             cookie?: never;
@@ -14383,6 +14462,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14646,9 +14734,9 @@ export interface operations {
     update_meeting: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 meeting_id: string;
@@ -14753,6 +14841,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Service unavailable */
             503: {
                 headers: {
@@ -14776,9 +14873,9 @@ export interface operations {
     record_meeting_attendance: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 meeting_id: string;
@@ -14883,6 +14980,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Service unavailable */
             503: {
                 headers: {
@@ -14974,7 +15080,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -15311,7 +15417,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -15666,9 +15772,9 @@ export interface operations {
     update_obligation_settings: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path?: never;
             cookie?: never;
@@ -15746,6 +15852,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16265,9 +16380,9 @@ export interface operations {
     update_policy: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 policy_id: string;
@@ -16372,6 +16487,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Service unavailable */
             503: {
                 headers: {
@@ -16396,7 +16520,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -16653,7 +16777,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -17078,9 +17202,9 @@ export interface operations {
     update_sla_settings: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path?: never;
             cookie?: never;
@@ -17158,6 +17282,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17335,7 +17468,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -17434,7 +17567,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -17881,7 +18014,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -18011,7 +18144,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the ETag last read; a stale one gets 412 */
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version */
                 "If-Match"?: string;
             };
             path: {
@@ -18848,9 +18981,9 @@ export interface operations {
     update_carrier: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 carrier_id: string;
@@ -18948,6 +19081,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19330,9 +19472,9 @@ export interface operations {
     set_figure_access: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path?: never;
             cookie?: never;
@@ -19410,6 +19552,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20166,9 +20317,9 @@ export interface operations {
     update_leading_industry: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 industry_id: string;
@@ -20273,6 +20424,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Service unavailable */
             503: {
                 headers: {
@@ -20365,9 +20525,9 @@ export interface operations {
     set_chain: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 industry_id: string;
@@ -20456,6 +20616,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20827,9 +20996,9 @@ export interface operations {
     update_institute: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 institute_id: string;
@@ -20927,6 +21096,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -21275,9 +21453,9 @@ export interface operations {
     update_project: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 project_id: string;
@@ -21382,6 +21560,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Precondition required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Service unavailable */
             503: {
                 headers: {
@@ -21405,9 +21592,9 @@ export interface operations {
     record_milestone: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag last read; a stale one gets 412 */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag last read (a stale one gets 412), or * for any existing version; without it 428 */
+                "If-Match": string;
             };
             path: {
                 project_id: string;
@@ -21506,6 +21693,15 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
