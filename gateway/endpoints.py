@@ -25,7 +25,7 @@ from common.auth import Principal, Role
 from common.errors import ValidationFailed, field_error
 from common.i18n import phrase
 from common.logs import bind_call
-from common.validation import load, storable
+from common.validation import load, nesting_deeper_than_allowed, storable, too_deep
 from gateway.auth import authenticate
 from gateway.problems import LANGUAGE, Problem, from_rpc_error, problem_response
 from gateway.rpc import RpcError
@@ -119,11 +119,20 @@ async def _read_json(request: Request) -> Any:
     if not raw:
         raise Problem(400, "the request body is empty; send a JSON object",
                       code="request.body_empty")
+    # told before parsing (the parser recurses once per level: 1,000 levels were a 500)
+    deep = nesting_deeper_than_allowed(raw)
     try:
-        return json.loads(raw)
+        data = json.loads(raw)  # also tells deep from malformed text whose brackets pair
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(400, "the body is not valid JSON: {reason}", code="request.invalid_json",
                       params={"reason": str(exc)}) from exc
+    except RecursionError:
+        deep = True
+    if deep:
+        refusal = too_deep()
+        raise Problem(422, refusal.detail, refusal.errors, code=refusal.code,
+                      params=refusal.params)
+    return data
 
 
 @functools.cache

@@ -27,6 +27,9 @@ PROBLEM_SCHEMA = {
                  "examples": ["demand.not_ratable"]},
         "detail": {"type": "string", "description": "for people, in the request's language"},
         "instance": {"type": "string"},
+        "errors_omitted": {"type": "integer", "minimum": 1,
+                           "description": "refused fields not listed in errors (it lists the "
+                                          "first 50)"},
         "errors": {
             "type": "object",
             "description": "the refused fields, by dotted path (tasks.0.department_id)",

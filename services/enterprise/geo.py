@@ -71,6 +71,26 @@ def _check_lon_lat(lon: Any, lat: Any, where: str) -> tuple[float, float]:
     return float(lon), float(lat)
 
 
+#: the most positions a boundary or geometry may have (every list of the document has a
+#: maximum: issue 22, finding 1); a district's detailed outline has a few thousand
+MAX_POSITIONS = 10_000
+
+
+def _positions(coordinates: Any, depth: int) -> int:
+    """How many positions ``coordinates`` holds, ``depth`` lists above them (2 for a
+    Polygon, 3 for a MultiPolygon); counting stops past :data:`MAX_POSITIONS`."""
+    if not isinstance(coordinates, list):
+        return 0
+    if depth == 1:
+        return len(coordinates)
+    total = 0
+    for part in coordinates[:MAX_POSITIONS + 1]:
+        total += _positions(part, depth - 1) or 1
+        if total > MAX_POSITIONS:
+            break
+    return total
+
+
 def _ring(raw: Any, where: str) -> list[tuple[float, float]]:
     if not isinstance(raw, Sequence) or isinstance(raw, str):
         raise InvalidBoundary("grid.boundary_invalid",
@@ -129,6 +149,10 @@ def parse_polygon(geojson: Mapping[str, Any]) -> Area:
     coordinates = geojson.get("coordinates")
     if coordinates is None:
         raise InvalidBoundary("grid.boundary_invalid", "the {kind} has no coordinates", kind=kind)
+    if _positions(coordinates, 3 if kind == "MultiPolygon" else 2) > MAX_POSITIONS:
+        raise InvalidBoundary("grid.boundary_too_large",
+                              "the {kind} has more than {count} positions", kind=kind,
+                              count=MAX_POSITIONS)
     geometry: Area
     if kind == "Polygon":
         geometry = _polygon(coordinates, "coordinates")

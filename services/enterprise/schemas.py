@@ -233,6 +233,11 @@ AccountPageSchema = page_schema(AccountSchema, "AccountPage")
 
 # --- grids -----------------------------------------------------------------------------------
 
+#: what a boundary (or a zone carrier's geometry) may hold: every list of a request has a
+#: documented maximum (issue 22, finding 1; services/enterprise/geo.MAX_POSITIONS)
+GEOMETRY_DOC = {"description": "GeoJSON Polygon or MultiPolygon (WGS 84, [lon, lat]) of at "
+                               "most 10,000 positions (a carrier's may also be a Point)"}
+
 class GridSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
@@ -255,7 +260,7 @@ class GridCreateSchema(Schema):
     name = Text(required=True, validate=validate.Length(1, 100))
     kind = fields.String(required=True, validate=validate.OneOf(GRID_KINDS))
     owner_department_id = fields.String()
-    boundary = fields.Dict(allow_none=True, load_default=None)
+    boundary = fields.Dict(allow_none=True, load_default=None, metadata=GEOMETRY_DOC)
     address = Text(validate=validate.Length(0, 200), allow_none=True, load_default=None)
     lon = fields.Float(validate=validate.Range(-180, 180), allow_none=True, load_default=None)
     lat = fields.Float(validate=validate.Range(-90, 90), allow_none=True, load_default=None)
@@ -263,7 +268,7 @@ class GridCreateSchema(Schema):
 
 class GridUpdateSchema(Schema):
     name = Text(validate=validate.Length(1, 100))
-    boundary = fields.Dict(allow_none=True)
+    boundary = fields.Dict(allow_none=True, metadata=GEOMETRY_DOC)
     address = Text(validate=validate.Length(0, 200), allow_none=True)
     lon = fields.Float(validate=validate.Range(-180, 180), allow_none=True)
     lat = fields.Float(validate=validate.Range(-90, 90), allow_none=True)

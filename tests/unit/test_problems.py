@@ -99,3 +99,19 @@ def test_a_service_error_rebuilt_by_nameko_keeps_every_argument():
     assert (received.code, received.params, received.errors) == (
         "account.username_taken", {"username": "wang"}, {"username": ["taken"]})
     assert str(received) == "username wang is already taken"
+
+
+def test_an_error_body_lists_at_most_50_fields_and_counts_the_rest():
+    from gateway.problems import MAX_FIELD_ERRORS, problem_response
+
+    errors = {"items": {str(i): {"name": [{"code": "field.required",
+                                           "message": "Missing data for required field."}]}
+                        for i in range(60_000)}}
+    answer = problem_response(422, "invalid fields: {fields}", errors=errors,
+                              params={"fields": [f"f{i}" for i in range(60_000)]})
+    body = json.loads(answer.body)
+    assert len(body["errors"]) == MAX_FIELD_ERRORS
+    assert body["errors_omitted"] == 60_000 - MAX_FIELD_ERRORS
+    assert len(answer.body) < 20_000
+    small = json.loads(problem_response(422, "x", errors={"a": ["bad"]}).body)
+    assert "errors_omitted" not in small

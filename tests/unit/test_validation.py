@@ -93,3 +93,89 @@ def test_the_numbers_of_a_message_become_its_parameters():
     assert coded_item("Must be one of: a, b.")["params"] == {"choices": "a, b"}
     assert coded_item("something nobody coded") == {"code": UNCODED,
                                                     "message": "something nobody coded"}
+
+
+def test_nesting_is_told_before_parsing():
+    """Issue 22, finding 1: nesting deeper than MAX_NESTING is found in the bytes, strings
+    and escapes understood, and malformed text is left to the parser."""
+    from common.validation import MAX_NESTING, nesting_deeper_than_allowed
+
+    def nested(levels: int) -> bytes:
+        return b'{"a":' * levels + b"1" + b"}" * levels
+
+    assert not nesting_deeper_than_allowed(nested(MAX_NESTING))
+    assert nesting_deeper_than_allowed(nested(MAX_NESTING + 1))
+    assert nesting_deeper_than_allowed(b"[" * 1000 + b"]" * 1000)
+    assert nesting_deeper_than_allowed(b"[" * 500_000)  # the parser then refuses it
+    assert not nesting_deeper_than_allowed(b'["' + b"[" * 100 + b'"]')
+    assert not nesting_deeper_than_allowed(b'["\\"' + b"[" * 100 + b'\\\\"]')
+    assert not nesting_deeper_than_allowed(b'[{"a": [1, [2, {"b": "]]]]"}]]}]' * 100)
+
+
+def test_list_lengths_are_checked_before_any_item():
+    from marshmallow import Schema, fields, validate
+
+    from common.validation import MAX_UNKNOWN_FIELDS, oversized_fields
+
+    class Item(Schema):
+        name = fields.String(required=True)
+
+    class Body(Schema):
+        items = fields.List(fields.Nested(Item), validate=validate.Length(0, 3))
+        inner = fields.Nested(Item)
+        tags = fields.List(fields.String(), validate=validate.Length(0, 2))
+
+    assert oversized_fields(Body(), {"items": [{}] * 3, "tags": ["a"]}) == {}
+    refused = oversized_fields(Body(), {"items": [{}] * 330_000, "tags": ["a", "b", "c"]})
+    assert set(refused) == {"items", "tags"}
+    assert refused["items"][0]["code"] == "field.too_long"
+    unknown = oversized_fields(Body(), {f"x{i}": i for i in range(MAX_UNKNOWN_FIELDS + 1)})
+    assert unknown["_schema"][0]["code"] == "request.too_many_fields"
+
+
+def test_every_list_of_every_request_has_a_documented_maximum():
+    """Issue 22, finding 1: attachments, departments, audience criteria, named enterprises,
+    batch items ... every array of every request body states maxItems in the document."""
+    from gateway.app import API_ENDPOINTS
+    from gateway.openapi import build_spec
+
+    spec = build_spec(API_ENDPOINTS)
+    schemas = spec["components"]["schemas"]
+    unbounded: list[str] = []
+
+    def walk(node: dict, path: str, seen: frozenset[str]) -> None:
+        if "$ref" in node:
+            name = node["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                walk(schemas[name], path, seen | {name})
+            return
+        kinds = node.get("type")
+        if kinds == "array" or (isinstance(kinds, list) and "array" in kinds):
+            if "maxItems" not in node:
+                unbounded.append(path)
+            walk(node.get("items", {}), f"{path}.*", seen)
+        for name, sub in node.get("properties", {}).items():
+            walk(sub, f"{path}.{name}", seen)
+        for key in ("anyOf", "oneOf", "allOf"):
+            for sub in node.get(key, []):
+                walk(sub, path, seen)
+
+    bodies = 0
+    for route, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                bodies += 1
+                walk(body["schema"], f"{method.upper()} {route}", frozenset())
+    assert bodies > 50 and unbounded == []
+
+
+def test_a_boundary_has_at_most_10000_positions():
+    from services.enterprise import geo
+
+    ring = [[120.0 + i * 1e-6, 36.0] for i in range(geo.MAX_POSITIONS)] + [[120.0, 36.0]]
+    with pytest.raises(geo.InvalidBoundary) as refused:
+        geo.parse_polygon({"type": "Polygon", "coordinates": [ring]})
+    assert refused.value.code == "grid.boundary_too_large"
+    square = geo.rectangle(120.0, 36.0, 120.1, 36.1)
+    assert geo.parse_polygon(square).area > 0

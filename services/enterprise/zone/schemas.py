@@ -21,6 +21,7 @@ from common.fields import (
     refuse,
 )
 from services.enterprise.schemas import (
+    GEOMETRY_DOC,
     PHONE,
     SCALES,
     VERSION_NOTE,
@@ -105,8 +106,7 @@ class CarrierCreateSchema(Schema):
     operator = Text(validate=validate.Length(0, 200), allow_none=True, load_default=None,
                     metadata={"description": "运营主体"})
     address = Text(validate=validate.Length(0, 300), allow_none=True, load_default=None)
-    geometry = fields.Dict(allow_none=True, load_default=None, metadata={
-        "description": "GeoJSON Point, Polygon or MultiPolygon (WGS 84, [lon, lat])"})
+    geometry = fields.Dict(allow_none=True, load_default=None, metadata=GEOMETRY_DOC)
     lon = _lon(load_default=None)
     lat = _lat(load_default=None)
     floor_area = JsonDecimal(places=2, validate=AREA, allow_none=True, load_default=None,
@@ -127,7 +127,7 @@ class CarrierUpdateSchema(Schema):
     kind = fields.String(validate=validate.OneOf(CARRIER_KINDS))
     operator = Text(validate=validate.Length(0, 200), allow_none=True)
     address = Text(validate=validate.Length(0, 300), allow_none=True)
-    geometry = fields.Dict(allow_none=True)
+    geometry = fields.Dict(allow_none=True, metadata=GEOMETRY_DOC)
     lon = _lon()
     lat = _lat()
     floor_area = JsonDecimal(places=2, validate=AREA, allow_none=True)
