@@ -143,8 +143,11 @@ def test_the_summary_counts_what_resolving_finds_by_grid_and_division(zoo):
         assert {g["key"]: g["count"] for g in summary["by_industry"]} == by_division
         counts = [g["count"] for g in summary["by_grid"]]
         assert counts == sorted(counts, reverse=True)  # largest first
-    assert call(Role.ADMIN, {"enterprise_ids": [str(uuid.uuid4())]},
-                method="audience_summary") == {"count": 0, "by_grid": [], "by_industry": []}
+    # an enterprise id that names no enterprise is refused, naming it (issue 22, finding 2)
+    with pytest.raises(RemoteError) as refused:
+        call(Role.ADMIN, {"enterprise_ids": [str(uuid.uuid4())]}, method="audience_summary")
+    assert refused.value.exc_type == "ValidationFailed"
+    assert "enterprise_ids" in refused.value.exc_args[1]
 
 
 @pytest.mark.parametrize("method", ["resolve_audience", "audience_summary"])

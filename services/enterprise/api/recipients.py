@@ -126,6 +126,7 @@ class RecipientsApi:
         self.caller.principal.require(*AUDIENCE_RESOLVERS)
         criteria = load(AudienceSchema(), spec)
         with self.db.transaction() as session:
+            audience.check_references(session, criteria)  # an unknown id: 422 naming it
             return audience.summary(session, criteria)
 
     @rpc
