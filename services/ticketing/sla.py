@@ -13,14 +13,18 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common import settings_row
+from common.auth import Principal
 from common.calendar import SHANGHAI, WorkCalendar
 from common.calendar import Deadline as Due
-from services.ticketing import sla_metrics
+from common.errors import Conflict, NotFound
+from services.ticketing import events, sla_metrics
 from services.ticketing.models import Deadline, HandlingTime, SlaSetting, Task
+from services.ticketing.schemas import DEFAULT_CATEGORY, DIFFICULTIES
 
 KINDS = ("triage", "acceptance", "handling", "escalation", "reminder", "rating_reminder",
          "close_unrated")
@@ -36,6 +40,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 
 
 SETTINGS_KEY = "sla"
+#: the event announcing every change of the settings and of the handling-time table
+SETTINGS_EVENT = "sla_settings_changed"
 
 
 def settings(session: Session) -> dict[str, Any]:
@@ -51,6 +57,77 @@ def settings_version(session: Session) -> int:
 def locked_settings(session: Session, expected: int | None) -> SlaSetting:
     """The settings row for a write (:func:`common.settings_row.locked`; 412 if stale)."""
     return settings_row.locked(session, SlaSetting, SETTINGS_KEY, expected, "sla_settings")
+
+
+def update_settings(session: Session, actor: Principal, value: dict[str, Any],
+                    expected: int | None, call_id: str | None = None) -> int:
+    """Replace the SLA settings (they apply to deadlines scheduled from now on) and announce
+    it (``sla_settings_changed``); 412 unless still at version ``expected`` (None: any). The
+    version after the change (+1 if anything changed)."""
+    row = locked_settings(session, expected)
+    previous = settings(session)
+    changed = sorted(k for k in value if previous.get(k) != value[k])
+    row.value = value
+    if changed:
+        row.version += 1
+    events.publish(session, SETTINGS_EVENT, {
+        "actor": actor.user_id, "actor_role": str(actor.role),
+        "what": "settings", "changed": changed,
+        "previous": {k: previous.get(k) for k in changed},
+        "settings": value,
+    }, call_id=call_id)
+    return int(row.version)
+
+
+# --------------------------------------------------------------------------- handling times
+
+
+def handling_times(session: Session) -> list[HandlingTime]:
+    """Every row of the handling-time table: ``*`` first, then by category and difficulty
+    (easy, normal, hard)."""
+    order = {name: i for i, name in enumerate(DIFFICULTIES)}
+    rows = session.scalars(select(HandlingTime)).all()
+    return sorted(rows, key=lambda r: (r.category != DEFAULT_CATEGORY, r.category,
+                                       order.get(r.difficulty, 99)))
+
+
+def set_handling_time(session: Session, actor: Principal, category: str, difficulty: str,
+                      workdays: int, call_id: str | None = None) -> None:
+    """Create or change one row of the handling-time table and announce it."""
+    previous = session.get(HandlingTime, (category, difficulty), with_for_update=True)
+    before = previous.workdays if previous is not None else None
+    session.execute(
+        insert(HandlingTime).values(category=category, difficulty=difficulty,
+                                    workdays=workdays)
+        .on_conflict_do_update(index_elements=[HandlingTime.category, HandlingTime.difficulty],
+                               set_={"workdays": workdays})
+    )
+    events.publish(session, SETTINGS_EVENT, {
+        "actor": actor.user_id, "actor_role": str(actor.role),
+        "what": "handling_time", "category": category, "difficulty": difficulty,
+        "workdays": workdays, "previous_workdays": before,
+    }, call_id=call_id)
+
+
+def delete_handling_times(session: Session, actor: Principal, category: str,
+                          call_id: str | None = None) -> list[HandlingTime]:
+    """Remove a category's own rows, so that the ``*`` rows apply to it again, and announce
+    it; the ``*`` rows cannot be removed (Conflict), a category without rows is NotFound."""
+    if category == DEFAULT_CATEGORY:
+        raise Conflict("the default (*) handling times cannot be deleted; change them",
+                       code="handling_time.default_kept")
+    removed = list(session.scalars(
+        delete(HandlingTime).where(HandlingTime.category == category).returning(HandlingTime)
+    ).all())
+    if not removed:
+        raise NotFound("no handling times for category {category}",
+                       code="handling_time.not_found", params={"category": category})
+    events.publish(session, SETTINGS_EVENT, {
+        "actor": actor.user_id, "actor_role": str(actor.role),
+        "what": "handling_time_deleted", "category": category,
+        "removed": {row.difficulty: row.workdays for row in removed},
+    }, call_id=call_id)
+    return removed
 
 
 def handling_workdays(session: Session, category: str | None, difficulty: str) -> int:

@@ -313,7 +313,7 @@ def test_grid_growth_is_for_award_readers_only(db):
 
     from common.auth import Principal
     from common.errors import Forbidden
-    from services.enterprise.api.growth import grid_growth
+    from services.enterprise.growth import grid_growth
 
     with Session(db) as session:
         rows = grid_growth(session, Principal(user_id="s", role=Role.SERVICE), 2025)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from common.auth import Role, verify_token
 from common.config import DEV_KEY_RING
 from common.service_identity import ServiceIdentity
-from services.enterprise.api import recipients
+from services.enterprise import recipients
 from services.enterprise.demo_load import stable_id
 from services.notification import templates
 

@@ -11,22 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
-
 from common.auth import Role
 from common.entrypoints import rpc
 from common.errors import NotFound
 from common.validation import is_uuid, load
-from services.enterprise import audience
-from services.enterprise.directory import OFFICE_DEPARTMENT
-from services.enterprise.models import (
-    Account,
-    Department,
-    Enterprise,
-    GridStaff,
-    LeadingGroupMember,
-)
+from services.enterprise import audience, recipients
 from services.enterprise.schemas import AudienceSchema
 
 ALLOWED = (Role.SERVICE, Role.ADMIN)
@@ -34,61 +23,6 @@ ALLOWED = (Role.SERVICE, Role.ADMIN)
 #: address enterprises (policy writers and leaders); grid staff and enterprises may not
 AUDIENCE_RESOLVERS = (Role.SERVICE, Role.ADMIN, Role.COORDINATOR, Role.LIAISON,
                       Role.DEPARTMENT_HEAD, Role.LEADER)
-
-
-def _enabled(session: Session, account_ids: list[str | None]) -> list[str]:
-    """The enabled accounts among ``account_ids``, in the given order, without repeats."""
-    wanted = [a for a in dict.fromkeys(account_ids) if a]
-    if not wanted:
-        return []
-    enabled = set(session.execute(
-        select(Account.id).where(Account.id.in_(wanted), Account.disabled.is_(False))
-    ).scalars())
-    return [a for a in wanted if a in enabled]
-
-
-def department_recipients(session: Session, department_id: str) -> dict[str, Any]:
-    """Account ids by duty, and the department's ``name`` for the message text."""
-    dept = session.get(Department, department_id)
-    if dept is None:
-        raise NotFound("no such department", code="department.not_found")
-    return {
-        "liaison": _enabled(session, [dept.liaison_account_id]),
-        "head": _enabled(session, [dept.head_account_id]),
-        "leader_in_charge": _enabled(session, [dept.leader_account_id]),
-        "name": dept.name,
-    }
-
-
-def leading_group_office(session: Session) -> list[str]:
-    """The office director and the leading group members of the office's department; the
-    office department's head when the group names nobody there."""
-    members = session.execute(
-        select(LeadingGroupMember.account_id)
-        .where(or_(LeadingGroupMember.is_office_director.is_(True),
-                   LeadingGroupMember.department_id == OFFICE_DEPARTMENT))
-        .order_by(LeadingGroupMember.is_office_director.desc(), LeadingGroupMember.position)
-    ).scalars().all()
-    found = _enabled(session, list(members))
-    if found:
-        return found
-    office = session.get(Department, OFFICE_DEPARTMENT)
-    return _enabled(session, [office.head_account_id]) if office else []
-
-
-def enterprise_recipients(session: Session, enterprise_id: str) -> dict[str, Any]:
-    enterprise = session.get(Enterprise, enterprise_id)
-    if enterprise is None:
-        raise NotFound("no such enterprise", code="enterprise.not_found")
-    staff: list[str] = []
-    if enterprise.grid_id:
-        staff = list(session.execute(
-            select(GridStaff.account_id)
-            .where(GridStaff.grid_id == enterprise.grid_id)
-            .order_by(GridStaff.duty, GridStaff.account_id)
-        ).scalars())
-    return {"grid_staff": _enabled(session, staff), "enterprise": enterprise.id,
-            "name": enterprise.name}
 
 
 class RecipientsApi:
@@ -103,13 +37,13 @@ class RecipientsApi:
         if not isinstance(department_id, str) or not department_id:
             raise NotFound("no such department", code="department.not_found")
         with self.db.transaction() as session:
-            return department_recipients(session, department_id)
+            return recipients.department_recipients(session, department_id)
 
     @rpc
     def leading_group_office(self) -> list[str]:
         self.caller.principal.require(*ALLOWED)
         with self.db.transaction() as session:
-            return leading_group_office(session)
+            return recipients.leading_group_office(session)
 
     @rpc
     def enterprise_recipients(self, enterprise_id: str) -> dict[str, Any]:
@@ -117,7 +51,7 @@ class RecipientsApi:
         if not isinstance(enterprise_id, str) or not is_uuid(enterprise_id):
             raise NotFound("no such enterprise", code="enterprise.not_found")
         with self.db.transaction() as session:
-            return enterprise_recipients(session, enterprise_id)
+            return recipients.enterprise_recipients(session, enterprise_id)
 
     @rpc
     def audience_summary(self, spec: Any) -> dict[str, Any]:

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
-
 from common import remote
 from common.auth import STAFF_ROLES, Role
 from common.concurrency import expected_version as checked_version
 from common.entrypoints import rpc
-from common.errors import Conflict, NotFound, ValidationFailed, field_error
+from common.errors import ValidationFailed, field_error
 from common.validation import load
-from services.ticketing import events, sla
-from services.ticketing.models import HandlingTime
+from services.ticketing import sla
 from services.ticketing.schemas import (
     DEFAULT_CATEGORY,
-    DIFFICULTIES,
     HandlingTimeKeySchema,
     HandlingTimeListSchema,
     HandlingTimeSchema,
@@ -30,8 +25,7 @@ from services.ticketing.schemas import (
 )
 
 SETTINGS_KEY = sla.SETTINGS_KEY
-EVENT = "sla_settings_changed"
-_DIFFICULTY_ORDER = {name: i for i, name in enumerate(DIFFICULTIES)}
+EVENT = sla.SETTINGS_EVENT
 
 
 class SettingsApi:
@@ -64,19 +58,9 @@ class SettingsApi:
         expected = checked_version(expected_version)
         value = SlaSettingsSchema().dump(data)
         with self.db.transaction() as session:
-            row = sla.locked_settings(session, in_body if expected is None else expected)
-            previous = sla.settings(session)
-            changed = sorted(k for k in value if previous.get(k) != value[k])
-            row.value = value
-            if changed:
-                row.version += 1
-            version = row.version
-            events.publish(session, EVENT, {
-                "actor": principal.user_id, "actor_role": str(principal.role),
-                "what": "settings", "changed": changed,
-                "previous": {k: previous.get(k) for k in changed},
-                "settings": value,
-            }, call_id=self.caller.call_id)
+            version = sla.update_settings(session, principal, value,
+                                          in_body if expected is None else expected,
+                                          self.caller.call_id)
         return {**value, "version": version}
 
     # ------------------------------------------------------------------ handling times
@@ -87,10 +71,7 @@ class SettingsApi:
         difficulty (easy, normal, hard)."""
         self.caller.principal.require(*STAFF_ROLES)
         with self.db.transaction() as session:
-            rows = session.scalars(select(HandlingTime)).all()
-            items = sorted(rows, key=lambda r: (r.category != DEFAULT_CATEGORY, r.category,
-                                                _DIFFICULTY_ORDER.get(r.difficulty, 99)))
-            return HandlingTimeListSchema().dump({"items": items})
+            return HandlingTimeListSchema().dump({"items": sla.handling_times(session)})
 
     @rpc
     def set_handling_time(self, category: str, difficulty: str,
@@ -103,21 +84,9 @@ class SettingsApi:
         if key["category"] != DEFAULT_CATEGORY:
             self._check_category(key["category"])
         with self.db.transaction() as session:
-            previous = session.get(HandlingTime, (key["category"], key["difficulty"]),
-                                   with_for_update=True)
-            before = previous.workdays if previous is not None else None
-            session.execute(
-                insert(HandlingTime).values(workdays=workdays, **key)
-                .on_conflict_do_update(index_elements=[HandlingTime.category,
-                                                       HandlingTime.difficulty],
-                                       set_={"workdays": workdays})
-            )
-            events.publish(session, EVENT, {
-                "actor": principal.user_id, "actor_role": str(principal.role),
-                "what": "handling_time", **key, "workdays": workdays,
-                "previous_workdays": before,
-            }, call_id=self.caller.call_id)
-            return HandlingTimeSchema().dump({**key, "workdays": workdays})
+            sla.set_handling_time(session, principal, key["category"], key["difficulty"],
+                                  workdays, self.caller.call_id)
+        return HandlingTimeSchema().dump({**key, "workdays": workdays})
 
     @rpc
     def delete_handling_times(self, category: str) -> dict[str, Any]:
@@ -125,24 +94,10 @@ class SettingsApi:
         the ``*`` rows cannot be removed (Conflict). The removed rows
         (``HandlingTimeListSchema``)."""
         principal = self.caller.principal.require(Role.ADMIN)
-        if category == DEFAULT_CATEGORY:
-            raise Conflict("the default (*) handling times cannot be deleted; change them",
-                           code="handling_time.default_kept")
         with self.db.transaction() as session:
-            removed = session.scalars(
-                delete(HandlingTime).where(HandlingTime.category == category)
-                .returning(HandlingTime)
-            ).all()
-            if not removed:
-                raise NotFound("no handling times for category {category}",
-                               code="handling_time.not_found", params={"category": category})
-            items = HandlingTimeSchema().dump(removed, many=True)
-            events.publish(session, EVENT, {
-                "actor": principal.user_id, "actor_role": str(principal.role),
-                "what": "handling_time_deleted", "category": category,
-                "removed": {item["difficulty"]: item["workdays"] for item in items},
-            }, call_id=self.caller.call_id)
-            return {"items": items}
+            removed = sla.delete_handling_times(session, principal, category,
+                                                self.caller.call_id)
+            return {"items": HandlingTimeSchema().dump(removed, many=True)}
 
     def _check_category(self, category: str) -> None:
         """A row for a category nobody triages to would never apply: 422."""
