@@ -26,10 +26,14 @@ from common.errors import field_error
 from common.i18n import LANGUAGES
 from gateway.endpoints import HEADER_VALUE, Call, Endpoint
 from gateway.problems import LANGUAGE, Problem
+from services.enterprise.industry import DIVISIONS
 
 CACHE_CONTROL = "private, max-age=300"
 #: the dictionaries the registry keeps (records named in Chinese), next to the fixed ones
 REGISTRY = ("department", "category")
+#: GB/T 4754-2017 大类 as the API writes them (C39 计算机、通信和其他电子设备制造业): filters and
+#: audiences name industries by division; a fixed table (a pure module of the registry)
+INDUSTRY_DIVISIONS = tuple((f"{d.section}{d.code}", d.name) for d in DIVISIONS.values())
 
 
 class TermSchema(Schema):
@@ -83,6 +87,7 @@ async def get_dictionaries(call: Call) -> Response:
     registry = {
         "department": [(d["id"], d["name"]) for d in departments],
         "category": [(c["code"], c["name"]) for c in categories],
+        "industry_division": INDUSTRY_DIVISIONS,
     }
     dictionaries = dict(_fixed(language))
     dictionaries |= {name: named(items, language) for name, items in registry.items()}
@@ -104,8 +109,9 @@ ENDPOINTS = [
              headers={"If-None-Match": "the ETag last read: 304 when nothing changed"},
              description="字典: every enumeration of the API (statuses, closures, channels, "
              "urgencies, difficulties, roles, kinds of deadline, escalation levels, scales, "
-             "listing, policy, meeting and delivery states ...) and the registry's departments "
-             "and demand categories, each entry with its code and its labels in Chinese and "
+             "listing, policy, meeting and delivery states ...), the registry's departments "
+             "and demand categories, and the industry divisions (`industry_division`, GB/T "
+             "4754-2017 大类 as `C39`), each entry with its code and its labels in Chinese and "
              "English (`label`: the request's language). Every enum of this document names "
              "its dictionary (`x-dictionary`). Cache it: `ETag`, "
              "`Cache-Control: private, max-age=300`, 304 to a matching `If-None-Match`."),

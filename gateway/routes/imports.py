@@ -92,6 +92,20 @@ async def export_enterprises(call: Call) -> Response:
     })
 
 
+async def import_template(call: Call) -> Response:
+    """The import's template: the header row the import reads, as an XLSX file."""
+    encoded = await call.rpc("enterprise", "import_template")
+    try:
+        content = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, TypeError, ValueError) as exc:
+        raise Problem(502, "the enterprise service sent an unreadable file",
+                      code="service.unreadable_file") from exc
+    return Response(content, media_type=XLSX_MIME, headers={
+        "Content-Disposition": 'attachment; filename="enterprise-import-template.xlsx"',
+        "Cache-Control": "no-store",
+    })
+
+
 IMPORTERS = frozenset({Role.COORDINATOR, Role.ADMIN})
 EXPORTERS = ALL_ROLES - {Role.ENTERPRISE}
 
@@ -108,6 +122,17 @@ ENDPOINTS = [
             "(or the English field names). Idempotent on the credit code: known codes are "
             "updated only if something differs, blank cells keep the stored value. Rows with "
             "errors are listed (row, column, reason) and skipped; `dry_run=true` writes nothing."
+        ),
+    ),
+    Endpoint(
+        "GET", "/api/v1/enterprises/import/template.xlsx", import_template,
+        "Download the import template", "enterprises", roles=IMPORTERS,
+        download_media=XLSX_MIME,
+        description=(
+            "导入模板: an XLSX file (" + XLSX_MIME + ") whose first row is the header the "
+            "import reads (统一社会信用代码, 企业名称, 地址, 经度, 纬度, 行业代码, 规模, 孵化器, "
+            "是否在营, 是否有营业收入, 是否纳税, 联系人, 联系电话, 标签, 优势资源, 上游, 下游); "
+            "fill one enterprise per row below it."
         ),
     ),
     Endpoint(

@@ -21,7 +21,10 @@ def test_the_dictionaries_endpoint(client, token):
     etag = answer.headers["etag"]
     body = answer.json()
     dictionaries = body["dictionaries"]
-    assert set(DICTIONARIES) | {"department", "category"} == set(dictionaries)
+    assert set(DICTIONARIES) | {"department", "category", "industry_division"} == set(
+        dictionaries)
+    divisions = {e["code"]: e["label"] for e in dictionaries["industry_division"]}
+    assert len(divisions) == 97 and divisions["C39"] == "计算机、通信和其他电子设备制造业"
     received = dictionaries["demand_status"][0]
     assert received == {"code": "received", "label": "待分理",
                         "labels": {"zh-CN": "待分理", "en": "Received"}}

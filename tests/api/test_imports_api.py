@@ -120,3 +120,21 @@ def test_export_is_an_xlsx_file_scoped_to_the_caller(client, token, grids):
     invalid = client.get(EXPORT, params={"scale": "huge"}, headers=bearer(worker))
     assert invalid.status_code == 422
     assert "scale" in invalid.json()["errors"]
+
+
+def test_the_template_is_the_header_the_import_reads(client, token, grids):
+    template = "/api/v1/enterprises/import/template.xlsx"
+    response = client.get(template, headers=bearer(token(Role.COORDINATOR,
+                                                         department_id="economic_development")))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == XLSX_MIME
+    assert "attachment" in response.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    header = [c.value for c in next(sheet.iter_rows(min_row=1, max_row=1))]
+    assert header[:5] == ["统一社会信用代码", "企业名称", "地址", "经度", "纬度"]
+    assert sheet.max_row == 1
+    assert header[:len(HEADER)] == HEADER  # the columns the import reads, in its order
+    for role, claims in ((Role.ENTERPRISE, {"enterprise_id": "e-1"}),
+                         (Role.GRID_WORKER, {"grid_ids": ("TGEO01",)})):
+        assert client.get(template, headers=bearer(token(role, **claims))).status_code == 403
+    assert client.get(template).status_code == 401

@@ -11,6 +11,10 @@ export const LEDGER: Role[] = ['coordinator', 'leader', 'admin', 'liaison', 'dep
 export const APPRAISAL: Role[] = ['coordinator', 'leader', 'admin', 'department_head']
 export const MEETINGS: Role[] = ['coordinator', 'leader', 'admin', 'department_head']
 const STAFF: Role[] = [...GRID, ...DEPARTMENT, 'coordinator', 'leader', 'admin']
+/** who reads the registry's pages beyond the grid: everyone but enterprises and grid staff */
+const OFFICE: Role[] = [...DEPARTMENT, 'coordinator', 'leader', 'admin']
+/** who writes policies (发布部门) and reads their reach */
+const POLICY_WRITERS: Role[] = [...DEPARTMENT, ...COORDINATORS]
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -34,6 +38,12 @@ const routes: RouteRecordRaw[] = [
       { path: 'demands/:id', component: () => import('@/views/enterprise/DemandDetail.vue'), meta: { title: '诉求详情' } },
       { path: 'meetings', component: () => import('@/views/meetings/MyMeetings.vue'), meta: { title: '座谈邀请' } },
       { path: 'meetings/:id', component: () => import('@/views/meetings/MyMeeting.vue'), meta: { title: '座谈' } },
+      { path: 'board', component: () => import('@/views/board/BoardView.vue'), meta: { title: '供求信息' } },
+      { path: 'board/mine', component: () => import('@/views/board/MyListings.vue'), meta: { title: '我的发布' } },
+      { path: 'board/new', component: () => import('@/views/board/ListingForm.vue'), meta: { title: '发布供求' } },
+      { path: 'board/listings/:id', component: () => import('@/views/board/ListingView.vue'), meta: { title: '供求详情' } },
+      { path: 'inbox', component: () => import('@/views/inbox/InboxView.vue'), meta: { title: '消息中心' } },
+      { path: 'policies/:id', component: () => import('@/views/inbox/PolicyRead.vue'), meta: { title: '政策详情' } },
       { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '我的' } },
     ],
   },
@@ -66,6 +76,14 @@ const routes: RouteRecordRaw[] = [
       { path: 'meetings', component: () => import('@/views/meetings/MeetingList.vue'), meta: { title: '政企座谈', roles: MEETINGS } },
       { path: 'meetings/new', component: () => import('@/views/meetings/MeetingForm.vue'), meta: { title: '策划座谈', roles: MEETINGS } },
       { path: 'meetings/:id', component: () => import('@/views/meetings/MeetingDetail.vue'), meta: { title: '座谈', roles: MEETINGS } },
+      { path: 'registry', component: () => import('@/views/registry/EnterpriseList.vue'), meta: { title: '企业库', roles: STAFF } },
+      { path: 'registry/enterprises/:id', component: () => import('@/views/registry/EnterpriseView.vue'), meta: { title: '企业详情', roles: STAFF } },
+      { path: 'registry/import', component: () => import('@/views/registry/ImportView.vue'), meta: { title: '批量导入企业', roles: COORDINATORS } },
+      { path: 'registry/grids', component: () => import('@/views/registry/GridsView.vue'), meta: { title: '网格', roles: STAFF } },
+      { path: 'board', component: () => import('@/views/board/BoardModeration.vue'), meta: { title: '供求信息', roles: OFFICE } },
+      { path: 'policies', component: () => import('@/views/policies/PolicyList.vue'), meta: { title: '政策发布', roles: [...POLICY_WRITERS, 'leader'] } },
+      { path: 'policies/new', component: () => import('@/views/policies/PolicyCompose.vue'), meta: { title: '撰写政策', roles: POLICY_WRITERS } },
+      { path: 'policies/:id', component: () => import('@/views/policies/PolicyView.vue'), meta: { title: '政策详情', roles: [...POLICY_WRITERS, 'leader'] } },
       { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '修改密码' } },
     ],
   },

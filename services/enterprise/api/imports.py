@@ -86,6 +86,18 @@ class ImportsApi:
         return result.as_dict(self.caller.language)
 
     @rpc
+    def import_template(self) -> str:
+        """The import's template (导入模板), base64: an XLSX workbook whose one row is the
+        header the import reads (统一社会信用代码, 企业名称, ... in ``spreadsheet.COLUMNS``
+        order)."""
+        principal = self.caller.principal
+        if principal.role not in IMPORTERS:
+            raise Forbidden("{role} may not import enterprises", code="import.forbidden",
+                            params={"role": principal.role_label})
+        content = spreadsheet.write_xlsx([c.label for c in spreadsheet.COLUMNS], [])
+        return base64.b64encode(content).decode("ascii")
+
+    @rpc
     def export_enterprises(self, query: dict[str, Any] | None = None) -> str:
         """The enterprises the caller may read matching ``query`` (the listing filters q,
         grid_id, industry, scale, tag, in_scope, grid_source) as a base64 XLSX workbook."""

@@ -809,7 +809,7 @@ export interface paths {
         };
         /**
          * List the dictionaries
-         * @description 字典: every enumeration of the API (statuses, closures, channels, urgencies, difficulties, roles, kinds of deadline, escalation levels, scales, listing, policy, meeting and delivery states ...) and the registry's departments and demand categories, each entry with its code and its labels in Chinese and English (`label`: the request's language). Every enum of this document names its dictionary (`x-dictionary`). Cache it: `ETag`, `Cache-Control: private, max-age=300`, 304 to a matching `If-None-Match`.
+         * @description 字典: every enumeration of the API (statuses, closures, channels, urgencies, difficulties, roles, kinds of deadline, escalation levels, scales, listing, policy, meeting and delivery states ...), the registry's departments and demand categories, and the industry divisions (`industry_division`, GB/T 4754-2017 大类 as `C39`), each entry with its code and its labels in Chinese and English (`label`: the request's language). Every enum of this document names its dictionary (`x-dictionary`). Cache it: `ETag`, `Cache-Control: private, max-age=300`, 304 to a matching `If-None-Match`.
          */
         get: operations["get_dictionaries"];
         put?: never;
@@ -962,6 +962,26 @@ export interface paths {
          * @description Body: the raw file, Content-Type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet or text/csv (UTF-8, UTF-8 with BOM or GB18030), at most MAX_BYTES of the gateway (1 MiB by default). Row 1 is the header: 统一社会信用代码, 企业名称, 地址, 经度, 纬度, 行业代码, 规模 (微型/小型/中型/大型), 孵化器, 是否在营, 是否有营业收入, 是否纳税 (是/否), 联系人, 联系电话, 标签 (or the English field names). Idempotent on the credit code: known codes are updated only if something differs, blank cells keep the stored value. Rows with errors are listed (row, column, reason) and skipped; `dry_run=true` writes nothing.
          */
         post: operations["import_enterprises"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/import/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the import template
+         * @description 导入模板: an XLSX file (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) whose first row is the header the import reads (统一社会信用代码, 企业名称, 地址, 经度, 纬度, 行业代码, 规模, 孵化器, 是否在营, 是否有营业收入, 是否纳税, 联系人, 联系电话, 标签, 优势资源, 上游, 下游); fill one enterprise per row below it.
+         */
+        get: operations["import_template"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -10896,6 +10916,62 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,8 @@
 // The menu of each role: what it may do, in the order it does it.
 import type { Role } from './session'
 
-export interface NavItem { path: string; label: string }
+/** ``badge: 'inbox'``: the item shows the enterprise's unread messages (lib/inbox). */
+export interface NavItem { path: string; label: string; badge?: 'inbox' }
 
 export function navigationOf(role: Role | undefined): NavItem[] {
   switch (role) {
@@ -10,6 +11,8 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/e/demands', label: '我的诉求' },
         { path: '/e/submit', label: '提交诉求' },
         { path: '/e/meetings', label: '座谈' },
+        { path: '/e/board', label: '供求' },
+        { path: '/e/inbox', label: '消息', badge: 'inbox' },
         { path: '/e/account', label: '我的' },
       ]
     case 'grid_worker':
@@ -18,6 +21,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/g/enterprises', label: '网格企业' },
         { path: '/g/not-visited', label: '未走访' },
         { path: '/g/demands', label: '网格诉求' },
+        { path: '/registry', label: '企业库' },
         { path: '/g/account', label: '我的' },
       ]
     case 'coordinator':
@@ -31,11 +35,17 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/ledger', label: '台账' },
         { path: '/meetings', label: '政企座谈' },
         { path: '/appraisal', label: '考评' },
+        { path: '/registry', label: '企业库' },
+        { path: '/registry/grids', label: '网格' },
+        { path: '/board', label: '供求信息' },
+        { path: '/policies', label: '政策发布' },
       ]
     case 'liaison':
       return [
         { path: '/tasks', label: '部门任务' },
         { path: '/ledger', label: '台账' },
+        { path: '/registry', label: '企业库' },
+        { path: '/policies', label: '政策发布' },
       ]
     case 'department_head':
       return [
@@ -44,6 +54,8 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/ledger', label: '台账' },
         { path: '/meetings', label: '政企座谈' },
         { path: '/appraisal', label: '考评' },
+        { path: '/registry', label: '企业库' },
+        { path: '/policies', label: '政策发布' },
       ]
     case 'leader':
       return [
@@ -52,6 +64,10 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/coordination', label: '待协调' },
         { path: '/meetings', label: '政企座谈' },
         { path: '/appraisal', label: '考评' },
+        { path: '/registry', label: '企业库' },
+        { path: '/registry/grids', label: '网格' },
+        { path: '/board', label: '供求信息' },
+        { path: '/policies', label: '政策发布' },
       ]
     default:
       return []

@@ -1,0 +1,131 @@
+"""The supply/demand board (供求信息) in Chromium: an enterprise posts a need that finds another
+enterprise's offer, asks to dock, the other accepts, and only then do contacts appear; a
+coordinator hides a listing with a reason and restores it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import expect
+from sqlalchemy import text
+
+from browser.conftest import Screen
+
+UUID = r"[0-9a-f-]{36}"
+
+
+def publish(screen: Screen, side: str, title: str, description: str) -> str:
+    """Publish a listing from the form; its id (the page it lands on)."""
+    screen.goto("/e/board/new")
+    form = screen.page.locator("[data-test=listing-form]")
+    form.locator("[data-test=listing-side]").get_by_text(
+        "我能提供（供）" if side == "supply" else "我有需求（求）").click()
+    screen.choose("[data-test=listing-category]", "加工")
+    form.locator("input[name=title]").fill(title)
+    form.locator("textarea[name=description]").fill(description)
+    form.get_by_role("button", name="发布").click()
+    screen.page.wait_for_url(re.compile(rf".*/e/board/listings/{UUID}$"))
+    expect(screen.page.locator("[data-test=listing-title]")).to_contain_text(title)
+    return screen.page.url.rsplit("/", 1)[1]
+
+
+def phones(db, enterprise_id: str) -> list[str]:
+    with db.connect() as conn:
+        contacts = conn.execute(text("SELECT contacts FROM enterprise.enterprises WHERE id = :id"),
+                                {"id": enterprise_id}).scalar_one()
+    return [c["phone"] for c in contacts if c.get("phone")]
+
+
+def test_a_need_finds_an_offer_and_docks(screens, demo_enterprises, db):
+    asker, owner = demo_enterprises[0], demo_enterprises[1]
+    owner_phones, asker_phones = phones(db, owner.enterprise_id), phones(db, asker.enterprise_id)
+    assert owner_phones and asker_phones, "the demo enterprises have contacts"
+    mark = uuid.uuid4().hex[:6]
+
+    offering = screens("供方企业", phone=True)
+    offering.sign_in(owner.username)
+    offer_title = f"提供精密激光切割加工服务{mark}"
+    offer_id = publish(offering, "supply", offer_title,
+                       f"不锈钢、铝板激光切割加工，精度高，交期快。{mark}")
+
+    needing = screens("需方企业", phone=True)
+    needing.sign_in(asker.username)
+    need_id = publish(needing, "demand", f"需要激光切割加工{mark}",
+                      f"采购一批不锈钢板激光切割加工，月需求约500件。{mark}")
+    # the need's page lists the offer among its matches, with reasons in Chinese
+    match = needing.page.locator("[data-test=matches] [data-test=listing-card]",
+                                 has_text=offer_title)
+    expect(match).to_be_visible()
+    reasons = match.locator("[data-test=match-reasons]").inner_text()
+    assert "匹配度" in reasons and re.search(r"[\u4e00-\u9fff]{4,}", reasons), reasons
+    needing.no_horizontal_scroll()
+    needing.shot("board-matches")
+
+    # the board and the offer's page: never the owner's contacts before acceptance
+    needing.goto("/e/board")
+    expect(needing.page.locator("[data-test=board-list]")).to_be_visible()
+    for phone in owner_phones:
+        assert phone not in needing.page.content()
+    match_link = f"/e/board/listings/{offer_id}"
+    needing.goto(match_link)
+    expect(needing.page.locator("[data-test=docking-form]")).to_be_visible()
+    for phone in owner_phones:
+        assert phone not in needing.page.content()
+    needing.page.fill("[data-test=docking-form] textarea[name=message]",
+                      "我司需要长期激光切割加工，希望进一步沟通。")
+    needing.page.get_by_role("button", name="申请对接").click()
+    sent = needing.page.locator("[data-test=sent-dockings] [data-test=docking]")
+    expect(sent.locator("[data-test=docking-status]")).to_have_text("待答复")
+    expect(needing.page.locator("[data-test=docking-contacts]")).to_have_count(0)
+    for phone in owner_phones:
+        assert phone not in needing.page.content()
+    needing.shot("board-docking-requested")
+
+    # the other enterprise accepts from its listing's page
+    offering.goto("/e/board/mine")
+    offering.page.locator("[data-test=my-listings] [data-test=listing-card]",
+                          has_text=offer_title).click()
+    offering.page.wait_for_url(re.compile(rf".*/e/board/listings/{offer_id}$"))
+    received = offering.page.locator("[data-test=received-dockings] [data-test=docking]").first
+    expect(received).to_contain_text(asker.name)
+    for phone in asker_phones:
+        assert phone not in offering.page.content()
+    received.get_by_role("button", name="接受对接").click()
+    expect(received.locator("[data-test=docking-status]")).to_have_text("已接受")
+    expect(received.locator("[data-test=docking-contacts]")).to_contain_text(asker_phones[0])
+    offering.shot("board-docking-accepted")
+
+    # and now the asker sees the owner's contacts
+    needing.goto(match_link)
+    contacts = needing.page.locator("[data-test=docking-contacts]")
+    expect(contacts).to_contain_text(owner_phones[0])
+    needing.goto("/e/board/mine")
+    needing.page.locator("[data-test=mine-tabs]").get_by_text("我的对接").click()
+    expect(needing.page.locator("[data-test=my-dockings]")).to_contain_text(owner_phones[0])
+    assert need_id != offer_id
+
+
+def test_a_coordinator_hides_and_restores_a_listing(screens, demo_enterprises):
+    mark = uuid.uuid4().hex[:6]
+    enterprise = screens("企业", phone=True)
+    enterprise.sign_in(demo_enterprises[2].username)
+    title = f"出租闲置厂房{mark}"
+    publish(enterprise, "supply", title, "厂房两千平米，可分租。")
+
+    coordinator = screens("统筹")
+    coordinator.sign_in("coordinator.economic_development")
+    coordinator.goto("/board")
+    row = coordinator.page.locator("[data-test=moderation-table] .el-table__row", has_text=title)
+    row.get_by_role("button", name="屏蔽").click()
+    dialog = coordinator.page.locator(".el-dialog:visible")
+    dialog.get_by_role("button", name="确定").click()
+    expect(dialog.locator(".el-form-item__error")).to_be_visible()  # the reason is required
+    dialog.locator("textarea[name=reason]").fill("信息不实，请核实后重新发布")
+    dialog.get_by_role("button", name="确定").click()
+    expect(row).to_contain_text("信息不实")
+    coordinator.shot("board-moderation")
+    row.get_by_role("button", name="恢复").click()
+    dialog.locator("textarea[name=reason]").fill("已核实")
+    dialog.get_by_role("button", name="确定").click()
+    expect(row.get_by_role("button", name="屏蔽")).to_be_visible()
