@@ -4,9 +4,13 @@ coordinator hides a listing with a reason and restores it."""
 
 from __future__ import annotations
 
+import json
+import random
 import re
 import uuid
+from collections.abc import Iterator
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
@@ -30,17 +34,32 @@ def publish(screen: Screen, side: str, title: str, description: str) -> str:
     return screen.page.url.rsplit("/", 1)[1]
 
 
-def phones(db, enterprise_id: str) -> list[str]:
-    with db.connect() as conn:
-        contacts = conn.execute(text("SELECT contacts FROM enterprise.enterprises WHERE id = :id"),
-                                {"id": enterprise_id}).scalar_one()
-    return [c["phone"] for c in contacts if c.get("phone")]
+@pytest.fixture
+def with_contacts(db, demo_enterprises) -> Iterator[dict[str, list[str]]]:
+    """The first two demo enterprises with a contact each (the demo zone records none): the
+    phones by enterprise id; the contacts they had afterwards."""
+    chosen = [e.enterprise_id for e in demo_enterprises[:2]]
+    phones = {str(e): [f"139{random.randrange(10**8):08d}"] for e in chosen}
+    with db.begin() as conn:
+        kept = {str(e): conn.execute(text(
+            "SELECT contacts FROM enterprise.enterprises WHERE id = :id"), {"id": e}).scalar_one()
+            for e in chosen}
+        for e in chosen:
+            conn.execute(text("UPDATE enterprise.enterprises SET contacts = CAST(:c AS jsonb) "
+                              "WHERE id = :id"), {"id": e, "c": json.dumps(
+                                  [{"name": "王经理", "title": "销售经理",
+                                    "phone": phones[str(e)][0]}])})
+    yield phones
+    with db.begin() as conn:
+        for e in chosen:
+            conn.execute(text("UPDATE enterprise.enterprises SET contacts = CAST(:c AS jsonb) "
+                              "WHERE id = :id"), {"id": e, "c": json.dumps(kept[str(e)])})
 
 
-def test_a_need_finds_an_offer_and_docks(screens, demo_enterprises, db):
+def test_a_need_finds_an_offer_and_docks(screens, demo_enterprises, with_contacts):
     asker, owner = demo_enterprises[0], demo_enterprises[1]
-    owner_phones, asker_phones = phones(db, owner.enterprise_id), phones(db, asker.enterprise_id)
-    assert owner_phones and asker_phones, "the demo enterprises have contacts"
+    owner_phones = with_contacts[str(owner.enterprise_id)]
+    asker_phones = with_contacts[str(asker.enterprise_id)]
     mark = uuid.uuid4().hex[:6]
 
     offering = screens("供方企业", phone=True)
