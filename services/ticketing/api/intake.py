@@ -1,7 +1,8 @@
-"""RPC entrypoint of batched intake (信息收集): the gateway coalesces demand submissions that
-arrive while others are in flight into one call, answered item by item.
+"""RPC entrypoints of intake (信息收集): a demand submitted, read or listed
+(:mod:`services.ticketing.intake`), and batched intake: the gateway coalesces demand
+submissions that arrive while others are in flight into one call, answered item by item.
 
-One call does the work of many: one nameko round trip, one registry call, one transaction (a
+One batched call does the work of many: one nameko round trip, one registry call, one transaction (a
 savepoint per demand, so one refused demand does not take the others with it) and one commit.
 Each item carries its caller's token and is authorised on its own, exactly as
 ``submit_demand`` would authorise it; the call itself carries no identity.
@@ -20,10 +21,11 @@ from common import remote
 from common.auth import Principal
 from common.calendar import SHANGHAI
 from common.entrypoints import rpc
-from common.errors import DomainError, ValidationFailed, field_error
+from common.errors import DomainError, NotFound, ValidationFailed, field_error
 from common.validation import load
 from services.ticketing import intake
-from services.ticketing.schemas import DemandCreateSchema, DemandSchema
+from services.ticketing.api import lookup
+from services.ticketing.schemas import DemandCreateSchema, DemandListQuerySchema, DemandSchema
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,56 @@ class IntakeApi:
     caller: Any
     calendar: Any
     enterprise: Any
+
+    @rpc
+    def submit_demand(self, payload: dict[str, Any], idempotency_key: str | None = None) -> dict:
+        principal = self.caller.principal
+        data = load(DemandCreateSchema(), payload)
+        enterprise_id = intake.resolve_enterprise(principal, data.get("enterprise_id"),
+                                                  data.get("channel"))
+        data["enterprise_id"] = enterprise_id
+        if idempotency_key:  # a retry is answered even while the registry is unreachable
+            with self.db.transaction() as session:
+                existing = intake.find_by_key(session, principal, idempotency_key)
+                if existing is not None:
+                    same = intake.same_request(existing, intake.request_hash(data))
+                    return {"demand": demand_schema.dump(same), "created": False}
+        enterprise = intake.check_enterprise(self._enterprise_seen_by_caller(enterprise_id))
+        with self.db.transaction() as session:
+            calendar = self.calendar.get(session, lock=True)
+            demand, created = intake.submit(
+                session, principal, data, idempotency_key, calendar, self.caller.call_id,
+                enterprise=enterprise,
+            )
+            result = demand_schema.dump(demand)
+        return {"demand": result, "created": created}
+
+    def _enterprise_seen_by_caller(self, enterprise_id: str) -> dict | None:
+        """The registry's record, looked up with the caller's own token (its scope)."""
+        try:
+            return remote.call(self.enterprise.get_enterprise, enterprise_id)
+        except NotFound:
+            return None
+
+    @rpc
+    def get_demand(self, demand_id: str) -> dict:
+        principal = self.caller.principal
+        with self.db.transaction() as session:
+            return demand_schema.dump(intake.get_visible(session, principal, demand_id))
+
+    @rpc
+    def list_demands(self, query: dict[str, Any]) -> dict:
+        principal = self.caller.principal
+        filters = load(DemandListQuerySchema(), query)
+        ids = lookup.enterprise_ids(self, filters)
+        with self.db.transaction() as session:
+            rows, total = intake.list_visible(session, principal, filters, enterprise_ids=ids)
+            return {
+                "items": demand_schema.dump(rows, many=True),
+                "total": total,
+                "page": filters["page"],
+                "per_page": filters["per_page"],
+            }
 
     @rpc
     def submit_demands(self, items: list[Any]) -> list[dict[str, Any]]:
