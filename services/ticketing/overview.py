@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session, aliased
 
 from common.auth import Principal, Role
 from common.errors import Forbidden
-from services.ticketing.appraisal import READ_ALL, Period, task_late
-from services.ticketing.models import Demand, Task
+from services.ticketing.appraisal import READ_ALL, Period, handling_due, rate, task_late
+from services.ticketing.models import Demand, Escalation, Rating, Task
 
-#: how many grids and enterprises the two top lists show
+#: how many grids and enterprises the two top lists show (by_grid: the most demands)
 TOP_GRIDS = 10
+BY_GRID = 30
 TOP_ENTERPRISES = 20
 #: an enterprise with at least this many demands in the period is listed as repeated
 REPEATED = 2
@@ -140,14 +141,56 @@ def overview(session: Session, principal: Principal, period: Period,
         .limit(TOP_GRIDS)
     )]
 
+    by_status = [{"status": status, "demands": n} for status, n in session.execute(
+        select(Demand.status, func.count()).where(cohort).group_by(Demand.status)
+        .order_by(Demand.status))]
+    grid_overdue = counted(overdue)
+    by_grid = [row._asdict() for row in session.execute(
+        select(Demand.grid_id, func.count().label("demands"), grid_overdue.label("overdue"))
+        .where(cohort, Demand.grid_id.is_not(None)).group_by(Demand.grid_id)
+        .order_by(func.count().desc(), Demand.grid_id).limit(BY_GRID))]
+
     return {
         "from_": period.start, "to": period.end, "as_of": as_of, "totals": totals,
+        "by_status": by_status, "by_grid": by_grid,
+        "rates": rates(session, cohort, live, as_of, totals["triage_late"]),
         "by_category": sorted(by_category.values(),
                               key=lambda r: (-r["received"], r["category"] or "")),
         "by_department": by_department,
         "trend": list(trend.values()),
         "top_overdue_grids": top_grids,
         "repeated_enterprises": repeated_enterprises(session, cohort),
+    }
+
+
+def rates(session: Session, cohort: Any, live: Any, as_of: datetime,
+          triage_late: int) -> dict[str, Any]:
+    """The service rates of the demands received in the period (definitions as the
+    appraisal's): 分理及时率 over the demands whose 分理时限 came into play, 办理及时率 over the
+    tasks whose handling deadline did, 满意率 over every rating round; and the escalations
+    (督办升级) of their tasks."""
+    counted = func.count().filter
+    triage_due = session.execute(select(func.count()).where(cohort, or_(
+        Demand.triaged_at.is_not(None), Demand.triage_due_at <= as_of))).scalar_one()
+    handling = session.execute(
+        select(counted(handling_due(as_of)).label("due"),
+               counted(and_(handling_due(as_of), task_late(as_of))).label("late"))
+        .join(Demand, Demand.id == Task.demand_id).where(cohort, live)).one()
+    ratings = session.execute(
+        select(func.count().label("ratings"),
+               counted(Rating.satisfied.is_(True)).label("satisfied"))
+        .join(Demand, Demand.id == Rating.demand_id).where(cohort)).one()
+    escalations = session.execute(
+        select(func.count(Escalation.id)).join(Task, Task.id == Escalation.task_id)
+        .join(Demand, Demand.id == Task.demand_id).where(cohort, live)).scalar_one()
+    return {
+        "triage_due": triage_due, "triage_on_time_rate": rate(triage_due - triage_late,
+                                                               triage_due),
+        "handling_due": handling.due,
+        "handling_on_time_rate": rate(handling.due - handling.late, handling.due),
+        "ratings": ratings.ratings, "satisfaction_rate": rate(ratings.satisfied,
+                                                              ratings.ratings),
+        "escalations": escalations,
     }
 
 

@@ -954,6 +954,33 @@ class RepeatedEnterpriseSchema(Schema):
         "description": "the most demands of one category (the same problem again)"})
 
 
+class OverviewStatusSchema(Schema):
+    status = fields.String(required=True, metadata={"x-dictionary": "demand_status"})
+    demands = _count("demands received in the period now in this state")
+
+
+class OverviewGridRowSchema(Schema):
+    grid_id = fields.String(required=True)
+    demands = _count("demands received in the period in this grid")
+    overdue = _count("of those, with a task late")
+
+
+class OverviewRatesSchema(Schema):
+    """Service rates of the demands received in the period (0 to 1, null when nothing was
+    due; definitions as the appraisal's)."""
+
+    triage_due = _count("demands whose 分理时限 came into play (triaged, or past it)")
+    triage_on_time_rate = fields.Float(allow_none=True, required=True,
+                                       metadata={"description": "分理及时率"})
+    handling_due = _count("tasks whose handling deadline came into play")
+    handling_on_time_rate = fields.Float(allow_none=True, required=True,
+                                         metadata={"description": "办理及时率"})
+    ratings = _count("rating rounds")
+    satisfaction_rate = fields.Float(allow_none=True, required=True,
+                                     metadata={"description": "满意率: no dimension below 3"})
+    escalations = _count("督办升级 of their tasks (every level and cause)")
+
+
 class OverviewSchema(Schema):
     """领导总览 of a period (received from ``from`` to ``to``)."""
 
@@ -961,6 +988,10 @@ class OverviewSchema(Schema):
     to = fields.Date(required=True)
     as_of = LocalDateTime(required=True)
     totals = fields.Nested(OverviewTotalsSchema, required=True)
+    by_status = fields.List(fields.Nested(OverviewStatusSchema), required=True)
+    by_grid = fields.List(fields.Nested(OverviewGridRowSchema), required=True, metadata={
+        "description": "the 30 grids with the most demands received in the period"})
+    rates = fields.Nested(OverviewRatesSchema, required=True)
     by_category = fields.List(fields.Nested(OverviewCategorySchema), required=True)
     by_department = fields.List(fields.Nested(OverviewDepartmentSchema), required=True)
     trend = fields.List(fields.Nested(OverviewMonthSchema), required=True)

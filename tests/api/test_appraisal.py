@@ -78,7 +78,8 @@ class Script:
 
     def submit(self, name: str, who: Principal, enterprise_id: str, grid: str,
                category: str | None, when: str) -> None:
-        data = {"enterprise_id": enterprise_id, "channel": "grid_worker", "title": name,
+        channel = "enterprise" if who.role == Role.ENTERPRISE else "grid_worker"
+        data = {"enterprise_id": enterprise_id, "channel": channel, "title": name,
                 "description": f"诉求 {name}", "urgency": "normal", "attachments": [],
                 "category": category}
         with self.sessions.begin() as session:
@@ -451,6 +452,22 @@ def test_overview_of_the_period(session):
          "max_same_category": 1},
         {"enterprise_id": E2, "demands": 2, "categories": ["finance"], "max_same_category": 2},
     ]
+    # d1-d4 closed, d5 being handled, d6 never triaged
+    assert result["by_status"] == [{"status": "closed", "demands": 4},
+                                   {"status": "in_progress", "demands": 1},
+                                   {"status": "received", "demands": 1}]
+    # G1: d1, d2, d5, d6 (d2 and d5 late); G2: d3, d4 (d4 late)
+    assert result["by_grid"] == [{"grid_id": G1, "demands": 4, "overdue": 2},
+                                 {"grid_id": G2, "demands": 2, "overdue": 1}]
+    rates = result["rates"]
+    # 分理: six came into play, d2, d5 and d6 late; 办理: the six accepted tasks, d2's (C),
+    # d4's (breached) and d5's late; ratings d1 and d3's second satisfied, d3's first and d2's
+    # not
+    assert {k: rates[k] for k in ("triage_due", "triage_on_time_rate", "handling_due",
+                                  "handling_on_time_rate", "ratings", "satisfaction_rate")} == {
+        "triage_due": 6, "triage_on_time_rate": 0.5, "handling_due": 6,
+        "handling_on_time_rate": 0.5, "ratings": 4, "satisfaction_rate": 0.5}
+    assert rates["escalations"] == 2  # d4's and d5's tasks, breached, to their heads
 
 
 def test_overview_by_month_and_scope(session):

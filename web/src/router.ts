@@ -72,6 +72,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'supervision', component: () => import('@/views/department/SupervisionList.vue'), meta: { title: '督办', roles: ['department_head', 'leader', ...COORDINATORS] } },
       { path: 'ledger', component: () => import('@/views/ledger/LedgerView.vue'), meta: { title: '台账', roles: LEDGER } },
       { path: 'demands/:id', component: () => import('@/views/DemandView.vue'), meta: { title: '诉求详情', roles: STAFF } },
+      { path: 'overview', component: () => import('@/views/overview/OverviewView.vue'), meta: { title: '领导驾驶舱', roles: APPRAISAL } },
       { path: 'appraisal', component: () => import('@/views/appraisal/AppraisalView.vue'), meta: { title: '考评', roles: APPRAISAL } },
       { path: 'meetings', component: () => import('@/views/meetings/MeetingList.vue'), meta: { title: '政企座谈', roles: MEETINGS } },
       { path: 'meetings/new', component: () => import('@/views/meetings/MeetingForm.vue'), meta: { title: '策划座谈', roles: MEETINGS } },

@@ -4912,8 +4912,12 @@ export interface components {
             as_of: string;
             by_category: components["schemas"]["OverviewCategory"][];
             by_department: components["schemas"]["OverviewDepartment"][];
+            /** @description the 30 grids with the most demands received in the period */
+            by_grid: components["schemas"]["OverviewGridRow"][];
+            by_status: components["schemas"]["OverviewStatus"][];
             /** Format: date */
             from: string;
+            rates: components["schemas"]["OverviewRates"];
             repeated_enterprises: components["schemas"]["RepeatedEnterprise"][];
             /** Format: date */
             to: string;
@@ -4946,6 +4950,13 @@ export interface components {
             /** @description open past due now */
             overdue_open: number;
         };
+        OverviewGridRow: {
+            /** @description demands received in the period in this grid */
+            demands: number;
+            grid_id: string;
+            /** @description of those, with a task late */
+            overdue: number;
+        };
         OverviewMonth: {
             closed: number;
             /** @description YYYY-MM */
@@ -4953,6 +4964,27 @@ export interface components {
             /** @description demands received that month that are overdue */
             overdue: number;
             received: number;
+        };
+        OverviewRates: {
+            /** @description 督办升级 of their tasks (every level and cause) */
+            escalations: number;
+            /** @description tasks whose handling deadline came into play */
+            handling_due: number;
+            /** @description 办理及时率 */
+            handling_on_time_rate: number | null;
+            /** @description rating rounds */
+            ratings: number;
+            /** @description 满意率: no dimension below 3 */
+            satisfaction_rate: number | null;
+            /** @description demands whose 分理时限 came into play (triaged, or past it) */
+            triage_due: number;
+            /** @description 分理及时率 */
+            triage_on_time_rate: number | null;
+        };
+        OverviewStatus: {
+            /** @description demands received in the period now in this state */
+            demands: number;
+            status: string;
         };
         OverviewTotals: {
             /** @description demands closed in the period (whenever received) */
