@@ -8,10 +8,17 @@ Sign-in rules:
   the next successful sign-in;
 - a wrong username and a wrong password give the same 401 and take about the same time (an
   unknown username is verified against a dummy hash);
-- every attempt is recorded in ``login_attempts``. With :data:`MAX_FAILURES_PER_USERNAME`
-  failures for a username, or :data:`MAX_FAILURES_PER_CLIENT` from one client, within
-  :data:`FAILURE_WINDOW`, the next attempt is refused (429) without checking the password, and
-  is itself recorded as a failure. A success erases nothing;
+- every checked attempt is recorded in ``login_attempts``. An account's consecutive failures
+  (since its last success, within :data:`ACCOUNT_MEMORY`) make the next attempt wait: none
+  for the first :data:`FREE_FAILURES`, then :data:`FIRST_DELAY` doubling with each further
+  failure up to :data:`MAX_DELAY`. :data:`MAX_FAILURES_PER_CLIENT` failures from one client
+  address within :data:`FAILURE_WINDOW` make that address wait until the oldest leaves the
+  window. An attempt during a wait is refused (429 with Retry-After) without its password
+  being checked and **without being counted**, so an attacker cannot extend a wait: the right
+  password after the current wait succeeds (issue 22, finding 3: five requests every 15
+  minutes used to keep any account locked forever). The client address is the one the
+  gateway trusts (``FORWARDED_ALLOW_IPS``: the ingress's range in Kubernetes, so behind it
+  each person has their own address and a forged X-Forwarded-For changes nothing);
 - attempts on one username are serialised with a transaction-scoped advisory lock, so parallel
   guesses cannot slip past the limit.
 
@@ -35,7 +42,7 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import false, select, text
+from sqlalchemy import false, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -68,8 +75,15 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: failures for one username within the window after which attempts are refused
-MAX_FAILURES_PER_USERNAME = 5
+#: consecutive failures of one account (since its last success) that cost no wait
+FREE_FAILURES = 4
+#: the failure after which an account's attempts first wait (kept for the docs and tests)
+MAX_FAILURES_PER_USERNAME = FREE_FAILURES + 1
+#: the wait after the first failure past FREE_FAILURES; each further failure doubles it
+FIRST_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(minutes=15)
+#: an account's failures older than this (and any before its last success) no longer count
+ACCOUNT_MEMORY = timedelta(hours=24)
 #: failures from one client (IP address) within the window after which attempts are refused
 MAX_FAILURES_PER_CLIENT = 20
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -202,11 +216,39 @@ def _blocked_until(session: Session, column: Any, value: str, limit: int,
     return times[-1] + FAILURE_WINDOW
 
 
+def account_delay(failures: int) -> timedelta:
+    """How long an account's next attempt waits after ``failures`` consecutive failures."""
+    if failures <= FREE_FAILURES:
+        return timedelta(0)
+    doublings = min(failures - FREE_FAILURES - 1, 16)
+    return min(FIRST_DELAY * 2**doublings, MAX_DELAY)
+
+
+def _account_blocked_until(session: Session, username: str, now: datetime) -> datetime | None:
+    """When the account's current wait ends: its last failure plus the delay its consecutive
+    failures earned (only checked attempts are recorded, so refused ones add nothing)."""
+    last_success = session.execute(
+        select(func.max(LoginAttempt.attempted_at))
+        .where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(True))
+    ).scalar_one()
+    since = now - ACCOUNT_MEMORY
+    if last_success is not None and last_success > since:
+        since = last_success
+    failures, last = session.execute(
+        select(func.count(), func.max(LoginAttempt.attempted_at))
+        .where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(False),
+               LoginAttempt.attempted_at > since)
+    ).one()
+    if failures <= FREE_FAILURES or last is None:
+        return None
+    until = last + account_delay(failures)
+    return until if until > now else None
+
+
 def retry_after(session: Session, username: str, client: str | None,
                 now: datetime) -> int | None:
     """Seconds until ``username`` from ``client`` may try again, or None if it may now."""
-    until = [_blocked_until(session, LoginAttempt.username, username,
-                            MAX_FAILURES_PER_USERNAME, now)]
+    until = [_account_blocked_until(session, username, now)]
     if client:
         until.append(_blocked_until(session, LoginAttempt.client, client,
                                     MAX_FAILURES_PER_CLIENT, now))
@@ -273,8 +315,8 @@ def login(session: Session, username: str, password: str, client: str | None,
     now = now or datetime.now(UTC)
     lock_username(session, username)
     wait = retry_after(session, username, client, now)
-    if wait is not None:
-        record_attempt(session, username, client, False, now)
+    if wait is not None:  # refused unchecked and not counted: a wait cannot be extended
+        log.info("sign-in refused for %s seconds more", wait)
         return Outcome(error=too_many(wait))
     account = find_by_username(session, username)
     stored = account.password_hash if account is not None else _dummy_hash()
@@ -466,8 +508,7 @@ def change_password(session: Session, principal: Principal, payload: dict[str, A
     check_password_policy(data["new_password"], account.username, "new_password")
     lock_username(session, account.username)
     wait = retry_after(session, account.username, client, now)
-    if wait is not None:
-        record_attempt(session, account.username, client, False, now)
+    if wait is not None:  # not counted, like a refused sign-in
         return Outcome(error=too_many(wait))
     if not verify_password(account.password_hash, data["old_password"]):
         record_attempt(session, account.username, client, False, now)

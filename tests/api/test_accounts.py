@@ -180,43 +180,71 @@ def test_a_hash_with_old_parameters_is_replaced_on_sign_in(session):
 
 # --- the rate limit ----------------------------------------------------------------------------
 
-def test_sixth_attempt_after_five_failures_is_refused_even_with_the_right_password(session):
+def test_sixth_attempt_after_five_failures_waits_and_the_wait_is_not_counted(session):
     account = new_account(session)
+    client = f"10.1.0.{uuid.uuid4().int % 250}"
     for i in range(accounts.MAX_FAILURES_PER_USERNAME):
         with pytest.raises(Unauthenticated):
-            sign_in(session, account.username, "wrong password", now=NOW + timedelta(minutes=i))
-    outcome = accounts.login(session, account.username, PASSWORD, "10.0.0.2", SETTINGS,
-                             NOW + timedelta(minutes=5))
+            sign_in(session, account.username, "wrong password", client,
+                    NOW + timedelta(seconds=i))
+    last = NOW + timedelta(seconds=accounts.MAX_FAILURES_PER_USERNAME - 1)
+    outcome = accounts.login(session, account.username, PASSWORD, client, SETTINGS,
+                             last + timedelta(seconds=10))
     assert isinstance(outcome.error, TooManyRequests)
     assert outcome.error.status == 429
-    # the oldest of the five leaves the 15-minute window at NOW + 15 min: 10 minutes from now
-    assert outcome.error.errors == {"retry_after": ["600"]}
+    # the fifth failure earned the first delay (30 s): 20 s are left
+    assert outcome.error.errors == {"retry_after": ["20"]}
     assert outcome.error.code == "auth.too_many_attempts"
-    assert "10 min" in str(outcome.error) and outcome.error.params == {"minutes": 10}
-    assert attempts(session, account.username) == [False] * 6  # the refusal is recorded too
-    # once enough failures have left the window, the right password works again
-    assert sign_in(session, account.username, now=NOW + timedelta(minutes=21))["access_token"]
-
-
-def test_a_success_does_not_erase_failures(session):
-    account = new_account(session)
-    for i in range(4):
+    assert outcome.error.params == {"minutes": 1}
+    assert attempts(session, account.username) == [False] * 5  # the refusal is not counted
+    # after the wait the right password works, and a success starts the count again
+    assert sign_in(session, account.username, PASSWORD, client,
+                   last + accounts.FIRST_DELAY)["access_token"]
+    for i in range(accounts.FREE_FAILURES):
         with pytest.raises(Unauthenticated):
-            sign_in(session, account.username, "wrong", now=NOW + timedelta(seconds=i))
-    sign_in(session, account.username, now=NOW + timedelta(seconds=10))
-    with pytest.raises(Unauthenticated):
-        sign_in(session, account.username, "wrong", now=NOW + timedelta(seconds=11))
-    with pytest.raises(TooManyRequests):
-        sign_in(session, account.username, now=NOW + timedelta(seconds=12))
+            sign_in(session, account.username, "wrong", client,
+                    last + accounts.FIRST_DELAY + timedelta(seconds=1 + i))
+    assert accounts.retry_after(session, account.username, None,
+                                last + accounts.FIRST_DELAY + timedelta(seconds=10)) is None
 
 
-def test_failures_older_than_the_window_do_not_count(session):
+def test_delays_grow_with_consecutive_failures_up_to_15_minutes():
+    assert [accounts.account_delay(n).total_seconds() for n in range(1, 12)] == \
+        [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900]
+    assert accounts.account_delay(10_000) == accounts.MAX_DELAY
+
+
+def test_the_lock_forever_attack_cannot_extend_a_wait(session):
+    """Issue 22, finding 3, attack 1: five wrong passwords every 15 minutes used to keep any
+    account (the admin's too) locked for good, every correct password during the lock
+    counting as another failure. Now the attempts during a wait are refused unchecked and
+    uncounted: two hours of the probe's pattern count one failure per wait, and the right
+    password after the current wait succeeds."""
     account = new_account(session)
-    old = NOW - accounts.FAILURE_WINDOW - timedelta(seconds=1)
-    for _ in range(10):
-        accounts.record_attempt(session, account.username, "10.0.0.3", False, old)
-    assert accounts.retry_after(session, account.username, "10.0.0.3", NOW) is None
-    assert sign_in(session, account.username, client="10.0.0.3")["access_token"]
+    attacker, owner = "203.0.113.66", "198.51.100.7"
+    moment = NOW
+    for burst in range(8):  # two hours of "5 requests every 15 minutes"
+        for i in range(5):
+            when = NOW + timedelta(minutes=15 * burst, seconds=i)
+            outcome = accounts.login(session, account.username, "guess", attacker, SETTINGS,
+                                     when)
+            assert outcome.error is not None
+            session.commit()
+            moment = when
+        # the owner tries the right password in the middle of the attacker's wait: refused,
+        # and not counted either
+        during = accounts.login(session, account.username, PASSWORD, owner, SETTINGS,
+                                NOW + timedelta(minutes=15 * burst, seconds=20))
+        assert isinstance(during.error, TooManyRequests) or during.value is not None
+        if during.value is not None:
+            break  # the owner got in: the attack failed outright
+        session.commit()
+    failures = attempts(session, account.username).count(False)
+    assert failures < 5 + 8  # the probe's pattern made 40; refusals no longer count
+    wait = accounts.retry_after(session, account.username, owner, moment) or 0
+    assert 0 <= wait <= accounts.MAX_DELAY.total_seconds()
+    assert sign_in(session, account.username, PASSWORD, owner,
+                   moment + timedelta(seconds=wait))["access_token"]
 
 
 def test_too_many_failures_from_one_client_block_it_for_every_username(session):
@@ -228,6 +256,12 @@ def test_too_many_failures_from_one_client_block_it_for_every_username(session):
     with pytest.raises(TooManyRequests) as caught:
         sign_in(session, account.username, client=client, now=NOW + timedelta(minutes=1))
     assert caught.value.errors == {"retry_after": ["840"]}
+    # refused attempts from the address do not extend its wait
+    for second in range(30):
+        with pytest.raises(TooManyRequests):
+            sign_in(session, f"guess{second}", "wrong", client=client,
+                    now=NOW + timedelta(minutes=2, seconds=second))
+    assert accounts.retry_after(session, "anyone", client, NOW + timedelta(minutes=2)) == 780
     assert sign_in(session, account.username, client="198.51.100.7",
                    now=NOW + timedelta(minutes=1))["access_token"]
 

@@ -116,6 +116,43 @@ def test_sixth_failed_attempt_is_429_even_with_the_right_password(client, admin)
     assert "分钟后再试" in refused.json()["detail"]
 
 
+def sign_in_from(client: httpx.Client, address: str, username: str,
+                 password: str = PASSWORD) -> httpx.Response:
+    """A sign-in as the ingress forwards it: the gateway trusts 127.0.0.1 (its
+    FORWARDED_ALLOW_IPS here, the ingress's range in Kubernetes), which appends the address
+    it saw to whatever X-Forwarded-For the client sent."""
+    return client.post("/api/v1/auth/token", headers={"X-Forwarded-For": address},
+                       json={"username": username, "password": password})
+
+
+def test_behind_the_ingress_one_attackers_failures_do_not_lock_out_everyone(client, admin):
+    """Issue 22, finding 3, attack 2: behind an ingress everyone shared its address, so 20
+    failures on random usernames made everyone's correct password a 429. With the ingress
+    trusted, each person's own address is counted."""
+    account = create(client, admin)
+    attacker = f"203.0.113.{uuid.uuid4().int % 200 + 1}"
+    for _ in range(20):
+        assert sign_in_from(client, attacker, f"nobody{uuid.uuid4().hex[:8]}",
+                            "guess").status_code == 401
+    refused = sign_in_from(client, attacker, account["username"])
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    # the person next to the attacker, behind the same ingress, signs in
+    assert sign_in_from(client, "198.51.100.23", account["username"]).status_code == 200
+
+
+def test_a_rotating_x_forwarded_for_does_not_escape_the_address_limit(client):
+    """Issue 22, finding 3, attack 3: where the proxy header was trusted wholesale, a new
+    X-Forwarded-For per request escaped the per-address limit. The gateway takes the address
+    its trusted proxy saw (the rightmost untrusted one), whatever the client put before it."""
+    attacker = f"203.0.113.{uuid.uuid4().int % 200 + 1}"
+    for i in range(20):
+        forged = f"10.{i}.{uuid.uuid4().int % 250}.{i + 1}, {attacker}"
+        assert sign_in_from(client, forged, f"nobody{uuid.uuid4().hex[:8]}",
+                            "guess").status_code == 401
+    again = sign_in_from(client, f"192.0.2.{uuid.uuid4().int % 250}, {attacker}", "whoever")
+    assert again.status_code == 429
+
+
 def test_a_disabled_account_cannot_sign_in(client, admin):
     account = create(client, admin)
     path = f"/api/v1/accounts/{account['id']}"

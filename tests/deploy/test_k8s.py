@@ -435,3 +435,26 @@ def test_checkov_fails_on_a_privileged_pod(built: dict, tmp_path: Path) -> None:
     result = checkov(path, "kubernetes")
     assert result.returncode != 0
     assert "CKV_K8S_16" in result.stdout  # "Container should not be privileged"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_trusts_x_forwarded_for_only_from_the_ingress_range(built: dict,
+                                                                        overlay: str) -> None:
+    """Issue 22, finding 3: behind the ingress every sign-in came from its address (one
+    attacker locked everyone out), and trusting the header from anyone lets a client choose
+    its address. FORWARDED_ALLOW_IPS names the ingress's network, never ``*``, and only the
+    ingress (and monitoring) may reach the gateway's port."""
+    import ipaddress
+
+    docs = built[overlay]
+    config = next(d for d in docs if d["kind"] == "ConfigMap"
+                  and d["metadata"]["name"].startswith("gridsvc-config"))["data"]
+    trusted = [item.strip() for item in config["FORWARDED_ALLOW_IPS"].split(",")]
+    assert "*" not in trusted and trusted
+    networks = [ipaddress.ip_network(item, strict=False) for item in trusted]
+    assert all(net.is_private and not net.is_loopback for net in networks)
+    policy = next(d for d in docs if d["kind"] == "NetworkPolicy"
+                  and d["metadata"]["name"] == "gateway-ingress")
+    sources = {s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+               for rule in policy["spec"]["ingress"] for s in rule["from"]}
+    assert sources == {"ingress-nginx", "monitoring"}
