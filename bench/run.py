@@ -40,6 +40,7 @@ from bench import (
     footprint,
     matching,
     progress_reads,
+    request_bodies,
     signin_memory,
     sla_sweep,
     submission,
@@ -201,7 +202,8 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     for name, module in (("submission", submission), ("progress_reads", progress_reads),
                          ("console", console), ("signin_memory", signin_memory),
                          ("footprint", footprint),
-                         ("matching", matching), ("zone_summary", zone_summary)):
+                         ("matching", matching), ("zone_summary", zone_summary),
+                         ("request_bodies", request_bodies)):
         r = results.get(name)
         if r and "error" not in r:
             out += module.summary_rows(r)
@@ -216,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated benchmarks (a name or its start): "
                         "sla_sweep, import_enterprises, matching, submission, progress_reads, "
-                        "console, signin_memory, zone_summary, footprint; "
+                        "console, signin_memory, zone_summary, request_bodies, footprint; "
                         "the others keep their figures of the previous run in --out")
     parser.add_argument("--demands", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
@@ -258,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      rate=args.progress_rate),
         "console": lambda: console.run(api_platform()),
         "signin_memory": lambda: signin_memory.run(api_platform()),
+        "request_bodies": request_bodies.run,
         "zone_summary": lambda: zone_summary.run(args.zone_queries, platform=api_platform()),
         "footprint": footprint_alone,
     }
