@@ -348,7 +348,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in
-         * @description No token needed. Wrong username and wrong password are the same 401. After 5 failed attempts for a username (or 20 from one client) within 15 minutes, attempts are refused with 429 and `Retry-After`; a disabled account gets 403.
+         * @description No token needed. Wrong username and wrong password are the same 401. After 5 consecutive failures an account waits 30 s, doubling with each further failure up to 15 min; 20 failures from one client address in 15 minutes make that address wait. An attempt during a wait is refused with 429 and `Retry-After`, unchecked and not counted (it never extends the wait); a disabled account gets 403.
          */
         post: operations["issue_token"];
         delete?: never;
