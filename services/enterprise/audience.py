@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, any_, func, literal, not_, or_, select
+from sqlalchemy import Select, any_, func, literal, not_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from common.errors import field_error, invalid_fields
@@ -118,20 +118,23 @@ def count(session: Session, spec: dict[str, Any]) -> int:
 def summary(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
     """The audience preview (what the console shows while the audience is edited): how many
     in-scope enterprises it names, by grid and by industry division (GB/T 4754 大类, the
-    code's first three characters), largest first; counted by PostgreSQL in one ``GROUP BY``
-    (at 100,000 enterprises, sending every member to be counted elsewhere took seconds)."""
-    ids = audience_query(spec).subquery()
+    code's first three characters), largest first; counted by PostgreSQL in one statement
+    (``GROUPING SETS``: by grid, by division) over the audience's own WHERE. At 100,000
+    enterprises, sending every member to be counted elsewhere took seconds."""
     division = func.substr(Enterprise.industry_code, 1, 3)
     rows = session.execute(
-        select(Enterprise.grid_id, division.label("division"), func.count())
-        .join(ids, ids.c.id == Enterprise.id)
-        .group_by(Enterprise.grid_id, division)
+        audience_query(spec)
+        .with_only_columns(func.grouping(Enterprise.grid_id).label("by_division"),
+                           Enterprise.grid_id, division.label("division"), func.count())
+        .group_by(func.grouping_sets(tuple_(Enterprise.grid_id), tuple_(division)))
     ).all()
     by_grid: dict[str | None, int] = {}
     by_industry: dict[str | None, int] = {}
-    for grid_id, code, n in rows:
-        by_grid[grid_id] = by_grid.get(grid_id, 0) + n
-        by_industry[code or None] = by_industry.get(code or None, 0) + n
+    for by_division, grid_id, code, n in rows:
+        if by_division:
+            by_industry[code or None] = by_industry.get(code or None, 0) + n
+        else:
+            by_grid[grid_id] = n
 
     def ordered(counts: dict[str | None, int]) -> list[dict[str, Any]]:
         return [{"key": k, "count": n}
