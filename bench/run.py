@@ -40,6 +40,7 @@ from bench import (
     footprint,
     matching,
     progress_reads,
+    province,
     request_bodies,
     signin_memory,
     sla_sweep,
@@ -203,7 +204,7 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                          ("console", console), ("signin_memory", signin_memory),
                          ("footprint", footprint),
                          ("matching", matching), ("zone_summary", zone_summary),
-                         ("request_bodies", request_bodies)):
+                         ("request_bodies", request_bodies), ("province", province)):
         r = results.get(name)
         if r and "error" not in r:
             out += module.summary_rows(r)
@@ -218,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated benchmarks (a name or its start): "
                         "sla_sweep, import_enterprises, matching, submission, progress_reads, "
-                        "console, signin_memory, zone_summary, request_bodies, footprint; "
+                        "console, signin_memory, zone_summary, request_bodies, province, "
+                        "footprint; "
                         "the others keep their figures of the previous run in --out")
     parser.add_argument("--demands", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
@@ -233,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress-rate", type=float, default=progress_reads.RATE)
     parser.add_argument("--zone-queries", type=int, default=60,
                         help="zone_summary: queries per dimension and caller")
+    parser.add_argument("--province-queries", type=int, default=40,
+                        help="province: samples of each p95 scenario")
+    parser.add_argument("--province-only", default="",
+                        help="province: some of its scenarios (fanout, preview, meeting, "
+                        "registry, coverage, appraisal, storage, import)")
     parser.add_argument("--idle", type=float, default=10.0,
                         help="footprint: seconds at idle before memory is read")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -262,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         "signin_memory": lambda: signin_memory.run(api_platform()),
         "request_bodies": request_bodies.run,
         "zone_summary": lambda: zone_summary.run(args.zone_queries, platform=api_platform()),
+        "province": lambda: province.run(args.province_queries, only=args.province_only),
         "footprint": footprint_alone,
     }
     wanted = [w.strip() for w in (args.only or "").split(",") if w.strip()]
