@@ -32,6 +32,8 @@ from services.notification.schemas import (
 WRITERS = frozenset({Role.LIAISON, Role.DEPARTMENT_HEAD, Role.COORDINATOR, Role.ADMIN})
 #: who reads reach statistics and receipts
 REACH_READERS = WRITERS | {Role.LEADER}
+#: and the receipts: grid staff too, those of their grids' enterprises (who has not read it)
+RECEIPT_READERS = REACH_READERS | {Role.GRID_WORKER, Role.GRID_LEADER}
 
 
 class PolicyCreateBodySchema(PolicyCreateSchema):
@@ -157,9 +159,11 @@ ENDPOINTS = [
     ),
     Endpoint(
         "GET", "/api/v1/policies/{policy_id}/receipts", policy_receipts,
-        "List a policy's read receipts", "policies", roles=REACH_READERS,
+        "List a policy's read receipts", "policies", roles=RECEIPT_READERS,
         query=PolicyReceiptQuerySchema, response=PolicyReceiptPageSchema,
         errors=(403, 404, 422),
-        description="已读回执: each enterprise of the audience with its first read, if any.",
+        description="已读回执: each enterprise of the audience with its first read, if any. "
+                    "Grid workers and leaders read those of their grids' enterprises only "
+                    "(`read=false`: who in my grid has not read it yet).",
     ),
 ]

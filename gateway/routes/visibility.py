@@ -120,6 +120,11 @@ TIMELINE_REACH: dict[Role, Reach] = _reach(enterprise=OWN, grid_worker=OWN, grid
 POLICY_FIGURES: dict[Role, Reach] = _reach(liaison=OWN_ELSE_403, department_head=OWN_ELSE_403,
                                            leader=PUBLIC)
 
+#: the read receipts: as the figures, and grid staff every published policy (the receipts of
+#: their grids' enterprises; a draft is not found)
+POLICY_RECEIPTS: dict[Role, Reach] = {**POLICY_FIGURES, Role.GRID_WORKER: PUBLIC,
+                                      Role.GRID_LEADER: PUBLIC}
+
 #: one enterprise's economic figures (经济运行): the roles and departments granted them
 #: (default 经济发展部, 财政金融部, leaders), each within the enterprises it reads; the rest
 #: (here: grid staff without a granted department, admins) are refused whoever it is
@@ -130,7 +135,7 @@ ROUTE_REACH: dict[tuple[str, str], dict[Role, Reach]] = {
     ("GET", "/api/v1/zone/economy/enterprises/{enterprise_id}"): ENTERPRISE_FIGURES,
     ("GET", "/api/v1/demands/{demand_id}/timeline"): TIMELINE_REACH,
     ("GET", "/api/v1/policies/{policy_id}/reach"): POLICY_FIGURES,
-    ("GET", "/api/v1/policies/{policy_id}/receipts"): POLICY_FIGURES,
+    ("GET", "/api/v1/policies/{policy_id}/receipts"): POLICY_RECEIPTS,
 }
 
 

@@ -78,6 +78,9 @@ WRITERS = frozenset({Role.LIAISON, Role.DEPARTMENT_HEAD, Role.COORDINATOR, Role.
 DEPARTMENT_BOUND = frozenset({Role.LIAISON, Role.DEPARTMENT_HEAD})
 #: who reads reach statistics and read receipts (department staff: their department's only)
 REACH_READERS = WRITERS | {Role.LEADER}
+#: grid staff read the receipts of their grids' enterprises (who has not read it yet)
+GRID_STAFF = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})
+RECEIPT_READERS = REACH_READERS | GRID_STAFF
 #: inbox message kinds
 PUBLISHED_KIND = "policy_published"
 WITHDRAWN_KIND = "policy_withdrawn"
@@ -534,8 +537,12 @@ def reach(session: Session, principal: Principal, policy_id: str) -> dict[str, A
 
 def receipts(session: Session, principal: Principal, policy_id: str, q: dict[str, Any]
              ) -> dict[str, Any]:
-    """已读回执: every enterprise of the snapshot with its first read (if any), by name."""
-    policy = _reach_readable(session, principal, policy_id)
+    """已读回执: every enterprise of the snapshot with its first read (if any), by name. Grid
+    staff read those of their grids' enterprises only (a published or withdrawn policy)."""
+    if principal.role in GRID_STAFF:
+        policy = visible(session, principal, policy_id)  # drafts are not found
+    else:
+        policy = _reach_readable(session, principal, policy_id)
     reads = PolicyRead.__table__
     query = (
         select(PolicyRecipient, reads.c.first_read_at, reads.c.read_by)
@@ -543,6 +550,8 @@ def receipts(session: Session, principal: Principal, policy_id: str, q: dict[str
                                reads.c.enterprise_id == PolicyRecipient.enterprise_id))
         .where(PolicyRecipient.policy_id == policy.id)
     )
+    if principal.role in GRID_STAFF:
+        query = query.where(PolicyRecipient.grid_id.in_(list(principal.grid_ids)))
     if q.get("read") is not None:
         query = query.where(reads.c.first_read_at.is_not(None) if q["read"]
                             else reads.c.first_read_at.is_(None))

@@ -194,6 +194,22 @@ def test_read_receipts_and_reach_by_grid_and_industry(session):
                                {"read": False, "grid_id": "INC01", "page": 1, "per_page": 50})
     assert unread["total"] == 2 and all(r["read_at"] is None for r in unread["items"])
 
+    # a grid worker reads the receipts of their grid's enterprises only
+    worker = Principal(user_id="worker-inc01", role=Role.GRID_WORKER, grid_ids=("INC01",))
+    theirs = policies.receipts(session, worker, policy.id, {"page": 1, "per_page": 50})
+    assert theirs["total"] == 3 and {r["grid_id"] for r in theirs["items"]} == {"INC01"}
+    not_yet = policies.receipts(session, worker, policy.id,
+                                {"read": False, "page": 1, "per_page": 50})
+    assert not_yet["total"] == 2
+    elsewhere = Principal(user_id="worker-geo09", role=Role.GRID_WORKER, grid_ids=("GEO09",))
+    assert policies.receipts(session, elsewhere, policy.id,
+                             {"page": 1, "per_page": 50})["total"] == 0
+    with pytest.raises(Forbidden):  # the figures stay with the writers and leaders
+        policies.reach(session, worker, policy.id)
+    draft = new_draft(session)
+    with pytest.raises(NotFound):
+        policies.receipts(session, worker, draft.id, {"page": 1, "per_page": 50})
+
 
 def test_enterprises_list_and_search_what_concerns_them(session):
     eid = str(uuid.uuid4())

@@ -19,7 +19,8 @@ def badge(screen: Screen) -> int:
     return int(found.inner_text()) if found.count() else 0
 
 
-def test_a_policy_to_one_grid_and_one_industry_is_read(screens, demo_enterprises, db):
+def test_a_policy_to_one_grid_and_one_industry_is_read(screens, demo_enterprises, db,
+                                                         grid_worker_of):
     with db.connect() as conn:
         target = demo_enterprises[0]
         code, grid_name = conn.execute(text(
@@ -68,6 +69,16 @@ def test_a_policy_to_one_grid_and_one_industry_is_read(screens, demo_enterprises
     receipts = coordinator.page.locator("[data-test=receipts]")
     expect(receipts).to_contain_text(target.name)  # not read yet
     coordinator.shot("policy-reach")
+    policy_id = coordinator.page.url.rsplit("/", 1)[1]
+
+    # the grid's worker sees who in the grid has not read it yet
+    worker = screens("网格员", phone=True)
+    worker.sign_in(grid_worker_of(target.grid_id))
+    worker.goto(f"/g/policies/{policy_id}")
+    unread_here = worker.page.locator("[data-test=grid-receipts]")
+    expect(unread_here).to_contain_text(target.name)
+    worker.no_horizontal_scroll()
+    worker.shot("grid-policy-unread")
 
     # the enterprise's badge shows it unread, on any of its pages
     enterprise.goto("/e/submit")
@@ -88,7 +99,9 @@ def test_a_policy_to_one_grid_and_one_industry_is_read(screens, demo_enterprises
     expect(enterprise.page.locator("[data-test=inbox-message]", has_text=title)
            .locator("[data-test=message-state]")).to_have_text("已读")
 
-    # the receipt: read, by grid
+    # the receipt: read, by grid; no longer among the grid's unread
+    worker.page.reload()
+    expect(worker.page.locator("[data-test=grid-receipts]")).not_to_contain_text(target.name)
     coordinator.page.reload()
     expect(coordinator.page.locator("[data-test=reach-read]")).to_contain_text("1")
     expect(coordinator.page.locator("[data-test=receipts]")).not_to_contain_text(target.name)

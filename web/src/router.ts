@@ -56,6 +56,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'not-visited', component: () => import('@/views/grid/NotVisited.vue'), meta: { title: '未走访企业' } },
       { path: 'demands', component: () => import('@/views/grid/GridDemands.vue'), meta: { title: '网格诉求' } },
       { path: 'demands/:id', component: () => import('@/views/DemandView.vue'), meta: { title: '诉求详情' } },
+      { path: 'policies', component: () => import('@/views/policies/GridPolicies.vue'), meta: { title: '政策' } },
+      { path: 'policies/:id', component: () => import('@/views/policies/GridPolicy.vue'), meta: { title: '政策阅读情况' } },
       { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '我的' } },
     ],
   },

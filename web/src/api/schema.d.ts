@@ -1981,7 +1981,7 @@ export interface paths {
         };
         /**
          * List a policy's read receipts
-         * @description 已读回执: each enterprise of the audience with its first read, if any.
+         * @description 已读回执: each enterprise of the audience with its first read, if any. Grid workers and leaders read those of their grids' enterprises only (`read=false`: who in my grid has not read it yet).
          */
         get: operations["policy_receipts"];
         put?: never;
