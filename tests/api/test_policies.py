@@ -511,7 +511,11 @@ def test_roles_and_departments_are_enforced(client, token, grid_world):
                       headers=staff(token, Role.LEADER)).status_code == 200
     gw = staff(token, Role.GRID_WORKER, grid_ids=["INC07"])
     assert client.get(f"/api/v1/policies/{pid}", headers=gw).status_code == 200
-    assert client.get(f"/api/v1/policies/{pid}/receipts", headers=gw).status_code == 403
+    assert client.get(f"/api/v1/policies/{pid}/reach", headers=gw).status_code == 403
+    # grid staff read the receipts of their grids' enterprises only
+    theirs = client.get(f"/api/v1/policies/{pid}/receipts", headers=gw)
+    assert theirs.status_code == 200
+    assert all(r["grid_id"] == "INC07" for r in theirs.json()["items"])
 
     # withdrawal: the enterprise is told, and no longer lists it
     withdrawn = client.post(f"/api/v1/policies/{pid}/withdraw", headers=liaison,
