@@ -11,6 +11,7 @@ from services.ticketing.schemas import (
     CalendarYearListSchema,
     CalendarYearLoadedSchema,
     CalendarYearLoadSchema,
+    CalendarYearPreviewSchema,
     CalendarYearSchema,
     TriageDeadlineQuerySchema,
     TriageDeadlineSchema,
@@ -47,6 +48,13 @@ async def load_calendar_year(call: Call) -> dict[str, Any]:
     )
 
 
+async def preview_calendar_year(call: Call) -> dict[str, Any]:
+    return await call.rpc(
+        "ticketing", "preview_calendar_year", call.path_params["year"],
+        await call.request.json()
+    )
+
+
 ENDPOINTS = [
     Endpoint(
         "GET", "/api/v1/calendar/triage-deadline", triage_deadline,
@@ -70,6 +78,16 @@ ENDPOINTS = [
         "calendar", roles=STAFF, response=CalendarYearSchema, errors=(404,),
         description="The schedule in force: the loaded one, else chinesecalendar's; 404 if "
         "neither has the year.",
+    ),
+    Endpoint(
+        "POST", "/api/v1/calendar/years/{year}/preview", preview_calendar_year,
+        "Preview a calendar year's load", "calendar", roles=ADMIN, body=CalendarYearLoadSchema,
+        response=CalendarYearPreviewSchema, errors=(400, 413, 415, 422),
+        description="The same body as loading the year; nothing is stored. Answers the days "
+        "the schedule adds to or removes from the one in force, and every demand whose 分理时限 "
+        "(triage deadline) the load would move, with its deadline now and after (the load "
+        "re-plans the provisional deadlines and those of the demands awaiting triage that "
+        "consulted a day of the year). Refused like the load (422 naming the field).",
     ),
     Endpoint(
         "PUT", "/api/v1/calendar/years/{year}", load_calendar_year,

@@ -344,6 +344,67 @@ def load_year(
     return LoadOutcome(schedule, source, loaded_by, loaded_at, changed, calendar)
 
 
+def _affected(year: int) -> Any:
+    """The demands a load of ``year`` re-plans: every provisional 分理 deadline, and every
+    demand awaiting triage that consulted a day of the year."""
+    first = datetime.combine(date(year, 1, 1), time(0), SHANGHAI)
+    last = datetime.combine(date(year, 12, 31), time(0), SHANGHAI)
+    return or_(
+        Demand.triage_due_provisional.is_(True),
+        and_(Demand.status == AWAITING_TRIAGE, Demand.received_at < last,
+             Demand.triage_due_at >= first),
+    )
+
+
+#: the moved deadlines a preview lists (it counts them all)
+PREVIEW_LIMIT = 500
+
+
+def preview_year(session: Session, schedule: YearSchedule, source: str) -> dict[str, Any]:
+    """What loading ``schedule`` would do, changing nothing: the 分理 deadlines it would move
+    (``CalendarYearPreviewSchema``), computed as :func:`recompute_triage_deadlines` would with
+    the year replaced."""
+    others = session.execute(
+        select(CalendarYear.year, CalendarYear.holidays, CalendarYear.makeup_workdays)
+        .where(CalendarYear.year != schedule.year)
+    ).all()
+    calendar = WorkCalendar([*(_schedule(r.year, r.holidays, r.makeup_workdays) for r in others),
+                             schedule])
+    demands = session.execute(
+        select(Demand.id, Demand.number, Demand.received_at, Demand.triage_due_at,
+               Demand.triage_due_provisional)
+        .where(_affected(schedule.year)).order_by(Demand.received_at, Demand.id)
+    ).all()
+    moved = []
+    for demand in demands:
+        deadline = sla.triage_deadline(calendar, demand.received_at)
+        if (deadline.at, deadline.provisional) == (demand.triage_due_at,
+                                                   demand.triage_due_provisional):
+            continue
+        moved.append({"demand_id": demand.id, "number": demand.number,
+                      "received_at": demand.received_at,
+                      "triage_due_at": demand.triage_due_at,
+                      "triage_due_provisional": demand.triage_due_provisional,
+                      "new_triage_due_at": deadline.at,
+                      "new_triage_due_provisional": deadline.provisional})
+    current = year_detail(session, schedule.year)
+    return {
+        "year": schedule.year, "source": source,
+        "holidays": sorted(schedule.holidays),
+        "makeup_workdays": sorted(schedule.makeup_workdays),
+        "origin_now": current["origin"] if current else "missing",
+        "holidays_added": sorted(schedule.holidays - set(current["holidays"] if current else ())),
+        "holidays_removed": sorted(set(current["holidays"] if current else ())
+                                   - schedule.holidays),
+        "makeup_workdays_added": sorted(schedule.makeup_workdays
+                                        - set(current["makeup_workdays"] if current else ())),
+        "makeup_workdays_removed": sorted(set(current["makeup_workdays"] if current else ())
+                                          - schedule.makeup_workdays),
+        "demands_moved": len(moved),
+        "moved": moved[:PREVIEW_LIMIT],
+    }
+
+
 def recompute_triage_deadlines(
     session: Session, calendar: WorkCalendar, year: int, call_id: str | None = None
 ) -> int:
@@ -353,16 +414,8 @@ def recompute_triage_deadlines(
     day of ``year`` (received before 31 December, due on or after 1 January). Each changed
     demand gets a new ``version`` and a ``demand_deadline_changed`` event.
     """
-    first = datetime.combine(date(year, 1, 1), time(0), SHANGHAI)
-    last = datetime.combine(date(year, 12, 31), time(0), SHANGHAI)
     demands = session.execute(
-        select(Demand)
-        .where(or_(
-            Demand.triage_due_provisional.is_(True),
-            and_(Demand.status == AWAITING_TRIAGE, Demand.received_at < last,
-                 Demand.triage_due_at >= first),
-        ))
-        .order_by(Demand.received_at, Demand.id)
+        select(Demand).where(_affected(year)).order_by(Demand.received_at, Demand.id)
         .with_for_update()
     ).scalars().all()
     changed = 0

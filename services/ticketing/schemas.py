@@ -234,6 +234,39 @@ class CalendarYearLoadedSchema(CalendarYearSchema):
     )
 
 
+class MovedDeadlineSchema(Schema):
+    """A demand whose 分理时限 a load would move."""
+
+    demand_id = fields.String(required=True)
+    number = fields.String(required=True, metadata={"description": "诉求编号"})
+    received_at = LocalDateTime(required=True)
+    triage_due_at = LocalDateTime(required=True, metadata={"description": "now"})
+    triage_due_provisional = fields.Boolean(required=True)
+    new_triage_due_at = LocalDateTime(required=True, metadata={"description": "after the load"})
+    new_triage_due_provisional = fields.Boolean(required=True)
+
+
+class CalendarYearPreviewSchema(Schema):
+    """What loading a year would change, before it is loaded (nothing is stored)."""
+
+    year = fields.Integer(required=True)
+    source = fields.String(required=True)
+    holidays = fields.List(fields.Date(), required=True)
+    makeup_workdays = fields.List(fields.Date(), required=True)
+    origin_now = fields.String(required=True, metadata={
+        "x-dictionary": "calendar_origin",
+        "description": "where the year's working days come from now"})
+    holidays_added = fields.List(fields.Date(), required=True,
+                                 metadata={"description": "days off the schedule in force lacks"})
+    holidays_removed = fields.List(fields.Date(), required=True)
+    makeup_workdays_added = fields.List(fields.Date(), required=True)
+    makeup_workdays_removed = fields.List(fields.Date(), required=True)
+    demands_moved = fields.Integer(required=True, metadata={
+        "description": "demands whose 分理时限 the load would change"})
+    moved = fields.List(fields.Nested(MovedDeadlineSchema), required=True, metadata={
+        "description": "those demands, received first first (at most 500)"})
+
+
 class WorkdaysQuerySchema(Schema):
     """An inclusive range of days, at most three years long."""
 

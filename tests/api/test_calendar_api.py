@@ -1,7 +1,8 @@
 """``/api/v1/calendar`` through the gateway: loading a year (调休), what it changes, the metric.
 
 The test database is shared by the whole session: this module is the only one that commits
-2027 (to the API), 2031 and 2032 (whose rejected loads must leave nothing behind).
+2027 (to the API), 2031 and 2032 (whose rejected loads must leave nothing behind); 2034 is only
+previewed.
 """
 
 from __future__ import annotations
@@ -212,3 +213,44 @@ def test_metric_shows_which_of_this_and_next_year_are_missing(client, token):
     expected = {year: 1 if known[year] == "missing" else 0 for year in (now, now + 1)}
     # bounded labels: the current and the next year, never more
     assert eventually(lambda: missing_gauge() == expected), (missing_gauge(), expected)
+
+
+def test_a_preview_lists_the_deadlines_a_load_would_move_and_stores_nothing(client, token, db):
+    demand_id, number = str(uuid.uuid4()), f"SQT-{uuid.uuid4().hex[:16]}"
+    with db.begin() as conn:  # received Friday 2033-12-30; neither 2033 nor 2034 has data
+        conn.execute(text(
+            "INSERT INTO ticketing.demands (id, number, enterprise_id, channel, title,"
+            " description, urgency, attachments, status, received_at, triage_due_at,"
+            " triage_due_provisional, recorded_by, recorded_role, version) VALUES (:id, :n,"
+            " 'ent-cal', 'enterprise', '元旦前的诉求', 'calendar preview test', 'normal', '[]',"
+            " 'received', '2033-12-30T15:00:00+08:00', '2034-01-02T10:00:00+08:00', true,"
+            " 'test', 'enterprise', 1)"
+        ), {"id": demand_id, "n": number})
+    admin = bearer(token(Role.ADMIN))
+    body = {"holidays": ["2034-01-02"], "makeup_workdays": [], "source": SOURCE}
+
+    preview = client.post("/api/v1/calendar/years/2034/preview", json=body, headers=admin)
+
+    assert preview.status_code == 200, preview.text
+    result = preview.json()
+    assert (result["year"], result["origin_now"]) == (2034, "missing")
+    assert result["holidays_added"] == ["2034-01-02"]
+    moved = {m["number"]: m for m in result["moved"]}
+    assert result["demands_moved"] >= 1 and number in moved
+    assert moved[number]["triage_due_at"] == "2034-01-02T10:00:00+08:00"
+    assert moved[number]["new_triage_due_at"] == "2034-01-03T10:00:00+08:00"
+    # nothing stored: the year is still missing, the demand keeps its deadline
+    coordinator = bearer(token(Role.COORDINATOR))
+    assert client.get("/api/v1/calendar/years/2034", headers=coordinator).status_code == 404
+    demand = client.get(f"/api/v1/demands/{demand_id}", headers=coordinator).json()
+    assert (demand["triage_due_at"], demand["version"]) == ("2034-01-02T10:00:00+08:00", 1)
+
+    # refused like the load: the field named; only admins
+    bad = client.post("/api/v1/calendar/years/2034/preview", headers=admin,
+                      json={**body, "holidays": ["2035-01-01"]})
+    assert bad.status_code == 422 and "holidays" in bad.json()["errors"], bad.text
+    for role in (Role.COORDINATOR, Role.LEADER, Role.ENTERPRISE):
+        denied = client.post("/api/v1/calendar/years/2034/preview", json=body,
+                             headers=bearer(token(role)))
+        assert denied.status_code == 403, role
+    assert client.post("/api/v1/calendar/years/2034/preview", json=body).status_code == 401

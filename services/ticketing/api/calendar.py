@@ -20,6 +20,7 @@ from services.ticketing.schemas import (
     CalendarYearListSchema,
     CalendarYearLoadedSchema,
     CalendarYearLoadSchema,
+    CalendarYearPreviewSchema,
     CalendarYearSchema,
     TriageDeadlineQuerySchema,
     TriageDeadlineSchema,
@@ -103,6 +104,17 @@ class CalendarApi:
             )
         self.calendar.invalidate()
         return CalendarYearLoadedSchema().dump(outcome.as_dict())
+
+    @rpc
+    def preview_calendar_year(self, year: str, payload: dict[str, Any]) -> dict:
+        """The 分理 deadlines a load of this schedule would move (admin); changes nothing."""
+        self.caller.principal.require(Role.ADMIN)
+        number = calendar_years.parse_year(year)
+        data = load(CalendarYearLoadSchema(), payload)
+        schedule, source = calendar_years.parse_schedule(number, data)
+        with self.db.transaction() as session:
+            return CalendarYearPreviewSchema().dump(
+                calendar_years.preview_year(session, schedule, source))
 
     @timer(interval=CALENDAR_CHECK_SECONDS, eager=True)
     def calendar_tick(self) -> None:

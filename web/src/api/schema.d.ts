@@ -458,6 +458,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calendar/years/{year}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview a calendar year's load
+         * @description The same body as loading the year; nothing is stored. Answers the days the schedule adds to or removes from the one in force, and every demand whose 分理时限 (triage deadline) the load would move, with its deadline now and after (the load re-plans the provisional deadlines and those of the demands awaiting triage that consulted a day of the year). Refused like the load (422 naming the field).
+         */
+        post: operations["preview_calendar_year"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/categories": {
         parameters: {
             query?: never;
@@ -3147,6 +3167,23 @@ export interface components {
             source?: string | null;
             year: number;
         };
+        CalendarYearPreview: {
+            /** @description demands whose 分理时限 the load would change */
+            demands_moved: number;
+            holidays: string[];
+            /** @description days off the schedule in force lacks */
+            holidays_added: string[];
+            holidays_removed: string[];
+            makeup_workdays: string[];
+            makeup_workdays_added: string[];
+            makeup_workdays_removed: string[];
+            /** @description those demands, received first first (at most 500) */
+            moved: components["schemas"]["MovedDeadline"][];
+            /** @description where the year's working days come from now */
+            origin_now: string;
+            source: string;
+            year: number;
+        };
         CalendarYearSummary: {
             /** Format: date-time */
             loaded_at?: string | null;
@@ -4813,6 +4850,25 @@ export interface components {
         Moderation: {
             /** @description why it is hidden or restored (shown to the owner) */
             reason: string;
+        };
+        MovedDeadline: {
+            demand_id: string;
+            /**
+             * Format: date-time
+             * @description after the load
+             */
+            new_triage_due_at: string;
+            new_triage_due_provisional: boolean;
+            /** @description 诉求编号 */
+            number: string;
+            /** Format: date-time */
+            received_at: string;
+            /**
+             * Format: date-time
+             * @description now
+             */
+            triage_due_at: string;
+            triage_due_provisional: boolean;
         };
         NamedCode: {
             code: string;
@@ -7927,6 +7983,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CalendarYearLoaded"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_calendar_year: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarYearLoad"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarYearPreview"];
                 };
             };
             /** @description Bad request */

@@ -4,6 +4,15 @@ import type { Role } from './session'
 /** ``badge: 'inbox'``: the item shows the enterprise's unread messages (lib/inbox). */
 export interface NavItem { path: string; label: string; badge?: 'inbox' }
 
+/** 系统管理, the admin's own pages. */
+const ADMINISTRATION: NavItem[] = [
+  { path: '/admin/accounts', label: '账号管理' },
+  { path: '/admin/directory', label: '部门与网格' },
+  { path: '/admin/calendar', label: '工作日历' },
+  { path: '/admin/settings', label: '时限与考评' },
+  { path: '/admin/audit', label: '操作日志' },
+]
+
 export function navigationOf(role: Role | undefined): NavItem[] {
   switch (role) {
     case 'enterprise':
@@ -41,6 +50,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/registry/grids', label: '网格' },
         { path: '/board', label: '供求信息' },
         { path: '/policies', label: '政策发布' },
+        ...(role === 'admin' ? ADMINISTRATION : []),
       ]
     case 'liaison':
       return [

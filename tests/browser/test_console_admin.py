@@ -1,0 +1,63 @@
+"""Administration (系统管理, issue 18) in Chromium: an admin loads a calendar year after a
+preview that shows the 分理 deadlines it moves."""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.sync_api import expect
+from sqlalchemy import text
+
+#: a year no other test loads or expects missing; the demand below was received on its eve
+#: (Monday 2046-12-31)
+YEAR = 2047
+
+
+def test_an_admin_loads_a_calendar_year_and_sees_the_moved_deadlines(screens, db):
+    demand_id, number = str(uuid.uuid4()), f"SQ20461231-{uuid.uuid4().int % 100000:05d}"
+    with db.begin() as conn:  # neither 2046 nor 2047 has data: Tuesday 01-01 assumed working
+        conn.execute(text(
+            "INSERT INTO ticketing.demands (id, number, enterprise_id, channel, title,"
+            " description, urgency, attachments, status, received_at, triage_due_at,"
+            " triage_due_provisional, recorded_by, recorded_role, version) VALUES (:id, :n,"
+            " 'ent-cal', 'enterprise', '元旦前的诉求', 'calendar browser test', 'normal',"
+            " '[]', 'received', '2046-12-31T15:00:00+08:00', '2047-01-01T10:00:00+08:00',"
+            " true, 'test', 'enterprise', 1)"), {"id": demand_id, "n": number})
+    admin = screens("管理员")
+    admin.sign_in("admin")
+    admin.goto("/admin/calendar")
+    expect(admin.page.locator("[data-test=calendar-years]")).to_contain_text("2026")
+    form = admin.page.locator("[data-test=calendar-form]")
+    year = form.locator("[data-test=calendar-year] input")
+    year.fill(str(YEAR))
+    year.press("Tab")
+    form.locator("input[name=source]").fill("国办发明电〔2046〕N号（测试数据）")
+
+    # a date outside the year: refused, the error next to the field
+    form.locator("textarea[name=holidays]").fill(f"{YEAR + 1}-01-01")
+    form.locator("[data-test=calendar-preview]").click()
+    error = form.locator(".el-form-item", has=admin.page.locator("textarea[name=holidays]")
+                         ).locator(".el-form-item__error")
+    expect(error).to_contain_text(f"{YEAR + 1}-01-01")
+
+    # 元旦 off: the preview names the demand whose deadline moves, before and after
+    form.locator("textarea[name=holidays]").fill(f"{YEAR}-01-01")
+    form.locator("[data-test=calendar-preview]").click()
+    result = admin.page.locator("[data-test=calendar-preview-result]")
+    expect(result).to_contain_text(f"{YEAR}-01-01")
+    row = result.locator("[data-test=moved-deadlines] .el-table__row", has_text=number)
+    expect(row).to_contain_text(f"{YEAR}-01-01 10:00")
+    expect(row).to_contain_text(f"{YEAR}-01-02 10:00")
+    admin.shot("admin-calendar-preview")
+
+    # the load re-plans it
+    admin.page.locator("[data-test=calendar-load]").click()
+    expect(admin.page.locator("[data-test=calendar-loaded]")).to_contain_text(f"已载入 {YEAR} 年")
+    expect(admin.page.locator("[data-test=calendar-years] .el-table__row",
+                              has_text=str(YEAR))).to_contain_text("运维导入")
+    with db.connect() as conn:
+        due = conn.execute(text("SELECT to_char(triage_due_at AT TIME ZONE 'Asia/Shanghai', "
+                                "'YYYY-MM-DD HH24:MI') FROM ticketing.demands WHERE id = :id"),
+                           {"id": demand_id}).scalar_one()
+    assert due == f"{YEAR}-01-02 10:00"
+    admin.shot("admin-calendar-loaded")
