@@ -13,7 +13,7 @@ help:
 	@echo "make test-fast - the unit tier (no broker, no database)"
 	@echo "make chaos  - the fault tests at full scale (1,000 demands, one-minute outages)"
 	@echo "make token ROLE=enterprise [ENTERPRISE=...] - mint a development token"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff, and mypy (strict on common/ and the pure rule modules)"
 	@echo "make bench [ONLY=submission,progress] - the benchmarks; table and bench/results.json"
 	@echo "make web    - build the web console (web/dist) if its sources changed"
 	@echo "make web-types - regenerate the console's API types from the OpenAPI document"
@@ -54,6 +54,7 @@ run: $(STAMP) infra catalogs web
 test: $(STAMP) infra catalogs web
 	@bash devtools/ensure_tools.sh
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # the unit tier only: no broker, no database (under a minute)
@@ -66,6 +67,7 @@ chaos: $(STAMP) infra catalogs
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 token: $(STAMP)
 	@$(PY) -m devtools.token --role "$(ROLE)" $(if $(ENTERPRISE),--enterprise $(ENTERPRISE)) $(if $(USER_ID),--user $(USER_ID)) $(if $(DEPARTMENT),--department $(DEPARTMENT)) $(if $(GRIDS),--grids $(GRIDS))

@@ -7,7 +7,9 @@ gets its configuration from its environment (ConfigMap and Secret in Kubernetes)
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from common import keys
 from common.i18n import supported
@@ -75,7 +77,7 @@ class Settings:
             return self.metrics_port_override
         return self.metrics_ports[service]
 
-    def nameko_config(self) -> dict:
+    def nameko_config(self) -> dict[str, Any]:
         """The config dict a nameko ServiceRunner expects."""
         return {
             "AMQP_URI": self.amqp_uri,
@@ -86,7 +88,7 @@ class Settings:
         }
 
 
-def load_keys(env: dict[str, str] | os._Environ, development: bool
+def load_keys(env: Mapping[str, str], development: bool
               ) -> tuple[KeyRing, SigningKey | None]:
     """The public keys (``JWT_PUBLIC_KEYS``, a JWKS) and this process's signing key
     (``JWT_PRIVATE_KEY`` in PEM with ``JWT_KID``). Development mode without them uses the

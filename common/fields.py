@@ -52,7 +52,8 @@ class LocalDateTime(fields.AwareDateTime):
                          "years 1970-2999, e.g. 2026-11-26T10:00:00+08:00")
         return super()._deserialize(value, attr, data, **kwargs)
 
-    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any):
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any,
+                   **kwargs: Any) -> Any:
         if value is None:
             return None
         return super()._serialize(value.astimezone(SHANGHAI), attr, obj, **kwargs)
@@ -144,7 +145,7 @@ class Day(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def _json_number(field: fields.Field, value: Any) -> None:
+def _json_number(field: fields.Field[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise field.make_error("invalid")
 

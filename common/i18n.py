@@ -154,7 +154,7 @@ def catalog(language: str) -> gettext.NullTranslations:
     return gettext.NullTranslations()
 
 
-class _Params(dict):
+class _Params(dict[str, Any]):
     """Format parameters: a missing one stays as its placeholder rather than failing."""
 
     def __missing__(self, key: str) -> str:

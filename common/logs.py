@@ -32,12 +32,13 @@ _CALL: contextvars.ContextVar[tuple[str, tuple[str, ...]] | None] = contextvars.
     "gridsvc_call", default=None)
 
 
-def bind_call(call_id: str, stack: Sequence[str] = ()) -> contextvars.Token:
+def bind_call(call_id: str, stack: Sequence[str] = ()
+              ) -> contextvars.Token[tuple[str, tuple[str, ...]] | None]:
     """Mark the lines logged from here on (in this task or greenthread) with ``call_id``."""
     return _CALL.set((call_id, tuple(stack) or (call_id,)))
 
 
-def unbind_call(token: contextvars.Token) -> None:
+def unbind_call(token: contextvars.Token[tuple[str, tuple[str, ...]] | None]) -> None:
     _CALL.reset(token)
 
 

@@ -76,7 +76,9 @@ def run_env(metadata: MetaData, schema: str) -> None:
     cfg = context.config
     conn = cfg.attributes.get("connection")
     if conn is None:
-        engine = create_engine(cfg.get_main_option("sqlalchemy.url"))
+        url = cfg.get_main_option("sqlalchemy.url")
+        assert url is not None, "sqlalchemy.url"
+        engine = create_engine(url)
         with engine.begin() as conn:
             ensure_schema(conn, schema)
             _run(conn, metadata, schema)

@@ -43,7 +43,7 @@ def page_query(*, per_page: int = PER_PAGE, max_per_page: int = MAX_PER_PAGE,
     return type(name, (PageQuery,), attrs)
 
 
-def page_schema(item: type[Schema], name: str, **extra: fields.Field) -> type[Schema]:
+def page_schema(item: type[Schema], name: str, **extra: fields.Field[Any]) -> type[Schema]:
     """The answer of a list of ``item``: ``items``, ``total``, ``page``, ``per_page`` (and
     ``extra`` fields, such as an inbox's ``unread``), named ``name`` in the OpenAPI document."""
     return Schema.from_dict(

@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import eventlet
-import kombu
 from amqp.exceptions import MessageNacked
 from eventlet.event import Event
+from kombu.connection import Connection
+from kombu.entity import Exchange
+from kombu.messaging import Producer
 from nameko.events import get_event_exchange
 from sqlalchemy import MetaData, Table, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,23 +55,23 @@ class ConfirmedPublisher:
 
     MAX_IDLE_SECONDS = 20.0
 
-    def __init__(self, amqp_uri: str, exchange: kombu.Exchange, timeout: float = 10.0) -> None:
+    def __init__(self, amqp_uri: str, exchange: Exchange, timeout: float = 10.0) -> None:
         self.amqp_uri = amqp_uri
         self.exchange = exchange
         self.timeout = timeout
-        self._connection: kombu.Connection | None = None
-        self._producer: kombu.Producer | None = None
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
         self._last_tag = 0  # the channel's delivery tag of the last message published
         self._unconfirmed: set[int] = set()
         self._nacked: set[int] = set()
         self._last_used = 0.0
 
-    def _open(self) -> kombu.Producer:
+    def _open(self) -> Producer:
         idle = time.monotonic() - self._last_used
         if self._producer is not None and idle > self.MAX_IDLE_SECONDS:
             self.close()
         if self._producer is None:
-            connection = kombu.Connection(self.amqp_uri, connect_timeout=5)
+            connection = Connection(self.amqp_uri, connect_timeout=5)
             try:
                 channel = connection.channel()
                 channel.confirm_select()
@@ -82,7 +84,7 @@ class ConfirmedPublisher:
                 connection.release()
                 raise
             self._connection = connection
-            self._producer = kombu.Producer(channel, exchange=self.exchange,
+            self._producer = Producer(channel, exchange=self.exchange,
                                             serializer="json", auto_declare=False)
             self._last_tag = 0
         return self._producer
@@ -170,7 +172,7 @@ class OutboxRelay:
         self,
         sessionmaker: sessionmaker[Session],
         service_name: str,
-        config: dict,
+        config: dict[str, Any],
         poll_interval: float = 1.0,
         max_backoff: float = 15.0,
     ) -> None:

@@ -69,7 +69,7 @@ def initialise() -> None:
 def _tokens(text: str) -> list[str]:
     if _jieba is None:
         initialise()
-    return _jieba.lcut_for_search(text)
+    return list(_jieba.lcut_for_search(text))
 
 
 def normalise(word: str) -> str:
@@ -156,8 +156,8 @@ def vector(*parts: tuple[str, str]) -> Any:
     e.g. ``vector((document(title_words), "A"), (document(description_words), "B"))``."""
     from sqlalchemy import func, literal_column
 
-    simple = literal_column("'simple'::regconfig")
-    expression = None
+    simple: Any = literal_column("'simple'::regconfig")
+    expression: Any = None
     for text, weight in parts:
         piece = func.setweight(func.to_tsvector(simple, text), weight)
         expression = piece if expression is None else expression.op("||")(piece)

@@ -246,7 +246,7 @@ def too_deep() -> ValidationFailed:
                             code="request.too_deep", params={"levels": MAX_NESTING})
 
 
-def _max_length(field: fields.Field) -> int | None:
+def _max_length(field: fields.Field[Any]) -> int | None:
     bounds = [v.max for v in field.validators if isinstance(v, validate.Length)
               and v.max is not None]
     return min(bounds) if bounds else None
@@ -305,7 +305,8 @@ def load(schema: Schema, data: Any) -> dict[str, Any]:
     if bad_text:
         raise invalid_fields(bad_text)
     try:
-        return schema.load(data)
+        loaded: dict[str, Any] = schema.load(data)
+        return loaded
     except MarshmallowError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise invalid_fields(coded(messages, data)) from exc

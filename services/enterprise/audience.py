@@ -68,7 +68,7 @@ def check_references(session: Session, spec: dict[str, Any]) -> None:
         raise invalid_fields(errors)
 
 
-def audience_query(spec: dict[str, Any]) -> Select:
+def audience_query(spec: dict[str, Any]) -> Select[str]:
     """SELECT the ids of the in-scope enterprises matching ``spec`` (already validated)."""
     query = select(Enterprise.id).where(Enterprise.in_scope.is_(True))
     for column, key in ((Enterprise.grid_id, "grid_ids"), (Enterprise.scale, "scales"),

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -168,11 +168,12 @@ def cancel(session: Session, subject_id: str, kinds: Iterable[str] | None = None
 
 def replan(session: Session, subject_id: str, kind: str, due_at: datetime) -> int:
     """Move the pending deadline(s) of a kind (an extension, a calendar correction)."""
-    return session.execute(
+    result = session.execute(
         update(Deadline).where(Deadline.subject_id == subject_id, Deadline.kind == kind,
                                Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None))
         .values(due_at=due_at)
-    ).rowcount
+    )
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 #: 分理: a demand is due at 10:00 local of the first working day after the day it was received

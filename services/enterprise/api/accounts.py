@@ -12,6 +12,8 @@ from typing import Any
 
 from common.auth import Role
 from common.config import load_settings
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.validation import load
 from services.enterprise import accounts
@@ -26,8 +28,8 @@ def _client(client: Any) -> str | None:
 class AccountsApi:
     """Expects ``self.db`` and ``self.caller`` from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def login(self, username: Any, password: Any, client: Any = None) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from common.auth import Role
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.validation import load
 from services.enterprise import audit
@@ -19,8 +21,8 @@ from services.enterprise.schemas import (
 class AuditApi:
     """Expects ``self.db`` and ``self.caller`` from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def record_admin_action(self, payload: Any) -> None:

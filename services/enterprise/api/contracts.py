@@ -17,6 +17,8 @@ from prometheus_client import Counter
 from common.auth import STAFF_ROLES, Role
 from common.concurrency import expected_version as checked_version
 from common.config import seconds_from_env
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import event_handler, rpc
 from common.errors import Forbidden, ValidationFailed, field_error, invalid_fields
 from common.events import check_envelope, first_delivery
@@ -71,8 +73,8 @@ def page(items: list[Any], total: int, filters: dict[str, Any]) -> dict[str, Any
 class ContractsApi:
     """Expects ``self.db`` and ``self.caller`` from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     # ------------------------------------------------------------------ contracts
 

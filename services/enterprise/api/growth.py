@@ -11,6 +11,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.validation import load
 from services.enterprise import growth
@@ -38,8 +40,8 @@ class GridGrowthSchema(Schema):
 class GrowthApi:
     """Needs ``db`` and ``caller`` from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def grid_growth(self, year: Any) -> list[dict[str, Any]]:

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from common.auth import Role
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import Conflict, Forbidden, ValidationFailed, field_error
 from common.validation import load
@@ -49,8 +51,8 @@ def decode_upload(content_b64: Any) -> bytes:
 class ImportsApi:
     """``import_enterprises`` and ``export_enterprises``; needs ``db`` and ``caller``."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def import_enterprises(self, content_b64: str, fmt: str = "xlsx",

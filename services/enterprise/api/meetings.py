@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from common.concurrency import expected_version as checked_version
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import NotFound
 from common.validation import is_uuid, load
@@ -45,8 +47,8 @@ def _meeting_id(value: Any) -> str:
 class MeetingsApi:
     """Expects ``self.db`` and ``self.caller`` from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     def _view(self, session: Any, meeting: Any) -> dict[str, Any]:
         return meeting_schema.dump(meetings.views(session, self.caller.principal, [meeting])[0])

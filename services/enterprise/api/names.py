@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from common.auth import Role
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.fields import normalized
 from common.validation import is_uuid
@@ -27,8 +29,8 @@ MAX_IDS = 20_000
 
 
 class NamesApi:
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def find_enterprise_ids(self, text: Any) -> list[str]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from common.auth import Role
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import NotFound
 from common.validation import is_uuid, load
@@ -28,8 +30,8 @@ AUDIENCE_RESOLVERS = (Role.SERVICE, Role.ADMIN, Role.COORDINATOR, Role.LIAISON,
 class RecipientsApi:
     """Expects ``self.db`` and ``self.caller`` from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def department_recipients(self, department_id: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from common.concurrency import expected_version as checked_version
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import DomainError
 from common.validation import load
@@ -37,8 +39,8 @@ from services.enterprise.schemas import (
 
 
 class RegistryApi:
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     # departments, categories, leading group ---------------------------------------------
 

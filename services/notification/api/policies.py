@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from common import remote
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import NotFound, ValidationFailed, field_error
 from common.i18n import phrase
@@ -46,8 +48,8 @@ def _invalid_audience(exc: ValidationFailed) -> ValidationFailed:
 class PoliciesApi:
     """Expects ``self.db``, ``self.caller`` and ``self.enterprise`` from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
     enterprise: Any
 
     # registry look-ups (as the caller) ---------------------------------------------------

@@ -7,6 +7,8 @@ from typing import Any
 
 from common import remote
 from common.concurrency import expected_version as checked_version
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import NotFound, Unavailable
 from common.validation import load
@@ -32,8 +34,8 @@ def contacts_of(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class DockingsApi(RegistryApi):
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
     identity: Any
     enterprise: Any
 

@@ -11,6 +11,8 @@ from nameko.timer import timer
 
 from common.auth import Principal, Role
 from common.concurrency import expected_version as checked_version
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import Forbidden, field_error, invalid_fields
 from common.validation import load
@@ -53,8 +55,8 @@ def acting_enterprise(principal: Principal, named: str | None) -> str:
 
 
 class ListingsApi(RegistryApi):
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
     board: Any
     enterprise: Any
 

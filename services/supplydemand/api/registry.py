@@ -9,6 +9,8 @@ from typing import Any
 from nameko.exceptions import UnknownService
 
 from common import remote
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import event_handler, retry_later, retrying_event_handler
 from common.errors import NotFound, Unavailable, ValidationFailed, field_error, invalid_fields
 from common.events import check_envelope, first_delivery
@@ -18,8 +20,8 @@ from services.supplydemand.models import Enterprise, processed_events
 log = logging.getLogger(__name__)
 
 class RegistryApi:
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
     enterprise: Any
 
     def _synced_enterprise(self, enterprise_id: str) -> dict[str, Any]:

@@ -15,11 +15,14 @@ from typing import Any
 from common import remote, xlsx
 from common.auth import Role
 from common.concurrency import expected_version as checked_version
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import DomainError, NotFound, ValidationFailed, field_error
 from common.i18n import label
 from common.validation import load
 from services.ticketing import appraisal, environment, events, overview
+from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.schemas import (
     APPRAISAL_SUBJECTS,
     AppraisalPeriodQuerySchema,
@@ -95,9 +98,9 @@ class AppraisalApi:
     """Needs ``db``, ``caller``, ``calendar`` and ``enterprise`` (an ``RpcProxy``) from the
     service class."""
 
-    db: Any
-    caller: Any
-    calendar: Any
+    db: WorkerDatabase
+    caller: CallerContext
+    calendar: CalendarCache
     enterprise: Any
 
     # ------------------------------------------------------------------ names

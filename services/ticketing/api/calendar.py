@@ -11,6 +11,8 @@ from typing import Any
 from nameko.timer import timer
 
 from common.auth import STAFF_ROLES, Role
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import NotFound, ValidationFailed
 from common.validation import load
@@ -38,8 +40,8 @@ class CalendarApi:
     """Expects ``self.db``, ``self.caller`` and ``self.calendar`` (this process's
     :class:`CalendarCache`) from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
     calendar: CalendarCache
 
     @rpc

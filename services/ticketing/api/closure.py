@@ -10,11 +10,14 @@ import base64
 from typing import Any
 
 from common import concurrency
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import NotFound
 from common.validation import load
 from services.ticketing import closure, views
 from services.ticketing.api import lookup
+from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.models import Demand
 from services.ticketing.schemas import (
     DemandSchema,
@@ -31,9 +34,9 @@ class ClosureApi:
     """Needs ``db``, ``caller``, ``calendar``, ``enterprise`` (an ``RpcProxy``) and
     ``identity`` (a ``CallingIdentity``) from the service class."""
 
-    db: Any
-    caller: Any
-    calendar: Any
+    db: WorkerDatabase
+    caller: CallerContext
+    calendar: CalendarCache
     enterprise: Any
     identity: Any
 

@@ -8,9 +8,12 @@ from typing import Any
 
 from common import concurrency, remote
 from common.auth import Role
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.validation import load
 from services.ticketing import handling
+from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.models import Demand, Task
 from services.ticketing.schemas import (
     CompletionSchema,
@@ -48,9 +51,9 @@ class HandlingApi:
     """Expects ``self.db``, ``self.caller``, ``self.calendar`` and ``self.enterprise`` (an
     ``RpcProxy("enterprise")``) from the service class."""
 
-    db: Any
-    caller: Any
-    calendar: Any
+    db: WorkerDatabase
+    caller: CallerContext
+    calendar: CalendarCache
     enterprise: Any
 
     def _department_ids(self) -> dict[str, str]:

@@ -20,11 +20,14 @@ from nameko.exceptions import serialize
 from common import remote
 from common.auth import Principal
 from common.calendar import SHANGHAI
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import DomainError, NotFound, ValidationFailed, field_error
 from common.validation import load
 from services.ticketing import intake
 from services.ticketing.api import lookup
+from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.schemas import DemandCreateSchema, DemandListQuerySchema, DemandSchema
 
 log = logging.getLogger(__name__)
@@ -70,9 +73,9 @@ class IntakeApi:
     """Expects ``self.db``, ``self.caller``, ``self.calendar`` and ``self.enterprise`` (an
     ``RpcProxy("enterprise")``) from the service class."""
 
-    db: Any
-    caller: Any
-    calendar: Any
+    db: WorkerDatabase
+    caller: CallerContext
+    calendar: CalendarCache
     enterprise: Any
 
     @rpc

@@ -11,6 +11,8 @@ from typing import Any
 from common import remote
 from common.auth import STAFF_ROLES, Role
 from common.concurrency import expected_version as checked_version
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import ValidationFailed, field_error
 from common.validation import load
@@ -32,8 +34,8 @@ class SettingsApi:
     """Expects ``self.db``, ``self.caller`` and ``self.enterprise`` (an
     ``RpcProxy("enterprise")``) from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
     enterprise: Any
 
     # ------------------------------------------------------------------ settings

@@ -27,9 +27,11 @@ from nameko.timer import timer
 from common import remote
 from common.auth import Role
 from common.config import load_settings, seconds_from_env
-from common.db import make_engine
+from common.db import WorkerDatabase, make_engine
+from common.dependencies import CallerContext
 from common.entrypoints import event_handler, rpc
 from services.ticketing import calendar_years, sla, sla_metrics, sweep
+from services.ticketing.calendar_years import CalendarCache
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +79,9 @@ class OpenWorkMetrics(DependencyProvider):
 class SweepApi:
     """Expects ``self.db``, ``self.caller`` and ``self.calendar`` from the service class."""
 
-    db: Any
-    caller: Any
-    calendar: Any
+    db: WorkerDatabase
+    caller: CallerContext
+    calendar: CalendarCache
     enterprise: Any  # RpcProxy("enterprise"), called with the service's identity
 
     sla_series = OpenWorkMetrics()

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from common.concurrency import expected_version as checked_version
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.validation import load
 from services.enterprise.contracts import today_in_shanghai
@@ -29,8 +31,8 @@ from services.enterprise.zone.vocabulary import CARRIER_KINDS
 
 
 class CarriersApi:
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def zone_overview(self) -> dict[str, Any]:

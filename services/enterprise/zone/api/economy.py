@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from common.concurrency import expected_version as checked_version
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import Conflict, ValidationFailed, field_error
 from common.validation import load
@@ -34,8 +36,8 @@ log = logging.getLogger(__name__)
 
 
 class EconomyApi:
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def import_figures(self, content_b64: str, fmt: str = "xlsx",

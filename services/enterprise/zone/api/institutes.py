@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from common.concurrency import expected_version as checked_version
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.validation import load
 from services.enterprise.zone import access, institutes
@@ -17,8 +19,8 @@ from services.enterprise.zone.schemas import (
 
 
 class InstitutesApi:
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def list_institutes(self, query: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from prometheus_client import Counter
 from common.auth import Role
 from common.concurrency import expected_version as checked_version
 from common.config import seconds_from_env
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import field_error, invalid_fields
 from common.validation import load
@@ -50,8 +52,8 @@ def _expected(payload_version: Any, header_version: Any) -> int | None:
 
 
 class ProjectsApi:
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def list_projects(self, query: dict[str, Any]) -> dict[str, Any]:
