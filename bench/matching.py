@@ -262,7 +262,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def measure(engine: Engine, queries: int, rng: random.Random, warmup: int = 20
             ) -> dict[str, Any]:
-    from services.supplydemand import board, matching
+    from services.supplydemand import board, candidates, matching
     from services.supplydemand.models import Listing
 
     with engine.connect() as conn:
@@ -277,9 +277,9 @@ def measure(engine: Engine, queries: int, rng: random.Random, warmup: int = 20
     candidate_counts: list[int] = []
     top_scores: list[float] = []
     load_before = os.getloadavg()[0]
-    board.WORD_FREQUENCIES.reset()  # read the statistics of the data just analysed
+    candidates.WORD_FREQUENCIES.reset()  # read the statistics of the data just analysed
     with Session(engine) as session:
-        frequencies = board.WORD_FREQUENCIES.get(session)
+        frequencies = candidates.WORD_FREQUENCIES.get(session)
         for n, listing_id in enumerate(chosen):
             listing = session.get(Listing, listing_id)
             assert listing is not None
@@ -290,9 +290,9 @@ def measure(engine: Engine, queries: int, rng: random.Random, warmup: int = 20
             # the two halves again, apart (the SQL is warm now, as in the timed run)
             probe = board.probe_of(listing)
             t0 = time.perf_counter()
-            found = board.candidates(session, probe, board.opposite(listing.side),
-                                     exclude_enterprise=listing.enterprise_id,
-                                     frequencies=frequencies)
+            found = candidates.candidates(session, probe, board.opposite(listing.side),
+                                          board.today(), exclude_enterprise=listing.enterprise_id,
+                                          frequencies=frequencies)
             t1 = time.perf_counter()
             matching.rank(probe, found, board.now(), frequencies)
             t2 = time.perf_counter()

@@ -20,7 +20,7 @@ Score (0-1), the sum of five weighted factors (:data:`WEIGHTS`):
   the probe weighs 1, a word only in its description 0.5, times the word's specificity (generic
   0.4, single character 0.3; half for a word held by more than 2 % of listings, a quarter
   above 20 %, from PostgreSQL's own statistics of the index column, see
-  :class:`services.supplydemand.board.WordFrequencies`). A word found in the candidate's
+  :class:`services.supplydemand.candidates.WordFrequencies`). A word found in the candidate's
   title counts in full, one only in its description 0.6.
 - ``industry`` 0.15: GB/T 4754 codes: same code 1, same division (大类, e.g. C33) 0.7, same
   section (门类, e.g. C) 0.3.
