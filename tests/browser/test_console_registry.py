@@ -89,6 +89,12 @@ def test_an_admin_imports_a_file_with_one_bad_row(screens, db, tmp_path):
     assert sorted(listed.all_inner_texts()) == sorted(n for i, n in enumerate(names) if i != 2)
     expect(admin.page.locator("[data-test=registry-grid]").first).to_have_text(incubator)
     admin.shot("registry-list")
+    with admin.page.expect_download() as exported:  # the filtered list, with its progress
+        admin.page.locator("[data-test=export]").click()
+    assert exported.value.suggested_filename.endswith(".xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.value.path().read_bytes())).active
+    assert sheet.max_row == 1 + 4  # the header and the four imported
+    expect(admin.page.locator("[data-test=export-progress]")).to_contain_text("已导出")
 
     # an enterprise's page: its record and profile tabs
     listed.first.click()
