@@ -102,6 +102,12 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("triage_due_at", NC_("demand_sort", "Triage deadline, soonest first")),
         ("relevance", NC_("demand_sort", "Best match first")),
     )),
+    Dictionary("export_status", (
+        ("pending", NC_("export_status", "Waiting")),
+        ("running", NC_("export_status", "Being built")),
+        ("done", NC_("export_status", "Ready")),
+        ("failed", NC_("export_status", "Failed")),
+    )),
     Dictionary("ledger_sort", (
         ("relevance", NC_("ledger_sort", "Best match first")),
         ("date", NC_("ledger_sort", "By date")),

@@ -12,12 +12,39 @@ from services.notification.schemas import DeliveryPageSchema, DeliveryQuerySchem
 ADMIN = frozenset({Role.ADMIN})
 
 
+ENTERPRISE_PREFIX = "enterprise:"
+
+
+async def with_names(call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each delivery with ``recipient_name``: the person's or the enterprise's name (an
+    enterprise's users share its inbox: ``enterprise:<id>``), from the registry."""
+    accounts = sorted({i["recipient"] for i in items
+                       if not i["recipient"].startswith(ENTERPRISE_PREFIX)})
+    enterprises = sorted({i["recipient"][len(ENTERPRISE_PREFIX):] for i in items
+                          if i["recipient"].startswith(ENTERPRISE_PREFIX)})
+    found: dict[str, Any] = {}
+    if accounts or enterprises:
+        found = await call.rpc("enterprise", "names",
+                               {"accounts": accounts, "enterprises": enterprises})
+    for item in items:
+        recipient = item["recipient"]
+        if recipient.startswith(ENTERPRISE_PREFIX):
+            item["recipient_name"] = (found.get("enterprises") or {}).get(
+                recipient[len(ENTERPRISE_PREFIX):])
+        else:
+            item["recipient_name"] = (found.get("accounts") or {}).get(recipient)
+    return items
+
+
 async def list_deliveries(call: Call) -> dict[str, Any]:
-    return await call.rpc("notification", "list_deliveries", dict(call.request.query_params))
+    page = await call.rpc("notification", "list_deliveries", dict(call.request.query_params))
+    page["items"] = await with_names(call, page["items"])
+    return page
 
 
 async def retry_delivery(call: Call) -> dict[str, Any]:
-    return await call.rpc("notification", "retry_delivery", call.path_params["delivery_id"])
+    delivery = await call.rpc("notification", "retry_delivery", call.path_params["delivery_id"])
+    return (await with_names(call, [delivery]))[0]
 
 
 ENDPOINTS = [

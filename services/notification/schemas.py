@@ -90,7 +90,10 @@ class DeliverySchema(Schema):
     id = fields.String(required=True)
     message_id = fields.String(required=True)
     channel = fields.String(required=True, metadata={"x-dictionary": "delivery_channel"})
-    recipient = fields.String(required=True)
+    recipient = fields.String(required=True, metadata={
+        "description": "an account's id, or enterprise:<id> (its users share the inbox)"})
+    recipient_name = fields.String(allow_none=True, metadata={
+        "description": "the person's or the enterprise's name"})
     address = fields.String(required=True)
     state = fields.String(required=True, metadata={"x-dictionary": "delivery_state"})
     attempts = fields.Integer(required=True)

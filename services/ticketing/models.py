@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.events import processed_events_table
@@ -322,6 +322,26 @@ class AppraisalVeto(Base):
     lifted_by: Mapped[str | None] = mapped_column(String(64))
     lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lift_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Export(Base):
+    """导出: a ledger export built page by page, its progress readable while it runs, its file
+    kept for its owner (:mod:`services.ticketing.api.exports`)."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    view: Mapped[str] = mapped_column(String(20))
+    query: Mapped[dict] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(10))  # pending | running | done | failed
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[bytes | None] = mapped_column(BYTEA)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 outbox = outbox_table(metadata)

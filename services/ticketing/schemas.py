@@ -41,6 +41,15 @@ CALENDAR_ORIGINS = ("chinesecalendar", "loaded", "missing")
 CALENDAR_YEARS = range(2000, 2101)
 
 
+def _name(description: str) -> fields.String:
+    """A name shown next to an id (services/ticketing/naming.py)."""
+    return fields.String(allow_none=True, metadata={"description": description})
+
+
+def _names(description: str) -> fields.List:
+    return fields.List(fields.String(), metadata={"description": description})
+
+
 class AttachmentSchema(Schema):
     """Metadata of a file kept elsewhere (the platform stores no file bodies)."""
 
@@ -93,6 +102,10 @@ class DemandSchema(Schema):
                             metadata={"description": "rated 自动销号 | internal 内部销号 | "
                                       "unrated"})
     closed_at = LocalDateTime(allow_none=True)
+    enterprise_name = _name("the enterprise's name")
+    grid_name = _name("the grid's name")
+    recorded_by_name = _name("who recorded it (staff readers only)")
+    triaged_by_name = _name("who triaged it (staff readers only)")
 
 
 class DemandPageSchema(Schema):
@@ -338,6 +351,8 @@ class TaskSchema(Schema):
     demand_number = fields.String(metadata={"description": "the demand's 诉求编号 (lists and "
                                             "single tasks)"})
     demand_title = fields.String(metadata={"description": "the demand's title"})
+    department_name = _name("the department's name")
+    accepted_by_name = _name("who accepted it")
 
 
 class TaskPageSchema(Schema):
@@ -496,6 +511,8 @@ class LedgerEntrySchema(Schema):
     reason = fields.String(allow_none=True)
     channel = fields.String(allow_none=True, metadata={"x-dictionary": "channel"})
     at = LocalDateTime(required=True)
+    actor_name = _name("the person's name (null for the platform or an unknown id)")
+    department_name = _name("the department's name")
 
 
 class LedgerPageSchema(Schema):
@@ -523,6 +540,7 @@ class TimelineItemSchema(TimelineEntrySchema):
     actor_role = fields.String(allow_none=True,
                                metadata={"description": "enterprise, grid_worker, liaison, "
                                          "coordinator, service (the platform)..."})
+    department_name = _name("the department's name")
 
 
 class DemandTimelineSchema(Schema):
@@ -568,6 +586,28 @@ class LedgerExportQuerySchema(LedgerFilterSchema):
     view = fields.String(load_default="problems", validate=validate.OneOf(LEDGER_VIEWS))
 
 
+EXPORT_STATES = ("pending", "running", "done", "failed")
+
+
+class ExportSchema(Schema):
+    """导出: a ledger export built in the background, with its progress."""
+
+    id = fields.String(required=True)
+    view = fields.String(required=True, validate=validate.OneOf(LEDGER_VIEWS))
+    status = fields.String(required=True, validate=validate.OneOf(EXPORT_STATES), metadata={
+        "description": "pending, running, done (the file is ready) or failed"})
+    progress = fields.Integer(required=True, metadata={
+        "description": "0-100: the share of the list's rows written so far"})
+    rows_done = fields.Integer(required=True)
+    rows_total = fields.Integer(required=True, metadata={"description": "rows of the list"})
+    size = fields.Integer(allow_none=True, metadata={"description": "bytes of the file"})
+    file = fields.String(allow_none=True, metadata={
+        "description": "where to download the file once done"})
+    error = fields.String(allow_none=True)
+    created_at = LocalDateTime(required=True)
+    finished_at = LocalDateTime(allow_none=True)
+
+
 class ProblemItemSchema(Schema):
     """问题清单: one demand."""
 
@@ -587,6 +627,10 @@ class ProblemItemSchema(Schema):
     closed_at = LocalDateTime(allow_none=True)
     awaiting_resolution = fields.Boolean(required=True,
                                          metadata={"description": "rated dissatisfied"})
+    grid_id = fields.String(allow_none=True, metadata={"description": "the demand's grid"})
+    enterprise_name = _name("the enterprise's name")
+    department_names = _names("the departments' names, in the order of the ids")
+    grid_name = _name("the grid's name")
 
 
 class TaskItemSchema(Schema):
@@ -609,6 +653,9 @@ class TaskItemSchema(Schema):
     escalation_level = fields.Integer(required=True, metadata={"x-dictionary": "escalation_level"})
     overdue = fields.Boolean(required=True, metadata={
         "description": "open past its handling deadline, or completed after it"})
+    department_name = _name("the department's name")
+    accepted_by_name = _name("who accepted it")
+    enterprise_name = _name("the enterprise's name")
 
 
 class DoneItemSchema(Schema):
@@ -627,6 +674,8 @@ class DoneItemSchema(Schema):
     satisfied = fields.Boolean(allow_none=True,
                                metadata={"description": "the last rating; null if unrated"})
     ratings = fields.List(fields.Nested(RatingSchema), required=True)
+    enterprise_name = _name("the enterprise's name")
+    department_names = _names("the departments' names, in the order of the ids")
 
 
 ProblemPageSchema = page_schema(ProblemItemSchema, "ProblemPageSchema")

@@ -15,6 +15,7 @@ from common.service_identity import CallingIdentity
 from services.ticketing.api.appraisal import AppraisalApi
 from services.ticketing.api.calendar import CalendarApi
 from services.ticketing.api.closure import ClosureApi
+from services.ticketing.api.exports import ExportsApi
 from services.ticketing.api.handling import HandlingApi
 from services.ticketing.api.intake import IntakeApi
 from services.ticketing.api.settings import SettingsApi
@@ -33,8 +34,8 @@ class WorkCalendarProvider(DependencyProvider):
         return self.cache
 
 
-class TicketingService(IntakeApi, HandlingApi, ClosureApi, SweepApi, SettingsApi, AppraisalApi,
-                       CalendarApi):
+class TicketingService(IntakeApi, HandlingApi, ClosureApi, ExportsApi, SweepApi, SettingsApi,
+                       AppraisalApi, CalendarApi):
     """诉求: intake, triage, routing, deadlines, escalation, rating and closure."""
 
     name = "ticketing"

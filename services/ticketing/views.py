@@ -12,7 +12,7 @@ of a staff member (the role or the department is shown instead).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -31,9 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from common import xlsx
 from common.auth import Principal, Role
-from common.calendar import SHANGHAI
 from common.errors import Forbidden, NotFound
 from common.validation import is_uuid
 from services.ticketing import intake, search
@@ -63,6 +61,11 @@ LEDGER_DEPARTMENT = frozenset({Role.LIAISON, Role.DEPARTMENT_HEAD})
 OPEN_TASK_STATES = ("assigned", "coordination", "accepted")
 #: the largest export (about the zone's demands of several years)
 MAX_EXPORT_ROWS = 50_000
+
+
+def ledger_reader(principal: Principal) -> str | None:
+    """None for readers of the whole ledger; the department of department staff; else 403."""
+    return _ledger_department(principal)
 
 
 def _ledger_department(principal: Principal) -> str | None:
@@ -231,8 +234,10 @@ def _demand_query(principal: Principal, filters: dict[str, Any], columns: Sequen
 
 
 def _page(session: Session, query: Any, filters: dict[str, Any]) -> tuple[list[Any], int]:
-    """A page of ``query`` (or up to :data:`MAX_EXPORT_ROWS` rows without ``page``)."""
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    """A page of ``query`` (or up to :data:`MAX_EXPORT_ROWS` rows without ``page``) and the
+    count of all (-1 with ``count=False``: an export reading page after page)."""
+    total = -1 if filters.get("count") is False else session.execute(
+        select(func.count()).select_from(query.subquery())).scalar_one()
     if "page" in filters:
         query = query.offset((filters["page"] - 1) * filters["per_page"]).limit(
             filters["per_page"])
@@ -365,72 +370,6 @@ def done(session: Session, principal: Principal, filters: dict[str, Any],
     return DonePageSchema().dump(_paged(items, total, filters))
 
 
-# =========================================================================== XLSX export
-
-#: a text starting with one of these is run as a formula by spreadsheet programs
-YES_NO = {True: "是", False: "否", None: ""}
-
-#: (field, header) of each view's sheet
-EXPORT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "problems": (
-        ("number", "诉求编号"), ("enterprise_id", "企业"), ("title", "标题"),
-        ("category", "类别"), ("channel", "渠道"), ("urgency", "紧急程度"), ("status", "状态"),
-        ("received_at", "收到时间"), ("triage_due_at", "分理时限"), ("triaged_at", "分理时间"),
-        ("departments", "责任部门"), ("awaiting_resolution", "不满意待处理"),
-        ("closure", "销号方式"), ("closed_at", "销号时间"),
-    ),
-    "tasks": (
-        ("number", "诉求编号"), ("title", "标题"), ("category", "类别"),
-        ("department_id", "责任部门"), ("status", "状态"), ("received_at", "收到时间"),
-        ("accept_due_at", "受理时限"), ("accepted_at", "受理时间"), ("due_at", "办理时限"),
-        ("completed_at", "办结时间"), ("overdue", "超时"), ("reopen_count", "重新办理次数"),
-        ("escalation_level", "督办级别"),
-    ),
-    "done": (
-        ("number", "诉求编号"), ("enterprise_id", "企业"), ("title", "标题"),
-        ("category", "类别"), ("departments", "责任部门"), ("received_at", "收到时间"),
-        ("completed_at", "办结时间"), ("closed_at", "销号时间"), ("closure", "销号方式"),
-        ("satisfied", "满意"), ("efficiency", "办理效率"), ("attitude", "服务态度"),
-        ("quality", "办理结果"), ("comment", "评价意见"),
-    ),
-}
-SHEET_TITLES = {"problems": "问题清单", "tasks": "任务清单", "done": "落实清单"}
-
-
-def _cell_value(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return YES_NO[value]
-    if isinstance(value, list):
-        return "、".join(str(item) for item in value)
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-        try:  # an ISO time from the schema: a local (+08:00) spreadsheet date-time
-            return datetime.fromisoformat(value).astimezone(SHANGHAI).replace(tzinfo=None)
-        except ValueError:
-            return value
-    return value
-
-
-def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> bytes:
-    """An XLSX workbook of a ledger view (text neutralised, times local)."""
-    return xlsx.write_xlsx(header, rows, title, convert=_cell_value)
-
+# =========================================================================== the lists
 
 VIEWS = {"problems": problems, "tasks": tasks, "done": done}
-
-
-def export_xlsx(session: Session, principal: Principal, filters: dict[str, Any],
-                enterprise_ids: Sequence[str] | None = None) -> bytes:
-    """One of the three lists (``view``), filtered, as an XLSX workbook (at most
-    :data:`MAX_EXPORT_ROWS` rows); the last rating's scores for the done list."""
-    view = filters.get("view", "problems")
-    criteria = {key: value for key, value in filters.items() if key != "view"}
-    items = VIEWS[view](session, principal, criteria, enterprise_ids=enterprise_ids)["items"]
-    columns = EXPORT_COLUMNS[view]
-    rows = []
-    for item in items:
-        if view == "done":
-            last = item["ratings"][-1] if item["ratings"] else {}
-            item = {**item, **{key: last.get(key) for key in
-                               ("efficiency", "attitude", "quality", "comment")}}
-        rows.append([item.get(field) for field, _ in columns])
-    return write_xlsx([label for _, label in columns], rows, SHEET_TITLES[view])

@@ -1,12 +1,12 @@
 """RPC entrypoints of ticketing: rating and closure (评价, 自动销号, 内部销号), the enterprise's
-timeline (办理进度) and the ledger (台账) with its three lists and their XLSX export.
+timeline (办理进度) and the ledger (台账) with its three lists (their XLSX export:
+:mod:`services.ticketing.api.exports`).
 
 The rules live in :mod:`services.ticketing.closure` and :mod:`services.ticketing.views`.
 """
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from common import concurrency
@@ -22,7 +22,6 @@ from services.ticketing.models import Demand
 from services.ticketing.schemas import (
     DemandSchema,
     DissatisfiedResolutionSchema,
-    LedgerExportQuerySchema,
     LedgerQuerySchema,
     LedgerViewQuerySchema,
     RatedSchema,
@@ -75,7 +74,9 @@ class ClosureApi:
         """办理进度 of a demand (``DemandTimelineSchema``) for whoever may read it."""
         principal = self.caller.principal
         with self.db.transaction() as session:
-            return views.timeline(session, principal, demand_id)
+            result = views.timeline(session, principal, demand_id)
+        # departments, grids and the enterprise by name; never a staff member (a role instead)
+        return lookup.named(self, [result], kinds=lookup.PUBLIC_KINDS)[0]
 
     @rpc
     def list_ledger(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +84,9 @@ class ClosureApi:
         principal = self.caller.principal
         filters = load(LedgerQuerySchema(), query)
         with self.db.transaction() as session:
-            return views.list_ledger(session, principal, filters)
+            page = views.list_ledger(session, principal, filters)
+        lookup.named(self, page["items"])
+        return page
 
     @rpc
     def ledger_view(self, view: str, query: dict[str, Any]) -> dict[str, Any]:
@@ -97,14 +100,6 @@ class ClosureApi:
                            params={"view": repr(view)})
         ids = lookup.enterprise_ids(self, filters)
         with self.db.transaction() as session:
-            return build(session, principal, filters, enterprise_ids=ids)
-
-    @rpc
-    def export_ledger(self, query: dict[str, Any]) -> str:
-        """One of the three lists (``view``) as a base64 XLSX workbook."""
-        principal = self.caller.principal
-        filters = load(LedgerExportQuerySchema(), query)
-        ids = lookup.enterprise_ids(self, filters)
-        with self.db.transaction() as session:
-            content = views.export_xlsx(session, principal, filters, enterprise_ids=ids)
-        return base64.b64encode(content).decode("ascii")
+            page = build(session, principal, filters, enterprise_ids=ids)
+        lookup.named(self, page["items"])
+        return page

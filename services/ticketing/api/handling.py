@@ -13,6 +13,7 @@ from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.validation import load
 from services.ticketing import handling
+from services.ticketing.api import lookup
 from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.models import Demand, Task
 from services.ticketing.schemas import (
@@ -119,8 +120,9 @@ class HandlingApi:
         with self.db.transaction() as session:
             rows, total = handling.list_coordination(session, principal, filters["page"],
                                                      filters["per_page"])
-            return {"items": _with_demands(session, rows), "total": total,
-                    "page": filters["page"], "per_page": filters["per_page"]}
+            items = _with_demands(session, rows)
+        return {"items": lookup.named(self, items), "total": total,
+                "page": filters["page"], "per_page": filters["per_page"]}
 
     @rpc
     def reassign_task(self, task_id: str, payload: dict[str, Any],
@@ -199,14 +201,16 @@ class HandlingApi:
         filters = load(TaskQuerySchema(), query)
         with self.db.transaction() as session:
             rows, total = handling.list_tasks(session, principal, filters)
-            return {"items": _with_demands(session, rows), "total": total,
-                    "page": filters["page"], "per_page": filters["per_page"]}
+            items = _with_demands(session, rows)
+        return {"items": lookup.named(self, items), "total": total,
+                "page": filters["page"], "per_page": filters["per_page"]}
 
     @rpc
     def get_task(self, task_id: str) -> dict[str, Any]:
         principal = self.caller.principal
         with self.db.transaction() as session:
-            return _with_demands(session, [handling.get_task(session, principal, task_id)])[0]
+            items = _with_demands(session, [handling.get_task(session, principal, task_id)])
+        return lookup.named(self, items)[0]
 
     @rpc
     def list_extensions(self, query: dict[str, Any]) -> dict[str, Any]:

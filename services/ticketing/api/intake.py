@@ -18,7 +18,7 @@ from typing import Any
 from nameko.exceptions import serialize
 
 from common import remote
-from common.auth import Principal
+from common.auth import Principal, Role
 from common.calendar import SHANGHAI
 from common.db import WorkerDatabase
 from common.dependencies import CallerContext
@@ -69,6 +69,11 @@ def _submission(item: Any) -> Submission:
     )
 
 
+def _name_kinds(principal: Principal) -> frozenset[str] | None:
+    """Enterprises read departments, grids and enterprises by name, staff people too."""
+    return lookup.PUBLIC_KINDS if principal.role == Role.ENTERPRISE else None
+
+
 class IntakeApi:
     """Expects ``self.db``, ``self.caller``, ``self.calendar`` and ``self.enterprise`` (an
     ``RpcProxy("enterprise")``) from the service class."""
@@ -112,7 +117,8 @@ class IntakeApi:
     def get_demand(self, demand_id: str) -> dict:
         principal = self.caller.principal
         with self.db.transaction() as session:
-            return demand_schema.dump(intake.get_visible(session, principal, demand_id))
+            demand = demand_schema.dump(intake.get_visible(session, principal, demand_id))
+        return lookup.named(self, [demand], kinds=_name_kinds(principal))[0]
 
     @rpc
     def list_demands(self, query: dict[str, Any]) -> dict:
@@ -121,12 +127,13 @@ class IntakeApi:
         ids = lookup.enterprise_ids(self, filters)
         with self.db.transaction() as session:
             rows, total = intake.list_visible(session, principal, filters, enterprise_ids=ids)
-            return {
-                "items": demand_schema.dump(rows, many=True),
-                "total": total,
-                "page": filters["page"],
-                "per_page": filters["per_page"],
-            }
+            items = demand_schema.dump(rows, many=True)
+        return {
+            "items": lookup.named(self, items, kinds=_name_kinds(principal)),
+            "total": total,
+            "page": filters["page"],
+            "per_page": filters["per_page"],
+        }
 
     @rpc
     def submit_demands(self, items: list[Any]) -> list[dict[str, Any]]:

@@ -1091,6 +1091,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show an export
+         * @description An export of the caller's (404 for anyone else): status, progress (0-100), rows done of rows total, and the file's place once done; kept 24 hours.
+         */
+        get: operations["get_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{export_id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an export
+         * @description The finished file of an export of the caller's, streamed; 409 while it is being built.
+         */
+        get: operations["export_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/extensions": {
         parameters: {
             query?: never;
@@ -1317,11 +1357,31 @@ export interface paths {
         };
         /**
          * Export a ledger list
-         * @description `view=problems|tasks|done` with the lists' filters, as an XLSX file (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), at most 50,000 rows. Text that a spreadsheet would run as a formula starts with an apostrophe. Department staff (liaisons, department heads) see only their department's part.
+         * @description `view=problems|tasks|done` with the lists' filters, as an XLSX file (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), at most 50,000 rows: the list (names, Chinese labels, times in Asia/Shanghai) and 办理过程, every step of its demands with who and when (internal notes only for readers of them). Text that a spreadsheet would run as a formula starts with an apostrophe. For a progress figure use `POST /api/v1/ledger/exports`. Department staff (liaisons, department heads) see only their department's part.
          */
         get: operations["export_ledger"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a ledger export
+         * @description The same workbook as `GET /api/v1/ledger/export.xlsx`, built in the background: 202 with `Location: /api/v1/exports/{id}`, where `progress` (0-100) is read while it runs and `file` names the download once `status` is done. Body: `view` and the lists' filters. Department staff (liaisons, department heads) see only their department's part.
+         */
+        post: operations["start_export"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3516,7 +3576,10 @@ export interface components {
             message_id: string;
             /** Format: date-time */
             next_attempt_at: string;
+            /** @description an account's id, or enterprise:<id> (its users share the inbox) */
             recipient: string;
+            /** @description the person's or the enterprise's name */
+            recipient_name?: string | null;
             /** Format: date-time */
             sent_at?: string | null;
             state: string;
@@ -3545,7 +3608,11 @@ export interface components {
             description: string;
             difficulty?: string | null;
             enterprise_id: string;
+            /** @description the enterprise's name */
+            enterprise_name?: string | null;
             grid_id?: string | null;
+            /** @description the grid's name */
+            grid_name?: string | null;
             id: string;
             /** @description 诉求编号, e.g. SQ20261126-00001 */
             number: string;
@@ -3554,6 +3621,8 @@ export interface components {
             /** Format: date-time */
             received_at: string;
             recorded_by: string;
+            /** @description who recorded it (staff readers only) */
+            recorded_by_name?: string | null;
             recorded_role: string;
             /**
              * @description Codes of the dictionary `demand_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
@@ -3569,6 +3638,8 @@ export interface components {
             triage_due_provisional: boolean;
             /** Format: date-time */
             triaged_at?: string | null;
+            /** @description who triaged it (staff readers only) */
+            triaged_by_name?: string | null;
             /**
              * @description Codes of the dictionary `urgency`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @enum {string}
@@ -3753,8 +3824,12 @@ export interface components {
             closure?: string | null;
             /** Format: date-time */
             completed_at?: string | null;
+            /** @description the departments' names, in the order of the ids */
+            department_names?: string[];
             departments: string[];
             enterprise_id: string;
+            /** @description the enterprise's name */
+            enterprise_name?: string | null;
             id: string;
             number: string;
             ratings: components["schemas"]["Rating"][];
@@ -3931,6 +4006,33 @@ export interface components {
             tags?: string[];
             upstream?: string[];
             version?: number;
+        };
+        Export: {
+            /** Format: date-time */
+            created_at: string;
+            error?: string | null;
+            /** @description where to download the file once done */
+            file?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            id: string;
+            /** @description 0-100: the share of the list's rows written so far */
+            progress: number;
+            rows_done: number;
+            /** @description rows of the list */
+            rows_total: number;
+            /** @description bytes of the file */
+            size?: number | null;
+            /**
+             * @description pending, running, done (the file is ready) or failed Codes of the dictionary `export_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            status: "pending" | "running" | "done" | "failed";
+            /**
+             * @description Codes of the dictionary `ledger_view`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            view: "problems" | "tasks" | "done";
         };
         Extension: {
             /** Format: date-time */
@@ -4374,17 +4476,82 @@ export interface components {
         LedgerEntry: {
             action: string;
             actor: string;
+            /** @description the person's name (null for the platform or an unknown id) */
+            actor_name?: string | null;
             actor_role: string;
             /** Format: date-time */
             at: string;
             channel?: string | null;
             demand_id: string;
             department_id?: string | null;
+            /** @description the department's name */
+            department_name?: string | null;
             from_state?: string | null;
             id: number;
             reason?: string | null;
             task_id?: string | null;
             to_state?: string | null;
+        };
+        LedgerExportQuery: {
+            /** @description problems: rated dissatisfied, waiting for a coordinator */
+            awaiting_resolution?: boolean;
+            category?: string;
+            /**
+             * @description Codes of the dictionary `channel`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            channel?: "grid_worker" | "service_window" | "app" | "wechat" | "website" | "hotline" | "enterprise";
+            /**
+             * @description done: how it was closed Codes of the dictionary `closure`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            closure?: "rated" | "internal" | "unrated";
+            /** @description a department with a task of it */
+            department_id?: string;
+            /** @description The enterprise: a part of its name, the start of its credit code (统一社会信用代码), or its id */
+            enterprise?: string;
+            /** @description 督办: a task escalated (the task list: that task) */
+            escalated?: boolean;
+            /** @description the demand's grid (网格) */
+            grid_id?: string;
+            /**
+             * @description 诉求编号, whole or its start (SQ20261126)
+             * @example SQ20261126-00001
+             */
+            number?: string;
+            /** @description 超时: a task open past its handling deadline or completed after it (the task list: that task), or the triage late */
+            overdue?: boolean;
+            /**
+             * @description Keywords (关键词): Chinese-segmented full text over the title, the description, the departments' results and the public notes; every word must be there (激光切割 finds 激光精密切割). A demand number finds that demand.
+             * @example 激光切割
+             */
+            q?: string;
+            /**
+             * Format: date
+             * @description 收到日期 from (inclusive, +08:00)
+             */
+            received_from?: string;
+            /**
+             * Format: date
+             * @description 收到日期 to (inclusive, +08:00)
+             */
+            received_to?: string;
+            /**
+             * @description relevance (the default with q) or date (the default without: problems newest first, tasks by handling deadline, done by closure, newest first) Codes of the dictionary `ledger_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            sort?: "relevance" | "date";
+            /**
+             * @description the demand's state (problems, done) or the task's (tasks) Codes of the dictionary `ledger_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            state?: "received" | "triaged" | "in_progress" | "awaiting_rating" | "closed" | "assigned" | "coordination" | "accepted" | "completed" | "cancelled";
+            /**
+             * @description Codes of the dictionary `ledger_view`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @default problems
+             * @enum {string}
+             */
+            view: "problems" | "tasks" | "done";
         };
         LedgerPage: {
             items: components["schemas"]["LedgerEntry"][];
@@ -5264,8 +5431,16 @@ export interface components {
             /** Format: date-time */
             closed_at?: string | null;
             closure?: string | null;
+            /** @description the departments' names, in the order of the ids */
+            department_names?: string[];
             departments: string[];
             enterprise_id: string;
+            /** @description the enterprise's name */
+            enterprise_name?: string | null;
+            /** @description the demand's grid */
+            grid_id?: string | null;
+            /** @description the grid's name */
+            grid_name?: string | null;
             id: string;
             number: string;
             /** Format: date-time */
@@ -5596,6 +5771,8 @@ export interface components {
             accept_due_at?: string | null;
             /** Format: date-time */
             accepted_at?: string | null;
+            /** @description who accepted it */
+            accepted_by_name?: string | null;
             /** Format: date-time */
             completed_at?: string | null;
             demand_id: string;
@@ -5604,6 +5781,8 @@ export interface components {
             /** @description the demand's title */
             demand_title?: string;
             department_id: string;
+            /** @description the department's name */
+            department_name?: string | null;
             difficulty: string;
             /**
              * Format: date-time
@@ -5630,14 +5809,20 @@ export interface components {
             accept_due_at?: string | null;
             /** Format: date-time */
             accepted_at?: string | null;
+            /** @description who accepted it */
+            accepted_by_name?: string | null;
             category?: string | null;
             /** Format: date-time */
             completed_at?: string | null;
             demand_id: string;
             department_id: string;
+            /** @description the department's name */
+            department_name?: string | null;
             /** Format: date-time */
             due_at?: string | null;
             due_provisional: boolean;
+            /** @description the enterprise's name */
+            enterprise_name?: string | null;
             escalation_level: number;
             id: string;
             number: string;
@@ -5744,6 +5929,8 @@ export interface components {
             /** Format: date-time */
             deadline?: string | null;
             department_id?: string | null;
+            /** @description the department's name */
+            department_name?: string | null;
             kind: string;
             state?: string | null;
             text?: string | null;
@@ -11820,6 +12007,149 @@ export interface operations {
             };
         };
     };
+    get_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_extensions: {
         parameters: {
             query?: {
@@ -13096,6 +13426,102 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LedgerExportQuery"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
