@@ -31,7 +31,9 @@ def test_enterprise_submits_and_reads_its_demand(client, token):
     assert demand["triage_due_at"].endswith("T10:00:00+08:00")
     fetched = client.get(f"/api/v1/demands/{demand['id']}", headers=bearer(tok))
     assert fetched.status_code == 200
-    assert fetched.json() == demand
+    # the same demand, read with the names next to its ids
+    assert {key: fetched.json()[key] for key in demand} == demand
+    assert fetched.json()["enterprise_name"] == "青岛测试科技有限公司"
 
 
 def test_same_idempotency_key_returns_the_same_demand(client, token, db):
