@@ -584,7 +584,20 @@ def import_xlsx(url: str, rows: int) -> dict[str, Any]:
             os.environ["DATABASE_URL"] = previous
     found["reference_seconds"] = reference
     found["reference_ratio"] = found["seconds"] / reference
+    found["stall"] = import_stall(url, min(rows, spreadsheet.MAX_ROWS))
     return found
+
+
+def import_stall(url: str, rows: int) -> dict[str, Any]:
+    """The service's longest stall while importing one file (:mod:`bench.province_stall`,
+    in a process of its own: eventlet patches before anything is imported)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "bench.province_stall", "--url", url,
+                           "--rows", str(rows)], capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        return {"error": done.stderr[-2000:], "max_ms": float("nan")}
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # =========================================================================== run
@@ -700,9 +713,11 @@ def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      f"read alone {i['reference_seconds']:.1f} s, {i['reference_ratio']:.1f}x",
                      ""))
         if "stall" in i:
-            rows.append(("province", "longest stall of other calls while importing",
-                         _ms(i["stall"]["max_ms"]), "within 1 s" if i["stall"]["max_ms"]
-                         < 1000 else "MISSED (1 s)"))
+            st = i["stall"]
+            rows.append(("province", f"longest stall of the service while importing "
+                         f"{st.get('rows', 0):,} rows",
+                         f"{_ms(st['max_ms'])} (p99 {_ms(st.get('p99_ms') or 0)} of 50 ms "
+                         f"ticks)", "within 1 s" if st["max_ms"] < 1000 else "MISSED (1 s)"))
     return rows
 
 

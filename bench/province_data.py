@@ -346,6 +346,7 @@ def prepare(database: str = DATABASE, demands: int = DEMANDS,
     try:
         sizes = complete(engine)
         if sizes is not None:
+            upgrade_all(address)  # the services' newer migrations, on the data as it is
             return address, sizes, False
         drop(database)  # a partial one: start over
         ensure_database(address)
