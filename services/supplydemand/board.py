@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, text
+from sqlalchemy import and_, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from common.errors import (
     invalid_fields,
 )
 from common.i18n import EN
+from common.pagination import paginate
 from common.validation import is_uuid
 from services.supplydemand import access, events, matching
 from services.supplydemand.candidates import WORD_FREQUENCIES, candidates
@@ -182,13 +183,8 @@ def list_listings(session: Session, principal: Principal, q: dict[str, Any]
                                 and_(Listing.status == "published", Listing.valid_until < day)))
     elif status:
         query = query.where(Listing.status == status)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(Listing.created_at.desc(), Listing.id)
-        .offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"])
-    ).all()
-    return {"items": [dump(listing, enterprise, day) for listing, enterprise in rows],
-            "total": total, "page": q["page"], "per_page": q["per_page"]}
+    found = paginate(session, query, q, order_by=[Listing.created_at.desc(), Listing.id])
+    return found.map(lambda row: dump(row[0], row[1], day)).as_dict()
 
 
 # --------------------------------------------------------------------------- writing

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, or_, select, text, true, tuple_
+from sqlalchemy import bindparam, exists, or_, select, text, true, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from common.auth import Principal, Role
 from common.calendar import SHANGHAI, WorkCalendar
 from common.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, field_error
 from common.outbox import record_events
+from common.pagination import paginate
 from services.ticketing import search, sla
 from services.ticketing.models import Demand, LedgerEntry, Task, outbox
 
@@ -367,8 +368,6 @@ def list_visible(
                              enterprise_ids=enterprise_ids)
     except search.Unmatched:
         return [], 0
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page, per_page = filters["page"], filters["per_page"]
     relevance = search.by_relevance(filters)
     if filters.get("sort") == "triage_due_at":
         order: tuple[Any, ...] = (Demand.triage_due_at, Demand.received_at, Demand.id)
@@ -376,9 +375,5 @@ def list_visible(
         order = (relevance, Demand.received_at.desc(), Demand.id)
     else:
         order = (Demand.received_at.desc(), Demand.id)
-    rows = session.execute(
-        query.order_by(*order)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).scalars().all()
-    return list(rows), total
+    found = paginate(session, query, filters, order_by=order, scalars=True)
+    return found.items, found.total
