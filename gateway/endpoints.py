@@ -237,6 +237,7 @@ def make_routes(endpoints: list[Endpoint]) -> list[Route]:
     """One Starlette route per path serving all of its methods, so that any other method is a
     405 whose ``Allow`` lists every method of the path (RFC 9110), not only the first route's."""
     by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
+    ITEM_ROUTES.update(e.path for e in endpoints if e.method == "GET")
     for endpoint in endpoints:
         by_path.setdefault(endpoint.path, {})[endpoint.method] = make_route(endpoint).endpoint
     routes = []
@@ -287,5 +288,23 @@ async def _serve(endpoint: Endpoint, request: Request, call_id: str) -> Response
     if tag is not None and request.method == "GET" and request.headers.get(
             "if-none-match") == tag:
         return Response(status_code=304, headers={"ETag": tag})
-    headers = {"ETag": tag} if tag is not None else None
-    return JSONResponse(result, status_code=endpoint.status, headers=headers)
+    headers = {"ETag": tag} if tag is not None else {}
+    if endpoint.status == 201:
+        headers["Location"] = location(endpoint, request.url.path, result)
+    return JSONResponse(result, status_code=endpoint.status, headers=headers or None)
+
+
+#: the GET routes that show one item (``/api/v1/demands/{demand_id}``), filled by make_routes
+ITEM_ROUTES: set[str] = set()
+_ITEM = re.compile(r"^(?P<collection>.*)/\{\w+\}$")
+
+
+def location(endpoint: Endpoint, path: str, result: Any) -> str:
+    """Where what a 201 created can be read: the collection's item route with the new
+    ``id`` (or ``code``) when the path has one, else the path written to (a sub-resource
+    read where it was written, such as a demand's rating)."""
+    ident = result.get("id") or result.get("code") if isinstance(result, dict) else None
+    if ident and any(_ITEM.match(r) and _ITEM.match(r)["collection"] == endpoint.path
+                     for r in ITEM_ROUTES):
+        return f"{path}/{ident}"
+    return path

@@ -13,6 +13,7 @@ from marshmallow import fields
 from common import __version__
 from common.dictionaries import dictionary_of
 from common.fields import Text
+from gateway import examples
 from gateway.endpoints import HEADER_VALUE, PRECONDITION_REQUIRED_METHODS, Endpoint
 from gateway.problems import PROBLEM_JSON, TITLES
 
@@ -46,7 +47,55 @@ PROBLEM_SCHEMA = {
 }
 
 DESCRIPTION = """企业网格化服务平台 API. JSON under `/api/v1/`; errors are
-`application/problem+json` (RFC 9457); times are ISO 8601 with offset (Asia/Shanghai)."""
+`application/problem+json` (RFC 9457) with a stable `code`, texts in the language of
+`Accept-Language` (zh-CN by default, or en); times are ISO 8601 with offset (Asia/Shanghai);
+codes of enumerations are listed with their labels by `GET /api/v1/dictionaries`. Answers over
+1 KB are gzip-compressed for clients that send `Accept-Encoding: gzip`. Conventions:
+docs/api.md of the repository."""
+
+#: the document's ``info.contact`` and ``info.license``: the project has not chosen a licence
+#: yet (docs/api.md); its maintainers answer through the repository
+CONTACT = {"name": "gridsvc maintainers (the repository's issues)"}
+LICENSE = {"name": "Proprietary (licence not yet chosen)"}
+#: where the API is served: the same origin as the document (the console's too)
+SERVERS = [{"url": "/", "description": "this gateway (the same origin as /openapi.json)"}]
+
+#: what each tag groups, for readers of /docs
+TAGS: dict[str, str] = {
+    "auth": "Sign-in (登录): tokens for accounts, sign-out, token revocation",
+    "accounts": "Staff and enterprise accounts (账号), roles, passwords",
+    "dictionaries": "Dictionaries (字典): every enumeration's codes with Chinese and English "
+                    "labels",
+    "departments": "Departments (部门) and their liaisons, categories of demands (诉求类别)",
+    "grids": "Grids (网格), their staff and the coverage report (全覆盖、无遗漏)",
+    "enterprises": "Enterprises (企业): registration, scope, profile (企业画像), search, "
+                   "import and export",
+    "contracts": "Agreements and contracts (协议合同) with their obligations",
+    "visits": "Visits (走访) of grid staff and the enterprises not visited",
+    "demands": "Demands (诉求): intake, triage, rating, closure, the enterprise's timeline",
+    "tasks": "Tasks (任务) of departments: acceptance, return, coordination, notes, "
+             "extensions, completion",
+    "ledger": "The ledger (台账): every step, the problem, task and done lists, their search "
+              "and XLSX exports with progress",
+    "inbox": "Messages (站内消息) and their e-mail and WeCom deliveries",
+    "calendar": "Working days (工作日, 调休) and the 10:00 triage deadline",
+    "sla": "Deadlines and escalation settings (办理时限, 督办)",
+    "policies": "Policies and notices (政策发布) with their audiences",
+    "listings": "The supply/demand board (供求信息): listings, matches, search",
+    "dockings": "Matchmaking (点对点对接) between enterprises of the board",
+    "appraisal": "Appraisal (考评) of grid workers, liaisons, departments and grids; awards; "
+                 "the overview",
+    "meetings": "Government-enterprise meetings (政企座谈): plans, invitations, feedback",
+    "zone": "Zone resources (区域资源): carriers, projects, institutes, leading industries, "
+            "economic figures",
+}
+#: the response headers a status carries
+RETRY_AFTER = {"Retry-After": {
+    "description": "seconds to wait before trying again",
+    "schema": {"type": "string", "pattern": r"^[0-9]{1,9}$"}}}
+LOCATION = {"Location": {
+    "description": "where what was created (or accepted) can be read",
+    "required": True, "schema": {"type": "string", "pattern": r"^/api/v1/\S+$"}}}
 
 _SCHEMA_NAME = re.compile(r"Schema$")
 
@@ -124,7 +173,8 @@ def build_spec(endpoints: list[Endpoint]) -> dict[str, Any]:
         version=__version__,
         openapi_version="3.1.0",
         plugins=[plugin],
-        info={"description": DESCRIPTION},
+        info={"description": DESCRIPTION, "contact": CONTACT, "license": LICENSE},
+        servers=SERVERS,
     )
     assert plugin.converter is not None
     plugin.converter.add_attribute_function(_text_pattern)
@@ -133,6 +183,8 @@ def build_spec(endpoints: list[Endpoint]) -> dict[str, Any]:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"})
     spec.components.schema("Problem", PROBLEM_SCHEMA)
+    for tag in sorted({ep.tag for ep in endpoints}):
+        spec.tag({"name": tag, "description": TAGS.get(tag, tag)})
     paths: dict[str, dict[str, Any]] = {}
     for ep in endpoints:
         paths.setdefault(ep.path, {})[ep.method.lower()] = _operation(ep)
@@ -190,10 +242,13 @@ def _add_links(endpoints: list[Endpoint], paths: dict[str, dict[str, Any]]) -> N
 
 
 def _problem(status: int) -> dict[str, Any]:
-    return {
+    answer: dict[str, Any] = {
         "description": TITLES.get(status, "Error"),
         "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
+    if status in (429, 503):
+        answer["headers"] = dict(RETRY_AFTER)
+    return answer
 
 
 def _operation(ep: Endpoint) -> dict[str, Any]:
@@ -227,8 +282,8 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     if parameters:
         op["parameters"] = parameters
     if ep.body is not None:
-        op["requestBody"] = {"required": True,
-                             "content": {"application/json": {"schema": ep.body}}}
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": ep.body, "example": examples.of(ep.body, loading=True)}}}
     if ep.upload_media:
         binary = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
         op["requestBody"] = {"required": True, "content": dict.fromkeys(ep.upload_media, binary)}
@@ -236,13 +291,17 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     if ep.download_media:
         ok["content"] = {ep.download_media: {"schema": {"type": "string", "format": "binary"}}}
     if ep.response is not None:
-        ok["content"] = {"application/json": {"schema": ep.response}}
+        ok["content"] = {"application/json": {"schema": ep.response,
+                                              "example": examples.of(ep.response)}}
+    if ep.status in (201, 202):
+        ok["headers"] = dict(LOCATION)
     op["responses"][str(ep.status)] = ok
     if ep.status == 201:
         op["responses"]["200"] = {**ok, "description": "Already submitted with this key"}
     if ep.response is not None and "version" in ep.response().fields:
-        ok["headers"] = {"ETag": {"description": "the resource's version, for If-Match",
-                                  "schema": {"type": "string"}}}
+        ok["headers"] = {**ok.get("headers", {}), "ETag": {
+            "description": "the resource's version, for If-Match",
+            "schema": {"type": "string"}}}
     errors = set(ep.errors) | {503, 504}
     # what the gateway itself answers before a service is asked
     if ep.body is not None or ep.upload_media:

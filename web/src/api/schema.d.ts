@@ -6112,6 +6112,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "department_id": "fire_rescue",
+                     *           "disabled": true,
+                     *           "email": "zhang.wei@example.com",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "grid_ids": [
+                     *             "INC01"
+                     *           ],
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "phone": "13812345678",
+                     *           "role": "示例",
+                     *           "title": "新厂房消防验收",
+                     *           "username": "liaison.fire_rescue",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccountPage"];
                 };
             };
@@ -6145,6 +6171,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6171,6 +6199,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "department_id": "fire_rescue",
+                 *       "email": "zhang.wei@example.com",
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "password": "gridsvc-demo-2026",
+                 *       "role": "enterprise",
+                 *       "title": "新厂房消防验收",
+                 *       "username": "liaison.fire_rescue"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AccountCreate"];
             };
         };
@@ -6178,9 +6217,30 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "department_id": "fire_rescue",
+                     *       "disabled": true,
+                     *       "email": "zhang.wei@example.com",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "grid_ids": [
+                     *         "INC01"
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "phone": "13812345678",
+                     *       "role": "示例",
+                     *       "title": "新厂房消防验收",
+                     *       "username": "liaison.fire_rescue",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Account"];
                 };
             };
@@ -6189,9 +6249,30 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "department_id": "fire_rescue",
+                     *       "disabled": true,
+                     *       "email": "zhang.wei@example.com",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "grid_ids": [
+                     *         "INC01"
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "phone": "13812345678",
+                     *       "role": "示例",
+                     *       "title": "新厂房消防验收",
+                     *       "username": "liaison.fire_rescue",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Account"];
                 };
             };
@@ -6261,6 +6342,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6297,6 +6380,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "department_id": "fire_rescue",
+                     *       "disabled": true,
+                     *       "email": "zhang.wei@example.com",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "grid_ids": [
+                     *         "INC01"
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "phone": "13812345678",
+                     *       "role": "示例",
+                     *       "title": "新厂房消防验收",
+                     *       "username": "liaison.fire_rescue",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Account"];
                 };
             };
@@ -6330,6 +6432,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6361,6 +6465,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "disabled": true,
+                 *       "email": "zhang.wei@example.com",
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "password": "gridsvc-demo-2026",
+                 *       "title": "新厂房消防验收",
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["AccountUpdate"];
             };
         };
@@ -6373,6 +6487,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "department_id": "fire_rescue",
+                     *       "disabled": true,
+                     *       "email": "zhang.wei@example.com",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "grid_ids": [
+                     *         "INC01"
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "phone": "13812345678",
+                     *       "role": "示例",
+                     *       "title": "新厂房消防验收",
+                     *       "username": "liaison.fire_rescue",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Account"];
                 };
             };
@@ -6469,6 +6602,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6506,6 +6641,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-26T10:00:00+08:00",
+                     *       "from": "2026-11-26",
+                     *       "items": [
+                     *         {
+                     *           "acceptance_due": 1,
+                     *           "acceptance_on_time_rate": 1,
+                     *           "accepted_on_time": 1,
+                     *           "avg_attitude": 1,
+                     *           "avg_efficiency": 1,
+                     *           "avg_quality": 1,
+                     *           "closed": 1,
+                     *           "completed_once": 1,
+                     *           "demands": 1,
+                     *           "department_id": "fire_rescue",
+                     *           "grid_ids": [
+                     *             "INC01"
+                     *           ],
+                     *           "handled": 1,
+                     *           "handling_due": 1,
+                     *           "handling_on_time": 1,
+                     *           "handling_on_time_rate": 1,
+                     *           "judged": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "ratings": 1,
+                     *           "reopen_rate": 1,
+                     *           "reopened": 1,
+                     *           "resolution_rate": 1,
+                     *           "resolved": 1,
+                     *           "response_rate": 1,
+                     *           "returned": 1,
+                     *           "satisfaction_rate": 1,
+                     *           "satisfied": 1,
+                     *           "subject_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "tasks": 1,
+                     *           "timed_out": 1,
+                     *           "triage_due": 1,
+                     *           "triage_on_time": 1,
+                     *           "triage_on_time_rate": 1,
+                     *           "unrated": 1,
+                     *           "unrated_share": 1
+                     *         }
+                     *       ],
+                     *       "subject": "grid_workers",
+                     *       "to": "2026-11-26"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Appraisal"];
                 };
             };
@@ -6539,6 +6722,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6609,6 +6794,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6646,6 +6833,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-26T10:00:00+08:00",
+                     *       "from": "2026-11-26",
+                     *       "items": [
+                     *         {
+                     *           "acceptance_due": 1,
+                     *           "acceptance_on_time_rate": 1,
+                     *           "accepted_on_time": 1,
+                     *           "avg_attitude": 1,
+                     *           "avg_efficiency": 1,
+                     *           "avg_quality": 1,
+                     *           "closed": 1,
+                     *           "completed_once": 1,
+                     *           "demands": 1,
+                     *           "department_id": "fire_rescue",
+                     *           "grid_ids": [
+                     *             "INC01"
+                     *           ],
+                     *           "handled": 1,
+                     *           "handling_due": 1,
+                     *           "handling_on_time": 1,
+                     *           "handling_on_time_rate": 1,
+                     *           "judged": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "ratings": 1,
+                     *           "reopen_rate": 1,
+                     *           "reopened": 1,
+                     *           "resolution_rate": 1,
+                     *           "resolved": 1,
+                     *           "response_rate": 1,
+                     *           "returned": 1,
+                     *           "satisfaction_rate": 1,
+                     *           "satisfied": 1,
+                     *           "subject_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "tasks": 1,
+                     *           "timed_out": 1,
+                     *           "triage_due": 1,
+                     *           "triage_on_time": 1,
+                     *           "triage_on_time_rate": 1,
+                     *           "unrated": 1,
+                     *           "unrated_share": 1
+                     *         }
+                     *       ],
+                     *       "subject": "grid_workers",
+                     *       "to": "2026-11-26"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Appraisal"];
                 };
             };
@@ -6679,6 +6914,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6749,6 +6986,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6786,6 +7025,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-26T10:00:00+08:00",
+                     *       "from": "2026-11-26",
+                     *       "items": [
+                     *         {
+                     *           "acceptance_due": 1,
+                     *           "acceptance_on_time_rate": 1,
+                     *           "accepted_on_time": 1,
+                     *           "avg_attitude": 1,
+                     *           "avg_efficiency": 1,
+                     *           "avg_quality": 1,
+                     *           "closed": 1,
+                     *           "completed_once": 1,
+                     *           "demands": 1,
+                     *           "department_id": "fire_rescue",
+                     *           "grid_ids": [
+                     *             "INC01"
+                     *           ],
+                     *           "handled": 1,
+                     *           "handling_due": 1,
+                     *           "handling_on_time": 1,
+                     *           "handling_on_time_rate": 1,
+                     *           "judged": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "ratings": 1,
+                     *           "reopen_rate": 1,
+                     *           "reopened": 1,
+                     *           "resolution_rate": 1,
+                     *           "resolved": 1,
+                     *           "response_rate": 1,
+                     *           "returned": 1,
+                     *           "satisfaction_rate": 1,
+                     *           "satisfied": 1,
+                     *           "subject_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "tasks": 1,
+                     *           "timed_out": 1,
+                     *           "triage_due": 1,
+                     *           "triage_on_time": 1,
+                     *           "triage_on_time_rate": 1,
+                     *           "unrated": 1,
+                     *           "unrated_share": 1
+                     *         }
+                     *       ],
+                     *       "subject": "grid_workers",
+                     *       "to": "2026-11-26"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Appraisal"];
                 };
             };
@@ -6819,6 +7106,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6889,6 +7178,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6926,6 +7217,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-26T10:00:00+08:00",
+                     *       "from": "2026-11-26",
+                     *       "items": [
+                     *         {
+                     *           "acceptance_due": 1,
+                     *           "acceptance_on_time_rate": 1,
+                     *           "accepted_on_time": 1,
+                     *           "avg_attitude": 1,
+                     *           "avg_efficiency": 1,
+                     *           "avg_quality": 1,
+                     *           "closed": 1,
+                     *           "completed_once": 1,
+                     *           "demands": 1,
+                     *           "department_id": "fire_rescue",
+                     *           "grid_ids": [
+                     *             "INC01"
+                     *           ],
+                     *           "handled": 1,
+                     *           "handling_due": 1,
+                     *           "handling_on_time": 1,
+                     *           "handling_on_time_rate": 1,
+                     *           "judged": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "ratings": 1,
+                     *           "reopen_rate": 1,
+                     *           "reopened": 1,
+                     *           "resolution_rate": 1,
+                     *           "resolved": 1,
+                     *           "response_rate": 1,
+                     *           "returned": 1,
+                     *           "satisfaction_rate": 1,
+                     *           "satisfied": 1,
+                     *           "subject_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "tasks": 1,
+                     *           "timed_out": 1,
+                     *           "triage_due": 1,
+                     *           "triage_on_time": 1,
+                     *           "triage_on_time_rate": 1,
+                     *           "unrated": 1,
+                     *           "unrated_share": 1
+                     *         }
+                     *       ],
+                     *       "subject": "grid_workers",
+                     *       "to": "2026-11-26"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Appraisal"];
                 };
             };
@@ -6959,6 +7298,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7029,6 +7370,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7063,6 +7406,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "awards": {
+                     *         "count": 1,
+                     *         "min_service_score": 1,
+                     *         "weights": {
+                     *           "output_growth": 1,
+                     *           "service": 1,
+                     *           "tax_growth": 1
+                     *         }
+                     *       },
+                     *       "category_points": {},
+                     *       "difficulty_points": {
+                     *         "easy": 1,
+                     *         "hard": 1,
+                     *         "normal": 1
+                     *       },
+                     *       "version": 1,
+                     *       "weights": {
+                     *         "difficulty": 1,
+                     *         "quality": 1,
+                     *         "quantity": 1
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["AppraisalSettings"];
                 };
             };
@@ -7087,6 +7455,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7116,6 +7486,31 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "awards": {
+                 *         "count": 1,
+                 *         "min_service_score": 1,
+                 *         "weights": {
+                 *           "output_growth": 1,
+                 *           "service": 1,
+                 *           "tax_growth": 1
+                 *         }
+                 *       },
+                 *       "category_points": {},
+                 *       "difficulty_points": {
+                 *         "easy": 1,
+                 *         "hard": 1,
+                 *         "normal": 1
+                 *       },
+                 *       "version": 1,
+                 *       "weights": {
+                 *         "difficulty": 1,
+                 *         "quality": 1,
+                 *         "quantity": 1
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["AppraisalSettings"];
             };
         };
@@ -7128,6 +7523,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "awards": {
+                     *         "count": 1,
+                     *         "min_service_score": 1,
+                     *         "weights": {
+                     *           "output_growth": 1,
+                     *           "service": 1,
+                     *           "tax_growth": 1
+                     *         }
+                     *       },
+                     *       "category_points": {},
+                     *       "difficulty_points": {
+                     *         "easy": 1,
+                     *         "hard": 1,
+                     *         "normal": 1
+                     *       },
+                     *       "version": 1,
+                     *       "weights": {
+                     *         "difficulty": 1,
+                     *         "quality": 1,
+                     *         "quantity": 1
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["AppraisalSettings"];
                 };
             };
@@ -7206,6 +7626,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7240,6 +7662,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "active": true,
+                     *           "lift_reason": "属于建设部职责",
+                     *           "lifted_at": "2026-11-26T10:00:00+08:00",
+                     *           "lifted_by": "示例",
+                     *           "reason": "属于建设部职责",
+                     *           "recorded_at": "2026-11-26T10:00:00+08:00",
+                     *           "recorded_by": "示例",
+                     *           "subject": "示例",
+                     *           "subject_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "year": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["VetoList"];
                 };
             };
@@ -7273,6 +7713,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7299,6 +7741,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "属于建设部职责",
+                 *       "subject": "grid_workers",
+                 *       "subject_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                 *       "vetoed": true,
+                 *       "year": 2000
+                 *     }
+                 */
                 "application/json": components["schemas"]["VetoSet"];
             };
         };
@@ -7309,6 +7760,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "lift_reason": "属于建设部职责",
+                     *       "lifted_at": "2026-11-26T10:00:00+08:00",
+                     *       "lifted_by": "示例",
+                     *       "reason": "属于建设部职责",
+                     *       "recorded_at": "2026-11-26T10:00:00+08:00",
+                     *       "recorded_by": "示例",
+                     *       "subject": "示例",
+                     *       "subject_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Veto"];
                 };
             };
@@ -7378,6 +7843,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7414,6 +7881,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "avg_difficulty": 1,
+                     *           "department_id": "fire_rescue",
+                     *           "difficulty_score": 1,
+                     *           "grid_ids": [
+                     *             "INC01"
+                     *           ],
+                     *           "handled": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "quality_score": 1,
+                     *           "quantity_score": 1,
+                     *           "rank": 1,
+                     *           "satisfaction_rate": 1,
+                     *           "score": 1,
+                     *           "subject_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "veto_reason": "属于建设部职责",
+                     *           "vetoed": true
+                     *         }
+                     *       ],
+                     *       "subject": "grid_workers",
+                     *       "weights": {
+                     *         "difficulty": 1,
+                     *         "quality": 1,
+                     *         "quantity": 1
+                     *       },
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Yearly"];
                 };
             };
@@ -7447,6 +7945,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7516,6 +8016,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7556,6 +8058,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "action": "示例",
+                     *           "actor_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "actor_role": "示例",
+                     *           "at": "2026-11-26T10:00:00+08:00",
+                     *           "call_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "fields_changed": [
+                     *             "示例"
+                     *           ],
+                     *           "id": 1,
+                     *           "method": "示例",
+                     *           "path": "示例",
+                     *           "route": "示例",
+                     *           "status": 1,
+                     *           "subject_ids": {}
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
@@ -7589,6 +8116,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7615,6 +8144,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "new_password": "gridsvc-demo-2026",
+                 *       "old_password": "gridsvc-demo-2026"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PasswordChange"];
             };
         };
@@ -7692,6 +8227,8 @@ export interface operations {
             /** @description Too many requests */
             429: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7701,6 +8238,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7727,6 +8266,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "gridsvc-demo-2026",
+                 *       "username": "liaison.fire_rescue"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Login"];
             };
         };
@@ -7737,6 +8282,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "示例",
+                     *       "expires_in": 1,
+                     *       "token_type": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Token"];
                 };
             };
@@ -7797,6 +8349,8 @@ export interface operations {
             /** @description Too many requests */
             429: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7806,6 +8360,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7840,6 +8396,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "criteria": {
+                     *         "count": 1,
+                     *         "min_service_score": 1,
+                     *         "weights": {
+                     *           "output_growth": 1,
+                     *           "service": 1,
+                     *           "tax_growth": 1
+                     *         }
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "award_score": 1,
+                     *           "awarded": true,
+                     *           "department_id": "fire_rescue",
+                     *           "eligible": true,
+                     *           "grid_id": "INC01",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "output_growth": 1,
+                     *           "output_growth_note": "示例",
+                     *           "output_growth_score": 1,
+                     *           "output_value": 1,
+                     *           "output_value_previous": 1,
+                     *           "rank": 1,
+                     *           "service_score": 1,
+                     *           "tax": 1,
+                     *           "tax_growth": 1,
+                     *           "tax_growth_note": "示例",
+                     *           "tax_growth_score": 1,
+                     *           "tax_previous": 1,
+                     *           "vetoed": true
+                     *         }
+                     *       ],
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Awards"];
                 };
             };
@@ -7873,6 +8466,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7907,6 +8502,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "deadline": "2026-11-26T10:00:00+08:00",
+                     *       "provisional": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["TriageDeadline"];
                 };
             };
@@ -7940,6 +8541,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7975,6 +8578,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "provisional": true,
+                     *       "workdays": [
+                     *         "2026-11-26"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Workdays"];
                 };
             };
@@ -8008,6 +8619,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8040,6 +8653,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "loaded_at": "2026-11-26T10:00:00+08:00",
+                     *           "loaded_by": "示例",
+                     *           "origin": "chinesecalendar",
+                     *           "source": "示例",
+                     *           "year": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["CalendarYearList"];
                 };
             };
@@ -8064,6 +8690,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8098,6 +8726,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "holidays": [
+                     *         "2026-11-26"
+                     *       ],
+                     *       "loaded_at": "2026-11-26T10:00:00+08:00",
+                     *       "loaded_by": "示例",
+                     *       "makeup_workdays": [
+                     *         "2026-11-26"
+                     *       ],
+                     *       "origin": "chinesecalendar",
+                     *       "source": "示例",
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["CalendarYear"];
                 };
             };
@@ -8131,6 +8774,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8159,6 +8804,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "holidays": [
+                 *         "示例"
+                 *       ],
+                 *       "makeup_workdays": [
+                 *         "示例"
+                 *       ],
+                 *       "source": "示例",
+                 *       "year": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["CalendarYearLoad"];
             };
         };
@@ -8169,6 +8826,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "demands_recomputed": 1,
+                     *       "holidays": [
+                     *         "2026-11-26"
+                     *       ],
+                     *       "loaded_at": "2026-11-26T10:00:00+08:00",
+                     *       "loaded_by": "示例",
+                     *       "makeup_workdays": [
+                     *         "2026-11-26"
+                     *       ],
+                     *       "origin": "chinesecalendar",
+                     *       "source": "示例",
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["CalendarYearLoaded"];
                 };
             };
@@ -8238,6 +8911,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8266,6 +8941,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "holidays": [
+                 *         "示例"
+                 *       ],
+                 *       "makeup_workdays": [
+                 *         "示例"
+                 *       ],
+                 *       "source": "示例",
+                 *       "year": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["CalendarYearLoad"];
             };
         };
@@ -8276,6 +8963,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "demands_moved": 1,
+                     *       "holidays": [
+                     *         "2026-11-26"
+                     *       ],
+                     *       "holidays_added": [
+                     *         "2026-11-26"
+                     *       ],
+                     *       "holidays_removed": [
+                     *         "2026-11-26"
+                     *       ],
+                     *       "makeup_workdays": [
+                     *         "2026-11-26"
+                     *       ],
+                     *       "makeup_workdays_added": [
+                     *         "2026-11-26"
+                     *       ],
+                     *       "makeup_workdays_removed": [
+                     *         "2026-11-26"
+                     *       ],
+                     *       "moved": [
+                     *         {
+                     *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "new_triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "new_triage_due_provisional": true,
+                     *           "number": "SQ20261126-00001",
+                     *           "received_at": "2026-11-26T10:00:00+08:00",
+                     *           "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "triage_due_provisional": true
+                     *         }
+                     *       ],
+                     *       "origin_now": "示例",
+                     *       "source": "示例",
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["CalendarYearPreview"];
                 };
             };
@@ -8345,6 +9069,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8377,6 +9103,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "code": "示例",
+                     *           "department_id": "fire_rescue",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "version": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["CategoryList"];
                 };
             };
@@ -8401,6 +9139,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8427,6 +9167,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "fire_rescue",
+                 *       "department_id": "fire_rescue",
+                 *       "name": "青岛光刃激光科技有限公司"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CategoryCreate"];
             };
         };
@@ -8434,9 +9181,19 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Category"];
                 };
             };
@@ -8445,9 +9202,19 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Category"];
                 };
             };
@@ -8517,6 +9284,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8553,6 +9322,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Category"];
                 };
             };
@@ -8586,6 +9363,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8617,6 +9396,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "department_id": "fire_rescue",
+                 *       "name": "青岛光刃激光科技有限公司"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CategoryUpdate"];
             };
         };
@@ -8629,6 +9414,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Category"];
                 };
             };
@@ -8716,6 +9509,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8753,6 +9548,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "created_by": "示例",
+                     *           "department_id": "fire_rescue",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "note": "示例",
+                     *           "obligations": [
+                     *             {
+                     *               "contract_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *               "department_id": "fire_rescue",
+                     *               "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *               "due_on": "2026-11-26",
+                     *               "fulfilled_at": "2026-11-26T10:00:00+08:00",
+                     *               "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *               "overdue_at": "2026-11-26T10:00:00+08:00",
+                     *               "party": "示例",
+                     *               "remind_on": "2026-11-26",
+                     *               "reminded_at": "2026-11-26T10:00:00+08:00",
+                     *               "state": "open"
+                     *             }
+                     *           ],
+                     *           "signed_on": "2026-11-26",
+                     *           "title": "新厂房消防验收",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContractPage"];
                 };
             };
@@ -8786,6 +9616,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8812,6 +9644,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "department_id": "fire_rescue",
+                 *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                 *       "note": "示例",
+                 *       "obligations": [
+                 *         {
+                 *           "department_id": "fire_rescue",
+                 *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                 *           "due_on": "2026-11-26",
+                 *           "party": "committee"
+                 *         }
+                 *       ],
+                 *       "signed_on": "2026-11-26",
+                 *       "title": "新厂房消防验收"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ContractCreate"];
             };
         };
@@ -8819,9 +9668,39 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "note": "示例",
+                     *       "obligations": [
+                     *         {
+                     *           "contract_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "department_id": "fire_rescue",
+                     *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *           "due_on": "2026-11-26",
+                     *           "fulfilled_at": "2026-11-26T10:00:00+08:00",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "overdue_at": "2026-11-26T10:00:00+08:00",
+                     *           "party": "示例",
+                     *           "remind_on": "2026-11-26",
+                     *           "reminded_at": "2026-11-26T10:00:00+08:00",
+                     *           "state": "open"
+                     *         }
+                     *       ],
+                     *       "signed_on": "2026-11-26",
+                     *       "title": "新厂房消防验收",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contract"];
                 };
             };
@@ -8830,9 +9709,39 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "note": "示例",
+                     *       "obligations": [
+                     *         {
+                     *           "contract_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "department_id": "fire_rescue",
+                     *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *           "due_on": "2026-11-26",
+                     *           "fulfilled_at": "2026-11-26T10:00:00+08:00",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "overdue_at": "2026-11-26T10:00:00+08:00",
+                     *           "party": "示例",
+                     *           "remind_on": "2026-11-26",
+                     *           "reminded_at": "2026-11-26T10:00:00+08:00",
+                     *           "state": "open"
+                     *         }
+                     *       ],
+                     *       "signed_on": "2026-11-26",
+                     *       "title": "新厂房消防验收",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contract"];
                 };
             };
@@ -8902,6 +9811,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8938,6 +9849,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "note": "示例",
+                     *       "obligations": [
+                     *         {
+                     *           "contract_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "department_id": "fire_rescue",
+                     *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *           "due_on": "2026-11-26",
+                     *           "fulfilled_at": "2026-11-26T10:00:00+08:00",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "overdue_at": "2026-11-26T10:00:00+08:00",
+                     *           "party": "示例",
+                     *           "remind_on": "2026-11-26",
+                     *           "reminded_at": "2026-11-26T10:00:00+08:00",
+                     *           "state": "open"
+                     *         }
+                     *       ],
+                     *       "signed_on": "2026-11-26",
+                     *       "title": "新厂房消防验收",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contract"];
                 };
             };
@@ -8971,6 +9910,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9009,6 +9950,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "contract_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "department_id": "fire_rescue",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "due_on": "2026-11-26",
+                     *       "fulfilled_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "overdue_at": "2026-11-26T10:00:00+08:00",
+                     *       "party": "示例",
+                     *       "remind_on": "2026-11-26",
+                     *       "reminded_at": "2026-11-26T10:00:00+08:00",
+                     *       "state": "open"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Obligation"];
                 };
             };
@@ -9060,6 +10016,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9095,6 +10053,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *           "completed_at": "2026-11-26T10:00:00+08:00",
+                     *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "demand_number": "SQ20261126-00001",
+                     *           "demand_title": "新厂房消防验收",
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "difficulty": "示例",
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "due_provisional": true,
+                     *           "escalation_level": 1,
+                     *           "handling_workdays": 1,
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "opinion": "请消防大队指导消防验收",
+                     *           "reopen_count": 1,
+                     *           "result": "已完成现场检查，验收合格",
+                     *           "returned_reason": "属于建设部职责",
+                     *           "status": "assigned",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaskPage"];
                 };
             };
@@ -9128,6 +10118,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9160,6 +10152,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "covered": true,
+                     *       "grids_short_of_workers": [
+                     *         {}
+                     *       ],
+                     *       "grids_without_leader": [
+                     *         "INC01"
+                     *       ],
+                     *       "overlapping_grids": [
+                     *         [
+                     *           "INC01"
+                     *         ]
+                     *       ],
+                     *       "unassigned_enterprises": [
+                     *         {}
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Coverage"];
                 };
             };
@@ -9184,6 +10195,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9223,6 +10236,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "address": "高新区科技路1号",
+                     *           "attempts": 1,
+                     *           "channel": "示例",
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "last_error": "示例",
+                     *           "message_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "next_attempt_at": "2026-11-26T10:00:00+08:00",
+                     *           "recipient": "示例",
+                     *           "recipient_name": "青岛光刃激光科技有限公司",
+                     *           "sent_at": "2026-11-26T10:00:00+08:00",
+                     *           "state": "示例"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeliveryPage"];
                 };
             };
@@ -9256,6 +10292,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9290,6 +10328,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "attempts": 1,
+                     *       "channel": "示例",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "last_error": "示例",
+                     *       "message_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "next_attempt_at": "2026-11-26T10:00:00+08:00",
+                     *       "recipient": "示例",
+                     *       "recipient_name": "青岛光刃激光科技有限公司",
+                     *       "sent_at": "2026-11-26T10:00:00+08:00",
+                     *       "state": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Delivery"];
                 };
             };
@@ -9332,6 +10386,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9393,6 +10449,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "attachments": [
+                     *             {
+                     *               "content_type": "示例",
+                     *               "name": "青岛光刃激光科技有限公司",
+                     *               "size": 1,
+                     *               "url": "https://example.com/files/a.pdf"
+                     *             }
+                     *           ],
+                     *           "category": "fire",
+                     *           "channel": "grid_worker",
+                     *           "closed_at": "2026-11-26T10:00:00+08:00",
+                     *           "closure": "rated",
+                     *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *           "difficulty": "示例",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "enterprise_name": "青岛光刃激光科技有限公司",
+                     *           "grid_id": "INC01",
+                     *           "grid_name": "INC01",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "number": "SQ20261126-00001",
+                     *           "proposed_opinion": "请消防大队指导消防验收",
+                     *           "received_at": "2026-11-26T10:00:00+08:00",
+                     *           "recorded_by": "示例",
+                     *           "recorded_by_name": "青岛光刃激光科技有限公司",
+                     *           "recorded_role": "示例",
+                     *           "status": "received",
+                     *           "title": "新厂房消防验收",
+                     *           "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "triage_due_provisional": true,
+                     *           "triaged_at": "2026-11-26T10:00:00+08:00",
+                     *           "triaged_by_name": "青岛光刃激光科技有限公司",
+                     *           "urgency": "normal",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["DemandPage"];
                 };
             };
@@ -9426,6 +10526,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9455,6 +10557,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attachments": [
+                 *         {
+                 *           "content_type": "示例",
+                 *           "name": "青岛光刃激光科技有限公司",
+                 *           "size": 1,
+                 *           "url": "https://example.com/files/a.pdf"
+                 *         }
+                 *       ],
+                 *       "category": "fire",
+                 *       "channel": "grid_worker",
+                 *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                 *       "title": "新厂房消防验收",
+                 *       "urgency": "normal"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DemandCreate"];
             };
         };
@@ -9462,9 +10581,48 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attachments": [
+                     *         {
+                     *           "content_type": "示例",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "size": 1,
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "category": "fire",
+                     *       "channel": "grid_worker",
+                     *       "closed_at": "2026-11-26T10:00:00+08:00",
+                     *       "closure": "rated",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "difficulty": "示例",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "grid_id": "INC01",
+                     *       "grid_name": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "number": "SQ20261126-00001",
+                     *       "proposed_opinion": "请消防大队指导消防验收",
+                     *       "received_at": "2026-11-26T10:00:00+08:00",
+                     *       "recorded_by": "示例",
+                     *       "recorded_by_name": "青岛光刃激光科技有限公司",
+                     *       "recorded_role": "示例",
+                     *       "status": "received",
+                     *       "title": "新厂房消防验收",
+                     *       "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "triage_due_provisional": true,
+                     *       "triaged_at": "2026-11-26T10:00:00+08:00",
+                     *       "triaged_by_name": "青岛光刃激光科技有限公司",
+                     *       "urgency": "normal",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Demand"];
                 };
             };
@@ -9473,9 +10631,48 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attachments": [
+                     *         {
+                     *           "content_type": "示例",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "size": 1,
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "category": "fire",
+                     *       "channel": "grid_worker",
+                     *       "closed_at": "2026-11-26T10:00:00+08:00",
+                     *       "closure": "rated",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "difficulty": "示例",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "grid_id": "INC01",
+                     *       "grid_name": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "number": "SQ20261126-00001",
+                     *       "proposed_opinion": "请消防大队指导消防验收",
+                     *       "received_at": "2026-11-26T10:00:00+08:00",
+                     *       "recorded_by": "示例",
+                     *       "recorded_by_name": "青岛光刃激光科技有限公司",
+                     *       "recorded_role": "示例",
+                     *       "status": "received",
+                     *       "title": "新厂房消防验收",
+                     *       "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "triage_due_provisional": true,
+                     *       "triaged_at": "2026-11-26T10:00:00+08:00",
+                     *       "triaged_by_name": "青岛光刃激光科技有限公司",
+                     *       "urgency": "normal",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Demand"];
                 };
             };
@@ -9545,6 +10742,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9581,6 +10780,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attachments": [
+                     *         {
+                     *           "content_type": "示例",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "size": 1,
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "category": "fire",
+                     *       "channel": "grid_worker",
+                     *       "closed_at": "2026-11-26T10:00:00+08:00",
+                     *       "closure": "rated",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "difficulty": "示例",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "grid_id": "INC01",
+                     *       "grid_name": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "number": "SQ20261126-00001",
+                     *       "proposed_opinion": "请消防大队指导消防验收",
+                     *       "received_at": "2026-11-26T10:00:00+08:00",
+                     *       "recorded_by": "示例",
+                     *       "recorded_by_name": "青岛光刃激光科技有限公司",
+                     *       "recorded_role": "示例",
+                     *       "status": "received",
+                     *       "title": "新厂房消防验收",
+                     *       "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "triage_due_provisional": true,
+                     *       "triaged_at": "2026-11-26T10:00:00+08:00",
+                     *       "triaged_by_name": "青岛光刃激光科技有限公司",
+                     *       "urgency": "normal",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Demand"];
                 };
             };
@@ -9614,6 +10850,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9645,6 +10883,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attitude": 1,
+                 *       "comment": "办理及时，态度很好",
+                 *       "efficiency": 1,
+                 *       "quality": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["RatingCreate"];
             };
         };
@@ -9652,18 +10898,118 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "demand": {
+                     *         "attachments": [
+                     *           {
+                     *             "content_type": "示例",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "size": 1,
+                     *             "url": "https://example.com/files/a.pdf"
+                     *           }
+                     *         ],
+                     *         "category": "fire",
+                     *         "channel": "grid_worker",
+                     *         "closed_at": "2026-11-26T10:00:00+08:00",
+                     *         "closure": "rated",
+                     *         "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *         "difficulty": "示例",
+                     *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "enterprise_name": "青岛光刃激光科技有限公司",
+                     *         "grid_id": "INC01",
+                     *         "grid_name": "INC01",
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "number": "SQ20261126-00001",
+                     *         "proposed_opinion": "请消防大队指导消防验收",
+                     *         "received_at": "2026-11-26T10:00:00+08:00",
+                     *         "recorded_by": "示例",
+                     *         "recorded_by_name": "青岛光刃激光科技有限公司",
+                     *         "recorded_role": "示例",
+                     *         "status": "received",
+                     *         "title": "新厂房消防验收",
+                     *         "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *         "triage_due_provisional": true,
+                     *         "triaged_at": "2026-11-26T10:00:00+08:00",
+                     *         "triaged_by_name": "青岛光刃激光科技有限公司",
+                     *         "urgency": "normal",
+                     *         "version": 1
+                     *       },
+                     *       "rating": {
+                     *         "attitude": 1,
+                     *         "comment": "办理及时，态度很好",
+                     *         "created_at": "2026-11-26T10:00:00+08:00",
+                     *         "efficiency": 1,
+                     *         "quality": 1,
+                     *         "round": 1,
+                     *         "satisfied": true
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Rated"];
                 };
             };
             /** @description OK */
             201: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "demand": {
+                     *         "attachments": [
+                     *           {
+                     *             "content_type": "示例",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "size": 1,
+                     *             "url": "https://example.com/files/a.pdf"
+                     *           }
+                     *         ],
+                     *         "category": "fire",
+                     *         "channel": "grid_worker",
+                     *         "closed_at": "2026-11-26T10:00:00+08:00",
+                     *         "closure": "rated",
+                     *         "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *         "difficulty": "示例",
+                     *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "enterprise_name": "青岛光刃激光科技有限公司",
+                     *         "grid_id": "INC01",
+                     *         "grid_name": "INC01",
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "number": "SQ20261126-00001",
+                     *         "proposed_opinion": "请消防大队指导消防验收",
+                     *         "received_at": "2026-11-26T10:00:00+08:00",
+                     *         "recorded_by": "示例",
+                     *         "recorded_by_name": "青岛光刃激光科技有限公司",
+                     *         "recorded_role": "示例",
+                     *         "status": "received",
+                     *         "title": "新厂房消防验收",
+                     *         "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *         "triage_due_provisional": true,
+                     *         "triaged_at": "2026-11-26T10:00:00+08:00",
+                     *         "triaged_by_name": "青岛光刃激光科技有限公司",
+                     *         "urgency": "normal",
+                     *         "version": 1
+                     *       },
+                     *       "rating": {
+                     *         "attitude": 1,
+                     *         "comment": "办理及时，态度很好",
+                     *         "created_at": "2026-11-26T10:00:00+08:00",
+                     *         "efficiency": 1,
+                     *         "quality": 1,
+                     *         "round": 1,
+                     *         "satisfied": true
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Rated"];
                 };
             };
@@ -9751,6 +11097,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9782,6 +11130,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "action": "reopen",
+                 *       "report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
+                 *       "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DissatisfiedResolution"];
             };
         };
@@ -9794,6 +11149,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attachments": [
+                     *         {
+                     *           "content_type": "示例",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "size": 1,
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "category": "fire",
+                     *       "channel": "grid_worker",
+                     *       "closed_at": "2026-11-26T10:00:00+08:00",
+                     *       "closure": "rated",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "difficulty": "示例",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "grid_id": "INC01",
+                     *       "grid_name": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "number": "SQ20261126-00001",
+                     *       "proposed_opinion": "请消防大队指导消防验收",
+                     *       "received_at": "2026-11-26T10:00:00+08:00",
+                     *       "recorded_by": "示例",
+                     *       "recorded_by_name": "青岛光刃激光科技有限公司",
+                     *       "recorded_role": "示例",
+                     *       "status": "received",
+                     *       "title": "新厂房消防验收",
+                     *       "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "triage_due_provisional": true,
+                     *       "triaged_at": "2026-11-26T10:00:00+08:00",
+                     *       "triaged_by_name": "青岛光刃激光科技有限公司",
+                     *       "urgency": "normal",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Demand"];
                 };
             };
@@ -9881,6 +11273,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9915,6 +11309,93 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "demand": {
+                     *         "attachments": [
+                     *           {
+                     *             "content_type": "示例",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "size": 1,
+                     *             "url": "https://example.com/files/a.pdf"
+                     *           }
+                     *         ],
+                     *         "category": "fire",
+                     *         "channel": "grid_worker",
+                     *         "closed_at": "2026-11-26T10:00:00+08:00",
+                     *         "closure": "rated",
+                     *         "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *         "difficulty": "示例",
+                     *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "enterprise_name": "青岛光刃激光科技有限公司",
+                     *         "grid_id": "INC01",
+                     *         "grid_name": "INC01",
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "number": "SQ20261126-00001",
+                     *         "proposed_opinion": "请消防大队指导消防验收",
+                     *         "received_at": "2026-11-26T10:00:00+08:00",
+                     *         "recorded_by": "示例",
+                     *         "recorded_by_name": "青岛光刃激光科技有限公司",
+                     *         "recorded_role": "示例",
+                     *         "status": "received",
+                     *         "title": "新厂房消防验收",
+                     *         "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *         "triage_due_provisional": true,
+                     *         "triaged_at": "2026-11-26T10:00:00+08:00",
+                     *         "triaged_by_name": "青岛光刃激光科技有限公司",
+                     *         "urgency": "normal",
+                     *         "version": 1
+                     *       },
+                     *       "entries": [
+                     *         {
+                     *           "actor_role": "示例",
+                     *           "at": "2026-11-26T10:00:00+08:00",
+                     *           "deadline": "2026-11-26T10:00:00+08:00",
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "kind": "示例",
+                     *           "state": "示例",
+                     *           "text": "示例"
+                     *         }
+                     *       ],
+                     *       "ratings": [
+                     *         {
+                     *           "attitude": 1,
+                     *           "comment": "办理及时，态度很好",
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "efficiency": 1,
+                     *           "quality": 1,
+                     *           "round": 1,
+                     *           "satisfied": true
+                     *         }
+                     *       ],
+                     *       "tasks": [
+                     *         {
+                     *           "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *           "completed_at": "2026-11-26T10:00:00+08:00",
+                     *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "demand_number": "SQ20261126-00001",
+                     *           "demand_title": "新厂房消防验收",
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "difficulty": "示例",
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "due_provisional": true,
+                     *           "escalation_level": 1,
+                     *           "handling_workdays": 1,
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "opinion": "请消防大队指导消防验收",
+                     *           "reopen_count": 1,
+                     *           "result": "已完成现场检查，验收合格",
+                     *           "returned_reason": "属于建设部职责",
+                     *           "status": "assigned",
+                     *           "version": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DemandTimeline"];
                 };
             };
@@ -9948,6 +11429,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9979,6 +11462,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "fire",
+                 *       "departments": [
+                 *         {
+                 *           "department_id": "fire_rescue",
+                 *           "handling_workdays": 1,
+                 *           "opinion": "请消防大队指导消防验收"
+                 *         }
+                 *       ],
+                 *       "difficulty": "easy",
+                 *       "proposed_opinion": "请消防大队指导消防验收"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Triage"];
             };
         };
@@ -9989,6 +11486,70 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "demand": {
+                     *         "attachments": [
+                     *           {
+                     *             "content_type": "示例",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "size": 1,
+                     *             "url": "https://example.com/files/a.pdf"
+                     *           }
+                     *         ],
+                     *         "category": "fire",
+                     *         "channel": "grid_worker",
+                     *         "closed_at": "2026-11-26T10:00:00+08:00",
+                     *         "closure": "rated",
+                     *         "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *         "difficulty": "示例",
+                     *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "enterprise_name": "青岛光刃激光科技有限公司",
+                     *         "grid_id": "INC01",
+                     *         "grid_name": "INC01",
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "number": "SQ20261126-00001",
+                     *         "proposed_opinion": "请消防大队指导消防验收",
+                     *         "received_at": "2026-11-26T10:00:00+08:00",
+                     *         "recorded_by": "示例",
+                     *         "recorded_by_name": "青岛光刃激光科技有限公司",
+                     *         "recorded_role": "示例",
+                     *         "status": "received",
+                     *         "title": "新厂房消防验收",
+                     *         "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *         "triage_due_provisional": true,
+                     *         "triaged_at": "2026-11-26T10:00:00+08:00",
+                     *         "triaged_by_name": "青岛光刃激光科技有限公司",
+                     *         "urgency": "normal",
+                     *         "version": 1
+                     *       },
+                     *       "tasks": [
+                     *         {
+                     *           "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *           "completed_at": "2026-11-26T10:00:00+08:00",
+                     *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "demand_number": "SQ20261126-00001",
+                     *           "demand_title": "新厂房消防验收",
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "difficulty": "示例",
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "due_provisional": true,
+                     *           "escalation_level": 1,
+                     *           "handling_workdays": 1,
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "opinion": "请消防大队指导消防验收",
+                     *           "reopen_count": 1,
+                     *           "result": "已完成现场检查，验收合格",
+                     *           "returned_reason": "属于建设部职责",
+                     *           "status": "assigned",
+                     *           "version": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["TriageResult"];
                 };
             };
@@ -10076,6 +11637,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10108,6 +11671,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "categories": [
+                     *             "示例"
+                     *           ],
+                     *           "head": {
+                     *             "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *             "name": "青岛光刃激光科技有限公司"
+                     *           },
+                     *           "head_name": "青岛光刃激光科技有限公司",
+                     *           "head_title": "新厂房消防验收",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "kind": "示例",
+                     *           "leader_in_charge": {
+                     *             "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *             "name": "青岛光刃激光科技有限公司"
+                     *           },
+                     *           "liaison": {
+                     *             "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *             "name": "青岛光刃激光科技有限公司"
+                     *           },
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "version": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DepartmentList"];
                 };
             };
@@ -10132,6 +11724,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10168,6 +11762,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "categories": [
+                     *         "示例"
+                     *       ],
+                     *       "head": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "head_name": "青岛光刃激光科技有限公司",
+                     *       "head_title": "新厂房消防验收",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "示例",
+                     *       "leader_in_charge": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "liaison": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Department"];
                 };
             };
@@ -10201,6 +11820,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10232,6 +11853,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": components["schemas"]["DepartmentUpdate"];
             };
         };
@@ -10244,6 +11866,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "categories": [
+                     *         "示例"
+                     *       ],
+                     *       "head": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "head_name": "青岛光刃激光科技有限公司",
+                     *       "head_title": "新厂房消防验收",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "示例",
+                     *       "leader_in_charge": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "liaison": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Department"];
                 };
             };
@@ -10331,6 +11978,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10368,6 +12017,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "dictionaries": {},
+                     *       "version": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Dictionaries"];
                 };
             };
@@ -10401,6 +12056,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10441,6 +12098,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "contacts": {
+                     *             "owner": [
+                     *               {
+                     *                 "email": "zhang.wei@example.com",
+                     *                 "name": "青岛光刃激光科技有限公司",
+                     *                 "phone": "13812345678",
+                     *                 "title": "新厂房消防验收"
+                     *               }
+                     *             ],
+                     *             "requester": [
+                     *               {
+                     *                 "email": "zhang.wei@example.com",
+                     *                 "name": "青岛光刃激光科技有限公司",
+                     *                 "phone": "13812345678",
+                     *                 "title": "新厂房消防验收"
+                     *               }
+                     *             ]
+                     *           },
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "decided_at": "2026-11-26T10:00:00+08:00",
+                     *           "history": [
+                     *             {
+                     *               "action": "示例",
+                     *               "actor_role": "示例",
+                     *               "at": "2026-11-26T10:00:00+08:00",
+                     *               "message": "示例"
+                     *             }
+                     *           ],
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "listing_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "listing_title": "新厂房消防验收",
+                     *           "message": "示例",
+                     *           "owner_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "owner_name": "青岛光刃激光科技有限公司",
+                     *           "reply": "示例",
+                     *           "requester_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "requester_name": "青岛光刃激光科技有限公司",
+                     *           "status": "requested",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["DockingPage"];
                 };
             };
@@ -10474,6 +12181,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10500,6 +12209,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                 *       "listing_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                 *       "message": "示例"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DockingCreate"];
             };
         };
@@ -10507,9 +12223,54 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "contacts": {
+                     *         "owner": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "requester": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "decided_at": "2026-11-26T10:00:00+08:00",
+                     *       "history": [
+                     *         {
+                     *           "action": "示例",
+                     *           "actor_role": "示例",
+                     *           "at": "2026-11-26T10:00:00+08:00",
+                     *           "message": "示例"
+                     *         }
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "listing_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "listing_title": "新厂房消防验收",
+                     *       "message": "示例",
+                     *       "owner_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "owner_name": "青岛光刃激光科技有限公司",
+                     *       "reply": "示例",
+                     *       "requester_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "requester_name": "青岛光刃激光科技有限公司",
+                     *       "status": "requested",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Docking"];
                 };
             };
@@ -10518,9 +12279,54 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "contacts": {
+                     *         "owner": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "requester": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "decided_at": "2026-11-26T10:00:00+08:00",
+                     *       "history": [
+                     *         {
+                     *           "action": "示例",
+                     *           "actor_role": "示例",
+                     *           "at": "2026-11-26T10:00:00+08:00",
+                     *           "message": "示例"
+                     *         }
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "listing_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "listing_title": "新厂房消防验收",
+                     *       "message": "示例",
+                     *       "owner_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "owner_name": "青岛光刃激光科技有限公司",
+                     *       "reply": "示例",
+                     *       "requester_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "requester_name": "青岛光刃激光科技有限公司",
+                     *       "status": "requested",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Docking"];
                 };
             };
@@ -10590,6 +12396,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10626,6 +12434,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "contacts": {
+                     *         "owner": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "requester": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "decided_at": "2026-11-26T10:00:00+08:00",
+                     *       "history": [
+                     *         {
+                     *           "action": "示例",
+                     *           "actor_role": "示例",
+                     *           "at": "2026-11-26T10:00:00+08:00",
+                     *           "message": "示例"
+                     *         }
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "listing_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "listing_title": "新厂房消防验收",
+                     *       "message": "示例",
+                     *       "owner_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "owner_name": "青岛光刃激光科技有限公司",
+                     *       "reply": "示例",
+                     *       "requester_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "requester_name": "青岛光刃激光科技有限公司",
+                     *       "status": "requested",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Docking"];
                 };
             };
@@ -10659,6 +12510,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10690,6 +12543,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "message": "示例",
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["DockingDecision"];
             };
         };
@@ -10702,6 +12561,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "contacts": {
+                     *         "owner": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "requester": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "decided_at": "2026-11-26T10:00:00+08:00",
+                     *       "history": [
+                     *         {
+                     *           "action": "示例",
+                     *           "actor_role": "示例",
+                     *           "at": "2026-11-26T10:00:00+08:00",
+                     *           "message": "示例"
+                     *         }
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "listing_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "listing_title": "新厂房消防验收",
+                     *       "message": "示例",
+                     *       "owner_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "owner_name": "青岛光刃激光科技有限公司",
+                     *       "reply": "示例",
+                     *       "requester_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "requester_name": "青岛光刃激光科技有限公司",
+                     *       "status": "requested",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Docking"];
                 };
             };
@@ -10789,6 +12691,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10820,6 +12724,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "message": "示例",
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["DockingDecision"];
             };
         };
@@ -10832,6 +12742,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "contacts": {
+                     *         "owner": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "requester": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "decided_at": "2026-11-26T10:00:00+08:00",
+                     *       "history": [
+                     *         {
+                     *           "action": "示例",
+                     *           "actor_role": "示例",
+                     *           "at": "2026-11-26T10:00:00+08:00",
+                     *           "message": "示例"
+                     *         }
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "listing_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "listing_title": "新厂房消防验收",
+                     *       "message": "示例",
+                     *       "owner_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "owner_name": "青岛光刃激光科技有限公司",
+                     *       "reply": "示例",
+                     *       "requester_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "requester_name": "青岛光刃激光科技有限公司",
+                     *       "status": "requested",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Docking"];
                 };
             };
@@ -10919,6 +12872,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10972,6 +12927,67 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "address": "高新区科技路1号",
+                     *           "contacts": [
+                     *             {
+                     *               "email": "zhang.wei@example.com",
+                     *               "name": "青岛光刃激光科技有限公司",
+                     *               "phone": "13812345678",
+                     *               "title": "新厂房消防验收"
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "credit_code": "91370212MA3C4X1E7K",
+                     *           "downstream": [
+                     *             "示例"
+                     *           ],
+                     *           "grid_id": "INC01",
+                     *           "grid_source": "incubator",
+                     *           "has_revenue": true,
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "in_scope": true,
+                     *           "incubator_id": "INC01",
+                     *           "industry_code": "C39",
+                     *           "industry_name": "C39",
+                     *           "lat": 1,
+                     *           "latest_indicators": {
+                     *             "employees": 1,
+                     *             "output_value": 1,
+                     *             "rd_spend": 1,
+                     *             "revenue": 1,
+                     *             "tax": 1,
+                     *             "withheld": [
+                     *               "示例"
+                     *             ],
+                     *             "year": 1
+                     *           },
+                     *           "lon": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "operating": true,
+                     *           "pays_tax": true,
+                     *           "scale": "示例",
+                     *           "strengths": [
+                     *             "示例"
+                     *           ],
+                     *           "tags": [
+                     *             "示例"
+                     *           ],
+                     *           "updated_at": "2026-11-26T10:00:00+08:00",
+                     *           "upstream": [
+                     *             "示例"
+                     *           ],
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["EnterprisePage"];
                 };
             };
@@ -11005,6 +13021,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11031,6 +13049,40 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "高新区科技路1号",
+                 *       "contacts": [
+                 *         {
+                 *           "email": "zhang.wei@example.com",
+                 *           "name": "青岛光刃激光科技有限公司",
+                 *           "title": "新厂房消防验收"
+                 *         }
+                 *       ],
+                 *       "credit_code": "91370212MA3C4X1E7K",
+                 *       "downstream": [
+                 *         "示例"
+                 *       ],
+                 *       "has_revenue": true,
+                 *       "incubator_id": "INC01",
+                 *       "industry_code": "C39",
+                 *       "lat": 1,
+                 *       "lon": 1,
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "operating": true,
+                 *       "pays_tax": true,
+                 *       "scale": "micro",
+                 *       "strengths": [
+                 *         "示例"
+                 *       ],
+                 *       "tags": [
+                 *         "示例"
+                 *       ],
+                 *       "upstream": [
+                 *         "示例"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["EnterpriseCreate"];
             };
         };
@@ -11038,9 +13090,65 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "contacts": [
+                     *         {
+                     *           "email": "zhang.wei@example.com",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "phone": "13812345678",
+                     *           "title": "新厂房消防验收"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "credit_code": "91370212MA3C4X1E7K",
+                     *       "downstream": [
+                     *         "示例"
+                     *       ],
+                     *       "grid_id": "INC01",
+                     *       "grid_source": "incubator",
+                     *       "has_revenue": true,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "in_scope": true,
+                     *       "incubator_id": "INC01",
+                     *       "industry_code": "C39",
+                     *       "industry_name": "C39",
+                     *       "lat": 1,
+                     *       "latest_indicators": {
+                     *         "employees": 1,
+                     *         "output_value": 1,
+                     *         "rd_spend": 1,
+                     *         "revenue": 1,
+                     *         "tax": 1,
+                     *         "withheld": [
+                     *           "示例"
+                     *         ],
+                     *         "year": 1
+                     *       },
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "operating": true,
+                     *       "pays_tax": true,
+                     *       "scale": "示例",
+                     *       "strengths": [
+                     *         "示例"
+                     *       ],
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "upstream": [
+                     *         "示例"
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Enterprise"];
                 };
             };
@@ -11049,9 +13157,65 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "contacts": [
+                     *         {
+                     *           "email": "zhang.wei@example.com",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "phone": "13812345678",
+                     *           "title": "新厂房消防验收"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "credit_code": "91370212MA3C4X1E7K",
+                     *       "downstream": [
+                     *         "示例"
+                     *       ],
+                     *       "grid_id": "INC01",
+                     *       "grid_source": "incubator",
+                     *       "has_revenue": true,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "in_scope": true,
+                     *       "incubator_id": "INC01",
+                     *       "industry_code": "C39",
+                     *       "industry_name": "C39",
+                     *       "lat": 1,
+                     *       "latest_indicators": {
+                     *         "employees": 1,
+                     *         "output_value": 1,
+                     *         "rd_spend": 1,
+                     *         "revenue": 1,
+                     *         "tax": 1,
+                     *         "withheld": [
+                     *           "示例"
+                     *         ],
+                     *         "year": 1
+                     *       },
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "operating": true,
+                     *       "pays_tax": true,
+                     *       "scale": "示例",
+                     *       "strengths": [
+                     *         "示例"
+                     *       ],
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "upstream": [
+                     *         "示例"
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Enterprise"];
                 };
             };
@@ -11121,6 +13285,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11198,6 +13364,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11239,6 +13407,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created": 1,
+                     *       "dry_run": true,
+                     *       "errors": [
+                     *         {
+                     *           "code": "示例",
+                     *           "field": "示例",
+                     *           "reason": "属于建设部职责",
+                     *           "row": 1
+                     *         }
+                     *       ],
+                     *       "rejected": 1,
+                     *       "rows": 1,
+                     *       "unchanged": 1,
+                     *       "updated": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ImportResult"];
                 };
             };
@@ -11308,6 +13494,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11364,6 +13552,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11401,6 +13591,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "by": "示例",
+                     *       "restricted": true,
+                     *       "rows": [
+                     *         {
+                     *           "employees": 1,
+                     *           "enterprises": 1,
+                     *           "key": "示例",
+                     *           "label": "示例",
+                     *           "output_value": 1,
+                     *           "revenue": 1,
+                     *           "tax": 1
+                     *         }
+                     *       ],
+                     *       "total": {
+                     *         "employees": 1,
+                     *         "enterprises": 1,
+                     *         "key": "示例",
+                     *         "label": "示例",
+                     *         "output_value": 1,
+                     *         "revenue": 1,
+                     *         "tax": 1
+                     *       },
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Summary"];
                 };
             };
@@ -11434,6 +13651,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11470,6 +13689,60 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "contacts": [
+                     *         {
+                     *           "email": "zhang.wei@example.com",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "phone": "13812345678",
+                     *           "title": "新厂房消防验收"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "credit_code": "91370212MA3C4X1E7K",
+                     *       "downstream": [
+                     *         "示例"
+                     *       ],
+                     *       "grid_id": "INC01",
+                     *       "grid_source": "incubator",
+                     *       "has_revenue": true,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "in_scope": true,
+                     *       "incubator_id": "INC01",
+                     *       "industry_code": "C39",
+                     *       "industry_name": "C39",
+                     *       "lat": 1,
+                     *       "latest_indicators": {
+                     *         "employees": 1,
+                     *         "output_value": 1,
+                     *         "rd_spend": 1,
+                     *         "revenue": 1,
+                     *         "tax": 1,
+                     *         "withheld": [
+                     *           "示例"
+                     *         ],
+                     *         "year": 1
+                     *       },
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "operating": true,
+                     *       "pays_tax": true,
+                     *       "scale": "示例",
+                     *       "strengths": [
+                     *         "示例"
+                     *       ],
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "upstream": [
+                     *         "示例"
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Enterprise"];
                 };
             };
@@ -11503,6 +13776,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11534,6 +13809,37 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "高新区科技路1号",
+                 *       "contacts": [
+                 *         {
+                 *           "email": "zhang.wei@example.com",
+                 *           "name": "青岛光刃激光科技有限公司",
+                 *           "title": "新厂房消防验收"
+                 *         }
+                 *       ],
+                 *       "downstream": [
+                 *         "示例"
+                 *       ],
+                 *       "incubator_id": "INC01",
+                 *       "industry_code": "C39",
+                 *       "lat": 1,
+                 *       "lon": 1,
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "scale": "micro",
+                 *       "strengths": [
+                 *         "示例"
+                 *       ],
+                 *       "tags": [
+                 *         "示例"
+                 *       ],
+                 *       "upstream": [
+                 *         "示例"
+                 *       ],
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["EnterpriseUpdate"];
             };
         };
@@ -11546,6 +13852,60 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "contacts": [
+                     *         {
+                     *           "email": "zhang.wei@example.com",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "phone": "13812345678",
+                     *           "title": "新厂房消防验收"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "credit_code": "91370212MA3C4X1E7K",
+                     *       "downstream": [
+                     *         "示例"
+                     *       ],
+                     *       "grid_id": "INC01",
+                     *       "grid_source": "incubator",
+                     *       "has_revenue": true,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "in_scope": true,
+                     *       "incubator_id": "INC01",
+                     *       "industry_code": "C39",
+                     *       "industry_name": "C39",
+                     *       "lat": 1,
+                     *       "latest_indicators": {
+                     *         "employees": 1,
+                     *         "output_value": 1,
+                     *         "rd_spend": 1,
+                     *         "revenue": 1,
+                     *         "tax": 1,
+                     *         "withheld": [
+                     *           "示例"
+                     *         ],
+                     *         "year": 1
+                     *       },
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "operating": true,
+                     *       "pays_tax": true,
+                     *       "scale": "示例",
+                     *       "strengths": [
+                     *         "示例"
+                     *       ],
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "upstream": [
+                     *         "示例"
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Enterprise"];
                 };
             };
@@ -11633,6 +13993,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11667,6 +14029,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "downstream": [
+                     *         "示例"
+                     *       ],
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "history": [
+                     *         {
+                     *           "entered_at": "2026-11-26T10:00:00+08:00",
+                     *           "entered_by": "示例",
+                     *           "indicator": "示例",
+                     *           "source": "示例",
+                     *           "value": 1,
+                     *           "year": 1
+                     *         }
+                     *       ],
+                     *       "latest": [
+                     *         {
+                     *           "entered_at": "2026-11-26T10:00:00+08:00",
+                     *           "entered_by": "示例",
+                     *           "indicator": "示例",
+                     *           "source": "示例",
+                     *           "value": 1,
+                     *           "year": 1
+                     *         }
+                     *       ],
+                     *       "strengths": [
+                     *         "示例"
+                     *       ],
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "upstream": [
+                     *         "示例"
+                     *       ],
+                     *       "withheld": [
+                     *         "示例"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Profile"];
                 };
             };
@@ -11700,6 +14102,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11728,6 +14132,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "indicator": "output_value",
+                 *       "source": "grid_worker",
+                 *       "value": 1,
+                 *       "year": 2000
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProfileValueCreate"];
             };
         };
@@ -11735,18 +14147,42 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "entered_at": "2026-11-26T10:00:00+08:00",
+                     *       "entered_by": "示例",
+                     *       "indicator": "示例",
+                     *       "source": "示例",
+                     *       "value": 1,
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProfileValue"];
                 };
             };
             /** @description OK */
             201: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "entered_at": "2026-11-26T10:00:00+08:00",
+                     *       "entered_by": "示例",
+                     *       "indicator": "示例",
+                     *       "source": "示例",
+                     *       "value": 1,
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProfileValue"];
                 };
             };
@@ -11816,6 +14252,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11850,6 +14288,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "effective_on": "2026-11-26",
+                     *           "in_scope": true,
+                     *           "note": "示例",
+                     *           "reason": "属于建设部职责",
+                     *           "recorded_at": "2026-11-26T10:00:00+08:00",
+                     *           "recorded_by": "示例"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ScopeHistory"];
                 };
             };
@@ -11883,6 +14335,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11911,6 +14365,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "effective_on": "2026-11-26",
+                 *       "in_scope": true,
+                 *       "note": "示例",
+                 *       "reason": "started_operating"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ScopeChangeCreate"];
             };
         };
@@ -11921,6 +14383,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "effective_on": "2026-11-26",
+                     *       "in_scope": true,
+                     *       "note": "示例",
+                     *       "reason": "属于建设部职责",
+                     *       "recorded_at": "2026-11-26T10:00:00+08:00",
+                     *       "recorded_by": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ScopeChange"];
                 };
             };
@@ -11990,6 +14462,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12024,6 +14498,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "error": "示例",
+                     *       "file": "示例",
+                     *       "finished_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "progress": 1,
+                     *       "rows_done": 1,
+                     *       "rows_total": 1,
+                     *       "size": 1,
+                     *       "status": "pending",
+                     *       "view": "problems"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Export"];
                 };
             };
@@ -12057,6 +14546,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12133,6 +14624,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12170,6 +14663,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "decided_at": "2026-11-26T10:00:00+08:00",
+                     *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "demand_number": "SQ20261126-00001",
+                     *           "demand_title": "新厂房消防验收",
+                     *           "department_id": "fire_rescue",
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "new_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "reason": "属于建设部职责",
+                     *           "requested_at": "2026-11-26T10:00:00+08:00",
+                     *           "status": "pending",
+                     *           "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "workdays": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ExtensionPage"];
                 };
             };
@@ -12203,6 +14720,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12231,6 +14750,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approve": true,
+                 *       "reason": "属于建设部职责"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ExtensionDecision"];
             };
         };
@@ -12241,6 +14766,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decided_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "new_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "reason": "属于建设部职责",
+                     *       "requested_at": "2026-11-26T10:00:00+08:00",
+                     *       "status": "pending",
+                     *       "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "workdays": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Extension"];
                 };
             };
@@ -12319,6 +14856,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12356,6 +14895,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "address": "高新区科技路1号",
+                     *           "boundary": {},
+                     *           "enterprise_count": 1,
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "kind": "incubator",
+                     *           "lat": 1,
+                     *           "leader": {
+                     *             "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *             "name": "青岛光刃激光科技有限公司"
+                     *           },
+                     *           "lon": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "owner_department_id": "fire_rescue",
+                     *           "version": 1,
+                     *           "workers": [
+                     *             {
+                     *               "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *               "name": "青岛光刃激光科技有限公司"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["GridPage"];
                 };
             };
@@ -12389,6 +14959,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12415,6 +14987,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "高新区科技路1号",
+                 *       "boundary": {},
+                 *       "id": "INC01",
+                 *       "kind": "incubator",
+                 *       "lat": 1,
+                 *       "lon": 1,
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "owner_department_id": "fire_rescue"
+                 *     }
+                 */
                 "application/json": components["schemas"]["GridCreate"];
             };
         };
@@ -12422,9 +15006,35 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "boundary": {},
+                     *       "enterprise_count": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "incubator",
+                     *       "lat": 1,
+                     *       "leader": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "owner_department_id": "fire_rescue",
+                     *       "version": 1,
+                     *       "workers": [
+                     *         {
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Grid"];
                 };
             };
@@ -12433,9 +15043,35 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "boundary": {},
+                     *       "enterprise_count": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "incubator",
+                     *       "lat": 1,
+                     *       "leader": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "owner_department_id": "fire_rescue",
+                     *       "version": 1,
+                     *       "workers": [
+                     *         {
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Grid"];
                 };
             };
@@ -12505,6 +15141,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12541,6 +15179,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "boundary": {},
+                     *       "enterprise_count": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "incubator",
+                     *       "lat": 1,
+                     *       "leader": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "owner_department_id": "fire_rescue",
+                     *       "version": 1,
+                     *       "workers": [
+                     *         {
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Grid"];
                 };
             };
@@ -12574,6 +15236,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12605,6 +15269,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "高新区科技路1号",
+                 *       "boundary": {},
+                 *       "lat": 1,
+                 *       "lon": 1,
+                 *       "name": "青岛光刃激光科技有限公司"
+                 *     }
+                 */
                 "application/json": components["schemas"]["GridUpdate"];
             };
         };
@@ -12617,6 +15290,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "boundary": {},
+                     *       "enterprise_count": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "incubator",
+                     *       "lat": 1,
+                     *       "leader": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "owner_department_id": "fire_rescue",
+                     *       "version": 1,
+                     *       "workers": [
+                     *         {
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Grid"];
                 };
             };
@@ -12704,6 +15401,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12735,6 +15434,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "leader_account_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                 *       "worker_account_ids": [
+                 *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                 *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e01"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["GridStaff"];
             };
         };
@@ -12747,6 +15455,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "boundary": {},
+                     *       "enterprise_count": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "incubator",
+                     *       "lat": 1,
+                     *       "leader": {
+                     *         "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "name": "青岛光刃激光科技有限公司"
+                     *       },
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "owner_department_id": "fire_rescue",
+                     *       "version": 1,
+                     *       "workers": [
+                     *         {
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Grid"];
                 };
             };
@@ -12834,6 +15566,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12870,6 +15604,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "body": "已安排现场检查",
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "kind": "示例",
+                     *           "link": "示例",
+                     *           "read_at": "2026-11-26T10:00:00+08:00",
+                     *           "title": "新厂房消防验收"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1,
+                     *       "unread": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["InboxPage"];
                 };
             };
@@ -12903,6 +15656,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12935,6 +15690,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "channels": [
+                     *         {
+                     *           "address": "高新区科技路1号",
+                     *           "channel": "email",
+                     *           "enabled": true
+                     *         }
+                     *       ],
+                     *       "recipient": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChannelPreferences"];
                 };
             };
@@ -12959,6 +15726,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12985,6 +15754,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "channels": [
+                 *         {
+                 *           "address": "高新区科技路1号",
+                 *           "channel": "email",
+                 *           "enabled": true
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChannelPreferences"];
             };
         };
@@ -12995,6 +15775,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "channels": [
+                     *         {
+                     *           "address": "高新区科技路1号",
+                     *           "channel": "email",
+                     *           "enabled": true
+                     *         }
+                     *       ],
+                     *       "recipient": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChannelPreferences"];
                 };
             };
@@ -13055,6 +15847,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13089,6 +15883,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "body": "已安排现场检查",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "示例",
+                     *       "link": "示例",
+                     *       "read_at": "2026-11-26T10:00:00+08:00",
+                     *       "title": "新厂房消防验收"
+                     *     }
+                     */
                     "application/json": components["schemas"]["InboxMessage"];
                 };
             };
@@ -13122,6 +15927,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13154,6 +15961,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "members": [
+                     *         {
+                     *           "department_id": "fire_rescue",
+                     *           "group_role": "示例",
+                     *           "is_office_director": true,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "title": "新厂房消防验收"
+                     *         }
+                     *       ],
+                     *       "office_department_id": "fire_rescue"
+                     *     }
+                     */
                     "application/json": components["schemas"]["LeadingGroup"];
                 };
             };
@@ -13178,6 +15999,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13218,6 +16041,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "action": "示例",
+                     *           "actor": "示例",
+                     *           "actor_name": "青岛光刃激光科技有限公司",
+                     *           "actor_role": "示例",
+                     *           "at": "2026-11-26T10:00:00+08:00",
+                     *           "channel": "示例",
+                     *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "from_state": "示例",
+                     *           "id": 1,
+                     *           "reason": "属于建设部职责",
+                     *           "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "to_state": "示例"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["LedgerPage"];
                 };
             };
@@ -13251,6 +16099,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13315,6 +16165,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "category": "fire",
+                     *           "closed_at": "2026-11-26T10:00:00+08:00",
+                     *           "closure": "示例",
+                     *           "completed_at": "2026-11-26T10:00:00+08:00",
+                     *           "department_names": [
+                     *             "fire_rescue"
+                     *           ],
+                     *           "departments": [
+                     *             "fire_rescue"
+                     *           ],
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "enterprise_name": "青岛光刃激光科技有限公司",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "number": "SQ20261126-00001",
+                     *           "ratings": [
+                     *             {
+                     *               "attitude": 1,
+                     *               "comment": "办理及时，态度很好",
+                     *               "created_at": "2026-11-26T10:00:00+08:00",
+                     *               "efficiency": 1,
+                     *               "quality": 1,
+                     *               "round": 1,
+                     *               "satisfied": true
+                     *             }
+                     *           ],
+                     *           "received_at": "2026-11-26T10:00:00+08:00",
+                     *           "satisfied": true,
+                     *           "title": "新厂房消防验收"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["DonePage"];
                 };
             };
@@ -13348,6 +16237,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13445,6 +16336,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13471,6 +16364,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "awaiting_resolution": true,
+                 *       "category": "fire",
+                 *       "channel": "grid_worker",
+                 *       "closure": "rated",
+                 *       "department_id": "fire_rescue",
+                 *       "enterprise": "示例",
+                 *       "escalated": true,
+                 *       "grid_id": "INC01",
+                 *       "number": "SQ20261126-00001",
+                 *       "overdue": true,
+                 *       "q": "激光切割",
+                 *       "received_from": "2026-11-26",
+                 *       "received_to": "2026-11-26",
+                 *       "sort": "relevance",
+                 *       "state": "received",
+                 *       "view": "problems"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LedgerExportQuery"];
             };
         };
@@ -13478,9 +16391,26 @@ export interface operations {
             /** @description OK */
             202: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "error": "示例",
+                     *       "file": "示例",
+                     *       "finished_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "progress": 1,
+                     *       "rows_done": 1,
+                     *       "rows_total": 1,
+                     *       "size": 1,
+                     *       "status": "pending",
+                     *       "view": "problems"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Export"];
                 };
             };
@@ -13541,6 +16471,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13605,6 +16537,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "awaiting_resolution": true,
+                     *           "category": "fire",
+                     *           "channel": "示例",
+                     *           "closed_at": "2026-11-26T10:00:00+08:00",
+                     *           "closure": "示例",
+                     *           "department_names": [
+                     *             "fire_rescue"
+                     *           ],
+                     *           "departments": [
+                     *             "fire_rescue"
+                     *           ],
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "enterprise_name": "青岛光刃激光科技有限公司",
+                     *           "grid_id": "INC01",
+                     *           "grid_name": "INC01",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "number": "SQ20261126-00001",
+                     *           "received_at": "2026-11-26T10:00:00+08:00",
+                     *           "status": "示例",
+                     *           "title": "新厂房消防验收",
+                     *           "triage_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "triaged_at": "2026-11-26T10:00:00+08:00",
+                     *           "urgency": "示例"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProblemPage"];
                 };
             };
@@ -13638,6 +16604,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13702,6 +16670,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *           "category": "fire",
+                     *           "completed_at": "2026-11-26T10:00:00+08:00",
+                     *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "due_provisional": true,
+                     *           "enterprise_name": "青岛光刃激光科技有限公司",
+                     *           "escalation_level": 1,
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "number": "SQ20261126-00001",
+                     *           "overdue": true,
+                     *           "received_at": "2026-11-26T10:00:00+08:00",
+                     *           "reopen_count": 1,
+                     *           "status": "示例",
+                     *           "title": "新厂房消防验收"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaskItemPage"];
                 };
             };
@@ -13735,6 +16733,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13777,6 +16777,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "category": "fire",
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "enterprise_name": "青岛光刃激光科技有限公司",
+                     *           "hidden_reason": "属于建设部职责",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "industry_code": "C39",
+                     *           "live": true,
+                     *           "published_at": "2026-11-26T10:00:00+08:00",
+                     *           "quantity": 1,
+                     *           "region": "示例",
+                     *           "side": "示例",
+                     *           "status": "published",
+                     *           "title": "新厂房消防验收",
+                     *           "unit": "示例",
+                     *           "updated_at": "2026-11-26T10:00:00+08:00",
+                     *           "valid_from": "2026-11-26",
+                     *           "valid_until": "2026-11-26",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ListingPage"];
                 };
             };
@@ -13810,6 +16841,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13836,6 +16869,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "processing",
+                 *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                 *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                 *       "industry_code": "C39",
+                 *       "quantity": 1,
+                 *       "region": "示例",
+                 *       "side": "supply",
+                 *       "title": "新厂房消防验收",
+                 *       "unit": "示例",
+                 *       "valid_from": "2026-11-26",
+                 *       "valid_until": "2026-11-26"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ListingCreate"];
             };
         };
@@ -13843,9 +16891,35 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "category": "fire",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "hidden_reason": "属于建设部职责",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "live": true,
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "quantity": 1,
+                     *       "region": "示例",
+                     *       "side": "示例",
+                     *       "status": "published",
+                     *       "title": "新厂房消防验收",
+                     *       "unit": "示例",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Listing"];
                 };
             };
@@ -13854,9 +16928,35 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "category": "fire",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "hidden_reason": "属于建设部职责",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "live": true,
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "quantity": 1,
+                     *       "region": "示例",
+                     *       "side": "示例",
+                     *       "status": "published",
+                     *       "title": "新厂房消防验收",
+                     *       "unit": "示例",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Listing"];
                 };
             };
@@ -13917,6 +17017,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13960,6 +17062,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "explanation": [
+                     *             {
+                     *               "factor": "示例",
+                     *               "points": 1,
+                     *               "reason": "属于建设部职责",
+                     *               "value": 1,
+                     *               "weight": 1
+                     *             }
+                     *           ],
+                     *           "listing": {
+                     *             "category": "fire",
+                     *             "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *             "enterprise_name": "青岛光刃激光科技有限公司",
+                     *             "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *             "industry_code": "C39",
+                     *             "published_at": "2026-11-26T10:00:00+08:00",
+                     *             "quantity": 1,
+                     *             "region": "示例",
+                     *             "side": "示例",
+                     *             "title": "新厂房消防验收",
+                     *             "unit": "示例",
+                     *             "valid_until": "2026-11-26"
+                     *           },
+                     *           "score": 1,
+                     *           "shared_words": [
+                     *             "示例"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchPage"];
                 };
             };
@@ -13993,6 +17133,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14025,6 +17167,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "dockings": [
+                     *         {
+                     *           "count": 1,
+                     *           "side": "示例",
+                     *           "status": "示例"
+                     *         }
+                     *       ],
+                     *       "listings": [
+                     *         {
+                     *           "count": 1,
+                     *           "side": "示例",
+                     *           "status": "示例"
+                     *         }
+                     *       ],
+                     *       "matches": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["BoardStats"];
                 };
             };
@@ -14049,6 +17210,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14085,6 +17248,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "category": "fire",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "hidden_reason": "属于建设部职责",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "live": true,
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "quantity": 1,
+                     *       "region": "示例",
+                     *       "side": "示例",
+                     *       "status": "published",
+                     *       "title": "新厂房消防验收",
+                     *       "unit": "示例",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Listing"];
                 };
             };
@@ -14118,6 +17305,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14149,6 +17338,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "processing",
+                 *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                 *       "industry_code": "C39",
+                 *       "quantity": 1,
+                 *       "region": "示例",
+                 *       "title": "新厂房消防验收",
+                 *       "unit": "示例",
+                 *       "valid_from": "2026-11-26",
+                 *       "valid_until": "2026-11-26",
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["ListingUpdate"];
             };
         };
@@ -14161,6 +17364,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "category": "fire",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "hidden_reason": "属于建设部职责",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "live": true,
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "quantity": 1,
+                     *       "region": "示例",
+                     *       "side": "示例",
+                     *       "status": "published",
+                     *       "title": "新厂房消防验收",
+                     *       "unit": "示例",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Listing"];
                 };
             };
@@ -14257,6 +17484,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14296,6 +17525,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "category": "fire",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "hidden_reason": "属于建设部职责",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "live": true,
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "quantity": 1,
+                     *       "region": "示例",
+                     *       "side": "示例",
+                     *       "status": "published",
+                     *       "title": "新厂房消防验收",
+                     *       "unit": "示例",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Listing"];
                 };
             };
@@ -14356,6 +17609,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14387,6 +17642,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "属于建设部职责"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Moderation"];
             };
         };
@@ -14399,6 +17659,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "category": "fire",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "hidden_reason": "属于建设部职责",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "live": true,
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "quantity": 1,
+                     *       "region": "示例",
+                     *       "side": "示例",
+                     *       "status": "published",
+                     *       "title": "新厂房消防验收",
+                     *       "unit": "示例",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Listing"];
                 };
             };
@@ -14486,6 +17770,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14523,6 +17809,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "explanation": [
+                     *             {
+                     *               "factor": "示例",
+                     *               "points": 1,
+                     *               "reason": "属于建设部职责",
+                     *               "value": 1,
+                     *               "weight": 1
+                     *             }
+                     *           ],
+                     *           "listing": {
+                     *             "category": "fire",
+                     *             "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *             "enterprise_name": "青岛光刃激光科技有限公司",
+                     *             "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *             "industry_code": "C39",
+                     *             "published_at": "2026-11-26T10:00:00+08:00",
+                     *             "quantity": 1,
+                     *             "region": "示例",
+                     *             "side": "示例",
+                     *             "title": "新厂房消防验收",
+                     *             "unit": "示例",
+                     *             "valid_until": "2026-11-26"
+                     *           },
+                     *           "score": 1,
+                     *           "shared_words": [
+                     *             "示例"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchPage"];
                 };
             };
@@ -14565,6 +17889,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14596,6 +17922,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "属于建设部职责"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Moderation"];
             };
         };
@@ -14608,6 +17939,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "category": "fire",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "hidden_reason": "属于建设部职责",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "live": true,
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "quantity": 1,
+                     *       "region": "示例",
+                     *       "side": "示例",
+                     *       "status": "published",
+                     *       "title": "新厂房消防验收",
+                     *       "unit": "示例",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Listing"];
                 };
             };
@@ -14695,6 +18050,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14727,6 +18084,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "department_id": "fire_rescue",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "grid_ids": [
+                     *         "INC01"
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "role": "示例",
+                     *       "user_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Principal"];
                 };
             };
@@ -14751,6 +18120,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14791,6 +18162,70 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "audience": {},
+                     *           "cancel_reason": "属于建设部职责",
+                     *           "cancelled_at": "2026-11-26T10:00:00+08:00",
+                     *           "capacity": 1,
+                     *           "counts": {
+                     *             "attended": 1,
+                     *             "average_rating": 1,
+                     *             "declined": 1,
+                     *             "feedback": 1,
+                     *             "invited": 1,
+                     *             "registered": 1
+                     *           },
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "created_by": "示例",
+                     *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *           "ends_at": "2026-11-26T10:00:00+08:00",
+                     *           "held_at": "2026-11-26T10:00:00+08:00",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "invited_at": "2026-11-26T10:00:00+08:00",
+                     *           "minutes": "示例",
+                     *           "my_invitation": {
+                     *             "attended": true,
+                     *             "attendees": [
+                     *               {
+                     *                 "email": "zhang.wei@example.com",
+                     *                 "name": "青岛光刃激光科技有限公司",
+                     *                 "phone": "13812345678",
+                     *                 "title": "新厂房消防验收"
+                     *               }
+                     *             ],
+                     *             "feedback": {
+                     *               "comment": "办理及时，态度很好",
+                     *               "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *               "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *               "rating": 1,
+                     *               "submitted_at": "2026-11-26T10:00:00+08:00"
+                     *             },
+                     *             "invited_at": "2026-11-26T10:00:00+08:00",
+                     *             "response": "registered"
+                     *           },
+                     *           "on_quarter_theme": true,
+                     *           "organiser_contact": "示例",
+                     *           "organiser_department_id": "fire_rescue",
+                     *           "place": "示例",
+                     *           "quarter_theme": "激光",
+                     *           "starts_at": "2026-11-26T10:00:00+08:00",
+                     *           "state": "planned",
+                     *           "theme": "示例",
+                     *           "topics": [
+                     *             "示例"
+                     *           ],
+                     *           "updated_at": "2026-11-26T10:00:00+08:00",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeetingPage"];
                 };
             };
@@ -14824,6 +18259,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14850,6 +18287,45 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "audience": {
+                 *         "enterprise_ids": [
+                 *           "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                 *         ],
+                 *         "grid_ids": [
+                 *           "INC01"
+                 *         ],
+                 *         "incubator_ids": [
+                 *           "INC01"
+                 *         ],
+                 *         "industry_codes": [
+                 *           "C39"
+                 *         ],
+                 *         "listed": true,
+                 *         "scales": [
+                 *           "micro"
+                 *         ],
+                 *         "strengths": [
+                 *           "示例"
+                 *         ],
+                 *         "tags": [
+                 *           "示例"
+                 *         ]
+                 *       },
+                 *       "capacity": 1,
+                 *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                 *       "ends_at": "2026-11-26T10:00:00+08:00",
+                 *       "organiser_contact": "示例",
+                 *       "organiser_department_id": "fire_rescue",
+                 *       "place": "示例",
+                 *       "starts_at": "2026-11-26T10:00:00+08:00",
+                 *       "theme": "示例",
+                 *       "topics": [
+                 *         "示例"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeetingCreate"];
             };
         };
@@ -14857,9 +18333,68 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "audience": {},
+                     *       "cancel_reason": "属于建设部职责",
+                     *       "cancelled_at": "2026-11-26T10:00:00+08:00",
+                     *       "capacity": 1,
+                     *       "counts": {
+                     *         "attended": 1,
+                     *         "average_rating": 1,
+                     *         "declined": 1,
+                     *         "feedback": 1,
+                     *         "invited": 1,
+                     *         "registered": 1
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "ends_at": "2026-11-26T10:00:00+08:00",
+                     *       "held_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "invited_at": "2026-11-26T10:00:00+08:00",
+                     *       "minutes": "示例",
+                     *       "my_invitation": {
+                     *         "attended": true,
+                     *         "attendees": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "feedback": {
+                     *           "comment": "办理及时，态度很好",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "rating": 1,
+                     *           "submitted_at": "2026-11-26T10:00:00+08:00"
+                     *         },
+                     *         "invited_at": "2026-11-26T10:00:00+08:00",
+                     *         "response": "registered"
+                     *       },
+                     *       "on_quarter_theme": true,
+                     *       "organiser_contact": "示例",
+                     *       "organiser_department_id": "fire_rescue",
+                     *       "place": "示例",
+                     *       "quarter_theme": "激光",
+                     *       "starts_at": "2026-11-26T10:00:00+08:00",
+                     *       "state": "planned",
+                     *       "theme": "示例",
+                     *       "topics": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
@@ -14868,9 +18403,68 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "audience": {},
+                     *       "cancel_reason": "属于建设部职责",
+                     *       "cancelled_at": "2026-11-26T10:00:00+08:00",
+                     *       "capacity": 1,
+                     *       "counts": {
+                     *         "attended": 1,
+                     *         "average_rating": 1,
+                     *         "declined": 1,
+                     *         "feedback": 1,
+                     *         "invited": 1,
+                     *         "registered": 1
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "ends_at": "2026-11-26T10:00:00+08:00",
+                     *       "held_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "invited_at": "2026-11-26T10:00:00+08:00",
+                     *       "minutes": "示例",
+                     *       "my_invitation": {
+                     *         "attended": true,
+                     *         "attendees": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "feedback": {
+                     *           "comment": "办理及时，态度很好",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "rating": 1,
+                     *           "submitted_at": "2026-11-26T10:00:00+08:00"
+                     *         },
+                     *         "invited_at": "2026-11-26T10:00:00+08:00",
+                     *         "response": "registered"
+                     *       },
+                     *       "on_quarter_theme": true,
+                     *       "organiser_contact": "示例",
+                     *       "organiser_department_id": "fire_rescue",
+                     *       "place": "示例",
+                     *       "quarter_theme": "激光",
+                     *       "starts_at": "2026-11-26T10:00:00+08:00",
+                     *       "state": "planned",
+                     *       "theme": "示例",
+                     *       "topics": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
@@ -14931,6 +18525,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14968,6 +18564,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-26",
+                     *       "attendance_rate": 1,
+                     *       "attended": 1,
+                     *       "average_rating": 1,
+                     *       "cancelled": 1,
+                     *       "department_id": "fire_rescue",
+                     *       "feedback": 1,
+                     *       "held": 1,
+                     *       "invited": 1,
+                     *       "meetings": [
+                     *         {
+                     *           "attended": 1,
+                     *           "average_rating": 1,
+                     *           "feedback": 1,
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "invited": 1,
+                     *           "on_quarter_theme": true,
+                     *           "organiser_department_id": "fire_rescue",
+                     *           "quarter": 1,
+                     *           "registered": 1,
+                     *           "starts_at": "2026-11-26T10:00:00+08:00",
+                     *           "theme": "示例"
+                     *         }
+                     *       ],
+                     *       "meets_minimum": true,
+                     *       "minimum": 1,
+                     *       "months": [
+                     *         {
+                     *           "held": 1,
+                     *           "month": 1,
+                     *           "status": "ok"
+                     *         }
+                     *       ],
+                     *       "months_without_meeting": [
+                     *         1
+                     *       ],
+                     *       "quarters": [
+                     *         {
+                     *           "held": 1,
+                     *           "on_theme": 1,
+                     *           "quarter": 1,
+                     *           "status": "ok",
+                     *           "theme": "示例"
+                     *         }
+                     *       ],
+                     *       "quarters_off_theme": [
+                     *         1
+                     *       ],
+                     *       "registered": 1,
+                     *       "shortfall": 1,
+                     *       "show_up_rate": 1,
+                     *       "upcoming": 1,
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeetingReport"];
                 };
             };
@@ -15001,6 +18654,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15035,6 +18690,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "version": 1,
+                     *       "yearly_minimum": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeetingSettings"];
                 };
             };
@@ -15059,6 +18720,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15088,6 +18751,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "yearly_minimum": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeetingSettings"];
             };
         };
@@ -15100,6 +18769,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "version": 1,
+                     *       "yearly_minimum": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeetingSettings"];
                 };
             };
@@ -15178,6 +18853,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15213,6 +18890,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "quarter": 1,
+                     *           "set_at": "2026-11-26T10:00:00+08:00",
+                     *           "set_by": "示例",
+                     *           "theme": "示例",
+                     *           "year": 1
+                     *         }
+                     *       ],
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeetingThemeList"];
                 };
             };
@@ -15246,6 +18937,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15272,6 +18965,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "quarter": 1,
+                 *       "theme": "示例",
+                 *       "year": 2000
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeetingThemeSet"];
             };
         };
@@ -15282,6 +18982,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "quarter": 1,
+                     *       "set_at": "2026-11-26T10:00:00+08:00",
+                     *       "set_by": "示例",
+                     *       "theme": "示例",
+                     *       "year": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeetingTheme"];
                 };
             };
@@ -15342,6 +19051,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15378,6 +19089,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "audience": {},
+                     *       "cancel_reason": "属于建设部职责",
+                     *       "cancelled_at": "2026-11-26T10:00:00+08:00",
+                     *       "capacity": 1,
+                     *       "counts": {
+                     *         "attended": 1,
+                     *         "average_rating": 1,
+                     *         "declined": 1,
+                     *         "feedback": 1,
+                     *         "invited": 1,
+                     *         "registered": 1
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "ends_at": "2026-11-26T10:00:00+08:00",
+                     *       "held_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "invited_at": "2026-11-26T10:00:00+08:00",
+                     *       "minutes": "示例",
+                     *       "my_invitation": {
+                     *         "attended": true,
+                     *         "attendees": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "feedback": {
+                     *           "comment": "办理及时，态度很好",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "rating": 1,
+                     *           "submitted_at": "2026-11-26T10:00:00+08:00"
+                     *         },
+                     *         "invited_at": "2026-11-26T10:00:00+08:00",
+                     *         "response": "registered"
+                     *       },
+                     *       "on_quarter_theme": true,
+                     *       "organiser_contact": "示例",
+                     *       "organiser_department_id": "fire_rescue",
+                     *       "place": "示例",
+                     *       "quarter_theme": "激光",
+                     *       "starts_at": "2026-11-26T10:00:00+08:00",
+                     *       "state": "planned",
+                     *       "theme": "示例",
+                     *       "topics": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
@@ -15411,6 +19179,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15442,6 +19212,46 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "audience": {
+                 *         "enterprise_ids": [
+                 *           "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                 *         ],
+                 *         "grid_ids": [
+                 *           "INC01"
+                 *         ],
+                 *         "incubator_ids": [
+                 *           "INC01"
+                 *         ],
+                 *         "industry_codes": [
+                 *           "C39"
+                 *         ],
+                 *         "listed": true,
+                 *         "scales": [
+                 *           "micro"
+                 *         ],
+                 *         "strengths": [
+                 *           "示例"
+                 *         ],
+                 *         "tags": [
+                 *           "示例"
+                 *         ]
+                 *       },
+                 *       "capacity": 1,
+                 *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                 *       "ends_at": "2026-11-26T10:00:00+08:00",
+                 *       "organiser_contact": "示例",
+                 *       "organiser_department_id": "fire_rescue",
+                 *       "place": "示例",
+                 *       "starts_at": "2026-11-26T10:00:00+08:00",
+                 *       "theme": "示例",
+                 *       "topics": [
+                 *         "示例"
+                 *       ],
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeetingUpdate"];
             };
         };
@@ -15454,6 +19264,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "audience": {},
+                     *       "cancel_reason": "属于建设部职责",
+                     *       "cancelled_at": "2026-11-26T10:00:00+08:00",
+                     *       "capacity": 1,
+                     *       "counts": {
+                     *         "attended": 1,
+                     *         "average_rating": 1,
+                     *         "declined": 1,
+                     *         "feedback": 1,
+                     *         "invited": 1,
+                     *         "registered": 1
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "ends_at": "2026-11-26T10:00:00+08:00",
+                     *       "held_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "invited_at": "2026-11-26T10:00:00+08:00",
+                     *       "minutes": "示例",
+                     *       "my_invitation": {
+                     *         "attended": true,
+                     *         "attendees": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "feedback": {
+                     *           "comment": "办理及时，态度很好",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "rating": 1,
+                     *           "submitted_at": "2026-11-26T10:00:00+08:00"
+                     *         },
+                     *         "invited_at": "2026-11-26T10:00:00+08:00",
+                     *         "response": "registered"
+                     *       },
+                     *       "on_quarter_theme": true,
+                     *       "organiser_contact": "示例",
+                     *       "organiser_department_id": "fire_rescue",
+                     *       "place": "示例",
+                     *       "quarter_theme": "激光",
+                     *       "starts_at": "2026-11-26T10:00:00+08:00",
+                     *       "state": "planned",
+                     *       "theme": "示例",
+                     *       "topics": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
@@ -15550,6 +19417,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15581,6 +19450,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attended": [
+                 *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                 *       ],
+                 *       "minutes": "示例"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeetingAttendanceCreate"];
             };
         };
@@ -15593,6 +19470,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "audience": {},
+                     *       "cancel_reason": "属于建设部职责",
+                     *       "cancelled_at": "2026-11-26T10:00:00+08:00",
+                     *       "capacity": 1,
+                     *       "counts": {
+                     *         "attended": 1,
+                     *         "average_rating": 1,
+                     *         "declined": 1,
+                     *         "feedback": 1,
+                     *         "invited": 1,
+                     *         "registered": 1
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "ends_at": "2026-11-26T10:00:00+08:00",
+                     *       "held_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "invited_at": "2026-11-26T10:00:00+08:00",
+                     *       "minutes": "示例",
+                     *       "my_invitation": {
+                     *         "attended": true,
+                     *         "attendees": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "feedback": {
+                     *           "comment": "办理及时，态度很好",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "rating": 1,
+                     *           "submitted_at": "2026-11-26T10:00:00+08:00"
+                     *         },
+                     *         "invited_at": "2026-11-26T10:00:00+08:00",
+                     *         "response": "registered"
+                     *       },
+                     *       "on_quarter_theme": true,
+                     *       "organiser_contact": "示例",
+                     *       "organiser_department_id": "fire_rescue",
+                     *       "place": "示例",
+                     *       "quarter_theme": "激光",
+                     *       "starts_at": "2026-11-26T10:00:00+08:00",
+                     *       "state": "planned",
+                     *       "theme": "示例",
+                     *       "topics": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
@@ -15689,6 +19623,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15723,6 +19659,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 1,
+                     *       "enterprise_ids": [
+                     *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AudienceResult"];
                 };
             };
@@ -15756,6 +19700,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15787,6 +19733,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "属于建设部职责"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeetingCancel"];
             };
         };
@@ -15799,6 +19750,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "audience": {},
+                     *       "cancel_reason": "属于建设部职责",
+                     *       "cancelled_at": "2026-11-26T10:00:00+08:00",
+                     *       "capacity": 1,
+                     *       "counts": {
+                     *         "attended": 1,
+                     *         "average_rating": 1,
+                     *         "declined": 1,
+                     *         "feedback": 1,
+                     *         "invited": 1,
+                     *         "registered": 1
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "ends_at": "2026-11-26T10:00:00+08:00",
+                     *       "held_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "invited_at": "2026-11-26T10:00:00+08:00",
+                     *       "minutes": "示例",
+                     *       "my_invitation": {
+                     *         "attended": true,
+                     *         "attendees": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "feedback": {
+                     *           "comment": "办理及时，态度很好",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "rating": 1,
+                     *           "submitted_at": "2026-11-26T10:00:00+08:00"
+                     *         },
+                     *         "invited_at": "2026-11-26T10:00:00+08:00",
+                     *         "response": "registered"
+                     *       },
+                     *       "on_quarter_theme": true,
+                     *       "organiser_contact": "示例",
+                     *       "organiser_department_id": "fire_rescue",
+                     *       "place": "示例",
+                     *       "quarter_theme": "激光",
+                     *       "starts_at": "2026-11-26T10:00:00+08:00",
+                     *       "state": "planned",
+                     *       "theme": "示例",
+                     *       "topics": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
@@ -15886,6 +19894,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15914,6 +19924,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "comment": "办理及时，态度很好",
+                 *       "rating": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeetingFeedbackCreate"];
             };
         };
@@ -15921,18 +19937,40 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "comment": "办理及时，态度很好",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "rating": 1,
+                     *       "submitted_at": "2026-11-26T10:00:00+08:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeetingFeedback"];
                 };
             };
             /** @description OK */
             201: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "comment": "办理及时，态度很好",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "rating": 1,
+                     *       "submitted_at": "2026-11-26T10:00:00+08:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeetingFeedback"];
                 };
             };
@@ -16011,6 +20049,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16051,6 +20091,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "attended": true,
+                     *           "attendees": [
+                     *             {
+                     *               "email": "zhang.wei@example.com",
+                     *               "name": "青岛光刃激光科技有限公司",
+                     *               "phone": "13812345678",
+                     *               "title": "新厂房消防验收"
+                     *             }
+                     *           ],
+                     *           "comment": "办理及时，态度很好",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "enterprise_name": "青岛光刃激光科技有限公司",
+                     *           "grid_id": "INC01",
+                     *           "invited_at": "2026-11-26T10:00:00+08:00",
+                     *           "rating": 1,
+                     *           "responded_at": "2026-11-26T10:00:00+08:00",
+                     *           "response": "示例"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeetingInvitationPage"];
                 };
             };
@@ -16093,6 +20161,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16132,6 +20202,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "audience": {},
+                     *       "cancel_reason": "属于建设部职责",
+                     *       "cancelled_at": "2026-11-26T10:00:00+08:00",
+                     *       "capacity": 1,
+                     *       "counts": {
+                     *         "attended": 1,
+                     *         "average_rating": 1,
+                     *         "declined": 1,
+                     *         "feedback": 1,
+                     *         "invited": 1,
+                     *         "registered": 1
+                     *       },
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "ends_at": "2026-11-26T10:00:00+08:00",
+                     *       "held_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "invited_at": "2026-11-26T10:00:00+08:00",
+                     *       "minutes": "示例",
+                     *       "my_invitation": {
+                     *         "attended": true,
+                     *         "attendees": [
+                     *           {
+                     *             "email": "zhang.wei@example.com",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678",
+                     *             "title": "新厂房消防验收"
+                     *           }
+                     *         ],
+                     *         "feedback": {
+                     *           "comment": "办理及时，态度很好",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "rating": 1,
+                     *           "submitted_at": "2026-11-26T10:00:00+08:00"
+                     *         },
+                     *         "invited_at": "2026-11-26T10:00:00+08:00",
+                     *         "response": "registered"
+                     *       },
+                     *       "on_quarter_theme": true,
+                     *       "organiser_contact": "示例",
+                     *       "organiser_department_id": "fire_rescue",
+                     *       "place": "示例",
+                     *       "quarter_theme": "激光",
+                     *       "starts_at": "2026-11-26T10:00:00+08:00",
+                     *       "state": "planned",
+                     *       "theme": "示例",
+                     *       "topics": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Meeting"];
                 };
             };
@@ -16201,6 +20328,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16229,6 +20358,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attendees": [
+                 *         {
+                 *           "email": "zhang.wei@example.com",
+                 *           "name": "青岛光刃激光科技有限公司",
+                 *           "title": "新厂房消防验收"
+                 *         }
+                 *       ],
+                 *       "note": "示例",
+                 *       "response": "registered"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeetingRegistrationCreate"];
             };
         };
@@ -16239,6 +20381,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attendees": [
+                     *         {
+                     *           "email": "zhang.wei@example.com",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "phone": "13812345678",
+                     *           "title": "新厂房消防验收"
+                     *         }
+                     *       ],
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "meeting_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "note": "示例",
+                     *       "responded_at": "2026-11-26T10:00:00+08:00",
+                     *       "response": "registered"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeetingRegistration"];
                 };
             };
@@ -16317,6 +20476,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16358,6 +20519,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "contract_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "department_id": "fire_rescue",
+                     *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *           "due_on": "2026-11-26",
+                     *           "fulfilled_at": "2026-11-26T10:00:00+08:00",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "overdue_at": "2026-11-26T10:00:00+08:00",
+                     *           "party": "示例",
+                     *           "remind_on": "2026-11-26",
+                     *           "reminded_at": "2026-11-26T10:00:00+08:00",
+                     *           "state": "open"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ObligationPage"];
                 };
             };
@@ -16391,6 +20574,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16425,6 +20610,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reminder_workdays": 1,
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ObligationSettings"];
                 };
             };
@@ -16449,6 +20640,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16478,6 +20671,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reminder_workdays": 1,
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["ObligationSettings"];
             };
         };
@@ -16490,6 +20689,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reminder_workdays": 1,
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ObligationSettings"];
                 };
             };
@@ -16568,6 +20773,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16603,6 +20810,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "overdue": 1,
+                     *       "reminded": 1,
+                     *       "today": "2026-11-26"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ObligationSweep"];
                 };
             };
@@ -16636,6 +20850,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16673,6 +20889,87 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-26T10:00:00+08:00",
+                     *       "by_category": [
+                     *         {
+                     *           "category": "fire",
+                     *           "closed": 1,
+                     *           "overdue": 1,
+                     *           "received": 1
+                     *         }
+                     *       ],
+                     *       "by_department": [
+                     *         {
+                     *           "completed": 1,
+                     *           "department_id": "fire_rescue",
+                     *           "open": 1,
+                     *           "overdue": 1,
+                     *           "overdue_open": 1,
+                     *           "tasks": 1
+                     *         }
+                     *       ],
+                     *       "by_grid": [
+                     *         {
+                     *           "demands": 1,
+                     *           "grid_id": "INC01",
+                     *           "overdue": 1
+                     *         }
+                     *       ],
+                     *       "by_status": [
+                     *         {
+                     *           "demands": 1,
+                     *           "status": "示例"
+                     *         }
+                     *       ],
+                     *       "from": "2026-11-26",
+                     *       "rates": {
+                     *         "escalations": 1,
+                     *         "handling_due": 1,
+                     *         "handling_on_time_rate": 1,
+                     *         "ratings": 1,
+                     *         "satisfaction_rate": 1,
+                     *         "triage_due": 1,
+                     *         "triage_on_time_rate": 1
+                     *       },
+                     *       "repeated_enterprises": [
+                     *         {
+                     *           "categories": [
+                     *             "示例"
+                     *           ],
+                     *           "demands": 1,
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "max_same_category": 1
+                     *         }
+                     *       ],
+                     *       "to": "2026-11-26",
+                     *       "top_overdue_grids": [
+                     *         {
+                     *           "demands": 1,
+                     *           "grid_id": "INC01",
+                     *           "overdue": 1,
+                     *           "overdue_open": 1
+                     *         }
+                     *       ],
+                     *       "totals": {
+                     *         "closed": 1,
+                     *         "open": 1,
+                     *         "overdue": 1,
+                     *         "overdue_open": 1,
+                     *         "received": 1,
+                     *         "triage_late": 1
+                     *       },
+                     *       "trend": [
+                     *         {
+                     *           "closed": 1,
+                     *           "month": "示例",
+                     *           "overdue": 1,
+                     *           "received": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Overview"];
                 };
             };
@@ -16706,6 +21003,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16752,6 +21051,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "attachment_count": 1,
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "excerpt": "示例",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "kind": "示例",
+                     *           "published_at": "2026-11-26T10:00:00+08:00",
+                     *           "read_at": "2026-11-26T10:00:00+08:00",
+                     *           "recipient_count": 1,
+                     *           "status": "示例",
+                     *           "title": "新厂房消防验收",
+                     *           "updated_at": "2026-11-26T10:00:00+08:00",
+                     *           "valid_from": "2026-11-26",
+                     *           "valid_until": "2026-11-26",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyPage"];
                 };
             };
@@ -16785,6 +21110,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16811,6 +21138,48 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attachments": [
+                 *         {
+                 *           "media_type": "application/pdf",
+                 *           "name": "青岛光刃激光科技有限公司",
+                 *           "size": 1,
+                 *           "url": "https://example.com/files/a.pdf"
+                 *         }
+                 *       ],
+                 *       "audience": {
+                 *         "enterprise_ids": [
+                 *           "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                 *         ],
+                 *         "grid_ids": [
+                 *           "INC01"
+                 *         ],
+                 *         "incubator_ids": [
+                 *           "INC01"
+                 *         ],
+                 *         "industry_codes": [
+                 *           "C39"
+                 *         ],
+                 *         "listed": true,
+                 *         "scales": [
+                 *           "micro"
+                 *         ],
+                 *         "strengths": [
+                 *           "示例"
+                 *         ],
+                 *         "tags": [
+                 *           "示例"
+                 *         ]
+                 *       },
+                 *       "body": "已安排现场检查",
+                 *       "department_id": "fire_rescue",
+                 *       "kind": "policy",
+                 *       "title": "新厂房消防验收",
+                 *       "valid_from": "2026-11-26",
+                 *       "valid_until": "2026-11-26"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PolicyCreateBody"];
             };
         };
@@ -16818,9 +21187,42 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attachments": [
+                     *         {
+                     *           "media_type": "application/pdf",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "size": 1,
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "audience": {},
+                     *       "body": "已安排现场检查",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "示例",
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "read_at": "2026-11-26T10:00:00+08:00",
+                     *       "recipient_count": 1,
+                     *       "status": "draft",
+                     *       "title": "新厂房消防验收",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1,
+                     *       "withdraw_reason": "属于建设部职责",
+                     *       "withdrawn_at": "2026-11-26T10:00:00+08:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Policy"];
                 };
             };
@@ -16829,9 +21231,42 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attachments": [
+                     *         {
+                     *           "media_type": "application/pdf",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "size": 1,
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "audience": {},
+                     *       "body": "已安排现场检查",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "示例",
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "read_at": "2026-11-26T10:00:00+08:00",
+                     *       "recipient_count": 1,
+                     *       "status": "draft",
+                     *       "title": "新厂房消防验收",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1,
+                     *       "withdraw_reason": "属于建设部职责",
+                     *       "withdrawn_at": "2026-11-26T10:00:00+08:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Policy"];
                 };
             };
@@ -16892,6 +21327,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16918,6 +21355,32 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "enterprise_ids": [
+                 *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                 *       ],
+                 *       "grid_ids": [
+                 *         "INC01"
+                 *       ],
+                 *       "incubator_ids": [
+                 *         "INC01"
+                 *       ],
+                 *       "industry_codes": [
+                 *         "C39"
+                 *       ],
+                 *       "listed": true,
+                 *       "scales": [
+                 *         "micro"
+                 *       ],
+                 *       "strengths": [
+                 *         "示例"
+                 *       ],
+                 *       "tags": [
+                 *         "示例"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["Audience"];
             };
         };
@@ -16928,6 +21391,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "by_grid": [
+                     *         {
+                     *           "count": 1,
+                     *           "key": "示例"
+                     *         }
+                     *       ],
+                     *       "by_industry": [
+                     *         {
+                     *           "count": 1,
+                     *           "key": "示例"
+                     *         }
+                     *       ],
+                     *       "count": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["AudiencePreview"];
                 };
             };
@@ -16988,6 +21468,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17024,6 +21506,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attachments": [
+                     *         {
+                     *           "media_type": "application/pdf",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "size": 1,
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "audience": {},
+                     *       "body": "已安排现场检查",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "示例",
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "read_at": "2026-11-26T10:00:00+08:00",
+                     *       "recipient_count": 1,
+                     *       "status": "draft",
+                     *       "title": "新厂房消防验收",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1,
+                     *       "withdraw_reason": "属于建设部职责",
+                     *       "withdrawn_at": "2026-11-26T10:00:00+08:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Policy"];
                 };
             };
@@ -17057,6 +21570,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17088,6 +21603,49 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attachments": [
+                 *         {
+                 *           "media_type": "application/pdf",
+                 *           "name": "青岛光刃激光科技有限公司",
+                 *           "size": 1,
+                 *           "url": "https://example.com/files/a.pdf"
+                 *         }
+                 *       ],
+                 *       "audience": {
+                 *         "enterprise_ids": [
+                 *           "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                 *         ],
+                 *         "grid_ids": [
+                 *           "INC01"
+                 *         ],
+                 *         "incubator_ids": [
+                 *           "INC01"
+                 *         ],
+                 *         "industry_codes": [
+                 *           "C39"
+                 *         ],
+                 *         "listed": true,
+                 *         "scales": [
+                 *           "micro"
+                 *         ],
+                 *         "strengths": [
+                 *           "示例"
+                 *         ],
+                 *         "tags": [
+                 *           "示例"
+                 *         ]
+                 *       },
+                 *       "body": "已安排现场检查",
+                 *       "department_id": "fire_rescue",
+                 *       "kind": "policy",
+                 *       "title": "新厂房消防验收",
+                 *       "valid_from": "2026-11-26",
+                 *       "valid_until": "2026-11-26",
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["PolicyUpdateBody"];
             };
         };
@@ -17100,6 +21658,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attachments": [
+                     *         {
+                     *           "media_type": "application/pdf",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "size": 1,
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "audience": {},
+                     *       "body": "已安排现场检查",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "示例",
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "read_at": "2026-11-26T10:00:00+08:00",
+                     *       "recipient_count": 1,
+                     *       "status": "draft",
+                     *       "title": "新厂房消防验收",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1,
+                     *       "withdraw_reason": "属于建设部职责",
+                     *       "withdrawn_at": "2026-11-26T10:00:00+08:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Policy"];
                 };
             };
@@ -17196,6 +21785,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17235,6 +21826,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attachments": [
+                     *         {
+                     *           "media_type": "application/pdf",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "size": 1,
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "audience": {},
+                     *       "body": "已安排现场检查",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "示例",
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "read_at": "2026-11-26T10:00:00+08:00",
+                     *       "recipient_count": 1,
+                     *       "status": "draft",
+                     *       "title": "新厂房消防验收",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1,
+                     *       "withdraw_reason": "属于建设部职责",
+                     *       "withdrawn_at": "2026-11-26T10:00:00+08:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Policy"];
                 };
             };
@@ -17304,6 +21926,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17338,6 +21962,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "by_grid": [
+                     *         {
+                     *           "key": "示例",
+                     *           "read": 1,
+                     *           "targeted": 1
+                     *         }
+                     *       ],
+                     *       "by_industry": [
+                     *         {
+                     *           "key": "示例",
+                     *           "read": 1,
+                     *           "targeted": 1
+                     *         }
+                     *       ],
+                     *       "channels": [
+                     *         {
+                     *           "channel": "示例",
+                     *           "count": 1,
+                     *           "state": "示例"
+                     *         }
+                     *       ],
+                     *       "delivered": 1,
+                     *       "policy_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "read": 1,
+                     *       "read_rate": 1,
+                     *       "status": "示例",
+                     *       "targeted": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyReach"];
                 };
             };
@@ -17371,6 +22026,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17411,6 +22068,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "enterprise_name": "青岛光刃激光科技有限公司",
+                     *           "grid_id": "INC01",
+                     *           "industry_code": "C39",
+                     *           "read_at": "2026-11-26T10:00:00+08:00",
+                     *           "read_by": "示例"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyReceiptPage"];
                 };
             };
@@ -17453,6 +22127,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17484,6 +22160,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "属于建设部职责"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PolicyWithdraw"];
             };
         };
@@ -17496,6 +22177,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "attachments": [
+                     *         {
+                     *           "media_type": "application/pdf",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "size": 1,
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "audience": {},
+                     *       "body": "已安排现场检查",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "created_by": "示例",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "示例",
+                     *       "published_at": "2026-11-26T10:00:00+08:00",
+                     *       "read_at": "2026-11-26T10:00:00+08:00",
+                     *       "recipient_count": 1,
+                     *       "status": "draft",
+                     *       "title": "新厂房消防验收",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "valid_from": "2026-11-26",
+                     *       "valid_until": "2026-11-26",
+                     *       "version": 1,
+                     *       "withdraw_reason": "属于建设部职责",
+                     *       "withdrawn_at": "2026-11-26T10:00:00+08:00"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Policy"];
                 };
             };
@@ -17583,6 +22295,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17615,6 +22329,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "category": "fire",
+                     *           "difficulty": "easy",
+                     *           "workdays": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["HandlingTimeList"];
                 };
             };
@@ -17639,6 +22364,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17713,6 +22440,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17742,6 +22471,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "workdays": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["HandlingTimeUpdate"];
             };
         };
@@ -17752,6 +22486,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "category": "fire",
+                     *       "difficulty": "easy",
+                     *       "workdays": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["HandlingTime"];
                 };
             };
@@ -17821,6 +22562,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17855,6 +22598,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "acceptance_workdays": 1,
+                     *       "close_unrated_workdays": 1,
+                     *       "escalate_to_group_workdays": 1,
+                     *       "escalate_to_leader_workdays": 1,
+                     *       "rating_reminder_workdays": 1,
+                     *       "reminder_workdays_before": [
+                     *         1
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["SlaSettings"];
                 };
             };
@@ -17879,6 +22635,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17908,6 +22666,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "acceptance_workdays": 1,
+                 *       "close_unrated_workdays": 1,
+                 *       "escalate_to_group_workdays": 1,
+                 *       "escalate_to_leader_workdays": 1,
+                 *       "rating_reminder_workdays": 1,
+                 *       "reminder_workdays_before": [
+                 *         1
+                 *       ],
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["SlaSettings"];
             };
         };
@@ -17920,6 +22691,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "acceptance_workdays": 1,
+                     *       "close_unrated_workdays": 1,
+                     *       "escalate_to_group_workdays": 1,
+                     *       "escalate_to_leader_workdays": 1,
+                     *       "rating_reminder_workdays": 1,
+                     *       "reminder_workdays_before": [
+                     *         1
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["SlaSettings"];
                 };
             };
@@ -17998,6 +22782,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18042,6 +22828,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *           "completed_at": "2026-11-26T10:00:00+08:00",
+                     *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "demand_number": "SQ20261126-00001",
+                     *           "demand_title": "新厂房消防验收",
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "difficulty": "示例",
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "due_provisional": true,
+                     *           "escalation_level": 1,
+                     *           "handling_workdays": 1,
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "opinion": "请消防大队指导消防验收",
+                     *           "reopen_count": 1,
+                     *           "result": "已完成现场检查，验收合格",
+                     *           "returned_reason": "属于建设部职责",
+                     *           "status": "assigned",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaskPage"];
                 };
             };
@@ -18075,6 +22893,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18111,6 +22931,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "demand_number": "SQ20261126-00001",
+                     *       "demand_title": "新厂房消防验收",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "difficulty": "示例",
+                     *       "due_at": "2026-11-26T10:00:00+08:00",
+                     *       "due_provisional": true,
+                     *       "escalation_level": 1,
+                     *       "handling_workdays": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "opinion": "请消防大队指导消防验收",
+                     *       "reopen_count": 1,
+                     *       "result": "已完成现场检查，验收合格",
+                     *       "returned_reason": "属于建设部职责",
+                     *       "status": "assigned",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -18144,6 +22989,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18183,6 +23030,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "demand_number": "SQ20261126-00001",
+                     *       "demand_title": "新厂房消防验收",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "difficulty": "示例",
+                     *       "due_at": "2026-11-26T10:00:00+08:00",
+                     *       "due_provisional": true,
+                     *       "escalation_level": 1,
+                     *       "handling_workdays": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "opinion": "请消防大队指导消防验收",
+                     *       "reopen_count": 1,
+                     *       "result": "已完成现场检查，验收合格",
+                     *       "returned_reason": "属于建设部职责",
+                     *       "status": "assigned",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -18243,6 +23115,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18274,6 +23148,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "result": "已完成现场检查，验收合格"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Completion"];
             };
         };
@@ -18286,6 +23165,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "demand_number": "SQ20261126-00001",
+                     *       "demand_title": "新厂房消防验收",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "difficulty": "示例",
+                     *       "due_at": "2026-11-26T10:00:00+08:00",
+                     *       "due_provisional": true,
+                     *       "escalation_level": 1,
+                     *       "handling_workdays": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "opinion": "请消防大队指导消防验收",
+                     *       "reopen_count": 1,
+                     *       "result": "已完成现场检查，验收合格",
+                     *       "returned_reason": "属于建设部职责",
+                     *       "status": "assigned",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -18373,6 +23277,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18401,6 +23307,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "属于建设部职责",
+                 *       "workdays": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["ExtensionCreate"];
             };
         };
@@ -18408,18 +23320,46 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decided_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "new_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "reason": "属于建设部职责",
+                     *       "requested_at": "2026-11-26T10:00:00+08:00",
+                     *       "status": "pending",
+                     *       "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "workdays": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Extension"];
                 };
             };
             /** @description OK */
             201: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decided_at": "2026-11-26T10:00:00+08:00",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "new_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "reason": "属于建设部职责",
+                     *       "requested_at": "2026-11-26T10:00:00+08:00",
+                     *       "status": "pending",
+                     *       "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "workdays": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Extension"];
                 };
             };
@@ -18498,6 +23438,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18532,6 +23474,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "author_role": "示例",
+                     *           "body": "已安排现场检查",
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "department_id": "fire_rescue",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "visibility": "示例"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["NoteList"];
                 };
             };
@@ -18565,6 +23522,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18593,6 +23552,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "body": "已安排现场检查",
+                 *       "visibility": "public"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NoteCreate"];
             };
         };
@@ -18600,18 +23565,44 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "author_role": "示例",
+                     *       "body": "已安排现场检查",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "department_id": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "visibility": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Note"];
                 };
             };
             /** @description OK */
             201: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "author_role": "示例",
+                     *       "body": "已安排现场检查",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "department_id": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "visibility": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Note"];
                 };
             };
@@ -18690,6 +23681,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18721,6 +23714,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "department_id": "fire_rescue",
+                 *       "reason": "属于建设部职责"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Reassign"];
             };
         };
@@ -18733,6 +23732,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "demand_number": "SQ20261126-00001",
+                     *       "demand_title": "新厂房消防验收",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "difficulty": "示例",
+                     *       "due_at": "2026-11-26T10:00:00+08:00",
+                     *       "due_provisional": true,
+                     *       "escalation_level": 1,
+                     *       "handling_workdays": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "opinion": "请消防大队指导消防验收",
+                     *       "reopen_count": 1,
+                     *       "result": "已完成现场检查，验收合格",
+                     *       "returned_reason": "属于建设部职责",
+                     *       "status": "assigned",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -18820,6 +23844,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18851,6 +23877,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "属于建设部职责"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Reason"];
             };
         };
@@ -18863,6 +23894,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "demand_number": "SQ20261126-00001",
+                     *       "demand_title": "新厂房消防验收",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "difficulty": "示例",
+                     *       "due_at": "2026-11-26T10:00:00+08:00",
+                     *       "due_provisional": true,
+                     *       "escalation_level": 1,
+                     *       "handling_workdays": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "opinion": "请消防大队指导消防验收",
+                     *       "reopen_count": 1,
+                     *       "result": "已完成现场检查，验收合格",
+                     *       "returned_reason": "属于建设部职责",
+                     *       "status": "assigned",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -18950,6 +24006,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18987,6 +24045,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "demands_raised": "示例",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "grid_id": "INC01",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "note": "示例",
+                     *           "topics": [
+                     *             "示例"
+                     *           ],
+                     *           "visited_on": "2026-11-26",
+                     *           "visitor_account_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["VisitPage"];
                 };
             };
@@ -19020,6 +24100,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19046,6 +24128,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "demands_raised": "示例",
+                 *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                 *       "note": "示例",
+                 *       "topics": [
+                 *         "示例"
+                 *       ],
+                 *       "visited_on": "2026-11-26"
+                 *     }
+                 */
                 "application/json": components["schemas"]["VisitCreate"];
             };
         };
@@ -19053,18 +24146,52 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "demands_raised": "示例",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "grid_id": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "note": "示例",
+                     *       "topics": [
+                     *         "示例"
+                     *       ],
+                     *       "visited_on": "2026-11-26",
+                     *       "visitor_account_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Visit"];
                 };
             };
             /** @description OK */
             201: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "demands_raised": "示例",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "grid_id": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "note": "示例",
+                     *       "topics": [
+                     *         "示例"
+                     *       ],
+                     *       "visited_on": "2026-11-26",
+                     *       "visitor_account_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Visit"];
                 };
             };
@@ -19134,6 +24261,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19171,6 +24300,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "grid_id": "INC01",
+                     *           "last_visited_on": "2026-11-26",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["NotVisitedPage"];
                 };
             };
@@ -19204,6 +24348,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19238,6 +24384,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "demands_raised": "示例",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "grid_id": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "note": "示例",
+                     *       "topics": [
+                     *         "示例"
+                     *       ],
+                     *       "visited_on": "2026-11-26",
+                     *       "visitor_account_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Visit"];
                 };
             };
@@ -19271,6 +24432,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19303,6 +24466,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "carriers": {
+                     *         "by_kind": {},
+                     *         "leasable_area": 1,
+                     *         "occupied_area": 1,
+                     *         "tenants": 1,
+                     *         "total": 1,
+                     *         "vacant_area": 1
+                     *       },
+                     *       "institutes": {
+                     *         "by_level": {},
+                     *         "total": 1
+                     *       },
+                     *       "latest_period": "示例",
+                     *       "leading_industries": 1,
+                     *       "projects": {
+                     *         "by_stage": {},
+                     *         "delayed": 1,
+                     *         "total": 1
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ZoneOverview"];
                 };
             };
@@ -19327,6 +24513,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19364,6 +24552,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-26T10:00:00+08:00",
+                     *       "from": "示例",
+                     *       "items": [
+                     *         {
+                     *           "departments": [
+                     *             {
+                     *               "acceptance_due": 1,
+                     *               "accepted_on_time": 1,
+                     *               "avg_handling_workdays": 1,
+                     *               "completed_tasks": 1,
+                     *               "demands": 1,
+                     *               "department_id": "fire_rescue",
+                     *               "department_name": "fire_rescue",
+                     *               "escalations": 1,
+                     *               "judged": 1,
+                     *               "ratings": 1,
+                     *               "resolution_rate": 1,
+                     *               "resolved": 1,
+                     *               "response_rate": 1,
+                     *               "satisfaction_rate": 1,
+                     *               "satisfied": 1,
+                     *               "tasks": 1
+                     *             }
+                     *           ],
+                     *           "month": "示例",
+                     *           "zone": {
+                     *             "acceptance_due": 1,
+                     *             "accepted_on_time": 1,
+                     *             "avg_handling_workdays": 1,
+                     *             "completed_tasks": 1,
+                     *             "demands": 1,
+                     *             "escalations": 1,
+                     *             "judged": 1,
+                     *             "ratings": 1,
+                     *             "resolution_rate": 1,
+                     *             "resolved": 1,
+                     *             "response_rate": 1,
+                     *             "satisfaction_rate": 1,
+                     *             "satisfied": 1,
+                     *             "tasks": 1
+                     *           }
+                     *         }
+                     *       ],
+                     *       "to": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BusinessEnvironment"];
                 };
             };
@@ -19397,6 +24633,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19440,6 +24678,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "address": "高新区科技路1号",
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "floor_area": 1,
+                     *           "geometry": {},
+                     *           "grid_id": "INC01",
+                     *           "grid_name": "INC01",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "kind": "incubator",
+                     *           "lat": 1,
+                     *           "leasable_area": 1,
+                     *           "leasing_contact": "示例",
+                     *           "leasing_phone": "13812345678",
+                     *           "lon": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "note": "示例",
+                     *           "occupancy_rate": 1,
+                     *           "occupied_area": 1,
+                     *           "opened_on": "2026-11-26",
+                     *           "operator": "示例",
+                     *           "tenants": 1,
+                     *           "tenants_without_area": 1,
+                     *           "updated_at": "2026-11-26T10:00:00+08:00",
+                     *           "vacancy_rate": 1,
+                     *           "vacant_area": 1,
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["CarrierPage"];
                 };
             };
@@ -19473,6 +24747,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19499,6 +24775,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "高新区科技路1号",
+                 *       "floor_area": 1,
+                 *       "geometry": {},
+                 *       "grid_id": "INC01",
+                 *       "kind": "incubator",
+                 *       "lat": 1,
+                 *       "leasable_area": 1,
+                 *       "leasing_contact": "示例",
+                 *       "lon": 1,
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "note": "示例",
+                 *       "opened_on": "2026-11-26",
+                 *       "operator": "示例"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CarrierCreate"];
             };
         };
@@ -19506,9 +24799,40 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "floor_area": 1,
+                     *       "geometry": {},
+                     *       "grid_id": "INC01",
+                     *       "grid_name": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "incubator",
+                     *       "lat": 1,
+                     *       "leasable_area": 1,
+                     *       "leasing_contact": "示例",
+                     *       "leasing_phone": "13812345678",
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "note": "示例",
+                     *       "occupancy_rate": 1,
+                     *       "occupied_area": 1,
+                     *       "opened_on": "2026-11-26",
+                     *       "operator": "示例",
+                     *       "tenants": 1,
+                     *       "tenants_without_area": 1,
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "vacancy_rate": 1,
+                     *       "vacant_area": 1,
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Carrier"];
                 };
             };
@@ -19517,9 +24841,40 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "floor_area": 1,
+                     *       "geometry": {},
+                     *       "grid_id": "INC01",
+                     *       "grid_name": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "incubator",
+                     *       "lat": 1,
+                     *       "leasable_area": 1,
+                     *       "leasing_contact": "示例",
+                     *       "leasing_phone": "13812345678",
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "note": "示例",
+                     *       "occupancy_rate": 1,
+                     *       "occupied_area": 1,
+                     *       "opened_on": "2026-11-26",
+                     *       "operator": "示例",
+                     *       "tenants": 1,
+                     *       "tenants_without_area": 1,
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "vacancy_rate": 1,
+                     *       "vacant_area": 1,
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Carrier"];
                 };
             };
@@ -19589,6 +24944,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19625,6 +24982,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "floor_area": 1,
+                     *       "geometry": {},
+                     *       "grid_id": "INC01",
+                     *       "grid_name": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "incubator",
+                     *       "lat": 1,
+                     *       "leasable_area": 1,
+                     *       "leasing_contact": "示例",
+                     *       "leasing_phone": "13812345678",
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "note": "示例",
+                     *       "occupancy_rate": 1,
+                     *       "occupied_area": 1,
+                     *       "opened_on": "2026-11-26",
+                     *       "operator": "示例",
+                     *       "tenants": 1,
+                     *       "tenants_without_area": 1,
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "vacancy_rate": 1,
+                     *       "vacant_area": 1,
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Carrier"];
                 };
             };
@@ -19658,6 +25044,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19689,6 +25077,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "高新区科技路1号",
+                 *       "floor_area": 1,
+                 *       "geometry": {},
+                 *       "grid_id": "INC01",
+                 *       "kind": "incubator",
+                 *       "lat": 1,
+                 *       "leasable_area": 1,
+                 *       "leasing_contact": "示例",
+                 *       "lon": 1,
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "note": "示例",
+                 *       "opened_on": "2026-11-26",
+                 *       "operator": "示例",
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["CarrierUpdate"];
             };
         };
@@ -19701,6 +25107,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "floor_area": 1,
+                     *       "geometry": {},
+                     *       "grid_id": "INC01",
+                     *       "grid_name": "INC01",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "kind": "incubator",
+                     *       "lat": 1,
+                     *       "leasable_area": 1,
+                     *       "leasing_contact": "示例",
+                     *       "leasing_phone": "13812345678",
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "note": "示例",
+                     *       "occupancy_rate": 1,
+                     *       "occupied_area": 1,
+                     *       "opened_on": "2026-11-26",
+                     *       "operator": "示例",
+                     *       "tenants": 1,
+                     *       "tenants_without_area": 1,
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "vacancy_rate": 1,
+                     *       "vacant_area": 1,
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Carrier"];
                 };
             };
@@ -19797,6 +25232,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19825,6 +25262,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "area": 1,
+                 *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                 *       "moved_in_on": "2026-11-26"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TenancyCreate"];
             };
         };
@@ -19835,6 +25279,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "area": 1,
+                     *       "carrier_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "moved_in_on": "2026-11-26",
+                     *       "moved_out_on": "2026-11-26",
+                     *       "recorded_at": "2026-11-26T10:00:00+08:00",
+                     *       "recorded_by": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Tenancy"];
                 };
             };
@@ -19904,6 +25360,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19933,6 +25391,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "moved_out_on": "2026-11-26"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TenancyEnd"];
             };
         };
@@ -19943,6 +25406,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "area": 1,
+                     *       "carrier_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "enterprise_name": "青岛光刃激光科技有限公司",
+                     *       "moved_in_on": "2026-11-26",
+                     *       "moved_out_on": "2026-11-26",
+                     *       "recorded_at": "2026-11-26T10:00:00+08:00",
+                     *       "recorded_by": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Tenancy"];
                 };
             };
@@ -20012,6 +25487,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20049,6 +25526,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "carrier_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "carrier_name": "青岛光刃激光科技有限公司",
+                     *       "items": [
+                     *         {
+                     *           "area": 1,
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "enterprise_name": "青岛光刃激光科技有限公司",
+                     *           "grid_id": "INC01",
+                     *           "grid_name": "INC01",
+                     *           "industry_code": "C39",
+                     *           "industry_name": "C39",
+                     *           "moved_in_on": "2026-11-26",
+                     *           "scale": "micro",
+                     *           "source": "incubator"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["TenantPage"];
                 };
             };
@@ -20091,6 +25591,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20125,6 +25627,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "departments": [
+                     *         "fire_rescue"
+                     *       ],
+                     *       "roles": [
+                     *         "grid_worker"
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["FigureAccess"];
                 };
             };
@@ -20149,6 +25662,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20178,6 +25693,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "departments": [
+                 *         "fire_rescue"
+                 *       ],
+                 *       "roles": [
+                 *         "grid_worker"
+                 *       ],
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["FigureAccess"];
             };
         };
@@ -20190,6 +25716,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "departments": [
+                     *         "fire_rescue"
+                     *       ],
+                     *       "roles": [
+                     *         "grid_worker"
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["FigureAccess"];
                 };
             };
@@ -20268,6 +25805,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20314,6 +25853,79 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "indicators": [
+                     *         {
+                     *           "code": "output_value",
+                     *           "unit": "示例"
+                     *         }
+                     *       ],
+                     *       "items": [
+                     *         {
+                     *           "credit_code": "91370212MA3C4X1E7K",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "figures": {
+                     *             "employees": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "output_value": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "rd_spend": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "revenue": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "tax": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             }
+                     *           },
+                     *           "grid_id": "INC01",
+                     *           "grid_name": "INC01",
+                     *           "industry_code": "C39",
+                     *           "industry_name": "C39",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "period": "示例",
+                     *       "previous_period": "示例",
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["EnterpriseFiguresPage"];
                 };
             };
@@ -20356,6 +25968,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20394,6 +26008,73 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "from": "示例",
+                     *       "granularity": "month",
+                     *       "indicators": [
+                     *         {
+                     *           "code": "output_value",
+                     *           "unit": "示例"
+                     *         }
+                     *       ],
+                     *       "items": [
+                     *         {
+                     *           "figures": {
+                     *             "employees": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "output_value": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "rd_spend": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "revenue": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "tax": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             }
+                     *           },
+                     *           "period": "示例"
+                     *         }
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "to": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["EnterpriseSeries"];
                 };
             };
@@ -20436,6 +26117,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20477,6 +26160,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created": 1,
+                     *       "dry_run": true,
+                     *       "errors": [
+                     *         {
+                     *           "code": "示例",
+                     *           "field": "示例",
+                     *           "reason": "属于建设部职责",
+                     *           "row": 1
+                     *         }
+                     *       ],
+                     *       "rejected": 1,
+                     *       "rows": 1,
+                     *       "unchanged": 1,
+                     *       "updated": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ImportResult"];
                 };
             };
@@ -20546,6 +26247,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20578,6 +26281,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "enterprises": 1,
+                     *           "granularity": "month",
+                     *           "period": "示例"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReportedPeriods"];
                 };
             };
@@ -20602,6 +26316,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20642,6 +26358,76 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "by": "zone",
+                     *       "from": "示例",
+                     *       "granularity": "month",
+                     *       "indicators": [
+                     *         {
+                     *           "code": "output_value",
+                     *           "unit": "示例"
+                     *         }
+                     *       ],
+                     *       "items": [
+                     *         {
+                     *           "figures": {
+                     *             "employees": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "output_value": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "rd_spend": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "revenue": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "tax": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             }
+                     *           },
+                     *           "period": "示例"
+                     *         }
+                     *       ],
+                     *       "key": "示例",
+                     *       "label": "示例",
+                     *       "min_group": 1,
+                     *       "restricted": true,
+                     *       "to": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["EconomySeries"];
                 };
             };
@@ -20684,6 +26470,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20720,6 +26508,126 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "by": "zone",
+                     *       "granularity": "month",
+                     *       "indicators": [
+                     *         {
+                     *           "code": "output_value",
+                     *           "unit": "示例"
+                     *         }
+                     *       ],
+                     *       "min_group": 1,
+                     *       "period": "示例",
+                     *       "previous_period": "示例",
+                     *       "restricted": true,
+                     *       "rows": [
+                     *         {
+                     *           "figures": {
+                     *             "employees": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "output_value": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "rd_spend": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "revenue": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             },
+                     *             "tax": {
+                     *               "previous": 1,
+                     *               "previous_reporting": 1,
+                     *               "previous_status": "reported",
+                     *               "reporting": 1,
+                     *               "status": "reported",
+                     *               "value": 1,
+                     *               "yoy": 1
+                     *             }
+                     *           },
+                     *           "key": "示例",
+                     *           "label": "示例"
+                     *         }
+                     *       ],
+                     *       "total": {
+                     *         "figures": {
+                     *           "employees": {
+                     *             "previous": 1,
+                     *             "previous_reporting": 1,
+                     *             "previous_status": "reported",
+                     *             "reporting": 1,
+                     *             "status": "reported",
+                     *             "value": 1,
+                     *             "yoy": 1
+                     *           },
+                     *           "output_value": {
+                     *             "previous": 1,
+                     *             "previous_reporting": 1,
+                     *             "previous_status": "reported",
+                     *             "reporting": 1,
+                     *             "status": "reported",
+                     *             "value": 1,
+                     *             "yoy": 1
+                     *           },
+                     *           "rd_spend": {
+                     *             "previous": 1,
+                     *             "previous_reporting": 1,
+                     *             "previous_status": "reported",
+                     *             "reporting": 1,
+                     *             "status": "reported",
+                     *             "value": 1,
+                     *             "yoy": 1
+                     *           },
+                     *           "revenue": {
+                     *             "previous": 1,
+                     *             "previous_reporting": 1,
+                     *             "previous_status": "reported",
+                     *             "reporting": 1,
+                     *             "status": "reported",
+                     *             "value": 1,
+                     *             "yoy": 1
+                     *           },
+                     *           "tax": {
+                     *             "previous": 1,
+                     *             "previous_reporting": 1,
+                     *             "previous_status": "reported",
+                     *             "reporting": 1,
+                     *             "status": "reported",
+                     *             "value": 1,
+                     *             "yoy": 1
+                     *           }
+                     *         },
+                     *         "key": "示例",
+                     *         "label": "示例"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["EconomySummary"];
                 };
             };
@@ -20753,6 +26661,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20785,6 +26695,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *           "enterprises": 1,
+                     *           "fields": [
+                     *             {
+                     *               "code": "示例",
+                     *               "name": "青岛光刃激光科技有限公司"
+                     *             }
+                     *           ],
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "industry_codes": [
+                     *             "C39"
+                     *           ],
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "position": 1,
+                     *           "tags": [
+                     *             "示例"
+                     *           ],
+                     *           "updated_at": "2026-11-26T10:00:00+08:00",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndustryList"];
                 };
             };
@@ -20809,6 +26748,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20835,6 +26776,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                 *       "id": "fire_rescue",
+                 *       "industry_codes": [
+                 *         "C39"
+                 *       ],
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "position": 1,
+                 *       "tags": [
+                 *         "示例"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["IndustryCreate"];
             };
         };
@@ -20842,9 +26797,35 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprises": 1,
+                     *       "fields": [
+                     *         {
+                     *           "code": "示例",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_codes": [
+                     *         "C39"
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "position": 1,
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Industry"];
                 };
             };
@@ -20853,9 +26834,35 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprises": 1,
+                     *       "fields": [
+                     *         {
+                     *           "code": "示例",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_codes": [
+                     *         "C39"
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "position": 1,
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Industry"];
                 };
             };
@@ -20925,6 +26932,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20961,6 +26970,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprises": 1,
+                     *       "fields": [
+                     *         {
+                     *           "code": "示例",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_codes": [
+                     *         "C39"
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "position": 1,
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Industry"];
                 };
             };
@@ -20994,6 +27027,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21025,6 +27060,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                 *       "industry_codes": [
+                 *         "C39"
+                 *       ],
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "position": 1,
+                 *       "tags": [
+                 *         "示例"
+                 *       ],
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["IndustryUpdate"];
             };
         };
@@ -21037,6 +27086,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *       "enterprises": 1,
+                     *       "fields": [
+                     *         {
+                     *           "code": "示例",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_codes": [
+                     *         "C39"
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "position": 1,
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Industry"];
                 };
             };
@@ -21133,6 +27206,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21169,6 +27244,60 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "gaps": [
+                     *         {
+                     *           "link_id": 1,
+                     *           "mentioned_by": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "stage": "upstream"
+                     *         }
+                     *       ],
+                     *       "industry_id": "C39",
+                     *       "industry_name": "C39",
+                     *       "links": 1,
+                     *       "members": 1,
+                     *       "present": 1,
+                     *       "profile_entries": [
+                     *         {
+                     *           "mentioned_by": 1,
+                     *           "providers": 1,
+                     *           "side": "upstream",
+                     *           "term": "示例"
+                     *         }
+                     *       ],
+                     *       "stages": [
+                     *         {
+                     *           "links": [
+                     *             {
+                     *               "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *               "id": 1,
+                     *               "industry_codes": [
+                     *                 "C39"
+                     *               ],
+                     *               "keywords": [
+                     *                 "示例"
+                     *               ],
+                     *               "mentioned_by": 1,
+                     *               "name": "青岛光刃激光科技有限公司",
+                     *               "present": true,
+                     *               "providers": 1,
+                     *               "sample_providers": [
+                     *                 {
+                     *                   "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *                   "name": "青岛光刃激光科技有限公司"
+                     *                 }
+                     *               ],
+                     *               "stage": "upstream"
+                     *             }
+                     *           ],
+                     *           "stage": "upstream"
+                     *         }
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChainMap"];
                 };
             };
@@ -21202,6 +27331,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21233,6 +27364,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "links": [
+                 *         {
+                 *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                 *           "industry_codes": [
+                 *             "C39"
+                 *           ],
+                 *           "keywords": [
+                 *             "示例"
+                 *           ],
+                 *           "name": "青岛光刃激光科技有限公司",
+                 *           "stage": "upstream"
+                 *         }
+                 *       ],
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChainSet"];
             };
         };
@@ -21245,6 +27394,60 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "gaps": [
+                     *         {
+                     *           "link_id": 1,
+                     *           "mentioned_by": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "stage": "upstream"
+                     *         }
+                     *       ],
+                     *       "industry_id": "C39",
+                     *       "industry_name": "C39",
+                     *       "links": 1,
+                     *       "members": 1,
+                     *       "present": 1,
+                     *       "profile_entries": [
+                     *         {
+                     *           "mentioned_by": 1,
+                     *           "providers": 1,
+                     *           "side": "upstream",
+                     *           "term": "示例"
+                     *         }
+                     *       ],
+                     *       "stages": [
+                     *         {
+                     *           "links": [
+                     *             {
+                     *               "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
+                     *               "id": 1,
+                     *               "industry_codes": [
+                     *                 "C39"
+                     *               ],
+                     *               "keywords": [
+                     *                 "示例"
+                     *               ],
+                     *               "mentioned_by": 1,
+                     *               "name": "青岛光刃激光科技有限公司",
+                     *               "present": true,
+                     *               "providers": 1,
+                     *               "sample_providers": [
+                     *                 {
+                     *                   "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *                   "name": "青岛光刃激光科技有限公司"
+                     *                 }
+                     *               ],
+                     *               "stage": "upstream"
+                     *             }
+                     *           ],
+                     *           "stage": "upstream"
+                     *         }
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChainMap"];
                 };
             };
@@ -21332,6 +27535,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21369,6 +27574,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "industry_id": "C39",
+                     *       "industry_name": "C39",
+                     *       "items": [
+                     *         {
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "grid_id": "INC01",
+                     *           "grid_name": "INC01",
+                     *           "industry_code": "C39",
+                     *           "industry_name": "C39",
+                     *           "matched_by": "industry_code",
+                     *           "matched_tags": [
+                     *             "示例"
+                     *           ],
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "scale": "micro"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndustryMemberPage"];
                 };
             };
@@ -21411,6 +27640,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21455,6 +27686,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "address": "高新区科技路1号",
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "fields": [
+                     *             {
+                     *               "code": "示例",
+                     *               "name": "青岛光刃激光科技有限公司"
+                     *             }
+                     *           ],
+                     *           "host_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "host_kind": "enterprise",
+                     *           "host_name": "青岛光刃激光科技有限公司",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "industry_codes": [
+                     *             "C39"
+                     *           ],
+                     *           "lat": 1,
+                     *           "level": "national",
+                     *           "lon": 1,
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "note": "示例",
+                     *           "partners": [
+                     *             {
+                     *               "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *               "grid_id": "INC01",
+                     *               "name": "青岛光刃激光科技有限公司"
+                     *             }
+                     *           ],
+                     *           "platforms": [
+                     *             "示例"
+                     *           ],
+                     *           "recognized_on": "2026-11-26",
+                     *           "tags": [
+                     *             "示例"
+                     *           ],
+                     *           "updated_at": "2026-11-26T10:00:00+08:00",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["InstitutePage"];
                 };
             };
@@ -21488,6 +27766,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21514,6 +27794,31 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "高新区科技路1号",
+                 *       "host_kind": "enterprise",
+                 *       "host_name": "青岛光刃激光科技有限公司",
+                 *       "industry_codes": [
+                 *         "C39"
+                 *       ],
+                 *       "lat": 1,
+                 *       "level": "national",
+                 *       "lon": 1,
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "note": "示例",
+                 *       "partner_enterprise_ids": [
+                 *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                 *       ],
+                 *       "platforms": [
+                 *         "示例"
+                 *       ],
+                 *       "recognized_on": "2026-11-26",
+                 *       "tags": [
+                 *         "示例"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["InstituteCreate"];
             };
         };
@@ -21521,9 +27826,51 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "fields": [
+                     *         {
+                     *           "code": "示例",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "host_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "host_kind": "enterprise",
+                     *       "host_name": "青岛光刃激光科技有限公司",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_codes": [
+                     *         "C39"
+                     *       ],
+                     *       "lat": 1,
+                     *       "level": "national",
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "note": "示例",
+                     *       "partners": [
+                     *         {
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "grid_id": "INC01",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "platforms": [
+                     *         "示例"
+                     *       ],
+                     *       "recognized_on": "2026-11-26",
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Institute"];
                 };
             };
@@ -21532,9 +27879,51 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "fields": [
+                     *         {
+                     *           "code": "示例",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "host_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "host_kind": "enterprise",
+                     *       "host_name": "青岛光刃激光科技有限公司",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_codes": [
+                     *         "C39"
+                     *       ],
+                     *       "lat": 1,
+                     *       "level": "national",
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "note": "示例",
+                     *       "partners": [
+                     *         {
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "grid_id": "INC01",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "platforms": [
+                     *         "示例"
+                     *       ],
+                     *       "recognized_on": "2026-11-26",
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Institute"];
                 };
             };
@@ -21604,6 +27993,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21640,6 +28031,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "fields": [
+                     *         {
+                     *           "code": "示例",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "host_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "host_kind": "enterprise",
+                     *       "host_name": "青岛光刃激光科技有限公司",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_codes": [
+                     *         "C39"
+                     *       ],
+                     *       "lat": 1,
+                     *       "level": "national",
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "note": "示例",
+                     *       "partners": [
+                     *         {
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "grid_id": "INC01",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "platforms": [
+                     *         "示例"
+                     *       ],
+                     *       "recognized_on": "2026-11-26",
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Institute"];
                 };
             };
@@ -21673,6 +28104,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21704,6 +28137,32 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "高新区科技路1号",
+                 *       "host_kind": "enterprise",
+                 *       "host_name": "青岛光刃激光科技有限公司",
+                 *       "industry_codes": [
+                 *         "C39"
+                 *       ],
+                 *       "lat": 1,
+                 *       "level": "national",
+                 *       "lon": 1,
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "note": "示例",
+                 *       "partner_enterprise_ids": [
+                 *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                 *       ],
+                 *       "platforms": [
+                 *         "示例"
+                 *       ],
+                 *       "recognized_on": "2026-11-26",
+                 *       "tags": [
+                 *         "示例"
+                 *       ],
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["InstituteUpdate"];
             };
         };
@@ -21716,6 +28175,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "fields": [
+                     *         {
+                     *           "code": "示例",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "host_enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "host_kind": "enterprise",
+                     *       "host_name": "青岛光刃激光科技有限公司",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_codes": [
+                     *         "C39"
+                     *       ],
+                     *       "lat": 1,
+                     *       "level": "national",
+                     *       "lon": 1,
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "note": "示例",
+                     *       "partners": [
+                     *         {
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "grid_id": "INC01",
+                     *           "name": "青岛光刃激光科技有限公司"
+                     *         }
+                     *       ],
+                     *       "platforms": [
+                     *         "示例"
+                     *       ],
+                     *       "recognized_on": "2026-11-26",
+                     *       "tags": [
+                     *         "示例"
+                     *       ],
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Institute"];
                 };
             };
@@ -21812,6 +28311,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21856,6 +28357,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "completed_investment": 1,
+                     *           "created_at": "2026-11-26T10:00:00+08:00",
+                     *           "delayed": true,
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "industry_code": "C39",
+                     *           "industry_name": "C39",
+                     *           "investment_progress": 1,
+                     *           "investor": {
+                     *             "credit_code": "91370212MA3C4X1E7K",
+                     *             "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *             "grid_id": "INC01",
+                     *             "in_scope": true,
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "registered": true
+                     *           },
+                     *           "lat": 1,
+                     *           "lon": 1,
+                     *           "milestones": [
+                     *             {
+                     *               "days_late": 1,
+                     *               "delayed": true,
+                     *               "done_on": "2026-11-26",
+                     *               "milestone": "land",
+                     *               "note": "示例",
+                     *               "planned_on": "2026-11-26"
+                     *             }
+                     *           ],
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "next_milestone": "land",
+                     *           "note": "示例",
+                     *           "planned_investment": 1,
+                     *           "scope_entered_at": "2026-11-26T10:00:00+08:00",
+                     *           "site_address": "高新区科技路1号",
+                     *           "stage": "not_started",
+                     *           "updated_at": "2026-11-26T10:00:00+08:00",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProjectPage"];
                 };
             };
@@ -21889,6 +28439,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21915,6 +28467,29 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "completed_investment": 1,
+                 *       "department_id": "fire_rescue",
+                 *       "industry_code": "C39",
+                 *       "investor_credit_code": "91370212MA3C4X1E7K",
+                 *       "investor_name": "青岛光刃激光科技有限公司",
+                 *       "lat": 1,
+                 *       "lon": 1,
+                 *       "milestones": [
+                 *         {
+                 *           "done_on": "2026-11-26",
+                 *           "milestone": "land",
+                 *           "note": "示例",
+                 *           "planned_on": "2026-11-26"
+                 *         }
+                 *       ],
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "note": "示例",
+                 *       "planned_investment": 1,
+                 *       "site_address": "高新区科技路1号"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProjectCreate"];
             };
         };
@@ -21922,9 +28497,53 @@ export interface operations {
             /** @description Already submitted with this key */
             200: {
                 headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "completed_investment": 1,
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "delayed": true,
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "industry_name": "C39",
+                     *       "investment_progress": 1,
+                     *       "investor": {
+                     *         "credit_code": "91370212MA3C4X1E7K",
+                     *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "grid_id": "INC01",
+                     *         "in_scope": true,
+                     *         "name": "青岛光刃激光科技有限公司",
+                     *         "registered": true
+                     *       },
+                     *       "lat": 1,
+                     *       "lon": 1,
+                     *       "milestones": [
+                     *         {
+                     *           "days_late": 1,
+                     *           "delayed": true,
+                     *           "done_on": "2026-11-26",
+                     *           "milestone": "land",
+                     *           "note": "示例",
+                     *           "planned_on": "2026-11-26"
+                     *         }
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "next_milestone": "land",
+                     *       "note": "示例",
+                     *       "planned_investment": 1,
+                     *       "scope_entered_at": "2026-11-26T10:00:00+08:00",
+                     *       "site_address": "高新区科技路1号",
+                     *       "stage": "not_started",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Project"];
                 };
             };
@@ -21933,9 +28552,53 @@ export interface operations {
                 headers: {
                     /** @description the resource's version, for If-Match */
                     ETag?: string;
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "completed_investment": 1,
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "delayed": true,
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "industry_name": "C39",
+                     *       "investment_progress": 1,
+                     *       "investor": {
+                     *         "credit_code": "91370212MA3C4X1E7K",
+                     *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "grid_id": "INC01",
+                     *         "in_scope": true,
+                     *         "name": "青岛光刃激光科技有限公司",
+                     *         "registered": true
+                     *       },
+                     *       "lat": 1,
+                     *       "lon": 1,
+                     *       "milestones": [
+                     *         {
+                     *           "days_late": 1,
+                     *           "delayed": true,
+                     *           "done_on": "2026-11-26",
+                     *           "milestone": "land",
+                     *           "note": "示例",
+                     *           "planned_on": "2026-11-26"
+                     *         }
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "next_milestone": "land",
+                     *       "note": "示例",
+                     *       "planned_investment": 1,
+                     *       "scope_entered_at": "2026-11-26T10:00:00+08:00",
+                     *       "site_address": "高新区科技路1号",
+                     *       "stage": "not_started",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Project"];
                 };
             };
@@ -22005,6 +28668,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22037,6 +28702,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "flagged": 1,
+                     *       "today": "2026-11-26"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProjectSweep"];
                 };
             };
@@ -22061,6 +28732,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22097,6 +28770,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "completed_investment": 1,
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "delayed": true,
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "industry_name": "C39",
+                     *       "investment_progress": 1,
+                     *       "investor": {
+                     *         "credit_code": "91370212MA3C4X1E7K",
+                     *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "grid_id": "INC01",
+                     *         "in_scope": true,
+                     *         "name": "青岛光刃激光科技有限公司",
+                     *         "registered": true
+                     *       },
+                     *       "lat": 1,
+                     *       "lon": 1,
+                     *       "milestones": [
+                     *         {
+                     *           "days_late": 1,
+                     *           "delayed": true,
+                     *           "done_on": "2026-11-26",
+                     *           "milestone": "land",
+                     *           "note": "示例",
+                     *           "planned_on": "2026-11-26"
+                     *         }
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "next_milestone": "land",
+                     *       "note": "示例",
+                     *       "planned_investment": 1,
+                     *       "scope_entered_at": "2026-11-26T10:00:00+08:00",
+                     *       "site_address": "高新区科技路1号",
+                     *       "stage": "not_started",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Project"];
                 };
             };
@@ -22130,6 +28845,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22161,6 +28878,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "completed_investment": 1,
+                 *       "department_id": "fire_rescue",
+                 *       "industry_code": "C39",
+                 *       "investor_credit_code": "91370212MA3C4X1E7K",
+                 *       "investor_name": "青岛光刃激光科技有限公司",
+                 *       "lat": 1,
+                 *       "lon": 1,
+                 *       "name": "青岛光刃激光科技有限公司",
+                 *       "note": "示例",
+                 *       "planned_investment": 1,
+                 *       "site_address": "高新区科技路1号",
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProjectUpdate"];
             };
         };
@@ -22173,6 +28906,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "completed_investment": 1,
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "delayed": true,
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "industry_name": "C39",
+                     *       "investment_progress": 1,
+                     *       "investor": {
+                     *         "credit_code": "91370212MA3C4X1E7K",
+                     *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "grid_id": "INC01",
+                     *         "in_scope": true,
+                     *         "name": "青岛光刃激光科技有限公司",
+                     *         "registered": true
+                     *       },
+                     *       "lat": 1,
+                     *       "lon": 1,
+                     *       "milestones": [
+                     *         {
+                     *           "days_late": 1,
+                     *           "delayed": true,
+                     *           "done_on": "2026-11-26",
+                     *           "milestone": "land",
+                     *           "note": "示例",
+                     *           "planned_on": "2026-11-26"
+                     *         }
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "next_milestone": "land",
+                     *       "note": "示例",
+                     *       "planned_investment": 1,
+                     *       "scope_entered_at": "2026-11-26T10:00:00+08:00",
+                     *       "site_address": "高新区科技路1号",
+                     *       "stage": "not_started",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Project"];
                 };
             };
@@ -22269,6 +29044,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22301,6 +29078,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "done_on": "2026-11-26",
+                 *       "note": "示例",
+                 *       "planned_on": "2026-11-26",
+                 *       "version": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["MilestoneSet"];
             };
         };
@@ -22313,6 +29098,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "completed_investment": 1,
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "delayed": true,
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "industry_code": "C39",
+                     *       "industry_name": "C39",
+                     *       "investment_progress": 1,
+                     *       "investor": {
+                     *         "credit_code": "91370212MA3C4X1E7K",
+                     *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *         "grid_id": "INC01",
+                     *         "in_scope": true,
+                     *         "name": "青岛光刃激光科技有限公司",
+                     *         "registered": true
+                     *       },
+                     *       "lat": 1,
+                     *       "lon": 1,
+                     *       "milestones": [
+                     *         {
+                     *           "days_late": 1,
+                     *           "delayed": true,
+                     *           "done_on": "2026-11-26",
+                     *           "milestone": "land",
+                     *           "note": "示例",
+                     *           "planned_on": "2026-11-26"
+                     *         }
+                     *       ],
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "next_milestone": "land",
+                     *       "note": "示例",
+                     *       "planned_investment": 1,
+                     *       "scope_entered_at": "2026-11-26T10:00:00+08:00",
+                     *       "site_address": "高新区科技路1号",
+                     *       "stage": "not_started",
+                     *       "updated_at": "2026-11-26T10:00:00+08:00",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Project"];
                 };
             };
@@ -22409,6 +29236,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
