@@ -61,3 +61,24 @@ def test_an_admin_loads_a_calendar_year_and_sees_the_moved_deadlines(screens, db
                            {"id": demand_id}).scalar_one()
     assert due == f"{YEAR}-01-02 10:00"
     admin.shot("admin-calendar-loaded")
+
+
+def test_the_admin_pages_name_people_departments_and_settings(screens):
+    admin = screens("管理员")
+    admin.sign_in("admin")
+    admin.goto("/admin/accounts")
+    accounts = admin.page.locator("[data-test=accounts]")
+    admin.choose("[data-test=role-filter]", "联络员")  # filtered on the server
+    expect(accounts.locator(".el-table__row", has_text="liaison.finance")).to_contain_text(
+        "财政金融部")
+    expect(accounts).not_to_contain_text("coordinator.economic_development")
+    admin.goto("/admin/directory")
+    expect(admin.page.locator("[data-test=departments]")).to_contain_text("财政金融部")
+    admin.page.get_by_role("tab", name="网格与人员").click()
+    expect(admin.page.locator("[data-test=grids] .el-table__row").first).to_be_visible()
+    admin.goto("/admin/settings")
+    expect(admin.page.locator("[data-test=sla-settings]")).to_contain_text("受理确认时限")
+    expect(admin.page.locator("[data-test=appraisal-settings]")).to_contain_text("服务数量权重")
+    admin.goto("/admin/audit")
+    expect(admin.page.locator("[data-test=audit-log]")).to_be_visible()
+    admin.shot("admin-audit-log")
