@@ -145,10 +145,13 @@ def test_the_console_benchmark_table():
         "api_calls": {"/triage": {"calls": 1}, "/ledger": {"calls": 4},
                       "coordinator: first page after sign-in": {"calls": 6}},
         "max_calls_per_page": 4,
+        "overview": {"charts_p50_ms": 640.0, "charts_max_ms": 900.0, "after_api_p50_ms": 210.0,
+                     "loads": 7, "chunk_gzip_bytes": 190 * 1024},
     }
     rows = console_bench.summary_rows(figures)
     text = "\n".join("  ".join(r) for r in rows)
     assert "150 KB" in text and "budget 300 KB" in text
     assert "p50 80 ms" in text and "budget 500 ms" in text
     assert "4 (/ledger)" in text and "budget 3" in text
+    assert "p50 640 ms" in text and "budget 1000 ms" in text and "190 KB" in text
     assert all(len(r) == 4 for r in rows)
