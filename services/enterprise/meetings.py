@@ -64,7 +64,7 @@ from common.errors import (
 from common.fields import normalized
 from common.i18n import N_, label
 from common.validation import is_uuid
-from services.enterprise import audience, events
+from services.enterprise import audience, events, meeting_plan
 from services.enterprise.contracts import locked_setting, setting_version
 from services.enterprise.models import (
     Department,
@@ -757,14 +757,6 @@ def update_settings(session: Session, principal: Principal, data: dict[str, Any]
 # --------------------------------------------------------------------------- yearly report
 
 
-def _status(ok: bool, ended: bool) -> str:
-    return "ok" if ok else ("missed" if ended else "open")
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def report(session: Session, principal: Principal, filters: dict[str, Any],
            now: datetime | None = None) -> dict[str, Any]:
     """The year against the plan, from held meetings starting in the year (Asia/Shanghai):
@@ -780,42 +772,25 @@ def report(session: Session, principal: Principal, filters: dict[str, Any],
       that attended / registered, over held meetings; ``average_rating`` over their feedback.
 
     Department heads see their own department's meetings; others may name a department.
+    The plan's rule is :mod:`services.enterprise.meeting_plan`.
     """
-    if principal.role not in REPORT_ROLES | {Role.SERVICE}:
-        raise Forbidden("{role} may not read the meeting report",
-                        code="meeting.report_forbidden",
-                        params={"role": principal.role_label})
+    department_id = _report_department(principal, filters.get("department_id"))
     now = now or utcnow()
     today = local(now).date()
     year = filters.get("year") or today.year
-    department_id = filters.get("department_id")
-    if principal.role == Role.DEPARTMENT_HEAD:
-        if not principal.department_id or (department_id
-                                           and department_id != principal.department_id):
-            raise Forbidden("a department head reads only their own department's report",
-                            code="meeting.other_department")
-        department_id = principal.department_id
-    start, end = year_bounds(year)
-    query = select(Meeting).where(Meeting.starts_at >= start, Meeting.starts_at < end)
-    if department_id:
-        query = query.where(Meeting.organiser_department_id == department_id)
-    meetings = list(session.execute(query.order_by(Meeting.starts_at, Meeting.id)).scalars())
+    meetings = _meetings_of(session, year, department_id)
     held = [m for m in meetings if m.state == "held"]
     themes = themes_of(session, [year])
     counts = _counts(session, [m.id for m in held])
     minimum = yearly_minimum(session)
 
-    by_month = [0] * 12
-    by_quarter = [0] * 4
-    on_theme = [0] * 4
     rows = []
+    judged = []
     for m in held:
         moment = local(m.starts_at)
-        quarter = (moment.month - 1) // 3 + 1
-        by_month[moment.month - 1] += 1
-        by_quarter[quarter - 1] += 1
+        quarter = meeting_plan.quarter_of_month(moment.month)
         follows = follows_theme(themes.get((year, quarter)), m.theme, m.topics or [])
-        on_theme[quarter - 1] += 1 if follows else 0
+        judged.append(meeting_plan.Held(moment.month, follows))
         c = counts[m.id]
         rows.append({"id": m.id, "theme": m.theme, "starts_at": m.starts_at,
                      "organiser_department_id": m.organiser_department_id,
@@ -823,51 +798,67 @@ def report(session: Session, principal: Principal, filters: dict[str, Any],
                      "invited": c["invited"], "registered": c["registered"],
                      "attended": c["attended"], "feedback": c["feedback"],
                      "average_rating": c["average_rating"]})
-
-    def month_ended(month: int) -> bool:
-        return (year, month) < (today.year, today.month)
-
-    def quarter_ended(quarter: int) -> bool:
-        return (year, quarter) < (today.year, (today.month - 1) // 3 + 1)
-
-    months = [{"month": i + 1, "held": n, "status": _status(n > 0, month_ended(i + 1))}
-              for i, n in enumerate(by_month)]
-    quarters = [{"quarter": q + 1, "theme": themes.get((year, q + 1)), "held": by_quarter[q],
-                 "on_theme": on_theme[q],
-                 "status": _status(on_theme[q] > 0, quarter_ended(q + 1))}
-                for q in range(4)]
+    progress = meeting_plan.progress(year, today, judged,
+                                     {q: themes.get((year, q)) for q in range(1, 5)})
     invited = sum(c["invited"] for c in counts.values())
     attended = sum(c["attended"] for c in counts.values())
     registered = sum(c["registered"] for c in counts.values())
-    held_ids = [m.id for m in held]
-    showed_up = 0
-    ratings: tuple[int, float | None] = (0, None)
-    if held_ids:
-        showed_up = session.execute(
-            select(func.count()).select_from(MeetingRegistration).join(MeetingAttendance, and_(
-                MeetingAttendance.meeting_id == MeetingRegistration.meeting_id,
-                MeetingAttendance.enterprise_id == MeetingRegistration.enterprise_id))
-            .where(MeetingRegistration.meeting_id.in_(held_ids),
-                   MeetingRegistration.response == "registered",
-                   MeetingAttendance.attended.is_(True))).scalar_one()
-        n, avg = session.execute(
-            select(func.count(), func.avg(MeetingFeedback.rating))
-            .where(MeetingFeedback.meeting_id.in_(held_ids))).one()
-        ratings = (n, round(float(avg), 2) if avg is not None else None)
+    showed_up, ratings = _turnout(session, [m.id for m in held])
     return {
         "year": year, "department_id": department_id, "as_of": today,
         "minimum": minimum, "held": len(held), "meets_minimum": len(held) >= minimum,
         "shortfall": max(0, minimum - len(held)),
         "upcoming": sum(1 for m in meetings if m.state in ("planned", "invited")),
         "cancelled": sum(1 for m in meetings if m.state == "cancelled"),
-        "months": months,
-        "months_without_meeting": [r["month"] for r in months if r["status"] == "missed"],
-        "quarters": quarters,
-        "quarters_off_theme": [r["quarter"] for r in quarters if r["status"] == "missed"],
+        "months": progress.months,
+        "months_without_meeting": progress.months_without_meeting,
+        "quarters": progress.quarters,
+        "quarters_off_theme": progress.quarters_off_theme,
         "invited": invited, "registered": registered, "attended": attended,
-        "attendance_rate": _rate(attended, invited),
-        "show_up_rate": _rate(showed_up, registered),
+        "attendance_rate": meeting_plan.rate(attended, invited),
+        "show_up_rate": meeting_plan.rate(showed_up, registered),
         "feedback": ratings[0], "average_rating": ratings[1],
         "meetings": rows,
     }
 
+
+def _report_department(principal: Principal, department_id: str | None) -> str | None:
+    """Who may read the report, and of which department: a department head only their own."""
+    if principal.role not in REPORT_ROLES | {Role.SERVICE}:
+        raise Forbidden("{role} may not read the meeting report",
+                        code="meeting.report_forbidden",
+                        params={"role": principal.role_label})
+    if principal.role == Role.DEPARTMENT_HEAD:
+        if not principal.department_id or (department_id
+                                           and department_id != principal.department_id):
+            raise Forbidden("a department head reads only their own department's report",
+                            code="meeting.other_department")
+        return principal.department_id
+    return department_id
+
+
+def _meetings_of(session: Session, year: int, department_id: str | None) -> list[Meeting]:
+    """The meetings starting in ``year`` (Asia/Shanghai), of one department or all."""
+    start, end = year_bounds(year)
+    query = select(Meeting).where(Meeting.starts_at >= start, Meeting.starts_at < end)
+    if department_id:
+        query = query.where(Meeting.organiser_department_id == department_id)
+    return list(session.execute(query.order_by(Meeting.starts_at, Meeting.id)).scalars())
+
+
+def _turnout(session: Session, held_ids: list[str]) -> tuple[int, tuple[int, float | None]]:
+    """Registered enterprises that attended the held meetings, and their feedback (count,
+    average rating)."""
+    if not held_ids:
+        return 0, (0, None)
+    showed_up = session.execute(
+        select(func.count()).select_from(MeetingRegistration).join(MeetingAttendance, and_(
+            MeetingAttendance.meeting_id == MeetingRegistration.meeting_id,
+            MeetingAttendance.enterprise_id == MeetingRegistration.enterprise_id))
+        .where(MeetingRegistration.meeting_id.in_(held_ids),
+               MeetingRegistration.response == "registered",
+               MeetingAttendance.attended.is_(True))).scalar_one()
+    n, avg = session.execute(
+        select(func.count(), func.avg(MeetingFeedback.rating))
+        .where(MeetingFeedback.meeting_id.in_(held_ids))).one()
+    return int(showed_up), (int(n), round(float(avg), 2) if avg is not None else None)
