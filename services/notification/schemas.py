@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -46,6 +47,13 @@ class InboxQuerySchema(PageQuery):
 # --------------------------------------------------------------------------- channels
 
 
+#: a mailbox of a real domain: a dotted host name (no ``localhost``, no ``[127.0.0.1]``), no
+#: quoted parts, white space or control characters (issue 22, finding 4)
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+                   r"[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+",
+                   re.ASCII)
+
+
 class ChannelPreferenceSchema(Schema):
     """One channel besides the inbox: an email address or a WeCom group-robot webhook URL."""
 
@@ -61,6 +69,9 @@ class ChannelPreferenceSchema(Schema):
         try:
             if data.get("channel") == "email":
                 validate.Email()(address)
+                if len(address) > 254 or not EMAIL.fullmatch(address):
+                    raise refuse("field.not_email", "not a valid email address",
+                                 field_name="address")
             elif data.get("channel") == "wecom":
                 validate.URL(schemes={"http", "https"}, require_tld=False)(address)
         except ValidationError as exc:

@@ -15,12 +15,27 @@ from common.auth import Role
 from common.db import Database
 from common.dependencies import Caller, Metrics
 from common.entrypoints import event_handler, retry_later, retrying_event_handler, rpc
-from common.errors import DomainError, NotFound, Unavailable, ValidationFailed
+from common.errors import (
+    DomainError,
+    InvalidValue,
+    NotFound,
+    Unavailable,
+    ValidationFailed,
+    invalid_fields,
+)
 from common.events import check_envelope
 from common.health import health_report
 from common.service_identity import ServiceIdentity
 from common.validation import load
-from services.notification import delivery, inbox, metrics, policies, routing, templates
+from services.notification import (
+    delivery,
+    inbox,
+    metrics,
+    policies,
+    routing,
+    templates,
+    webhooks,
+)
 from services.notification.api.policies import PoliciesApi
 from services.notification.routing import Delivery, Plan
 from services.notification.schemas import (
@@ -309,6 +324,17 @@ class NotificationService(PoliciesApi):
         """Replace the caller's own channels; later messages are delivered there too."""
         recipient = inbox.recipient_of(self.caller.principal)
         data = load(ChannelPreferencesSchema(), payload)
+        policy = webhooks.load_policy()
+        refused: dict[str, Any] = {}
+        for i, channel in enumerate(data["channels"]):
+            if channel["channel"] != "wecom":
+                continue
+            try:  # https, an allowed host, every address public (checked again at delivery)
+                webhooks.check(channel["address"], policy)
+            except InvalidValue as exc:
+                refused[str(i)] = {"address": [exc.item()]}
+        if refused:
+            raise invalid_fields({"channels": refused}, code="webhook.refused")
         with self.db.transaction() as session:
             prefs = delivery.set_preferences(session, recipient, data["channels"])
         return ChannelPreferencesSchema().dump({"recipient": recipient, "channels": prefs})

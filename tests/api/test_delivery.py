@@ -112,7 +112,9 @@ def smtp(platform, db) -> Iterator[SmtpServer]:
     platform.stop("notification")
     platform.start_service("notification", extra_env={
         "SMTP_PORT": str(server.port), "DELIVERY_SWEEP_SECONDS": "1",
-        "DELIVERY_RETRY_BASE_SECONDS": "1", "DELIVERY_MAX_ATTEMPTS": "5"})
+        "DELIVERY_RETRY_BASE_SECONDS": "1", "DELIVERY_MAX_ATTEMPTS": "5",
+        # the local robot stand-in (http on 127.0.0.1): development only, for this process
+        "WEBHOOK_HOSTS": "qyapi.weixin.qq.com,127.0.0.1", "WEBHOOK_ALLOW_INTERNAL": "1"})
     platform.wait_ready(timeout=60)
     try:
         yield server

@@ -458,3 +458,34 @@ def test_the_gateway_trusts_x_forwarded_for_only_from_the_ingress_range(built: d
     sources = {s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
                for rule in policy["spec"]["ingress"] for s in rule["from"]}
     assert sources == {"ingress-nginx", "monitoring"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_notification_leaves_the_cluster_only_for_public_https_and_the_smtp_relay(
+        built: dict, overlay: str) -> None:
+    """Issue 22, finding 4: the notification pods' egress beyond RabbitMQ, PostgreSQL and
+    DNS is port 443 to public addresses (no private, loopback, link-local, shared or
+    multicast range) and the SMTP relay's one address on 25/587."""
+    import ipaddress
+
+    docs = built[overlay]
+    policy = next(d for d in docs if d["kind"] == "NetworkPolicy"
+                  and d["metadata"]["name"] == "notification-delivery-egress")
+    inside = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12",
+                                                 "192.168.0.0/16", "127.0.0.0/8",
+                                                 "169.254.0.0/16", "100.64.0.0/10")]
+    https = smtp = 0
+    for rule in policy["spec"]["egress"]:
+        ports = {p["port"] for p in rule["ports"]}
+        assert rule.get("to"), "every egress rule names where it goes"
+        blocks = [peer["ipBlock"] for peer in rule["to"]]
+        if ports == {443}:
+            https += 1
+            for block in blocks:
+                excepted = [ipaddress.ip_network(n) for n in block.get("except", [])]
+                assert all(any(net.subnet_of(e) for e in excepted) for net in inside)
+        else:
+            smtp += 1
+            assert ports <= {25, 465, 587}
+            assert all(ipaddress.ip_network(b["cidr"]).num_addresses <= 16 for b in blocks)
+    assert https == 1 and smtp == 1
