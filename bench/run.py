@@ -42,6 +42,7 @@ from bench import (
     progress_reads,
     province,
     request_bodies,
+    search_reads,
     signin_memory,
     sla_sweep,
     submission,
@@ -204,7 +205,8 @@ def summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                          ("console", console), ("signin_memory", signin_memory),
                          ("footprint", footprint),
                          ("matching", matching), ("zone_summary", zone_summary),
-                         ("request_bodies", request_bodies), ("province", province)):
+                         ("request_bodies", request_bodies), ("province", province),
+                         ("search_reads", search_reads)):
         r = results.get(name)
         if r and "error" not in r:
             out += module.summary_rows(r)
@@ -270,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
         "request_bodies": request_bodies.run,
         "zone_summary": lambda: zone_summary.run(args.zone_queries, platform=api_platform()),
         "province": lambda: province.run(args.province_queries, only=args.province_only),
+        # after the province: its data set (words given set-wise on the first run)
+        "search_reads": lambda: search_reads.run("gridsvc_bench_province",
+                                                 args.province_queries),
         "footprint": footprint_alone,
     }
     wanted = [w.strip() for w in (args.only or "").split(",") if w.strip()]

@@ -31,11 +31,11 @@ def backfill(conn: sa.Connection) -> None:
     """The words of every demand there is (services/ticketing/search.py), in batches."""
     from services.ticketing import search
 
-    last = ''
+    last = '00000000-0000-0000-0000-000000000000'
     while True:
-        ids = conn.execute(sa.text(
-            "SELECT id::text FROM ticketing.demands WHERE id::text > :last ORDER BY id::text "
-            "LIMIT :n"), {"last": last, "n": BATCH}).scalars().all()
+        ids = conn.execute(sa.text(  # by the primary key's order: each batch an index range
+            "SELECT id::text FROM ticketing.demands WHERE id > CAST(:last AS uuid) "
+            "ORDER BY id LIMIT :n"), {"last": last, "n": BATCH}).scalars().all()
         if not ids:
             return
         rows = conn.execute(sa.text("""

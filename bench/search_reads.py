@@ -1,0 +1,206 @@
+"""Reads of issue 16 at a province's scale, each with its bare-SQL reference in the same run
+(figures, never pass/fail):
+
+- keyword search over demands (``q``, the ``search`` tsvector and its GIN index), p95 of a
+  page as the ticketing service builds it (``intake.list_visible``) against the bare SQL of
+  the same query;
+- the ledger's problem list, one page with three filters (category, a date range, overdue),
+  p95 (``views.problems``) against its bare SQL;
+- the ledger XLSX of 10,000 rows with every step, written page by page as the export job
+  does (``ledger_export``; names left out: the registry is another process) against reading
+  the same rows and writing them with openpyxl alone.
+
+The data set is the province bench's (``bench.province_data``: 1,000,000 demands in
+``gridsvc_bench_province``). Its demands are generated set-wise in SQL, without words: the
+first run gives them their ``search`` words set-wise too (the generator's titles and
+descriptions come from a few templates, so each template is cut by jieba once). The year's
+appraisal of every grid worker, liaison and department is the province bench's ``appraisal``
+scenario (``make bench ONLY=province``).
+
+    python -m bench.search_reads [--database gridsvc_bench_province] [--queries 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import openpyxl
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from bench.load import percentile
+from common import search as fulltext
+from common.auth import Principal, Role
+from common.db import make_engine
+from services.ticketing import intake, ledger_export, search, views
+
+COORDINATOR = Principal("bench-coordinator", Role.COORDINATOR,
+                        department_id="economic_development")
+BUDGETS_MS = {"search": 100, "problems": 100, "export": 5_000}
+EXPORT_ROWS = 10_000
+WARMUP = 3
+
+
+def _samples(call: Callable[[], Any], queries: int) -> dict[str, Any]:
+    for _ in range(WARMUP):
+        call()
+    took = []
+    for _ in range(queries):
+        started = time.perf_counter()
+        call()
+        took.append((time.perf_counter() - started) * 1000)
+    return {"queries": queries, "p50_ms": percentile(took, 50), "p95_ms": percentile(took, 95)}
+
+
+def give_words(session: Session) -> int:
+    """Demands without words get them: each distinct (title without its number, description
+    without its hash) cut once by jieba, written set-wise. How many were written."""
+    missing = session.execute(text(
+        "SELECT count(*) FROM ticketing.demands WHERE search = ''::tsvector")).scalar_one()
+    if not missing:
+        return 0
+    templates = session.execute(text(
+        "SELECT DISTINCT coalesce(category, '') AS category FROM ticketing.demands "
+        "WHERE search = ''::tsvector")).scalars().all()
+    for category in templates:
+        vector = search.document(f"诉求 {category}", "企业反映的问题与诉求（压测数据）")
+        session.execute(text(
+            "UPDATE ticketing.demands SET search = CAST(:v AS tsvector) "
+            "WHERE search = ''::tsvector AND coalesce(category, '') = :c"),
+            {"v": vector, "c": category})
+        session.commit()
+    session.execute(text("ANALYZE ticketing.demands"))
+    return int(missing)
+
+
+def run(database: str, queries: int) -> dict[str, Any]:
+    engine = make_engine(f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}",
+                         "ticketing", "bench-search", pool_size=2)
+    rng = random.Random(20261204)
+    results: dict[str, Any] = {}
+    with Session(engine) as session:
+        results["words_given"] = give_words(session)
+        total = session.execute(text("SELECT count(*) FROM ticketing.demands")).scalar_one()
+        results["demands"] = total
+        categories = session.execute(text(
+            "SELECT DISTINCT category FROM ticketing.demands WHERE category IS NOT NULL "
+            "LIMIT 20")).scalars().all() or ["fire"]
+        words = [w for c in categories for w in fulltext.keywords(c)] or ["诉求"]
+        now = datetime.now(UTC)
+
+        # keyword search over demands: a page of 20, best match first
+        def searched() -> Any:
+            filters = {"q": rng.choice(words), "page": 1, "per_page": 20}
+            return intake.list_visible(session, COORDINATOR, filters, now=now)
+
+        def searched_bare() -> Any:
+            q = fulltext.all_of([rng.choice(words)])
+            return session.execute(text(
+                "SELECT id FROM ticketing.demands WHERE search @@ CAST(:q AS tsquery) "
+                "ORDER BY ts_rank(search, CAST(:q AS tsquery)) DESC, received_at DESC "
+                "LIMIT 20"), {"q": q}).all()
+
+        results["search"] = _samples(searched, queries)
+        results["search_reference"] = _samples(searched_bare, queries)
+
+        # the problem list: one page, three filters
+        def problems_filters() -> dict[str, Any]:
+            start = date(2026, 1, 1) + timedelta(days=rng.randrange(300))
+            return {"category": rng.choice(categories), "received_from": start,
+                    "received_to": start + timedelta(days=30), "overdue": True,
+                    "page": 1, "per_page": 20}
+
+        def problems() -> Any:
+            return views.problems(session, COORDINATOR, problems_filters(), now=now)
+
+        def problems_bare() -> Any:
+            f = problems_filters()
+            return session.execute(text(
+                "SELECT d.* FROM ticketing.demands d WHERE d.category = :c "
+                "AND d.received_at >= :a AND d.received_at < :b AND ("
+                " (d.status = 'received' AND d.triage_due_at < :now)"
+                " OR d.triaged_at > d.triage_due_at OR EXISTS (SELECT 1 FROM ticketing.tasks t"
+                "  WHERE t.demand_id = d.id AND ((t.status IN ('assigned','coordination',"
+                "  'accepted') AND t.due_at < :now) OR (t.status = 'completed'"
+                "  AND t.completed_at > t.due_at)))) "
+                "ORDER BY d.received_at DESC, d.id LIMIT 20"),
+                {"c": f["category"], "a": search.day_start(f["received_from"]),
+                 "b": search.day_start(f["received_to"] + timedelta(days=1)),
+                 "now": now}).all()
+
+        results["problems"] = _samples(problems, queries)
+        results["problems_reference"] = _samples(problems_bare, queries)
+
+        # the ledger XLSX of 10,000 rows with every step, page by page
+        def exported() -> int:
+            book = ledger_export.Workbook("problems")
+            for page in range(1, EXPORT_ROWS // 1000 + 1):
+                items = views.problems(session, COORDINATOR, {
+                    "page": page, "per_page": 1000, "count": False}, now=now)["items"]
+                steps = ledger_export.steps(session, COORDINATOR,
+                                            ledger_export.demand_ids_of("problems", items))
+                book.add(items, steps, {}, {})
+            return len(book.save())
+
+        def exported_bare() -> int:
+            book = openpyxl.Workbook(write_only=True)
+            sheet = book.create_sheet("list")
+            for row in session.execute(text(
+                    "SELECT number, enterprise_id, title, category, channel, status, "
+                    "received_at FROM ticketing.demands ORDER BY received_at DESC, id "
+                    "LIMIT :n"), {"n": EXPORT_ROWS}):
+                sheet.append([row.number, row.enterprise_id, row.title, row.category,
+                              row.channel, row.status,
+                              row.received_at.replace(tzinfo=None)])
+            buffer = io.BytesIO()
+            book.save(buffer)
+            return len(buffer.getvalue())
+
+        for name, call in (("export", exported), ("export_reference", exported_bare)):
+            started = time.perf_counter()
+            size = call()
+            results[name] = {"ms": (time.perf_counter() - started) * 1000, "bytes": size}
+    for key in ("search", "problems"):
+        results[f"{key}_ratio"] = (results[key]["p95_ms"]
+                                   / max(results[f"{key}_reference"]["p95_ms"], 1e-6))
+    results["export_ratio"] = results["export"]["ms"] / results["export_reference"]["ms"]
+    results["budgets_ms"] = BUDGETS_MS
+    engine.dispose()
+    return results
+
+
+def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Rows of ``make bench``'s summary: figure, reference ratio, budget."""
+    rows = []
+    for key, label in (("search", "keyword search, p95"),
+                       ("problems", "problem list, 3 filters, p95")):
+        ms = r[key]["p95_ms"]
+        rows.append(("search_reads", f"{label} ({r['demands']:,} demands)",
+                     f"{ms:.1f} ms ({r[f'{key}_ratio']:.1f}x bare SQL)",
+                     "ok" if ms < BUDGETS_MS[key] else f"MISSED ({BUDGETS_MS[key]} ms)"))
+    ms = r["export"]["ms"]
+    rows.append(("search_reads", f"ledger XLSX, {EXPORT_ROWS:,} rows with steps",
+                 f"{ms / 1000:.2f} s ({r['export_ratio']:.1f}x openpyxl alone)",
+                 "ok" if ms < BUDGETS_MS["export"] else "MISSED (5 s)"))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", default="gridsvc_bench_province")
+    parser.add_argument("--queries", type=int, default=40)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.database, args.queries), indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
