@@ -8,6 +8,7 @@ the service over nameko's AMQP RPC wire format (:mod:`gateway.rpc`). Errors come
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -34,7 +35,7 @@ from gateway.revocations import AwaitRevocations, Revocations
 from gateway.routes import API_ENDPOINTS, system
 from gateway.rpc import NamekoRpcClient
 from gateway.service_health import ServiceMonitor
-from gateway.submissions import SubmissionBatcher
+from gateway.submissions import MAX_QUEUE, SubmissionBatcher
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,11 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
     app.router.default = Console(app.router.default)
     app.state.settings = settings
     app.state.rpc = rpc
-    app.state.submissions = SubmissionBatcher(rpc)
+    # the queue's bound (SUBMISSION_QUEUE_MAX) and a waiting submission's deadline: the RPC
+    # timeout, after which its caller has its 504 (gateway/submissions.py)
+    app.state.submissions = SubmissionBatcher(
+        rpc, max_queue=int(os.environ.get("SUBMISSION_QUEUE_MAX", MAX_QUEUE)),
+        deadline_seconds=settings.rpc_timeout_seconds)
     app.state.revocations = revocations
     app.state.monitor = monitor
     app.state.openapi = build_spec(API_ENDPOINTS)

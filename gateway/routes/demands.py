@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -10,6 +11,7 @@ from common.auth import Role
 from common.errors import field_error
 from gateway.endpoints import HEADER_VALUE, Call, Endpoint
 from gateway.problems import Problem
+from gateway.submissions import Abandoned, QueueFull
 from services.ticketing.schemas import (
     DemandCreateSchema,
     DemandListQuerySchema,
@@ -35,12 +37,45 @@ def idempotency_key(call: Call) -> str | None:
     return key
 
 
+#: seconds a refused submission is told to wait (Retry-After)
+QUEUE_RETRY_SECONDS = 2
+
+
+async def _disconnected(call: Call) -> None:
+    """Returns when the client has gone away (the body is read: what is left is the
+    disconnect)."""
+    while True:
+        message = await call.request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
 async def submit_demand(call: Call) -> JSONResponse:
     """Record a demand. The same ``Idempotency-Key`` returns the same demand (200, not 201)."""
     raw = await call.request.json()
-    # coalesced with the submissions in flight at the same time (gateway/submissions.py)
-    result = await call.request.app.state.submissions.submit(
-        call.token, call.call_id, raw, idempotency_key(call))
+    # coalesced with the submissions in flight at the same time (gateway/submissions.py);
+    # a client that disconnects while its submission waits takes it out of the queue unsent
+    submitting = asyncio.ensure_future(call.request.app.state.submissions.submit(
+        call.token, call.call_id, raw, idempotency_key(call)))
+    gone = asyncio.ensure_future(_disconnected(call))
+    try:
+        await asyncio.wait({submitting, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if not submitting.done():  # the client went away first
+        submitting.cancel()
+        return JSONResponse({}, status_code=499)
+    try:
+        result = submitting.result()
+    except QueueFull as exc:
+        raise Problem(503, "too many submissions are waiting; retry in {seconds} s",
+                      headers={"Retry-After": str(QUEUE_RETRY_SECONDS)},
+                      code="submission.queue_full",
+                      params={"seconds": QUEUE_RETRY_SECONDS}) from exc
+    except Abandoned as exc:
+        raise Problem(503, "the submission was not sent in time; retry in {seconds} s",
+                      headers={"Retry-After": str(QUEUE_RETRY_SECONDS)},
+                      code="submission.not_sent", params={"seconds": QUEUE_RETRY_SECONDS}) from exc
     demand = result["demand"]
     return JSONResponse(
         demand,
