@@ -34,6 +34,7 @@ BY_NAME: tuple[tuple[str, Any], ...] = (
     ("grid", "INC01"),
     ("category", "fire"),
     ("username", "liaison.fire_rescue"),
+    ("new_password", "gridsvc-new-2026-x"),
     ("password", "gridsvc-demo-2026"),
     ("name", "青岛光刃激光科技有限公司"),
     ("title", "新厂房消防验收"),
@@ -101,6 +102,9 @@ def value_of(name: str, field: fields.Field, loading: bool, depth: int) -> Any:
             one = next((c for c in CANDIDATES if _fits(c, patterns)), one)
         least = max([v.min for v in field.validators
                      if isinstance(v, validate.Length) and v.min] or [1])
+        if name.endswith("_ids") and not any(isinstance(v, validate.Length) and v.min
+                                             for v in field.validators):
+            return []  # references to records: an example cannot know any that exist
         if least <= 1 or not isinstance(one, str):
             return [one] * least
         return [one] + [_numbered(one, i) for i in range(1, least)]

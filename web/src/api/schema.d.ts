@@ -6121,9 +6121,7 @@ export interface operations {
                      *           "disabled": true,
                      *           "email": "zhang.wei@example.com",
                      *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
-                     *           "grid_ids": [
-                     *             "INC01"
-                     *           ],
+                     *           "grid_ids": [],
                      *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *           "name": "青岛光刃激光科技有限公司",
                      *           "phone": "13812345678",
@@ -6229,9 +6227,7 @@ export interface operations {
                      *       "disabled": true,
                      *       "email": "zhang.wei@example.com",
                      *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
-                     *       "grid_ids": [
-                     *         "INC01"
-                     *       ],
+                     *       "grid_ids": [],
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "name": "青岛光刃激光科技有限公司",
                      *       "phone": "13812345678",
@@ -6261,9 +6257,7 @@ export interface operations {
                      *       "disabled": true,
                      *       "email": "zhang.wei@example.com",
                      *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
-                     *       "grid_ids": [
-                     *         "INC01"
-                     *       ],
+                     *       "grid_ids": [],
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "name": "青岛光刃激光科技有限公司",
                      *       "phone": "13812345678",
@@ -6387,9 +6381,7 @@ export interface operations {
                      *       "disabled": true,
                      *       "email": "zhang.wei@example.com",
                      *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
-                     *       "grid_ids": [
-                     *         "INC01"
-                     *       ],
+                     *       "grid_ids": [],
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "name": "青岛光刃激光科技有限公司",
                      *       "phone": "13812345678",
@@ -6494,9 +6486,7 @@ export interface operations {
                      *       "disabled": true,
                      *       "email": "zhang.wei@example.com",
                      *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
-                     *       "grid_ids": [
-                     *         "INC01"
-                     *       ],
+                     *       "grid_ids": [],
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "name": "青岛光刃激光科技有限公司",
                      *       "phone": "13812345678",
@@ -6657,9 +6647,7 @@ export interface operations {
                      *           "completed_once": 1,
                      *           "demands": 1,
                      *           "department_id": "fire_rescue",
-                     *           "grid_ids": [
-                     *             "INC01"
-                     *           ],
+                     *           "grid_ids": [],
                      *           "handled": 1,
                      *           "handling_due": 1,
                      *           "handling_on_time": 1,
@@ -6849,9 +6837,7 @@ export interface operations {
                      *           "completed_once": 1,
                      *           "demands": 1,
                      *           "department_id": "fire_rescue",
-                     *           "grid_ids": [
-                     *             "INC01"
-                     *           ],
+                     *           "grid_ids": [],
                      *           "handled": 1,
                      *           "handling_due": 1,
                      *           "handling_on_time": 1,
@@ -7041,9 +7027,7 @@ export interface operations {
                      *           "completed_once": 1,
                      *           "demands": 1,
                      *           "department_id": "fire_rescue",
-                     *           "grid_ids": [
-                     *             "INC01"
-                     *           ],
+                     *           "grid_ids": [],
                      *           "handled": 1,
                      *           "handling_due": 1,
                      *           "handling_on_time": 1,
@@ -7233,9 +7217,7 @@ export interface operations {
                      *           "completed_once": 1,
                      *           "demands": 1,
                      *           "department_id": "fire_rescue",
-                     *           "grid_ids": [
-                     *             "INC01"
-                     *           ],
+                     *           "grid_ids": [],
                      *           "handled": 1,
                      *           "handling_due": 1,
                      *           "handling_on_time": 1,
@@ -7888,9 +7870,7 @@ export interface operations {
                      *           "avg_difficulty": 1,
                      *           "department_id": "fire_rescue",
                      *           "difficulty_score": 1,
-                     *           "grid_ids": [
-                     *             "INC01"
-                     *           ],
+                     *           "grid_ids": [],
                      *           "handled": 1,
                      *           "name": "青岛光刃激光科技有限公司",
                      *           "quality_score": 1,
@@ -8146,7 +8126,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "new_password": "gridsvc-demo-2026",
+                 *       "new_password": "gridsvc-new-2026-x",
                  *       "old_password": "gridsvc-demo-2026"
                  *     }
                  */
@@ -18088,9 +18068,7 @@ export interface operations {
                      * @example {
                      *       "department_id": "fire_rescue",
                      *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
-                     *       "grid_ids": [
-                     *         "INC01"
-                     *       ],
+                     *       "grid_ids": [],
                      *       "name": "青岛光刃激光科技有限公司",
                      *       "role": "示例",
                      *       "user_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
@@ -18290,15 +18268,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "audience": {
-                 *         "enterprise_ids": [
-                 *           "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
-                 *         ],
-                 *         "grid_ids": [
-                 *           "INC01"
-                 *         ],
-                 *         "incubator_ids": [
-                 *           "INC01"
-                 *         ],
+                 *         "enterprise_ids": [],
+                 *         "grid_ids": [],
+                 *         "incubator_ids": [],
                  *         "industry_codes": [
                  *           "C39"
                  *         ],
@@ -19215,15 +19187,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "audience": {
-                 *         "enterprise_ids": [
-                 *           "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
-                 *         ],
-                 *         "grid_ids": [
-                 *           "INC01"
-                 *         ],
-                 *         "incubator_ids": [
-                 *           "INC01"
-                 *         ],
+                 *         "enterprise_ids": [],
+                 *         "grid_ids": [],
+                 *         "incubator_ids": [],
                  *         "industry_codes": [
                  *           "C39"
                  *         ],
@@ -19662,9 +19628,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "count": 1,
-                     *       "enterprise_ids": [
-                     *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
-                     *       ]
+                     *       "enterprise_ids": []
                      *     }
                      */
                     "application/json": components["schemas"]["AudienceResult"];
@@ -21149,15 +21113,9 @@ export interface operations {
                  *         }
                  *       ],
                  *       "audience": {
-                 *         "enterprise_ids": [
-                 *           "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
-                 *         ],
-                 *         "grid_ids": [
-                 *           "INC01"
-                 *         ],
-                 *         "incubator_ids": [
-                 *           "INC01"
-                 *         ],
+                 *         "enterprise_ids": [],
+                 *         "grid_ids": [],
+                 *         "incubator_ids": [],
                  *         "industry_codes": [
                  *           "C39"
                  *         ],
@@ -21357,15 +21315,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "enterprise_ids": [
-                 *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
-                 *       ],
-                 *       "grid_ids": [
-                 *         "INC01"
-                 *       ],
-                 *       "incubator_ids": [
-                 *         "INC01"
-                 *       ],
+                 *       "enterprise_ids": [],
+                 *       "grid_ids": [],
+                 *       "incubator_ids": [],
                  *       "industry_codes": [
                  *         "C39"
                  *       ],
@@ -21614,15 +21566,9 @@ export interface operations {
                  *         }
                  *       ],
                  *       "audience": {
-                 *         "enterprise_ids": [
-                 *           "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
-                 *         ],
-                 *         "grid_ids": [
-                 *           "INC01"
-                 *         ],
-                 *         "incubator_ids": [
-                 *           "INC01"
-                 *         ],
+                 *         "enterprise_ids": [],
+                 *         "grid_ids": [],
+                 *         "incubator_ids": [],
                  *         "industry_codes": [
                  *           "C39"
                  *         ],
@@ -27807,9 +27753,7 @@ export interface operations {
                  *       "lon": 1,
                  *       "name": "青岛光刃激光科技有限公司",
                  *       "note": "示例",
-                 *       "partner_enterprise_ids": [
-                 *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
-                 *       ],
+                 *       "partner_enterprise_ids": [],
                  *       "platforms": [
                  *         "示例"
                  *       ],
@@ -28150,9 +28094,7 @@ export interface operations {
                  *       "lon": 1,
                  *       "name": "青岛光刃激光科技有限公司",
                  *       "note": "示例",
-                 *       "partner_enterprise_ids": [
-                 *         "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
-                 *       ],
+                 *       "partner_enterprise_ids": [],
                  *       "platforms": [
                  *         "示例"
                  *       ],
