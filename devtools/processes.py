@@ -6,6 +6,7 @@ Used by ``make run`` (output interleaved on the terminal, name-prefixed) and by 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -42,11 +44,31 @@ class Proc:
         return self.popen.poll() is None
 
 
+#: prctl(2)'s option that has the kernel signal a process when its parent dies
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> Callable[[], None]:
+    """A ``preexec_fn`` that makes the child get SIGTERM when the process that started it
+    dies, however it dies (even by SIGKILL): the services never outlive ``make run``."""
+    libc = ctypes.CDLL(None, use_errno=True)  # looked up here: the child only calls it
+    parent = os.getpid()
+
+    def hook() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the call took effect
+            os._exit(1)
+    return hook
+
+
 @dataclass
 class Platform:
     env: dict[str, str]
     log_dir: Path | None = None  # None: interleave output on our stdout
     procs: dict[str, Proc] = field(default_factory=dict)
+    #: the children get SIGTERM when this process dies (``make run``; not the tests, whose
+    #: fixtures may start processes from other threads)
+    tied_to_parent: bool = False
 
     def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None) -> Proc:
         env = {**os.environ, **self.env, **(extra_env or {})}
@@ -58,19 +80,20 @@ class Platform:
         env.setdefault("MALLOC_MMAP_THRESHOLD_", "1048576")
         out: IO | int
         log_path = None
+        hook = die_with_parent() if self.tied_to_parent else None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             log_path = self.log_dir / f"{name}.log"
             out = open(log_path, "ab")  # noqa: SIM115 -- closed with the process
             popen = subprocess.Popen(
                 [sys.executable, *args], env=env, cwd=ROOT, stdout=out, stderr=out,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=hook,
             )
             out.close()
         else:
             popen = subprocess.Popen(
                 [sys.executable, *args], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=hook,
             )
             threading.Thread(target=_prefix, args=(name, popen), daemon=True).start()
         proc = Proc(name, popen, log_path)

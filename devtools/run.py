@@ -80,8 +80,9 @@ def main() -> None:
     print("demo data:", ", ".join(f"{n} {k}" for k, n in added.items() if n) or "present",
           flush=True)
     # GATEWAY_PORT from the environment: the processes inherit it, readiness polls it too
-    platform = Platform(env={"GATEWAY_PORT": str(settings.gateway_port)})
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    platform = Platform(env={"GATEWAY_PORT": str(settings.gateway_port)}, tied_to_parent=True)
+    signal.signal(signal.SIGTERM, stop_once)
+    signal.signal(signal.SIGINT, stop_once)
     try:
         platform.start_all()
         platform.wait_ready(timeout=60)
@@ -120,7 +121,20 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nstopping", flush=True)
     finally:
+        ignore_stop_signals()
         platform.stop_all()
+
+
+def ignore_stop_signals() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_once(_signum: int, _frame: object) -> None:
+    """The first SIGTERM or Ctrl-C starts the stop; those that follow must not cut it short
+    (GNU make sends its child SIGTERM again while it stops, a process manager may too)."""
+    ignore_stop_signals()
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
