@@ -38,8 +38,8 @@ from services.enterprise.schemas import (
 MANAGE_ALL = frozenset({Role.COORDINATOR, Role.LEADER, Role.ADMIN})
 #: plan and manage meetings (department heads: their department's)
 MANAGERS = MANAGE_ALL | {Role.DEPARTMENT_HEAD}
-#: staff who see meetings (grid leaders: those concerning their grids, read only)
-STAFF = MANAGERS | {Role.GRID_LEADER}
+#: staff who see meetings (grid leaders and workers: those concerning their grids, read only)
+STAFF = MANAGERS | {Role.GRID_LEADER, Role.GRID_WORKER}
 #: everyone who sees meetings (an enterprise: those it is invited to)
 VIEWERS = STAFF | {Role.ENTERPRISE}
 ENTERPRISE = frozenset({Role.ENTERPRISE})
@@ -129,7 +129,7 @@ async def meeting_report(call: Call) -> dict[str, Any]:
 
 
 SCOPE = ("Coordinators, leaders and admins see every meeting; a department head the meetings "
-         "their department organises; a grid leader those whose audience names one of their "
+         "their department organises; a grid leader or grid worker those whose audience names one of their "
          "grids, whose invitees include an enterprise of their grids, or (before invitations) "
          "whose audience names no grid; an enterprise those it is invited to. Others: 404.")
 

@@ -86,7 +86,10 @@ READ_ALL = MANAGE_ALL | {Role.SERVICE}
 #: roles that read the yearly report (department heads: their department's)
 REPORT_ROLES = MANAGE_ALL | {Role.DEPARTMENT_HEAD}
 #: staff roles that see meetings at all (each within its scope)
-STAFF_VIEWERS = MANAGE_ALL | {Role.DEPARTMENT_HEAD, Role.GRID_LEADER, Role.SERVICE}
+STAFF_VIEWERS = MANAGE_ALL | {Role.DEPARTMENT_HEAD, Role.GRID_LEADER, Role.GRID_WORKER,
+                                Role.SERVICE}
+#: grid staff see their grids' meetings and invitees, read-only (they follow up)
+GRID_STAFF = frozenset({Role.GRID_LEADER, Role.GRID_WORKER})
 
 SETTINGS_KEY = "meetings"
 #: "全年不少于12次"
@@ -136,7 +139,7 @@ def visible(query: Select, principal: Principal) -> Select:
         return query
     if role == Role.DEPARTMENT_HEAD and principal.department_id:
         return query.where(Meeting.organiser_department_id == principal.department_id)
-    if role == Role.GRID_LEADER and principal.grid_ids:
+    if role in GRID_STAFF and principal.grid_ids:
         grids = list(principal.grid_ids)
         invitee_in_grid = exists().where(MeetingInvitation.meeting_id == Meeting.id,
                                          MeetingInvitation.grid_id.in_(grids))
@@ -654,7 +657,7 @@ def invitations(session: Session, principal: Principal, meeting_id: str,
             MeetingFeedback.enterprise_id == MeetingInvitation.enterprise_id))
         .where(MeetingInvitation.meeting_id == meeting.id)
     )
-    if principal.role == Role.GRID_LEADER:
+    if principal.role in GRID_STAFF:
         query = query.where(MeetingInvitation.grid_id.in_(list(principal.grid_ids) or [""]))
     response = filters.get("response")
     if response == "none":

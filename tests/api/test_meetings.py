@@ -360,10 +360,11 @@ def test_who_sees_which_meeting(session, zone):
     assert seen(enterprise(zone.a1)) == set()
     with pytest.raises(NotFound):
         meetings.get_visible(session, enterprise(zone.a1), by_tags.id)
-    for role in (Role.LIAISON, Role.GRID_WORKER):
-        with pytest.raises(Forbidden):
-            meetings.list_visible(session, Principal(user_id="x", role=role),
-                                  {"page": 1, "per_page": 20})
+    assert seen(Principal(user_id="gwi", role=Role.GRID_WORKER,
+                          grid_ids=(zone.inc,))) == {by_industry.id, by_tags.id}
+    with pytest.raises(Forbidden):
+        meetings.list_visible(session, Principal(user_id="x", role=Role.LIAISON),
+                              {"page": 1, "per_page": 20})
     leader_g1 = Principal(user_id="gl1", role=Role.GRID_LEADER, grid_ids=(zone.g1,))
     with pytest.raises(Forbidden):
         meetings.invite(session, leader_g1, in_g1.id, now=now)

@@ -429,6 +429,22 @@ def test_a_c39_policy_for_one_grid_reaches_exactly_its_in_scope_c39_enterprises(
                       params={"read": "true"}).json()
     assert [r["enterprise_id"] for r in read["items"]] == [grid_world["c39_a"]]
 
+    # the grid's workers and leader follow up who has not read it; another grid sees nobody
+    for role in (Role.GRID_WORKER, Role.GRID_LEADER):
+        grid_staff = staff(token, role, grid_ids=["INC07"])
+        unread = client.get(f"/api/v1/policies/{policy['id']}/receipts", headers=grid_staff,
+                            params={"read": "false", "per_page": 200})
+        assert unread.status_code == 200, unread.text
+        assert {r["enterprise_id"] for r in unread.json()["items"]} == (
+            expected - {grid_world["c39_a"]})
+        assert client.post(f"/api/v1/policies/{policy['id']}/withdraw", headers=grid_staff,
+                           json={"reason": "网格员不能撤回"}).status_code == 403
+    elsewhere = client.get(f"/api/v1/policies/{policy['id']}/receipts",
+                           headers=staff(token, Role.GRID_WORKER, grid_ids=["INC08"]))
+    assert elsewhere.status_code == 200 and elsewhere.json()["total"] == 0
+    assert client.get(f"/api/v1/policies/{policy['id']}/receipts",
+                      headers=reader).status_code == 403
+
     # the other enterprise marks its message read: that is a receipt too
     other = bearer(token(Role.ENTERPRISE, enterprise_id=grid_world["c39_b"]))
     (message,) = policy_messages(client, other, policy["id"])

@@ -1622,7 +1622,7 @@ export interface paths {
         };
         /**
          * List meetings
-         * @description Coordinators, leaders and admins see every meeting; a department head the meetings their department organises; a grid leader those whose audience names one of their grids, whose invitees include an enterprise of their grids, or (before invitations) whose audience names no grid; an enterprise those it is invited to. Others: 404. Latest start first.
+         * @description Coordinators, leaders and admins see every meeting; a department head the meetings their department organises; a grid leader or grid worker those whose audience names one of their grids, whose invitees include an enterprise of their grids, or (before invitations) whose audience names no grid; an enterprise those it is invited to. Others: 404. Latest start first.
          */
         get: operations["list_meetings"];
         put?: never;
@@ -1708,7 +1708,7 @@ export interface paths {
         };
         /**
          * Show a meeting
-         * @description Coordinators, leaders and admins see every meeting; a department head the meetings their department organises; a grid leader those whose audience names one of their grids, whose invitees include an enterprise of their grids, or (before invitations) whose audience names no grid; an enterprise those it is invited to. Others: 404. Staff see the audience and the counts; an enterprise its own invitation (response, attended, feedback).
+         * @description Coordinators, leaders and admins see every meeting; a department head the meetings their department organises; a grid leader or grid worker those whose audience names one of their grids, whose invitees include an enterprise of their grids, or (before invitations) whose audience names no grid; an enterprise those it is invited to. Others: 404. Staff see the audience and the counts; an enterprise its own invitation (response, attended, feedback).
          */
         get: operations["get_meeting"];
         put?: never;
