@@ -129,9 +129,10 @@ async def meeting_report(call: Call) -> dict[str, Any]:
 
 
 SCOPE = ("Coordinators, leaders and admins see every meeting; a department head the meetings "
-         "their department organises; a grid leader or grid worker those whose audience names one of their "
-         "grids, whose invitees include an enterprise of their grids, or (before invitations) "
-         "whose audience names no grid; an enterprise those it is invited to. Others: 404.")
+         "their department organises; a grid leader or grid worker those whose audience "
+         "names one of their grids, whose invitees include an enterprise of their grids, or "
+         "(before invitations) whose audience names no grid; an enterprise those it is "
+         "invited to. Others: 404.")
 
 ENDPOINTS = [
     Endpoint(
