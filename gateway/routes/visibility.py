@@ -79,10 +79,11 @@ REACH: dict[str, dict[Role, Reach]] = {
     "policy_id": _reach(enterprise=OWN, grid_worker=PUBLIC, grid_leader=PUBLIC,
                         liaison=PUBLIC, department_head=PUBLIC, leader=PUBLIC),
     # 政企座谈: an enterprise the meetings it is invited to; a department head those its
-    # department organises; a grid leader those whose audience or invitees touch its grids
-    # (or, before invitations, whose audience names no grid); coordinators, leaders, admins
-    # all; grid workers and liaisons none (Endpoint.roles)
-    "meeting_id": _reach(enterprise=OWN, department_head=OWN, grid_leader=OWN),
+    # department organises; grid leaders and grid workers those whose audience or invitees
+    # touch their grids (or, before invitations, whose audience names no grid), read-only;
+    # coordinators, leaders, admins all; liaisons none (Endpoint.roles)
+    "meeting_id": _reach(enterprise=OWN, department_head=OWN, grid_leader=OWN,
+                         grid_worker=OWN),
     # 账号: admins and coordinators any; everyone else only their own
     "account_id": _reach(enterprise=OWN, grid_worker=OWN, grid_leader=OWN, liaison=OWN,
                          department_head=OWN, leader=OWN),
