@@ -232,6 +232,10 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("incubator", NC_("grid_kind", "Incubator grid")),
         ("geographic", NC_("grid_kind", "Geographic grid")),
     )),
+    Dictionary("grid_duty", (
+        ("leader", NC_("grid_duty", "Grid leader")),
+        ("worker", NC_("grid_duty", "Grid worker")),
+    )),
     Dictionary("grid_source", (
         ("incubator", NC_("grid_source", "Incubator tenant")),
         ("location", NC_("grid_source", "By location")),

@@ -8,6 +8,8 @@ from common.auth import Role
 from gateway.endpoints import ALL_ROLES, Call, Endpoint
 from services.enterprise.schemas import (
     CoverageSchema,
+    GridCardListSchema,
+    GridContactQuerySchema,
     GridCreateSchema,
     GridPageSchema,
     GridQuerySchema,
@@ -44,6 +46,10 @@ async def set_grid_staff(call: Call) -> dict[str, Any]:
                           await call.request.json(), **call.expected_version)
 
 
+async def public_grid_contacts(call: Call) -> dict[str, Any]:
+    return await call.rpc("enterprise", "public_grid_contacts", dict(call.request.query_params))
+
+
 async def get_coverage(call: Call) -> dict[str, Any]:
     return await call.rpc("enterprise", "coverage")
 
@@ -69,4 +75,11 @@ ENDPOINTS = [
              response=CoverageSchema,
              description="In-scope enterprises without a grid, grids without a leader or with "
              "fewer than 2 workers, overlapping grid boundaries. Empty = 全覆盖、无遗漏."),
+    Endpoint("GET", "/api/v1/public/grid-contacts", public_grid_contacts,
+             "List the grids' public service contacts", "grids", roles=None,
+             query=GridContactQuerySchema, response=GridCardListSchema, errors=(422,),
+             description="公开网格化服务联系方式, for the zone's website and WeChat: no token "
+                         "needed. Every grid with its owner department; of its leader and "
+                         "workers only those who agreed to publish their name and work phone "
+                         "(`PUT /api/v1/me/contact-publication`, off by default)."),
 ]

@@ -6,7 +6,11 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
+from common.auth import Role
 from gateway.endpoints import Call, Endpoint
+from services.enterprise.schemas import ContactPublicationSchema, GridCardSchema
+
+GRID_STAFF = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})
 
 
 class PrincipalSchema(Schema):
@@ -27,6 +31,33 @@ async def get_me(call: Call) -> dict[str, Any]:
     }
 
 
+async def my_grid(call: Call) -> dict[str, Any]:
+    return await call.rpc("enterprise", "my_grid")
+
+
+async def contact_publication(call: Call) -> dict[str, Any]:
+    return await call.rpc("enterprise", "contact_publication")
+
+
+async def set_contact_publication(call: Call) -> dict[str, Any]:
+    return await call.rpc("enterprise", "set_contact_publication", await call.request.json())
+
+
 ENDPOINTS = [
     Endpoint("GET", "/api/v1/me", get_me, "Show the caller", "auth", response=PrincipalSchema),
+    Endpoint("GET", "/api/v1/me/grid", my_grid, "Show my enterprise's grid", "grids",
+             roles=frozenset({Role.ENTERPRISE}), response=GridCardSchema, errors=(404,),
+             description="企业吹哨、网格员报到: the enterprise's grid, its grid leader and grid "
+                         "workers with their work phones. 404 `grid.none_yet` before the "
+                         "enterprise is in a grid."),
+    Endpoint("GET", "/api/v1/me/contact-publication", contact_publication,
+             "Show whether my contact is published", "grids", roles=GRID_STAFF,
+             response=ContactPublicationSchema, errors=(404,)),
+    Endpoint("PUT", "/api/v1/me/contact-publication", set_contact_publication,
+             "Publish or withdraw my grid service contact", "grids", roles=GRID_STAFF,
+             body=ContactPublicationSchema, response=ContactPublicationSchema,
+             errors=(404, 422),
+             description="A grid leader or worker agrees (or no longer agrees) to publish "
+                         "their name and work phone in the public grid service contacts "
+                         "(`GET /api/v1/public/grid-contacts`); off by default."),
 ]

@@ -6,10 +6,11 @@ department code, category code, username, grid id, credit code). Used by ``make 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,15 @@ def stable_id(kind: str, key: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
 
 
+GRID_STAFF_ROLES = ("grid_worker", "grid_leader")
+
+
+def work_phone(username: str) -> str:
+    """A demo staff member's work phone: a Qingdao landline, stable per username."""
+    digest = int(hashlib.sha256(username.encode()).hexdigest(), 16)
+    return f"0532-8{digest % 10_000_000:07d}"
+
+
 def load(session: Session, data: DemoData) -> dict[str, int]:
     """Insert what is missing; returns how many rows of each kind were added."""
     added: dict[str, int] = {}
@@ -58,6 +68,13 @@ def load(session: Session, data: DemoData) -> dict[str, int]:
         {"id": stable_id("account", s.username), "username": s.username,
          "password_hash": password_hash, "role": s.role, "name": s.name, "title": s.title,
          "department_id": s.department, "created_by": "demo"} for s in data.staff], "id")
+    # grid staff have a work phone (网格化服务联系方式), the same on every machine; every
+    # other grid worker agreed to publish it on the public list
+    for i, member in enumerate(s for s in data.staff if s.role in GRID_STAFF_ROLES):
+        session.execute(update(Account).where(
+            Account.id == stable_id("account", member.username), Account.phone.is_(None),
+            Account.created_by == "demo").values(phone=work_phone(member.username),
+                                                 publish_contact=i % 2 == 0))
     accounts = dict(session.execute(select(Account.username, Account.id)).all())
     for d in data.departments:
         dept = session.get(Department, d.code)

@@ -105,6 +105,10 @@ class Account(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     #: tokens issued before this moment are refused (disabled, password changed)
     tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the grid staff member agreed to publish name and work phone in the public grid
+    #: service contacts (公开网格化服务联系方式); off by default
+    publish_contact: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=text("false"))
 
 
 class LoginAttempt(Base):

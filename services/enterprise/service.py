@@ -11,6 +11,7 @@ from common.entrypoints import rpc
 from common.health import health_report
 from services.enterprise.api.accounts import AccountsApi
 from services.enterprise.api.audit import AuditApi
+from services.enterprise.api.contacts import ContactsApi
 from services.enterprise.api.contracts import ContractsApi
 from services.enterprise.api.growth import GrowthApi
 from services.enterprise.api.imports import ImportsApi
@@ -22,7 +23,8 @@ from services.enterprise.zone.api import ZoneApi
 
 
 class EnterpriseService(AccountsApi, AuditApi, RegistryApi, ContractsApi, ImportsApi,
-                        RecipientsApi, GrowthApi, MeetingsApi, NamesApi, ZoneApi):
+                        RecipientsApi, GrowthApi, MeetingsApi, NamesApi, ZoneApi,
+                        ContactsApi):
     """Departments, grids, staff accounts, enterprises, profiles, contracts and visits, and
     the zone resources (区域资源)."""
 

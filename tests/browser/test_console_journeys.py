@@ -58,6 +58,10 @@ def test_the_whole_demand_flow_across_five_roles(screens, demo_enterprises):
     enterprise.sign_in(demo_enterprises[0].username)
     expect(enterprise.page).to_have_url(re.compile(r".*/e/demands$"))
     enterprise.shot("enterprise-my-demands")
+    # 企业吹哨、网格员报到: its grid and a call link to its grid staff's work phones
+    card = enterprise.page.locator("[data-test=grid-contact]")
+    expect(card).to_contain_text("我的网格")
+    expect(card.locator("a[href^='tel:0532-']").first).to_be_visible()
 
     # 1. the enterprise submits a demand
     title = unique("浏览器测试：申请研发补贴")
