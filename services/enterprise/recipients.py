@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from common.auth import Role
 from common.errors import NotFound
 from services.enterprise.directory import OFFICE_DEPARTMENT
 from services.enterprise.models import (
     Account,
     Department,
     Enterprise,
+    Grid,
     GridStaff,
     LeadingGroupMember,
 )
@@ -74,3 +76,20 @@ def enterprise_recipients(session: Session, enterprise_id: str) -> dict[str, Any
         ).scalars())
     return {"grid_staff": _enabled(session, staff), "enterprise": enterprise.id,
             "name": enterprise.name}
+
+
+def grid_coordinators(session: Session, grid_id: str | None) -> dict[str, Any]:
+    """The coordinators (平台统筹) of the department owning the grid (经济发展部 for a
+    geographic grid, 科技创新部 for an incubator; 经济发展部, which runs the platform, for a
+    demand without a grid), with the department's name."""
+    grid = session.get(Grid, grid_id) if grid_id else None
+    department_id = grid.owner_department_id if grid is not None else OFFICE_DEPARTMENT
+    department = session.get(Department, department_id)
+    accounts = session.execute(
+        select(Account.id).where(Account.role == Role.COORDINATOR.value,
+                                 Account.department_id == department_id,
+                                 Account.disabled.is_(False))
+        .order_by(Account.username)
+    ).scalars().all()
+    return {"department_id": department_id, "name": department.name if department else None,
+            "coordinators": list(accounts)}

@@ -170,6 +170,24 @@ class NotificationService(PoliciesApi):
 
         self._deliver_event(payload, "on_task_escalated", plan)
 
+    @retrying_event_handler("ticketing", "sla_breached")
+    def on_sla_breached(self, payload: Any) -> None:
+        """分理超时: a demand not triaged in time → the coordinators of the department owning
+        its grid (经济发展部 geographic, 科技创新部 incubators). The other breaches are told by
+        their own steps (a time-out to coordination, 督办 escalations)."""
+
+        def plan(data: dict[str, Any]) -> list[Delivery]:
+            if data.get("kind") != "triage":
+                return []
+            owner = remote.call(self.enterprise.grid_coordinators, data.get("grid_id"))
+            if not owner["coordinators"]:
+                return []
+            message = templates.triage_overdue(
+                data, self._enterprise_name(data.get("enterprise_id")), owner.get("name"))
+            return routing.to_users(owner["coordinators"], "triage_overdue", message)
+
+        self._deliver_event(payload, "on_sla_breached", plan)
+
     @retrying_event_handler("ticketing", "rating_requested")
     def on_rating_requested(self, payload: Any) -> None:
         """Every task is done: ask the enterprise to rate (and remind it)."""

@@ -102,6 +102,25 @@ def deadline_reminder(data: dict[str, Any], enterprise_name: str | None = None,
     return title, body, f"/tasks/{data['task_id']}"
 
 
+def triage_overdue(data: dict[str, Any], enterprise_name: str | None = None,
+                   department_name: str | None = None,
+                   language: str = DEFAULT_LANGUAGE) -> Message:
+    """To the owning department's coordinators: a demand was not triaged by its deadline
+    (分理超时, 10:00 of the next working day)."""
+    t = Translator(language)
+    title = t("Triage overdue: {number}", number=data["number"])
+    demand = _demand_of(t, enterprise_name, data["number"])
+    if data.get("due_at"):
+        body = t("{demand} was due to be triaged by {time} and is still waiting; please "
+                 "triage it now ({department}).", demand=demand,
+                 time=local_time(data["due_at"], t.language),
+                 department=department_name or "")
+    else:
+        body = t("{demand} is still waiting to be triaged; please triage it now.",
+                 demand=demand)
+    return title, body, f"/demands/{data['demand_id']}"
+
+
 def task_escalated(data: dict[str, Any], enterprise_name: str | None = None,
                    department_name: str | None = None,
                    language: str = DEFAULT_LANGUAGE) -> Message:

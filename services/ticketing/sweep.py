@@ -41,7 +41,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from common.calendar import WorkCalendar
 from common.outbox import envelope
-from services.ticketing import closure, events, handling, ladder, sla, sla_metrics
+from services.ticketing import closure, events, handling, ladder, ledger, sla, sla_metrics
 from services.ticketing.ladder import OVERDUE, Action, after_workdays
 from services.ticketing.models import Breach, Deadline, Demand, Escalation, Task, outbox
 from services.ticketing.sla_metrics import Counts
@@ -200,7 +200,8 @@ def _lock_subjects(session: Session, rows: list[Deadline]) -> tuple[dict[str, An
     demands: dict[str, Any] = {}
     if demand_ids:
         demands = {row.id: row for row in session.execute(
-            select(Demand.id, Demand.number, Demand.enterprise_id, Demand.status)
+            select(Demand.id, Demand.number, Demand.enterprise_id, Demand.status,
+                   Demand.grid_id)
             .where(Demand.id.in_(sorted(demand_ids)))
             .order_by(Demand.id).with_for_update()
         )}
@@ -261,6 +262,12 @@ def _apply_set_wise(context: _Batch, rows: list[Deadline], counts: Counts) -> No
         ).all()}
     if rungs:
         _schedule_rungs(context, rows, tasks, rungs)
+    ledger.write_lines(session, [  # each new breach and escalation in the demand's ledger
+        *[_breach_line(d, department, demands, tasks)
+          for d, department in breach_rows if d.id in new_breaches],
+        *[ledger.escalation_line(level, tasks[task_id].demand_id, task_id,
+                                 tasks[task_id].department_id, tasks[task_id].status)
+          for task_id, level in sorted(new_escalations)]])
 
     # escalation_level = max(escalation_level, every new level), as _escalate does
     tops: dict[str, int] = {}
@@ -308,6 +315,16 @@ def _apply_set_wise(context: _Batch, rows: list[Deadline], counts: Counts) -> No
     if out:
         session.execute(insert(outbox), out)
         session.info["outbox_pending"] = True
+
+
+def _breach_line(deadline: Deadline, department_id: str | None, demands: dict[str, Any],
+                 tasks: dict[str, Any]) -> dict | None:
+    """The ledger line of a new breach of the batch, on its locked subject."""
+    if deadline.kind == "triage":
+        demand = demands[deadline.subject_id]
+        return ledger.breach_line("triage", demand.id, None, None, demand.status)
+    task = tasks[deadline.subject_id]
+    return ledger.breach_line(deadline.kind, task.demand_id, task.id, department_id, task.status)
 
 
 def _schedule_rungs(context: _Batch, rows: list[Deadline], tasks: dict[str, Any],
@@ -380,7 +397,8 @@ def _breach_data(deadline: Deadline, department_id: str | None,
 
 
 def _demand_data(demand: Any) -> dict[str, Any]:
-    return {"demand_id": demand.id, "number": demand.number, "enterprise_id": demand.enterprise_id}
+    return {"demand_id": demand.id, "number": demand.number, "enterprise_id": demand.enterprise_id,
+            "grid_id": demand.grid_id}
 
 
 def _task_data(task: Any, demand: Any) -> dict[str, Any]:
@@ -389,7 +407,7 @@ def _task_data(task: Any, demand: Any) -> dict[str, Any]:
 
 
 def _record_breach(session: Session, deadline: Deadline, department_id: str | None,
-                   data: dict[str, Any], counts: Counts) -> bool:
+                   data: dict[str, Any], counts: Counts, state: str | None = None) -> bool:
     """超时: one breach per deadline (unique ``deadline_id``) and its ``sla_breached`` event."""
     inserted = session.execute(
         insert(Breach).values(deadline_id=deadline.id, kind=deadline.kind,
@@ -400,6 +418,8 @@ def _record_breach(session: Session, deadline: Deadline, department_id: str | No
     ).scalar_one_or_none()
     if inserted is None:
         return False
+    ledger.write_lines(session, [ledger.breach_line(
+        deadline.kind, data["demand_id"], data.get("task_id"), department_id, state)])
     events.publish(session, "sla_breached", _breach_data(deadline, department_id, data))
     counts.breaches[(deadline.kind, department_id)] += 1
     return True
@@ -417,6 +437,8 @@ def _escalate(session: Session, task: Task, demand: Demand, level: int,
     if inserted is None:
         return False
     task.escalation_level = max(task.escalation_level or 0, level)
+    ledger.write_lines(session, [ledger.escalation_line(level, demand.id, task.id,
+                                                        task.department_id, task.status)])
     events.publish(session, "task_escalated", {
         **_task_data(task, demand), "level": level, "cause": OVERDUE,
         "due_at": _iso(task.due_at),
@@ -453,7 +475,8 @@ def _ladder(context: _Batch, deadline: Deadline, counts: Counts) -> None:
         action = ladder.due_now(deadline.kind, deadline.level,
                                 demand.status if demand is not None else None)
         if action.breach and demand is not None:
-            _record_breach(session, deadline, None, _demand_data(demand), counts)
+            _record_breach(session, deadline, None, _demand_data(demand), counts,
+                           demand.status)
         return
     found = _task_and_demand(session, deadline.subject_id)
     action = ladder.due_now(deadline.kind, deadline.level,
@@ -463,7 +486,7 @@ def _ladder(context: _Batch, deadline: Deadline, counts: Counts) -> None:
     task, demand = found
     if action.breach:
         new = _record_breach(session, deadline, task.department_id, _task_data(task, demand),
-                             counts)
+                             counts, task.status)
         if new and action.time_out:
             # 受理超时 → 待协调: the lifecycle's own transition (ledger, task_returned, state)
             handling.time_out_acceptance(session, task.id, context.calendar, now=context.now)

@@ -42,6 +42,14 @@ class RecipientsApi:
             return recipients.department_recipients(session, department_id)
 
     @rpc
+    def grid_coordinators(self, grid_id: Any) -> dict[str, Any]:
+        """Who hears of a missed triage (分理超时): the owning department's coordinators."""
+        self.caller.principal.require(*ALLOWED)
+        with self.db.transaction() as session:
+            return recipients.grid_coordinators(session,
+                                                grid_id if isinstance(grid_id, str) else None)
+
+    @rpc
     def leading_group_office(self) -> list[str]:
         self.caller.principal.require(*ALLOWED)
         with self.db.transaction() as session:
