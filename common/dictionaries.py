@@ -203,6 +203,16 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("close", NC_("ledger_action", "Closed")),
         ("note", NC_("ledger_action", "Note")),
     )),
+    Dictionary("supervision_state", (
+        ("overdue", NC_("supervision_state", "Overdue")),
+        ("due_soon", NC_("supervision_state", "Due within a working day")),
+        ("escalated", NC_("supervision_state", "Escalated")),
+    )),
+    Dictionary("supervision_stage", (
+        ("triage", NC_("supervision_stage", "Awaiting triage")),
+        ("acceptance", NC_("supervision_stage", "Awaiting acceptance")),
+        ("handling", NC_("supervision_stage", "In handling")),
+    )),
     Dictionary("ledger_view", (
         ("problems", NC_("ledger_view", "Problem list")),
         ("tasks", NC_("ledger_view", "Task list")),

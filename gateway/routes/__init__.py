@@ -22,6 +22,7 @@ from gateway.routes import (
     meetings,
     policies,
     sla,
+    supervision,
     tasks,
     visits,
     zone,
@@ -31,6 +32,7 @@ from gateway.routes import (
 API_ENDPOINTS = [
     *auth.ENDPOINTS,
     *me.ENDPOINTS,
+    *supervision.ENDPOINTS,
     *dictionaries.ENDPOINTS,
     *accounts.ENDPOINTS,
     *audit.ENDPOINTS,

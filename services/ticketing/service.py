@@ -19,6 +19,7 @@ from services.ticketing.api.exports import ExportsApi
 from services.ticketing.api.handling import HandlingApi
 from services.ticketing.api.intake import IntakeApi
 from services.ticketing.api.settings import SettingsApi
+from services.ticketing.api.supervision import SupervisionApi
 from services.ticketing.api.sweeps import SweepApi
 from services.ticketing.calendar_years import CalendarCache
 
@@ -35,7 +36,7 @@ class WorkCalendarProvider(DependencyProvider):
 
 
 class TicketingService(IntakeApi, HandlingApi, ClosureApi, ExportsApi, SweepApi, SettingsApi,
-                       AppraisalApi, CalendarApi):
+                       AppraisalApi, CalendarApi, SupervisionApi):
     """诉求: intake, triage, routing, deadlines, escalation, rating and closure."""
 
     name = "ticketing"

@@ -82,3 +82,86 @@ def test_a_missed_triage_reaches_the_owning_departments_coordinators_and_the_led
         overdue = [line for line in ledger if line["action"] == "triage_overdue"]
         assert len(overdue) == 1
         assert (overdue[0]["actor_role"], overdue[0]["to_state"]) == ("service", "received")
+
+
+def _task(client: httpx.Client, coordinator: dict[str, str], enterprise: str,
+          department: str, title: str) -> tuple[str, str]:
+    demand = client.post("/api/v1/demands", headers=coordinator, json=demand_body(
+        channel="service_window", enterprise_id=enterprise, title=title))
+    assert demand.status_code == 201, demand.text
+    triaged = client.post(f"/api/v1/demands/{demand.json()['id']}/triage", headers=coordinator,
+                          json={"category": "finance", "proposed_opinion": "请办理",
+                                "departments": [{"department_id": department}]})
+    assert triaged.status_code == 200, triaged.text
+    return demand.json()["id"], triaged.json()["tasks"][0]["id"]
+
+
+def test_the_supervision_list_by_department_and_grid_scoped_by_role(client, token, db):
+    """督办: overdue now, due within one working day and escalated, by department and grid;
+    coordinators see all, a liaison their department's, grid staff their grids'."""
+    coordinator = bearer(token(Role.COORDINATOR))
+    enterprise, grid = _enterprise_in(db, "geographic")
+    run = uuid.uuid4().hex[:6]
+    overdue_demand, overdue_task = _task(client, coordinator, enterprise, "finance",
+                                         f"督办超期 {run}")
+    soon_demand, soon_task = _task(client, coordinator, enterprise, "taxation",
+                                   f"督办临期 {run}")
+    raised_demand, raised_task = _task(client, coordinator, enterprise, "taxation",
+                                       f"督办升级 {run}")
+    waiting = client.post("/api/v1/demands", headers=coordinator, json=demand_body(
+        channel="service_window", enterprise_id=enterprise, title=f"督办待分理 {run}")).json()
+    for task_id, department in ((overdue_task, "finance"), (soon_task, "taxation"),
+                                (raised_task, "taxation")):
+        accepted = client.post(f"/api/v1/tasks/{task_id}/accept", headers=bearer(
+            token(Role.LIAISON, department_id=department)))
+        assert accepted.status_code == 200, accepted.text
+    with db.begin() as conn:  # the tasks' own deadlines, not the sweep's rows: nothing fires
+        conn.execute(text("UPDATE ticketing.tasks SET due_at = now() - interval '2 hours' "
+                          "WHERE id = :t"), {"t": overdue_task})
+        conn.execute(text("UPDATE ticketing.tasks SET due_at = now() + interval '1 hour' "
+                          "WHERE id = :t"), {"t": soon_task})
+        conn.execute(text("UPDATE ticketing.tasks SET escalation_level = 2 WHERE id = :t"),
+                     {"t": raised_task})
+        conn.execute(text("UPDATE ticketing.demands SET triage_due_at = now() - interval "
+                          "'1 hour' WHERE id = :d"), {"d": waiting["id"]})
+
+    def listed(headers: dict[str, str], **params: str) -> dict:
+        answer = client.get("/api/v1/supervision", headers=headers,
+                            params={"q": run, "per_page": 200, **params})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    everything = listed(coordinator)
+    by_title = {item["title"].split()[0]: item for item in everything["items"]}
+    assert set(by_title) == {"督办超期", "督办临期", "督办升级", "督办待分理"}
+    assert by_title["督办超期"]["overdue"] and by_title["督办超期"]["stage"] == "handling"
+    assert by_title["督办超期"]["department_name"] == "财政金融部"
+    assert by_title["督办临期"]["due_soon"] and not by_title["督办临期"]["overdue"]
+    assert by_title["督办升级"]["escalated"] and by_title["督办升级"]["escalation_level"] == 2
+    assert by_title["督办待分理"]["stage"] == "triage" and by_title["督办待分理"]["overdue"]
+    assert by_title["督办待分理"]["grid_name"] and by_title["督办待分理"]["grid_id"] == grid
+    assert everything["totals"] == {"overdue": 2, "due_soon": 1, "escalated": 1}
+    departments = {row["department_id"]: row for row in everything["by_department"]}
+    assert departments["taxation"]["name"] and departments["taxation"]["escalated"] == 1
+    (by_grid,) = everything["by_grid"]
+    assert by_grid["grid_id"] == grid and by_grid["name"] == by_title["督办待分理"]["grid_name"]
+    assert (by_grid["overdue"], by_grid["due_soon"], by_grid["escalated"]) == (2, 1, 1)
+    assert [i["title"] for i in listed(coordinator, state="overdue")["items"]] == [
+        i["title"] for i in everything["items"] if i["overdue"]]
+
+    # a department sees its own tasks only; grid staff their grids'; another grid nothing
+    finance = listed(bearer(token(Role.LIAISON, department_id="finance")))
+    assert [i["task_id"] for i in finance["items"]] == [overdue_task]
+    head = listed(bearer(token(Role.DEPARTMENT_HEAD, department_id="taxation")))
+    assert {i["task_id"] for i in head["items"]} == {soon_task, raised_task}
+    worker = listed(bearer(token(Role.GRID_WORKER, grid_ids=(grid,))))
+    assert worker["total"] == 4
+    assert listed(bearer(token(Role.GRID_WORKER, grid_ids=("NOPE",))))["total"] == 0
+    for role in (Role.ENTERPRISE,):
+        assert client.get("/api/v1/supervision", headers=bearer(
+            token(role, enterprise_id=enterprise))).status_code == 403
+    assert client.get("/api/v1/supervision").status_code == 401
+    bad = client.get("/api/v1/supervision", headers=coordinator, params={"state": "late"})
+    assert bad.status_code == 422 and "state" in bad.json()["errors"]
+    assert {overdue_demand, soon_demand, raised_demand} <= {
+        i["demand_id"] for i in everything["items"]}

@@ -2237,6 +2237,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/supervision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the work to supervise
+         * @description 督办: the demands awaiting triage and the open tasks that are overdue now, due within one working day, or escalated; with counts by department and by grid. Coordinators, leaders and admins see all; liaisons and department heads their department's tasks; grid staff their grids'. Filter by `state`, `stage`, `department_id`, `grid_id`; `q` searches the number and title.
+         */
+        get: operations["supervision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -5854,6 +5874,57 @@ export interface components {
             revenue: number | null;
             /** @description null: withheld from this caller (see `restricted`) */
             tax: number | null;
+        };
+        SupervisionCount: {
+            department_id?: string | null;
+            due_soon: number;
+            escalated: number;
+            grid_id?: string | null;
+            name?: string | null;
+            overdue: number;
+        };
+        SupervisionItem: {
+            demand_id: string;
+            department_id?: string | null;
+            department_name?: string | null;
+            /** Format: date-time */
+            due_at?: string | null;
+            /** @description the deadline falls in or is counted across a year without a loaded working-day table */
+            due_provisional: boolean;
+            /** @description due within one working day */
+            due_soon: boolean;
+            enterprise_id: string;
+            escalated: boolean;
+            escalation_level: number;
+            grid_id?: string | null;
+            grid_name?: string | null;
+            number: string;
+            overdue: boolean;
+            stage: string;
+            /** @description null: awaiting triage */
+            task_id?: string | null;
+            title: string;
+        };
+        SupervisionPage: {
+            /** Format: date-time */
+            as_of: string;
+            by_department: components["schemas"]["SupervisionCount"][];
+            by_grid: components["schemas"]["SupervisionCount"][];
+            /**
+             * Format: date-time
+             * @description the end of the one-working-day window
+             */
+            horizon: string;
+            items: components["schemas"]["SupervisionItem"][];
+            page: number;
+            per_page: number;
+            total: number;
+            totals: components["schemas"]["SupervisionTotals"];
+        };
+        SupervisionTotals: {
+            due_soon: number;
+            escalated: number;
+            overdue: number;
         };
         Task: {
             /** Format: date-time */
@@ -23106,6 +23177,80 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before trying again */
                     "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    supervision: {
+        parameters: {
+            query?: {
+                state?: "overdue" | "due_soon" | "escalated";
+                stage?: "triage" | "acceptance" | "handling";
+                department_id?: string;
+                grid_id?: string;
+                /** @description words of the number or title */
+                q?: string;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupervisionPage"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

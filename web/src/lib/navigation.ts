@@ -55,6 +55,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
     case 'liaison':
       return [
         { path: '/tasks', label: '部门任务' },
+        { path: '/supervision', label: '督办' },
         { path: '/ledger', label: '台账' },
         { path: '/registry', label: '企业库' },
         { path: '/policies', label: '政策发布' },
