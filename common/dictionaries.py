@@ -141,7 +141,14 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
     )),
     Dictionary("dissatisfied_action", (
         ("reopen", NC_("dissatisfied_action", "Handle again")),
+        ("agree_report", NC_("dissatisfied_action", "Agree to the written report")),
+        ("return_report", NC_("dissatisfied_action", "Return the written report")),
         ("close_internally", NC_("dissatisfied_action", "Close internally")),
+    )),
+    Dictionary("report_status", (
+        ("filed", NC_("report_status", "Filed, awaiting the coordinators")),
+        ("agreed", NC_("report_status", "Agreed")),
+        ("returned", NC_("report_status", "Returned")),
     )),
     # what a task's people do to it (workflow.TaskAction): verbs, as a refusal names them
     Dictionary("task_action", (
@@ -193,6 +200,9 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("extension_approved", NC_("ledger_action", "Extension approved")),
         ("extension_rejected", NC_("ledger_action", "Extension rejected")),
         ("escalate", NC_("ledger_action", "Escalated")),
+        ("report_filed", NC_("ledger_action", "Written report filed")),
+        ("report_agreed", NC_("ledger_action", "Written report agreed")),
+        ("report_returned", NC_("ledger_action", "Written report returned")),
         ("triage_overdue", NC_("ledger_action", "Triage overdue")),
         ("handling_overdue", NC_("ledger_action", "Handling overdue")),
         ("escalate_head", NC_("ledger_action", "Escalated to the department head")),

@@ -60,8 +60,12 @@ ENDPOINTS = [
         versioned=True, errors=(400, 403, 404, 409, 415, 422),
         description="After a dissatisfied rating: `reopen` sends the named completed task "
         "back to its department with a new handling deadline (the second reopen of a task "
-        "escalates: 多次未办结); `close_internally` needs the department's written report "
-        "(书面汇报材料) and closes the demand as `internal` (内部销号).",
+        "escalates: 多次未办结); `agree_report` (a coordinator of the department owning the "
+        "demand's grid, else 403) agrees to the written reports the departments filed "
+        "(`POST /tasks/{id}/report`) and closes the demand as `internal` (内部销号); "
+        "`return_report` sends them back with a `reason`; `close_internally`, when no "
+        "department can report, needs the written report (书面汇报材料) in `report` and "
+        "closes the demand as `internal`.",
     ),
     Endpoint(
         "GET", "/api/v1/demands/{demand_id}/timeline", demand_timeline,

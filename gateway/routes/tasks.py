@@ -18,6 +18,7 @@ from services.ticketing.schemas import (
     ExtensionPageSchema,
     ExtensionQuerySchema,
     ExtensionSchema,
+    InternalReportSchema,
     NoteCreateSchema,
     NoteSchema,
     ReasonSchema,
@@ -101,6 +102,11 @@ async def decide_extension(call: Call) -> dict[str, Any]:
 async def complete_task(call: Call) -> dict[str, Any]:
     return await call.rpc("ticketing", "complete_task", call.path_params["task_id"],
                           await call.request.json(), **call.expected_version)
+
+
+async def file_internal_report(call: Call) -> dict[str, Any]:
+    return await call.rpc("ticketing", "file_internal_report", call.path_params["task_id"],
+                          await call.request.json())
 
 
 async def list_tasks(call: Call) -> dict[str, Any]:
@@ -193,5 +199,16 @@ ENDPOINTS = [
         versioned=True, errors=(403, 404, 409, 422),
         description="办理结果反馈; when every task of the demand is completed it awaits the "
         "enterprise's rating (待评价).",
+    ),
+    Endpoint(
+        "POST", "/api/v1/tasks/{task_id}/report", file_internal_report,
+        "File the department's written report", "tasks", roles=DEPARTMENT,
+        body=InternalReportSchema, response=TaskSchema, errors=(403, 404, 409, 422),
+        description="书面报告 (内部销号, step 1): on a completed task of a demand the enterprise "
+        "rated dissatisfied, the department's liaison or head reports in writing (text, "
+        "optional attachment links). A coordinator of the department owning the demand's grid "
+        "then agrees (`POST /demands/{id}/resolution {\"action\": \"agree_report\"}`: "
+        "closed internally) or returns it with a reason (`return_report`); a returned report "
+        "may be filed again.",
     ),
 ]

@@ -236,13 +236,17 @@ def rate(session: Session, principal: Principal, demand_id: str, data: dict[str,
 
 def resolve(session: Session, principal: Principal, demand_id: str, data: dict[str, Any],
             calendar: WorkCalendar, now: datetime | None = None,
-            call_id: str | None = None) -> Demand:
+            call_id: str | None = None, owner_department: str | None = None) -> Demand:
     """A coordinator's answer to a dissatisfied rating (``DissatisfiedResolutionSchema``).
 
     ``reopen``: the named completed task goes back to ``accepted`` with a new handling
     deadline (办理时限) and the demand to ``in_progress``; a task's second reopen records an
-    Escalation (cause ``reopened``, 多次未办结). ``close_internally``: the written report
-    (书面汇报材料) is stored on the task(s) and the demand closes as ``internal`` (内部销号).
+    Escalation (cause ``reopened``, 多次未办结). ``agree_report``: a coordinator of the
+    ``owner_department`` (of the demand's grid) agrees to the department's filed written
+    report (:func:`file_report`) and the demand closes as ``internal`` (内部销号);
+    ``return_report`` sends it back with a ``reason``. ``close_internally``: the one-step
+    closure for when no department can report: the coordinator's written report
+    (书面汇报材料) is stored on the task(s) and the demand closes as ``internal``.
     """
     if principal.role not in COORDINATORS:
         raise Forbidden("{role} may not resolve a dissatisfied rating",
@@ -261,6 +265,12 @@ def resolve(session: Session, principal: Principal, demand_id: str, data: dict[s
     moment = _now(now)
     if data["action"] == "reopen":
         _reopen(session, principal, demand, data.get("task_id"), calendar, moment, call_id)
+    elif data["action"] == "agree_report":
+        _agree_report(session, principal, demand, data.get("task_id"), owner_department,
+                      moment, call_id)
+    elif data["action"] == "return_report":
+        _return_report(session, principal, demand, data.get("task_id"), data.get("reason"),
+                       owner_department, call_id)
     else:
         _close_internally(session, principal, demand, data.get("task_id"), data.get("report"),
                           moment, call_id)
@@ -342,6 +352,128 @@ def _escalate_reopened(session: Session, principal: Principal, demand: Demand, t
         **task_data, "level": REOPEN_ESCALATION_LEVEL, "cause": REOPEN_CAUSE,
         "reopen_count": task.reopen_count,
     }, call_id)
+
+
+# --------------------------------------------------------------------------- 内部销号 in two steps
+
+#: who files a department's written report on its task: its liaison or head
+REPORTERS = frozenset({Role.LIAISON, Role.DEPARTMENT_HEAD})
+
+
+def _dissatisfied(session: Session, demand: Demand | None) -> Demand:
+    """The demand, if it waits for the coordinators' answer to a dissatisfied rating."""
+    if demand is None:
+        raise NotFound("no such demand", code="demand.not_found")
+    rating = round_rating(session, demand.id, current_round(session, demand.id))
+    if demand.status != DemandState.AWAITING_RATING or rating is None or rating.satisfied:
+        raise Conflict("a written report is filed only while the enterprise is dissatisfied "
+                       "with the result", code="task.report_not_due")
+    return demand
+
+
+def file_report(session: Session, principal: Principal, task_id: str, data: dict[str, Any],
+                now: datetime | None = None, call_id: str | None = None) -> Task:
+    """书面报告: the handling department's liaison or head reports on its completed task of a
+    dissatisfied demand (text, optional attachment links); a coordinator of the owning
+    department then agrees (内部销号) or returns it. Filing again replaces a returned one."""
+    if principal.role not in REPORTERS:
+        raise Forbidden("{role} may not file a department's written report",
+                        code="task.report_forbidden", params={"role": principal.role_label})
+    demand_id = session.execute(
+        select(Task.demand_id).where(Task.id == task_id)
+    ).scalar_one_or_none() if _is_uuid(task_id) else None
+    demand = lock_demand(session, demand_id) if demand_id else None
+    task = session.execute(
+        select(Task).where(Task.id == task_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none() if demand is not None else None
+    if task is None or task.department_id != principal.department_id:
+        raise NotFound("no such task", code="task.not_found")
+    _dissatisfied(session, demand)
+    if task.status != TaskState.COMPLETED:
+        raise Conflict("a written report is filed on a completed task",
+                       code="task.report_not_due")
+    if task.report_status == "filed":
+        raise Conflict("the report is already filed and waits for the coordinators",
+                       code="task.report_pending")
+    task.internal_report = data["text"]
+    task.report_attachments = data.get("attachments") or []
+    task.report_status = "filed"
+    task.report_filed_at = _now(now)
+    task.report_filed_by = principal.user_id
+    task.report_return_reason = None
+    task.version += 1
+    demand.version += 1
+    ledger.record(session, principal, demand.id, "report_filed", task.status, task.status,
+                  task_id=task.id, department_id=task.department_id, reason=data["text"])
+    events.publish(session, "internal_report_filed", demand_data(
+        demand, task_id=task.id, department_id=task.department_id, grid_id=demand.grid_id),
+        call_id)
+    return task
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _filed_reports(session: Session, demand: Demand, task_id: str | None) -> list[Task]:
+    query = select(Task).where(Task.demand_id == demand.id, Task.report_status == "filed")
+    if task_id:
+        if not _is_uuid(task_id):
+            raise _no_such_task("task_id")
+        query = query.where(Task.id == task_id)
+    tasks = list(session.execute(query.order_by(Task.id).with_for_update()).scalars())
+    if not tasks:
+        raise Conflict("no written report of a department waits for an answer",
+                       code="demand.no_report")
+    return tasks
+
+
+def _check_owner(principal: Principal, owner_department: str | None) -> None:
+    """Only a coordinator of the department owning the demand's grid (经济发展部 or 科技创新部)
+    answers a department's report; admins may too."""
+    if principal.role == Role.ADMIN:
+        return
+    if owner_department is None or principal.department_id != owner_department:
+        raise Forbidden("only a coordinator of the department owning the demand's grid answers "
+                        "a written report", code="demand.not_owning_department")
+
+
+def _agree_report(session: Session, principal: Principal, demand: Demand,
+                  task_id: str | None, owner_department: str | None, now: datetime,
+                  call_id: str | None) -> None:
+    _check_owner(principal, owner_department)
+    tasks = _filed_reports(session, demand, task_id)
+    for task in tasks:
+        task.report_status = "agreed"
+        task.version += 1
+        ledger.record(session, principal, demand.id, "report_agreed", task.status, task.status,
+                      task_id=task.id, department_id=task.department_id)
+    report = "\n\n".join(task.internal_report or "" for task in tasks)
+    _close(session, principal, demand, Closure.INTERNAL, now, call_id, reason=report)
+
+
+def _return_report(session: Session, principal: Principal, demand: Demand,
+                   task_id: str | None, reason: str | None, owner_department: str | None,
+                   call_id: str | None) -> None:
+    if not reason or not reason.strip():
+        raise ValidationFailed("say why the report goes back", {"reason": [field_error(
+            "field.required", "required to return a report")]}, code="demand.reason_missing")
+    _check_owner(principal, owner_department)
+    for task in _filed_reports(session, demand, task_id):
+        task.report_status = "returned"
+        task.report_return_reason = reason
+        task.version += 1
+        ledger.record(session, principal, demand.id, "report_returned", task.status,
+                      task.status, task_id=task.id, department_id=task.department_id,
+                      reason=reason)
+        events.publish(session, "internal_report_returned", demand_data(
+            demand, task_id=task.id, department_id=task.department_id, reason=reason), call_id)
+    demand.version += 1
 
 
 def _close_internally(session: Session, principal: Principal, demand: Demand,

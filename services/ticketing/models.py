@@ -103,6 +103,14 @@ class Task(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     internal_report: Mapped[str | None] = mapped_column(Text)  # 书面汇报材料 (内部销号)
+    #: the written report's attachment links and its course: filed by the department, then
+    #: agreed (the demand closes internally) or returned with a reason by a coordinator
+    report_attachments: Mapped[list] = mapped_column(JSONB, default=list,
+                                                     server_default=text("'[]'::jsonb"))
+    report_status: Mapped[str | None] = mapped_column(String(10))  # filed | agreed | returned
+    report_filed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    report_filed_by: Mapped[str | None] = mapped_column(String(64))
+    report_return_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

@@ -330,6 +330,13 @@ class TriageSchema(Schema):
                               metadata={"description": "defaults to the category's department"})
 
 
+class ReportLinkSchema(Schema):
+    """An attachment of a written report: a link to a file kept elsewhere."""
+
+    name = Text(required=True, validate=validate.Length(1, 200))
+    url = fields.Url(required=True, schemes={"https", "http"})
+
+
 class TaskSchema(Schema):
     id = fields.String(required=True)
     demand_id = fields.String(required=True)
@@ -347,6 +354,12 @@ class TaskSchema(Schema):
     completed_at = LocalDateTime(allow_none=True)
     reopen_count = fields.Integer(required=True)
     escalation_level = fields.Integer(required=True, metadata={"x-dictionary": "escalation_level"})
+    internal_report = fields.String(allow_none=True, metadata={
+        "description": "书面报告 (staff only; null for the enterprise)"})
+    report_attachments = fields.List(fields.Nested(ReportLinkSchema), allow_none=True)
+    report_status = fields.String(allow_none=True, metadata={"x-dictionary": "report_status"})
+    report_filed_at = LocalDateTime(allow_none=True)
+    report_return_reason = fields.String(allow_none=True)
     version = fields.Integer(required=True)
     demand_number = fields.String(metadata={"description": "the demand's 诉求编号 (lists and "
                                             "single tasks)"})
@@ -475,10 +488,23 @@ class RatingSchema(Schema):
 class DissatisfiedResolutionSchema(Schema):
     """After a dissatisfied rating: re-handle (reopen) or close internally (内部销号)."""
 
-    action = fields.String(required=True, validate=validate.OneOf(("reopen", "close_internally")))
-    task_id = fields.String(metadata={"description": "the task to reopen"})
+    action = fields.String(required=True, validate=validate.OneOf(
+        ("reopen", "agree_report", "return_report", "close_internally")))
+    task_id = fields.String(metadata={"description": "the task to reopen; for agree_report and "
+                                      "return_report the report's task (default: every filed)"})
     report = fields.String(validate=validate.Length(1, 10_000),
-                           metadata={"description": "书面汇报材料, for an internal closure"})
+                           metadata={"description": "书面汇报材料, for the one-step internal "
+                                     "closure (close_internally)"})
+    reason = fields.String(validate=validate.Length(1, 2000),
+                           metadata={"description": "why the report goes back (return_report)"})
+
+
+class InternalReportSchema(Schema):
+    """书面报告 of the handling department on its task of a dissatisfied demand."""
+
+    text = Text(required=True, validate=validate.Length(1, 10_000))
+    attachments = fields.List(fields.Nested(ReportLinkSchema), load_default=list,
+                              validate=validate.Length(0, 10))
 
 
 class TimelineEntrySchema(Schema):
@@ -1212,10 +1238,8 @@ SUPERVISION_STAGES = ("triage", "acceptance", "handling")
 
 
 class SupervisionQuerySchema(Schema):
-    state = fields.String(validate=validate.OneOf(SUPERVISION_STATES),
-                          metadata={"x-dictionary": "supervision_state"})
-    stage = fields.String(validate=validate.OneOf(SUPERVISION_STAGES),
-                          metadata={"x-dictionary": "supervision_stage"})
+    state = fields.String(validate=validate.OneOf(SUPERVISION_STATES))
+    stage = fields.String(validate=validate.OneOf(SUPERVISION_STAGES))
     department_id = SearchText(length=(1, 40))
     grid_id = SearchText(length=(1, 20))
     q = SearchText(length=(1, 50), metadata={"description": "words of the number or title"})

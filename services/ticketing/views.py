@@ -191,6 +191,8 @@ def timeline(session: Session, principal: Principal, demand_id: str) -> dict[str
     if principal.role == Role.ENTERPRISE:
         for item in result["tasks"]:
             item["returned_reason"] = None  # between the department and the coordinators
+            item["internal_report"] = item["report_return_reason"] = None
+            item["report_attachments"] = []
     return result
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from common import concurrency
+from common import concurrency, remote
 from common.db import WorkerDatabase
 from common.dependencies import CallerContext
 from common.entrypoints import rpc
@@ -22,10 +22,12 @@ from services.ticketing.models import Demand
 from services.ticketing.schemas import (
     DemandSchema,
     DissatisfiedResolutionSchema,
+    InternalReportSchema,
     LedgerQuerySchema,
     LedgerViewQuerySchema,
     RatedSchema,
     RatingCreateSchema,
+    TaskSchema,
 )
 
 
@@ -62,12 +64,42 @@ class ClosureApi:
         principal = self.caller.principal
         data = load(DissatisfiedResolutionSchema(), payload)
         expected = concurrency.expected_version(expected_version)
+        owner = None
+        if data["action"] in ("agree_report", "return_report"):
+            owner = self._owner_department(demand_id)
         with self.db.transaction() as session:
             calendar = self.calendar.get(session)
             concurrency.expect_version(session, Demand, demand_id, expected, "demand")
             demand = closure.resolve(session, principal, demand_id, data, calendar,
-                                     call_id=self.caller.call_id)
+                                     call_id=self.caller.call_id, owner_department=owner)
             return DemandSchema().dump(demand)
+
+    def _owner_department(self, demand_id: str) -> str | None:
+        """The department owning the demand's grid (the registry's, read with the caller's
+        token): 经济发展部 for a geographic grid, 科技创新部 for an incubator; 经济发展部 (which
+        runs the platform) for a demand without a grid."""
+        with self.db.transaction() as session:
+            demand = session.get(Demand, demand_id) if closure._is_uuid(demand_id) else None
+            grid_id = demand.grid_id if demand is not None else None
+        if demand is None:
+            return None
+        if not grid_id:
+            return "economic_development"
+        try:
+            return remote.call(self.enterprise.get_grid, grid_id)["owner_department_id"]
+        except NotFound:
+            return "economic_development"
+
+    @rpc
+    def file_internal_report(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """书面报告 of the task's department on a dissatisfied demand (``InternalReportSchema``);
+        the task after it."""
+        principal = self.caller.principal
+        data = load(InternalReportSchema(), payload)
+        with self.db.transaction() as session:
+            task = closure.file_report(session, principal, task_id, data,
+                                       call_id=self.caller.call_id)
+            return TaskSchema().dump(task)
 
     @rpc
     def demand_timeline(self, demand_id: str) -> dict[str, Any]:

@@ -730,7 +730,7 @@ export interface paths {
         put?: never;
         /**
          * Resolve a dissatisfied rating
-         * @description After a dissatisfied rating: `reopen` sends the named completed task back to its department with a new handling deadline (the second reopen of a task escalates: 多次未办结); `close_internally` needs the department's written report (书面汇报材料) and closes the demand as `internal` (内部销号).
+         * @description After a dissatisfied rating: `reopen` sends the named completed task back to its department with a new handling deadline (the second reopen of a task escalates: 多次未办结); `agree_report` (a coordinator of the department owning the demand's grid, else 403) agrees to the written reports the departments filed (`POST /tasks/{id}/report`) and closes the demand as `internal` (内部销号); `return_report` sends them back with a `reason`; `close_internally`, when no department can report, needs the written report (书面汇报材料) in `report` and closes the demand as `internal`.
          */
         post: operations["resolve_dissatisfied"];
         delete?: never;
@@ -2392,6 +2392,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{task_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File the department's written report
+         * @description 书面报告 (内部销号, step 1): on a completed task of a demand the enterprise rated dissatisfied, the department's liaison or head reports in writing (text, optional attachment links). A coordinator of the department owning the demand's grid then agrees (`POST /demands/{id}/resolution {"action": "agree_report"}`: closed internally) or returns it with a reason (`return_report`); a returned report may be filed again.
+         */
+        post: operations["file_internal_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{task_id}/return": {
         parameters: {
             query?: never;
@@ -3839,10 +3859,12 @@ export interface components {
              * @description Codes of the dictionary `dissatisfied_action`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @enum {string}
              */
-            action: "reopen" | "close_internally";
-            /** @description 书面汇报材料, for an internal closure */
+            action: "reopen" | "agree_report" | "return_report" | "close_internally";
+            /** @description why the report goes back (return_report) */
+            reason?: string;
+            /** @description 书面汇报材料, for the one-step internal closure (close_internally) */
             report?: string;
-            /** @description the task to reopen */
+            /** @description the task to reopen; for agree_report and return_report the report's task (default: every filed) */
             task_id?: string;
         };
         Docking: {
@@ -4561,6 +4583,10 @@ export interface components {
             recognized_on?: string | null;
             tags?: string[];
             version?: number;
+        };
+        InternalReport: {
+            attachments?: components["schemas"]["ReportLink"][];
+            text: string;
         };
         Investor: {
             credit_code?: string | null;
@@ -5756,6 +5782,11 @@ export interface components {
             /** @description the most demands of one category (the same problem again) */
             max_same_category: number;
         };
+        ReportLink: {
+            name: string;
+            /** Format: url */
+            url: string;
+        };
         ReportedPeriod: {
             enterprises: number;
             /**
@@ -5953,8 +5984,15 @@ export interface components {
             escalation_level: number;
             handling_workdays: number;
             id: string;
+            /** @description 书面报告 (staff only; null for the enterprise) */
+            internal_report?: string | null;
             opinion?: string | null;
             reopen_count: number;
+            report_attachments?: components["schemas"]["ReportLink"][] | null;
+            /** Format: date-time */
+            report_filed_at?: string | null;
+            report_return_reason?: string | null;
+            report_status?: string | null;
             result?: string | null;
             returned_reason?: string | null;
             /**
@@ -23197,7 +23235,9 @@ export interface operations {
     supervision: {
         parameters: {
             query?: {
+                /** @description Codes of the dictionary `supervision_state`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 state?: "overdue" | "due_soon" | "escalated";
+                /** @description Codes of the dictionary `supervision_stage`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 stage?: "triage" | "acceptance" | "handling";
                 department_id?: string;
                 grid_id?: string;
@@ -24313,6 +24353,124 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before trying again */
                     "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    file_internal_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InternalReport"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the resource's version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
