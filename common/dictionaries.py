@@ -200,6 +200,7 @@ DICTIONARIES: dict[str, Dictionary] = _dictionaries(
         ("extension_approved", NC_("ledger_action", "Extension approved")),
         ("extension_rejected", NC_("ledger_action", "Extension rejected")),
         ("escalate", NC_("ledger_action", "Escalated")),
+        ("deadline_replanned", NC_("ledger_action", "Deadline re-planned (working calendar)")),
         ("report_filed", NC_("ledger_action", "Written report filed")),
         ("report_agreed", NC_("ledger_action", "Written report agreed")),
         ("report_returned", NC_("ledger_action", "Written report returned")),

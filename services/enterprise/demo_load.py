@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,25 @@ def work_phone(username: str) -> str:
     """A demo staff member's work phone: a Qingdao landline, stable per username."""
     digest = int(hashlib.sha256(username.encode()).hexdigest(), 16)
     return f"0532-8{digest % 10_000_000:07d}"
+
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超")
+TITLES = ("总经理", "行政主管", "财务负责人", "项目经理", "办公室主任")
+
+
+def demo_contacts(credit_code: str) -> list[dict[str, str]]:
+    """Two contacts of a demo enterprise (a manager and an office contact), with mobile
+    numbers from the 138 0000 test range; stable per credit code."""
+    digest = int(hashlib.sha256(credit_code.encode()).hexdigest(), 16)
+    contacts = []
+    for i in range(2):
+        n = digest >> (16 * i)
+        contacts.append({
+            "name": SURNAMES[n % len(SURNAMES)] + GIVEN[(n >> 5) % len(GIVEN)],
+            "title": TITLES[0] if i == 0 else TITLES[1 + (n >> 9) % (len(TITLES) - 1)],
+            "phone": f"1380000{(n >> 12) % 10000:04d}", "email": None})
+    return contacts
 
 
 def load(session: Session, data: DemoData) -> dict[str, int]:
@@ -130,6 +149,15 @@ def load(session: Session, data: DemoData) -> dict[str, int]:
                                    "value": getattr(y, name), "source": "registration",
                                    "entered_by": "demo", "entered_at": now})
         session.execute(insert(ProfileValue), values)
+    # every demo enterprise has contacts (a demo docking or grid visit has someone to call);
+    # filled where none are recorded, the same on every machine
+    table = Enterprise.__table__
+    session.execute(
+        update(table).where(table.c.id == bindparam("eid"),
+                            func.jsonb_array_length(table.c.contacts) == 0)
+        .values(contacts=bindparam("new_contacts")),
+        [{"eid": stable_id("enterprise", e.credit_code),
+          "new_contacts": demo_contacts(e.credit_code)} for e in data.enterprises])
     demo_users = []
     for e in data.enterprises[:10]:
         eid = stable_id("enterprise", e.credit_code)

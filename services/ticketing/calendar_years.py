@@ -75,7 +75,7 @@ from common.config import load_settings
 from common.errors import InvalidValue, ValidationFailed, field_error, invalid_fields
 from common.outbox import record_event
 from common.validation import load
-from services.ticketing import sla
+from services.ticketing import replan, sla
 from services.ticketing.models import CalendarYear, Demand, outbox
 from services.ticketing.schemas import CALENDAR_YEARS, CalendarYearLoadSchema
 
@@ -288,6 +288,7 @@ class LoadOutcome:
     loaded_at: datetime
     demands_recomputed: int
     calendar: WorkCalendar
+    deadlines_replanned: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """In the shape of ``CalendarYearLoadedSchema``."""
@@ -300,6 +301,7 @@ class LoadOutcome:
             "holidays": sorted(self.schedule.holidays),
             "makeup_workdays": sorted(self.schedule.makeup_workdays),
             "demands_recomputed": self.demands_recomputed,
+            "deadlines_replanned": self.deadlines_replanned,
         }
 
 
@@ -333,15 +335,18 @@ def load_year(
     ).scalar_one()
     calendar, _version = read_calendar(session)
     changed = recompute_triage_deadlines(session, calendar, schedule.year, call_id)
+    # every other working-day deadline not fired yet: tasks, reminders, rungs, rating
+    replanned = replan.replan_after_load(session, calendar, schedule.year, call_id)
     record_event(
         session, outbox, "ticketing", "calendar_year_loaded",
         {**schedule.as_dict(), "source": source, "loaded_by": loaded_by,
-         "loaded_at": loaded_at.astimezone(SHANGHAI).isoformat(), "demands_recomputed": changed},
+         "loaded_at": loaded_at.astimezone(SHANGHAI).isoformat(), "demands_recomputed": changed,
+         "deadlines_replanned": replanned},
         call_id=call_id,
     )
-    log.info("calendar year %s loaded by %s (%s): %s triage deadlines changed",
-             schedule.year, loaded_by, source, changed)
-    return LoadOutcome(schedule, source, loaded_by, loaded_at, changed, calendar)
+    log.info("calendar year %s loaded by %s (%s): %s triage deadlines changed, %s other "
+             "subjects re-planned", schedule.year, loaded_by, source, changed, replanned)
+    return LoadOutcome(schedule, source, loaded_by, loaded_at, changed, calendar, replanned)
 
 
 def _affected(year: int) -> Any:
@@ -426,6 +431,7 @@ def recompute_triage_deadlines(
             continue
         demand.triage_due_at = deadline.at
         demand.triage_due_provisional = deadline.provisional
+        sla.replan(session, demand.id, "triage", deadline.at)  # the sweep's row too
         demand.version += 1
         changed += 1
         record_event(

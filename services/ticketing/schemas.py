@@ -245,6 +245,11 @@ class CalendarYearLoadedSchema(CalendarYearSchema):
         required=True,
         metadata={"description": "Demands whose triage deadline (分理时限) changed with this load"},
     )
+    deadlines_replanned = fields.Integer(metadata={
+        "description": "Open tasks (acceptance, handling, reminders, escalation rungs) and "
+                       "demands awaiting their rating (reminder, unrated closure) whose "
+                       "unfired deadlines this load re-planned; each has one "
+                       "task_deadline_changed or rating_deadline_changed event and a ledger line"})
 
 
 class MovedDeadlineSchema(Schema):

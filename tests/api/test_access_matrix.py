@@ -313,6 +313,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/tasks/{task_id}/notes"): {"body": "越权备注", "visibility": "internal"},
     ("POST", "/api/v1/tasks/{task_id}/extensions"): {"workdays": 3, "reason": "越权延期"},
     ("POST", "/api/v1/tasks/{task_id}/complete"): {"result": "越权办结"},
+    ("POST", "/api/v1/tasks/{task_id}/report"): {"text": "越权书面报告"},
     ("PATCH", "/api/v1/policies/{policy_id}"): {"title": "越权修改"},
     ("POST", "/api/v1/policies/{policy_id}/withdraw"): {"reason": "越权撤回"},
     ("PATCH", "/api/v1/listings/{listing_id}"): {"title": "越权修改"},

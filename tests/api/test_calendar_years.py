@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from helpers import texts
 from prometheus_client import REGISTRY
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -231,3 +231,72 @@ def test_file_loader_rejects_a_bad_file_and_stores_nothing(db, tmp_path: Path, c
         stored = conn.execute(text(
             "SELECT count(*) FROM ticketing.calendar_years WHERE year = 2036")).scalar_one()
     assert stored == 0
+
+
+@no_2027_data
+def test_loading_2027_replans_a_handling_deadline_off_new_years_day(session):
+    """A 20-working-day task accepted on 4 December 2026 is due on 1 January 2027, provisional
+    (2027 not loaded: Monday to Friday stands in). Loading 2027 with 1 January a holiday and
+    Saturday 2 January a makeup working day (调休) moves it to 2 January, exact, with its
+    reminders; a demand awaiting its rating gets its unrated closure re-planned too. One
+    event and one ledger line per subject."""
+    from services.ticketing.models import Deadline, LedgerEntry, Task
+
+    accepted_at = datetime.fromisoformat("2026-12-04T10:00:00+08:00")
+    demand = add_demand(session, datetime.fromisoformat("2026-12-03T09:00:00+08:00"),
+                        datetime.fromisoformat("2026-12-04T10:00:00+08:00"), False,
+                        status="in_progress")
+    task = Task(id=str(uuid.uuid4()), demand_id=demand.id, department_id="finance",
+                status="accepted", difficulty="normal", handling_workdays=20,
+                accept_due_at=datetime.fromisoformat("2026-12-04T18:00:00+08:00"),
+                due_at=datetime.fromisoformat("2027-01-01T18:00:00+08:00"),
+                due_provisional=True, accepted_at=accepted_at, reopen_count=0,
+                escalation_level=0, version=1)
+    session.add(task)
+    session.flush()
+    handling = sla.schedule(session, "handling", task.id, task.due_at,
+                            department_id="finance", level=1)
+    sla.schedule_reminders(session, WorkCalendar([]), task, accepted_at)
+    waiting = add_demand(session, datetime.fromisoformat("2026-12-20T09:00:00+08:00"),
+                         datetime.fromisoformat("2026-12-21T10:00:00+08:00"), False,
+                         status="awaiting_rating")
+    days = int(sla.settings(session)["close_unrated_workdays"])
+    new_years_day = datetime.fromisoformat("2027-01-01T18:00:00+08:00")
+    # completed so that its unrated closure falls on 1 January (Monday to Friday counted)
+    waiting.completed_at = next(
+        moment for back in range(1, 60)
+        if WorkCalendar([]).deadline_after_workdays(
+            moment := datetime.fromisoformat("2027-01-01T16:00:00+08:00") - timedelta(days=back),
+            days).at == new_years_day)
+    old_close = new_years_day
+    close = sla.schedule(session, "close_unrated", waiting.id, old_close)
+    session.flush()
+
+    loaded = schedule(2027, ["2027-01-01"], ("2027-01-02",))
+    outcome = load_year(session, loaded, SOURCE, "admin-1", "call-9")
+
+    session.refresh(task)
+    session.refresh(handling)
+    assert (task.due_at, task.due_provisional) == (
+        datetime.fromisoformat("2027-01-02T18:00:00+08:00"), False)
+    assert handling.due_at == task.due_at and task.version == 2
+    reminders = session.execute(
+        select(Deadline.due_at).where(Deadline.subject_id == task.id,
+                                      Deadline.kind == "reminder",
+                                      Deadline.cancelled_at.is_(None))).scalars().all()
+    assert reminders and all(r < task.due_at for r in reminders)
+    new_close = WorkCalendar([loaded]).deadline_after_workdays(waiting.completed_at, days).at
+    session.refresh(close)
+    assert close.due_at == new_close
+    assert outcome.deadlines_replanned >= 2
+    [moved] = [e["data"] for e in events(session, "task_deadline_changed")
+               if e["data"]["task_id"] == task.id]
+    assert moved["changes"]["due_at"] == {"before": "2027-01-01T18:00:00+08:00",
+                                          "after": "2027-01-02T18:00:00+08:00"}
+    assert moved["calendar_year"] == 2027
+    assert new_close != old_close
+    assert len(events(session, "rating_deadline_changed", waiting.id)) == 1
+    lines = session.execute(
+        select(LedgerEntry.action, LedgerEntry.task_id).where(
+            LedgerEntry.demand_id == demand.id)).all()
+    assert lines == [("deadline_replanned", task.id)]

@@ -143,3 +143,25 @@ def test_the_loaded_demo_adds_up(loaded):
         assert counted["total"] == 10 and counted["delayed"] == 1
         assert session.execute(select(func.count()).select_from(IndicatorValue)).scalar_one() \
             == 28_800
+
+
+def test_every_demo_enterprise_has_contacts_and_grid_staff_work_phones(loaded):
+    """A demo docking or visit has someone to call; loading again changes nothing."""
+    from sqlalchemy import text
+
+    engine, _, _ = loaded
+    with engine.connect() as conn:
+        before = dict(conn.execute(text(
+            "SELECT id, contacts FROM enterprise.enterprises")).all())
+        staff = conn.execute(text(
+            "SELECT a.phone, a.publish_contact FROM enterprise.accounts a JOIN "
+            "enterprise.grid_staff s ON s.account_id = a.id")).all()
+    assert len(before) == 1200
+    assert all(len(contacts) >= 1 and contacts[0]["phone"] for contacts in before.values())
+    assert staff and all(phone and phone.startswith("0532-") for phone, _ in staff)
+    assert any(published for _, published in staff)
+    load_demo(str(engine.url.render_as_string(hide_password=False)))
+    with engine.connect() as conn:
+        after = dict(conn.execute(text(
+            "SELECT id, contacts FROM enterprise.enterprises")).all())
+    assert after == before

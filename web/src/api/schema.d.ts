@@ -3311,6 +3311,8 @@ export interface components {
             year?: number;
         };
         CalendarYearLoaded: {
+            /** @description Open tasks (acceptance, handling, reminders, escalation rungs) and demands awaiting their rating (reminder, unrated closure) whose unfired deadlines this load re-planned; each has one task_deadline_changed or rating_deadline_changed event and a ledger line */
+            deadlines_replanned?: number;
             /** @description Demands whose triage deadline (分理时限) changed with this load */
             demands_recomputed: number;
             holidays: string[];

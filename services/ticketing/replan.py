@@ -1,0 +1,193 @@
+"""Re-planning the working-day deadlines after a calendar year is loaded (工作日历).
+
+A deadline counted in working days is provisional while it falls in, or is counted across, a
+year without a loaded table (Monday to Friday stands in). Loading the year
+(:func:`services.ticketing.calendar_years.load_year`) re-plans each one that has not fired,
+exactly as the 分理 deadlines are (``recompute_triage_deadlines``): the acceptance (受理确认)
+and handling (办理时限) deadlines of open tasks with their reminders (提醒) and pending
+escalation rungs (督办), and the rating reminder (提醒评价) and unrated closure (未评价销号) of
+demands awaiting their rating. Each changed task gets a new ``version``, one
+``task_deadline_changed`` event and one ledger line (``deadline_replanned``); each changed
+demand one ``rating_deadline_changed`` and one line.
+
+Plain functions over a SQLAlchemy session; no broker in here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from common.calendar import SHANGHAI, WorkCalendar
+from services.ticketing import events, ladder, ledger, sla
+from services.ticketing.models import Deadline, Demand, Extension, LedgerEntry, Task
+
+#: the ledger line of a re-planned subject
+ACTION = "deadline_replanned"
+
+
+def _bounds(year: int) -> tuple[datetime, datetime]:
+    return (datetime.combine(date(year, 1, 1), time(0), SHANGHAI),
+            datetime.combine(date(year + 1, 1, 1), time(0), SHANGHAI))
+
+
+def _touches(year: int, start: datetime | None, due: datetime | None) -> bool:
+    """The deadline falls in ``year`` or is counted across it (start before its end, due on or
+    after its first day)."""
+    if start is None or due is None:
+        return False
+    first, end = _bounds(year)
+    return start < end and due >= first
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(SHANGHAI).isoformat() if moment is not None else None
+
+
+def _last(session: Session, task_id: str, actions: tuple[str, ...]) -> datetime | None:
+    return session.execute(
+        select(func.max(LedgerEntry.at)).where(LedgerEntry.task_id == task_id,
+                                               LedgerEntry.action.in_(actions))
+    ).scalar_one()
+
+
+def _pending(session: Session, subject_id: str, kind: str) -> list[Deadline]:
+    return list(session.execute(
+        select(Deadline).where(Deadline.subject_id == subject_id, Deadline.kind == kind,
+                               Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None))
+        .order_by(Deadline.level, Deadline.id)
+    ).scalars())
+
+
+def _handling_basis(session: Session, task: Task) -> tuple[datetime, int]:
+    """(start, working days) of the task's handling deadline: accepted (or last reopened) at,
+    its handling days plus the extensions approved since."""
+    assert task.accepted_at is not None
+    reopened = _last(session, task.id, ("reopen",))
+    start = max(task.accepted_at, reopened) if reopened else task.accepted_at
+    extended = session.execute(
+        select(func.coalesce(func.sum(Extension.workdays), 0))
+        .where(Extension.task_id == task.id, Extension.status == "approved",
+               Extension.decided_at >= start)
+    ).scalar_one()
+    return start, int(task.handling_workdays) + int(extended)
+
+
+def _replan_task(session: Session, calendar: WorkCalendar, task: Task, year: int,
+                 config: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The task's deadlines re-planned; what changed (name → (before, after))."""
+    changes: dict[str, Any] = {}
+    if task.status == "assigned" and task.accept_due_at is not None:
+        start = _last(session, task.id, ("assign", "reassign")) or task.created_at
+        if _pending(session, task.id, "acceptance") and _touches(year, start,
+                                                                  task.accept_due_at):
+            due = calendar.deadline_after_workdays(
+                start, int(config["acceptance_workdays"])).at
+            if due != task.accept_due_at:
+                changes["accept_due_at"] = (_iso(task.accept_due_at), _iso(due))
+                task.accept_due_at = due
+                sla.replan(session, task.id, "acceptance", due)
+    if task.status == "accepted" and task.due_at is not None and task.accepted_at is not None:
+        start, workdays = _handling_basis(session, task)
+        unfired = bool(_pending(session, task.id, "handling"))
+        if unfired and (task.due_provisional or _touches(year, start, task.due_at)):
+            due = calendar.deadline_after_workdays(start, workdays)
+            if (due.at, due.provisional) != (task.due_at, task.due_provisional):
+                changes["due_at"] = (_iso(task.due_at), _iso(due.at))
+                changes["due_provisional"] = (task.due_provisional, due.provisional)
+                task.due_at, task.due_provisional = due.at, due.provisional
+                sla.replan(session, task.id, "handling", due.at)
+                sla.cancel(session, task.id, ("reminder",))
+                sla.schedule_reminders(session, calendar, task, now)
+        base = task.due_at
+        for rung in _pending(session, task.id, "escalation"):
+            if rung.level == 3:
+                fired = session.execute(
+                    select(Deadline.due_at).where(Deadline.subject_id == task.id,
+                                                  Deadline.kind == "escalation",
+                                                  Deadline.level == 2)
+                    .order_by(Deadline.id.desc()).limit(1)).scalar_one_or_none()
+                base = fired or base
+            due_rung = ladder.after_workdays(calendar, base, ladder.rung_workdays(config,
+                                                                                rung.level))
+            if due_rung != rung.due_at and _touches(year, base, rung.due_at):
+                changes[f"escalation_{rung.level}_due_at"] = (_iso(rung.due_at), _iso(due_rung))
+                rung.due_at = due_rung
+    return changes
+
+
+def _replan_rating(session: Session, calendar: WorkCalendar, demand: Demand, year: int,
+                   config: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if demand.completed_at is None:
+        return changes
+    days = {"rating_reminder": int(config["rating_reminder_workdays"]),
+            "close_unrated": int(config["close_unrated_workdays"])}
+    for kind, workdays in days.items():
+        for deadline in _pending(session, demand.id, kind):
+            if not _touches(year, demand.completed_at, deadline.due_at):
+                continue
+            due = calendar.deadline_after_workdays(demand.completed_at, workdays).at
+            if due != deadline.due_at:
+                changes[f"{kind}_at"] = (_iso(deadline.due_at), _iso(due))
+                deadline.due_at = due
+    return changes
+
+
+def _line(demand_id: str, task: Task | None) -> dict[str, Any]:
+    state = task.status if task is not None else "awaiting_rating"
+    return {"demand_id": demand_id, "task_id": task.id if task is not None else None,
+            "department_id": task.department_id if task is not None else None,
+            "action": ACTION, "from_state": state, "to_state": state,
+            "actor": ledger.PLATFORM_ACTOR, "actor_role": ledger.PLATFORM_ROLE,
+            "reason": None, "channel": None}
+
+
+def replan_after_load(session: Session, calendar: WorkCalendar, year: int,
+                      call_id: str | None = None, now: datetime | None = None) -> int:
+    """Re-plan every unfired working-day deadline of open tasks and of demands awaiting their
+    rating that ``year`` touches; returns how many subjects changed."""
+    config = sla.settings(session)
+    moment = now or datetime.now(UTC)
+    changed = 0
+    tasks = session.execute(
+        select(Task, Demand.number, Demand.enterprise_id)
+        .join(Demand, Demand.id == Task.demand_id)
+        .where(Task.status.in_(("assigned", "accepted")))
+        .order_by(Task.demand_id, Task.id).with_for_update(of=Task)
+    ).all()
+    lines = []
+    for task, number, enterprise_id in tasks:
+        changes = _replan_task(session, calendar, task, year, config, moment)
+        if not changes:
+            continue
+        changed += 1
+        task.version += 1
+        lines.append(_line(task.demand_id, task))
+        events.publish(session, "task_deadline_changed", {
+            "demand_id": task.demand_id, "number": number, "enterprise_id": enterprise_id,
+            "task_id": task.id, "department_id": task.department_id, "calendar_year": year,
+            "changes": {name: {"before": before, "after": after}
+                        for name, (before, after) in changes.items()}}, call_id)
+    demands = session.execute(
+        select(Demand).where(Demand.status == "awaiting_rating")
+        .order_by(Demand.id).with_for_update()
+    ).scalars().all()
+    for demand in demands:
+        changes = _replan_rating(session, calendar, demand, year, config)
+        if not changes:
+            continue
+        changed += 1
+        demand.version += 1
+        lines.append(_line(demand.id, None))
+        events.publish(session, "rating_deadline_changed", {
+            "demand_id": demand.id, "number": demand.number,
+            "enterprise_id": demand.enterprise_id, "calendar_year": year,
+            "changes": {name: {"before": before, "after": after}
+                        for name, (before, after) in changes.items()}}, call_id)
+    ledger.write_lines(session, lines)
+    session.flush()
+    return changed
