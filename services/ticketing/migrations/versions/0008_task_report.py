@@ -1,15 +1,15 @@
 """the written report (书面报告) of internal closure in two steps: filed by the department,
 agreed or returned by a coordinator of the owning department
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """grid staff agree to publish their contact in the public grid service contacts
 
-Revision ID: 0008
-Revises: zone01
+Revision ID: 0009
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = 'zone01'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
