@@ -21,6 +21,7 @@ from gateway.routes import (
     me,
     meetings,
     policies,
+    profile_sources,
     sla,
     supervision,
     tasks,
@@ -40,6 +41,7 @@ API_ENDPOINTS = [
     *grids.ENDPOINTS,
     *imports.ENDPOINTS,  # before enterprises: /enterprises/export.xlsx is not an id
     *enterprises.ENDPOINTS,
+    *profile_sources.ENDPOINTS,
     *contracts.ENDPOINTS,
     *visits.ENDPOINTS,
     *ledger.ENDPOINTS,  # before demands: /demands/... views are not ids

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.errors import Forbidden
-from services.enterprise import access
+from services.enterprise import access, profile_sources
 from services.enterprise.models import Enterprise, Grid, ProfileValue
 
 #: who may ask: the readers of the awards (grid leaders and department heads see only their
@@ -30,8 +30,7 @@ def latest_of_year(indicator: str, year: int, name: str) -> Any:
         select(ProfileValue.enterprise_id, ProfileValue.value)
         .where(ProfileValue.indicator == indicator, ProfileValue.year == year)
         .ext(distinct_on(ProfileValue.enterprise_id))
-        .order_by(ProfileValue.enterprise_id, ProfileValue.entered_at.desc(),
-                  ProfileValue.id.desc())
+        .order_by(ProfileValue.enterprise_id, *profile_sources.order())
         .subquery(name)
     )
 

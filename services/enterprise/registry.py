@@ -26,7 +26,7 @@ from common.concurrency import stale
 from common.errors import Conflict, Forbidden, ValidationFailed, field_error
 from common.i18n import label
 from common.validation import is_uuid
-from services.enterprise import access, figure_access, industry
+from services.enterprise import access, figure_access, industry, profile_sources
 from services.enterprise.events import publish
 from services.enterprise.geo import GridIndex, index_of
 from services.enterprise.models import Enterprise, Grid, ProfileValue, ScopeChange
@@ -163,7 +163,7 @@ def latest_indicators(session: Session, ids: list[str]) -> dict[str, dict[str, A
         .where(ProfileValue.enterprise_id.in_(ids))
         .distinct(ProfileValue.enterprise_id, ProfileValue.year, ProfileValue.indicator)
         .order_by(ProfileValue.enterprise_id, ProfileValue.year, ProfileValue.indicator,
-                  ProfileValue.entered_at.desc(), ProfileValue.id.desc())
+                  *profile_sources.order())
     ).all()
     result: dict[str, dict[str, Any]] = {}
     for r in rows:
@@ -197,7 +197,7 @@ def latest_metric(indicator: str, year: int | None = None):
         .where(ProfileValue.indicator == indicator)
         .distinct(ProfileValue.enterprise_id)
         .order_by(ProfileValue.enterprise_id, ProfileValue.year.desc(),
-                  ProfileValue.entered_at.desc(), ProfileValue.id.desc())
+                  *profile_sources.order())
     )
     if year is not None:
         query = query.where(ProfileValue.year == year)
@@ -499,7 +499,7 @@ def profile(session: Session, principal: Principal, enterprise_id: str,
     recorded = list(session.execute(
         select(ProfileValue).where(ProfileValue.enterprise_id == enterprise.id)
         .order_by(ProfileValue.year.desc(), ProfileValue.indicator,
-                  ProfileValue.entered_at.desc(), ProfileValue.id.desc())
+                  *profile_sources.order())  # the shown value first: by source precedence
     ).scalars())
     history = figure_access.profile_values(who, enterprise.id, recorded)
     latest: dict[tuple[int, str], ProfileValue] = {}

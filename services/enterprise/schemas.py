@@ -1109,3 +1109,13 @@ class ContactPublicationSchema(Schema):
         "description": "publish my name and work phone in the public grid service contacts"})
     phone = fields.String(allow_none=True, dump_only=True, metadata={
         "description": "the work phone that is published"})
+
+
+class ProfileSourcePrecedenceSchema(Schema):
+    """The profile sources, first wins (企业画像的数据来源优先级): every source once."""
+
+    order = fields.List(fields.String(validate=validate.OneOf(SOURCES)), required=True,
+                        validate=validate.Length(len(SOURCES), len(SOURCES)),
+                        metadata={"description": "profile_source codes, highest precedence "
+                                                 "first; within a source the newer value wins"})
+    version = fields.Integer(dump_only=True)

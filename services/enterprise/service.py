@@ -17,6 +17,7 @@ from services.enterprise.api.growth import GrowthApi
 from services.enterprise.api.imports import ImportsApi
 from services.enterprise.api.meetings import MeetingsApi
 from services.enterprise.api.names import NamesApi
+from services.enterprise.api.profile_sources import ProfileSourcesApi
 from services.enterprise.api.recipients import RecipientsApi
 from services.enterprise.api.registry import RegistryApi
 from services.enterprise.zone.api import ZoneApi
@@ -24,7 +25,7 @@ from services.enterprise.zone.api import ZoneApi
 
 class EnterpriseService(AccountsApi, AuditApi, RegistryApi, ContractsApi, ImportsApi,
                         RecipientsApi, GrowthApi, MeetingsApi, NamesApi, ZoneApi,
-                        ContactsApi):
+                        ContactsApi, ProfileSourcesApi):
     """Departments, grids, staff accounts, enterprises, profiles, contracts and visits, and
     the zone resources (区域资源)."""
 

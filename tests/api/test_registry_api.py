@@ -188,10 +188,11 @@ def test_profile_keeps_history_and_shows_latest(client, token, zone):
                         "indicator": "output_value", "value": value, "source": source})
         assert r.status_code == 201, r.text
     profile = client.get(url, headers=bearer(admin)).json()
-    assert [(v["value"], v["source"]) for v in profile["latest"]] == [(1350.5, "grid_worker")]
+    # the registration figure outranks the grid worker's newer one (profile_sources)
+    assert [(v["value"], v["source"]) for v in profile["latest"]] == [(1200, "registration")]
     assert len(profile["history"]) == 2
     assert client.get(f"/api/v1/enterprises/{e['id']}",
-                      headers=bearer(admin)).json()["latest_indicators"]["output_value"] == 1350.5
+                      headers=bearer(admin)).json()["latest_indicators"]["output_value"] == 1200
     me = token(Role.ENTERPRISE, enterprise_id=e["id"])
     not_self = client.post(url, headers=bearer(me), json={"year": 2025, "indicator": "tax",
                                                           "value": 10, "source": "third_party"})
@@ -283,3 +284,57 @@ def test_an_enterprise_enters_scope_on_the_zone_day_not_the_utc_day(client, db, 
         change = session.query(ScopeChange).filter_by(enterprise_id=enterprise.id).one()
         assert change.effective_on.isoformat() == day
         session.rollback()
+
+
+def test_the_profile_shows_the_value_of_the_highest_source_and_keeps_every_one(client, token):
+    """企业画像 sources: an older business-registration figure beats a newer self-report; the
+    history keeps both with their sources and dates; an admin reorders the precedence and the
+    self-report is shown; within one source the newer value wins."""
+    from helpers import new_enterprise_id
+
+    admin = bearer(token(Role.ADMIN))
+    enterprise = new_enterprise_id()
+    url = f"/api/v1/enterprises/{enterprise}/profile"
+
+    def add(source: str, value: int) -> None:
+        added = client.post(url, headers=admin, json={
+            "year": 2025, "indicator": "output_value", "value": value, "source": source})
+        assert added.status_code in (200, 201), added.text
+
+    def shown() -> tuple[float, list[tuple[str, float]]]:
+        profile = client.get(url, headers=admin).json()
+        latest = next(v for v in profile["latest"]
+                      if (v["year"], v["indicator"]) == (2025, "output_value"))
+        history = [(v["source"], v["value"]) for v in profile["history"]
+                   if (v["year"], v["indicator"]) == (2025, "output_value")]
+        return latest["value"], history
+
+    add("registration", 500)
+    add("self_report", 999)
+    value, history = shown()
+    assert value == 500  # registration outranks the newer self-report
+    assert sorted(history) == [("registration", 500), ("self_report", 999)]
+    add("registration", 520)
+    assert shown()[0] == 520  # within one source the newer wins
+
+    saved = client.get("/api/v1/profile-sources/precedence", headers=admin).json()
+    assert saved["order"] == ["registration", "third_party", "joint_review",
+                              "project_application", "grid_worker", "self_report", "import"]
+    try:
+        reordered = ["self_report"] + [s for s in saved["order"] if s != "self_report"]
+        for role in (Role.COORDINATOR, Role.LEADER):
+            assert client.put("/api/v1/profile-sources/precedence", json={"order": reordered},
+                              headers=bearer(token(role))).status_code == 403
+        incomplete = client.put("/api/v1/profile-sources/precedence", headers=admin,
+                                json={"order": reordered[:-1]})
+        assert incomplete.status_code == 422 and "order" in incomplete.json()["errors"]
+        changed = client.put("/api/v1/profile-sources/precedence", headers=admin,
+                             json={"order": reordered})
+        assert changed.status_code == 200, changed.text
+        assert shown()[0] == 999
+    finally:
+        client.put("/api/v1/profile-sources/precedence", headers=admin,
+                   json={"order": saved["order"]})
+    assert shown()[0] == 520
+    assert client.get("/api/v1/profile-sources/precedence", headers=bearer(
+        token(Role.ENTERPRISE, enterprise_id=enterprise))).status_code == 403
