@@ -53,6 +53,30 @@ def load_demo(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def load_ticketing_demo(database_url: str) -> dict[str, int]:
+    """About 300 demo demands over the last six months in every state (services/ticketing/
+    demo.py), for the demo zone's enterprises, if missing."""
+    from sqlalchemy.orm import Session
+
+    from common.db import make_engine
+    from services.enterprise.demo_data import build
+    from services.enterprise.demo_load import stable_id
+    from services.ticketing import demo
+    from services.ticketing.calendar_years import read_calendar
+
+    data = build()
+    enterprises = [demo.DemoEnterprise(stable_id("enterprise", e.credit_code), e.grid_id)
+                   for e in data.enterprises]
+    categories = {c.code: c.department for c in data.categories}
+    engine = make_engine(database_url, "ticketing", "demo-loader")
+    try:
+        with Session(engine) as session, session.begin():
+            calendar, _version = read_calendar(session)
+            return demo.load(session, enterprises, categories, calendar)
+    finally:
+        engine.dispose()
+
+
 def load_zone_demo(database_url: str) -> dict[str, int]:
     """Load the zone resources' demo (carriers, projects, institutes, leading industries and
     24 months of figures for every demo enterprise) on top of the demo zone, if missing. A
@@ -85,6 +109,7 @@ def main() -> None:
                          "Kubernetes Job runs each with the service's own role)")
     sub.add_parser("demo", help="load the demo data set (idempotent)")
     sub.add_parser("zone-demo", help="load the zone resources' demo on top of it (idempotent)")
+    sub.add_parser("demands-demo", help="load the demo demands in every state (idempotent)")
     rev = sub.add_parser("revision")
     rev.add_argument("service", choices=SERVICES)
     rev.add_argument("message")
@@ -100,6 +125,8 @@ def main() -> None:
         print(load_demo(url))
     elif args.cmd == "zone-demo":
         print(load_zone_demo(url))
+    elif args.cmd == "demands-demo":
+        print(load_ticketing_demo(url))
     else:
         ensure_database(url)
         upgrade(args.service, url)

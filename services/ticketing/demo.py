@@ -1,0 +1,250 @@
+"""The demo zone's demands (``make run``): about 300 demands over the last six months in every
+state, so that the console, the ledger, the supervision list, the appraisal and the overview
+have real-looking content.
+
+Deterministic: ``(enterprises, categories, seed, anchor)`` always gives the same rows, with
+ids stable across machines (uuid5). Idempotent: a database that has the first demo demand
+already is left alone. Written straight into ticketing's tables (demands, tasks, the ledger,
+ratings, notes, extensions) as the lifecycle would have left them; no SLA deadline rows (the
+sweep leaves the demo's past alone), no events (nobody is told of history).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from common.calendar import SHANGHAI, WorkCalendar
+from services.ticketing import search
+from services.ticketing.models import Demand, Extension, LedgerEntry, Note, Rating, Task
+
+NAMESPACE = uuid.UUID("0b6f3c1e-7a55-4d53-9f0e-5d1c2a9e4b21")
+SEED = 2026
+COUNT = 300
+#: the states and how many of the demands end in each (the rest: closed by rating)
+PLAN = (("received", 12), ("assigned", 10), ("accepted", 48), ("overdue", 18),
+        ("awaiting_rating", 24), ("dissatisfied", 8), ("internal", 14), ("unrated", 26))
+TOPICS = {
+    "talent": ("人才公寓申请", "新引进博士三名，申请园区人才公寓。"),
+    "funding": ("研发补贴申报咨询", "咨询今年研发费用补贴的申报条件和材料。"),
+    "finance": ("流动资金贷款贴息", "希望了解贷款贴息政策和办理流程。"),
+    "fire": ("厂房消防验收", "新厂房装修完成，申请消防验收指导。"),
+    "tax": ("出口退税进度", "出口退税申请已提交一个月，询问办理进度。"),
+    "approval": ("环评手续办理", "扩产项目需要办理环评，希望提前辅导。"),
+    "construction": ("厂区道路破损", "厂区门前道路破损影响货车通行。"),
+    "traffic": ("上下班交通拥堵", "园区门口早晚高峰拥堵，建议增设信号灯。"),
+}
+NOTES = ("已与企业电话沟通，明确所需材料。", "已组织现场踏勘。", "已协调相关科室会商。")
+COMMENTS = ("办理很及时，感谢！", "态度很好，问题解决了。", "结果一般，希望加快进度。")
+STAFF = "demo"
+
+
+def stable(kind: str, key: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
+
+
+@dataclass(frozen=True)
+class DemoEnterprise:
+    id: str
+    grid_id: str | None
+
+
+def _at(day: datetime, hour: int, minute: int = 0) -> datetime:
+    local = day.astimezone(SHANGHAI)
+    return datetime.combine(local.date(), time(hour, minute), SHANGHAI)
+
+
+def _states(rng: random.Random) -> list[str]:
+    states = [s for s, n in PLAN for _ in range(n)]
+    states += ["rated"] * (COUNT - len(states))
+    rng.shuffle(states)
+    return states
+
+
+def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
+          calendar: WorkCalendar, anchor: datetime, seed: int = SEED) -> dict[str, list[dict]]:
+    """The rows of every table, by table name. ``categories``: category → department."""
+    rng = random.Random(seed)
+    topics = [c for c in TOPICS if c in categories] or list(categories)[:1]
+    rows: dict[str, list[dict]] = {k: [] for k in (
+        "demands", "tasks", "ledger", "ratings", "notes", "extensions")}
+    for i, state in enumerate(_states(rng)):
+        enterprise = enterprises[rng.randrange(len(enterprises))]
+        category = topics[rng.randrange(len(topics))]
+        department = categories[category]
+        title, description = TOPICS.get(category, ("企业诉求", "企业反映的问题。"))
+        # open work is recent; closed work spreads over six months
+        back = rng.randrange(0, 3) if state == "received" else (
+            rng.randrange(3, 40) if state in ("assigned", "accepted", "overdue") else
+            rng.randrange(10, 180))
+        received = _at(anchor - timedelta(days=back), 8 + rng.randrange(10), rng.randrange(60))
+        received = min(received, anchor - timedelta(minutes=30))
+        demand_id = stable("demand", str(i))
+        triage_due = calendar.deadline_after_workdays(received, 1, hour=10).at
+        demand: dict[str, Any] = {
+            "id": demand_id, "number": f"SQ{received:%Y%m%d}-D{i:04d}",
+            "enterprise_id": enterprise.id, "grid_id": enterprise.grid_id,
+            "channel": ("app", "website", "wechat", "enterprise", "grid_worker",
+                        "service_window")[rng.randrange(6)],
+            "category": None, "title": f"{title}（{i + 1}）", "description": description,
+            "urgency": "urgent" if rng.random() < 0.1 else "normal", "attachments": [],
+            "status": "received", "received_at": received, "triage_due_at": triage_due,
+            "triage_due_provisional": False, "recorded_by": STAFF, "recorded_role": "enterprise",
+            "idempotency_key": None, "request_hash": None, "version": 1,
+            "created_at": received, "difficulty": None, "proposed_opinion": None,
+            "triaged_at": None, "triaged_by": None, "closure": None, "completed_at": None,
+            "closed_at": None, "search": search.document(title, description),
+        }
+        rows["demands"].append(demand)
+        lines: list[dict] = rows["ledger"]
+
+        def line(action: str, before: str | None, after: str | None, at: datetime,
+                 role: str, task: str | None = None, reason: str | None = None,
+                 demand_id: str = demand_id, department: str | None = None,
+                 lines: list[dict] = lines) -> None:
+            lines.append({"demand_id": demand_id, "task_id": task,
+                          "department_id": department, "action": action,
+                          "from_state": before, "to_state": after, "actor": STAFF,
+                          "actor_role": role, "reason": reason, "channel": None, "at": at})
+
+        line("received", None, "received", received, "enterprise")
+        lines[-1]["channel"] = demand["channel"]
+        if state == "received":
+            continue
+        triaged = min(triage_due - timedelta(hours=rng.randrange(1, 12)), anchor)
+        triaged = max(triaged, received + timedelta(minutes=20))
+        demand.update(status="triaged", category=category, difficulty="normal",
+                      proposed_opinion="请按职责办理并及时反馈企业。", triaged_at=triaged,
+                      triaged_by=STAFF)
+        task_id = stable("task", str(i))
+        workdays = 5 + rng.randrange(10)
+        accept_due = calendar.deadline_after_workdays(triaged, 1).at
+        task: dict[str, Any] = {
+            "id": task_id, "demand_id": demand_id, "department_id": department,
+            "status": "assigned", "opinion": None, "difficulty": "normal",
+            "handling_workdays": workdays, "accept_due_at": accept_due, "due_at": None,
+            "due_provisional": False, "accepted_at": None, "accepted_by": None,
+            "returned_reason": None, "result": None, "completed_at": None,
+            "reopen_count": 0, "escalation_level": 0, "internal_report": None,
+            "report_attachments": [], "report_status": None, "report_filed_at": None,
+            "report_filed_by": None, "report_return_reason": None, "version": 1,
+            "created_at": triaged,
+        }
+        rows["tasks"].append(task)
+        line("triage", "received", "triaged", triaged, "coordinator")
+        line("assign", None, "assigned", triaged, "coordinator", task_id, department=department)
+        if state == "assigned":
+            continue
+        if rng.random() < 0.08:  # returned once, then named again
+            line("return", "assigned", "coordination", triaged + timedelta(hours=2), "liaison",
+                 task_id, "不属于本部门职责", department=department)
+            line("reassign", "coordination", "assigned", triaged + timedelta(hours=4),
+                 "coordinator", task_id, department=department)
+        accepted = triaged + timedelta(hours=3 + rng.randrange(20))
+        if state == "overdue":
+            accepted = anchor - timedelta(days=workdays + 8 + rng.randrange(10))
+            accepted = max(accepted, triaged + timedelta(hours=1))
+        due = calendar.deadline_after_workdays(accepted, workdays)
+        task.update(status="accepted", accepted_at=accepted, accepted_by=STAFF,
+                    due_at=due.at, due_provisional=due.provisional, version=2)
+        demand["status"] = "in_progress"
+        line("accept", "assigned", "accepted", accepted, "liaison", task_id,
+             department=department)
+        line("demand_state", "triaged", "in_progress", accepted, "liaison")
+        if rng.random() < 0.5:
+            rows["notes"].append({
+                "id": stable("note", str(i)), "demand_id": demand_id, "task_id": task_id,
+                "department_id": department, "visibility": "public",
+                "body": NOTES[rng.randrange(len(NOTES))], "author": STAFF,
+                "author_role": "liaison", "created_at": accepted + timedelta(hours=5)})
+            line("note", "accepted", "accepted", accepted + timedelta(hours=5), "liaison",
+                 task_id, department=department)
+        if rng.random() < 0.1:
+            extra = 3
+            new_due = calendar.deadline_after_workdays(due.at, extra)
+            rows["extensions"].append({
+                "id": stable("extension", str(i)), "task_id": task_id, "workdays": extra,
+                "reason": "需要等待第三方检测报告", "status": "approved",
+                "requested_by": STAFF, "requested_at": accepted + timedelta(days=1),
+                "decided_by": STAFF, "decided_at": accepted + timedelta(days=1, hours=2),
+                "new_due_at": new_due.at})
+            task.update(due_at=new_due.at, due_provisional=new_due.provisional)
+            line("extension_approved", "accepted", "accepted",
+                 accepted + timedelta(days=1, hours=2), "coordinator", task_id,
+                 department=department)
+        if state == "accepted":
+            if task["due_at"] <= anchor:  # not meant overdue: give it the time it needs
+                task["due_at"] = calendar.deadline_after_workdays(anchor, 3).at
+            continue
+        if state == "overdue":
+            level = 1 + rng.randrange(3)
+            task["escalation_level"] = level
+            for rung in range(1, level + 1):
+                line(("escalate_head", "escalate_leader", "escalate_group")[rung - 1],
+                     "accepted", "accepted", task["due_at"] + timedelta(days=3 * (rung - 1)),
+                     "service", task_id, department=department)
+            continue
+        completed = min(task["due_at"] - timedelta(hours=rng.randrange(1, 48)),
+                        anchor - timedelta(hours=1))
+        completed = max(completed, accepted + timedelta(hours=1))
+        task.update(status="completed", completed_at=completed, result="已按政策办理完毕，"
+                    "并向企业反馈了办理结果。", version=3)
+        demand.update(status="awaiting_rating", completed_at=completed)
+        line("complete", "accepted", "completed", completed, "liaison", task_id,
+             department=department)
+        line("demand_state", "in_progress", "awaiting_rating", completed, "liaison")
+        if state == "awaiting_rating":
+            continue
+        rated_at = completed + timedelta(hours=6 + rng.randrange(48))
+        if state == "unrated":
+            closed = completed + timedelta(days=10)
+            demand.update(status="closed", closure="unrated", closed_at=closed)
+            line("close", "awaiting_rating", "closed", closed, "service", reason="unrated")
+            continue
+        satisfied = state == "rated"
+        score = (4 + rng.randrange(2)) if satisfied else 2
+        rows["ratings"].append({
+            "id": stable("rating", str(i)), "demand_id": demand_id, "round": 1,
+            "efficiency": score, "attitude": max(score, 3), "quality": score,
+            "comment": COMMENTS[rng.randrange(2)] if satisfied else COMMENTS[2],
+            "satisfied": satisfied, "rated_by": STAFF, "created_at": rated_at})
+        line("rate", "awaiting_rating", "awaiting_rating", rated_at, "enterprise")
+        if state == "dissatisfied":
+            continue
+        if state == "internal":
+            report = "企业诉求超出政策范围，已书面说明并经经济发展部、科技创新部同意。"
+            task.update(internal_report=report, report_status="agreed",
+                        report_filed_at=rated_at + timedelta(days=1), report_filed_by=STAFF)
+            line("report_filed", "completed", "completed", rated_at + timedelta(days=1),
+                 "liaison", task_id, report, department=department)
+            line("report_agreed", "completed", "completed", rated_at + timedelta(days=2),
+                 "coordinator", task_id, department=department)
+            demand.update(status="closed", closure="internal",
+                          closed_at=rated_at + timedelta(days=2))
+            line("close", "awaiting_rating", "closed", rated_at + timedelta(days=2),
+                 "coordinator", reason=report)
+            continue
+        demand.update(status="closed", closure="rated", closed_at=rated_at)
+        line("close", "awaiting_rating", "closed", rated_at, "enterprise", reason="rated")
+    return rows
+
+
+def load(session: Session, enterprises: list[DemoEnterprise], categories: dict[str, str],
+         calendar: WorkCalendar, anchor: datetime | None = None,
+         seed: int = SEED) -> dict[str, int]:
+    """Insert the demo demands unless the first one is there already; counts by table."""
+    if session.execute(select(Demand.id).where(Demand.id == stable("demand", "0"))).first():
+        return {}
+    moment = anchor or datetime.now(UTC)
+    rows = build(enterprises, categories, calendar, moment, seed)
+    for model, key in ((Demand, "demands"), (Task, "tasks"), (Extension, "extensions"),
+                       (Note, "notes"), (Rating, "ratings"), (LedgerEntry, "ledger")):
+        if rows[key]:
+            session.execute(insert(model.__table__), rows[key])
+    return {f"demo {k}": len(v) for k, v in rows.items() if v}
