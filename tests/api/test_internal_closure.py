@@ -28,12 +28,12 @@ def test_a_liaison_reports_and_the_owning_coordinator_returns_then_agrees(client
     owner = bearer(token(Role.ENTERPRISE, enterprise_id=enterprise))
     science = bearer(token(Role.COORDINATOR, department_id="science_innovation"))
     economy = bearer(token(Role.COORDINATOR, department_id="economic_development"))
-    liaison = bearer(token(Role.LIAISON, department_id="finance"))
+    liaison = bearer(token(Role.LIAISON, department_id="natural_resources"))
     title = f"内部销号测试 {uuid.uuid4().hex[:6]}"
     demand = client.post("/api/v1/demands", headers=owner, json=demand_body(title=title)).json()
     triaged = client.post(f"/api/v1/demands/{demand['id']}/triage", headers=science, json={
-        "category": "finance", "proposed_opinion": "请办理",
-        "departments": [{"department_id": "finance"}]})
+        "category": "planning", "proposed_opinion": "请办理",
+        "departments": [{"department_id": "natural_resources"}]})
     assert triaged.status_code == 200, triaged.text
     task = triaged.json()["tasks"][0]["id"]
     report = {"text": "已按程序办理：政策不适用，已当面解释并书面告知。", "attachments": [LINK]}
@@ -49,7 +49,7 @@ def test_a_liaison_reports_and_the_owning_coordinator_returns_then_agrees(client
     assert rated.status_code in (200, 201), rated.text
 
     # step 1: only the handling department's liaison or head files the report
-    other = bearer(token(Role.LIAISON, department_id="taxation"))
+    other = bearer(token(Role.LIAISON, department_id="ecology_environment"))
     assert client.post(f"/api/v1/tasks/{task}/report", headers=other,
                        json=report).status_code == 404
     for refused in (owner, science):
