@@ -9037,6 +9037,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "deadlines_replanned": 1,
                      *       "demands_recomputed": 1,
                      *       "holidays": [
                      *         "2026-11-26"
@@ -10281,8 +10282,18 @@ export interface operations {
                      *           "escalation_level": 1,
                      *           "handling_workdays": 1,
                      *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "internal_report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *           "opinion": "请消防大队指导消防验收",
                      *           "reopen_count": 1,
+                     *           "report_attachments": [
+                     *             {
+                     *               "name": "青岛光刃激光科技有限公司",
+                     *               "url": "https://example.com/files/a.pdf"
+                     *             }
+                     *           ],
+                     *           "report_filed_at": "2026-11-26T10:00:00+08:00",
+                     *           "report_return_reason": "属于建设部职责",
+                     *           "report_status": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *           "result": "已完成现场检查，验收合格",
                      *           "returned_reason": "属于建设部职责",
                      *           "status": "assigned",
@@ -11342,6 +11353,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "action": "reopen",
+                 *       "reason": "属于建设部职责",
                  *       "report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                  *       "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
                  *     }
@@ -11595,8 +11607,18 @@ export interface operations {
                      *           "escalation_level": 1,
                      *           "handling_workdays": 1,
                      *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "internal_report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *           "opinion": "请消防大队指导消防验收",
                      *           "reopen_count": 1,
+                     *           "report_attachments": [
+                     *             {
+                     *               "name": "青岛光刃激光科技有限公司",
+                     *               "url": "https://example.com/files/a.pdf"
+                     *             }
+                     *           ],
+                     *           "report_filed_at": "2026-11-26T10:00:00+08:00",
+                     *           "report_return_reason": "属于建设部职责",
+                     *           "report_status": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *           "result": "已完成现场检查，验收合格",
                      *           "returned_reason": "属于建设部职责",
                      *           "status": "assigned",
@@ -11749,8 +11771,18 @@ export interface operations {
                      *           "escalation_level": 1,
                      *           "handling_workdays": 1,
                      *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "internal_report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *           "opinion": "请消防大队指导消防验收",
                      *           "reopen_count": 1,
+                     *           "report_attachments": [
+                     *             {
+                     *               "name": "青岛光刃激光科技有限公司",
+                     *               "url": "https://example.com/files/a.pdf"
+                     *             }
+                     *           ],
+                     *           "report_filed_at": "2026-11-26T10:00:00+08:00",
+                     *           "report_return_reason": "属于建设部职责",
+                     *           "report_status": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *           "result": "已完成现场检查，验收合格",
                      *           "returned_reason": "属于建设部职责",
                      *           "status": "assigned",
@@ -18361,6 +18393,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "phone": "13812345678",
+                     *       "publish_contact": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContactPublication"];
                 };
             };
@@ -18394,6 +18432,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18420,6 +18460,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "publish_contact": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ContactPublication"];
             };
         };
@@ -18430,6 +18475,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "phone": "13812345678",
+                     *       "publish_contact": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContactPublication"];
                 };
             };
@@ -18499,6 +18550,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18531,6 +18584,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "address": "高新区科技路1号",
+                     *       "department_name": "fire_rescue",
+                     *       "grid_id": "INC01",
+                     *       "kind": "示例",
+                     *       "leader": {
+                     *         "duty": "示例",
+                     *         "name": "青岛光刃激光科技有限公司",
+                     *         "phone": "13812345678"
+                     *       },
+                     *       "name": "青岛光刃激光科技有限公司",
+                     *       "workers": [
+                     *         {
+                     *           "duty": "示例",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "phone": "13812345678"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["GridCard"];
                 };
             };
@@ -18564,6 +18638,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22741,6 +22817,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "order": [
+                     *         "grid_worker",
+                     *         "grid_worker1",
+                     *         "grid_worker2",
+                     *         "grid_worker3",
+                     *         "grid_worker4",
+                     *         "grid_worker5",
+                     *         "grid_worker6"
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProfileSourcePrecedence"];
                 };
             };
@@ -22765,6 +22855,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22791,6 +22883,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "order": [
+                 *         "grid_worker",
+                 *         "grid_worker1",
+                 *         "grid_worker2",
+                 *         "grid_worker3",
+                 *         "grid_worker4",
+                 *         "grid_worker5",
+                 *         "grid_worker6"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProfileSourcePrecedence"];
             };
         };
@@ -22803,6 +22908,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "order": [
+                     *         "grid_worker",
+                     *         "grid_worker1",
+                     *         "grid_worker2",
+                     *         "grid_worker3",
+                     *         "grid_worker4",
+                     *         "grid_worker5",
+                     *         "grid_worker6"
+                     *       ],
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProfileSourcePrecedence"];
                 };
             };
@@ -22863,6 +22982,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22900,6 +23021,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "address": "高新区科技路1号",
+                     *           "department_name": "fire_rescue",
+                     *           "grid_id": "INC01",
+                     *           "kind": "示例",
+                     *           "leader": {
+                     *             "duty": "示例",
+                     *             "name": "青岛光刃激光科技有限公司",
+                     *             "phone": "13812345678"
+                     *           },
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "workers": [
+                     *             {
+                     *               "duty": "示例",
+                     *               "name": "青岛光刃激光科技有限公司",
+                     *               "phone": "13812345678"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "total": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["GridCardList"];
                 };
             };
@@ -22915,6 +23062,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23445,6 +23594,60 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-26T10:00:00+08:00",
+                     *       "by_department": [
+                     *         {
+                     *           "department_id": "fire_rescue",
+                     *           "due_soon": 1,
+                     *           "escalated": 1,
+                     *           "grid_id": "INC01",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "overdue": 1
+                     *         }
+                     *       ],
+                     *       "by_grid": [
+                     *         {
+                     *           "department_id": "fire_rescue",
+                     *           "due_soon": 1,
+                     *           "escalated": 1,
+                     *           "grid_id": "INC01",
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "overdue": 1
+                     *         }
+                     *       ],
+                     *       "horizon": "2026-11-26T10:00:00+08:00",
+                     *       "items": [
+                     *         {
+                     *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "due_provisional": true,
+                     *           "due_soon": true,
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "escalated": true,
+                     *           "escalation_level": 1,
+                     *           "grid_id": "INC01",
+                     *           "grid_name": "INC01",
+                     *           "number": "SQ20261126-00001",
+                     *           "overdue": true,
+                     *           "stage": "示例",
+                     *           "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "title": "新厂房消防验收"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "per_page": 1,
+                     *       "total": 1,
+                     *       "totals": {
+                     *         "due_soon": 1,
+                     *         "escalated": 1,
+                     *         "overdue": 1
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["SupervisionPage"];
                 };
             };
@@ -23478,6 +23681,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23541,8 +23746,18 @@ export interface operations {
                      *           "escalation_level": 1,
                      *           "handling_workdays": 1,
                      *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "internal_report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *           "opinion": "请消防大队指导消防验收",
                      *           "reopen_count": 1,
+                     *           "report_attachments": [
+                     *             {
+                     *               "name": "青岛光刃激光科技有限公司",
+                     *               "url": "https://example.com/files/a.pdf"
+                     *             }
+                     *           ],
+                     *           "report_filed_at": "2026-11-26T10:00:00+08:00",
+                     *           "report_return_reason": "属于建设部职责",
+                     *           "report_status": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *           "result": "已完成现场检查，验收合格",
                      *           "returned_reason": "属于建设部职责",
                      *           "status": "assigned",
@@ -23642,8 +23857,18 @@ export interface operations {
                      *       "escalation_level": 1,
                      *       "handling_workdays": 1,
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "internal_report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *       "opinion": "请消防大队指导消防验收",
                      *       "reopen_count": 1,
+                     *       "report_attachments": [
+                     *         {
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "report_filed_at": "2026-11-26T10:00:00+08:00",
+                     *       "report_return_reason": "属于建设部职责",
+                     *       "report_status": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *       "result": "已完成现场检查，验收合格",
                      *       "returned_reason": "属于建设部职责",
                      *       "status": "assigned",
@@ -23741,8 +23966,18 @@ export interface operations {
                      *       "escalation_level": 1,
                      *       "handling_workdays": 1,
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "internal_report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *       "opinion": "请消防大队指导消防验收",
                      *       "reopen_count": 1,
+                     *       "report_attachments": [
+                     *         {
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "report_filed_at": "2026-11-26T10:00:00+08:00",
+                     *       "report_return_reason": "属于建设部职责",
+                     *       "report_status": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *       "result": "已完成现场检查，验收合格",
                      *       "returned_reason": "属于建设部职责",
                      *       "status": "assigned",
@@ -23876,8 +24111,18 @@ export interface operations {
                      *       "escalation_level": 1,
                      *       "handling_workdays": 1,
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "internal_report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *       "opinion": "请消防大队指导消防验收",
                      *       "reopen_count": 1,
+                     *       "report_attachments": [
+                     *         {
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "report_filed_at": "2026-11-26T10:00:00+08:00",
+                     *       "report_return_reason": "属于建设部职责",
+                     *       "report_status": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *       "result": "已完成现场检查，验收合格",
                      *       "returned_reason": "属于建设部职责",
                      *       "status": "assigned",
@@ -24443,8 +24688,18 @@ export interface operations {
                      *       "escalation_level": 1,
                      *       "handling_workdays": 1,
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "internal_report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *       "opinion": "请消防大队指导消防验收",
                      *       "reopen_count": 1,
+                     *       "report_attachments": [
+                     *         {
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "report_filed_at": "2026-11-26T10:00:00+08:00",
+                     *       "report_return_reason": "属于建设部职责",
+                     *       "report_status": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *       "result": "已完成现场检查，验收合格",
                      *       "returned_reason": "属于建设部职责",
                      *       "status": "assigned",
@@ -24568,6 +24823,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attachments": [
+                 *         {
+                 *           "name": "青岛光刃激光科技有限公司",
+                 *           "url": "https://example.com/files/a.pdf"
+                 *         }
+                 *       ],
+                 *       "text": "示例"
+                 *     }
+                 */
                 "application/json": components["schemas"]["InternalReport"];
             };
         };
@@ -24580,6 +24846,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *       "accepted_by_name": "青岛光刃激光科技有限公司",
+                     *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "demand_number": "SQ20261126-00001",
+                     *       "demand_title": "新厂房消防验收",
+                     *       "department_id": "fire_rescue",
+                     *       "department_name": "fire_rescue",
+                     *       "difficulty": "示例",
+                     *       "due_at": "2026-11-26T10:00:00+08:00",
+                     *       "due_provisional": true,
+                     *       "escalation_level": 1,
+                     *       "handling_workdays": 1,
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "internal_report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
+                     *       "opinion": "请消防大队指导消防验收",
+                     *       "reopen_count": 1,
+                     *       "report_attachments": [
+                     *         {
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "report_filed_at": "2026-11-26T10:00:00+08:00",
+                     *       "report_return_reason": "属于建设部职责",
+                     *       "report_status": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
+                     *       "result": "已完成现场检查，验收合格",
+                     *       "returned_reason": "属于建设部职责",
+                     *       "status": "assigned",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -24658,6 +24959,8 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24723,8 +25026,18 @@ export interface operations {
                      *       "escalation_level": 1,
                      *       "handling_workdays": 1,
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "internal_report": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *       "opinion": "请消防大队指导消防验收",
                      *       "reopen_count": 1,
+                     *       "report_attachments": [
+                     *         {
+                     *           "name": "青岛光刃激光科技有限公司",
+                     *           "url": "https://example.com/files/a.pdf"
+                     *         }
+                     *       ],
+                     *       "report_filed_at": "2026-11-26T10:00:00+08:00",
+                     *       "report_return_reason": "属于建设部职责",
+                     *       "report_status": "已按程序办理完毕，企业诉求超出政策范围，已书面说明",
                      *       "result": "已完成现场检查，验收合格",
                      *       "returned_reason": "属于建设部职责",
                      *       "status": "assigned",

@@ -1,15 +1,15 @@
 """the written report (书面报告) of internal closure in two steps: filed by the department,
 agreed or returned by a coordinator of the owning department
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
