@@ -1117,5 +1117,8 @@ class ProfileSourcePrecedenceSchema(Schema):
     order = fields.List(fields.String(validate=validate.OneOf(SOURCES)), required=True,
                         validate=validate.Length(len(SOURCES), len(SOURCES)),
                         metadata={"description": "profile_source codes, highest precedence "
-                                                 "first; within a source the newer value wins"})
+                                                 "first; within a source the newer value wins",
+                                  "example": ["registration", "third_party", "joint_review",
+                                              "project_application", "grid_worker",
+                                              "self_report", "import"]})
     version = fields.Integer(dump_only=True)

@@ -5643,7 +5643,18 @@ export interface components {
             term: string;
         };
         ProfileSourcePrecedence: {
-            /** @description profile_source codes, highest precedence first; within a source the newer value wins */
+            /**
+             * @description profile_source codes, highest precedence first; within a source the newer value wins
+             * @example [
+             *       "registration",
+             *       "third_party",
+             *       "joint_review",
+             *       "project_application",
+             *       "grid_worker",
+             *       "self_report",
+             *       "import"
+             *     ]
+             */
             order: ("grid_worker" | "self_report" | "joint_review" | "registration" | "third_party" | "project_application" | "import")[];
             readonly version?: number;
         };
@@ -22820,13 +22831,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "order": [
+                     *         "registration",
+                     *         "third_party",
+                     *         "joint_review",
+                     *         "project_application",
                      *         "grid_worker",
-                     *         "grid_worker1",
-                     *         "grid_worker2",
-                     *         "grid_worker3",
-                     *         "grid_worker4",
-                     *         "grid_worker5",
-                     *         "grid_worker6"
+                     *         "self_report",
+                     *         "import"
                      *       ],
                      *       "version": 1
                      *     }
@@ -22886,13 +22897,13 @@ export interface operations {
                 /**
                  * @example {
                  *       "order": [
+                 *         "registration",
+                 *         "third_party",
+                 *         "joint_review",
+                 *         "project_application",
                  *         "grid_worker",
-                 *         "grid_worker1",
-                 *         "grid_worker2",
-                 *         "grid_worker3",
-                 *         "grid_worker4",
-                 *         "grid_worker5",
-                 *         "grid_worker6"
+                 *         "self_report",
+                 *         "import"
                  *       ]
                  *     }
                  */
@@ -22911,13 +22922,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "order": [
+                     *         "registration",
+                     *         "third_party",
+                     *         "joint_review",
+                     *         "project_application",
                      *         "grid_worker",
-                     *         "grid_worker1",
-                     *         "grid_worker2",
-                     *         "grid_worker3",
-                     *         "grid_worker4",
-                     *         "grid_worker5",
-                     *         "grid_worker6"
+                     *         "self_report",
+                     *         "import"
                      *       ],
                      *       "version": 1
                      *     }
