@@ -21,6 +21,7 @@ from gateway.problems import Problem
 from services.ticketing.schemas import (
     DonePageSchema,
     ExportSchema,
+    LedgerExportBodySchema,
     LedgerExportQuerySchema,
     LedgerPageSchema,
     LedgerQuerySchema,
@@ -169,7 +170,7 @@ ENDPOINTS = [
     ),
     Endpoint(
         "POST", "/api/v1/ledger/exports", start_export, "Start a ledger export", "ledger",
-        roles=READERS, body=LedgerExportQuerySchema, response=ExportSchema, status=202,
+        roles=READERS, body=LedgerExportBodySchema, response=ExportSchema, status=202,
         errors=(400, 403, 415, 422),
         description="The same workbook as `GET /api/v1/ledger/export.xlsx`, built in the "
         "background: 202 with `Location: /api/v1/exports/{id}`, where `progress` (0-100) "

@@ -617,6 +617,21 @@ class LedgerExportQuerySchema(LedgerFilterSchema):
     view = fields.String(load_default="problems", validate=validate.OneOf(LEDGER_VIEWS))
 
 
+def _json_boolean(description: str) -> fields.Boolean:
+    """A flag in a JSON body: true or false only (a query string's "1" or "yes" is text there,
+    and 0 or 1 in JSON is a number, which the document does not allow)."""
+    return fields.Boolean(truthy={True}, falsy={False}, metadata={"description": description})
+
+
+class LedgerExportBodySchema(LedgerExportQuerySchema):
+    """The body of ``POST /ledger/exports``: the ledger's filters as JSON."""
+
+    overdue = _json_boolean("超时: a task open past its handling deadline or completed after it "
+                            "(the task list: that task), or the triage late")
+    escalated = _json_boolean("督办: a task escalated (the task list: that task)")
+    awaiting_resolution = _json_boolean("problems: rated dissatisfied, waiting for a coordinator")
+
+
 EXPORT_STATES = ("pending", "running", "done", "failed")
 
 

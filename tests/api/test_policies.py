@@ -632,8 +632,23 @@ class Webhook:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+@pytest.fixture
+def local_webhooks(healthy_platform):
+    """Notification restarted to deliver to the local robot stand-in (http on 127.0.0.1), a
+    development-only setting; the original process is back afterwards."""
+    healthy_platform.stop("notification")
+    healthy_platform.start_service("notification", extra_env={
+        "WEBHOOK_HOSTS": "qyapi.weixin.qq.com,127.0.0.1", "WEBHOOK_ALLOW_INTERNAL": "1"})
+    healthy_platform.wait_ready(timeout=60)
+    yield
+    healthy_platform.stop("notification")
+    healthy_platform.start_service("notification")
+    healthy_platform.wait_ready(timeout=60)
+
+
 def test_the_enterprises_channels_apply_and_the_whole_zone_is_reached(client, token,
-                                                                      grid_world):
+                                                                      grid_world,
+                                                                      local_webhooks):
     hook = Webhook()
     ent = bearer(token(Role.ENTERPRISE, enterprise_id=grid_world["c39_b"]))
     try:

@@ -4653,7 +4653,7 @@ export interface components {
             task_id?: string | null;
             to_state?: string | null;
         };
-        LedgerExportQuery: {
+        LedgerExportBody: {
             /** @description problems: rated dissatisfied, waiting for a coordinator */
             awaiting_resolution?: boolean;
             category?: string;
@@ -16636,7 +16636,7 @@ export interface operations {
                  *       "view": "problems"
                  *     }
                  */
-                "application/json": components["schemas"]["LedgerExportQuery"];
+                "application/json": components["schemas"]["LedgerExportBody"];
             };
         };
         responses: {
