@@ -3,6 +3,7 @@ preview that shows the 分理 deadlines it moves."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from playwright.sync_api import expect
@@ -82,3 +83,41 @@ def test_the_admin_pages_name_people_departments_and_settings(screens):
     admin.goto("/admin/audit")
     expect(admin.page.locator("[data-test=audit-log]")).to_be_visible()
     admin.shot("admin-audit-log")
+
+
+def test_an_admin_names_a_grids_staff_and_a_refusal_shows_at_the_field(screens, db):
+    with db.connect() as conn:
+        name = conn.execute(text("SELECT name FROM enterprise.grids WHERE id = 'INC24'")
+                            ).scalar_one()
+    admin = screens("管理员")
+    admin.sign_in("admin")
+    admin.goto("/admin/directory")
+    admin.page.get_by_role("tab", name="网格与人员").click()
+    admin.page.get_by_placeholder("按网格名称搜索").fill(name)
+    admin.page.keyboard.press("Enter")
+    row = admin.page.locator("[data-test=grids] .el-table__row", has_text=name)
+    expect(row).to_have_count(1)
+    workers_before = row.locator("td").nth(4).inner_text()
+
+    # one grid worker only: refused, the reason next to 网格员, nothing changed
+    row.locator("[data-test=edit-staff]").click()
+    form = admin.page.locator("[data-test=staff-form]")
+    tags = form.locator(".el-form-item", has_text="网格员").locator(".el-tag__close")
+    expect(tags.first).to_be_visible()
+    while tags.count() > 1:
+        tags.first.click()
+    admin.page.get_by_role("button", name="保存").click()
+    error = form.locator(".el-form-item", has_text="网格员").locator(".el-form-item__error")
+    expect(error).to_be_visible()
+    assert re.search(r"[\u4e00-\u9fff]", error.inner_text()), error.inner_text()
+    admin.shot("admin-grid-staff-refused")
+    admin.page.get_by_role("button", name="取消").click()
+    expect(row.locator("td").nth(4)).to_have_text(workers_before)
+
+    # the same staff saved again: accepted, the row names them
+    row.locator("[data-test=edit-staff]").click()
+    expect(form.locator(".el-form-item", has_text="网格员").locator(".el-tag")).to_have_count(
+        len(workers_before.split("、")))
+    admin.page.get_by_role("button", name="保存").click()
+    expect(form).to_be_hidden()
+    expect(row.locator("td").nth(4)).to_have_text(workers_before)
