@@ -48,6 +48,9 @@ def _reach(**by_role: Reach) -> dict[Role, Reach]:
 #: path parameter → role → reach. A role missing from a row reaches ANY (when
 #: ``Endpoint.roles`` lets it call the route at all).
 REACH: dict[str, dict[Role, Reach]] = {
+    # a ledger export (台账导出): only the account that started it reads its progress and file
+    "export_id": _reach(coordinator=OWN, leader=OWN, admin=OWN, liaison=OWN,
+                        department_head=OWN),
     # 企业: its own record (and profile, scope); grid staff the enterprises of their grids;
     # everyone else all
     "enterprise_id": _reach(enterprise=OWN, grid_worker=OWN, grid_leader=OWN),

@@ -98,6 +98,16 @@ def _headers(role: Role, **claims: Any) -> dict[str, str]:
     return bearer(mint_token(Principal(role=role, **claims), DEV_JWT_SECRET, 900))
 
 
+def _finished_export(client: httpx.Client, headers: dict[str, str]) -> str:
+    """A ledger export of the account in ``headers``, built to its end (its file readable)."""
+    started = _created(client.post("/api/v1/ledger/exports", headers=headers,
+                                   json={"view": "problems"}), 202)
+    url = f"/api/v1/exports/{started['id']}"
+    assert eventually(lambda: client.get(url, headers=headers).json()["status"] == "done",
+                      timeout=60), client.get(url, headers=headers).text
+    return started["id"]
+
+
 def _created(answer: httpx.Response, status: int = 201) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     return answer.json()
@@ -227,6 +237,8 @@ def world(db, infrastructure, platform) -> World:
                 "code": "finance" if side == "own" else "talent",
                 "grid_id": GRID_A if side == "own" else GRID_B,
                 "year": str(date.today().year - (0 if side == "own" else 1)),
+                "export_id": _finished_export(client, _headers(
+                    Role.LIAISON, user_id=accounts[side], department_id=dept)),
                 "message_id": {
                     "enterprise": make.message(_headers(Role.ENTERPRISE, enterprise_id=ent),
                                                "policy_published"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import signal
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -127,8 +128,17 @@ def test_broker_outage_fails_fast_and_recovers_by_itself(stack: PrivateStack) ->
     assert not dead, f"died during the outage: {dead}"
 
     # the whole path works again: gateway -> ticketing -> outbox relay -> notification
-    created = client.post("/api/v1/demands", json=demand_body(), headers=bearer(tok))
-    assert created.status_code == 201, created.text
+    # as a client is told to: a 503 (a service still reconnecting) is retried with the same
+    # Idempotency-Key, so the demand is recorded once
+    headers = bearer(tok) | {"Idempotency-Key": f"after-outage-{uuid.uuid4().hex}"}
+    answers: list[httpx.Response] = []
+
+    def submitted() -> httpx.Response | None:
+        answers.append(client.post("/api/v1/demands", json=demand_body(), headers=headers))
+        return answers[-1] if answers[-1].status_code == 201 else None
+    created = eventually(submitted, timeout=RECOVER_WITHIN, interval=0.5)
+    assert created is not None, answers[-1].text
+    assert {a.status_code for a in answers} <= {201, 503}, [a.text for a in answers]
     items = eventually(lambda: inbox_items(client, tok), timeout=RECOVER_WITHIN, interval=0.2)
     timings["inbox_after"] = time.monotonic() - back
     assert [item["kind"] for item in items] == ["demand_received"], items

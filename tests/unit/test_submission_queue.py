@@ -6,6 +6,7 @@ its batches until released."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from typing import Any
 
 import pytest
@@ -29,7 +30,10 @@ class HeldTicketing:
 
 
 def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
+    """In a thread of its own: the browser tests' Playwright leaves an event loop running in
+    the main thread, where asyncio.run refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_a_submission_whose_client_went_away_is_never_sent():
