@@ -171,11 +171,12 @@ ENDPOINTS = [
     Endpoint(
         "POST", "/api/v1/ledger/exports", start_export, "Start a ledger export", "ledger",
         roles=READERS, body=LedgerExportBodySchema, response=ExportSchema, status=202,
-        errors=(400, 403, 415, 422),
+        errors=(400, 403, 409, 415, 422),
         description="The same workbook as `GET /api/v1/ledger/export.xlsx`, built in the "
         "background: 202 with `Location: /api/v1/exports/{id}`, where `progress` (0-100) "
         "is read while it runs and `file` names the download once `status` is done. Body: "
-        "`view` and the lists' filters." + SCOPE,
+        "`view` and the lists' filters. 409 while two of the caller's exports are still "
+        "being made." + SCOPE,
     ),
     Endpoint(
         "GET", "/api/v1/exports/{export_id}", get_export, "Show an export", "ledger",

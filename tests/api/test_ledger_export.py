@@ -5,6 +5,7 @@ ledger's lists."""
 from __future__ import annotations
 
 import io
+import re
 import uuid
 
 import openpyxl
@@ -189,6 +190,36 @@ def test_the_ledger_export_as_a_job_with_its_progress(client, lived, people, tok
     refused = client.post("/api/v1/ledger/exports", headers=bearer(coordinator),
                           json={"view": "everything"})
     assert refused.status_code == 422 and "view" in refused.json()["errors"]
+
+
+def test_an_account_has_at_most_two_exports_in_the_making(client, token, db):
+    """Each export holds a worker of ticketing while it is built: a third one waits for one of
+    the caller's to finish (409, coded), an export stalled for ten minutes no longer counts,
+    and another account is not held back."""
+    user = f"export-bound-{uuid.uuid4().hex[:8]}"
+    mine = bearer(token(Role.COORDINATOR, user_id=user))
+    with db.begin() as conn:
+        for age in ("1 minute", "2 minutes", "11 minutes"):  # the last one has stalled
+            conn.execute(text(
+                "INSERT INTO ticketing.exports (id, owner, view, query, status, rows_total, "
+                "rows_done, created_at, updated_at) VALUES (:id, :owner, 'problems', '{}', "
+                "'running', 10, 1, now() - CAST(:age AS interval), "
+                "now() - CAST(:age AS interval))"),
+                {"id": str(uuid.uuid4()), "owner": user, "age": age})
+    refused = client.post("/api/v1/ledger/exports", headers=mine | {"Accept-Language": "zh-CN"},
+                          json={"view": "problems"})
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "export.too_many"
+    assert re.search(r"[\u4e00-\u9fff]", refused.json()["detail"]), refused.json()
+    other = bearer(token(Role.COORDINATOR, user_id=f"{user}-other"))
+    assert client.post("/api/v1/ledger/exports", headers=other,
+                       json={"view": "problems"}).status_code == 202
+    with db.begin() as conn:  # one of mine finishes: I may start another
+        conn.execute(text("UPDATE ticketing.exports SET status = 'done' WHERE owner = :owner "
+                          "AND updated_at > now() - interval '90 seconds'"), {"owner": user})
+    assert client.post("/api/v1/ledger/exports", headers=mine,
+                       json={"view": "problems"}).status_code == 202
 
 
 def test_lists_carry_names_next_to_ids(client, lived, people):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 
 from common import remote
 from common.entrypoints import rpc
@@ -39,6 +39,9 @@ CHUNK_BYTES = 512 * 1024
 STALLED_AFTER = timedelta(minutes=10)
 #: files are kept this long
 KEPT_FOR = timedelta(hours=24)
+#: exports one account may have in the making at once: each holds a worker of this service
+#: while it is built, so a client starting exports in a loop would starve every other call
+MAX_OPEN_EXPORTS = 2
 
 
 def _categories(service: Any) -> dict[str, str]:
@@ -139,6 +142,13 @@ class ExportsApi:
         ids = lookup.enterprise_ids(self, criteria)
         now = datetime.now(UTC)
         with self.db.transaction() as session:
+            open_now = session.execute(select(func.count()).select_from(Export).where(
+                Export.owner == principal.user_id, Export.status.in_(("pending", "running")),
+                Export.updated_at >= now - STALLED_AFTER)).scalar_one()
+            if open_now >= MAX_OPEN_EXPORTS:
+                raise Conflict("{count} of your exports are still being made: wait for one to "
+                               "finish", code="export.too_many",
+                               params={"count": open_now})
             counted = views.VIEWS[view](session, principal, {**criteria, "page": 1,
                                                               "per_page": 1},
                                         enterprise_ids=ids)

@@ -1379,7 +1379,7 @@ export interface paths {
         put?: never;
         /**
          * Start a ledger export
-         * @description The same workbook as `GET /api/v1/ledger/export.xlsx`, built in the background: 202 with `Location: /api/v1/exports/{id}`, where `progress` (0-100) is read while it runs and `file` names the download once `status` is done. Body: `view` and the lists' filters. Department staff (liaisons, department heads) see only their department's part.
+         * @description The same workbook as `GET /api/v1/ledger/export.xlsx`, built in the background: 202 with `Location: /api/v1/exports/{id}`, where `progress` (0-100) is read while it runs and `file` names the download once `status` is done. Body: `view` and the lists' filters. 409 while two of the caller's exports are still being made. Department staff (liaisons, department heads) see only their department's part.
          */
         post: operations["start_export"];
         delete?: never;
@@ -16686,6 +16686,15 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
