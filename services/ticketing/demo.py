@@ -5,14 +5,21 @@ have real-looking content.
 Deterministic: ``(enterprises, categories, seed, anchor)`` always gives the same rows, with
 ids stable across machines (uuid5). Idempotent: a database that has the first demo demand
 already is left alone. Written straight into ticketing's tables (demands, tasks, the ledger,
-ratings, notes, extensions) as the lifecycle would have left them; no SLA deadline rows (the
-sweep leaves the demo's past alone), no events (nobody is told of history).
+ratings, notes, extensions) as the lifecycle would have left them, with the SLA deadline rows
+the lifecycle schedules (:mod:`services.ticketing.sla`: triage, acceptance, handling,
+reminders, escalation rungs, rating reminder, unrated closure), each cancelled when its step
+came first (met), fired when it came due before the anchor (what it did then is
+:func:`services.ticketing.ladder.due_now`'s: breaches, 督办 escalations and their ledger lines
+from :mod:`services.ticketing.ledger`), or still pending. Some triages and completions come
+late, so the appraisal's rates and the SLA figures are not all 100 %. No events (nobody is
+told of history).
 """
 
 from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -21,8 +28,19 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from common.calendar import SHANGHAI, WorkCalendar
-from services.ticketing import search
-from services.ticketing.models import Demand, Extension, LedgerEntry, Note, Rating, Task
+from services.ticketing import ladder, ledger, search, sla
+from services.ticketing.handling import END_OF_DAY_HOUR
+from services.ticketing.models import (
+    Breach,
+    Deadline,
+    Demand,
+    Escalation,
+    Extension,
+    LedgerEntry,
+    Note,
+    Rating,
+    Task,
+)
 
 NAMESPACE = uuid.UUID("0b6f3c1e-7a55-4d53-9f0e-5d1c2a9e4b21")
 SEED = 2026
@@ -43,6 +61,10 @@ TOPICS = {
 NOTES = ("已与企业电话沟通，明确所需材料。", "已组织现场踏勘。", "已协调相关科室会商。")
 COMMENTS = ("办理很及时，感谢！", "态度很好，问题解决了。", "结果一般，希望加快进度。")
 STAFF = "demo"
+#: how long after its due time the sweep fired a deadline (its tick)
+FIRE_DELAY = timedelta(seconds=20)
+#: shares of the triages and completions that came after their deadline
+LATE_TRIAGE, LATE_COMPLETION = 0.1, 0.15
 
 
 def stable(kind: str, key: str) -> str:
@@ -60,6 +82,76 @@ def _at(day: datetime, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(local.date(), time(hour, minute), SHANGHAI)
 
 
+class _Deadlines:
+    """The SLA deadline rows of the demo, as the lifecycle scheduled them and the sweep fired
+    them: a row is cancelled when its step was done first (``done`` before ``due``), fired
+    ``FIRE_DELAY`` after its due time when that is before the anchor, else pending. A fired
+    ladder deadline does what :func:`services.ticketing.ladder.due_now` says (breach,
+    escalation, next rung), with the ledger's own lines."""
+
+    def __init__(self, rows: dict[str, list[dict]], anchor: datetime, calendar: WorkCalendar,
+                 settings: Mapping[str, Any]) -> None:
+        self.rows, self.anchor, self.calendar = rows, anchor, calendar
+        self.settings = dict(settings)
+
+    def put(self, kind: str, subject: str, due: datetime, done: datetime | None, *,
+            department: str | None = None, level: int = 0) -> datetime | None:
+        """One deadline row; the moment it fired (None: met or pending)."""
+        row: dict[str, Any] = {"kind": kind, "subject_id": subject, "department_id": department,
+                               "level": level, "due_at": due, "fired_at": None,
+                               "cancelled_at": None, "created_at": min(due, self.anchor)}
+        self.rows["deadlines"].append(row)
+        if done is not None and done < due:
+            row["cancelled_at"] = done
+            return None
+        if due > self.anchor:
+            return None
+        row["fired_at"] = fired = due + FIRE_DELAY
+        return fired
+
+    def climb(self, kind: str, demand_id: str, task_id: str | None, due: datetime,
+              done: datetime | None, waiting: str, department: str | None = None,
+              level: int = 0) -> int:
+        """A ladder deadline (triage, acceptance, handling, escalation) of a subject that
+        waited in state ``waiting`` until ``done`` (None: still waits); the highest 督办 level
+        it reached."""
+        fired = self.put(kind, task_id or demand_id, due, done, department=department,
+                         level=level)
+        if fired is None:
+            return 0
+        action = ladder.due_now(kind, level, waiting)
+        top = 0
+        if action.breach:
+            self.rows["breaches"].append({
+                "deadline": len(self.rows["deadlines"]) - 1, "kind": kind,
+                "subject_id": task_id or demand_id, "department_id": department,
+                "due_at": due, "recorded_at": fired})
+            line = ledger.breach_line(kind, demand_id, task_id, department, waiting)
+            if line is not None:
+                self.rows["ledger"].append({**line, "at": fired})
+        if action.escalate and task_id is not None and department is not None:
+            top = action.escalate
+            self.rows["escalations"].append({
+                "task_id": task_id, "level": top, "cause": ladder.OVERDUE,
+                "department_id": department, "recorded_at": fired})
+            self.rows["ledger"].append({
+                **ledger.escalation_line(top, demand_id, task_id, department, waiting),
+                "at": fired})
+        if action.next_rung:
+            rung_due = ladder.after_workdays(
+                self.calendar, due, ladder.rung_workdays(self.settings, action.next_rung))
+            top = max(top, self.climb("escalation", demand_id, task_id, rung_due, done,
+                                      waiting, department, action.next_rung))
+        return top
+
+    def reminders(self, task_id: str, department: str, due: datetime, since: datetime,
+                  done: datetime | None) -> None:
+        """The reminders before a handling deadline, scheduled at ``since``."""
+        for moment in sla.reminder_times(self.calendar, due,
+                                         self.settings["reminder_workdays_before"], since):
+            self.put("reminder", task_id, moment, done, department=department)
+
+
 def _states(rng: random.Random) -> list[str]:
     states = [s for s, n in PLAN for _ in range(n)]
     states += ["rated"] * (COUNT - len(states))
@@ -68,25 +160,40 @@ def _states(rng: random.Random) -> list[str]:
 
 
 def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
-          calendar: WorkCalendar, anchor: datetime, seed: int = SEED) -> dict[str, list[dict]]:
-    """The rows of every table, by table name. ``categories``: category → department."""
+          calendar: WorkCalendar, anchor: datetime, seed: int = SEED,
+          settings: Mapping[str, Any] | None = None) -> dict[str, list[dict]]:
+    """The rows of every table, by table name. ``categories``: category → department;
+    ``settings``: the SLA settings in force (default :data:`services.ticketing.sla.
+    DEFAULT_SETTINGS`). A breach names its deadline by index (``deadline``)."""
     rng = random.Random(seed)
+    config = dict(sla.DEFAULT_SETTINGS | dict(settings or {}))
     topics = [c for c in TOPICS if c in categories] or list(categories)[:1]
     rows: dict[str, list[dict]] = {k: [] for k in (
-        "demands", "tasks", "ledger", "ratings", "notes", "extensions")}
-    for i, state in enumerate(_states(rng)):
+        "demands", "tasks", "ledger", "ratings", "notes", "extensions", "deadlines",
+        "breaches", "escalations")}
+    clock = _Deadlines(rows, anchor, calendar, config)
+
+    def acceptance_due(start: datetime) -> datetime:  # as handling's _acceptance_due
+        return calendar.deadline_after_workdays(
+            start, int(config["acceptance_workdays"]), hour=END_OF_DAY_HOUR).at
+
+    for i, planned in enumerate(_states(rng)):
+        state = planned
         enterprise = enterprises[rng.randrange(len(enterprises))]
         category = topics[rng.randrange(len(topics))]
         department = categories[category]
         title, description = TOPICS.get(category, ("企业诉求", "企业反映的问题。"))
-        # open work is recent; closed work spreads over six months
-        back = rng.randrange(0, 3) if state == "received" else (
-            rng.randrange(3, 40) if state in ("assigned", "accepted", "overdue") else
-            rng.randrange(10, 180))
+        workdays = 5 + rng.randrange(10)
+        # open work is recent; overdue work was accepted long enough ago; closed work spreads
+        # over six months
+        back = {"received": rng.randrange(0, 3), "assigned": rng.randrange(0, 3),
+                "accepted": rng.randrange(3, 30),
+                "overdue": workdays * 3 // 2 + 4 + rng.randrange(12),
+                "awaiting_rating": rng.randrange(3, 12)}.get(state, rng.randrange(10, 180))
         received = _at(anchor - timedelta(days=back), 8 + rng.randrange(10), rng.randrange(60))
         received = min(received, anchor - timedelta(minutes=30))
         demand_id = stable("demand", str(i))
-        triage_due = calendar.deadline_after_workdays(received, 1, hour=10).at
+        triage_due = sla.triage_deadline(calendar, received).at
         demand: dict[str, Any] = {
             "id": demand_id, "number": f"SQ{received:%Y%m%d}-D{i:04d}",
             "enterprise_id": enterprise.id, "grid_id": enterprise.grid_id,
@@ -116,15 +223,21 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
         line("received", None, "received", received, "enterprise")
         lines[-1]["channel"] = demand["channel"]
         if state == "received":
+            clock.climb("triage", demand_id, None, triage_due, None, "received")
             continue
         triaged = min(triage_due - timedelta(hours=rng.randrange(1, 12)), anchor)
+        if rng.random() < LATE_TRIAGE:  # 分理超时: triaged after 10:00
+            triaged = min(triage_due + timedelta(hours=1 + rng.randrange(6)),
+                          anchor - timedelta(minutes=10))
         triaged = max(triaged, received + timedelta(minutes=20))
+        if state == "assigned" and acceptance_due(triaged) <= anchor:
+            triaged = max(anchor - timedelta(hours=2), received + timedelta(minutes=20))
+        clock.climb("triage", demand_id, None, triage_due, triaged, "received")
         demand.update(status="triaged", category=category, difficulty="normal",
                       proposed_opinion="请按职责办理并及时反馈企业。", triaged_at=triaged,
                       triaged_by=STAFF)
         task_id = stable("task", str(i))
-        workdays = 5 + rng.randrange(10)
-        accept_due = calendar.deadline_after_workdays(triaged, 1).at
+        accept_due = acceptance_due(triaged)
         task: dict[str, Any] = {
             "id": task_id, "demand_id": demand_id, "department_id": department,
             "status": "assigned", "opinion": None, "difficulty": "normal",
@@ -140,17 +253,24 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
         line("triage", "received", "triaged", triaged, "coordinator")
         line("assign", None, "assigned", triaged, "coordinator", task_id, department=department)
         if state == "assigned":
+            clock.climb("acceptance", demand_id, task_id, accept_due, None, "assigned",
+                        department)
             continue
-        if rng.random() < 0.08:  # returned once, then named again
-            line("return", "assigned", "coordination", triaged + timedelta(hours=2), "liaison",
-                 task_id, "不属于本部门职责", department=department)
-            line("reassign", "coordination", "assigned", triaged + timedelta(hours=4),
-                 "coordinator", task_id, department=department)
         accepted = triaged + timedelta(hours=3 + rng.randrange(20))
-        if state == "overdue":
-            accepted = anchor - timedelta(days=workdays + 8 + rng.randrange(10))
-            accepted = max(accepted, triaged + timedelta(hours=1))
-        due = calendar.deadline_after_workdays(accepted, workdays)
+        if rng.random() < 0.08:  # returned once, then named again
+            returned, named = triaged + timedelta(hours=2), triaged + timedelta(hours=4)
+            clock.climb("acceptance", demand_id, task_id, accept_due, returned, "assigned",
+                        department)
+            line("return", "assigned", "coordination", returned, "liaison",
+                 task_id, "不属于本部门职责", department=department)
+            line("reassign", "coordination", "assigned", named, "coordinator", task_id,
+                 department=department)
+            accept_due = acceptance_due(named)
+            task["accept_due_at"] = accept_due
+        accepted = min(accepted, accept_due - timedelta(minutes=30))  # never timed out
+        clock.climb("acceptance", demand_id, task_id, accept_due, accepted, "assigned",
+                    department)
+        due = calendar.deadline_after_workdays(accepted, workdays, hour=END_OF_DAY_HOUR)
         task.update(status="accepted", accepted_at=accepted, accepted_by=STAFF,
                     due_at=due.at, due_provisional=due.provisional, version=2)
         demand["status"] = "in_progress"
@@ -165,47 +285,71 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
                 "author_role": "liaison", "created_at": accepted + timedelta(hours=5)})
             line("note", "accepted", "accepted", accepted + timedelta(hours=5), "liaison",
                  task_id, department=department)
+        reminded_from = accepted  # when the reminders in force were scheduled
         if rng.random() < 0.1:
             extra = 3
-            new_due = calendar.deadline_after_workdays(due.at, extra)
+            decided = accepted + timedelta(days=1, hours=2)
+            hour = due.at.astimezone(SHANGHAI).hour  # as decide_extension keeps it
+            new_due = calendar.deadline_after_workdays(due.at, extra, hour=hour)
             rows["extensions"].append({
                 "id": stable("extension", str(i)), "task_id": task_id, "workdays": extra,
                 "reason": "需要等待第三方检测报告", "status": "approved",
                 "requested_by": STAFF, "requested_at": accepted + timedelta(days=1),
-                "decided_by": STAFF, "decided_at": accepted + timedelta(days=1, hours=2),
-                "new_due_at": new_due.at})
+                "decided_by": STAFF, "decided_at": decided, "new_due_at": new_due.at})
+            # the reminders of the first deadline, cancelled by the decision
+            clock.reminders(task_id, department, due.at, accepted, decided)
             task.update(due_at=new_due.at, due_provisional=new_due.provisional)
-            line("extension_approved", "accepted", "accepted",
-                 accepted + timedelta(days=1, hours=2), "coordinator", task_id,
-                 department=department)
-        if state == "accepted":
-            if task["due_at"] <= anchor:  # not meant overdue: give it the time it needs
-                task["due_at"] = calendar.deadline_after_workdays(anchor, 3).at
-            continue
-        if state == "overdue":
-            level = 1 + rng.randrange(3)
-            task["escalation_level"] = level
-            for rung in range(1, level + 1):
-                line(("escalate_head", "escalate_leader", "escalate_group")[rung - 1],
-                     "accepted", "accepted", task["due_at"] + timedelta(days=3 * (rung - 1)),
-                     "service", task_id, department=department)
+            reminded_from = decided
+            line("extension_approved", "accepted", "accepted", decided, "coordinator",
+                 task_id, department=department)
+        if state == "accepted" and task["due_at"] <= anchor:
+            # not meant overdue: give it the time it needs
+            task["due_at"] = calendar.deadline_after_workdays(anchor, 3).at
+        if state in ("accepted", "overdue"):
+            clock.reminders(task_id, department, task["due_at"], reminded_from, None)
+            task["escalation_level"] = clock.climb(
+                "handling", demand_id, task_id, task["due_at"], None, "accepted", department,
+                level=1)
             continue
         completed = min(task["due_at"] - timedelta(hours=rng.randrange(1, 48)),
                         anchor - timedelta(hours=1))
+        if rng.random() < LATE_COMPLETION:  # 办理超时, then done
+            completed = min(task["due_at"] + timedelta(hours=2 + rng.randrange(70)),
+                            anchor - timedelta(hours=1))
         completed = max(completed, accepted + timedelta(hours=1))
+        clock.reminders(task_id, department, task["due_at"], reminded_from, completed)
+        task["escalation_level"] = clock.climb(
+            "handling", demand_id, task_id, task["due_at"], completed, "accepted", department,
+            level=1)
         task.update(status="completed", completed_at=completed, result="已按政策办理完毕，"
                     "并向企业反馈了办理结果。", version=3)
         demand.update(status="awaiting_rating", completed_at=completed)
         line("complete", "accepted", "completed", completed, "liaison", task_id,
              department=department)
         line("demand_state", "in_progress", "awaiting_rating", completed, "liaison")
+        # as closure.on_awaiting_rating schedules them
+        remind_due = calendar.deadline_after_workdays(
+            completed, int(config["rating_reminder_workdays"])).at
+        unrated_due = calendar.deadline_after_workdays(
+            completed, int(config["close_unrated_workdays"])).at
+        rated_at = completed + timedelta(hours=6 + rng.randrange(48))
+        if state == "awaiting_rating" and unrated_due <= anchor:
+            state = "unrated"  # the sweep would have closed it
+        if state == "unrated" and unrated_due > anchor:
+            state = "awaiting_rating"  # not yet
+        rated = None if state in ("awaiting_rating", "unrated") else rated_at
+        if clock.put("rating_reminder", demand_id, remind_due, rated) is not None:
+            line("remind_rating", "awaiting_rating", "awaiting_rating", remind_due + FIRE_DELAY,
+                 "service")
+            lines[-1]["actor"] = ledger.PLATFORM_ACTOR
+        closed = clock.put("close_unrated", demand_id, unrated_due, rated)
         if state == "awaiting_rating":
             continue
-        rated_at = completed + timedelta(hours=6 + rng.randrange(48))
         if state == "unrated":
-            closed = completed + timedelta(days=10)
+            assert closed is not None
             demand.update(status="closed", closure="unrated", closed_at=closed)
             line("close", "awaiting_rating", "closed", closed, "service", reason="unrated")
+            lines[-1]["actor"] = ledger.PLATFORM_ACTOR
             continue
         satisfied = state == "rated"
         score = (4 + rng.randrange(2)) if satisfied else 2
@@ -242,9 +386,19 @@ def load(session: Session, enterprises: list[DemoEnterprise], categories: dict[s
     if session.execute(select(Demand.id).where(Demand.id == stable("demand", "0"))).first():
         return {}
     moment = anchor or datetime.now(UTC)
-    rows = build(enterprises, categories, calendar, moment, seed)
+    rows = build(enterprises, categories, calendar, moment, seed, sla.settings(session))
     for model, key in ((Demand, "demands"), (Task, "tasks"), (Extension, "extensions"),
-                       (Note, "notes"), (Rating, "ratings"), (LedgerEntry, "ledger")):
+                       (Note, "notes"), (Rating, "ratings"), (LedgerEntry, "ledger"),
+                       (Escalation, "escalations")):
         if rows[key]:
             session.execute(insert(model.__table__), rows[key])
+    if rows["deadlines"]:
+        table = Deadline.__table__
+        ids = session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            rows["deadlines"]).scalars().all()
+        breaches = [{**{k: v for k, v in b.items() if k != "deadline"},
+                     "deadline_id": ids[b["deadline"]]} for b in rows["breaches"]]
+        if breaches:
+            session.execute(insert(Breach.__table__), breaches)
     return {f"demo {k}": len(v) for k, v in rows.items() if v}

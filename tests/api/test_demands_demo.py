@@ -56,6 +56,67 @@ def test_the_demo_demands_load_once_in_every_state(demo):
     assert months >= 5 and unknown == 0
 
 
+def test_the_demo_demands_have_the_sla_rows_of_their_history(demo):
+    """Each demo demand has the deadlines the lifecycle schedules: met (cancelled), fired
+    (with the breaches, escalations and ledger lines of the ladder) or still pending, none
+    left due and unfired; the SLA figures (appraisal rates, open work overdue) are not 0."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from services.ticketing import appraisal
+    from services.ticketing.sla_metrics import TASKS_DUE_SQL
+
+    engine, first, _second, _took = demo
+    assert first["demo deadlines"] > 300 and first["demo breaches"] > 0
+    assert first["demo escalations"] > 0
+    with engine.connect() as conn:
+        kinds = dict(conn.execute(text(
+            "SELECT kind, count(*) FROM ticketing.deadlines GROUP BY kind")).all())
+        outcomes = dict(conn.execute(text(
+            "SELECT CASE WHEN cancelled_at IS NOT NULL THEN 'met' WHEN fired_at IS NOT NULL "
+            "THEN 'fired' ELSE 'pending' END, count(*) FROM ticketing.deadlines GROUP BY 1"
+        )).all())
+        stale = conn.execute(text(
+            "SELECT count(*) FROM ticketing.deadlines WHERE fired_at IS NULL AND "
+            "cancelled_at IS NULL AND due_at < now() - interval '10 minutes'")).scalar_one()
+        without_triage = conn.execute(text(
+            "SELECT count(*) FROM ticketing.demands d WHERE NOT EXISTS (SELECT 1 FROM "
+            "ticketing.deadlines x WHERE x.subject_id = d.id AND x.kind = 'triage')"
+        )).scalar_one()
+        breaches = dict(conn.execute(text(
+            "SELECT kind, count(*) FROM ticketing.breaches GROUP BY kind")).all())
+        levels = dict(conn.execute(text(
+            "SELECT level, count(*) FROM ticketing.escalations GROUP BY level")).all())
+        lines = dict(conn.execute(text(
+            "SELECT action, count(*) FROM ticketing.ledger WHERE action IN "
+            "('triage_overdue', 'handling_overdue', 'escalate_head', 'escalate_leader') "
+            "GROUP BY action")).all())
+        mismatched = conn.execute(text(
+            "SELECT count(*) FROM ticketing.tasks t WHERE escalation_level <> coalesce(("
+            "SELECT max(level) FROM ticketing.escalations e WHERE e.task_id = t.id), 0)"
+        )).scalar_one()
+        overdue = sum(row[1] for row in conn.execute(
+            TASKS_DUE_SQL, {"horizon": datetime.now(UTC) + timedelta(days=1)}))
+    assert set(kinds) == {"triage", "acceptance", "handling", "reminder", "escalation",
+                          "rating_reminder", "close_unrated"}, kinds
+    assert all(outcomes.get(k) for k in ("met", "fired", "pending")), outcomes
+    assert stale == 0 and without_triage == 0
+    assert breaches.get("triage") and breaches.get("handling"), breaches
+    assert levels.get(1) and levels.get(2), levels
+    assert breaches["handling"] == levels[1] == lines["handling_overdue"] == lines[
+        "escalate_head"]
+    assert breaches["triage"] == lines["triage_overdue"] and mismatched == 0
+    assert overdue > 0  # gridsvc_open_tasks_due{due="overdue"}
+    with Session(engine) as session:
+        today = date.today()
+        [zone] = appraisal.appraise(session, appraisal.ZONE,
+                                    appraisal.Period(today - timedelta(days=200), today))
+    for figure in ("triage_on_time_rate", "handling_on_time_rate", "satisfaction_rate",
+                   "resolution_rate"):
+        assert 0.5 < zone[figure] < 1, (figure, zone)
+
+
 def test_the_demo_demands_are_the_same_on_every_machine():
     from datetime import UTC, datetime
 
