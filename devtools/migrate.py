@@ -77,6 +77,22 @@ def load_ticketing_demo(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def load_meetings_demo(database_url: str) -> dict[str, int]:
+    """The year's demo meetings (services/enterprise/meetings_demo.py) with themes, invitees,
+    registrations, attendance and feedback, on top of the demo zone, if missing."""
+    from sqlalchemy.orm import Session
+
+    from common.db import make_engine
+    from services.enterprise import meetings_demo
+
+    engine = make_engine(database_url, "enterprise", "demo-loader")
+    try:
+        with Session(engine) as session, session.begin():
+            return meetings_demo.load(session)
+    finally:
+        engine.dispose()
+
+
 def load_zone_demo(database_url: str) -> dict[str, int]:
     """Load the zone resources' demo (carriers, projects, institutes, leading industries and
     24 months of figures for every demo enterprise) on top of the demo zone, if missing. A
@@ -110,6 +126,7 @@ def main() -> None:
     sub.add_parser("demo", help="load the demo data set (idempotent)")
     sub.add_parser("zone-demo", help="load the zone resources' demo on top of it (idempotent)")
     sub.add_parser("demands-demo", help="load the demo demands in every state (idempotent)")
+    sub.add_parser("meetings-demo", help="load the year's demo meetings (idempotent)")
     rev = sub.add_parser("revision")
     rev.add_argument("service", choices=SERVICES)
     rev.add_argument("message")
@@ -127,6 +144,8 @@ def main() -> None:
         print(load_zone_demo(url))
     elif args.cmd == "demands-demo":
         print(load_ticketing_demo(url))
+    elif args.cmd == "meetings-demo":
+        print(load_meetings_demo(url))
     else:
         ensure_database(url)
         upgrade(args.service, url)
