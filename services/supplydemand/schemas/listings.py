@@ -1,6 +1,5 @@
-"""The supply/demand board's contract (供求信息互通平台): what callers send and what they get.
-
-The gateway imports this module for request validation and the OpenAPI document.
+"""The board's contract for listings (``api/listings.py``): posting, moderation, search, matches and
+the board's figures.
 """
 
 from __future__ import annotations
@@ -20,8 +19,8 @@ from common.fields import (
     normalized,
     refuse,
 )
-from common.pagination import page_query, page_schema
-from common.validation import is_uuid
+from common.pagination import page_schema
+from services.supplydemand.schemas.base import FreeText, PageQuery, Uuid
 
 SIDES = ("supply", "demand")  # 供 / 求
 #: 供求类别: what is offered or needed
@@ -41,36 +40,14 @@ CATEGORIES = (
     "other",  # 其他
 )
 LISTING_STATES = ("published", "closed", "hidden", "expired")
-DOCKING_STATES = ("requested", "accepted", "declined")
+
+
 #: the longest a listing may stay valid (有效期)
 MAX_VALIDITY_DAYS = 366
 _INDUSTRY = re.compile(r"^[A-T][0-9]{2}([0-9]{1,2})?$")
 
 
-class FreeText(Text):
-    """Prose as typed (Chinese punctuation kept, no NFKC), trimmed; matching normalises on
-    its own. A :class:`Text` for the contract (blank is refused like any Text)."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        return fields.String._deserialize(self, value, attr, data, **kwargs).strip()
-
-
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 INDUSTRY_PATTERN = r"^[A-Ta-t][0-9]{2}([0-9]{1,2})?$"
-
-
-class Uuid(fields.String):
-    """An id: a UUID string (checked here, so no query ever sees a malformed id)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs["metadata"] = {"pattern": UUID_PATTERN, **(kwargs.get("metadata") or {})}
-        super().__init__(**kwargs)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        raw = normalized(super()._deserialize(value, attr, data, **kwargs)).lower()
-        if not is_uuid(raw):
-            raise refuse("field.not_id", "not a valid id")
-        return raw
 
 
 class IndustryCode(fields.String):
@@ -87,10 +64,6 @@ class IndustryCode(fields.String):
             raise refuse("enterprise.industry_code_form",
                          "not a GB/T 4754 industry code such as C33 or C3311")
         return raw
-
-
-#: the board's pages: 1-10,000 of 1-100 items (20 by default)
-PageQuery = page_query(max_per_page=100, max_page=10_000)
 
 
 # --------------------------------------------------------------------------- listings
@@ -251,66 +224,3 @@ class BoardStatsSchema(Schema):
     matches = fields.Integer(required=True, metadata={"description": "pairs notified"})
     dockings = fields.List(fields.Nested(CountSchema), required=True,
                            metadata={"description": "by outcome (status)"})
-
-
-# --------------------------------------------------------------------------- docking (对接)
-
-
-class DockingCreateSchema(Schema):
-    listing_id = Uuid(required=True, metadata={"description": "the other enterprise's listing"})
-    message = FreeText(required=True, validate=validate.Length(1, 1000))
-    enterprise_id = Uuid(metadata={"description": "the requesting enterprise; required for "
-                                   "grid staff acting for an enterprise of their grid"})
-
-
-class DockingDecisionSchema(Schema):
-    message = FreeText(load_default="", validate=validate.Length(0, 1000))
-    version = WholeNumber(validate=validate.Range(0, 2**31 - 1))
-
-
-class DockingContactSchema(Schema):
-    name = fields.String(required=True)
-    title = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-
-
-class DockingContactsSchema(Schema):
-    requester = fields.List(fields.Nested(DockingContactSchema), required=True)
-    owner = fields.List(fields.Nested(DockingContactSchema), required=True)
-
-
-class DockingStepSchema(Schema):
-    action = fields.String(required=True)
-    actor_role = fields.String(required=True)
-    message = fields.String(required=True)
-    at = LocalDateTime(required=True)
-
-
-class DockingSchema(Schema):
-    id = fields.String(required=True)
-    listing_id = fields.String(required=True)
-    listing_title = fields.String(required=True)
-    requester_enterprise_id = fields.String(required=True)
-    requester_name = fields.String(required=True)
-    owner_enterprise_id = fields.String(required=True)
-    owner_name = fields.String(required=True)
-    message = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(DOCKING_STATES))
-    reply = fields.String(allow_none=True)
-    contacts = fields.Nested(DockingContactsSchema, allow_none=True, metadata={
-        "description": "both parties' contacts, once accepted; null before"})
-    history = fields.List(fields.Nested(DockingStepSchema), required=True)
-    created_at = LocalDateTime(required=True)
-    decided_at = LocalDateTime(allow_none=True)
-    version = fields.Integer(required=True)
-
-
-DockingPageSchema = page_schema(DockingSchema, "DockingPage")
-
-
-class DockingQuerySchema(PageQuery):
-    status = fields.String(validate=validate.OneOf(DOCKING_STATES))
-    listing_id = Uuid()
-    direction = fields.String(validate=validate.OneOf(("sent", "received")), metadata={
-        "description": "for an enterprise: requests it sent or received"})
