@@ -93,6 +93,67 @@ def load_meetings_demo(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def load_policies_demo(database_url: str) -> dict[str, int]:
+    """A few demo policies and notices published to audiences of the demo zone, with read
+    receipts (services/notification/policies_demo.py), if missing. Each audience is resolved
+    by the registry's own code, as the service's resolve_audience call does."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from common.db import make_engine
+    from services.enterprise import audience
+    from services.enterprise.models import Department
+    from services.notification import policies_demo
+
+    registry = make_engine(database_url, "enterprise", "demo-loader")
+    try:
+        with Session(registry) as session:
+            members = {p.key: audience.members(session, p.audience)
+                       for p in policies_demo.POLICIES}
+            departments = {row.id: row.name for row in session.execute(
+                select(Department.id, Department.name))}
+    finally:
+        registry.dispose()
+    engine = make_engine(database_url, "notification", "demo-loader")
+    try:
+        with Session(engine) as session, session.begin():
+            return policies_demo.load(session, members, departments)
+    finally:
+        engine.dispose()
+
+
+def load_board_demo(database_url: str) -> dict[str, int]:
+    """The demo supply/demand board (services/supplydemand/board_demo.py): listings of demo
+    enterprises, their matches, dockings in every state, if missing. The enterprises' records
+    (with their contacts) are read from the registry, as the service's get_enterprise call
+    gives them."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from common.db import make_engine
+    from services.enterprise.models import Enterprise
+    from services.supplydemand import board_demo
+    from services.supplydemand.dependencies import match_threshold
+
+    registry = make_engine(database_url, "enterprise", "demo-loader")
+    try:
+        with Session(registry) as session:
+            records = [dict(row._mapping) for row in session.execute(
+                select(Enterprise.id, Enterprise.name, Enterprise.grid_id,
+                       Enterprise.industry_code, Enterprise.in_scope, Enterprise.contacts))
+                       if row.contacts]
+    finally:
+        registry.dispose()
+    for record in records:
+        record["id"] = str(record["id"])
+    engine = make_engine(database_url, "supplydemand", "demo-loader")
+    try:
+        with Session(engine) as session, session.begin():
+            return board_demo.load(session, records, match_threshold())
+    finally:
+        engine.dispose()
+
+
 def load_zone_demo(database_url: str) -> dict[str, int]:
     """Load the zone resources' demo (carriers, projects, institutes, leading industries and
     24 months of figures for every demo enterprise) on top of the demo zone, if missing. A
@@ -127,6 +188,8 @@ def main() -> None:
     sub.add_parser("zone-demo", help="load the zone resources' demo on top of it (idempotent)")
     sub.add_parser("demands-demo", help="load the demo demands in every state (idempotent)")
     sub.add_parser("meetings-demo", help="load the year's demo meetings (idempotent)")
+    sub.add_parser("policies-demo", help="load the demo policies with receipts (idempotent)")
+    sub.add_parser("board-demo", help="load the demo supply/demand board (idempotent)")
     rev = sub.add_parser("revision")
     rev.add_argument("service", choices=SERVICES)
     rev.add_argument("message")
@@ -146,6 +209,10 @@ def main() -> None:
         print(load_ticketing_demo(url))
     elif args.cmd == "meetings-demo":
         print(load_meetings_demo(url))
+    elif args.cmd == "policies-demo":
+        print(load_policies_demo(url))
+    elif args.cmd == "board-demo":
+        print(load_board_demo(url))
     else:
         ensure_database(url)
         upgrade(args.service, url)

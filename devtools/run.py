@@ -12,8 +12,10 @@ import urllib.request
 from common.auth import Role
 from common.config import SERVICES, load_settings
 from devtools.migrate import (
+    load_board_demo,
     load_demo,
     load_meetings_demo,
+    load_policies_demo,
     load_ticketing_demo,
     load_zone_demo,
     upgrade_all,
@@ -85,6 +87,8 @@ def main() -> None:
     added |= {f"zone {k}": n for k, n in load_zone_demo(settings.database_url).items()}
     added |= load_ticketing_demo(settings.database_url)
     added |= load_meetings_demo(settings.database_url)
+    added |= load_policies_demo(settings.database_url)
+    added |= load_board_demo(settings.database_url)
     print("demo data:", ", ".join(f"{n} {k}" for k, n in added.items() if n) or "present",
           flush=True)
     # GATEWAY_PORT from the environment: the processes inherit it, readiness polls it too

@@ -27,7 +27,7 @@ Rules:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -39,11 +39,13 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    column,
     func,
     insert,
     null,
     or_,
     select,
+    values,
 )
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -369,19 +371,36 @@ def withdraw(session: Session, principal: Principal, policy_id: str, reason: str
 def record_read(session: Session, policy_id: str, enterprise_id: str, account_id: str) -> bool:
     """已读回执: the enterprise's first read of the policy (later reads change nothing); its
     inbox message is marked read too. True if this was the first read."""
+    return record_reads(session, policy_id, [(enterprise_id, account_id, None)]) == 1
+
+
+def record_reads(session: Session, policy_id: str,
+                 reads: Sequence[tuple[str, str, datetime | None]]) -> int:
+    """已读回执 of many enterprises at once, each ``(enterprise_id, account_id, at)`` (``at``
+    None: now): an enterprise's first read only (later reads change nothing), and its inbox
+    message marked read. Two statements whatever the count; how many were first reads."""
+    if not reads:
+        return 0
     first = session.execute(
         pg_insert(PolicyRead)
-        .values(policy_id=policy_id, enterprise_id=enterprise_id, read_by=account_id)
+        .values([{"policy_id": policy_id, "enterprise_id": enterprise_id,
+                  "read_by": account_id,
+                  "first_read_at": at if at is not None else func.now()}
+                 for enterprise_id, account_id, at in reads])
         .on_conflict_do_nothing()
         .returning(PolicyRead.policy_id)
-    ).first() is not None
+    ).all()
+    moments = values(column("recipient", String), column("at", DateTime(timezone=True)),
+                     name="read_moments").data(
+        [(f"enterprise:{enterprise_id}", at) for enterprise_id, _account, at in reads])
     session.execute(
         sql_update(InboxMessage)
         .where(InboxMessage.event_id == policy_id,
-               InboxMessage.recipient == f"enterprise:{enterprise_id}",
+               InboxMessage.recipient == moments.c.recipient,
                InboxMessage.read_at.is_(None))
-        .values(read_at=func.now()))
-    return first
+        .values(read_at=func.coalesce(cast(moments.c.at, DateTime(timezone=True)),
+                                      func.now())))
+    return len(first)
 
 
 def read_from_message(session: Session, principal: Principal, message: InboxMessage

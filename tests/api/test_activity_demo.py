@@ -5,7 +5,7 @@ deterministic, loaded once (a second load adds nothing), into a database of its 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import fresh_database
@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
-from devtools.migrate import load_demo, load_meetings_demo
+from devtools.migrate import (
+    load_board_demo,
+    load_demo,
+    load_meetings_demo,
+    load_policies_demo,
+)
 
 COORDINATOR = Principal(user_id="demo-test", role=Role.COORDINATOR,
                         department_id="economic_development")
@@ -24,7 +29,8 @@ COORDINATOR = Principal(user_id="demo-test", role=Role.COORDINATOR,
 def demo(infrastructure):
     url = fresh_database("activity_demo")
     load_demo(url)
-    loaders = {"meetings": load_meetings_demo}
+    loaders = {"meetings": load_meetings_demo, "policies": load_policies_demo,
+               "board": load_board_demo}
     first, second, took = {}, {}, {}
     for name, loader in loaders.items():
         started = time.monotonic()
@@ -80,3 +86,67 @@ def test_the_demo_meetings_are_the_same_on_every_machine():
     assert [m["starts_at"] for m in one["meetings"]] == [m["starts_at"] for m in two["meetings"]]
     assert two == meetings_demo.build(grids, audiences, anchor)
     assert two["feedback"] and two["attendance"]
+
+
+def test_published_policies_with_receipts_some_read_some_not(demo):
+    from services.notification import policies, policies_demo
+
+    engine, first, _second = demo
+    assert first["policies"]["demo policies"] == len(policies_demo.POLICIES)
+    with Session(engine) as session:
+        figures = [policies.reach(session, COORDINATOR, policies_demo.stable("policy", p.key))
+                   for p in policies_demo.POLICIES]
+        grid = figures[-1]["by_grid"][0]["key"]
+        worker = Principal(user_id="demo-worker", role=Role.GRID_WORKER, grid_ids=(grid,))
+        unread = policies.receipts(session, worker, figures[-1]["policy_id"],
+                                   {"read": False, "page": 1, "per_page": 100})
+        read = policies.receipts(session, worker, figures[-1]["policy_id"],
+                                 {"read": True, "page": 1, "per_page": 100})
+        inbox = dict(session.execute(text(
+            "SELECT read_at IS NULL, count(*) FROM notification.inbox_messages "
+            "WHERE kind = 'policy_published' GROUP BY 1")).all())
+        published = session.execute(text(
+            "SELECT min(published_at), max(published_at) FROM notification.policies")).one()
+    for reach in figures:
+        assert reach["status"] == "published"
+        assert reach["targeted"] == reach["delivered"] > reach["read"] > 0, reach
+    assert figures[0]["read_rate"] > figures[-1]["read_rate"]  # older ones read more
+    assert unread["total"] > 0 and read["total"] > 0
+    assert all(r["grid_id"] == grid and r["read_at"] is None for r in unread["items"])
+    assert inbox[True] > 0 and inbox[False] > 0
+    assert published[1] - published[0] > timedelta(days=60)
+
+
+def test_the_board_has_listings_matches_and_dockings_in_every_state(demo):
+    from services.supplydemand import board, board_demo, docking
+
+    engine, first, _second = demo
+    assert first["board"]["demo listings"] == len(board_demo.LISTINGS)
+    assert first["board"]["demo matches"] > 0
+    with Session(engine) as session:
+        statuses = dict(session.execute(text(
+            "SELECT status, count(*) FROM supplydemand.listings GROUP BY status")).all())
+        dockings = {row.status: row for row in session.execute(text(
+            "SELECT DISTINCT ON (status) * FROM supplydemand.dockings ORDER BY status, id"))}
+        steps = session.execute(text(
+            "SELECT count(*) FROM supplydemand.docking_events")).scalar_one()
+        pairs = session.execute(text(
+            "SELECT count(*) FROM supplydemand.matches")).scalar_one()
+        need, _enterprise = board.get(session, board_demo.stable("listing", "laser-demand"))
+        ranked = board.matches_for(session, need)
+        accepted = dockings["accepted"]
+        owner = Principal(user_id="demo-owner", role=Role.ENTERPRISE,
+                          enterprise_id=str(accepted.owner_enterprise_id))
+        shown = docking.dump(session, *docking.visible(session, owner, str(accepted.id)))
+    assert statuses.get("published", 0) >= 10 and statuses.get("closed") == 1
+    assert statuses.get("hidden") == 1
+    assert set(dockings) == {"requested", "accepted", "declined"}
+    assert steps == len(board_demo.DOCKINGS) + sum(
+        1 for d in board_demo.DOCKINGS if d[2] != "requested")
+    assert pairs == first["board"]["demo matches"]
+    assert ranked and ranked[0].candidate.payload["id"] == board_demo.stable(
+        "listing", "laser-supply")
+    assert accepted.requester_contacts and accepted.owner_contacts
+    assert shown["status"] == "accepted" and shown["contacts"]["requester"]
+    assert [step["action"] for step in shown["history"]] == ["requested", "accepted"]
+    assert dockings["requested"].requester_contacts is None
