@@ -139,6 +139,10 @@ def test_the_supervision_list_by_department_and_grid_scoped_by_role(client, toke
     assert set(by_title) == {"督办超期", "督办临期", "督办升级", "督办待分理"}
     assert by_title["督办超期"]["overdue"] and by_title["督办超期"]["stage"] == "handling"
     assert by_title["督办超期"]["department_name"] == "自然资源和规划分局"
+    with db.connect() as conn:
+        name = conn.execute(text("SELECT name FROM enterprise.enterprises WHERE id = :e"),
+                            {"e": enterprise}).scalar_one()
+    assert {item["enterprise_name"] for item in by_title.values()} == {name}
     assert by_title["督办临期"]["due_soon"] and not by_title["督办临期"]["overdue"]
     assert by_title["督办升级"]["escalated"] and by_title["督办升级"]["escalation_level"] == 2
     assert by_title["督办待分理"]["stage"] == "triage" and by_title["督办待分理"]["overdue"]
@@ -157,6 +161,7 @@ def test_the_supervision_list_by_department_and_grid_scoped_by_role(client, toke
     # (departments no other test module's counts depend on)
     finance = listed(bearer(token(Role.LIAISON, department_id="natural_resources")))
     assert [i["task_id"] for i in finance["items"]] == [overdue_task]
+    assert finance["items"][0]["enterprise_name"] == name  # named for whoever reads
     head = listed(bearer(token(Role.DEPARTMENT_HEAD, department_id="ecology_environment")))
     assert {i["task_id"] for i in head["items"]} == {soon_task, raised_task}
     worker = listed(bearer(token(Role.GRID_WORKER, grid_ids=(grid,))))

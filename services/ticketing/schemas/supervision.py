@@ -30,6 +30,7 @@ class SupervisionItemSchema(Schema):
     number = fields.String(required=True)
     title = fields.String(required=True)
     enterprise_id = fields.String(required=True)
+    enterprise_name = fields.String(allow_none=True)
     grid_id = fields.String(allow_none=True)
     grid_name = fields.String(allow_none=True)
     task_id = fields.String(allow_none=True, metadata={"description": "null: awaiting triage"})

@@ -5967,6 +5967,7 @@ export interface components {
             /** @description due within one working day */
             due_soon: boolean;
             enterprise_id: string;
+            enterprise_name?: string | null;
             escalated: boolean;
             escalation_level: number;
             grid_id?: string | null;
@@ -23647,6 +23648,7 @@ export interface operations {
                      *           "due_provisional": true,
                      *           "due_soon": true,
                      *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "enterprise_name": "青岛光刃激光科技有限公司",
                      *           "escalated": true,
                      *           "escalation_level": 1,
                      *           "grid_id": "INC01",
