@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
 from common import settings_row
@@ -44,7 +45,14 @@ from common.pagination import paginate
 from common.validation import is_uuid as common_is_uuid
 from services.enterprise import events
 from services.enterprise.access import GRID_ROLES
-from services.enterprise.models import Contract, Department, Enterprise, Obligation, Setting
+from services.enterprise.models import (
+    AuditEntry,
+    Contract,
+    Department,
+    Enterprise,
+    Obligation,
+    Setting,
+)
 
 #: key of the obligation settings in the ``settings`` table
 SETTINGS_KEY = "obligations"
@@ -56,6 +64,8 @@ SWEEP_BATCH = 500
 SWEEP_MAX_BATCHES = 20
 
 COMMITTEE = "committee"
+#: who acts when the platform itself changes something (the audit log's actor)
+PLATFORM_ACTOR = "platform"
 STATES = ("open", "due_soon", "overdue", "fulfilled")
 
 #: roles that read every contract
@@ -84,6 +94,12 @@ def subtract_workdays(calendar: WorkCalendar, day: date, n: int) -> tuple[date, 
 def remind_on_for(calendar: WorkCalendar, due_on: date, workdays: int) -> date:
     """提醒日: ``workdays`` working days before ``due_on``."""
     return subtract_workdays(calendar, due_on, workdays)[0]
+
+
+def reminder_for(calendar: WorkCalendar, due_on: date, workdays: int) -> tuple[date, bool]:
+    """提醒日 and whether it is provisional (暂定): counted back across a year without a loaded
+    working-day table, where Monday to Friday stands in."""
+    return subtract_workdays(calendar, due_on, workdays)
 
 
 def overdue_before(calendar: WorkCalendar, today: date) -> date:
@@ -144,23 +160,69 @@ def update_settings(
 
 
 def recompute_remind_on(session: Session, calendar: WorkCalendar, workdays: int) -> int:
-    """Set ``remind_on`` again for unfulfilled, not yet reminded obligations; returns how many
-    changed. Also the thing to run after a new year's holiday schedule is loaded."""
+    """Set ``remind_on`` (and its provisional flag) again for unfulfilled, not yet reminded
+    obligations; returns how many changed."""
+    return len(_recompute(session, calendar, workdays))
+
+
+def _recompute(session: Session, calendar: WorkCalendar, workdays: int
+               ) -> list[tuple[Obligation, date | None, bool]]:
+    """The obligations whose reminder day or flag changed, each with its former day and flag."""
     rows = session.execute(
         select(Obligation)
         .where(Obligation.fulfilled_at.is_(None), Obligation.reminded_at.is_(None))
+        .order_by(Obligation.id)
         .with_for_update(of=Obligation)
     ).scalars().all()
-    cache: dict[date, date] = {}
-    changed = 0
+    cache: dict[date, tuple[date, bool]] = {}
+    changed = []
     for ob in rows:
         if ob.due_on not in cache:
-            cache[ob.due_on] = remind_on_for(calendar, ob.due_on, workdays)
-        if ob.remind_on != cache[ob.due_on]:
-            ob.remind_on = cache[ob.due_on]
-            changed += 1
+            cache[ob.due_on] = reminder_for(calendar, ob.due_on, workdays)
+        day, provisional = cache[ob.due_on]
+        if (ob.remind_on, bool(ob.remind_on_provisional)) != (day, provisional):
+            changed.append((ob, ob.remind_on, bool(ob.remind_on_provisional)))
+            ob.remind_on, ob.remind_on_provisional = day, provisional
     session.flush()
     return changed
+
+
+#: the audit log's line of an obligation whose reminder a loaded year re-planned
+REPLANNED = "obligation_deadline_replanned"
+
+
+def replan_after_load(session: Session, calendar: WorkCalendar, year: int, event_id: str
+                      ) -> int:
+    """A calendar year was loaded (``calendar_year_loaded``): re-plan the reminder day of every
+    unfulfilled committee or enterprise obligation whose reminder has not gone out, with one
+    ``obligation_deadline_changed`` event and one line in the audit log (操作日志, by the
+    platform) per obligation that moved or lost its provisional flag. Returns how many."""
+    changed = _recompute(session, calendar, reminder_workdays(session))
+    if not changed:
+        return 0
+    contracts = {c.id: c for c in session.execute(select(Contract).where(
+        Contract.id.in_(sorted({ob.contract_id for ob, _, _ in changed})))).scalars()}
+    for ob, before, was_provisional in changed:
+        contract = contracts[ob.contract_id]
+        events.publish(session, "obligation_deadline_changed", {
+            "obligation_id": ob.id, "contract_id": ob.contract_id,
+            "enterprise_id": contract.enterprise_id, "department_id": ob.department_id,
+            "due_on": ob.due_on.isoformat(),
+            "remind_on": ob.remind_on.isoformat() if ob.remind_on else None,
+            "remind_on_provisional": bool(ob.remind_on_provisional),
+            "previous_remind_on": before.isoformat() if before else None,
+            "previous_remind_on_provisional": was_provisional,
+            "calendar_year": year,
+        })
+        session.execute(insert(AuditEntry).values(
+            actor_id=PLATFORM_ACTOR, actor_role=str(Role.SERVICE),
+            call_id=f"{event_id}:{ob.id}", method="EVENT", route="calendar_year_loaded",
+            path=f"/api/v1/calendar/years/{year}", action=REPLANNED, status=200,
+            subject_ids={"obligation_id": ob.id, "contract_id": ob.contract_id,
+                         "enterprise_id": contract.enterprise_id},
+            fields_changed=["remind_on", "remind_on_provisional"],
+        ).on_conflict_do_nothing(index_elements=["call_id"]))
+    return len(changed)
 
 
 # --------------------------------------------------------------------------- views
@@ -203,6 +265,7 @@ def obligation_view(ob: Obligation, today: date) -> dict[str, Any]:
         "department_id": ob.department_id,
         "fulfilled_at": ob.fulfilled_at,
         "remind_on": ob.remind_on,
+        "remind_on_provisional": bool(ob.remind_on_provisional),
         "reminded_at": ob.reminded_at,
         "overdue_at": ob.overdue_at,
         "state": obligation_state(ob, today),
@@ -352,18 +415,19 @@ def create(
     )
     session.add(contract)
     session.flush()  # the contract row first: obligations reference it
-    obligations = [
-        Obligation(
+    obligations = []
+    for o in data["obligations"]:
+        remind_on, provisional = reminder_for(calendar, o["due_on"], workdays)
+        obligations.append(Obligation(
             id=str(uuid.uuid4()),
             contract_id=contract.id,
             party=o["party"],
             description=o["description"],
             due_on=o["due_on"],
             department_id=o.get("department_id") or data["department_id"],
-            remind_on=remind_on_for(calendar, o["due_on"], workdays),
-        )
-        for o in data["obligations"]
-    ]
+            remind_on=remind_on,
+            remind_on_provisional=provisional,
+        ))
     session.add_all(obligations)
     session.flush()
     return contract, sorted(obligations, key=lambda ob: (ob.due_on, ob.id))

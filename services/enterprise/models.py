@@ -255,6 +255,10 @@ class Obligation(Base):
     department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
     fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     remind_on: Mapped[date | None] = mapped_column(Date)
+    #: the reminder day was counted across a year without a loaded working-day table (暂定);
+    #: re-planned when that year is loaded (``calendar_year_loaded``)
+    remind_on_provisional: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                        server_default=text("false"))
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

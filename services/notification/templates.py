@@ -170,6 +170,8 @@ def rating_requested(data: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> 
     if data.get("close_unrated_at"):
         parts.append(t("; a demand not rated by {time} is closed without a rating",
                        time=local_time(data["close_unrated_at"], t.language)))
+        if data.get("close_unrated_provisional"):
+            parts.append(t(" (deadline counted on provisional working days)"))
     return title, _sentence(t, *parts), f"/demands/{data['demand_id']}"
 
 

@@ -431,7 +431,8 @@ def recompute_triage_deadlines(
             continue
         demand.triage_due_at = deadline.at
         demand.triage_due_provisional = deadline.provisional
-        sla.replan(session, demand.id, "triage", deadline.at)  # the sweep's row too
+        sla.replan(session, demand.id, "triage", deadline.at,
+                   deadline.provisional)  # the sweep's row too
         demand.version += 1
         changed += 1
         record_event(

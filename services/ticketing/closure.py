@@ -139,11 +139,13 @@ def on_awaiting_rating(session: Session, demand: Demand, calendar: WorkCalendar,
     sla.cancel(session, demand.id, RATING_KINDS)  # a former round's, if any were left
     reminder = calendar.deadline_after_workdays(moment, int(config["rating_reminder_workdays"]))
     unrated = calendar.deadline_after_workdays(moment, int(config["close_unrated_workdays"]))
-    sla.schedule(session, "rating_reminder", demand.id, reminder.at)
-    sla.schedule(session, "close_unrated", demand.id, unrated.at)
+    sla.schedule(session, "rating_reminder", demand.id, reminder.at,
+                 provisional=reminder.provisional)
+    sla.schedule(session, "close_unrated", demand.id, unrated.at,
+                 provisional=unrated.provisional)
     events.publish(session, "rating_requested", demand_data(
         demand, round=current_round(session, demand.id), reminder=False,
-        close_unrated_at=unrated.at.isoformat(),
+        close_unrated_at=unrated.at.isoformat(), close_unrated_provisional=unrated.provisional,
     ), call_id)
 
 
@@ -312,7 +314,7 @@ def _reopen(session: Session, principal: Principal, demand: Demand, task_id: str
     task.due_at, task.due_provisional = due.at, due.provisional
     sla.cancel(session, task.id, ("handling", "reminder", "escalation"))
     sla.schedule(session, "handling", task.id, due.at, department_id=task.department_id,
-                 level=REOPEN_ESCALATION_LEVEL)
+                 level=REOPEN_ESCALATION_LEVEL, provisional=due.provisional)
     sla.schedule_reminders(session, calendar, task, now)
     ledger.record(session, principal, demand.id, "reopen", move.before, move.after,
                   task_id=task.id, department_id=task.department_id,

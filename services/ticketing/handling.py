@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role, service_principal
 from common.calendar import SHANGHAI, WorkCalendar
+from common.calendar import Deadline as Due
 from common.errors import (
     Conflict,
     Forbidden,
@@ -102,10 +103,10 @@ def _department_name(departments: Collection[str], department_id: str) -> str:
     return department_id
 
 
-def _acceptance_due(session: Session, calendar: WorkCalendar, start: datetime) -> datetime:
+def _acceptance_due(session: Session, calendar: WorkCalendar, start: datetime) -> Due:
     """受理时限: end of the ``acceptance_workdays``-th working day after ``start``."""
     n = int(sla.settings(session)["acceptance_workdays"])
-    return calendar.deadline_after_workdays(start, n, hour=END_OF_DAY_HOUR).at
+    return calendar.deadline_after_workdays(start, n, hour=END_OF_DAY_HOUR)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -274,7 +275,8 @@ def triage(session: Session, principal: Principal, demand_id: str, data: Mapping
     if problems:
         raise invalid_fields({"departments": problems})
 
-    accept_due = _acceptance_due(session, calendar, now)
+    accept_due_at = _acceptance_due(session, calendar, now)
+    accept_due = accept_due_at.at
     tasks: list[Task] = []
     for assignment in assignments:
         workdays = assignment.get("handling_workdays") or sla.handling_workdays(
@@ -284,7 +286,8 @@ def triage(session: Session, principal: Principal, demand_id: str, data: Mapping
             department_id=assignment["department_id"], status=str(TaskState.ASSIGNED),
             opinion=assignment.get("opinion") or data["proposed_opinion"],
             difficulty=difficulty, handling_workdays=int(workdays), accept_due_at=accept_due,
-            due_provisional=False, reopen_count=0, escalation_level=0, version=1,
+            accept_due_provisional=accept_due_at.provisional, due_provisional=False,
+            reopen_count=0, escalation_level=0, version=1,
         )
         session.add(task)
         tasks.append(task)
@@ -302,7 +305,8 @@ def triage(session: Session, principal: Principal, demand_id: str, data: Mapping
     ledger.record(session, principal, demand.id, "triage", before, demand.status,
                   reason=demand.proposed_opinion)
     for task in tasks:
-        sla.schedule(session, "acceptance", task.id, accept_due, department_id=task.department_id)
+        sla.schedule(session, "acceptance", task.id, accept_due, department_id=task.department_id,
+                     provisional=accept_due_at.provisional)
         ledger.record(session, principal, demand.id, "assign", None, task.status,
                       task_id=task.id, department_id=task.department_id, reason=task.opinion)
     events.publish(session, "demand_triaged", {
@@ -340,7 +344,7 @@ def accept(session: Session, principal: Principal, task_id: str, calendar: WorkC
     task.version += 1
     sla.cancel(session, task.id, ["acceptance"])
     sla.schedule(session, "handling", task.id, due.at, department_id=task.department_id,
-                 level=1)
+                 level=1, provisional=due.provisional)
     sla.schedule_reminders(session, calendar, task, now)
     ledger.record(session, principal, demand.id, move.action, move.before, move.after,
                   task_id=task.id, department_id=task.department_id)
@@ -437,13 +441,16 @@ def reassign(session: Session, principal: Principal, task_id: str, data: Mapping
                        code="task.department_busy",
                        params={"department": _department_name(department_ids, department_id)})
     previous = task.department_id
-    accept_due = _acceptance_due(session, calendar, now)
+    accept_due_at = _acceptance_due(session, calendar, now)
+    accept_due = accept_due_at.at
     task.department_id = department_id
     task.status = move.after
     task.accept_due_at = accept_due
+    task.accept_due_provisional = accept_due_at.provisional
     task.returned_reason = None
     task.version += 1
-    sla.schedule(session, "acceptance", task.id, accept_due, department_id=department_id)
+    sla.schedule(session, "acceptance", task.id, accept_due, department_id=department_id,
+                 provisional=accept_due_at.provisional)
     ledger.record(session, principal, demand.id, move.action, move.before, move.after,
                   task_id=task.id, department_id=department_id,
                   reason=f"{previous} → {department_id}: {data['reason']}")
@@ -567,17 +574,20 @@ def decide_extension(session: Session, principal: Principal, extension_id: str,
     if approve:
         assert task.due_at is not None
         hour = task.due_at.astimezone(SHANGHAI).hour
-        due = calendar.deadline_after_workdays(task.due_at, extension.workdays, hour=hour)
+        counted = calendar.deadline_after_workdays(task.due_at, extension.workdays, hour=hour)
+        # counted on from a provisional deadline, the new one is provisional too
+        due = Due(counted.at, counted.provisional or bool(task.due_provisional))
         extension.new_due_at = due.at
         task.due_at = due.at
         task.due_provisional = due.provisional
         task.version += 1
-        if sla.replan(session, task.id, "handling", due.at) == 0:
+        if sla.replan(session, task.id, "handling", due.at, due.provisional) == 0:
             # the deadline had fired (overdue): the approved time supersedes the escalation
             # ladder already under way; the new deadline escalates again when it passes
             sla.cancel(session, task.id, ["escalation"])
             sla.schedule(session, "handling", task.id, due.at,
-                         department_id=task.department_id, level=1)
+                         department_id=task.department_id, level=1,
+                         provisional=due.provisional)
         sla.cancel(session, task.id, ["reminder"])
         sla.schedule_reminders(session, calendar, task, now)
     ledger.record(session, principal, demand.id, f"extension_{extension.status}", task.status,

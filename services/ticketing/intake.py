@@ -253,7 +253,8 @@ def announce(session: Session, demands: list[Demand], call_id: str | None) -> No
     """Schedule each new demand's triage deadline, write intake as the first step of its
     ledger (who recorded it, in which role and channel) and record its ``demand_received``."""
     for demand in demands:
-        sla.schedule(session, "triage", demand.id, demand.triage_due_at)
+        sla.schedule(session, "triage", demand.id, demand.triage_due_at,
+                     provisional=bool(demand.triage_due_provisional))
         session.add(LedgerEntry(demand_id=demand.id, action="received", from_state=None,
                                 to_state="received", actor=demand.recorded_by,
                                 actor_role=demand.recorded_role, channel=demand.channel,

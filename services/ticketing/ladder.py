@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 
-from common.calendar import SHANGHAI, WorkCalendar
+from common.calendar import SHANGHAI, Deadline, WorkCalendar
 from services.ticketing.workflow import DemandState, TaskState
 
 #: escalation cause of the SLA ladder (the other cause, ``reopened``, is the lifecycle's)
@@ -109,10 +109,17 @@ def rung_workdays(settings: dict[str, object], level: int) -> int:
     return int(value)
 
 
-def after_workdays(calendar: WorkCalendar, due_at: datetime, workdays: int) -> datetime:
+def rung_due(calendar: WorkCalendar, due_at: datetime, workdays: int,
+             provisional: bool = False) -> Deadline:
     """The same local time (Asia/Shanghai) ``workdays`` working days after ``due_at``'s day,
     调休 included (as :meth:`WorkCalendar.deadline_after_workdays`, keeping the hour): when
-    the next rung is due."""
+    the next rung is due; provisional when the rung before was (``provisional``) or the count
+    crosses a year without a loaded table."""
     local = due_at.astimezone(SHANGHAI)
-    day, _provisional = calendar.add_workdays(local.date(), int(workdays))
-    return datetime.combine(day, local.time(), SHANGHAI)
+    day, counted = calendar.add_workdays(local.date(), int(workdays))
+    return Deadline(datetime.combine(day, local.time(), SHANGHAI), counted or provisional)
+
+
+def after_workdays(calendar: WorkCalendar, due_at: datetime, workdays: int) -> datetime:
+    """The moment of :func:`rung_due`."""
+    return rung_due(calendar, due_at, workdays).at

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -93,6 +94,9 @@ class Task(Base):
     difficulty: Mapped[str] = mapped_column(String(10))
     handling_workdays: Mapped[int] = mapped_column(Integer)
     accept_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the acceptance deadline was counted across a year without a loaded calendar (暂定)
+    accept_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                         server_default=false())
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 办理时限
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -134,6 +138,9 @@ class Deadline(Base):
     department_id: Mapped[str | None] = mapped_column(String(40))
     level: Mapped[int] = mapped_column(Integer, default=0)  # escalation level it leads to
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: counted in, or across, a year without a loaded working-day table (暂定): re-planned
+    #: when that year is loaded (services/ticketing/replan.py)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(

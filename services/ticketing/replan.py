@@ -82,14 +82,15 @@ def _replan_task(session: Session, calendar: WorkCalendar, task: Task, year: int
     changes: dict[str, Any] = {}
     if task.status == "assigned" and task.accept_due_at is not None:
         start = _last(session, task.id, ("assign", "reassign")) or task.created_at
-        if _pending(session, task.id, "acceptance") and _touches(year, start,
-                                                                  task.accept_due_at):
-            due = calendar.deadline_after_workdays(
-                start, int(config["acceptance_workdays"])).at
-            if due != task.accept_due_at:
-                changes["accept_due_at"] = (_iso(task.accept_due_at), _iso(due))
-                task.accept_due_at = due
-                sla.replan(session, task.id, "acceptance", due)
+        if _pending(session, task.id, "acceptance") and (
+                task.accept_due_provisional or _touches(year, start, task.accept_due_at)):
+            due = calendar.deadline_after_workdays(start, int(config["acceptance_workdays"]))
+            if (due.at, due.provisional) != (task.accept_due_at, task.accept_due_provisional):
+                changes["accept_due_at"] = (_iso(task.accept_due_at), _iso(due.at))
+                changes["accept_due_provisional"] = (task.accept_due_provisional,
+                                                     due.provisional)
+                task.accept_due_at, task.accept_due_provisional = due.at, due.provisional
+                sla.replan(session, task.id, "acceptance", due.at, due.provisional)
     if task.status == "accepted" and task.due_at is not None and task.accepted_at is not None:
         start, workdays = _handling_basis(session, task)
         unfired = bool(_pending(session, task.id, "handling"))
@@ -99,23 +100,28 @@ def _replan_task(session: Session, calendar: WorkCalendar, task: Task, year: int
                 changes["due_at"] = (_iso(task.due_at), _iso(due.at))
                 changes["due_provisional"] = (task.due_provisional, due.provisional)
                 task.due_at, task.due_provisional = due.at, due.provisional
-                sla.replan(session, task.id, "handling", due.at)
+                sla.replan(session, task.id, "handling", due.at, due.provisional)
                 sla.cancel(session, task.id, ("reminder",))
                 sla.schedule_reminders(session, calendar, task, now)
-        base = task.due_at
+        base, base_provisional = task.due_at, bool(task.due_provisional)
         for rung in _pending(session, task.id, "escalation"):
             if rung.level == 3:
                 fired = session.execute(
-                    select(Deadline.due_at).where(Deadline.subject_id == task.id,
-                                                  Deadline.kind == "escalation",
-                                                  Deadline.level == 2)
-                    .order_by(Deadline.id.desc()).limit(1)).scalar_one_or_none()
-                base = fired or base
-            due_rung = ladder.after_workdays(calendar, base, ladder.rung_workdays(config,
-                                                                                rung.level))
-            if due_rung != rung.due_at and _touches(year, base, rung.due_at):
-                changes[f"escalation_{rung.level}_due_at"] = (_iso(rung.due_at), _iso(due_rung))
-                rung.due_at = due_rung
+                    select(Deadline.due_at, Deadline.provisional)
+                    .where(Deadline.subject_id == task.id, Deadline.kind == "escalation",
+                           Deadline.level == 2)
+                    .order_by(Deadline.id.desc()).limit(1)).one_or_none()
+                if fired is not None:
+                    base, base_provisional = fired.due_at, bool(fired.provisional)
+            due_rung = ladder.rung_due(calendar, base, ladder.rung_workdays(config, rung.level),
+                                       base_provisional)
+            if (due_rung.at, due_rung.provisional) != (rung.due_at, rung.provisional) and (
+                    rung.provisional or _touches(year, base, rung.due_at)):
+                changes[f"escalation_{rung.level}_due_at"] = (_iso(rung.due_at),
+                                                             _iso(due_rung.at))
+                changes[f"escalation_{rung.level}_provisional"] = (rung.provisional,
+                                                                   due_rung.provisional)
+                rung.due_at, rung.provisional = due_rung.at, due_rung.provisional
     return changes
 
 
@@ -128,12 +134,14 @@ def _replan_rating(session: Session, calendar: WorkCalendar, demand: Demand, yea
             "close_unrated": int(config["close_unrated_workdays"])}
     for kind, workdays in days.items():
         for deadline in _pending(session, demand.id, kind):
-            if not _touches(year, demand.completed_at, deadline.due_at):
+            if not (deadline.provisional
+                    or _touches(year, demand.completed_at, deadline.due_at)):
                 continue
-            due = calendar.deadline_after_workdays(demand.completed_at, workdays).at
-            if due != deadline.due_at:
-                changes[f"{kind}_at"] = (_iso(deadline.due_at), _iso(due))
-                deadline.due_at = due
+            due = calendar.deadline_after_workdays(demand.completed_at, workdays)
+            if (due.at, due.provisional) != (deadline.due_at, deadline.provisional):
+                changes[f"{kind}_at"] = (_iso(deadline.due_at), _iso(due.at))
+                changes[f"{kind}_provisional"] = (deadline.provisional, due.provisional)
+                deadline.due_at, deadline.provisional = due.at, due.provisional
     return changes
 
 

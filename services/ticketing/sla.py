@@ -141,10 +141,13 @@ def handling_workdays(session: Session, category: str | None, difficulty: str) -
 
 
 def schedule(session: Session, kind: str, subject_id: str, due_at: datetime, *,
-             department_id: str | None = None, level: int = 0) -> Deadline:
+             department_id: str | None = None, level: int = 0,
+             provisional: bool = False) -> Deadline:
+    """A pending deadline; ``provisional`` when it was counted in, or across, a year without
+    a loaded working-day table (re-planned when that year is loaded)."""
     assert kind in KINDS, kind
     deadline = Deadline(kind=kind, subject_id=subject_id, due_at=due_at,
-                        department_id=department_id, level=level)
+                        department_id=department_id, level=level, provisional=provisional)
     session.add(deadline)
     return deadline
 
@@ -166,12 +169,25 @@ def cancel(session: Session, subject_id: str, kinds: Iterable[str] | None = None
     return len(rows)
 
 
-def replan(session: Session, subject_id: str, kind: str, due_at: datetime) -> int:
+def pending(session: Session, subject_id: str) -> list[dict[str, Any]]:
+    """The subject's deadlines not fired nor cancelled, soonest first, as
+    ``PendingDeadlineSchema`` shows them (kind, level, due_at, provisional)."""
+    rows = session.execute(
+        select(Deadline.kind, Deadline.level, Deadline.due_at, Deadline.provisional)
+        .where(Deadline.subject_id == subject_id, Deadline.fired_at.is_(None),
+               Deadline.cancelled_at.is_(None))
+        .order_by(Deadline.due_at, Deadline.id)
+    ).all()
+    return [row._asdict() for row in rows]
+
+
+def replan(session: Session, subject_id: str, kind: str, due_at: datetime,
+           provisional: bool = False) -> int:
     """Move the pending deadline(s) of a kind (an extension, a calendar correction)."""
     result = session.execute(
         update(Deadline).where(Deadline.subject_id == subject_id, Deadline.kind == kind,
                                Deadline.fired_at.is_(None), Deadline.cancelled_at.is_(None))
-        .values(due_at=due_at)
+        .values(due_at=due_at, provisional=provisional)
     )
     return int(cast(CursorResult[Any], result).rowcount)
 
@@ -201,22 +217,33 @@ def workdays_before(calendar: WorkCalendar, day: date, n: int) -> date:
     return calendar.subtract_workdays(day, n)[0]
 
 
+def reminder_deadlines(calendar: WorkCalendar, due_at: datetime, workdays: Collection[int],
+                       after: datetime, due_provisional: bool = False) -> list[Due]:
+    """When to remind (提醒) before a handling deadline: at :data:`REMINDER_HOUR` of the working
+    day ``n`` working days before the due date, for each ``n``, if still after ``after``; each
+    provisional when the deadline it leads to is, or its count crosses a year without data."""
+    due_day = due_at.astimezone(SHANGHAI).date()
+    moments: dict[datetime, bool] = {}
+    for n in workdays:
+        if int(n) <= 0:
+            continue
+        day, provisional = calendar.subtract_workdays(due_day, int(n))
+        moment = datetime.combine(day, time(REMINDER_HOUR), SHANGHAI)
+        moments[moment] = moments.get(moment, False) or provisional or due_provisional
+    return [Due(m, p) for m, p in sorted(moments.items()) if after < m < due_at]
+
+
 def reminder_times(calendar: WorkCalendar, due_at: datetime, workdays: Collection[int],
                    after: datetime) -> list[datetime]:
-    """When to remind (提醒) before a handling deadline: at :data:`REMINDER_HOUR` of the working
-    day ``n`` working days before the due date, for each ``n``, if still after ``after``."""
-    due_day = due_at.astimezone(SHANGHAI).date()
-    moments = {
-        datetime.combine(workdays_before(calendar, due_day, int(n)), time(REMINDER_HOUR),
-                         SHANGHAI)
-        for n in workdays if int(n) > 0
-    }
-    return sorted(m for m in moments if after < m < due_at)
+    """The moments of :func:`reminder_deadlines`."""
+    return [d.at for d in reminder_deadlines(calendar, due_at, workdays, after)]
 
 
 def schedule_reminders(session: Session, calendar: WorkCalendar, task: Task,
                         now: datetime) -> None:
     assert task.due_at is not None
     workdays = settings(session)["reminder_workdays_before"]
-    for moment in reminder_times(calendar, task.due_at, workdays, now):
-        schedule(session, "reminder", task.id, moment, department_id=task.department_id)
+    for due in reminder_deadlines(calendar, task.due_at, workdays, now,
+                                  bool(task.due_provisional)):
+        schedule(session, "reminder", task.id, due.at, department_id=task.department_id,
+                 provisional=due.provisional)

@@ -64,7 +64,7 @@ def rows(session: Session, principal: Principal, now: datetime, horizon: datetim
     tasks = (
         select(Demand.id.label("demand_id"), Demand.number, Demand.title, Demand.enterprise_id,
                Demand.grid_id, Task.id.label("task_id"), Task.department_id, Task.status,
-               _due().label("due_at"), Task.due_provisional.label("due_provisional"),
+               _due().label("due_at"), _due_provisional().label("due_provisional"),
                Task.escalation_level)
         .join(Demand, Demand.id == Task.demand_id)
         .where(Task.status.in_(("assigned", "accepted")), tasks_where,
@@ -104,6 +104,12 @@ def rows(session: Session, principal: Principal, now: datetime, horizon: datetim
 def _due() -> Any:
     """A task's deadline by its status: acceptance while assigned, handling once accepted."""
     return case((Task.status == "assigned", Task.accept_due_at), else_=Task.due_at)
+
+
+def _due_provisional() -> Any:
+    """Whether that deadline is provisional (暂定)."""
+    return case((Task.status == "assigned", Task.accept_due_provisional),
+                else_=Task.due_provisional)
 
 
 def _filtered(statement: Any, filters: dict[str, Any]) -> Any:

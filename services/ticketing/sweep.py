@@ -39,10 +39,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from common.calendar import Deadline as Due
 from common.calendar import WorkCalendar
 from common.outbox import envelope
 from services.ticketing import closure, events, handling, ladder, ledger, sla, sla_metrics
-from services.ticketing.ladder import OVERDUE, Action, after_workdays
+from services.ticketing.ladder import OVERDUE, Action, rung_due
 from services.ticketing.models import Breach, Deadline, Demand, Escalation, Task, outbox
 from services.ticketing.sla_metrics import Counts
 
@@ -345,20 +346,22 @@ def _schedule_rungs(context: _Batch, rows: list[Deadline], tasks: dict[str, Any]
     last_in_batch = {(d.subject_id, d.level): i for i, d in enumerate(rows)
                      if d.kind == "escalation"}
     new: list[dict[str, Any]] = []
-    due_after: dict[tuple[datetime, int], datetime] = {}  # a busy day shares one due_at
+    # a busy day shares one due_at
+    due_after: dict[tuple[datetime, int, bool], Due] = {}
     for i, deadline, level in rungs:
         key = (deadline.subject_id, level)
         if key in pending or last_in_batch.get(key, -1) > i:
             continue
         pending.add(key)
         workdays = ladder.rung_workdays(context.settings, level)
-        due = due_after.get((deadline.due_at, workdays))
+        basis = (deadline.due_at, workdays, bool(deadline.provisional))
+        due = due_after.get(basis)
         if due is None:
-            due = due_after[(deadline.due_at, workdays)] = after_workdays(
-                context.calendar, deadline.due_at, workdays)
+            due = due_after[basis] = rung_due(context.calendar, *basis)
         task = tasks[deadline.subject_id]
         new.append({"kind": "escalation", "subject_id": task.id,
-                    "department_id": task.department_id, "level": level, "due_at": due})
+                    "department_id": task.department_id, "level": level, "due_at": due.at,
+                    "provisional": due.provisional})
     if new:
         session.execute(insert(Deadline.__table__), new)
 
@@ -457,10 +460,10 @@ def _schedule_next_rung(context: _Batch, task: Task, deadline: Deadline, level: 
     ))).scalar_one()
     if pending:
         return
-    due = after_workdays(context.calendar, deadline.due_at,
-                         ladder.rung_workdays(context.settings, level))
-    sla.schedule(session, "escalation", task.id, due, department_id=task.department_id,
-                 level=level)
+    due = rung_due(context.calendar, deadline.due_at,
+                   ladder.rung_workdays(context.settings, level), bool(deadline.provisional))
+    sla.schedule(session, "escalation", task.id, due.at, department_id=task.department_id,
+                 level=level, provisional=due.provisional)
 
 
 # --------------------------------------------------------------------------- effects

@@ -155,6 +155,7 @@ def timeline(session: Session, principal: Principal, demand_id: str) -> dict[str
         entries.append((demand.received_at, 0, {
             "at": demand.received_at, "kind": "received", "state": "received",
             "department_id": None, "text": None, "deadline": demand.triage_due_at,
+            "deadline_provisional": bool(demand.triage_due_provisional),
             "actor_role": demand.recorded_role,
         }))
     by_task = {task.id: task for task in tasks}
@@ -162,23 +163,28 @@ def timeline(session: Session, principal: Principal, demand_id: str) -> dict[str
     for index, row in enumerate(rows):
         if row.from_state == row.to_state and row.action != "rate":
             continue  # reminders, escalations, notes: not a step the enterprise follows
-        deadline = None
+        deadline, provisional = None, False
         task = by_task.get(row.task_id) if row.task_id else None
         if task is not None and last_of_task.get(row.task_id) == index:
-            deadline = {"assigned": task.accept_due_at, "accepted": task.due_at}.get(
-                row.to_state or "")
+            deadline, provisional = {
+                "assigned": (task.accept_due_at, bool(task.accept_due_provisional)),
+                "accepted": (task.due_at, bool(task.due_provisional)),
+            }.get(row.to_state or "", (None, False))
         elif row.task_id is None and row.to_state == "received":
             deadline = demand.triage_due_at
+            provisional = bool(demand.triage_due_provisional)
         entries.append((row.at, 1 + index, {
             "at": row.at, "kind": row.action, "state": row.to_state,
             "department_id": row.department_id,
             "text": row.reason if row.action == "rate" else None,
-            "deadline": deadline, "actor_role": row.actor_role,
+            "deadline": deadline, "deadline_provisional": provisional,
+            "actor_role": row.actor_role,
         }))
     for note in notes:
         entries.append((note.created_at, 1 + len(rows), {
             "at": note.created_at, "kind": "note", "state": None,
             "department_id": note.department_id, "text": note.body, "deadline": None,
+            "deadline_provisional": False,
             "actor_role": note.author_role,
         }))
     entries.sort(key=lambda item: (item[0], item[1]))

@@ -1,5 +1,6 @@
 """A year an operator loads in ticketing reaches the registry: obligation reminders move to
-that year's real working days."""
+that year's real working days, lose their provisional flag, with one event and one audit line
+each."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def test_loaded_year_replans_committee_reminders(client, token, db):
     ob = contract.json()["obligations"][0]
     # without data 2034 is Monday-Friday: 5 working days before Tuesday 03-14 is Tuesday 03-07
     assert ob["remind_on"] == "2034-03-07"
+    assert ob["remind_on_provisional"] is True  # 2034 has no table yet
     loaded = client.put(f"/api/v1/calendar/years/{YEAR}", json=SCHEDULE, headers=bearer(admin))
     assert loaded.status_code == 200, loaded.text
 
@@ -40,3 +42,23 @@ def test_loaded_year_replans_committee_reminders(client, token, db):
         stored = conn.execute(text("SELECT holidays FROM enterprise.calendar_years "
                                    "WHERE year = :y"), {"y": YEAR}).scalar_one_or_none()
     assert [str(d) for d in stored or []] == ["2034-03-09", "2034-03-10"]
+
+    shown = client.get(f"/api/v1/contracts/{contract.json()['id']}", headers=bearer(admin))
+    [after] = shown.json()["obligations"]
+    assert (after["remind_on"], after["remind_on_provisional"]) == ("2034-03-03", False)
+    with db.connect() as conn:
+        changed = conn.execute(text(
+            "SELECT payload->'data' FROM enterprise.outbox WHERE event_type = "
+            "'obligation_deadline_changed' AND payload->'data'->>'obligation_id' = :i"),
+            {"i": ob["id"]}).scalars().all()
+        lines = conn.execute(text(
+            "SELECT actor_id, action, fields_changed FROM enterprise.audit_log "
+            "WHERE subject_ids->>'obligation_id' = :i"), {"i": ob["id"]}).all()
+    assert len(changed) == 1
+    assert changed[0]["previous_remind_on"] == "2034-03-07"
+    assert changed[0]["previous_remind_on_provisional"] is True
+    assert (changed[0]["remind_on"], changed[0]["remind_on_provisional"]) == ("2034-03-03",
+                                                                               False)
+    assert changed[0]["calendar_year"] == YEAR
+    assert [tuple(line) for line in lines] == [
+        ("platform", "obligation_deadline_replanned", ["remind_on", "remind_on_provisional"])]

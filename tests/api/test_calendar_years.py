@@ -20,9 +20,9 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from common.calendar import WorkCalendar, YearSchedule, covered_years
+from common.calendar import SHANGHAI, WorkCalendar, YearSchedule, covered_years
 from common.errors import ValidationFailed
-from services.ticketing import calendar_years, sla
+from services.ticketing import calendar_years, ladder, sla
 from services.ticketing.calendar_years import CalendarCache, load_year, parse_schedule, parse_year
 from services.ticketing.models import Demand
 
@@ -300,3 +300,153 @@ def test_loading_2027_replans_a_handling_deadline_off_new_years_day(session):
         select(LedgerEntry.action, LedgerEntry.task_id).where(
             LedgerEntry.demand_id == demand.id)).all()
     assert lines == [("deadline_replanned", task.id)]
+
+
+def _start_for(calendar: WorkCalendar, workdays: int, due: datetime, hour: int = 16,
+               rung: bool = False) -> datetime:
+    """A moment at ``hour`` in 2026 from which ``workdays`` working days (by ``calendar``)
+    end at ``due``; ``rung``: counted as an escalation rung (keeping the time of day)."""
+    day = due - timedelta(days=1)
+    while True:
+        start = day.replace(hour=hour, minute=0)
+        counted = (ladder.rung_due(calendar, start, workdays) if rung
+                   else calendar.deadline_after_workdays(start, workdays))
+        if counted.at == due:
+            return start
+        day -= timedelta(days=1)
+
+
+@no_2027_data
+def test_loading_2027_replans_every_deadline_kind_and_clears_its_provisional_flag(session):
+    """Acceptance, handling, reminders, an escalation rung, the rating reminder and the
+    unrated closure, each counted across 2026 → 2027 while 2027 had no table: every one is
+    provisional and on 1 January. Loading 2027 (1 January a holiday, Saturday 2 January a
+    makeup working day) moves each off the holiday, clears each flag (rows, tasks, the API's
+    fields), one event and one ledger line per subject, and leaves fired deadlines alone."""
+    from services.ticketing.models import Deadline, LedgerEntry, Task
+    from services.ticketing.schemas import PendingDeadlineSchema, TaskSchema
+
+    unloaded = WorkCalendar([])
+    config = sla.settings(session)
+    new_years_day = datetime.fromisoformat("2027-01-01T18:00:00+08:00")
+    loaded = schedule(2027, ["2027-01-01"], ("2027-01-02",))
+    exact = WorkCalendar([loaded])
+
+    def demand_with_task(status: str, **task_fields) -> tuple[Demand, Task]:
+        demand = add_demand(session, datetime.fromisoformat("2026-12-01T09:00:00+08:00"),
+                            datetime.fromisoformat("2026-12-02T10:00:00+08:00"), False,
+                            status="in_progress")
+        task = Task(**{"id": str(uuid.uuid4()), "demand_id": demand.id,
+                       "department_id": "finance", "status": status, "difficulty": "normal",
+                       "handling_workdays": 20, "reopen_count": 0, "escalation_level": 0,
+                       "version": 1, **task_fields})
+        session.add(task)
+        session.flush()
+        return demand, task
+
+    # acceptance: assigned on the working day before 1 January
+    assigned_at = _start_for(unloaded, int(config["acceptance_workdays"]), new_years_day)
+    accept_due = unloaded.deadline_after_workdays(assigned_at,
+                                                  int(config["acceptance_workdays"]))
+    assert (accept_due.at, accept_due.provisional) == (new_years_day, True)
+    _, assigned = demand_with_task("assigned", accept_due_at=accept_due.at,
+                                   accept_due_provisional=True, due_provisional=False,
+                                   created_at=assigned_at)
+    acceptance = sla.schedule(session, "acceptance", assigned.id, accept_due.at,
+                              department_id="finance", provisional=True)
+
+    # handling with its reminders: 20 working days from its acceptance
+    accepted_at = _start_for(unloaded, 20, new_years_day, hour=10)
+    handling_due = unloaded.deadline_after_workdays(accepted_at, 20)
+    assert (handling_due.at, handling_due.provisional) == (new_years_day, True)
+    _, accepted = demand_with_task("accepted", accept_due_at=accepted_at,
+                                   due_at=handling_due.at, due_provisional=True,
+                                   accepted_at=accepted_at)
+    handling = sla.schedule(session, "handling", accepted.id, handling_due.at,
+                            department_id="finance", level=1, provisional=True)
+    sla.schedule_reminders(session, unloaded, accepted, accepted_at)
+
+    # an escalation rung: the handling deadline fired in December, level 2 is due on 1 January
+    rung_days = ladder.rung_workdays(config, 2)
+    fired_due = _start_for(unloaded, rung_days, new_years_day, hour=18, rung=True)
+    _, overdue = demand_with_task("accepted", accept_due_at=fired_due - timedelta(days=30),
+                                  due_at=fired_due, due_provisional=False,
+                                  accepted_at=fired_due - timedelta(days=30),
+                                  escalation_level=1)
+    fired = sla.schedule(session, "handling", overdue.id, fired_due, department_id="finance",
+                         level=1)
+    fired.fired_at = fired_due
+    rung_due = ladder.rung_due(unloaded, fired_due, rung_days)
+    assert (rung_due.at, rung_due.provisional) == (new_years_day, True)
+    rung = sla.schedule(session, "escalation", overdue.id, rung_due.at,
+                        department_id="finance", level=2, provisional=True)
+
+    # the rating reminder falls on 1 January, the unrated closure later in January
+    waiting = add_demand(session, datetime.fromisoformat("2026-12-01T09:00:00+08:00"),
+                         datetime.fromisoformat("2026-12-02T10:00:00+08:00"), False,
+                         status="awaiting_rating")
+    waiting.completed_at = _start_for(unloaded, int(config["rating_reminder_workdays"]),
+                                      new_years_day)
+    reminder_due = unloaded.deadline_after_workdays(waiting.completed_at,
+                                                    int(config["rating_reminder_workdays"]))
+    close_due = unloaded.deadline_after_workdays(waiting.completed_at,
+                                                 int(config["close_unrated_workdays"]))
+    assert (reminder_due.at, reminder_due.provisional, close_due.provisional) == (
+        new_years_day, True, True)
+    rating_reminder = sla.schedule(session, "rating_reminder", waiting.id, reminder_due.at,
+                                   provisional=True)
+    close = sla.schedule(session, "close_unrated", waiting.id, close_due.at, provisional=True)
+    session.flush()
+    reminders_before = session.execute(
+        select(Deadline).where(Deadline.subject_id == accepted.id,
+                               Deadline.kind == "reminder")).scalars().all()
+    assert reminders_before and all(r.provisional for r in reminders_before)
+
+    load_year(session, loaded, SOURCE, "admin-1", "call-27")
+
+    for row in (acceptance, handling, fired, rung, rating_reminder, close, assigned, accepted):
+        session.refresh(row)
+    expected = {
+        "acceptance": (acceptance, exact.deadline_after_workdays(
+            assigned_at, int(config["acceptance_workdays"])).at),
+        "handling": (handling, exact.deadline_after_workdays(accepted_at, 20).at),
+        "escalation": (rung, ladder.rung_due(exact, fired_due, rung_days).at),
+        "rating_reminder": (rating_reminder, exact.deadline_after_workdays(
+            waiting.completed_at, int(config["rating_reminder_workdays"])).at),
+        "close_unrated": (close, exact.deadline_after_workdays(
+            waiting.completed_at, int(config["close_unrated_workdays"])).at),
+    }
+    for kind, (row, due) in expected.items():
+        assert row.due_at == due, kind
+        assert row.due_at.astimezone(SHANGHAI).date() != date(2027, 1, 1), kind
+        assert row.provisional is False, kind
+    assert handling.due_at == datetime.fromisoformat("2027-01-02T18:00:00+08:00")  # 调休
+    assert (assigned.accept_due_at, assigned.accept_due_provisional) == (acceptance.due_at,
+                                                                         False)
+    assert (accepted.due_at, accepted.due_provisional) == (handling.due_at, False)
+    reminders = session.execute(
+        select(Deadline).where(Deadline.subject_id == accepted.id, Deadline.kind == "reminder",
+                               Deadline.cancelled_at.is_(None))).scalars().all()
+    assert reminders and not any(r.provisional for r in reminders)
+    assert all(r.due_at < accepted.due_at for r in reminders)
+    assert fired.due_at == fired_due  # a fired deadline is history
+
+    # the API's fields: the task and its pending deadlines, flags cleared
+    shown = TaskSchema().dump(accepted)
+    assert shown["due_provisional"] is False and shown["accept_due_provisional"] is False
+    pending = PendingDeadlineSchema(many=True).dump(sla.pending(session, accepted.id))
+    assert {p["kind"] for p in pending} == {"handling", "reminder"}
+    assert not any(p["provisional"] for p in pending)
+
+    for task in (assigned, accepted, overdue):
+        changed = [e["data"] for e in events(session, "task_deadline_changed")
+                   if e["data"]["task_id"] == task.id]
+        assert len(changed) == 1, task.status
+        lines = session.execute(select(LedgerEntry.action).where(
+            LedgerEntry.task_id == task.id)).scalars().all()
+        assert lines == ["deadline_replanned"]
+    [rating_changed] = events(session, "rating_deadline_changed", waiting.id)
+    assert rating_changed["data"]["changes"]["rating_reminder_provisional"] == {
+        "before": True, "after": False}
+    assert session.execute(select(LedgerEntry.action).where(
+        LedgerEntry.demand_id == waiting.id)).scalars().all() == ["deadline_replanned"]

@@ -202,7 +202,8 @@ class ContractsApi:
 
     @event_handler("ticketing", "calendar_year_loaded")
     def on_calendar_year_loaded(self, payload: Any) -> None:
-        """An operator loaded a year's schedule: keep it, and re-plan open reminders."""
+        """An operator loaded a year's schedule: keep it, and re-plan open reminders (one
+        ``obligation_deadline_changed`` event and one audit line each)."""
         try:
             event = check_envelope(payload)
         except ValidationFailed as exc:
@@ -217,8 +218,8 @@ class ContractsApi:
             except (KeyError, TypeError, ValueError) as exc:
                 log.error("dropped a calendar_year_loaded event with bad data: %s", exc)
                 return
-            contracts.recompute_remind_on(session, workdays.calendar(session),
-                                          contracts.reminder_workdays(session))
+            contracts.replan_after_load(session, workdays.calendar(session),
+                                        int(event["data"]["year"]), event["event_id"])
 
     # ------------------------------------------------------------------ visits
 

@@ -36,6 +36,9 @@ class ObligationSchema(Schema):
     department_id = fields.String(required=True)
     fulfilled_at = LocalDateTime(allow_none=True)
     remind_on = fields.Date(allow_none=True)
+    remind_on_provisional = fields.Boolean(required=True, metadata={
+        "description": "暂定: the reminder day is counted across a year without a loaded "
+                       "working-day table; re-planned when that year is loaded"})
     reminded_at = LocalDateTime(allow_none=True)
     overdue_at = LocalDateTime(allow_none=True)
     state = fields.String(required=True, validate=validate.OneOf(

@@ -12,7 +12,7 @@ from common.db import WorkerDatabase
 from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.validation import load
-from services.ticketing import handling
+from services.ticketing import handling, sla
 from services.ticketing.api import lookup
 from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.models import Demand, Task
@@ -26,6 +26,7 @@ from services.ticketing.schemas import (
     ExtensionSchema,
     NoteCreateSchema,
     NoteSchema,
+    PendingDeadlineSchema,
     ReasonSchema,
     ReassignSchema,
     TaskQuerySchema,
@@ -209,7 +210,10 @@ class HandlingApi:
     def get_task(self, task_id: str) -> dict[str, Any]:
         principal = self.caller.principal
         with self.db.transaction() as session:
-            items = _with_demands(session, [handling.get_task(session, principal, task_id)])
+            task = handling.get_task(session, principal, task_id)
+            items = _with_demands(session, [task])
+            items[0]["deadlines"] = PendingDeadlineSchema(many=True).dump(
+                sla.pending(session, task.id))
         return lookup.named(self, items)[0]
 
     @rpc

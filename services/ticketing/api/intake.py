@@ -25,10 +25,15 @@ from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import DomainError, NotFound, ValidationFailed, field_error
 from common.validation import load
-from services.ticketing import intake
+from services.ticketing import intake, sla
 from services.ticketing.api import lookup
 from services.ticketing.calendar_years import CalendarCache
-from services.ticketing.schemas import DemandCreateSchema, DemandListQuerySchema, DemandSchema
+from services.ticketing.schemas import (
+    DemandCreateSchema,
+    DemandListQuerySchema,
+    DemandSchema,
+    PendingDeadlineSchema,
+)
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +122,10 @@ class IntakeApi:
     def get_demand(self, demand_id: str) -> dict:
         principal = self.caller.principal
         with self.db.transaction() as session:
-            demand = demand_schema.dump(intake.get_visible(session, principal, demand_id))
+            found = intake.get_visible(session, principal, demand_id)
+            demand = demand_schema.dump(found)
+            demand["deadlines"] = PendingDeadlineSchema(many=True).dump(
+                sla.pending(session, found.id))
         return lookup.named(self, [demand], kinds=_name_kinds(principal))[0]
 
     @rpc

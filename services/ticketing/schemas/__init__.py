@@ -53,6 +53,7 @@ from services.ticketing.schemas.base import (
     DIFFICULTIES,
     SETTINGS_NOTE,
     TASK_STATES,
+    PendingDeadlineSchema,
 )
 from services.ticketing.schemas.calendar import (
     CALENDAR_ORIGINS,
@@ -186,6 +187,7 @@ __all__ = [
     "DemandListQuerySchema",
     "DemandPageSchema",
     "DemandSchema",
+    "PendingDeadlineSchema",
     "DemandTimelineSchema",
     "DepartmentServiceFiguresSchema",
     "DIFFICULTIES",

@@ -74,6 +74,8 @@ class TimelineEntrySchema(Schema):
     department_id = fields.String(allow_none=True)
     text = fields.String(allow_none=True)
     deadline = LocalDateTime(allow_none=True)
+    deadline_provisional = fields.Boolean(metadata={
+        "description": "the deadline is provisional (暂定)"})
 
 
 class TimelineSchema(Schema):
@@ -205,6 +207,7 @@ class TaskItemSchema(Schema):
     department_id = fields.String(required=True)
     status = fields.String(required=True, metadata={"x-dictionary": "task_status"})
     accept_due_at = LocalDateTime(allow_none=True)
+    accept_due_provisional = fields.Boolean(required=True)
     due_at = LocalDateTime(allow_none=True)
     due_provisional = fields.Boolean(required=True)
     accepted_at = LocalDateTime(allow_none=True)

@@ -13,7 +13,12 @@ from common.fields import (
     Text,
     WholeNumber,
 )
-from services.ticketing.schemas.base import DIFFICULTIES, TASK_STATES, _name
+from services.ticketing.schemas.base import (
+    DIFFICULTIES,
+    TASK_STATES,
+    PendingDeadlineSchema,
+    _name,
+)
 
 VISIBILITIES = ("public", "internal")
 
@@ -55,6 +60,8 @@ class TaskSchema(Schema):
     difficulty = fields.String(required=True, metadata={"x-dictionary": "difficulty"})
     handling_workdays = fields.Integer(required=True)
     accept_due_at = LocalDateTime(allow_none=True)
+    accept_due_provisional = fields.Boolean(required=True, metadata={
+        "description": "the acceptance deadline is provisional (暂定)"})
     due_at = LocalDateTime(allow_none=True, metadata={"description": "办理时限"})
     due_provisional = fields.Boolean(required=True)
     accepted_at = LocalDateTime(allow_none=True)
@@ -72,6 +79,9 @@ class TaskSchema(Schema):
     version = fields.Integer(required=True)
     demand_number = fields.String(metadata={"description": "the demand's 诉求编号 (lists and "
                                             "single tasks)"})
+    deadlines = fields.List(fields.Nested(PendingDeadlineSchema), metadata={
+        "description": "the task's pending deadlines (acceptance, handling, reminders, "
+                       "escalation rungs), each with its provisional flag; single reads only"})
     demand_title = fields.String(metadata={"description": "the demand's title"})
     department_name = _name("the department's name")
     accepted_by_name = _name("who accepted it")

@@ -17,7 +17,12 @@ from common.fields import (
     WholeNumber,
     refuse,
 )
-from services.ticketing.schemas.base import CLOSURES, DEMAND_STATES, _name
+from services.ticketing.schemas.base import (
+    CLOSURES,
+    DEMAND_STATES,
+    PendingDeadlineSchema,
+    _name,
+)
 
 #: 1+N intake channels (信息收集渠道)
 CHANNELS = ("grid_worker", "service_window", "app", "wechat", "website", "hotline", "enterprise")
@@ -80,6 +85,9 @@ class DemandSchema(Schema):
     grid_name = _name("the grid's name")
     recorded_by_name = _name("who recorded it (staff readers only)")
     triaged_by_name = _name("who triaged it (staff readers only)")
+    deadlines = fields.List(fields.Nested(PendingDeadlineSchema), metadata={
+        "description": "the demand's pending deadlines (分理, rating reminder, closure without "
+                       "rating), each with its provisional flag; single reads only"})
 
 
 class DemandPageSchema(Schema):

@@ -3738,6 +3738,8 @@ export interface components {
              * @enum {string|null}
              */
             closure?: "rated" | "internal" | "unrated" | null;
+            /** @description the demand's pending deadlines (分理, rating reminder, closure without rating), each with its provisional flag; single reads only */
+            deadlines?: components["schemas"]["PendingDeadline"][];
             description: string;
             difficulty?: string | null;
             enterprise_id: string;
@@ -5251,6 +5253,8 @@ export interface components {
             party: string;
             /** Format: date */
             remind_on?: string | null;
+            /** @description 暂定: the reminder day is counted across a year without a loaded working-day table; re-planned when that year is loaded */
+            remind_on_provisional: boolean;
             /** Format: date-time */
             reminded_at?: string | null;
             /**
@@ -5392,6 +5396,15 @@ export interface components {
         PasswordChange: {
             new_password: string;
             old_password: string;
+        };
+        PendingDeadline: {
+            /** Format: date-time */
+            due_at: string;
+            kind: string;
+            /** @description the escalation level it leads to (escalation rungs, handling) */
+            level: number;
+            /** @description 暂定: counted in, or across, a year without a loaded working-day table; re-planned when that year is loaded */
+            provisional: boolean;
         };
         PeriodFigures: {
             figures: components["schemas"]["Figures"];
@@ -6003,12 +6016,16 @@ export interface components {
         Task: {
             /** Format: date-time */
             accept_due_at?: string | null;
+            /** @description the acceptance deadline is provisional (暂定) */
+            accept_due_provisional: boolean;
             /** Format: date-time */
             accepted_at?: string | null;
             /** @description who accepted it */
             accepted_by_name?: string | null;
             /** Format: date-time */
             completed_at?: string | null;
+            /** @description the task's pending deadlines (acceptance, handling, reminders, escalation rungs), each with its provisional flag; single reads only */
+            deadlines?: components["schemas"]["PendingDeadline"][];
             demand_id: string;
             /** @description the demand's 诉求编号 (lists and single tasks) */
             demand_number?: string;
@@ -6048,6 +6065,7 @@ export interface components {
         TaskItem: {
             /** Format: date-time */
             accept_due_at?: string | null;
+            accept_due_provisional: boolean;
             /** Format: date-time */
             accepted_at?: string | null;
             /** @description who accepted it */
@@ -6169,6 +6187,8 @@ export interface components {
             at: string;
             /** Format: date-time */
             deadline?: string | null;
+            /** @description the deadline is provisional (暂定) */
+            deadline_provisional?: boolean;
             department_id?: string | null;
             /** @description the department's name */
             department_name?: string | null;
@@ -9791,6 +9811,7 @@ export interface operations {
                      *               "overdue_at": "2026-11-26T10:00:00+08:00",
                      *               "party": "示例",
                      *               "remind_on": "2026-11-26",
+                     *               "remind_on_provisional": true,
                      *               "reminded_at": "2026-11-26T10:00:00+08:00",
                      *               "state": "open"
                      *             }
@@ -9914,6 +9935,7 @@ export interface operations {
                      *           "overdue_at": "2026-11-26T10:00:00+08:00",
                      *           "party": "示例",
                      *           "remind_on": "2026-11-26",
+                     *           "remind_on_provisional": true,
                      *           "reminded_at": "2026-11-26T10:00:00+08:00",
                      *           "state": "open"
                      *         }
@@ -9955,6 +9977,7 @@ export interface operations {
                      *           "overdue_at": "2026-11-26T10:00:00+08:00",
                      *           "party": "示例",
                      *           "remind_on": "2026-11-26",
+                     *           "remind_on_provisional": true,
                      *           "reminded_at": "2026-11-26T10:00:00+08:00",
                      *           "state": "open"
                      *         }
@@ -10090,6 +10113,7 @@ export interface operations {
                      *           "overdue_at": "2026-11-26T10:00:00+08:00",
                      *           "party": "示例",
                      *           "remind_on": "2026-11-26",
+                     *           "remind_on_provisional": true,
                      *           "reminded_at": "2026-11-26T10:00:00+08:00",
                      *           "state": "open"
                      *         }
@@ -10183,6 +10207,7 @@ export interface operations {
                      *       "overdue_at": "2026-11-26T10:00:00+08:00",
                      *       "party": "示例",
                      *       "remind_on": "2026-11-26",
+                     *       "remind_on_provisional": true,
                      *       "reminded_at": "2026-11-26T10:00:00+08:00",
                      *       "state": "open"
                      *     }
@@ -10280,9 +10305,18 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "accept_due_provisional": true,
                      *           "accepted_at": "2026-11-26T10:00:00+08:00",
                      *           "accepted_by_name": "青岛光刃激光科技有限公司",
                      *           "completed_at": "2026-11-26T10:00:00+08:00",
+                     *           "deadlines": [
+                     *             {
+                     *               "due_at": "2026-11-26T10:00:00+08:00",
+                     *               "kind": "示例",
+                     *               "level": 1,
+                     *               "provisional": true
+                     *             }
+                     *           ],
                      *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *           "demand_number": "SQ20261126-00001",
                      *           "demand_title": "新厂房消防验收",
@@ -10697,6 +10731,14 @@ export interface operations {
                      *           "channel": "grid_worker",
                      *           "closed_at": "2026-11-26T10:00:00+08:00",
                      *           "closure": "rated",
+                     *           "deadlines": [
+                     *             {
+                     *               "due_at": "2026-11-26T10:00:00+08:00",
+                     *               "kind": "示例",
+                     *               "level": 1,
+                     *               "provisional": true
+                     *             }
+                     *           ],
                      *           "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
                      *           "difficulty": "示例",
                      *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
@@ -10832,6 +10874,14 @@ export interface operations {
                      *       "channel": "grid_worker",
                      *       "closed_at": "2026-11-26T10:00:00+08:00",
                      *       "closure": "rated",
+                     *       "deadlines": [
+                     *         {
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "provisional": true
+                     *         }
+                     *       ],
                      *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
                      *       "difficulty": "示例",
                      *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
@@ -10882,6 +10932,14 @@ export interface operations {
                      *       "channel": "grid_worker",
                      *       "closed_at": "2026-11-26T10:00:00+08:00",
                      *       "closure": "rated",
+                     *       "deadlines": [
+                     *         {
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "provisional": true
+                     *         }
+                     *       ],
                      *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
                      *       "difficulty": "示例",
                      *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
@@ -11026,6 +11084,14 @@ export interface operations {
                      *       "channel": "grid_worker",
                      *       "closed_at": "2026-11-26T10:00:00+08:00",
                      *       "closure": "rated",
+                     *       "deadlines": [
+                     *         {
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "provisional": true
+                     *         }
+                     *       ],
                      *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
                      *       "difficulty": "示例",
                      *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
@@ -11150,6 +11216,14 @@ export interface operations {
                      *         "channel": "grid_worker",
                      *         "closed_at": "2026-11-26T10:00:00+08:00",
                      *         "closure": "rated",
+                     *         "deadlines": [
+                     *           {
+                     *             "due_at": "2026-11-26T10:00:00+08:00",
+                     *             "kind": "示例",
+                     *             "level": 1,
+                     *             "provisional": true
+                     *           }
+                     *         ],
                      *         "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
                      *         "difficulty": "示例",
                      *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
@@ -11209,6 +11283,14 @@ export interface operations {
                      *         "channel": "grid_worker",
                      *         "closed_at": "2026-11-26T10:00:00+08:00",
                      *         "closure": "rated",
+                     *         "deadlines": [
+                     *           {
+                     *             "due_at": "2026-11-26T10:00:00+08:00",
+                     *             "kind": "示例",
+                     *             "level": 1,
+                     *             "provisional": true
+                     *           }
+                     *         ],
                      *         "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
                      *         "difficulty": "示例",
                      *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
@@ -11396,6 +11478,14 @@ export interface operations {
                      *       "channel": "grid_worker",
                      *       "closed_at": "2026-11-26T10:00:00+08:00",
                      *       "closure": "rated",
+                     *       "deadlines": [
+                     *         {
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "provisional": true
+                     *         }
+                     *       ],
                      *       "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
                      *       "difficulty": "示例",
                      *       "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
@@ -11557,6 +11647,14 @@ export interface operations {
                      *         "channel": "grid_worker",
                      *         "closed_at": "2026-11-26T10:00:00+08:00",
                      *         "closure": "rated",
+                     *         "deadlines": [
+                     *           {
+                     *             "due_at": "2026-11-26T10:00:00+08:00",
+                     *             "kind": "示例",
+                     *             "level": 1,
+                     *             "provisional": true
+                     *           }
+                     *         ],
                      *         "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
                      *         "difficulty": "示例",
                      *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
@@ -11584,6 +11682,7 @@ export interface operations {
                      *           "actor_role": "示例",
                      *           "at": "2026-11-26T10:00:00+08:00",
                      *           "deadline": "2026-11-26T10:00:00+08:00",
+                     *           "deadline_provisional": true,
                      *           "department_id": "fire_rescue",
                      *           "department_name": "fire_rescue",
                      *           "kind": "示例",
@@ -11605,9 +11704,18 @@ export interface operations {
                      *       "tasks": [
                      *         {
                      *           "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "accept_due_provisional": true,
                      *           "accepted_at": "2026-11-26T10:00:00+08:00",
                      *           "accepted_by_name": "青岛光刃激光科技有限公司",
                      *           "completed_at": "2026-11-26T10:00:00+08:00",
+                     *           "deadlines": [
+                     *             {
+                     *               "due_at": "2026-11-26T10:00:00+08:00",
+                     *               "kind": "示例",
+                     *               "level": 1,
+                     *               "provisional": true
+                     *             }
+                     *           ],
                      *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *           "demand_number": "SQ20261126-00001",
                      *           "demand_title": "新厂房消防验收",
@@ -11744,6 +11852,14 @@ export interface operations {
                      *         "channel": "grid_worker",
                      *         "closed_at": "2026-11-26T10:00:00+08:00",
                      *         "closure": "rated",
+                     *         "deadlines": [
+                     *           {
+                     *             "due_at": "2026-11-26T10:00:00+08:00",
+                     *             "kind": "示例",
+                     *             "level": 1,
+                     *             "provisional": true
+                     *           }
+                     *         ],
                      *         "description": "公司新建厂房需办理消防验收，请协调消防大队现场指导。",
                      *         "difficulty": "示例",
                      *         "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
@@ -11769,9 +11885,18 @@ export interface operations {
                      *       "tasks": [
                      *         {
                      *           "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "accept_due_provisional": true,
                      *           "accepted_at": "2026-11-26T10:00:00+08:00",
                      *           "accepted_by_name": "青岛光刃激光科技有限公司",
                      *           "completed_at": "2026-11-26T10:00:00+08:00",
+                     *           "deadlines": [
+                     *             {
+                     *               "due_at": "2026-11-26T10:00:00+08:00",
+                     *               "kind": "示例",
+                     *               "level": 1,
+                     *               "provisional": true
+                     *             }
+                     *           ],
                      *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *           "demand_number": "SQ20261126-00001",
                      *           "demand_title": "新厂房消防验收",
@@ -16937,6 +17062,7 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "accept_due_provisional": true,
                      *           "accepted_at": "2026-11-26T10:00:00+08:00",
                      *           "accepted_by_name": "青岛光刃激光科技有限公司",
                      *           "category": "fire",
@@ -21057,6 +21183,7 @@ export interface operations {
                      *           "overdue_at": "2026-11-26T10:00:00+08:00",
                      *           "party": "示例",
                      *           "remind_on": "2026-11-26",
+                     *           "remind_on_provisional": true,
                      *           "reminded_at": "2026-11-26T10:00:00+08:00",
                      *           "state": "open"
                      *         }
@@ -23754,9 +23881,18 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "accept_due_provisional": true,
                      *           "accepted_at": "2026-11-26T10:00:00+08:00",
                      *           "accepted_by_name": "青岛光刃激光科技有限公司",
                      *           "completed_at": "2026-11-26T10:00:00+08:00",
+                     *           "deadlines": [
+                     *             {
+                     *               "due_at": "2026-11-26T10:00:00+08:00",
+                     *               "kind": "示例",
+                     *               "level": 1,
+                     *               "provisional": true
+                     *             }
+                     *           ],
                      *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *           "demand_number": "SQ20261126-00001",
                      *           "demand_title": "新厂房消防验收",
@@ -23865,9 +24001,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accept_due_provisional": true,
                      *       "accepted_at": "2026-11-26T10:00:00+08:00",
                      *       "accepted_by_name": "青岛光刃激光科技有限公司",
                      *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "deadlines": [
+                     *         {
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "provisional": true
+                     *         }
+                     *       ],
                      *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "demand_number": "SQ20261126-00001",
                      *       "demand_title": "新厂房消防验收",
@@ -23974,9 +24119,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accept_due_provisional": true,
                      *       "accepted_at": "2026-11-26T10:00:00+08:00",
                      *       "accepted_by_name": "青岛光刃激光科技有限公司",
                      *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "deadlines": [
+                     *         {
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "provisional": true
+                     *         }
+                     *       ],
                      *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "demand_number": "SQ20261126-00001",
                      *       "demand_title": "新厂房消防验收",
@@ -24119,9 +24273,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accept_due_provisional": true,
                      *       "accepted_at": "2026-11-26T10:00:00+08:00",
                      *       "accepted_by_name": "青岛光刃激光科技有限公司",
                      *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "deadlines": [
+                     *         {
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "provisional": true
+                     *         }
+                     *       ],
                      *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "demand_number": "SQ20261126-00001",
                      *       "demand_title": "新厂房消防验收",
@@ -24696,9 +24859,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accept_due_provisional": true,
                      *       "accepted_at": "2026-11-26T10:00:00+08:00",
                      *       "accepted_by_name": "青岛光刃激光科技有限公司",
                      *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "deadlines": [
+                     *         {
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "provisional": true
+                     *         }
+                     *       ],
                      *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "demand_number": "SQ20261126-00001",
                      *       "demand_title": "新厂房消防验收",
@@ -24871,9 +25043,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accept_due_provisional": true,
                      *       "accepted_at": "2026-11-26T10:00:00+08:00",
                      *       "accepted_by_name": "青岛光刃激光科技有限公司",
                      *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "deadlines": [
+                     *         {
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "provisional": true
+                     *         }
+                     *       ],
                      *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "demand_number": "SQ20261126-00001",
                      *       "demand_title": "新厂房消防验收",
@@ -25034,9 +25215,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "accept_due_at": "2026-11-26T10:00:00+08:00",
+                     *       "accept_due_provisional": true,
                      *       "accepted_at": "2026-11-26T10:00:00+08:00",
                      *       "accepted_by_name": "青岛光刃激光科技有限公司",
                      *       "completed_at": "2026-11-26T10:00:00+08:00",
+                     *       "deadlines": [
+                     *         {
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "provisional": true
+                     *         }
+                     *       ],
                      *       "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "demand_number": "SQ20261126-00001",
                      *       "demand_title": "新厂房消防验收",
