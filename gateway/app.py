@@ -32,7 +32,7 @@ from gateway.endpoints import make_routes
 from gateway.openapi import build_spec
 from gateway.problems import LANGUAGE, problem_response
 from gateway.revocations import AwaitRevocations, Revocations
-from gateway.routes import API_ENDPOINTS, system
+from gateway.routes import API_ENDPOINTS, imports, system
 from gateway.rpc import NamekoRpcClient
 from gateway.service_health import ServiceMonitor
 from gateway.submissions import MAX_QUEUE, SubmissionBatcher
@@ -44,19 +44,22 @@ BROKER_CONNECTED = Gauge("gridsvc_gateway_broker_connected", "1 while the gatewa
 
 
 class BodyLimit:
-    """413 for a body over ``limit`` bytes, declared or streamed, before a handler reads it."""
+    """413 for a body over ``limit`` bytes, declared or streamed, before a handler reads it;
+    ``larger`` raises the limit of a few exact paths (the import job's upload)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.larger = {path: max(limit, size) for path, size in (larger or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.limit)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._reject(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._reject(scope, receive, send, limit)
             return
         received = 0
 
@@ -65,19 +68,19 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _TooLarge()
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await self._reject(scope, receive, send)
+            await self._reject(scope, receive, send, limit)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem_response(
             413, "the body may be at most {limit} bytes", scope.get("path"),
-            code="request.body_too_large", params={"limit": self.limit},
+            code="request.body_too_large", params={"limit": limit},
         )
         await response(scope, receive, send)
 
@@ -203,7 +206,8 @@ def create_app(settings: Settings | None = None, rpc: Any = None) -> Starlette:
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES,
                        compresslevel=GZIP_LEVEL,
                        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, XLSX_MIME))
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
+                       larger={imports.JOB_PATH: imports.JOB_MAX_BYTES})
     app.add_middleware(AwaitRevocations, revocations=revocations)
     app.add_middleware(Language, default=settings.default_language)  # outermost: every answer
     return app

@@ -16,7 +16,7 @@ import binascii
 from datetime import datetime
 from typing import Any
 
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from common.auth import Role
 from common.calendar import SHANGHAI
@@ -25,6 +25,7 @@ from gateway.endpoints import ALL_ROLES, Call, Endpoint
 from gateway.problems import Problem
 from services.enterprise.schemas import (
     EnterpriseExportQuerySchema,
+    ImportJobSchema,
     ImportQuerySchema,
     ImportResultSchema,
 )
@@ -64,16 +65,38 @@ def upload_format(call: Call) -> str:
 
 async def import_enterprises(call: Call) -> dict[str, Any]:
     """Import enterprises from the XLSX or CSV file in the body."""
+    content, fmt = await _upload(call)
+    timeout = max(call.request.app.state.settings.rpc_timeout_seconds, IMPORT_TIMEOUT_SECONDS)
+    return await call.rpc("enterprise", "import_enterprises", content, fmt,
+                          call.query["dry_run"], timeout=timeout)
+
+
+#: where import jobs are started, and the largest file they take (the service's limit)
+JOB_PATH = "/api/v1/enterprises/imports"
+JOB_MAX_BYTES = 10 * 1024 * 1024
+
+
+async def _upload(call: Call) -> tuple[str, str]:
     fmt = upload_format(call)
     raw = await call.request.body()
     if not raw:
         raise Problem(422, "the file is empty; send the XLSX or CSV file",
                       {"file": [field_error("import.file_empty", "empty")]},
                       code="import.file_empty")
-    content = base64.b64encode(raw).decode("ascii")
-    timeout = max(call.request.app.state.settings.rpc_timeout_seconds, IMPORT_TIMEOUT_SECONDS)
-    return await call.rpc("enterprise", "import_enterprises", content, fmt,
-                          call.query["dry_run"], timeout=timeout)
+    return base64.b64encode(raw).decode("ascii"), fmt
+
+
+async def start_import(call: Call) -> JSONResponse:
+    """An import job: 202 with its place (``Location``), where its progress is read."""
+    content, fmt = await _upload(call)
+    job = await call.rpc("enterprise", "create_import_job", content, fmt,
+                         call.query["dry_run"])
+    return JSONResponse(job, status_code=202,
+                        headers={"Location": f"/api/v1/imports/{job['id']}"})
+
+
+async def get_import(call: Call) -> dict[str, Any]:
+    return await call.rpc("enterprise", "get_import_job", call.path_params["import_id"])
 
 
 async def export_enterprises(call: Call) -> Response:
@@ -122,6 +145,32 @@ ENDPOINTS = [
             "(or the English field names). Idempotent on the credit code: known codes are "
             "updated only if something differs, blank cells keep the stored value. Rows with "
             "errors are listed (row, column, reason) and skipped; `dry_run=true` writes nothing."
+            " The whole file is imported in this call (for scripts and small files); for a "
+            "large file and a progress figure use `POST /api/v1/enterprises/imports`."
+        ),
+    ),
+    Endpoint(
+        "POST", JOB_PATH, start_import, "Start an import of enterprises", "enterprises",
+        roles=IMPORTERS, query=ImportQuerySchema, response=ImportJobSchema, status=202,
+        errors=(400, 409, 413, 415, 422), upload_media=(XLSX_MIME, "text/csv"),
+        description=(
+            "The same import as `POST /api/v1/enterprises/import` (the same file, columns and "
+            "rules), as a job: the file (at most 10 MiB, 50,000 rows) is stored and answered "
+            "202 with `Location: /api/v1/imports/{id}`; the service imports it in batches of "
+            "500 rows in the background, each batch written entirely or not at all, while its "
+            "other calls keep answering. `dry_run=true` checks every row and writes nothing. "
+            "409 while two of the caller's imports are running."
+        ),
+    ),
+    Endpoint(
+        "GET", "/api/v1/imports/{import_id}", get_import, "Show an import", "enterprises",
+        roles=IMPORTERS, response=ImportJobSchema, errors=(404,),
+        description=(
+            "An import of the caller's (404 for anyone else's, admins included): `status` "
+            "(pending, running, done, failed), `progress` (0-100), rows done of rows total, "
+            "the counts and row errors so far (the first 1,000 by row; `errors_total` counts "
+            "them all); once done the counts are the summary. A job whose service was stopped "
+            "mid-import resumes where its last batch ended; kept 24 hours."
         ),
     ),
     Endpoint(

@@ -51,6 +51,8 @@ REACH: dict[str, dict[Role, Reach]] = {
     # a ledger export (台账导出): only the account that started it reads its progress and file
     "export_id": _reach(coordinator=OWN, leader=OWN, admin=OWN, liaison=OWN,
                         department_head=OWN),
+    # an import job (导入任务): only the account that started it reads its progress and errors
+    "import_id": _reach(coordinator=OWN, admin=OWN),
     # 企业: its own record (and profile, scope); grid staff the enterprises of their grids;
     # everyone else all
     "enterprise_id": _reach(enterprise=OWN, grid_worker=OWN, grid_leader=OWN),

@@ -58,11 +58,14 @@ log = logging.getLogger(__name__)
 __all__ = [
     "AssignGrid",
     "GridAssigner",
+    "GridRow",
     "ImportResult",
     "RowError",
     "RowRejected",
     "export_xlsx",
     "import_table",
+    "labelled",
+    "load_grids",
     "upsert_enterprises",
     "validate_rows",
 ]
@@ -281,28 +284,29 @@ def validate_rows(table: spreadsheet.Table
 
 
 @dataclass(frozen=True)
-class _GridRow:
+class GridRow:
     id: str
     name: str
     kind: str
     boundary: Any
 
 
-def _load_grids(session: Session) -> list[_GridRow]:
+def load_grids(session: Session) -> list[GridRow]:
+    """Every grid with its boundary, as the import assigns grids."""
     rows = session.execute(select(Grid.id, Grid.name, Grid.kind, Grid.boundary)).all()
-    return [_GridRow(*row) for row in rows]
+    return [GridRow(*row) for row in rows]
 
 
 class GridAssigner:
     """The default ``assign_grid``: incubator tenancy first, then the geographic grid whose
     boundary holds (lon, lat), else unassigned. The :class:`GridIndex` is built once."""
 
-    def __init__(self, grids: Sequence[_GridRow]) -> None:
+    def __init__(self, grids: Sequence[GridRow]) -> None:
         self.index = index_of((g.id, g.boundary) for g in grids if g.kind != "incubator")
 
     @classmethod
     def from_session(cls, session: Session) -> GridAssigner:
-        return cls(_load_grids(session))
+        return cls(load_grids(session))
 
     def __call__(self, session: Session, data: Mapping[str, Any]) -> tuple[str | None, str]:
         if data.get("incubator_id"):
@@ -315,7 +319,7 @@ class GridAssigner:
         return None, "unassigned"
 
 
-def _incubator_lookup(grids: Sequence[_GridRow]) -> dict[str, str]:
+def _incubator_lookup(grids: Sequence[GridRow]) -> dict[str, str]:
     """Incubator grid id or name (NFKC, no spaces, case-folded) -> grid id."""
     lookup: dict[str, str] = {}
     for grid in grids:
@@ -388,6 +392,7 @@ def upsert_enterprises(
     row_numbers: Sequence[int] | None = None,
     assign_grid: AssignGrid | None = None,
     call_id: str | None = None,
+    grids: Sequence[GridRow] | None = None,
 ) -> ImportResult:
     """Create or update enterprises by credit code; see the module docstring.
 
@@ -395,6 +400,8 @@ def upsert_enterprises(
     required ones). ``row_numbers`` (default 2, 3, ...) are used in errors, which name model
     fields (``incubator_id`` for an unknown incubator, or what ``assign_grid`` rejects).
     With ``dry_run`` nothing stays written, but the counts are those of a real run.
+    ``grids`` (:func:`load_grids`) spares a caller importing in batches reading every grid
+    (with its boundary) again for each batch.
     """
     numbers = list(row_numbers) if row_numbers is not None else list(range(2, len(rows) + 2))
     if len(numbers) != len(rows):
@@ -405,7 +412,8 @@ def upsert_enterprises(
                     {"key": ADVISORY_LOCK_KEY})
     savepoint = session.begin_nested() if dry_run else None
     try:
-        _upsert(session, rows, numbers, actor, assign_grid, call_id, result)
+        _upsert(session, rows, numbers, actor, assign_grid, call_id, result,
+                grids if grids is not None else load_grids(session))
     finally:
         if savepoint is not None:
             savepoint.rollback()
@@ -414,8 +422,8 @@ def upsert_enterprises(
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]], numbers: list[int], actor: str,
-            assign_grid: AssignGrid | None, call_id: str | None, result: ImportResult) -> None:
-    grids = _load_grids(session)
+            assign_grid: AssignGrid | None, call_id: str | None, result: ImportResult,
+            grids: Sequence[GridRow]) -> None:
     incubators = _incubator_lookup(grids)
     assign = assign_grid or GridAssigner(grids)
     codes = [row["credit_code"] for row in rows]
@@ -589,11 +597,17 @@ def import_table(
         session, [data for _, data in valid], actor, dry_run,
         row_numbers=[number for number, _ in valid], assign_grid=assign_grid, call_id=call_id,
     )
-    label = _label_of(mapping, table.header)
     result.rows = len(table.rows)
-    result.errors = sorted(RowError(e.row, label(e.field), e.code, e.message, e.params)
-                           for e in (*errors, *result.errors))
+    result.errors = labelled([*errors, *result.errors], mapping, table.header)
     return result
+
+
+def labelled(errors: Sequence[RowError], mapping: Mapping[int, str], header: Sequence[str]
+             ) -> list[RowError]:
+    """``errors`` by row, each naming its column by the file's own header (企业名称, not
+    ``name``)."""
+    label = _label_of(mapping, header)
+    return sorted(RowError(e.row, label(e.field), e.code, e.message, e.params) for e in errors)
 
 
 # --------------------------------------------------------------------------- export

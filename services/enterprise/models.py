@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.events import processed_events_table
@@ -458,3 +459,53 @@ class AuditEntry(Base):
 
 # the zone resources (区域资源) keep their tables in the same schema and metadata
 from services.enterprise.zone import models as _zone_models  # noqa: E402,F401
+
+
+class ImportJob(Base):
+    """导入任务: an XLSX/CSV file imported in batches by the service's import runner
+    (:mod:`services.enterprise.import_jobs`); its progress and row errors readable while it
+    runs, by the account that started it only."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (Index("ix_import_jobs_open", "status", "heartbeat_at"),)
+
+    id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    format: Mapped[str] = mapped_column(String(10))
+    #: the uploaded file, dropped once the job is done or failed
+    content: Mapped[bytes | None] = mapped_column(BYTEA)
+    call_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10))  # pending | running | done | failed
+    #: data rows of the file (None until it is read)
+    rows_total: Mapped[int | None] = mapped_column(Integer)
+    #: data rows handled so far, in the file's order: the batches committed
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    #: why a failed job stopped: a coded reason (code, message id, params)
+    failure: Mapped[dict | None] = mapped_column(JSONB)
+    #: which runner holds it, and how many runs it took (a crash mid-import resumes it)
+    runner: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ImportJobError(Base):
+    """One problem of one row of an import job (as :class:`importer.RowError`), the column
+    named by the file's own header."""
+
+    __tablename__ = "import_job_errors"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(
+        UUID(as_uuid=False), ForeignKey("import_jobs.id", ondelete="CASCADE"), index=True)
+    row: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSONB, default=dict)

@@ -20,6 +20,7 @@ from services.enterprise.api.names import NamesApi
 from services.enterprise.api.profile_sources import ProfileSourcesApi
 from services.enterprise.api.recipients import RecipientsApi
 from services.enterprise.api.registry import RegistryApi
+from services.enterprise.import_runner import ImportRunner
 from services.enterprise.zone.api import ZoneApi
 
 
@@ -34,6 +35,7 @@ class EnterpriseService(AccountsApi, AuditApi, RegistryApi, ContractsApi, Import
     db = Database("enterprise")
     caller = Caller()
     metrics = Metrics()
+    import_runner = ImportRunner()
 
     @rpc
     def health(self) -> dict[str, Any]:

@@ -108,6 +108,22 @@ def _finished_export(client: httpx.Client, headers: dict[str, str]) -> str:
     return started["id"]
 
 
+def _finished_import(client: httpx.Client, headers: dict[str, str]) -> str:
+    """An import job (a dry run of a file with one row) of the account in ``headers``, done."""
+    from test_importer import HEADER, make_xlsx, sample_rows
+
+    from services.enterprise.spreadsheet import XLSX_MIME
+
+    started = _created(client.post(
+        "/api/v1/enterprises/imports", params={"dry_run": "true"},
+        content=make_xlsx(HEADER, sample_rows(1, "130299")),
+        headers=headers | {"Content-Type": XLSX_MIME}), 202)
+    url = f"/api/v1/imports/{started['id']}"
+    assert eventually(lambda: client.get(url, headers=headers).json()["status"] == "done",
+                      timeout=60), client.get(url, headers=headers).text
+    return started["id"]
+
+
 def _created(answer: httpx.Response, status: int = 201) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     return answer.json()
@@ -239,6 +255,9 @@ def world(db, infrastructure, platform) -> World:
                 "year": str(date.today().year - (0 if side == "own" else 1)),
                 "export_id": _finished_export(client, _headers(
                     Role.LIAISON, user_id=accounts[side], department_id=dept)),
+                "import_id": _finished_import(client, _headers(
+                    Role.COORDINATOR, user_id=accounts[side],
+                    department_id="economic_development")),
                 "message_id": {
                     "enterprise": make.message(_headers(Role.ENTERPRISE, enterprise_id=ent),
                                                "policy_published"),

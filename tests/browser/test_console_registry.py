@@ -69,8 +69,11 @@ def test_an_admin_imports_a_file_with_one_bad_row(screens, db, tmp_path):
         assert conn.execute(text("SELECT count(*) FROM enterprise.enterprises WHERE name LIKE :n"),
                             {"n": f"浏览器导入{mark}%"}).scalar_one() == 0
 
-    # the import skips it, with its progress and summary
-    admin.page.locator("[data-test=import]").click()
+    # the import skips it: a job whose progress the page polls, then its summary
+    with admin.page.expect_response(lambda r: "/api/v1/imports/" in r.url) as polled:
+        admin.page.locator("[data-test=import]").click()
+    assert polled.value.status == 200
+    assert polled.value.json()["dry_run"] is False
     expect(summary).to_contain_text("导入完成")
     expect(admin.page.locator("[data-test=import-progress] [role=progressbar]")).to_have_attribute(
         "aria-valuenow", "100")

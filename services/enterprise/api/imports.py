@@ -2,6 +2,12 @@
 
 Files travel base64-encoded because nameko speaks JSON. Parsing, validation and the upsert
 live in :mod:`services.enterprise.importer` and :mod:`services.enterprise.spreadsheet`.
+
+Two ways to import: ``import_enterprises`` does the whole file in the call (one worker, one
+transaction: for scripts and small files, bounded by the gateway's body limit), and
+``create_import_job`` stores the file as a job that the service's import runner
+(:mod:`services.enterprise.import_runner`) imports in batches off the RPC workers, its
+progress read with ``get_import_job`` (:mod:`services.enterprise.import_jobs`).
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import Conflict, Forbidden, ValidationFailed, field_error
 from common.validation import load
-from services.enterprise import access, importer, spreadsheet
-from services.enterprise.schemas import EnterpriseQuerySchema
+from services.enterprise import access, import_jobs, importer, spreadsheet
+from services.enterprise.import_runner import ImportRunner
+from services.enterprise.schemas import EnterpriseQuerySchema, ImportJobSchema
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +55,26 @@ def decode_upload(content_b64: Any) -> bytes:
                                code="import.not_base64") from exc
 
 
+def _check_request(principal: Any, fmt: Any, dry_run: Any) -> None:
+    if principal.role not in IMPORTERS:
+        raise Forbidden("{role} may not import enterprises", code="import.forbidden",
+                        params={"role": principal.role_label})
+    if fmt not in FORMATS:
+        raise ValidationFailed("unknown format {format}", {"format": [field_error(
+            "import.unknown_format", "xlsx or csv")]}, code="import.unknown_format",
+            params={"format": repr(fmt)})
+    if not isinstance(dry_run, bool):
+        raise ValidationFailed("dry_run must be true or false", {"dry_run": [field_error(
+            "field.not_boolean", "not a boolean")]}, code="import.dry_run_invalid")
+
+
 class ImportsApi:
-    """``import_enterprises`` and ``export_enterprises``; needs ``db`` and ``caller``."""
+    """``import_enterprises``, the import jobs and ``export_enterprises``; needs ``db``,
+    ``caller`` and ``import_runner``."""
 
     db: WorkerDatabase
     caller: CallerContext
+    import_runner: ImportRunner
 
     @rpc
     def import_enterprises(self, content_b64: str, fmt: str = "xlsx",
@@ -63,16 +85,7 @@ class ImportsApi:
         are imported (nothing is written with ``dry_run``).
         """
         principal = self.caller.principal
-        if principal.role not in IMPORTERS:
-            raise Forbidden("{role} may not import enterprises", code="import.forbidden",
-                            params={"role": principal.role_label})
-        if fmt not in FORMATS:
-            raise ValidationFailed("unknown format {format}", {"format": [field_error(
-                "import.unknown_format", "xlsx or csv")]}, code="import.unknown_format",
-                params={"format": repr(fmt)})
-        if not isinstance(dry_run, bool):
-            raise ValidationFailed("dry_run must be true or false", {"dry_run": [field_error(
-                "field.not_boolean", "not a boolean")]}, code="import.dry_run_invalid")
+        _check_request(principal, fmt, dry_run)
         table = spreadsheet.read_table(decode_upload(content_b64), fmt)
         try:
             with self.db.transaction() as session:
@@ -86,6 +99,40 @@ class ImportsApi:
                  principal.user_id, result.rows, result.created, result.updated,
                  result.unchanged, result.rejected, " (dry run)" if dry_run else "")
         return result.as_dict(self.caller.language)
+
+    @rpc
+    def create_import_job(self, content_b64: str, fmt: str = "xlsx",
+                          dry_run: bool = False) -> dict[str, Any]:
+        """A pending import job of the caller's (``ImportJobSchema``): the file is stored
+        (checked for its size and, an XLSX, its zip directory), the service's import runner
+        reads and imports it in batches. Admins and coordinators only; 409 while two of the
+        caller's imports are running."""
+        principal = self.caller.principal
+        _check_request(principal, fmt, dry_run)
+        content = decode_upload(content_b64)
+        if fmt == "xlsx":
+            spreadsheet.check_zip(content)
+        elif not content:
+            spreadsheet.read_csv(content)  # the reason an empty file is refused
+        with self.db.transaction() as session:
+            job = import_jobs.create(session, principal.user_id, content, fmt, dry_run,
+                                     call_id=self.caller.call_id)
+            shown = ImportJobSchema().dump(import_jobs.dump(session, job,
+                                                            self.caller.language))
+        self.import_runner.wake()
+        return shown
+
+    @rpc
+    def get_import_job(self, job_id: str) -> dict[str, Any]:
+        """An import job of the caller's: state, progress, counts and row errors so far
+        (404 for anyone else's)."""
+        principal = self.caller.principal
+        if principal.role not in IMPORTERS:
+            raise Forbidden("{role} may not import enterprises", code="import.forbidden",
+                            params={"role": principal.role_label})
+        with self.db.transaction() as session:
+            job = import_jobs.owned(session, job_id, principal.user_id)
+            return ImportJobSchema().dump(import_jobs.dump(session, job, self.caller.language))
 
     @rpc
     def import_template(self) -> str:

@@ -66,6 +66,9 @@ from services.enterprise.schemas.contracts import (
     VisitSchema,
 )
 from services.enterprise.schemas.imports import (
+    IMPORT_JOB_STATES,
+    ImportFailureSchema,
+    ImportJobSchema,
     ImportQuerySchema,
     ImportResultSchema,
     RowErrorSchema,
@@ -203,6 +206,9 @@ __all__ = [
     "GridSchema",
     "GridStaffSchema",
     "GridUpdateSchema",
+    "IMPORT_JOB_STATES",
+    "ImportFailureSchema",
+    "ImportJobSchema",
     "ImportQuerySchema",
     "ImportResultSchema",
     "INDICATORS",

@@ -979,7 +979,7 @@ export interface paths {
         put?: never;
         /**
          * Import enterprises
-         * @description Body: the raw file, Content-Type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet or text/csv (UTF-8, UTF-8 with BOM or GB18030), at most MAX_BYTES of the gateway (1 MiB by default). Row 1 is the header: 统一社会信用代码, 企业名称, 地址, 经度, 纬度, 行业代码, 规模 (微型/小型/中型/大型), 孵化器, 是否在营, 是否有营业收入, 是否纳税 (是/否), 联系人, 联系电话, 标签 (or the English field names). Idempotent on the credit code: known codes are updated only if something differs, blank cells keep the stored value. Rows with errors are listed (row, column, reason) and skipped; `dry_run=true` writes nothing.
+         * @description Body: the raw file, Content-Type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet or text/csv (UTF-8, UTF-8 with BOM or GB18030), at most MAX_BYTES of the gateway (1 MiB by default). Row 1 is the header: 统一社会信用代码, 企业名称, 地址, 经度, 纬度, 行业代码, 规模 (微型/小型/中型/大型), 孵化器, 是否在营, 是否有营业收入, 是否纳税 (是/否), 联系人, 联系电话, 标签 (or the English field names). Idempotent on the credit code: known codes are updated only if something differs, blank cells keep the stored value. Rows with errors are listed (row, column, reason) and skipped; `dry_run=true` writes nothing. The whole file is imported in this call (for scripts and small files); for a large file and a progress figure use `POST /api/v1/enterprises/imports`.
          */
         post: operations["import_enterprises"];
         delete?: never;
@@ -1002,6 +1002,26 @@ export interface paths {
         get: operations["import_template"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enterprises/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start an import of enterprises
+         * @description The same import as `POST /api/v1/enterprises/import` (the same file, columns and rules), as a job: the file (at most 10 MiB, 50,000 rows) is stored and answered 202 with `Location: /api/v1/imports/{id}`; the service imports it in batches of 500 rows in the background, each batch written entirely or not at all, while its other calls keep answering. `dry_run=true` checks every row and writes nothing. 409 while two of the caller's imports are running.
+         */
+        post: operations["start_import"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1223,6 +1243,26 @@ export interface paths {
          * @description One 网格长 and 2-3 网格员, each an enabled account of that role. A write on the grid: Send the grid's ETag as If-Match to refuse a stale write (412); a change bumps `version`. The accounts that join or leave get a new version too (their `grid_ids`).
          */
         put: operations["set_grid_staff"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show an import
+         * @description An import of the caller's (404 for anyone else's, admins included): `status` (pending, running, done, failed), `progress` (0-100), rows done of rows total, the counts and row errors so far (the first 1,000 by row; `errors_total` counts them all); once done the counts are the summary. A job whose service was stopped mid-import resumes where its last batch ended; kept 24 hours.
+         */
+        get: operations["get_import"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -4382,6 +4422,49 @@ export interface components {
         };
         HandlingTimeUpdate: {
             workdays: number;
+        };
+        ImportFailure: {
+            /** @description why, for programs */
+            code: string;
+            /** @description why, for people: in the request's language */
+            reason: string;
+        };
+        ImportJob: {
+            /** @description runs of the job: more than one when its runner was stopped and the job resumed where its last batch ended */
+            attempts: number;
+            created: number;
+            /** Format: date-time */
+            created_at: string;
+            /** @description a check: the counts and errors of a real run, nothing written */
+            dry_run: boolean;
+            /** @description why a failed job stopped (an unreadable file, a header without the required columns, interrupted too often) */
+            error: components["schemas"]["ImportFailure"] | null;
+            errors: components["schemas"]["RowError"][];
+            /** @description row errors so far; `errors` shows the first 1,000 by row */
+            errors_total: number;
+            /** Format: date-time */
+            finished_at: string | null;
+            /**
+             * @description Codes of the dictionary `import_format`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            format: "xlsx" | "csv";
+            id: string;
+            /** @description 0-100: the share of the file's rows handled */
+            progress: number;
+            /** @description rows with an error */
+            rejected: number;
+            /** @description data rows handled so far (imported, unchanged or rejected) */
+            rows_done: number;
+            /** @description data rows of the file; null until the file is read */
+            rows_total: number | null;
+            /**
+             * @description pending (waiting for the import runner), running, done (the counts are the summary) or failed (`error` says why; the batches before it stay imported) Codes of the dictionary `export_status`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
+             * @enum {string}
+             */
+            status: "pending" | "running" | "done" | "failed";
+            unchanged: number;
+            updated: number;
         };
         ImportResult: {
             created: number;
@@ -13949,6 +14032,151 @@ export interface operations {
             };
         };
     };
+    start_import: {
+        parameters: {
+            query?: {
+                dry_run?: boolean;
+                /** @description Codes of the dictionary `import_format`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
+                format?: "xlsx" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    /** @description where what was created (or accepted) can be read */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attempts": 1,
+                     *       "created": 1,
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "dry_run": true,
+                     *       "error": {
+                     *         "code": "示例",
+                     *         "reason": "属于建设部职责"
+                     *       },
+                     *       "errors": [
+                     *         {
+                     *           "code": "示例",
+                     *           "field": "示例",
+                     *           "reason": "属于建设部职责",
+                     *           "row": 1
+                     *         }
+                     *       ],
+                     *       "errors_total": 1,
+                     *       "finished_at": "2026-11-26T10:00:00+08:00",
+                     *       "format": "xlsx",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "progress": 1,
+                     *       "rejected": 1,
+                     *       "rows_done": 1,
+                     *       "rows_total": 1,
+                     *       "status": "pending",
+                     *       "unchanged": 1,
+                     *       "updated": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     zone_summary: {
         parameters: {
             query?: {
@@ -15934,6 +16162,106 @@ export interface operations {
             };
             /** @description Precondition required */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attempts": 1,
+                     *       "created": 1,
+                     *       "created_at": "2026-11-26T10:00:00+08:00",
+                     *       "dry_run": true,
+                     *       "error": {
+                     *         "code": "示例",
+                     *         "reason": "属于建设部职责"
+                     *       },
+                     *       "errors": [
+                     *         {
+                     *           "code": "示例",
+                     *           "field": "示例",
+                     *           "reason": "属于建设部职责",
+                     *           "row": 1
+                     *         }
+                     *       ],
+                     *       "errors_total": 1,
+                     *       "finished_at": "2026-11-26T10:00:00+08:00",
+                     *       "format": "xlsx",
+                     *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *       "progress": 1,
+                     *       "rejected": 1,
+                     *       "rows_done": 1,
+                     *       "rows_total": 1,
+                     *       "status": "pending",
+                     *       "unchanged": 1,
+                     *       "updated": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
