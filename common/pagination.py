@@ -3,7 +3,8 @@
 Every list endpoint reads ``page`` (from 1) and ``per_page`` with :class:`PageQuery` (or a
 :func:`page_query` of other bounds), answers ``{items, total, page, per_page}`` described by
 :func:`page_schema`, and runs its filtered query through :func:`paginate`: one ``count(*)``
-of the filtered rows, then the page's rows in the given order.
+of the filtered rows, then the page's rows in the given order. A list ranked in Python (the
+board's matches, the supervision list) is cut with :func:`page_of`.
 """
 
 from __future__ import annotations
@@ -78,14 +79,25 @@ class Page(Generic[T]):
 
 
 def paginate(session: Session, query: Select[Any], q: Mapping[str, Any], *,
-             order_by: Sequence[Any] = (), scalars: bool = False) -> Page[Any]:
+             order_by: Sequence[Any] = (), scalars: bool = False,
+             count: bool = True) -> Page[Any]:
     """Page ``q["page"]`` (from 1) of ``q["per_page"]`` rows of ``query`` (as
     :class:`PageQuery` loads them) in ``order_by`` order (give a unique last key, so that pages
     neither overlap nor skip), with the count of all its rows. ``scalars``: the items are the
-    first column of each row (an ORM entity), else the rows."""
+    first column of each row (an ORM entity), else the rows. ``count=False``: no count (a
+    reader going page after page, such as an export), ``total`` is -1."""
     page, per_page = int(q["page"]), int(q["per_page"])
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    total = -1 if not count else session.execute(
+        select(func.count()).select_from(query.subquery())).scalar_one()
     result = session.execute(
         query.order_by(*order_by).offset((page - 1) * per_page).limit(per_page))
     items = list(result.scalars()) if scalars else list(result.all())
     return Page(items, int(total), page, per_page)
+
+
+def page_of(items: Sequence[T], q: Mapping[str, Any]) -> Page[T]:
+    """Page ``q["page"]`` (from 1) of ``q["per_page"]`` items of a list already in its order
+    (one ranked in Python), with the length of the whole list."""
+    page, per_page = int(q["page"]), int(q["per_page"])
+    start = (page - 1) * per_page
+    return Page(list(items[start:start + per_page]), len(items), page, per_page)

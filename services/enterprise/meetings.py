@@ -63,6 +63,7 @@ from common.errors import (
 )
 from common.fields import normalized
 from common.i18n import N_, label
+from common.pagination import paginate
 from common.validation import is_uuid
 from services.enterprise import audience, events, meeting_plan
 from services.enterprise.contracts import locked_setting, setting_version
@@ -625,12 +626,9 @@ def list_visible(session: Session, principal: Principal, filters: dict[str, Any]
         query = query.where(Meeting.state == filters["state"])
     if filters.get("department_id"):
         query = query.where(Meeting.organiser_department_id == filters["department_id"])
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page, per_page = filters["page"], filters["per_page"]
-    rows = session.execute(
-        query.order_by(Meeting.starts_at.desc(), Meeting.id)
-        .offset((page - 1) * per_page).limit(per_page)).scalars().all()
-    return list(rows), total
+    found = paginate(session, query, filters, order_by=[Meeting.starts_at.desc(), Meeting.id],
+                     scalars=True)
+    return found.items, found.total
 
 
 def invitations(session: Session, principal: Principal, meeting_id: str,
@@ -669,10 +667,8 @@ def invitations(session: Session, principal: Principal, meeting_id: str,
         query = query.where(attended if filters["attended"] else
                             or_(MeetingAttendance.attended.is_(None),
                                 MeetingAttendance.attended.is_(False)))
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page, per_page = filters["page"], filters["per_page"]
-    rows = session.execute(query.order_by(Enterprise.name, MeetingInvitation.enterprise_id)
-                           .offset((page - 1) * per_page).limit(per_page)).all()
+    found = paginate(session, query, filters,
+                     order_by=[Enterprise.name, MeetingInvitation.enterprise_id])
     items = [{
         "enterprise_id": inv.enterprise_id, "enterprise_name": name, "grid_id": inv.grid_id,
         "invited_at": inv.invited_at, "response": reg.response if reg else None,
@@ -680,8 +676,8 @@ def invitations(session: Session, principal: Principal, meeting_id: str,
         "responded_at": reg.responded_at if reg else None,
         "attended": att.attended if att else None,
         "rating": fb.rating if fb else None, "comment": fb.comment if fb else None,
-    } for inv, name, reg, att, fb in rows]
-    return items, total
+    } for inv, name, reg, att, fb in found.items]
+    return items, found.total
 
 
 # --------------------------------------------------------------------------- themes, settings

@@ -25,6 +25,7 @@ from common.calendar import zone_today
 from common.concurrency import stale
 from common.errors import Conflict, Forbidden, ValidationFailed, field_error
 from common.i18n import label
+from common.pagination import paginate
 from common.validation import is_uuid
 from services.enterprise import access, figure_access, industry, profile_sources
 from services.enterprise.events import publish
@@ -273,7 +274,6 @@ def list_enterprises(session: Session, principal: Principal, q: dict[str, Any],
     who = figure_access.reader(session, principal)
     figure_access.check_query(who, q)
     query = filtered(principal, q)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     sort = q.get("sort") or ("relevance" if q.get("q") else "name")
     if sort == "relevance":
         order = relevance(q.get("q") or "")
@@ -284,16 +284,11 @@ def list_enterprises(session: Session, principal: Principal, q: dict[str, Any],
                   "output_value": query.selected_columns.output_value,
                   "tax": query.selected_columns.tax}[key]
         order = [column.desc().nulls_last() if descending else column.asc().nulls_last()]
-    rows = session.execute(
-        query.order_by(*order, Enterprise.id)
-        .offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"])
-    ).all()
-    enterprises = [r[0] for r in rows]
-    latest = latest_indicators(session, [e.id for e in enterprises])
-    shown = {e.id: figure_access.shown(who, e.id, latest.get(e.id)) for e in enterprises}
+    found = paginate(session, query, q, order_by=[*order, Enterprise.id]).map(lambda r: r[0])
+    latest = latest_indicators(session, [e.id for e in found.items])
+    shown = {e.id: figure_access.shown(who, e.id, latest.get(e.id)) for e in found.items}
     figure_access.record_read(session, who, request_id, "list", shown)
-    return {"items": [dump(principal, e, shown[e.id]) for e in enterprises],
-            "total": total, "page": q["page"], "per_page": q["per_page"]}
+    return found.map(lambda e: dump(principal, e, shown[e.id])).as_dict()
 
 
 def read(session: Session, principal: Principal, enterprise: Enterprise,

@@ -64,6 +64,7 @@ from common.errors import (
 )
 from common.i18n import label
 from common.outbox import record_event
+from common.pagination import paginate
 from common.validation import is_uuid
 from services.notification import inbox, templates
 from services.notification.models import (
@@ -492,15 +493,14 @@ def page(session: Session, principal: Principal, q: dict[str, Any]) -> dict[str,
             principal.role == Role.ENTERPRISE and not principal.enterprise_id):
         return {"items": [], "total": 0, "page": q["page"], "per_page": q["per_page"]}
     query = _listed(principal, q)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(func.coalesce(Policy.published_at, Policy.updated_at).desc(), Policy.id)
-        .offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"])
-    ).all()
-    items = [{**as_dict(p), "excerpt": templates.excerpt(p.body, 120),
-              "attachment_count": len(p.attachments or []), "read_at": read_at}
-             for p, read_at in rows]
-    return {"items": items, "total": total, "page": q["page"], "per_page": q["per_page"]}
+    found = paginate(session, query, q, order_by=[
+        func.coalesce(Policy.published_at, Policy.updated_at).desc(), Policy.id])
+
+    def item(row: Any) -> dict[str, Any]:
+        p, read_at = row
+        return {**as_dict(p), "excerpt": templates.excerpt(p.body, 120),
+                "attachment_count": len(p.attachments or []), "read_at": read_at}
+    return found.map(item).as_dict()
 
 
 def _reach_readable(session: Session, principal: Principal, policy_id: str) -> Policy:
@@ -576,16 +576,16 @@ def receipts(session: Session, principal: Principal, policy_id: str, q: dict[str
                             else reads.c.first_read_at.is_(None))
     if q.get("grid_id"):
         query = query.where(PolicyRecipient.grid_id == q["grid_id"])
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(reads.c.first_read_at.desc().nulls_last(),
-                       PolicyRecipient.enterprise_name, PolicyRecipient.enterprise_id)
-        .offset((q["page"] - 1) * q["per_page"]).limit(q["per_page"])
-    ).all()
-    items = [{"enterprise_id": r.enterprise_id, "enterprise_name": r.enterprise_name,
-              "grid_id": r.grid_id, "industry_code": r.industry_code, "read_at": read_at,
-              "read_by": read_by} for r, read_at, read_by in rows]
-    return {"items": items, "total": total, "page": q["page"], "per_page": q["per_page"]}
+    found = paginate(session, query, q, order_by=[
+        reads.c.first_read_at.desc().nulls_last(), PolicyRecipient.enterprise_name,
+        PolicyRecipient.enterprise_id])
+
+    def item(row: Any) -> dict[str, Any]:
+        r, read_at, read_by = row
+        return {"enterprise_id": r.enterprise_id, "enterprise_name": r.enterprise_name,
+                "grid_id": r.grid_id, "industry_code": r.industry_code, "read_at": read_at,
+                "read_by": read_by}
+    return found.map(item).as_dict()
 
 
 def audience_summary(members: list[dict[str, Any]]) -> dict[str, Any]:

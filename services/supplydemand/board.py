@@ -33,7 +33,7 @@ from common.errors import (
     invalid_fields,
 )
 from common.i18n import EN
-from common.pagination import paginate
+from common.pagination import page_of, paginate
 from common.validation import is_uuid
 from services.supplydemand import access, events, matching
 from services.supplydemand.candidates import WORD_FREQUENCIES, candidates
@@ -395,9 +395,8 @@ def search(session: Session, q: dict[str, Any]) -> list[matching.Match]:
 def page(matches: Sequence[matching.Match], page_no: int, per_page: int,
          language: str = EN) -> dict[str, Any]:
     """One page of matches, their explanations in the reader's ``language``."""
-    start = (page_no - 1) * per_page
-    return {"items": [m.as_dict(language) for m in matches[start:start + per_page]],
-            "total": len(matches), "page": page_no, "per_page": per_page}
+    found = page_of(matches, {"page": page_no, "per_page": per_page})
+    return found.map(lambda m: m.as_dict(language)).as_dict()
 
 
 def notify_matches(session: Session, listing: Listing, enterprise: Enterprise,

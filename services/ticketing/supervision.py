@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.errors import Forbidden
+from common.pagination import page_of
 from services.ticketing.models import Demand, Task
 
 READ_ALL = frozenset({Role.COORDINATOR, Role.LEADER, Role.ADMIN})
@@ -140,13 +141,11 @@ def summary(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 def page(session: Session, principal: Principal, now: datetime, horizon: datetime,
          filters: dict[str, Any]) -> dict[str, Any]:
     items = rows(session, principal, now, horizon, filters)
-    start = (filters["page"] - 1) * filters["per_page"]
     return {
         "as_of": now, "horizon": horizon,
         "totals": {s: sum(int(i[s]) for i in items) for s in STATES},
         "by_department": summary([i for i in items if i["department_id"]], "department_id"),
         "by_grid": summary(items, "grid_id"),
-        "items": items[start:start + filters["per_page"]], "total": len(items),
-        "page": filters["page"], "per_page": filters["per_page"],
+        **page_of(items, filters).as_dict(),
     }
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.errors import Forbidden, NotFound
+from common.pagination import paginate
 from common.validation import is_uuid
 from services.ticketing import intake, search
 from services.ticketing.closure import awaiting_resolution_clause
@@ -220,14 +221,9 @@ def list_ledger(session: Session, principal: Principal,
         query = query.where(LedgerEntry.at >= filters["since"])
     if filters.get("until"):
         query = query.where(LedgerEntry.at < filters["until"])
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    page, per_page = filters["page"], filters["per_page"]
-    rows = session.execute(
-        query.order_by(LedgerEntry.at.desc(), LedgerEntry.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)
-    ).scalars().all()
-    return {"items": LedgerEntrySchema(many=True).dump(rows), "total": total, "page": page,
-            "per_page": per_page}
+    found = paginate(session, query, filters,
+                     order_by=[LedgerEntry.at.desc(), LedgerEntry.id.desc()], scalars=True)
+    return found.map(LedgerEntrySchema().dump).as_dict()
 
 
 def _demand_query(principal: Principal, filters: dict[str, Any], columns: Sequence[Any],
@@ -244,14 +240,9 @@ def _demand_query(principal: Principal, filters: dict[str, Any], columns: Sequen
 def _page(session: Session, query: Any, filters: dict[str, Any]) -> tuple[list[Any], int]:
     """A page of ``query`` (or up to :data:`MAX_EXPORT_ROWS` rows without ``page``) and the
     count of all (-1 with ``count=False``: an export reading page after page)."""
-    total = -1 if filters.get("count") is False else session.execute(
-        select(func.count()).select_from(query.subquery())).scalar_one()
-    if "page" in filters:
-        query = query.offset((filters["page"] - 1) * filters["per_page"]).limit(
-            filters["per_page"])
-    else:
-        query = query.limit(MAX_EXPORT_ROWS)
-    return list(session.execute(query).all()), total
+    page = filters if "page" in filters else {"page": 1, "per_page": MAX_EXPORT_ROWS}
+    found = paginate(session, query, page, count=filters.get("count") is not False)
+    return found.items, found.total
 
 
 def _departments(session: Session, demand_ids: list[str]) -> dict[str, list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from marshmallow import ValidationError
 
-from common.pagination import Page, PageQuery, page_query, page_schema
+from common.pagination import Page, PageQuery, page_of, page_query, page_schema
 from services.notification.schemas import DeliverySchema
 
 
@@ -31,3 +31,10 @@ def test_the_page_answered() -> None:
                                       "per_page": 2}
     schema = page_schema(DeliverySchema, "DeliveryPage")
     assert list(schema().fields) == ["items", "total", "page", "per_page"]
+
+
+def test_a_page_of_a_list_ranked_in_python() -> None:
+    ranked = list("abcdefg")
+    assert page_of(ranked, {"page": 2, "per_page": 3}) == Page(["d", "e", "f"], 7, 2, 3)
+    assert page_of(ranked, {"page": 3, "per_page": 3}).items == ["g"]
+    assert page_of(ranked, {"page": 4, "per_page": 3}) == Page([], 7, 4, 3)
