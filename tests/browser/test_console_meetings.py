@@ -1,5 +1,6 @@
 """The meetings pages (政企座谈, issue 18) in Chromium: a meeting from planning to feedback,
-played by a coordinator and an invited enterprise."""
+played by a coordinator and an invited enterprise, then read by the guest's grid leader from
+the menu, read-only (issue 24, point 8)."""
 
 from __future__ import annotations
 
@@ -106,3 +107,27 @@ def test_a_meeting_from_planning_to_feedback(screens, demo_enterprises, db):
     coordinator.goto("/meetings")
     expect(coordinator.page.locator("[data-test=meeting-list]")).to_contain_text(theme)
     expect(coordinator.page.locator("[data-test=report-held]")).to_contain_text("/ 12")
+
+    # the guest's grid leader finds the meeting in the menu and reads it, read-only
+    with db.connect() as conn:
+        leader = conn.execute(text(
+            "SELECT a.username FROM enterprise.grid_staff s "
+            "JOIN enterprise.accounts a ON a.id = s.account_id "
+            "WHERE s.grid_id = :grid AND s.duty = 'leader' ORDER BY a.username LIMIT 1"),
+            {"grid": guest.grid_id}).scalar_one()
+    grid = screens("网格长", phone=True)
+    grid.sign_in(leader)
+    grid.page.locator("[data-test='tab-/g/meetings']").click()
+    grid.page.wait_for_url(re.compile(r".*/g/meetings$"))
+    listed = grid.page.locator("[data-test=meeting-list]")
+    expect(listed).to_contain_text(theme)
+    expect(grid.page.locator("[data-test=plan-meeting]")).to_have_count(0)
+    expect(grid.page.locator("[data-test=meeting-report]")).to_have_count(0)
+    listed.get_by_role("link", name=theme).click()
+    expect(grid.page.locator("[data-test=meeting-read-only]")).to_be_visible()
+    expect(grid.page.locator("[data-test=invitations]")).to_contain_text(guest.name)
+    expect(grid.page.get_by_role("button", name="取消座谈")).to_have_count(0)
+    expect(grid.page.locator("[data-test=attendance-form]")).to_have_count(0)
+    grid.page.wait_for_url(re.compile(rf".*/g/meetings/{meeting_id}$"))
+    grid.no_horizontal_scroll()
+    grid.shot("grid-leader-meeting")

@@ -58,6 +58,9 @@ const routes: RouteRecordRaw[] = [
       { path: 'demands/:id', component: () => import('@/views/DemandView.vue'), meta: { title: '诉求详情' } },
       { path: 'policies', component: () => import('@/views/policies/GridPolicies.vue'), meta: { title: '政策' } },
       { path: 'policies/:id', component: () => import('@/views/policies/GridPolicy.vue'), meta: { title: '政策阅读情况' } },
+      // their grids' meetings and invitees, read-only (the staff pages without their actions)
+      { path: 'meetings', component: () => import('@/views/meetings/MeetingList.vue'), meta: { title: '座谈' } },
+      { path: 'meetings/:id', component: () => import('@/views/meetings/MeetingDetail.vue'), meta: { title: '座谈' } },
       { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '我的' } },
     ],
   },

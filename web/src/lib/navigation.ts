@@ -32,6 +32,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/g/demands', label: '网格诉求' },
         { path: '/registry', label: '企业库' },
         { path: '/g/policies', label: '政策' },
+        { path: '/g/meetings', label: '座谈' },
         { path: '/g/account', label: '我的' },
       ]
     case 'coordinator':
