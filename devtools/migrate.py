@@ -53,6 +53,28 @@ def load_demo(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def featured_enterprises(database_url: str) -> list[str]:
+    """The enterprises the demo's enterprise logins act for, by username (the first is the
+    one ``make run`` prints): the demo activity gives each of them demands, listings,
+    dockings, meetings and policies, so signing in shows a lived-in console."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from common.db import make_engine
+    from services.enterprise.models import Account
+
+    engine = make_engine(database_url, "enterprise", "demo-loader")
+    try:
+        with Session(engine) as session:
+            return [str(e) for e in session.execute(
+                select(Account.enterprise_id).where(
+                    Account.role == "enterprise", Account.created_by == "demo",
+                    Account.enterprise_id.is_not(None))
+                .order_by(Account.username)).scalars()]
+    finally:
+        engine.dispose()
+
+
 def load_ticketing_demo(database_url: str) -> dict[str, int]:
     """About 300 demo demands over the last six months in every state (services/ticketing/
     demo.py), for the demo zone's enterprises, if missing."""
@@ -67,12 +89,14 @@ def load_ticketing_demo(database_url: str) -> dict[str, int]:
     data = build()
     enterprises = [demo.DemoEnterprise(stable_id("enterprise", e.credit_code), e.grid_id)
                    for e in data.enterprises]
+    by_id = {e.id: e for e in enterprises}
+    featured = [by_id[e] for e in featured_enterprises(database_url) if e in by_id]
     categories = {c.code: c.department for c in data.categories}
     engine = make_engine(database_url, "ticketing", "demo-loader")
     try:
         with Session(engine) as session, session.begin():
             calendar, _version = read_calendar(session)
-            return demo.load(session, enterprises, categories, calendar)
+            return demo.load(session, enterprises, categories, calendar, featured=featured)
     finally:
         engine.dispose()
 
@@ -88,7 +112,7 @@ def load_meetings_demo(database_url: str) -> dict[str, int]:
     engine = make_engine(database_url, "enterprise", "demo-loader")
     try:
         with Session(engine) as session, session.begin():
-            return meetings_demo.load(session)
+            return meetings_demo.load(session, featured=featured_enterprises(database_url))
     finally:
         engine.dispose()
 
@@ -102,14 +126,17 @@ def load_policies_demo(database_url: str) -> dict[str, int]:
 
     from common.db import make_engine
     from services.enterprise import audience
-    from services.enterprise.models import Department
+    from services.enterprise.models import Department, Enterprise
     from services.notification import policies_demo
 
+    featured = featured_enterprises(database_url)
     registry = make_engine(database_url, "enterprise", "demo-loader")
     try:
         with Session(registry) as session:
-            members = {p.key: audience.members(session, p.audience)
-                       for p in policies_demo.POLICIES}
+            grids = sorted({g for g in session.execute(
+                select(Enterprise.grid_id).where(Enterprise.id.in_(featured))).scalars() if g})
+            audiences = policies_demo.audiences(grids)
+            members = {key: audience.members(session, spec) for key, spec in audiences.items()}
             departments = {row.id: row.name for row in session.execute(
                 select(Department.id, Department.name))}
     finally:
@@ -117,7 +144,7 @@ def load_policies_demo(database_url: str) -> dict[str, int]:
     engine = make_engine(database_url, "notification", "demo-loader")
     try:
         with Session(engine) as session, session.begin():
-            return policies_demo.load(session, members, departments)
+            return policies_demo.load(session, members, departments, audiences)
     finally:
         engine.dispose()
 
@@ -149,7 +176,8 @@ def load_board_demo(database_url: str) -> dict[str, int]:
     engine = make_engine(database_url, "supplydemand", "demo-loader")
     try:
         with Session(engine) as session, session.begin():
-            return board_demo.load(session, records, match_threshold())
+            return board_demo.load(session, records, match_threshold(),
+                                   featured=featured_enterprises(database_url))
     finally:
         engine.dispose()
 

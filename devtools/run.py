@@ -83,6 +83,7 @@ def main() -> None:
     started = time.monotonic()
     print("migrating", settings.database_url.split("@")[-1], flush=True)
     upgrade_all(settings.database_url)
+    loading = time.monotonic()
     added = load_demo(settings.database_url)
     added |= {f"zone {k}": n for k, n in load_zone_demo(settings.database_url).items()}
     added |= load_ticketing_demo(settings.database_url)
@@ -90,7 +91,7 @@ def main() -> None:
     added |= load_policies_demo(settings.database_url)
     added |= load_board_demo(settings.database_url)
     print("demo data:", ", ".join(f"{n} {k}" for k, n in added.items() if n) or "present",
-          flush=True)
+          f"({time.monotonic() - loading:.1f} s)", flush=True)
     # GATEWAY_PORT from the environment: the processes inherit it, readiness polls it too
     platform = Platform(env={"GATEWAY_PORT": str(settings.gateway_port)}, tied_to_parent=True)
     signal.signal(signal.SIGTERM, stop_once)

@@ -74,10 +74,12 @@ def _local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datet
 
 
 def build(grids: list[DemoGrid], invitees: dict[tuple[str, ...], list[str]] | None,
-          anchor: datetime, seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
+          anchor: datetime, seed: int = SEED,
+          featured_grid: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """The rows of every table, by table name, for the anchor's year (Asia/Shanghai).
     ``invitees``: the audience's enterprises by the meeting's grids (None: only the meetings
-    and their audiences, under ``audiences``, for the caller to resolve)."""
+    and their audiences, under ``audiences``, for the caller to resolve); ``featured_grid``:
+    the grid of the enterprise ``make run`` prints, in the audience of every other month."""
     year = anchor.astimezone(SHANGHAI).year
     rows: dict[str, list[dict[str, Any]]] = {k: [] for k in (
         "themes", "meetings", "audiences", "invitations", "registrations", "attendance",
@@ -101,6 +103,9 @@ def build(grids: list[DemoGrid], invitees: dict[tuple[str, ...], list[str]] | No
         starts = _local(year, month, 10 + rng.randrange(15), 14 + rng.randrange(2),
                         30 * rng.randrange(2))
         chosen = rng.sample(ordered, 2 if rng.random() < 0.3 else 1)
+        featured = next((g for g in ordered if g.id == featured_grid), None)
+        if featured is not None and month % 2 == 0 and featured not in chosen:
+            chosen[-1] = featured
         spec = {"grid_ids": sorted(g.id for g in chosen)}
         department = chosen[0].owner_department
         created = starts - timedelta(days=25)
@@ -176,9 +181,11 @@ def build(grids: list[DemoGrid], invitees: dict[tuple[str, ...], list[str]] | No
     return rows
 
 
-def load(session: Session, anchor: datetime | None = None,
-         seed: int = SEED) -> dict[str, int]:
-    """Insert the year's demo meetings unless its first one is there; counts by table."""
+def load(session: Session, anchor: datetime | None = None, seed: int = SEED,
+         featured: list[str] | None = None) -> dict[str, int]:
+    """Insert the year's demo meetings unless its first one is there; counts by table.
+    ``featured``: the enterprises of the demo logins (the first one's grid is invited every
+    other month)."""
     moment = anchor or datetime.now(UTC)
     year = moment.astimezone(SHANGHAI).year
     if session.get(Meeting, stable("meeting", f"{year}-01-0")) is not None:
@@ -186,11 +193,13 @@ def load(session: Session, anchor: datetime | None = None,
     grids = [DemoGrid(g.id, g.owner_department_id) for g in session.scalars(select(Grid))]
     if not grids:
         return {}
+    grid = session.execute(select(Enterprise.grid_id).where(
+        Enterprise.id == featured[0])).scalar() if featured else None
     # each meeting's audience resolved as ``invite`` resolves it
-    audiences = build(grids, None, moment, seed)["audiences"]
+    audiences = build(grids, None, moment, seed, grid)["audiences"]
     invitees = {tuple(a["grid_ids"]): audience.resolve(session, {"grid_ids": a["grid_ids"]})
                 for a in audiences}
-    rows = build(grids, invitees, moment, seed)
+    rows = build(grids, invitees, moment, seed, grid)
     grid_of = dict(session.execute(select(Enterprise.id, Enterprise.grid_id)
                                    .where(Enterprise.id.in_(
                                        sorted({r["enterprise_id"]

@@ -62,10 +62,19 @@ POLICIES = (
     DemoPolicy("fire-check", "notice", "关于开展冬季消防安全检查的通知",
                "请各企业于12月底前完成消防设施自查，消防大队将分网格开展检查。",
                "fire_rescue", {"grid_ids": ["GEO01", "GEO02", "GEO03", "GEO04"]}, 12, 0.35),
+    DemoPolicy("survey", "notice", "关于开展企业服务满意度调查的通知",
+               "为持续优化营商环境，请各企业在网格员走访时反馈对诉求办理和政策服务的意见建议。",
+               "economic_development", {}, 20, 0.5),
     DemoPolicy("tax-filing", "notice", "关于做好年度企业所得税汇算清缴的提醒",
                "请各企业按时完成年度企业所得税汇算清缴，如有疑问可联系税务局高新区办税服务厅。",
                "taxation", {"grid_ids": ["INC07", "INC08", "GEO05", "GEO06"]}, 3, 0.2),
 )
+
+
+def audiences(featured_grids: list[str]) -> dict[str, dict[str, Any]]:
+    """The audience of each demo policy: its own, and the grids of the enterprises the demo
+    logins act for for the one without (``survey``), so their inboxes hold a policy."""
+    return {p.key: p.audience or {"grid_ids": featured_grids or ["GEO01"]} for p in POLICIES}
 
 
 def stable(kind: str, key: str) -> str:
@@ -87,10 +96,12 @@ def readers(policy: DemoPolicy, enterprise_ids: list[str], published: datetime,
 
 
 def load(session: Session, members: dict[str, list[dict[str, Any]]],
-         departments: dict[str, str], anchor: datetime | None = None,
-         seed: int = SEED) -> dict[str, int]:
+         departments: dict[str, str], audience: dict[str, dict[str, Any]] | None = None,
+         anchor: datetime | None = None, seed: int = SEED) -> dict[str, int]:
     """Publish the demo policies that are missing to ``members`` (by policy key: the
-    registry's audience members, id, name, grid_id, industry_code); counts."""
+    registry's audience members, id, name, grid_id, industry_code, of the policy's
+    ``audience``, default :func:`audiences` of no grid); counts."""
+    specs = audience or audiences([])
     moment = anchor or datetime.now(UTC)
     counts = {"demo policies": 0, "demo policy messages": 0, "demo policy reads": 0}
     for demo in POLICIES:
@@ -103,7 +114,7 @@ def load(session: Session, members: dict[str, list[dict[str, Any]]],
             id=policy_id, kind=demo.kind, title=demo.title, body=demo.body, attachments=[],
             valid_from=published.date(), valid_until=None, department_id=demo.department_id,
             department_name=departments.get(demo.department_id, demo.department_id),
-            audience=demo.audience, status="draft", version=1, created_by=PUBLISHER.user_id,
+            audience=specs[demo.key], status="draft", version=1, created_by=PUBLISHER.user_id,
             created_at=created, updated_at=created))
         session.flush()
         _policy, delivered = policies.publish(session, PUBLISHER, policy_id, 1,

@@ -109,24 +109,31 @@ def stable(kind: str, key: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
 
 
-def owners(enterprises: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+def owners(enterprises: Sequence[Mapping[str, Any]], featured: Sequence[str] = ()
+           ) -> dict[str, dict[str, Any]]:
     """The enterprise of each listing and of each docking's requester without a listing, by
-    key: distinct in-scope enterprises in a stable order (the registry's records)."""
-    pool = sorted((e for e in enterprises if e.get("in_scope")), key=lambda e: e["id"])
+    key: distinct in-scope enterprises (the registry's records), the ``featured`` ones (the
+    demo logins') first, then others spread over the zone in a stable order."""
+    live = {e["id"]: e for e in enterprises if e.get("in_scope")}
+    first = [live[e] for e in featured if e in live]
+    rest = sorted((e for e in live.values() if e["id"] not in set(featured)),
+                  key=lambda e: e["id"])
     keys = [d.key for d in LISTINGS] + [f"requester-{i}" for i, (own, *_rest)
                                          in enumerate(DOCKINGS) if own is None]
-    step = max(len(pool) // (len(keys) + 1), 1)
-    return {key: pool[(i * step) % len(pool)] for i, key in enumerate(keys)} if pool else {}
+    step = max(len(rest) // (len(keys) + 1), 1)
+    pool = first + [rest[(i * step) % len(rest)] for i in range(len(keys))] if rest else first
+    return dict(zip(keys, pool, strict=False)) if len(pool) >= len(keys) else {}
 
 
 def load(session: Session, enterprises: Sequence[Mapping[str, Any]], threshold: float,
-         anchor: datetime | None = None) -> dict[str, int]:
+         anchor: datetime | None = None, featured: Sequence[str] = ()) -> dict[str, int]:
     """Write the demo board unless its first listing is there; counts. ``enterprises``: the
-    registry's records (id, name, grid_id, industry_code, in_scope, contacts)."""
+    registry's records (id, name, grid_id, industry_code, in_scope, contacts); ``featured``:
+    the enterprises of the demo logins, given the first listings (:func:`owners`)."""
     moment = anchor or datetime.now(UTC)
     if session.get(Listing, stable("listing", LISTINGS[0].key)) is not None:
         return {}
-    by_key = owners(enterprises)
+    by_key = owners(enterprises, featured)
     if not by_key:
         return {}
     copies = {record["id"]: directory.upsert(session, record) for record in by_key.values()}

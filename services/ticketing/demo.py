@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -65,6 +65,8 @@ STAFF = "demo"
 FIRE_DELAY = timedelta(seconds=20)
 #: shares of the triages and completions that came after their deadline
 LATE_TRIAGE, LATE_COMPLETION = 0.1, 0.15
+#: every this many demands belongs to one of the featured enterprises (the demo logins')
+FEATURED_EVERY = 10
 
 
 def stable(kind: str, key: str) -> str:
@@ -161,10 +163,13 @@ def _states(rng: random.Random) -> list[str]:
 
 def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
           calendar: WorkCalendar, anchor: datetime, seed: int = SEED,
-          settings: Mapping[str, Any] | None = None) -> dict[str, list[dict]]:
+          settings: Mapping[str, Any] | None = None,
+          featured: Sequence[DemoEnterprise] = ()) -> dict[str, list[dict]]:
     """The rows of every table, by table name. ``categories``: category → department;
     ``settings``: the SLA settings in force (default :data:`services.ticketing.sla.
-    DEFAULT_SETTINGS`). A breach names its deadline by index (``deadline``)."""
+    DEFAULT_SETTINGS`); ``featured``: enterprises given every :data:`FEATURED_EVERY`-th
+    demand (those the console's demo logins act for). A breach names its deadline by index
+    (``deadline``)."""
     rng = random.Random(seed)
     config = dict(sla.DEFAULT_SETTINGS | dict(settings or {}))
     topics = [c for c in TOPICS if c in categories] or list(categories)[:1]
@@ -180,6 +185,8 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
     for i, planned in enumerate(_states(rng)):
         state = planned
         enterprise = enterprises[rng.randrange(len(enterprises))]
+        if featured and i % FEATURED_EVERY == 0:
+            enterprise = featured[(i // FEATURED_EVERY) % len(featured)]
         category = topics[rng.randrange(len(topics))]
         department = categories[category]
         title, description = TOPICS.get(category, ("企业诉求", "企业反映的问题。"))
@@ -381,12 +388,13 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
 
 def load(session: Session, enterprises: list[DemoEnterprise], categories: dict[str, str],
          calendar: WorkCalendar, anchor: datetime | None = None,
-         seed: int = SEED) -> dict[str, int]:
+         seed: int = SEED, featured: Sequence[DemoEnterprise] = ()) -> dict[str, int]:
     """Insert the demo demands unless the first one is there already; counts by table."""
     if session.execute(select(Demand.id).where(Demand.id == stable("demand", "0"))).first():
         return {}
     moment = anchor or datetime.now(UTC)
-    rows = build(enterprises, categories, calendar, moment, seed, sla.settings(session))
+    rows = build(enterprises, categories, calendar, moment, seed, sla.settings(session),
+                 featured)
     for model, key in ((Demand, "demands"), (Task, "tasks"), (Extension, "extensions"),
                        (Note, "notes"), (Rating, "ratings"), (LedgerEntry, "ledger"),
                        (Escalation, "escalations")):

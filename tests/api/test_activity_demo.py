@@ -19,6 +19,7 @@ from devtools.migrate import (
     load_demo,
     load_meetings_demo,
     load_policies_demo,
+    load_ticketing_demo,
 )
 
 COORDINATOR = Principal(user_id="demo-test", role=Role.COORDINATOR,
@@ -29,8 +30,8 @@ COORDINATOR = Principal(user_id="demo-test", role=Role.COORDINATOR,
 def demo(infrastructure):
     url = fresh_database("activity_demo")
     load_demo(url)
-    loaders = {"meetings": load_meetings_demo, "policies": load_policies_demo,
-               "board": load_board_demo}
+    loaders = {"demands": load_ticketing_demo, "meetings": load_meetings_demo,
+               "policies": load_policies_demo, "board": load_board_demo}
     first, second, took = {}, {}, {}
     for name, loader in loaders.items():
         started = time.monotonic()
@@ -150,3 +151,31 @@ def test_the_board_has_listings_matches_and_dockings_in_every_state(demo):
     assert shown["status"] == "accepted" and shown["contacts"]["requester"]
     assert [step["action"] for step in shown["history"]] == ["requested", "accepted"]
     assert dockings["requested"].requester_contacts is None
+
+
+def test_the_enterprise_make_run_prints_has_a_lived_in_console(demo):
+    """The first demo login's enterprise (the one ``make run`` prints) has demands, a listing
+    with an accepted docking, meeting invitations and a policy in its inbox."""
+    from devtools.migrate import featured_enterprises
+
+    engine, _first, _second = demo
+    featured = featured_enterprises(engine.url.render_as_string(hide_password=False))
+    assert len(featured) == 10
+    with engine.connect() as conn:
+        def count(sql: str) -> int:
+            return conn.execute(text(sql), {"e": featured[0]}).scalar_one()
+
+        demands = count("SELECT count(*) FROM ticketing.demands WHERE enterprise_id = :e")
+        listings = count("SELECT count(*) FROM supplydemand.listings "
+                         "WHERE enterprise_id = CAST(:e AS uuid)")
+        accepted = count("SELECT count(*) FROM supplydemand.dockings WHERE status = 'accepted' "
+                         "AND CAST(:e AS uuid) IN (owner_enterprise_id, requester_enterprise_id)")
+        invitations = count("SELECT count(*) FROM enterprise.meeting_invitations "
+                            "WHERE enterprise_id = CAST(:e AS uuid)")
+        messages = count("SELECT count(*) FROM notification.inbox_messages "
+                         "WHERE recipient = 'enterprise:' || :e")
+        others = conn.execute(text(
+            "SELECT count(DISTINCT enterprise_id) FROM ticketing.demands "
+            "WHERE enterprise_id = ANY(:f)"), {"f": featured}).scalar_one()
+    assert demands >= 2 and others == len(featured)
+    assert listings >= 1 and accepted >= 1 and invitations >= 1 and messages >= 1
