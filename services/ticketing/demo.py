@@ -28,6 +28,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from common.calendar import SHANGHAI, WorkCalendar
+from common.calendar import Deadline as Due
 from services.ticketing import ladder, ledger, search, sla
 from services.ticketing.handling import END_OF_DAY_HOUR
 from services.ticketing.models import (
@@ -97,11 +98,13 @@ class _Deadlines:
         self.settings = dict(settings)
 
     def put(self, kind: str, subject: str, due: datetime, done: datetime | None, *,
-            department: str | None = None, level: int = 0) -> datetime | None:
+            department: str | None = None, level: int = 0,
+            provisional: bool = False) -> datetime | None:
         """One deadline row; the moment it fired (None: met or pending)."""
         row: dict[str, Any] = {"kind": kind, "subject_id": subject, "department_id": department,
-                               "level": level, "due_at": due, "fired_at": None,
-                               "cancelled_at": None, "created_at": min(due, self.anchor)}
+                               "level": level, "due_at": due, "provisional": provisional,
+                               "fired_at": None, "cancelled_at": None,
+                               "created_at": min(due, self.anchor)}
         self.rows["deadlines"].append(row)
         if done is not None and done < due:
             row["cancelled_at"] = done
@@ -113,12 +116,12 @@ class _Deadlines:
 
     def climb(self, kind: str, demand_id: str, task_id: str | None, due: datetime,
               done: datetime | None, waiting: str, department: str | None = None,
-              level: int = 0) -> int:
+              level: int = 0, provisional: bool = False) -> int:
         """A ladder deadline (triage, acceptance, handling, escalation) of a subject that
         waited in state ``waiting`` until ``done`` (None: still waits); the highest 督办 level
         it reached."""
         fired = self.put(kind, task_id or demand_id, due, done, department=department,
-                         level=level)
+                         level=level, provisional=provisional)
         if fired is None:
             return 0
         action = ladder.due_now(kind, level, waiting)
@@ -140,18 +143,21 @@ class _Deadlines:
                 **ledger.escalation_line(top, demand_id, task_id, department, waiting),
                 "at": fired})
         if action.next_rung:
-            rung_due = ladder.after_workdays(
-                self.calendar, due, ladder.rung_workdays(self.settings, action.next_rung))
-            top = max(top, self.climb("escalation", demand_id, task_id, rung_due, done,
-                                      waiting, department, action.next_rung))
+            rung = ladder.rung_due(
+                self.calendar, due, ladder.rung_workdays(self.settings, action.next_rung),
+                provisional)
+            top = max(top, self.climb("escalation", demand_id, task_id, rung.at, done,
+                                      waiting, department, action.next_rung, rung.provisional))
         return top
 
     def reminders(self, task_id: str, department: str, due: datetime, since: datetime,
-                  done: datetime | None) -> None:
+                  done: datetime | None, provisional: bool = False) -> None:
         """The reminders before a handling deadline, scheduled at ``since``."""
-        for moment in sla.reminder_times(self.calendar, due,
-                                         self.settings["reminder_workdays_before"], since):
-            self.put("reminder", task_id, moment, done, department=department)
+        for moment in sla.reminder_deadlines(self.calendar, due,
+                                             self.settings["reminder_workdays_before"], since,
+                                             provisional):
+            self.put("reminder", task_id, moment.at, done, department=department,
+                     provisional=moment.provisional)
 
 
 def _states(rng: random.Random) -> list[str]:
@@ -178,9 +184,9 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
         "breaches", "escalations")}
     clock = _Deadlines(rows, anchor, calendar, config)
 
-    def acceptance_due(start: datetime) -> datetime:  # as handling's _acceptance_due
+    def acceptance_due(start: datetime) -> Due:  # as handling's _acceptance_due
         return calendar.deadline_after_workdays(
-            start, int(config["acceptance_workdays"]), hour=END_OF_DAY_HOUR).at
+            start, int(config["acceptance_workdays"]), hour=END_OF_DAY_HOUR)
 
     for i, planned in enumerate(_states(rng)):
         state = planned
@@ -200,7 +206,8 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
         received = _at(anchor - timedelta(days=back), 8 + rng.randrange(10), rng.randrange(60))
         received = min(received, anchor - timedelta(minutes=30))
         demand_id = stable("demand", str(i))
-        triage_due = sla.triage_deadline(calendar, received).at
+        triage = sla.triage_deadline(calendar, received)
+        triage_due = triage.at
         demand: dict[str, Any] = {
             "id": demand_id, "number": f"SQ{received:%Y%m%d}-D{i:04d}",
             "enterprise_id": enterprise.id, "grid_id": enterprise.grid_id,
@@ -209,7 +216,8 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
             "category": None, "title": f"{title}（{i + 1}）", "description": description,
             "urgency": "urgent" if rng.random() < 0.1 else "normal", "attachments": [],
             "status": "received", "received_at": received, "triage_due_at": triage_due,
-            "triage_due_provisional": False, "recorded_by": STAFF, "recorded_role": "enterprise",
+            "triage_due_provisional": triage.provisional, "recorded_by": STAFF,
+            "recorded_role": "enterprise",
             "idempotency_key": None, "request_hash": None, "version": 1,
             "created_at": received, "difficulty": None, "proposed_opinion": None,
             "triaged_at": None, "triaged_by": None, "closure": None, "completed_at": None,
@@ -230,25 +238,28 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
         line("received", None, "received", received, "enterprise")
         lines[-1]["channel"] = demand["channel"]
         if state == "received":
-            clock.climb("triage", demand_id, None, triage_due, None, "received")
+            clock.climb("triage", demand_id, None, triage_due, None, "received",
+                        provisional=triage.provisional)
             continue
         triaged = min(triage_due - timedelta(hours=rng.randrange(1, 12)), anchor)
         if rng.random() < LATE_TRIAGE:  # 分理超时: triaged after 10:00
             triaged = min(triage_due + timedelta(hours=1 + rng.randrange(6)),
                           anchor - timedelta(minutes=10))
         triaged = max(triaged, received + timedelta(minutes=20))
-        if state == "assigned" and acceptance_due(triaged) <= anchor:
+        if state == "assigned" and acceptance_due(triaged).at <= anchor:
             triaged = max(anchor - timedelta(hours=2), received + timedelta(minutes=20))
-        clock.climb("triage", demand_id, None, triage_due, triaged, "received")
+        clock.climb("triage", demand_id, None, triage_due, triaged, "received",
+                    provisional=triage.provisional)
         demand.update(status="triaged", category=category, difficulty="normal",
                       proposed_opinion="请按职责办理并及时反馈企业。", triaged_at=triaged,
                       triaged_by=STAFF)
         task_id = stable("task", str(i))
-        accept_due = acceptance_due(triaged)
+        acceptance = acceptance_due(triaged)
         task: dict[str, Any] = {
             "id": task_id, "demand_id": demand_id, "department_id": department,
             "status": "assigned", "opinion": None, "difficulty": "normal",
-            "handling_workdays": workdays, "accept_due_at": accept_due, "due_at": None,
+            "handling_workdays": workdays, "accept_due_at": acceptance.at,
+            "accept_due_provisional": acceptance.provisional, "due_at": None,
             "due_provisional": False, "accepted_at": None, "accepted_by": None,
             "returned_reason": None, "result": None, "completed_at": None,
             "reopen_count": 0, "escalation_level": 0, "internal_report": None,
@@ -260,23 +271,24 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
         line("triage", "received", "triaged", triaged, "coordinator")
         line("assign", None, "assigned", triaged, "coordinator", task_id, department=department)
         if state == "assigned":
-            clock.climb("acceptance", demand_id, task_id, accept_due, None, "assigned",
-                        department)
+            clock.climb("acceptance", demand_id, task_id, acceptance.at, None, "assigned",
+                        department, provisional=acceptance.provisional)
             continue
         accepted = triaged + timedelta(hours=3 + rng.randrange(20))
         if rng.random() < 0.08:  # returned once, then named again
             returned, named = triaged + timedelta(hours=2), triaged + timedelta(hours=4)
-            clock.climb("acceptance", demand_id, task_id, accept_due, returned, "assigned",
-                        department)
+            clock.climb("acceptance", demand_id, task_id, acceptance.at, returned,
+                        "assigned", department, provisional=acceptance.provisional)
             line("return", "assigned", "coordination", returned, "liaison",
                  task_id, "不属于本部门职责", department=department)
             line("reassign", "coordination", "assigned", named, "coordinator", task_id,
                  department=department)
-            accept_due = acceptance_due(named)
-            task["accept_due_at"] = accept_due
-        accepted = min(accepted, accept_due - timedelta(minutes=30))  # never timed out
-        clock.climb("acceptance", demand_id, task_id, accept_due, accepted, "assigned",
-                    department)
+            acceptance = acceptance_due(named)
+            task.update(accept_due_at=acceptance.at,
+                        accept_due_provisional=acceptance.provisional)
+        accepted = min(accepted, acceptance.at - timedelta(minutes=30))  # never timed out
+        clock.climb("acceptance", demand_id, task_id, acceptance.at, accepted, "assigned",
+                    department, provisional=acceptance.provisional)
         due = calendar.deadline_after_workdays(accepted, workdays, hour=END_OF_DAY_HOUR)
         task.update(status="accepted", accepted_at=accepted, accepted_by=STAFF,
                     due_at=due.at, due_provisional=due.provisional, version=2)
@@ -304,19 +316,21 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
                 "requested_by": STAFF, "requested_at": accepted + timedelta(days=1),
                 "decided_by": STAFF, "decided_at": decided, "new_due_at": new_due.at})
             # the reminders of the first deadline, cancelled by the decision
-            clock.reminders(task_id, department, due.at, accepted, decided)
+            clock.reminders(task_id, department, due.at, accepted, decided, due.provisional)
             task.update(due_at=new_due.at, due_provisional=new_due.provisional)
             reminded_from = decided
             line("extension_approved", "accepted", "accepted", decided, "coordinator",
                  task_id, department=department)
         if state == "accepted" and task["due_at"] <= anchor:
             # not meant overdue: give it the time it needs
-            task["due_at"] = calendar.deadline_after_workdays(anchor, 3).at
+            later = calendar.deadline_after_workdays(anchor, 3)
+            task.update(due_at=later.at, due_provisional=later.provisional)
         if state in ("accepted", "overdue"):
-            clock.reminders(task_id, department, task["due_at"], reminded_from, None)
+            clock.reminders(task_id, department, task["due_at"], reminded_from, None,
+                            task["due_provisional"])
             task["escalation_level"] = clock.climb(
                 "handling", demand_id, task_id, task["due_at"], None, "accepted", department,
-                level=1)
+                level=1, provisional=task["due_provisional"])
             continue
         completed = min(task["due_at"] - timedelta(hours=rng.randrange(1, 48)),
                         anchor - timedelta(hours=1))
@@ -324,10 +338,11 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
             completed = min(task["due_at"] + timedelta(hours=2 + rng.randrange(70)),
                             anchor - timedelta(hours=1))
         completed = max(completed, accepted + timedelta(hours=1))
-        clock.reminders(task_id, department, task["due_at"], reminded_from, completed)
+        clock.reminders(task_id, department, task["due_at"], reminded_from, completed,
+                        task["due_provisional"])
         task["escalation_level"] = clock.climb(
             "handling", demand_id, task_id, task["due_at"], completed, "accepted", department,
-            level=1)
+            level=1, provisional=task["due_provisional"])
         task.update(status="completed", completed_at=completed, result="已按政策办理完毕，"
                     "并向企业反馈了办理结果。", version=3)
         demand.update(status="awaiting_rating", completed_at=completed)
@@ -335,21 +350,24 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
              department=department)
         line("demand_state", "in_progress", "awaiting_rating", completed, "liaison")
         # as closure.on_awaiting_rating schedules them
-        remind_due = calendar.deadline_after_workdays(
-            completed, int(config["rating_reminder_workdays"])).at
-        unrated_due = calendar.deadline_after_workdays(
-            completed, int(config["close_unrated_workdays"])).at
+        reminding = calendar.deadline_after_workdays(
+            completed, int(config["rating_reminder_workdays"]))
+        unrating = calendar.deadline_after_workdays(
+            completed, int(config["close_unrated_workdays"]))
+        remind_due, unrated_due = reminding.at, unrating.at
         rated_at = completed + timedelta(hours=6 + rng.randrange(48))
         if state == "awaiting_rating" and unrated_due <= anchor:
             state = "unrated"  # the sweep would have closed it
         if state == "unrated" and unrated_due > anchor:
             state = "awaiting_rating"  # not yet
         rated = None if state in ("awaiting_rating", "unrated") else rated_at
-        if clock.put("rating_reminder", demand_id, remind_due, rated) is not None:
+        if clock.put("rating_reminder", demand_id, remind_due, rated,
+                     provisional=reminding.provisional) is not None:
             line("remind_rating", "awaiting_rating", "awaiting_rating", remind_due + FIRE_DELAY,
                  "service")
             lines[-1]["actor"] = ledger.PLATFORM_ACTOR
-        closed = clock.put("close_unrated", demand_id, unrated_due, rated)
+        closed = clock.put("close_unrated", demand_id, unrated_due, rated,
+                           provisional=unrating.provisional)
         if state == "awaiting_rating":
             continue
         if state == "unrated":
