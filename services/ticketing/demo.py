@@ -10,9 +10,12 @@ the lifecycle schedules (:mod:`services.ticketing.sla`: triage, acceptance, hand
 reminders, escalation rungs, rating reminder, unrated closure), each cancelled when its step
 came first (met), fired when it came due before the anchor (what it did then is
 :func:`services.ticketing.ladder.due_now`'s: breaches, 督办 escalations and their ledger lines
-from :mod:`services.ticketing.ledger`), or still pending. Some triages and completions come
-late, so the appraisal's rates and the SLA figures are not all 100 %. No events (nobody is
-told of history).
+from :mod:`services.ticketing.ledger`), or still pending. The triage deadlines of demands
+still waiting for triage are left pending even when 10:00 has passed: the running sweep
+(:mod:`services.ticketing.sweep`) notices those misses itself, writes their breaches and
+ledger lines, tells the coordinators and counts them in ``gridsvc_sla_*``. Some triages
+and completions come late, so the appraisal's rates and the SLA figures are not all 100 %.
+The load itself publishes no events (nobody is told of history).
 """
 
 from __future__ import annotations
@@ -98,9 +101,10 @@ class _Deadlines:
         self.settings = dict(settings)
 
     def put(self, kind: str, subject: str, due: datetime, done: datetime | None, *,
-            department: str | None = None, level: int = 0,
-            provisional: bool = False) -> datetime | None:
-        """One deadline row; the moment it fired (None: met or pending)."""
+            department: str | None = None, level: int = 0, provisional: bool = False,
+            swept_live: bool = False) -> datetime | None:
+        """One deadline row; the moment it fired (None: met or pending). ``swept_live``: a
+        deadline that came due before the anchor is left pending for the running sweep."""
         row: dict[str, Any] = {"kind": kind, "subject_id": subject, "department_id": department,
                                "level": level, "due_at": due, "provisional": provisional,
                                "fired_at": None, "cancelled_at": None,
@@ -109,7 +113,7 @@ class _Deadlines:
         if done is not None and done < due:
             row["cancelled_at"] = done
             return None
-        if due > self.anchor:
+        if due > self.anchor or swept_live:
             return None
         row["fired_at"] = fired = due + FIRE_DELAY
         return fired
@@ -238,8 +242,9 @@ def build(enterprises: list[DemoEnterprise], categories: dict[str, str],
         line("received", None, "received", received, "enterprise")
         lines[-1]["channel"] = demand["channel"]
         if state == "received":
-            clock.climb("triage", demand_id, None, triage_due, None, "received",
-                        provisional=triage.provisional)
+            # still waiting for triage: the running sweep notices a missed 10:00 itself
+            clock.put("triage", demand_id, triage_due, None, provisional=triage.provisional,
+                      swept_live=True)
             continue
         triaged = min(triage_due - timedelta(hours=rng.randrange(1, 12)), anchor)
         if rng.random() < LATE_TRIAGE:  # 分理超时: triaged after 10:00
