@@ -1,7 +1,8 @@
 """The console's journeys, one test each, in Chromium against the test platform: the whole
 demand flow across five roles (issue 17's acceptance), an enterprise that cannot open another
 enterprise's demand, a grid worker on a 375 px phone, a refused form with its field error in
-Chinese, and signing in, out and back after the token expired."""
+Chinese, signing in, out and back after the token expired, and 督办 with the two-step internal
+closure (书面报告, agreed or sent back)."""
 
 from __future__ import annotations
 
@@ -291,3 +292,125 @@ def test_sign_in_out_and_back_after_the_token_expired(screens):
     expect(person.page).to_have_url(re.compile(r".*/login$"))
     person.goto("/tasks")
     expect(person.page).to_have_url(re.compile(r".*/login\?redirect=(%2F|/)tasks$"))
+
+
+def test_supervision_and_the_two_step_internal_closure(screens, client, token, db,
+                                                       demo_enterprises):
+    """督办 and 内部销号 in two steps (issue 24, points 2 and 3): the liaison of 财政金融部
+    finds its overdue task on the supervision page and files its written report (书面报告)
+    on a dissatisfied demand; the coordinator of the department owning the enterprise's grid
+    (科技创新部 for an incubator, 经济发展部 for a geographic grid) sends it back with a reason
+    in the dialog, the liaison files again, the coordinator agrees and the demand is closed
+    internally."""
+    from sqlalchemy import text
+
+    from common.auth import Role
+
+    with db.connect() as conn:
+        liaison_id = str(conn.execute(text(
+            "SELECT id FROM enterprise.accounts WHERE username = :u"),
+            {"u": LIAISON_ACCEPTS}).scalar_one())
+        guest = demo_enterprises[3]
+        kind = conn.execute(text("SELECT kind FROM enterprise.grids WHERE id = :g"),
+                            {"g": guest.grid_id}).scalar_one()
+    owning = "science_innovation" if kind == "incubator" else "economic_development"
+
+    def bearer(tok: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tok}"}
+
+    owner = bearer(token(Role.ENTERPRISE, enterprise_id=str(guest.enterprise_id)))
+    owner_office = bearer(token(Role.COORDINATOR, department_id=owning))
+    liaison = bearer(token(Role.LIAISON, user_id=liaison_id, department_id="finance"))
+
+    def handled(title: str) -> tuple[dict, str]:
+        """A demand of the guest triaged to 财政金融部 and accepted there."""
+        created = client.post("/api/v1/demands", headers=owner, json={
+            "channel": "enterprise", "title": title,
+            "description": "请协助了解贴息政策的申报条件。"})
+        assert created.status_code == 201, created.text
+        demand = created.json()
+        triaged = client.post(f"/api/v1/demands/{demand['id']}/triage", headers=owner_office, json={
+            "category": "funding", "proposed_opinion": "请财政金融部办理",
+            "departments": [{"department_id": "finance"}]})
+        assert triaged.status_code == 200, triaged.text
+        task_id = triaged.json()["tasks"][0]["id"]
+        accepted = client.post(f"/api/v1/tasks/{task_id}/accept", headers=liaison)
+        assert accepted.status_code == 200, accepted.text
+        return demand, task_id
+
+    # one task overdue (its handling deadline moved into the past), one rated dissatisfied
+    late, late_task = handled(unique("贴息申报逾期"))
+    with db.begin() as conn:
+        conn.execute(text("UPDATE ticketing.tasks SET due_at = now() - interval '2 hours' "
+                          "WHERE id = :id"), {"id": late_task})
+    unhappy, task_id = handled(unique("贴息申报不满意"))
+    done = client.post(f"/api/v1/tasks/{task_id}/complete", headers=liaison,
+                       json={"result": "政策不适用，已当面解释。"})
+    assert done.status_code == 200, done.text
+    rated = client.post(f"/api/v1/demands/{unhappy['id']}/rating", headers=owner,
+                        json={"efficiency": 2, "attitude": 3, "quality": 1})
+    assert rated.status_code == 201, rated.text
+
+    # 督办: the liaison finds the overdue task by its number, with the department's counts
+    department = screens("联络员")
+    department.sign_in(LIAISON_ACCEPTS)
+    department.goto("/supervision")
+    expect(department.page.locator("[data-test=supervision-totals]")).to_contain_text("已超期")
+    expect(department.page.locator("[data-test=by-department]").first).to_contain_text(
+        "财政金融部")
+    search = department.page.get_by_placeholder("编号或标题")
+    search.fill(late["number"])
+    search.press("Enter")
+    row = department.page.locator("[data-test=supervision-list] tr", has_text=late["number"])
+    expect(row).to_contain_text("已超期")
+    expect(row).to_contain_text("办理中")  # the stage by its label, never its code
+    expect(row).to_contain_text(guest.name)
+    department.shot("supervision")
+
+    # step 1: the written report, with an attachment link
+    def file_report(text_: str) -> None:
+        department.goto(f"/tasks/{task_id}")
+        form = department.page.locator("[data-test=report-form]")
+        form.locator("textarea[name=report_text]").fill(text_)
+        form.get_by_placeholder("附件名称").fill("情况说明.pdf")
+        form.get_by_placeholder("https://…").fill("https://files.example.com/report-1.pdf")
+        form.get_by_role("button", name="提交书面报告").click()
+        expect(department.page.locator("[data-test=report-status]")).to_contain_text("待统筹部门审核")
+
+    file_report("已按程序办理：政策不适用，已当面解释并书面告知。")
+    department.shot("task-report-filed")
+
+    # step 2: the owning department's coordinator sends it back with a reason ...
+    coordinator = screens("统筹")
+    coordinator.sign_in(f"coordinator.{owning}")
+
+    def resolve(action: str, reason: str | None = None) -> None:
+        coordinator.goto("/dissatisfied")
+        listed = coordinator.page.locator("[data-test=dissatisfied-list] tr",
+                                          has_text=unhappy["number"])
+        listed.locator("[data-test=resolve]").click()
+        dialog = coordinator.page.locator("[data-test=resolution-form]")
+        expect(dialog.locator("[data-test=filed-report]")).to_contain_text("财政金融部的书面报告")
+        dialog.get_by_text(action).click()
+        if reason is not None:
+            dialog.locator("textarea[name=reason]").fill(reason)
+        button = {"退回书面报告": "退回报告", "同意书面报告，内部销号": "同意并内部销号"}[action]
+        dialog.get_by_role("button", name=button).click()
+        expect(dialog).to_be_hidden()
+
+    resolve("退回书面报告", "请补充当面解释的记录")
+    department.goto(f"/tasks/{task_id}")
+    status = department.page.locator("[data-test=report-status]")
+    expect(status).to_contain_text("退回")
+    expect(status).to_contain_text("请补充当面解释的记录")
+
+    # ... the department files again, and the coordinator agrees: closed internally
+    file_report("已补充：附当面解释记录，企业已签收书面告知。")
+    resolve("同意书面报告，内部销号")
+    coordinator.shot("dissatisfied-agreed")
+    expect(coordinator.page.locator("[data-test=dissatisfied-list]")).not_to_contain_text(
+        unhappy["number"])
+    shown = client.get(f"/api/v1/demands/{unhappy['id']}", headers=owner).json()
+    assert (shown["status"], shown["closure"]) == ("closed", "internal")
+    department.page.reload()
+    expect(department.page.locator("[data-test=report-status]")).to_contain_text("已同意")
