@@ -160,6 +160,21 @@ def test_carriers_occupancy_tenants_and_the_public_vacancy(client, token):
                            headers=headers(token, Role.ENTERPRISE, enterprise_id=members[1])))
     assert [c["id"] for c in listed["items"]] == [carrier["id"]]
     assert "tenants" not in listed["items"][0]
+    # filters: vacant area (everyone), operator (staff; not public, so ignored for enterprises)
+    ok(client.patch(url, headers=editor, json={"operator": f"青岛运营{run}公司",
+                                               "version": shown["version"]}))
+    for params, found in (({"min_vacant_area": 3200}, [carrier["id"]]),
+                          ({"min_vacant_area": 3201}, []),
+                          ({"operator": f"运营{run}"}, [carrier["id"]]),
+                          ({"operator": "没有这个运营方"}, [])):
+        listed = ok(client.get("/api/v1/zone/carriers", params={"q": run, **params},
+                               headers=leader(token)))
+        assert [c["id"] for c in listed["items"]] == found, params
+    public_list = ok(client.get("/api/v1/zone/carriers", params={
+        "q": run, "operator": "没有这个运营方"}, headers=headers(
+            token, Role.ENTERPRISE, enterprise_id=members[1])))
+    assert [c["id"] for c in public_list["items"]] == [carrier["id"]]
+    shown = ok(client.get(url, headers=leader(token)))
     assert client.get(f"{url}/tenants", headers=headers(
         token, Role.ENTERPRISE, enterprise_id=members[1])).status_code == 403
     # writes: editors only, versions guard them
@@ -689,12 +704,18 @@ def test_per_enterprise_figures_only_for_granted_roles_and_departments(client, t
                                                     grid_ids=("GEO09",)),
         "admin (grants, is not granted)": admin(token),
     }
+    def told_granted(caller: dict[str, str]) -> bool:
+        return ok(client.get("/api/v1/zone/economy/summary", headers=caller,
+                             params={"period": "2020-06"}))["granted"]
+
     for who, caller in granted.items():
+        assert told_granted(caller) is True, who  # the console shows the figures' page
         assert client.get(one, headers=caller, params=series).status_code == 200, who
         listed = client.get(page, headers=caller, params=params)
         assert listed.status_code == 200, who
         assert listed.json()["items"], who
     for who, caller in refused.items():
+        assert told_granted(caller) is False, who
         for path, query in ((one, series), (page, params)):
             answer = client.get(path, headers=caller, params=query)
             assert answer.status_code == 403, (who, path, answer.text)

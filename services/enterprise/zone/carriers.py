@@ -150,16 +150,21 @@ def show(session: Session, principal: Principal, carrier_id: str) -> dict[str, A
                 _grid_names(session, [carrier]))
 
 
+def _occupied_expression(tenants: Any) -> Any:
+    return (select(func.coalesce(func.sum(tenants.c.area), 0))
+            .where(tenants.c.carrier_id == Carrier.id).scalar_subquery())
+
+
 def _vacancy_expression(tenants: Any) -> Any:
-    occupied = (select(func.coalesce(func.sum(tenants.c.area), 0))
-                .where(tenants.c.carrier_id == Carrier.id).scalar_subquery())
+    occupied = _occupied_expression(tenants)
     return case((Carrier.leasable_area > 0,
                  func.greatest(Carrier.leasable_area - occupied, 0) / Carrier.leasable_area),
                 else_=None)
 
 
 def listing(session: Session, principal: Principal, q: dict[str, Any]) -> dict[str, Any]:
-    """Carriers by kind, name, grid and vacancy; sorted by name or vacancy rate."""
+    """Carriers by kind, name, operator, grid, vacant area and vacancy; sorted by name or
+    vacancy rate."""
     query: Select = select(Carrier)
     if q.get("kind"):
         query = query.where(Carrier.kind == q["kind"])
@@ -167,6 +172,12 @@ def listing(session: Session, principal: Principal, q: dict[str, Any]) -> dict[s
         query = query.where(Carrier.name.contains(q["q"], autoescape=True))
     if q.get("grid_id"):
         query = query.where(Carrier.grid_id == q["grid_id"])
+    if q.get("operator") and not access.is_public(principal):  # not public information
+        query = query.where(Carrier.operator.contains(q["operator"], autoescape=True))
+    if q.get("min_vacant_area") is not None:
+        vacant = func.greatest(Carrier.leasable_area
+                               - _occupied_expression(tenants_relation()), 0)
+        query = query.where(vacant >= q["min_vacant_area"])
     vacancy = _vacancy_expression(tenants_relation())
     if q.get("has_vacancy") is not None:
         query = query.where(vacancy > 0 if q["has_vacancy"] else func.coalesce(vacancy, 0) <= 0)

@@ -178,6 +178,10 @@ class CarrierQuerySchema(PageQuery):
     kind = fields.String(validate=validate.OneOf(CARRIER_KINDS))
     q = SearchText(length=(1, 100), metadata={"description": "name contains"})
     grid_id = SearchText(length=(1, 20))
+    operator = SearchText(length=(1, 100), metadata={
+        "description": "运营主体 contains (staff; not public, so enterprise users' is ignored)"})
+    min_vacant_area = fields.Integer(validate=validate.Range(0, 10**9), metadata={
+        "description": "m²: carriers with at least this much vacant area"})
     has_vacancy = fields.Boolean()
     sort = fields.String(load_default="name", validate=validate.OneOf(CARRIER_SORTS))
 
@@ -642,6 +646,9 @@ class EconomySummarySchema(Schema):
     previous_period = fields.String(required=True)
     restricted = fields.Boolean(required=True, metadata={
         "description": "figures of fewer than min_group enterprises are withheld"})
+    granted = fields.Boolean(required=True, metadata={
+        "description": "the caller reads per-enterprise figures (within its scope): "
+        "`/api/v1/zone/economy/enterprises` answers it"})
     min_group = fields.Integer(required=True)
     indicators = fields.List(fields.Nested(IndicatorSchema), required=True)
     rows = fields.List(fields.Nested(GroupFiguresSchema), required=True)

@@ -4048,6 +4048,8 @@ export interface components {
              * @enum {string}
              */
             by: "zone" | "grid" | "industry_division" | "leading_industry" | "carrier";
+            /** @description the caller reads per-enterprise figures (within its scope): `/api/v1/zone/economy/enterprises` answers it */
+            granted: boolean;
             /**
              * @description Codes of the dictionary `period_granularity`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
              * @enum {string}
@@ -26327,6 +26329,10 @@ export interface operations {
                 /** @description name contains */
                 q?: string;
                 grid_id?: string;
+                /** @description 运营主体 contains (staff; not public, so enterprise users' is ignored) */
+                operator?: string;
+                /** @description m²: carriers with at least this much vacant area */
+                min_vacant_area?: number;
                 has_vacancy?: boolean;
                 /** @description Codes of the dictionary `carrier_sort`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 sort?: "name" | "kind" | "vacancy_rate" | "-vacancy_rate";
@@ -28176,6 +28182,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "by": "zone",
+                     *       "granted": true,
                      *       "granularity": "month",
                      *       "indicators": [
                      *         {
