@@ -15,6 +15,9 @@ const STAFF: Role[] = [...GRID, ...DEPARTMENT, 'coordinator', 'leader', 'admin']
 const OFFICE: Role[] = [...DEPARTMENT, 'coordinator', 'leader', 'admin']
 /** who writes policies (发布部门) and reads their reach */
 const POLICY_WRITERS: Role[] = [...DEPARTMENT, ...COORDINATORS]
+/** 区域资源: every member of staff reads it (the API scopes the figures); enterprises read the
+ * carriers' public vacancy and the leading industries on their own page (/e/zone) */
+export const ZONE: Role[] = STAFF
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -44,6 +47,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'board/listings/:id', component: () => import('@/views/board/ListingView.vue'), meta: { title: '供求详情' } },
       { path: 'inbox', component: () => import('@/views/inbox/InboxView.vue'), meta: { title: '消息中心' } },
       { path: 'policies/:id', component: () => import('@/views/inbox/PolicyRead.vue'), meta: { title: '政策详情' } },
+      { path: 'zone', component: () => import('@/views/zone/PublicZone.vue'), meta: { title: '园区载体与主导产业' } },
       { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '我的' } },
     ],
   },
@@ -95,6 +99,22 @@ const routes: RouteRecordRaw[] = [
       { path: 'policies', component: () => import('@/views/policies/PolicyList.vue'), meta: { title: '政策发布', roles: [...POLICY_WRITERS, 'leader'] } },
       { path: 'policies/new', component: () => import('@/views/policies/PolicyCompose.vue'), meta: { title: '撰写政策', roles: POLICY_WRITERS } },
       { path: 'policies/:id', component: () => import('@/views/policies/PolicyView.vue'), meta: { title: '政策详情', roles: [...POLICY_WRITERS, 'leader'] } },
+      {
+        path: 'zone', component: () => import('@/views/zone/ZoneSection.vue'), meta: { roles: ZONE },
+        children: [
+          { path: '', redirect: '/zone/carriers' },
+          { path: 'carriers', component: () => import('@/views/zone/CarrierList.vue'), meta: { title: '载体' } },
+          { path: 'carriers/:id', component: () => import('@/views/zone/CarrierView.vue'), meta: { title: '载体详情' } },
+          { path: 'projects', component: () => import('@/views/zone/ProjectList.vue'), meta: { title: '在建项目' } },
+          { path: 'projects/:id', component: () => import('@/views/zone/ProjectView.vue'), meta: { title: '在建项目详情' } },
+          { path: 'institutes', component: () => import('@/views/zone/InstituteList.vue'), meta: { title: '科研机构' } },
+          { path: 'industries', component: () => import('@/views/zone/IndustryList.vue'), meta: { title: '主导产业' } },
+          { path: 'industries/:id', component: () => import('@/views/zone/IndustryView.vue'), meta: { title: '主导产业与产业链图谱' } },
+          { path: 'economy', component: () => import('@/views/zone/EconomyView.vue'), meta: { title: '经济运行' } },
+          { path: 'economy/import', component: () => import('@/views/zone/EconomyImport.vue'), meta: { title: '导入统计局报表', roles: COORDINATORS } },
+          { path: 'business', component: () => import('@/views/zone/BusinessEnvironment.vue'), meta: { title: '营商环境' } },
+        ],
+      },
       { path: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '修改密码' } },
     ],
   },

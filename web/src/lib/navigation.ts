@@ -1,8 +1,10 @@
 // The menu of each role: what it may do, in the order it does it.
 import type { Role } from './session'
 
-/** ``badge: 'inbox'``: the item shows the enterprise's unread messages (lib/inbox). */
-export interface NavItem { path: string; label: string; badge?: 'inbox' }
+/** ``badge: 'inbox'``: the item shows the enterprise's unread messages (lib/inbox);
+ * ``consoleOnly``: in the console's menu, not in the phone's tab bar (grid staff reach it from
+ * the console pages they open, such as 企业库: seven tabs are what fits 375 px). */
+export interface NavItem { path: string; label: string; badge?: 'inbox'; consoleOnly?: boolean }
 
 /** 系统管理, the admin's own pages. */
 const ADMINISTRATION: NavItem[] = [
@@ -22,6 +24,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/e/meetings', label: '座谈' },
         { path: '/e/board', label: '供求' },
         { path: '/e/inbox', label: '消息', badge: 'inbox' },
+        { path: '/e/zone', label: '园区' },
         { path: '/e/account', label: '我的' },
       ]
     case 'grid_worker':
@@ -34,6 +37,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/g/policies', label: '政策' },
         { path: '/g/meetings', label: '座谈' },
         { path: '/g/account', label: '我的' },
+        { path: '/zone', label: '区域资源', consoleOnly: true },
       ]
     case 'coordinator':
     case 'admin':
@@ -49,6 +53,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/appraisal', label: '考评' },
         { path: '/registry', label: '企业库' },
         { path: '/registry/grids', label: '网格' },
+        { path: '/zone', label: '区域资源' },
         { path: '/board', label: '供求信息' },
         { path: '/policies', label: '政策发布' },
         ...(role === 'admin' ? ADMINISTRATION : []),
@@ -59,6 +64,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/supervision', label: '督办' },
         { path: '/ledger', label: '台账' },
         { path: '/registry', label: '企业库' },
+        { path: '/zone', label: '区域资源' },
         { path: '/policies', label: '政策发布' },
       ]
     case 'department_head':
@@ -70,6 +76,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/meetings', label: '政企座谈' },
         { path: '/appraisal', label: '考评' },
         { path: '/registry', label: '企业库' },
+        { path: '/zone', label: '区域资源' },
         { path: '/policies', label: '政策发布' },
       ]
     case 'leader':
@@ -82,6 +89,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/appraisal', label: '考评' },
         { path: '/registry', label: '企业库' },
         { path: '/registry/grids', label: '网格' },
+        { path: '/zone', label: '区域资源' },
         { path: '/board', label: '供求信息' },
         { path: '/policies', label: '政策发布' },
       ]
