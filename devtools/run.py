@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 from common.auth import Role
 from common.config import SERVICES, load_settings
@@ -78,18 +79,27 @@ def load_demo_data(base: str) -> None:
             pass
 
 
+def load_demo_zone(database_url: str) -> dict[str, int]:
+    """The demo zone (the registry first), then its resources and activity, each step in its
+    own service's schema and independent of the others, three at a time: what each added."""
+    added = load_demo(database_url)
+    steps = (load_zone_demo, load_ticketing_demo, load_meetings_demo, load_policies_demo,
+             load_board_demo)
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="demo") as pool:
+        results = list(pool.map(lambda step: step(database_url), steps))
+    added |= {f"zone {k}": n for k, n in results[0].items()}
+    for result in results[1:]:
+        added |= result
+    return added
+
+
 def main() -> None:
     settings = load_settings()
     started = time.monotonic()
     print("migrating", settings.database_url.split("@")[-1], flush=True)
     upgrade_all(settings.database_url)
     loading = time.monotonic()
-    added = load_demo(settings.database_url)
-    added |= {f"zone {k}": n for k, n in load_zone_demo(settings.database_url).items()}
-    added |= load_ticketing_demo(settings.database_url)
-    added |= load_meetings_demo(settings.database_url)
-    added |= load_policies_demo(settings.database_url)
-    added |= load_board_demo(settings.database_url)
+    added = load_demo_zone(settings.database_url)
     print("demo data:", ", ".join(f"{n} {k}" for k, n in added.items() if n) or "present",
           f"({time.monotonic() - loading:.1f} s)", flush=True)
     # GATEWAY_PORT from the environment: the processes inherit it, readiness polls it too
