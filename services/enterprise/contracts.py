@@ -117,8 +117,7 @@ def overdue_before(calendar: WorkCalendar, today: date) -> date:
 
 def reminder_workdays(session: Session) -> int:
     """The reminder lead time in working days (setting ``obligations.reminder_workdays``)."""
-    setting = session.get(Setting, SETTINGS_KEY)
-    value = (setting.value or {}).get("reminder_workdays") if setting is not None else None
+    value = settings_row.stored(session, Setting, SETTINGS_KEY).get("reminder_workdays")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return DEFAULT_REMINDER_WORKDAYS

@@ -51,6 +51,7 @@ from sqlalchemy import Select, and_, exists, false, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from common import settings_row
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
 from common.concurrency import stale
@@ -719,8 +720,7 @@ def set_theme(session: Session, principal: Principal, data: dict[str, Any],
 
 
 def yearly_minimum(session: Session) -> int:
-    setting = session.get(Setting, SETTINGS_KEY)
-    value = (setting.value or {}).get("yearly_minimum") if setting is not None else None
+    value = settings_row.stored(session, Setting, SETTINGS_KEY).get("yearly_minimum")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
         return value
     return DEFAULT_YEARLY_MINIMUM
