@@ -11,7 +11,6 @@ from __future__ import annotations
 import concurrent.futures
 import random
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -275,10 +274,8 @@ def test_concurrent_sweeps_skip_rows_another_sweep_holds(db, sessions, contract_
 
     def second() -> None:
         assert a_claimed.wait(10)
-        started = time.monotonic()
         with sessions.begin() as session:
             result["b"] = contracts.remind_due(session, today)
-        result["b_seconds"] = time.monotonic() - started
         b_finished.set()
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
@@ -286,7 +283,6 @@ def test_concurrent_sweeps_skip_rows_another_sweep_holds(db, sessions, contract_
             future.result(timeout=30)
 
     assert result["a_held_until_b_finished"], "the second sweep waited for the first's locks"
-    assert result["b_seconds"] < 5
     assert result["a"] >= 10 and result["b"] == 0
     assert events_of(db, ids) == Counter({(i, "obligation_due"): 1 for i in ids})
 

@@ -4,10 +4,9 @@ is trusted, and if it died anyway the caller sees that once and the pool renews 
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from conftest import DATABASE_URL
+from helpers import eventually
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -29,18 +28,23 @@ def backend_pid(engine) -> int:
 
 def terminate(pid: int) -> None:
     other = make_engine(DATABASE_URL, "public", "test-db-killer", pool_size=1)
+
+    def gone() -> bool:
+        with other.connect() as conn:
+            return not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"),
+                                    {"p": pid}).scalar()
     try:
         with other.connect() as conn:
             assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+        assert eventually(gone, timeout=10), f"backend {pid} still there"
     finally:
         other.dispose()
-    time.sleep(0.2)  # the backend is gone
 
 
 def test_an_idle_connection_killed_in_the_pool_is_replaced_unseen(engine, monkeypatch):
-    monkeypatch.setattr(common.db, "PING_AFTER_IDLE_SECONDS", 0.1)
+    monkeypatch.setattr(common.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # any idle time is too long
     first = backend_pid(engine)
-    terminate(first)  # takes longer than the idle limit: the next checkout pings
+    terminate(first)  # the next checkout pings
     second = backend_pid(engine)
     assert second != first
 
