@@ -56,8 +56,11 @@ def with_contacts(db, demo_enterprises) -> Iterator[dict[str, list[str]]]:
                               "WHERE id = :id"), {"id": e, "c": json.dumps(kept[str(e)])})
 
 
-def test_a_need_finds_an_offer_and_docks(screens, demo_enterprises, with_contacts):
-    asker, owner = demo_enterprises[0], demo_enterprises[1]
+def test_a_need_finds_an_offer_and_docks(screens, demo_enterprises, with_contacts, client,
+                                         token):
+    from common.auth import Role
+
+    asker, owner, third = demo_enterprises[0], demo_enterprises[1], demo_enterprises[2]
     owner_phones = with_contacts[str(owner.enterprise_id)]
     asker_phones = with_contacts[str(asker.enterprise_id)]
     mark = uuid.uuid4().hex[:6]
@@ -101,12 +104,29 @@ def test_a_need_finds_an_offer_and_docks(screens, demo_enterprises, with_contact
         assert phone not in needing.page.content()
     needing.shot("board-docking-requested")
 
+    # a third enterprise asks too (over the API), and the owner declines it (婉拒)
+    third_token = {"Authorization": "Bearer " + token(Role.ENTERPRISE,
+                                                      enterprise_id=str(third.enterprise_id))}
+    asked = client.post("/api/v1/dockings", headers=third_token, json={
+        "listing_id": offer_id, "message": "我司也有切割加工需求，想了解报价。"})
+    assert asked.status_code == 201, asked.text
+
     # the other enterprise accepts from its listing's page
     offering.goto("/e/board/mine")
     offering.page.locator("[data-test=my-listings] [data-test=listing-card]",
                           has_text=offer_title).click()
     offering.page.wait_for_url(re.compile(rf".*/e/board/listings/{offer_id}$"))
-    received = offering.page.locator("[data-test=received-dockings] [data-test=docking]").first
+    declined = offering.page.locator("[data-test=received-dockings] [data-test=docking]",
+                                     has_text=third.name)
+    declined.get_by_placeholder("回复（可选）").fill("暂无产能，感谢关注。")
+    declined.get_by_role("button", name="婉拒").click()
+    expect(declined.locator("[data-test=docking-status]")).to_have_text("已婉拒")
+    expect(declined.locator("[data-test=docking-contacts]")).to_have_count(0)
+    seen = client.get(f"/api/v1/dockings/{asked.json()['id']}", headers=third_token).json()
+    assert seen["status"] == "declined"
+    assert not any(phone in json.dumps(seen, ensure_ascii=False) for phone in owner_phones)
+    received = offering.page.locator("[data-test=received-dockings] [data-test=docking]",
+                                     has_text=asker.name)
     expect(received).to_contain_text(asker.name)
     for phone in asker_phones:
         assert phone not in offering.page.content()

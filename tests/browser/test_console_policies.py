@@ -1,6 +1,7 @@
 """Policies and notices (政策发布) in Chromium: a coordinator publishes a policy to one grid and
 one industry; the live count before publishing equals the recipients; the enterprise's badge
-shows it unread on every page, then read; the reach shows the read receipt."""
+shows it unread on every page, then read; the reach shows the read receipt; withdrawn with a
+reason, which the enterprise reading it is shown."""
 
 from __future__ import annotations
 
@@ -105,3 +106,14 @@ def test_a_policy_to_one_grid_and_one_industry_is_read(screens, demo_enterprises
     coordinator.page.reload()
     expect(coordinator.page.locator("[data-test=reach-read]")).to_contain_text("1")
     expect(coordinator.page.locator("[data-test=receipts]")).not_to_contain_text(target.name)
+
+    # withdrawn with a reason: its status says so, and the enterprise reading it is told why
+    coordinator.page.locator("[data-test=withdraw]").click()
+    dialog = coordinator.page.get_by_role("dialog", name="撤回政策")
+    dialog.locator("textarea[name=reason]").fill("辅导时间调整为下月")
+    dialog.get_by_role("button", name="撤回").click()
+    expect(coordinator.page.locator("[data-test=policy-status]")).to_have_text("已撤回")
+    expect(coordinator.page.locator("[data-test=withdraw]")).to_have_count(0)
+    expect(coordinator.page.get_by_text("辅导时间调整为下月")).to_be_visible()
+    enterprise.goto(f"/e/policies/{policy_id}")
+    expect(enterprise.page.get_by_text("已撤回：辅导时间调整为下月")).to_be_visible()

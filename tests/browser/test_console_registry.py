@@ -1,6 +1,8 @@
 """The registry's pages (企业库) in Chromium: an admin imports an XLSX with one bad row (the dry
-run shows it, the import skips it, the list shows the rest), the grids with their drawing and
-the coverage report, and a grid worker whose registry holds only their grid."""
+run shows it, the import skips it, the list shows the rest) and marks an obligation of an
+imported enterprise fulfilled (标记履行, its provisional reminder day tagged 暂定), the grids
+with their drawing and the coverage report, and a grid worker whose registry holds only their
+grid."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def workbook(rows: list[list[object]]) -> bytes:
     return out.getvalue()
 
 
-def test_an_admin_imports_a_file_with_one_bad_row(screens, db, tmp_path):
+def test_an_admin_imports_a_file_with_one_bad_row(screens, db, tmp_path, client, token):
     with db.connect() as conn:
         incubator = conn.execute(text(
             "SELECT name FROM enterprise.grids WHERE kind = 'incubator' ORDER BY id LIMIT 1")
@@ -105,6 +107,28 @@ def test_an_admin_imports_a_file_with_one_bad_row(screens, db, tmp_path):
     expect(admin.page.locator("[data-test=enterprise-name]")).to_contain_text(f"浏览器导入{mark}")
     expect(admin.page.locator("[data-test=enterprise-tabs]")).to_contain_text("约定事项")
     admin.shot("registry-enterprise")
+
+    # a contract's committee obligation in a year without a calendar: its reminder day is
+    # tagged 暂定; the admin marks it fulfilled (标记履行)
+    from common.auth import Role
+
+    enterprise_id = admin.page.url.rsplit("/", 1)[1]
+    recorded = client.post("/api/v1/contracts", headers={
+        "Authorization": f"Bearer {token(Role.ADMIN)}"}, json={
+        "enterprise_id": enterprise_id, "title": "入驻协议", "signed_on": "2026-11-01",
+        "department_id": "economic_development",
+        "obligations": [{"party": "committee", "description": f"兑现租金补贴{mark}",
+                         "due_on": "2058-03-14"}]})  # no test loads 2058
+    assert recorded.status_code == 201, recorded.text
+    admin.page.reload()
+    admin.page.get_by_role("tab", name=re.compile("约定事项")).click()
+    row = admin.page.locator("[data-test=obligations-table] tr", has_text=f"兑现租金补贴{mark}")
+    expect(row.locator("[data-test=provisional]")).to_be_visible()
+    expect(row).to_contain_text("未到期")
+    row.get_by_role("button", name="标记履行").click()
+    expect(row).to_contain_text("已履行")
+    expect(row.get_by_role("button", name="标记履行")).to_have_count(0)
+    admin.shot("registry-obligation-fulfilled")
 
 
 def test_the_grids_and_the_coverage_report(screens):
