@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.validation import load
 from services.enterprise import grid_contacts
@@ -18,8 +20,8 @@ from services.enterprise.schemas import (
 class ContactsApi:
     """Needs ``db`` and ``caller`` from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def my_grid(self) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.db import WorkerDatabase
+from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.validation import load
 from services.enterprise import profile_sources
@@ -13,8 +15,8 @@ from services.enterprise.schemas import SOURCES, ProfileSourcePrecedenceSchema
 class ProfileSourcesApi:
     """Needs ``db`` and ``caller`` from the service class."""
 
-    db: Any
-    caller: Any
+    db: WorkerDatabase
+    caller: CallerContext
 
     @rpc
     def profile_source_precedence(self) -> dict[str, Any]:

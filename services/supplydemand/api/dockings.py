@@ -11,6 +11,7 @@ from common.db import WorkerDatabase
 from common.dependencies import CallerContext
 from common.entrypoints import rpc
 from common.errors import NotFound, Unavailable
+from common.service_identity import AsService
 from common.validation import load
 from services.supplydemand import docking, metrics
 from services.supplydemand.api.listings import acting_enterprise
@@ -36,7 +37,7 @@ def contacts_of(record: dict[str, Any]) -> list[dict[str, Any]]:
 class DockingsApi(RegistryApi):
     db: WorkerDatabase
     caller: CallerContext
-    identity: Any
+    identity: AsService
     enterprise: Any
 
     @rpc

@@ -18,7 +18,7 @@ from common.errors import Forbidden, field_error, invalid_fields
 from common.validation import load
 from services.supplydemand import access, board, metrics
 from services.supplydemand.api.registry import RegistryApi
-from services.supplydemand.dependencies import expiry_interval
+from services.supplydemand.dependencies import Board, expiry_interval
 from services.supplydemand.schemas import (
     BoardStatsSchema,
     ListingCreateSchema,
@@ -57,7 +57,7 @@ def acting_enterprise(principal: Principal, named: str | None) -> str:
 class ListingsApi(RegistryApi):
     db: WorkerDatabase
     caller: CallerContext
-    board: Any
+    board: Board
     enterprise: Any
 
     @rpc
