@@ -44,6 +44,14 @@ def handling_fired(port: int) -> float | None:
     return float(match.group(1)) if match else 0.0
 
 
+def sweeps_done(port: int) -> float:
+    """Finished ticks of the SLA sweep's timer on the replica serving metrics on ``port``."""
+    body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=3).text
+    return sum(float(value) for labels, value in re.findall(
+        r"^gridsvc_worker_calls_total\{(.*)\} (\S+)$", body, re.M)
+        if 'method="sla_sweep_tick"' in labels.split(","))
+
+
 INSERT = """
 WITH d AS (
   INSERT INTO ticketing.demands (id, number, enterprise_id, channel, title, description,
@@ -89,7 +97,9 @@ def test_two_replicas_record_each_breach_and_escalation_once(
     try:
         assert eventually(lambda: handling_fired(port) is not None, timeout=30, interval=0.2), \
             "the second ticketing replica did not start"
-        time.sleep(1.5)  # its timer is running now
+        # its timer is running: a tick has finished (polled, not slept for)
+        assert eventually(lambda: sweeps_done(port) >= 1, timeout=30, interval=0.2), \
+            "the second replica's sweep timer never ticked"
         before = {p: handling_fired(p) or 0.0 for p in (METRICS_PORTS["ticketing"], port)}
 
         started = time.monotonic()
