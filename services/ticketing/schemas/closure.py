@@ -12,7 +12,7 @@ from common.fields import (
     Text,
     WholeNumber,
 )
-from common.pagination import page_schema
+from common.pagination import page_query, page_schema
 from services.ticketing.schemas.base import CLOSURES, DEMAND_STATES, TASK_STATES, _name
 from services.ticketing.schemas.handling import ReportLinkSchema, TaskSchema
 from services.ticketing.schemas.intake import DemandSchema, SearchFilterSchema
@@ -103,16 +103,10 @@ class LedgerEntrySchema(Schema):
     department_name = _name("the department's name")
 
 
-class LedgerPageSchema(Schema):
-    items = fields.List(fields.Nested(LedgerEntrySchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+LedgerPageSchema = page_schema(LedgerEntrySchema, "LedgerPage")
 
 
-class LedgerQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+class LedgerQuerySchema(page_query(per_page=50, max_per_page=500)):
     demand_id = Id()
     department_id = fields.String()
     action = fields.String()

@@ -13,6 +13,7 @@ from common.fields import (
     Text,
     WholeNumber,
 )
+from common.pagination import PageQuery, page_schema
 from services.ticketing.schemas.base import (
     DIFFICULTIES,
     TASK_STATES,
@@ -87,16 +88,10 @@ class TaskSchema(Schema):
     accepted_by_name = _name("who accepted it")
 
 
-class TaskPageSchema(Schema):
-    items = fields.List(fields.Nested(TaskSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+TaskPageSchema = page_schema(TaskSchema, "TaskPage")
 
 
-class TaskQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
+class TaskQuerySchema(PageQuery):
     status = fields.String(validate=validate.OneOf(TASK_STATES))
     department_id = fields.String()
     demand_id = Id()
@@ -172,14 +167,8 @@ class ExtensionItemSchema(ExtensionSchema):
                                                       "handling deadline (办理时限)"})
 
 
-class ExtensionQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 200))
+class ExtensionQuerySchema(PageQuery):
     status = fields.String(validate=validate.OneOf(EXTENSION_STATES))
 
 
-class ExtensionPageSchema(Schema):
-    items = fields.List(fields.Nested(ExtensionItemSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+ExtensionPageSchema = page_schema(ExtensionItemSchema, "ExtensionPage")

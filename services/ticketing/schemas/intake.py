@@ -17,6 +17,7 @@ from common.fields import (
     WholeNumber,
     refuse,
 )
+from common.pagination import page_schema
 from services.ticketing.schemas.base import (
     CLOSURES,
     DEMAND_STATES,
@@ -90,11 +91,7 @@ class DemandSchema(Schema):
                        "rating), each with its provisional flag; single reads only"})
 
 
-class DemandPageSchema(Schema):
-    items = fields.List(fields.Nested(DemandSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+DemandPageSchema = page_schema(DemandSchema, "DemandPage")
 
 
 #: orders of the demand list: newest first, the triage deadline first (the triage queue), or
