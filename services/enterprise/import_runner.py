@@ -2,7 +2,9 @@
 jobs and runs them (:mod:`services.enterprise.import_jobs`), off the RPC workers.
 
 It takes no worker of the service (nameko's ``max_workers`` stay for calls), runs one job at a
-time per process, and yields to the process's other green threads between batches. It looks
+time per process, and yields to the process's other green threads between batches; the file
+is read in a native thread (``eventlet.tpool``: openpyxl's parse of a workbook's shared strings
+is one step that cannot yield), so the service answers while it is read. It looks
 for work every :data:`POLL_SECONDS`, and at once when ``create_import_job`` wakes it. When the
 service stops, the job in hand is left ``running``: its heartbeat stops, and the next runner
 (this service restarted, or another replica) resumes it after ``import_jobs.STALE_AFTER``.
@@ -16,6 +18,7 @@ import uuid
 from typing import Any
 
 import eventlet
+from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
 from common.db import Database, WorkerDatabase
@@ -79,7 +82,7 @@ class ImportRunner(DependencyProvider):
                 return False
             log.info("import %s claimed by %s", job_id, self.runner)
             import_jobs.run(db.transaction, db.statement, job_id, self.runner,
-                            pause=lambda: eventlet.sleep(0))
+                            pause=lambda: eventlet.sleep(0), offload=tpool.execute)
             return True
         finally:
             db.close()
