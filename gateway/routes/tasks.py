@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from common.auth import Role
+from common.pagination import page_query
 from gateway.endpoints import Call, Endpoint
 from services.ticketing.schemas import (
     CompletionSchema,
@@ -45,11 +46,7 @@ TriageResultSchema = Schema.from_dict(
 )
 NoteListSchema = Schema.from_dict(
     {"items": fields.List(fields.Nested(NoteSchema), required=True)}, name="NoteList")
-CoordinationQuerySchema = Schema.from_dict(
-    {"page": fields.Integer(load_default=1, validate=validate.Range(1, 100_000)),
-     "per_page": fields.Integer(load_default=20, validate=validate.Range(1, 200))},
-    name="CoordinationQuery",
-)
+CoordinationQuerySchema = page_query(name="CoordinationQuery")
 
 
 async def triage_demand(call: Call) -> dict[str, Any]:
