@@ -37,12 +37,13 @@ from common.pagination import paginate
 from common.validation import is_uuid
 from services.ticketing import intake, search
 from services.ticketing.closure import awaiting_resolution_clause
-from services.ticketing.models import Demand, LedgerEntry, Note, Rating, Task
+from services.ticketing.models import Deadline, Demand, LedgerEntry, Note, Rating, Task
 from services.ticketing.schemas import (
     DemandTimelineSchema,
     DoneItemSchema,
     DonePageSchema,
     LedgerEntrySchema,
+    PendingDeadlineSchema,
     ProblemItemSchema,
     ProblemPageSchema,
     TaskItemPageSchema,
@@ -83,6 +84,7 @@ def _ledger_department(principal: Principal) -> str | None:
 
 #: built once: a nested schema deep-copies its fields when it is constructed
 TIMELINE_SCHEMA = DemandTimelineSchema()
+PENDING_SCHEMA = PendingDeadlineSchema(many=True)
 
 
 def _rows_json(model: Any, where: Any, *order: Any) -> Any:
@@ -119,6 +121,11 @@ def _timeline_statement(kind: str) -> Any:
             _rows_json(Note, and_(Note.demand_id == Demand.id, Note.visibility == "public"),
                        Note.created_at, Note.id),
             _rows_json(Rating, Rating.demand_id == Demand.id, Rating.round),
+            # the demand's pending deadlines (分理, rating reminder, unrated closure)
+            _rows_json(Deadline, and_(Deadline.subject_id == Demand.id,
+                                      Deadline.fired_at.is_(None),
+                                      Deadline.cancelled_at.is_(None)),
+                       Deadline.due_at, Deadline.id),
         ).where(Demand.id == bindparam("demand_id"), intake.visibility_clause(kind))
     return statement
 
@@ -149,8 +156,9 @@ def timeline(session: Session, principal: Principal, demand_id: str) -> dict[str
     if found is None:
         raise NotFound("no such demand", code="demand.not_found")
     demand = found[0]
-    tasks, rows, notes, ratings = (
-        _revive(model, found[i]) for i, model in enumerate((Task, LedgerEntry, Note, Rating), 1))
+    tasks, rows, notes, ratings, pending = (
+        _revive(model, found[i])
+        for i, model in enumerate((Task, LedgerEntry, Note, Rating, Deadline), 1))
     entries: list[tuple[datetime, int, dict[str, Any]]] = []
     if not any(row.to_state == "received" for row in rows):
         entries.append((demand.received_at, 0, {
@@ -193,6 +201,9 @@ def timeline(session: Session, principal: Principal, demand_id: str) -> dict[str
         "demand": demand, "tasks": tasks, "ratings": ratings,
         "entries": [item for _, _, item in entries],
     })
+    result["demand"]["deadlines"] = PENDING_SCHEMA.dump(
+        [{"kind": d.kind, "level": d.level, "due_at": d.due_at, "provisional": d.provisional}
+         for d in pending])
     if demand.recorded_role != Role.ENTERPRISE:
         result["demand"]["recorded_by"] = demand.recorded_role  # a role, not a staff id
     if principal.role == Role.ENTERPRISE:

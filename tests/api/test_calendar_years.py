@@ -402,6 +402,19 @@ def test_loading_2027_replans_every_deadline_kind_and_clears_its_provisional_fla
                                Deadline.kind == "reminder")).scalars().all()
     assert reminders_before and all(r.provisional for r in reminders_before)
 
+    def shown_rating_deadlines() -> dict[str, tuple[str, bool]]:
+        """The waiting demand's pending deadlines as its timeline shows them."""
+        from common.auth import Principal, Role
+        from services.ticketing import views
+
+        shown = views.timeline(session, Principal(role=Role.ADMIN, user_id="admin-1"),
+                               waiting.id)["demand"]["deadlines"]
+        return {d["kind"]: (d["due_at"], d["provisional"]) for d in shown}
+
+    assert shown_rating_deadlines() == {
+        "rating_reminder": (reminder_due.at.isoformat(), True),
+        "close_unrated": (close_due.at.isoformat(), True)}
+
     load_year(session, loaded, SOURCE, "admin-1", "call-27")
 
     for row in (acceptance, handling, fired, rung, rating_reminder, close, assigned, accepted):
@@ -445,6 +458,9 @@ def test_loading_2027_replans_every_deadline_kind_and_clears_its_provisional_fla
         lines = session.execute(select(LedgerEntry.action).where(
             LedgerEntry.task_id == task.id)).scalars().all()
         assert lines == ["deadline_replanned"]
+    assert shown_rating_deadlines() == {
+        "rating_reminder": (rating_reminder.due_at.astimezone(SHANGHAI).isoformat(), False),
+        "close_unrated": (close.due_at.astimezone(SHANGHAI).isoformat(), False)}
     [rating_changed] = events(session, "rating_deadline_changed", waiting.id)
     assert rating_changed["data"]["changes"]["rating_reminder_provisional"] == {
         "before": True, "after": False}
