@@ -237,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress-rate", type=float, default=progress_reads.RATE)
     parser.add_argument("--zone-queries", type=int, default=60,
                         help="zone_summary: queries per dimension and caller")
+    parser.add_argument("--zone-100k-queries", type=int, default=20,
+                        help="zone_summary at 100,000 enterprises: queries per dimension and "
+                        "caller (0: leave that part out)")
     parser.add_argument("--province-queries", type=int, default=40,
                         help="province: samples of each p95 scenario")
     parser.add_argument("--province-only", default="",
@@ -270,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         "console": lambda: console.run(api_platform()),
         "signin_memory": lambda: signin_memory.run(api_platform()),
         "request_bodies": request_bodies.run,
-        "zone_summary": lambda: zone_summary.run(args.zone_queries, platform=api_platform()),
+        "zone_summary": lambda: zone_summary.run(args.zone_queries, platform=api_platform(),
+                                                 queries_100k=args.zone_100k_queries),
         "province": lambda: province.run(args.province_queries, only=args.province_only),
         # after the province: its data set (words given set-wise on the first run)
         "search_reads": lambda: search_reads.run("gridsvc_bench_province",

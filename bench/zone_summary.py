@@ -18,7 +18,11 @@ the zone demo step loaded if missing, so 1,200 enterprises with their 24 months 
 2. the reference: the same month's sums by grid (and for the zone, and by division) in one
    hand-written ``GROUP BY`` over the two periods, timed the same way;
 3. with a running benchmark platform (``make bench`` shares one), the same summary through the
-   gateway (``GET /api/v1/zone/economy/summary?by=grid``), its demo zone given the zone step.
+   gateway (``GET /api/v1/zone/economy/summary?by=grid``), its demo zone given the zone step;
+4. at province scale: 1 and 2 again over 100,000 enterprises x 24 months (about 2.3 million
+   rows) on a database of their own (``gridsvc_bench_zone100k``, generated set-wise once by
+   :mod:`bench.zone_summary_data` and reused), ``queries_100k`` times each after one warm-up;
+   the restricted caller once per dimension (:data:`RESTRICTED_100K`: one takes minutes).
 
 Timings only; ``ok`` means every query answered.
 """
@@ -77,8 +81,8 @@ def prepare(database: str) -> tuple[str, dict[str, Any]]:
     return url, {"demo": demo, "zone": zone, "load_seconds": time.perf_counter() - started}
 
 
-def _timed(call: Callable[[], Any], queries: int) -> dict[str, float]:
-    for _ in range(WARMUP):
+def _timed(call: Callable[[], Any], queries: int, warmup: int = WARMUP) -> dict[str, float]:
+    for _ in range(warmup):
         call()
     took = []
     for _ in range(queries):
@@ -89,7 +93,10 @@ def _timed(call: Callable[[], Any], queries: int) -> dict[str, float]:
             "max_ms": max(took)}
 
 
-def measure(engine: Engine, queries: int, rng: random.Random) -> dict[str, Any]:
+def measure(engine: Engine, queries: int, rng: random.Random, warmup: int = WARMUP,
+            restricted: tuple[int, int] | None = None) -> dict[str, Any]:
+    """``restricted``: (queries, warm-up) of the restricted caller when not those of the
+    granted (at 100,000 enterprises one restricted summary takes minutes)."""
     found: dict[str, Any] = {"service": {}, "reference": {}}
 
     def month() -> Period:
@@ -100,7 +107,9 @@ def measure(engine: Engine, queries: int, rng: random.Random) -> dict[str, Any]:
             "SELECT count(DISTINCT enterprise_id), count(*) FROM "
             "enterprise.zone_indicator_values")).one()
         found["enterprises"], found["rows"] = int(rows[0]), int(rows[1])
+        plan = {"granted": (queries, warmup), "restricted": restricted or (queries, warmup)}
         for caller, principal in (("granted", GRANTED), ("restricted", RESTRICTED)):
+            count, warm = plan[caller]
             for dimension in DIMENSIONS:
                 def summary(dimension: str = dimension, principal: Principal = principal) -> Any:
                     result = economy.summary(session, principal,
@@ -108,7 +117,8 @@ def measure(engine: Engine, queries: int, rng: random.Random) -> dict[str, Any]:
                     session.rollback()
                     return result
 
-                found["service"].setdefault(caller, {})[dimension] = _timed(summary, queries)
+                found["service"].setdefault(caller, {})[dimension] = _timed(
+                    summary, count, warm)
         for dimension, key in REFERENCE_KEYS.items():
             statement = text(REFERENCE.format(key=key))
 
@@ -117,7 +127,7 @@ def measure(engine: Engine, queries: int, rng: random.Random) -> dict[str, Any]:
                 return session.execute(statement, {"year": picked.year,
                                                    "month": picked.number}).all()
 
-            found["reference"][dimension] = _timed(bare, queries)
+            found["reference"][dimension] = _timed(bare, queries, warmup)
     granted, reference = found["service"]["granted"]["grid"], found["reference"]["grid"]
     found["reference_ratio"] = granted["p95_ms"] / reference["p95_ms"]
     return found
@@ -134,7 +144,28 @@ def through_gateway(base: str, token: str, queries: int, rng: random.Random) -> 
         return _timed(summary, queries)
 
 
-def run(queries: int = 60, database: str = DATABASE, platform: Any = None) -> dict[str, Any]:
+#: restricted summaries at 100,000 enterprises: (queries, warm-up) per dimension; one takes
+#: minutes (the release check's pseudo-inverse over thousands of groups)
+RESTRICTED_100K = (1, 0)
+
+
+def province_scale(queries: int, rng: random.Random) -> dict[str, Any]:
+    """1 and 2 over 100,000 enterprises x 24 months (its own database, generated once)."""
+    from bench import zone_summary_data
+
+    url, sizes, generated = zone_summary_data.prepare()
+    engine = make_engine(url, "enterprise", "bench-zone100k", pool_size=1)
+    try:
+        found = measure(engine, queries, rng, warmup=1, restricted=RESTRICTED_100K)
+    finally:
+        engine.dispose()
+    found["data_set"] = {"database": zone_summary_data.DATABASE, "generated_now": generated,
+                         **sizes}
+    return found
+
+
+def run(queries: int = 60, database: str = DATABASE, platform: Any = None,
+        queries_100k: int = 20) -> dict[str, Any]:
     rng = random.Random(SEED)
     url, loaded = prepare(database)
     engine = make_engine(url, "enterprise", "bench-zone", pool_size=1)
@@ -143,6 +174,8 @@ def run(queries: int = 60, database: str = DATABASE, platform: Any = None) -> di
     finally:
         engine.dispose()
     result["load"] = loaded
+    if queries_100k > 0:
+        result["province_scale"] = province_scale(queries_100k, rng)
     if platform is not None:
         from bench import platform as bp
 
@@ -158,6 +191,15 @@ def run(queries: int = 60, database: str = DATABASE, platform: Any = None) -> di
 
 
 def report(r: dict[str, Any]) -> None:
+    _report_scale(r)
+    for caller, f in r.get("gateway", {}).items():
+        print(f"  gateway summary by grid    {caller:<10} p50 {f['p50_ms']:7.1f} ms  "
+              f"p95 {f['p95_ms']:7.1f} ms")
+    if "province_scale" in r:
+        _report_scale(r["province_scale"])
+
+
+def _report_scale(r: dict[str, Any]) -> None:
     print(f"{r['enterprises']:,} enterprises, {r['rows']:,} monthly rows")
     for caller, by_dimension in r["service"].items():
         for dimension, f in by_dimension.items():
@@ -166,29 +208,33 @@ def report(r: dict[str, Any]) -> None:
     for dimension, f in r["reference"].items():
         print(f"  bare SQL by {dimension:<16}            p50 {f['p50_ms']:7.1f} ms  "
               f"p95 {f['p95_ms']:7.1f} ms")
-    for caller, f in r.get("gateway", {}).items():
-        print(f"  gateway summary by grid    {caller:<10} p50 {f['p50_ms']:7.1f} ms  "
-              f"p95 {f['p95_ms']:7.1f} ms")
 
 
 def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    granted, restricted = r["service"]["granted"], r["service"]["restricted"]
-    rows = [
-        ("zone_summary", "data set", f"{r['enterprises']:,} enterprises x 24 months "
-                                     f"({r['rows']:,} rows)", ""),
-        ("zone_summary", "by grid, granted p50 / p95",
-         f"{granted['grid']['p50_ms']:.1f} / {granted['grid']['p95_ms']:.1f} ms", ""),
-        ("zone_summary", "by grid, restricted p95", f"{restricted['grid']['p95_ms']:.1f} ms", ""),
-        ("zone_summary", "slowest dimension p95", max(
-            (f"{f['p95_ms']:.1f} ms ({caller}, {d})" for caller, by in r["service"].items()
-             for d, f in by.items()), key=lambda s: float(s.split()[0])), ""),
-        ("zone_summary", "vs bare SQL by grid", f"{r['reference_ratio']:.1f}x "
-                                                f"({r['reference']['grid']['p95_ms']:.1f} ms)",
-         ""),
-    ]
+    rows = _scale_rows(r, "")
     for caller, f in r.get("gateway", {}).items():
         rows.append(("zone_summary", f"gateway by grid, {caller} p95", f"{f['p95_ms']:.1f} ms",
                      ""))
+    if "province_scale" in r:
+        rows += _scale_rows(r["province_scale"], "100k: ")
+    return rows
+
+
+def _scale_rows(r: dict[str, Any], prefix: str) -> list[tuple[str, str, str, str]]:
+    granted, restricted = r["service"]["granted"], r["service"]["restricted"]
+    rows = [
+        ("zone_summary", f"{prefix}data set", f"{r['enterprises']:,} enterprises x 24 months "
+                                              f"({r['rows']:,} rows)", ""),
+        ("zone_summary", f"{prefix}by grid, granted p50 / p95",
+         f"{granted['grid']['p50_ms']:.1f} / {granted['grid']['p95_ms']:.1f} ms", ""),
+        ("zone_summary", f"{prefix}by grid, restricted p95",
+         f"{restricted['grid']['p95_ms']:.1f} ms", ""),
+        ("zone_summary", f"{prefix}slowest dimension p95", max(
+            (f"{f['p95_ms']:.1f} ms ({caller}, {d})" for caller, by in r["service"].items()
+             for d, f in by.items()), key=lambda s: float(s.split()[0])), ""),
+        ("zone_summary", f"{prefix}vs bare SQL by grid",
+         f"{r['reference_ratio']:.1f}x ({r['reference']['grid']['p95_ms']:.1f} ms)", ""),
+    ]
     return rows
 
 
@@ -197,8 +243,10 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--database", default=DATABASE)
+    parser.add_argument("--queries-100k", type=int, default=20,
+                        help="queries at 100,000 enterprises (0: leave them out)")
     args = parser.parse_args(argv)
-    result = run(args.queries, args.database)
+    result = run(args.queries, args.database, queries_100k=args.queries_100k)
     print(json.dumps({k: v for k, v in result.items() if k != "load"}, indent=2, default=str))
     return 0
 
