@@ -19,7 +19,7 @@ import kombu
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import AMQP_URI, METRICS_PORTS
-from helpers import bearer, demand_body, eventually, new_enterprise_id
+from helpers import bearer, demand_body, eventually, new_enterprise_id, worker_calls
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -158,19 +158,14 @@ def assign_task(client: httpx.Client, token) -> str:
     return f"/tasks/{triaged.json()['tasks'][0]['id']}"
 
 
-def worker_calls(method: str) -> float:
-    """Finished calls of a notification entrypoint, every outcome (``gridsvc_worker_calls_total``
-    counts a worker when it ends: a timer's tick, an event handled)."""
-    text = httpx.get(f"http://127.0.0.1:{METRICS_PORTS['notification']}/metrics").text
-    return sum(float(value) for labels, value in re.findall(
-        r"^gridsvc_worker_calls_total\{(.*)\} (\S+)$", text, re.M)
-        if f'method="{method}"' in labels.split(","))
+def notification_calls(method: str) -> float:
+    return worker_calls(METRICS_PORTS["notification"], method)
 
 
 def await_calls(method: str, n: int, timeout: float = 20.0) -> None:
     """Wait (polling, at most ``timeout`` s) until ``n`` more calls of ``method`` finished."""
-    start = worker_calls(method)
-    assert eventually(lambda: worker_calls(method) >= start + n, timeout=timeout), (
+    start = notification_calls(method)
+    assert eventually(lambda: notification_calls(method) >= start + n, timeout=timeout), (
         f"{method} did not finish {n} more calls within {timeout} s")
 
 
@@ -299,11 +294,12 @@ def test_redelivered_event_gives_no_second_mail(smtp, client, token, db):
     with kombu.Connection(AMQP_URI) as conn:
         producer = conn.Producer(serializer="json")
         exchange = kombu.Exchange("ticketing.events", type="topic", durable=True)
-        handled = worker_calls("on_task_assigned")
+        handled = notification_calls("on_task_assigned")
         for _ in range(2):
             producer.publish(payload, exchange=exchange, routing_key="task_assigned")
     # both redeliveries handled, then two sweeps that would have sent a second mail
-    assert eventually(lambda: worker_calls("on_task_assigned") >= handled + 2, timeout=20.0)
+    assert eventually(lambda: notification_calls("on_task_assigned") >= handled + 2,
+                      timeout=20.0)
     await_calls("delivery_sweep_tick", 2)
     assert len(smtp.mailbox.for_message(message_id)) == 1
     assert len(deliveries_of(db, message_id)) == 1

@@ -18,7 +18,7 @@ import uuid
 import httpx
 import pytest
 from conftest import METRICS_PORTS
-from helpers import eventually
+from helpers import eventually, worker_calls
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -42,14 +42,6 @@ def handling_fired(port: int) -> float | None:
         return None
     match = re.search(r'^gridsvc_sla_deadlines_due_total\{kind="handling"\} (\S+)$', body, re.M)
     return float(match.group(1)) if match else 0.0
-
-
-def sweeps_done(port: int) -> float:
-    """Finished ticks of the SLA sweep's timer on the replica serving metrics on ``port``."""
-    body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=3).text
-    return sum(float(value) for labels, value in re.findall(
-        r"^gridsvc_worker_calls_total\{(.*)\} (\S+)$", body, re.M)
-        if 'method="sla_sweep_tick"' in labels.split(","))
 
 
 INSERT = """
@@ -98,8 +90,8 @@ def test_two_replicas_record_each_breach_and_escalation_once(
         assert eventually(lambda: handling_fired(port) is not None, timeout=30, interval=0.2), \
             "the second ticketing replica did not start"
         # its timer is running: a tick has finished (polled, not slept for)
-        assert eventually(lambda: sweeps_done(port) >= 1, timeout=30, interval=0.2), \
-            "the second replica's sweep timer never ticked"
+        assert eventually(lambda: worker_calls(port, "sla_sweep_tick") >= 1, timeout=30,
+                          interval=0.2), "the second replica's sweep timer never ticked"
         before = {p: handling_fired(p) or 0.0 for p in (METRICS_PORTS["ticketing"], port)}
 
         started = time.monotonic()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fault_load import scaled
-from helpers import eventually
+from helpers import eventually, worker_calls
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from test_sweep_replicas import DEPARTMENTS, INSERT, free_port, handling_fired, scalar
@@ -88,7 +88,9 @@ def test_a_replica_killed_mid_sweep_leaves_every_deadline_handled_once(
     try:
         assert eventually(lambda: handling_fired(port) is not None, timeout=30, interval=0.2), \
             "the second ticketing replica did not start"
-        time.sleep(1.5)  # its timer is running now
+        # its timer is running: a tick has finished (polled, not slept for)
+        assert eventually(lambda: worker_calls(port, "sla_sweep_tick") >= 1, timeout=30,
+                          interval=0.2), "the second replica's sweep timer never ticked"
         replicas = {name: healthy_platform.procs[name].popen.pid
                     for name in ("ticketing", "ticketing2")}
         pending = ("SELECT count(*) FROM ticketing.deadlines WHERE kind = 'handling' "

@@ -14,7 +14,8 @@ import time
 
 import pytest
 import yaml
-from helpers import bearer, demand_body, eventually, new_enterprise_id
+from conftest import METRICS_PORTS
+from helpers import bearer, demand_body, eventually, new_enterprise_id, worker_calls
 from prometheus_server import RULES, query
 
 from common.auth import Role
@@ -83,7 +84,10 @@ def test_health_checks_log_no_alembic_lines(healthy_platform, client) -> None:
     """The monitor asks every service's health every few seconds: not a line each time."""
     reports = client.get("/readyz").json()["services"]
     assert all(r["migration"]["up_to_date"] for r in reports.values()), reports
-    time.sleep(2.5)  # one more round of probes at least
+    # one more round of probes at least: every service answered another health call
+    probed = {name: worker_calls(METRICS_PORTS[name], "health") for name in METRICS_PORTS}
+    assert eventually(lambda: all(worker_calls(METRICS_PORTS[n], "health") > probed[n]
+                                  for n in probed), timeout=30, interval=0.2), probed
     for name in ("enterprise", "ticketing", "notification", "supplydemand"):
         lines = healthy_platform.procs[name].log_path.read_text(errors="replace").splitlines()
         alembic = [line for line in lines if '"alembic' in line or "alembic.runtime" in line]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -70,6 +71,19 @@ def eventually(check: Callable[[], T], timeout: float = 5.0, interval: float = 0
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def worker_calls(port: int, method: str) -> float:
+    """Finished calls of the entrypoint ``method`` of the service serving metrics on ``port``,
+    every outcome (``gridsvc_worker_calls_total``): a timer's ticks, an event's handlings, the
+    health probes. Wait for one to finish instead of sleeping (0 while it does not answer)."""
+    try:
+        body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=3).text
+    except httpx.HTTPError:
+        return 0.0
+    return sum(float(value) for labels, value in re.findall(
+        r"^gridsvc_worker_calls_total\{(.*)\} (\S+)$", body, re.M)
+        if f'method="{method}"' in labels.split(","))
 
 
 def demand_body(**overrides: object) -> dict[str, object]:
