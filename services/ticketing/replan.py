@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from common.calendar import SHANGHAI, WorkCalendar
@@ -41,6 +41,16 @@ def _touches(year: int, start: datetime | None, due: datetime | None) -> bool:
         return False
     first, end = _bounds(year)
     return start < end and due >= first
+
+
+def _may_touch(subject_id: Any, first: datetime) -> Any:
+    """SQL: the subject has a pending deadline a load of the year starting at ``first`` may
+    move: provisional, or due on or after that day (a deadline due earlier was counted before
+    the year began). Only those subjects are locked and looked at, so loading next year does
+    not visit every open task of the zone."""
+    return exists().where(Deadline.subject_id == subject_id, Deadline.fired_at.is_(None),
+                          Deadline.cancelled_at.is_(None),
+                          or_(Deadline.provisional.is_(True), Deadline.due_at >= first))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -161,10 +171,13 @@ def replan_after_load(session: Session, calendar: WorkCalendar, year: int,
     config = sla.settings(session)
     moment = now or datetime.now(UTC)
     changed = 0
+    first, _ = _bounds(year)
     tasks = session.execute(
         select(Task, Demand.number, Demand.enterprise_id)
         .join(Demand, Demand.id == Task.demand_id)
-        .where(Task.status.in_(("assigned", "accepted")))
+        .where(Task.status.in_(("assigned", "accepted")),
+               or_(Task.due_provisional.is_(True), Task.accept_due_provisional.is_(True),
+                   _may_touch(Task.id, first)))
         .order_by(Task.demand_id, Task.id).with_for_update(of=Task)
     ).all()
     lines = []
@@ -181,7 +194,7 @@ def replan_after_load(session: Session, calendar: WorkCalendar, year: int,
             "changes": {name: {"before": before, "after": after}
                         for name, (before, after) in changes.items()}}, call_id)
     demands = session.execute(
-        select(Demand).where(Demand.status == "awaiting_rating")
+        select(Demand).where(Demand.status == "awaiting_rating", _may_touch(Demand.id, first))
         .order_by(Demand.id).with_for_update()
     ).scalars().all()
     for demand in demands:
