@@ -529,3 +529,23 @@ def test_awards_rank_service_and_growth():
     with pytest.raises(Forbidden):
         appraisal.visible_awards(W1, list(rows.values()))
 
+
+
+def test_the_overview_and_the_zones_appraisal_agree(session):
+    """The overview's figures come from its own statements (one pass over the demands and
+    their tasks); the rates they share with the zone's appraisal row follow the same
+    definitions, for any period and any moment."""
+    leader = Principal(user_id="leader", role=Role.LEADER)
+    for period in (MARCH, Period(date(2026, 2, 1), date(2026, 3, 31)),
+                   Period(date(2026, 3, 4), date(2026, 3, 5))):
+        for as_of in (AS_OF, datetime.fromisoformat("2026-03-09T12:00:00+08:00")):
+            rates = overview.overview(session, leader, period, as_of)["rates"]
+            zone = appraisal.appraise(session, appraisal.ZONE, period, as_of)
+            row = zone[0] if zone else {}
+            assert rates["triage_due"] == row.get("triage_due", 0), (period, as_of)
+            assert rates["triage_on_time_rate"] == row.get("triage_on_time_rate"), (period, as_of)
+            assert rates["handling_due"] == row.get("handling_due", 0), (period, as_of)
+            assert rates["handling_on_time_rate"] == row.get("handling_on_time_rate"), (
+                period, as_of)
+            assert rates["ratings"] == row.get("ratings", 0), (period, as_of)
+            assert rates["satisfaction_rate"] == row.get("satisfaction_rate"), (period, as_of)
