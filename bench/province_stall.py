@@ -55,6 +55,7 @@ def measure(url: str, rows: int, seed: int, path: str = "job",
 
     collections: list[float] = []  # full collections of the garbage collector, seconds
     collecting = [0.0]
+    collection_ends: list[float] = []
 
     def timed_collection(phase: str, info: dict[str, Any]) -> None:
         if info.get("generation") != 2:
@@ -63,6 +64,7 @@ def measure(url: str, rows: int, seed: int, path: str = "job",
             collecting[0] = time.perf_counter()
         else:
             collections.append(time.perf_counter() - collecting[0])
+            collection_ends.append(time.perf_counter() - origin)
 
     import gc
 
@@ -103,6 +105,11 @@ def measure(url: str, rows: int, seed: int, path: str = "job",
         counts["max_ms_by_phase"] = {
             phase: max((g for g, e in zip(gaps, ends, strict=True) if low <= e < high),
                        default=0.0) * 1000
+            for phase, low, high in zip(("read", "validate", "batches"), edges, edges[1:],
+                                         strict=False)}
+        counts["longest_full_collection_ms_by_phase"] = {
+            phase: max((c for c, e in zip(collections, collection_ends, strict=True)
+                        if low <= e < high), default=0.0) * 1000
             for phase, low, high in zip(("read", "validate", "batches"), edges, edges[1:],
                                          strict=False)}
     gaps.sort()
