@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -306,7 +307,14 @@ def problems(session: Session, principal: Principal, filters: dict[str, Any],
 
 
 def _columns(row: Any, schema: type[Schema]) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in schema().fields if hasattr(row, name)}
+    return {name: getattr(row, name) for name in _field_names(schema) if hasattr(row, name)}
+
+
+@cache
+def _field_names(schema: type[Schema]) -> tuple[str, ...]:
+    """The schema's field names, read once: a marshmallow Schema built for every row took
+    2.25 s of the 3.5 s that two pages of 1,000 rows took for the ledger's workbook."""
+    return tuple(schema().fields)
 
 
 def _is_overdue(task: Task, now: datetime) -> bool:
