@@ -3,7 +3,7 @@ completion acceptance (竣工备案) and start of production (投产) and its in
 a grid; the economic summary reads 未报送 for a month nobody reported and a year-on-year figure
 for one reported, and a department below the threshold sees no single enterprise's figure; the
 chain map shows a missing link (补链); an enterprise sees the carriers' vacancy and not the
-economic figures."""
+economic figures; a coordinator adds a carrier and records a tenancy, one refused at its area."""
 
 from __future__ import annotations
 
@@ -260,3 +260,46 @@ def test_an_enterprise_sees_carrier_vacancy_but_not_the_economic_figures(
         enterprise.goto(path)
         enterprise.page.wait_for_url(re.compile(r".*/e/demands$"))
     expect(enterprise.page.locator("nav.phone-tabs")).not_to_contain_text("经济")
+
+
+def test_a_coordinator_adds_a_carrier_and_records_a_tenancy_and_sees_the_occupancy(
+        screens, client, token):
+    """新建载体 and 入驻 through the console: a tenancy larger than the leasable area is refused
+    at its area field; a fitting one lists the tenant by name and lowers the vacant area."""
+    run = uuid.uuid4().hex[:6]
+    tenant = f"青岛浏览器入驻{run}有限公司"
+    new_enterprise_id(name=tenant)
+    name = f"浏览器新建楼宇{run}"
+
+    coordinator = screens("统筹")
+    coordinator.sign_in(COORDINATOR)
+    coordinator.goto("/zone/carriers")
+    coordinator.page.locator("[data-test=carrier-new]").click()
+    form = coordinator.page.locator("[data-test=carrier-form]")
+    form.locator("input[name=name]").fill(name)
+    form.locator("[data-test=carrier-kind]").click()
+    coordinator.page.locator(".el-select-dropdown:visible .el-select-dropdown__item",
+                             has_text="楼宇").first.click()
+    form.locator("input[name=leasable_area]").fill("1000")
+    coordinator.page.locator("[data-test=carrier-save]").click()
+    detail = coordinator.page.locator("[data-test=carrier-detail]")
+    expect(detail.locator("h2")).to_contain_text(name)
+    expect(detail.locator("[data-test=carrier-vacant]")).to_have_text("1,000 m²")
+
+    coordinator.page.locator("[data-test=tenancy-new]").click()
+    tenancy = coordinator.page.locator("[data-test=tenancy-form]")
+    tenancy.locator("[data-test=tenancy-enterprise]").click()
+    tenancy.locator("[data-test=tenancy-enterprise] input").fill(tenant[:8])
+    coordinator.page.locator(".el-select-dropdown:visible .el-select-dropdown__item",
+                             has_text=tenant).first.click()
+    tenancy.locator("input[name=area]").fill("1500")
+    coordinator.page.locator("[data-test=tenancy-save]").click()
+    refused = tenancy.locator(".el-form-item", has_text="面积").locator(".el-form-item__error")
+    expect(refused).to_be_visible()
+    coordinator.shot("tenancy-refused")
+
+    tenancy.locator("input[name=area]").fill("600")
+    coordinator.page.locator("[data-test=tenancy-save]").click()
+    expect(coordinator.page.locator("[data-test=carrier-notice]")).to_contain_text(tenant)
+    expect(detail.locator("[data-test=carrier-vacant]")).to_have_text("400 m²")
+    expect(coordinator.page.locator("[data-test=tenant-table]")).to_contain_text(tenant)
