@@ -45,6 +45,9 @@ FUNCTION_WORDS = frozenset({
 })
 #: at most this many words of a search box go into the query
 MAX_KEYWORDS = 12
+#: PostgreSQL indexes no word longer than this (in UTF-8 bytes): a longer one in a tsvector
+#: literal is an error ("word is too long"), and to_tsvector leaves it out; so do we
+MAX_WORD_BYTES = 2047
 #: weights of ``ts_rank`` for the labels D, C, B, A (PostgreSQL's order)
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 
@@ -86,7 +89,7 @@ def segment(text: str | None, stop_words: frozenset[str] = FUNCTION_WORDS,
     for token in _tokens(unicodedata.normalize("NFKC", text)):
         word = normalise(token)
         if word and _WORD.match(word) and word not in stop_words and (
-                digits or not word.isdigit()):
+                digits or not word.isdigit()) and len(word.encode()) <= MAX_WORD_BYTES:
             out.append(word)
     return out
 
@@ -146,7 +149,7 @@ def tsvector(*parts: tuple[Sequence[str], str]) -> str:
     for words, weight in parts:
         for word in words:
             position += 1
-            if _WORD.match(word):
+            if _WORD.match(word) and len(word.encode()) <= MAX_WORD_BYTES:
                 positions.setdefault(word, []).append(f"{min(position, 16383)}{weight}")
     return " ".join(f"'{word}':{','.join(where)}" for word, where in positions.items())
 

@@ -190,6 +190,10 @@ def test_the_ledger_export_as_a_job_with_its_progress(client, lived, people, tok
     refused = client.post("/api/v1/ledger/exports", headers=bearer(coordinator),
                           json={"view": "everything"})
     assert refused.status_code == 422 and "view" in refused.json()["errors"]
+    for flag in ("overdue", "escalated", "awaiting_resolution"):  # JSON true/false, never 0
+        refused = client.post("/api/v1/ledger/exports", headers=bearer(coordinator),
+                              json={flag: 0})
+        assert refused.status_code == 422 and flag in refused.json()["errors"], refused.text
 
 
 def test_an_account_has_at_most_two_exports_in_the_making(client, token, db):

@@ -146,6 +146,10 @@ def test_results_and_public_notes_are_found_internal_notes_are_not(client, token
         noted = client.post(f"/api/v1/tasks/{task}/notes", headers=bearer(fire),
                             json={"body": body, "visibility": visibility})
         assert noted.status_code in (200, 201), noted.text
+    # the longest note there may be, one unbroken "word" of 5,000 characters: kept, not a 503
+    long = client.post(f"/api/v1/tasks/{task}/notes", headers=bearer(fire),
+                       json={"body": "0" * 5000, "visibility": "public"})
+    assert long.status_code in (200, 201), long.text
     done = client.post(f"/api/v1/tasks/{task}/complete", headers=bearer(fire),
                        json={"result": "已完成防火门整改验收"})
     assert done.status_code == 200, done.text

@@ -37,3 +37,13 @@ def test_queries_and_vectors_quote_words_only():
 def test_positions_beyond_postgresql_limit_are_clamped():
     vector = search.tsvector((["词"] * 16390, "B"))
     assert vector.endswith(",16383B")
+
+
+def test_a_word_postgresql_cannot_index_is_left_out_as_to_tsvector_does():
+    """A note of one unbroken 5,000-character word was a 503 ("word is too long")."""
+    long = "0" * 5000
+    found = search.words(f"喷淋检测 {long}")
+    assert "喷淋" in found and long not in found
+    assert search.tsvector(([long, "激光"], "A")) == "'激光':2A"
+    edge = "a" * search.MAX_WORD_BYTES
+    assert search.words(edge) == [edge]

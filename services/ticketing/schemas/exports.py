@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from common.fields import (
+    JsonBoolean,
     LocalDateTime,
 )
 from services.ticketing.schemas.closure import LEDGER_VIEWS, LedgerFilterSchema
@@ -16,8 +17,9 @@ class LedgerExportQuerySchema(LedgerFilterSchema):
 
 def _json_boolean(description: str) -> fields.Boolean:
     """A flag in a JSON body: true or false only (a query string's "1" or "yes" is text there,
-    and 0 or 1 in JSON is a number, which the document does not allow)."""
-    return fields.Boolean(truthy={True}, falsy={False}, metadata={"description": description})
+    and 0 or 1 in JSON is a number, which the document does not allow; a set of {False}
+    let 0 through, 0 == False)."""
+    return JsonBoolean(metadata={"description": description})
 
 
 class LedgerExportBodySchema(LedgerExportQuerySchema):
