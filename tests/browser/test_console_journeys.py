@@ -238,6 +238,15 @@ def test_a_grid_worker_records_a_demand_and_a_visit_on_a_phone(screens, demo_ent
     worker.no_horizontal_scroll()
     worker.shot("grid-demands")
 
+    # 督办, from the console menu: the demand waits for its triage, due within a working day
+    worker.goto("/supervision")
+    worker.page.get_by_placeholder("编号或标题").fill(title)
+    worker.page.keyboard.press("Enter")
+    waiting = worker.page.locator("[data-test=supervision-list] tr", has_text=title)
+    expect(waiting).to_contain_text(target.name)
+    waiting.get_by_role("link").click()  # to the grid's own demand page, not a task page
+    worker.page.wait_for_url(re.compile(rf".*/g/demands/{UUID}$"))
+
 
 def test_a_refused_form_shows_the_fields_error_in_chinese_next_to_it(screens):
     worker = screens("网格员", phone=True)

@@ -37,6 +37,7 @@ export function navigationOf(role: Role | undefined): NavItem[] {
         { path: '/g/policies', label: '政策' },
         { path: '/g/meetings', label: '座谈' },
         { path: '/g/account', label: '我的' },
+        { path: '/supervision', label: '督办', consoleOnly: true },
         { path: '/zone', label: '区域资源', consoleOnly: true },
       ]
     case 'coordinator':
