@@ -53,10 +53,10 @@ codes of enumerations are listed with their labels by `GET /api/v1/dictionaries`
 1 KB are gzip-compressed for clients that send `Accept-Encoding: gzip`. Conventions:
 docs/api.md of the repository."""
 
-#: the document's ``info.contact`` and ``info.license``: the project has not chosen a licence
-#: yet (docs/api.md); its maintainers answer through the repository
+#: the document's ``info.contact`` and ``info.license``: Apache-2.0 (the repository's LICENSE;
+#: why, in docs/api.md); its maintainers answer through the repository
 CONTACT = {"name": "gridsvc maintainers (the repository's issues)"}
-LICENSE = {"name": "Proprietary (licence not yet chosen)"}
+LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
 #: where the API is served: the same origin as the document (the console's too)
 SERVERS = [{"url": "/", "description": "this gateway (the same origin as /openapi.json)"}]
 

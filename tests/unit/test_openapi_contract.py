@@ -4,6 +4,8 @@ every request body and JSON answer that its own schema accepts, Location on ever
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jsonschema
 import pytest
 import referencing.jsonschema
@@ -69,3 +71,11 @@ def test_tags_servers_licence_and_contact(document):
     assert all(described[tag] and described[tag] != tag for tag in used)
     assert document["servers"] and document["servers"][0]["url"]
     assert document["info"]["license"]["name"] and document["info"]["contact"]["name"]
+
+
+def test_licence_is_the_repositorys(document):
+    """The document names the licence the repository ships (LICENSE, pyproject's SPDX)."""
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "LICENSE").read_text().lstrip().startswith("Apache License")
+    assert document["info"]["license"]["identifier"] == "Apache-2.0"
+    assert 'license = "Apache-2.0"' in (root / "pyproject.toml").read_text()
