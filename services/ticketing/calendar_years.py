@@ -366,9 +366,11 @@ PREVIEW_LIMIT = 500
 
 
 def preview_year(session: Session, schedule: YearSchedule, source: str) -> dict[str, Any]:
-    """What loading ``schedule`` would do, changing nothing: the 分理 deadlines it would move
-    (``CalendarYearPreviewSchema``), computed as :func:`recompute_triage_deadlines` would with
-    the year replaced."""
+    """What loading ``schedule`` would do, changing nothing (``CalendarYearPreviewSchema``):
+    the 分理 deadlines it would move, computed as :func:`recompute_triage_deadlines` would with
+    the year replaced, and every other deadline :func:`replan.replan_after_load` would move
+    (acceptance, handling, escalation rungs, the rating reminder and the unrated closure),
+    re-planned for real inside a savepoint that is rolled back."""
     others = session.execute(
         select(CalendarYear.year, CalendarYear.holidays, CalendarYear.makeup_workdays)
         .where(CalendarYear.year != schedule.year)
@@ -392,6 +394,7 @@ def preview_year(session: Session, schedule: YearSchedule, source: str) -> dict[
                       "triage_due_provisional": demand.triage_due_provisional,
                       "new_triage_due_at": deadline.at,
                       "new_triage_due_provisional": deadline.provisional})
+    replanned = replan.preview(session, calendar, schedule.year)
     current = year_detail(session, schedule.year)
     return {
         "year": schedule.year, "source": source,
@@ -407,6 +410,8 @@ def preview_year(session: Session, schedule: YearSchedule, source: str) -> dict[
                                           - schedule.makeup_workdays),
         "demands_moved": len(moved),
         "moved": moved[:PREVIEW_LIMIT],
+        "deadlines_moved": len(replanned),
+        "replanned": replanned[:PREVIEW_LIMIT],
     }
 
 

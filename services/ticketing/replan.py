@@ -15,6 +15,7 @@ Plain functions over a SQLAlchemy session; no broker in here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -164,14 +165,29 @@ def _line(demand_id: str, task: Task | None) -> dict[str, Any]:
             "reason": None, "channel": None}
 
 
-def replan_after_load(session: Session, calendar: WorkCalendar, year: int,
-                      call_id: str | None = None, now: datetime | None = None) -> int:
+@dataclass
+class Replanned:
+    """A subject whose deadlines a load moves: a task (``task`` set) or a demand awaiting its
+    rating; ``changes``: name → (before, after), as :func:`_replan_task` and
+    :func:`_replan_rating` report them."""
+
+    demand_id: str
+    number: str
+    enterprise_id: str
+    task: Task | None
+    changes: dict[str, Any]
+
+
+def plan(session: Session, calendar: WorkCalendar, year: int,
+         now: datetime | None = None) -> list[Replanned]:
     """Re-plan every unfired working-day deadline of open tasks and of demands awaiting their
-    rating that ``year`` touches; returns how many subjects changed."""
+    rating that ``year`` touches (the rows, the deadlines, the reminders), and say what
+    moved. Writes no event, ledger line or version: :func:`replan_after_load` does, and
+    :func:`preview` undoes the whole of it."""
     config = sla.settings(session)
     moment = now or datetime.now(UTC)
-    changed = 0
     first, _ = _bounds(year)
+    found: list[Replanned] = []
     tasks = session.execute(
         select(Task, Demand.number, Demand.enterprise_id)
         .join(Demand, Demand.id == Task.demand_id)
@@ -180,35 +196,92 @@ def replan_after_load(session: Session, calendar: WorkCalendar, year: int,
                    _may_touch(Task.id, first)))
         .order_by(Task.demand_id, Task.id).with_for_update(of=Task)
     ).all()
-    lines = []
     for task, number, enterprise_id in tasks:
         changes = _replan_task(session, calendar, task, year, config, moment)
-        if not changes:
-            continue
-        changed += 1
-        task.version += 1
-        lines.append(_line(task.demand_id, task))
-        events.publish(session, "task_deadline_changed", {
-            "demand_id": task.demand_id, "number": number, "enterprise_id": enterprise_id,
-            "task_id": task.id, "department_id": task.department_id, "calendar_year": year,
-            "changes": {name: {"before": before, "after": after}
-                        for name, (before, after) in changes.items()}}, call_id)
+        if changes:
+            found.append(Replanned(task.demand_id, number, enterprise_id, task, changes))
     demands = session.execute(
         select(Demand).where(Demand.status == "awaiting_rating", _may_touch(Demand.id, first))
         .order_by(Demand.id).with_for_update()
     ).scalars().all()
     for demand in demands:
         changes = _replan_rating(session, calendar, demand, year, config)
-        if not changes:
+        if changes:
+            found.append(Replanned(demand.id, demand.number, demand.enterprise_id, None,
+                                   changes))
+    return found
+
+
+def replan_after_load(session: Session, calendar: WorkCalendar, year: int,
+                      call_id: str | None = None, now: datetime | None = None) -> int:
+    """Re-plan (:func:`plan`), then one new ``version``, one event and one ledger line per
+    changed subject; returns how many subjects changed."""
+    found = plan(session, calendar, year, now)
+    lines = []
+    for moved in found:
+        changes = {name: {"before": before, "after": after}
+                   for name, (before, after) in moved.changes.items()}
+        task = moved.task
+        if task is not None:
+            task.version += 1
+            lines.append(_line(task.demand_id, task))
+            events.publish(session, "task_deadline_changed", {
+                "demand_id": task.demand_id, "number": moved.number,
+                "enterprise_id": moved.enterprise_id, "task_id": task.id,
+                "department_id": task.department_id, "calendar_year": year,
+                "changes": changes}, call_id)
             continue
-        changed += 1
+        demand = session.get(Demand, moved.demand_id)
+        assert demand is not None
         demand.version += 1
         lines.append(_line(demand.id, None))
         events.publish(session, "rating_deadline_changed", {
             "demand_id": demand.id, "number": demand.number,
             "enterprise_id": demand.enterprise_id, "calendar_year": year,
-            "changes": {name: {"before": before, "after": after}
-                        for name, (before, after) in changes.items()}}, call_id)
+            "changes": changes}, call_id)
     ledger.write_lines(session, lines)
     session.flush()
-    return changed
+    return len(found)
+
+
+#: a deadline's name in ``changes`` → (kind of deadline, escalation level, its flag's name)
+_KINDS: dict[str, tuple[str, int | None, str]] = {
+    "accept_due_at": ("acceptance", None, "accept_due_provisional"),
+    "due_at": ("handling", None, "due_provisional"),
+    **{f"escalation_{level}_due_at": ("escalation", level, f"escalation_{level}_provisional")
+       for level in (1, 2, 3)},
+    "rating_reminder_at": ("rating_reminder", None, "rating_reminder_provisional"),
+    "close_unrated_at": ("close_unrated", None, "close_unrated_provisional"),
+}
+
+
+def preview(session: Session, calendar: WorkCalendar, year: int,
+            now: datetime | None = None) -> list[dict[str, Any]]:
+    """What :func:`replan_after_load` would move with ``calendar``, each deadline on its own
+    (``ReplannedDeadlineSchema``), changing nothing: the same re-planning inside a savepoint
+    that is rolled back. Ordered by the demand's number, then the kind."""
+    savepoint = session.begin_nested()
+    try:
+        found = plan(session, calendar, year, now)
+        rows = []
+        for moved in found:
+            task = moved.task
+            for name, (before, after) in moved.changes.items():
+                if name not in _KINDS:
+                    continue  # the provisional flags go with their deadline
+                kind, level, flag = _KINDS[name]
+                was, will = moved.changes.get(flag, (None, None))
+                rows.append({
+                    "demand_id": moved.demand_id, "number": moved.number,
+                    "enterprise_id": moved.enterprise_id,
+                    "task_id": task.id if task is not None else None,
+                    "department_id": task.department_id if task is not None else None,
+                    "kind": kind, "level": level,
+                    "due_at": datetime.fromisoformat(before) if before else None,
+                    "provisional": bool(was),
+                    "new_due_at": datetime.fromisoformat(after) if after else None,
+                    "new_provisional": bool(will)})
+    finally:
+        savepoint.rollback()
+    order = [(kind, level) for kind, level, _ in _KINDS.values()]
+    return sorted(rows, key=lambda r: (r["number"], order.index((r["kind"], r["level"]))))

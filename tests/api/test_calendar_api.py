@@ -226,6 +226,19 @@ def test_a_preview_lists_the_deadlines_a_load_would_move_and_stores_nothing(clie
             " 'received', '2033-12-30T15:00:00+08:00', '2034-01-02T10:00:00+08:00', true,"
             " 'test', 'enterprise', 1)"
         ), {"id": demand_id, "n": number})
+        # and a task of 财政金融部 accepted on Thursday 2033-12-29 with 2 working days: due
+        # Monday 2034-01-02 (Monday to Friday standing in), its handling deadline pending
+        task_id = str(uuid.uuid4())
+        conn.execute(text(
+            "INSERT INTO ticketing.tasks (id, demand_id, department_id, status, difficulty,"
+            " handling_workdays, accept_due_at, due_at, due_provisional, accepted_at,"
+            " reopen_count, escalation_level, version) VALUES (:id, :d, 'finance', 'accepted',"
+            " 'normal', 2, '2033-12-29T18:00:00+08:00', '2034-01-02T18:00:00+08:00', true,"
+            " '2033-12-29T10:00:00+08:00', 0, 0, 1)"), {"id": task_id, "d": demand_id})
+        conn.execute(text(
+            "INSERT INTO ticketing.deadlines (kind, subject_id, department_id, level, due_at,"
+            " provisional) VALUES ('handling', :t, 'finance', 1, '2034-01-02T18:00:00+08:00',"
+            " true)"), {"t": task_id})
     admin = bearer(token(Role.ADMIN))
     body = {"holidays": ["2034-01-02"], "makeup_workdays": [], "source": SOURCE}
 
@@ -239,11 +252,25 @@ def test_a_preview_lists_the_deadlines_a_load_would_move_and_stores_nothing(clie
     assert result["demands_moved"] >= 1 and number in moved
     assert moved[number]["triage_due_at"] == "2034-01-02T10:00:00+08:00"
     assert moved[number]["new_triage_due_at"] == "2034-01-03T10:00:00+08:00"
+    # the task's handling deadline too, its department by name
+    [handling] = [r for r in result["replanned"] if r["task_id"] == task_id]
+    assert (handling["kind"], handling["number"], handling["department_name"]) == (
+        "handling", number, "财政金融部")
+    assert (handling["due_at"], handling["provisional"]) == ("2034-01-02T18:00:00+08:00", True)
+    assert handling["new_due_at"] == "2034-01-03T18:00:00+08:00"
+    assert result["deadlines_moved"] >= 1
     # nothing stored: the year is still missing, the demand keeps its deadline
     coordinator = bearer(token(Role.COORDINATOR))
     assert client.get("/api/v1/calendar/years/2034", headers=coordinator).status_code == 404
     demand = client.get(f"/api/v1/demands/{demand_id}", headers=coordinator).json()
     assert (demand["triage_due_at"], demand["version"]) == ("2034-01-02T10:00:00+08:00", 1)
+    with db.connect() as conn:
+        kept = conn.execute(text(
+            "SELECT t.due_at = d.due_at AND d.due_at = '2034-01-02T18:00:00+08:00'"
+            " AND t.version = 1"
+            " FROM ticketing.tasks t JOIN ticketing.deadlines d ON d.subject_id = t.id"
+            " WHERE t.id = :t AND d.kind = 'handling'"), {"t": task_id}).scalar_one()
+    assert kept
 
     # refused like the load: the field named; only admins
     bad = client.post("/api/v1/calendar/years/2034/preview", headers=admin,

@@ -273,6 +273,28 @@ def test_loading_2027_replans_a_handling_deadline_off_new_years_day(session):
     session.flush()
 
     loaded = schedule(2027, ["2027-01-01"], ("2027-01-02",))
+    # the admin's preview first: these two moves listed, nothing changed
+    preview = calendar_years.preview_year(session, loaded, SOURCE)
+    listed = {(row["task_id"] or row["demand_id"], row["kind"]): row
+              for row in preview["replanned"]}
+    assert preview["deadlines_moved"] == len(preview["replanned"]) >= 2
+    moving = listed[(task.id, "handling")]
+    assert (moving["due_at"], moving["provisional"]) == (new_years_day, True)
+    assert (moving["new_due_at"], moving["new_provisional"]) == (
+        datetime.fromisoformat("2027-01-02T18:00:00+08:00"), False)
+    assert (moving["number"], moving["department_id"]) == (demand.number, "finance")
+    closing = listed[(waiting.id, "close_unrated")]
+    assert closing["task_id"] is None and closing["due_at"] == old_close
+    assert closing["new_due_at"] == WorkCalendar([loaded]).deadline_after_workdays(
+        waiting.completed_at, days).at
+    session.refresh(task)
+    session.refresh(handling)
+    session.refresh(close)
+    assert (task.due_at, task.due_provisional, task.version) == (new_years_day, True, 1)
+    assert (handling.due_at, close.due_at) == (new_years_day, old_close)
+    assert not [e for e in events(session, "task_deadline_changed", demand.id)]
+    assert not events(session, "rating_deadline_changed", waiting.id)
+
     outcome = load_year(session, loaded, SOURCE, "admin-1", "call-9")
 
     session.refresh(task)

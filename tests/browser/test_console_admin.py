@@ -1,5 +1,5 @@
 """Administration (系统管理, issue 18) in Chromium: an admin loads a calendar year after a
-preview that shows the 分理 deadlines it moves."""
+preview that shows the deadlines it moves (分理, and a task's handling deadline)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,18 @@ def test_an_admin_loads_a_calendar_year_and_sees_the_moved_deadlines(screens, db
             " 'ent-cal', 'enterprise', '元旦前的诉求', 'calendar browser test', 'normal',"
             " '[]', 'received', '2046-12-31T15:00:00+08:00', '2047-01-01T10:00:00+08:00',"
             " true, 'test', 'enterprise', 1)"), {"id": demand_id, "n": number})
+        # its task of 财政金融部, accepted Friday 2046-12-28 with 2 working days: due 01-01
+        task_id = str(uuid.uuid4())
+        conn.execute(text(
+            "INSERT INTO ticketing.tasks (id, demand_id, department_id, status, difficulty,"
+            " handling_workdays, accept_due_at, due_at, due_provisional, accepted_at,"
+            " reopen_count, escalation_level, version) VALUES (:id, :d, 'finance', 'accepted',"
+            " 'normal', 2, '2046-12-28T18:00:00+08:00', '2047-01-01T18:00:00+08:00', true,"
+            " '2046-12-28T10:00:00+08:00', 0, 0, 1)"), {"id": task_id, "d": demand_id})
+        conn.execute(text(
+            "INSERT INTO ticketing.deadlines (kind, subject_id, department_id, level, due_at,"
+            " provisional) VALUES ('handling', :t, 'finance', 1, '2047-01-01T18:00:00+08:00',"
+            " true)"), {"t": task_id})
     admin = screens("管理员")
     admin.sign_in("admin")
     admin.goto("/admin/calendar")
@@ -49,6 +61,12 @@ def test_an_admin_loads_a_calendar_year_and_sees_the_moved_deadlines(screens, db
     row = result.locator("[data-test=moved-deadlines] .el-table__row", has_text=number)
     expect(row).to_contain_text(f"{YEAR}-01-01 10:00")
     expect(row).to_contain_text(f"{YEAR}-01-02 10:00")
+    # and the task's handling deadline, by kind and department name, before and after
+    task_row = result.locator("[data-test=replanned-deadlines] .el-table__row", has_text=number)
+    expect(task_row).to_contain_text("办理时限")
+    expect(task_row).to_contain_text("财政金融部")
+    expect(task_row).to_contain_text(f"{YEAR}-01-01 18:00")
+    expect(task_row).to_contain_text(f"{YEAR}-01-02 18:00")
     admin.shot("admin-calendar-preview")
 
     # the load re-plans it
@@ -60,7 +78,10 @@ def test_an_admin_loads_a_calendar_year_and_sees_the_moved_deadlines(screens, db
         due = conn.execute(text("SELECT to_char(triage_due_at AT TIME ZONE 'Asia/Shanghai', "
                                 "'YYYY-MM-DD HH24:MI') FROM ticketing.demands WHERE id = :id"),
                            {"id": demand_id}).scalar_one()
-    assert due == f"{YEAR}-01-02 10:00"
+        handling = conn.execute(text("SELECT to_char(due_at AT TIME ZONE 'Asia/Shanghai', "
+                                     "'YYYY-MM-DD HH24:MI') FROM ticketing.tasks WHERE id = :id"),
+                                {"id": task_id}).scalar_one()
+    assert (due, handling) == (f"{YEAR}-01-02 10:00", f"{YEAR}-01-02 18:00")
     admin.shot("admin-calendar-loaded")
 
 

@@ -17,6 +17,7 @@ from common.entrypoints import rpc
 from common.errors import NotFound, ValidationFailed
 from common.validation import load
 from services.ticketing import calendar_years, sla
+from services.ticketing.api import lookup
 from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.schemas import (
     CalendarYearListSchema,
@@ -109,14 +110,17 @@ class CalendarApi:
 
     @rpc
     def preview_calendar_year(self, year: str, payload: dict[str, Any]) -> dict:
-        """The 分理 deadlines a load of this schedule would move (admin); changes nothing."""
+        """The deadlines a load of this schedule would move (admin), 分理 and every other kind,
+        with the departments' and enterprises' names; changes nothing."""
         self.caller.principal.require(Role.ADMIN)
         number = calendar_years.parse_year(year)
         data = load(CalendarYearLoadSchema(), payload)
         schedule, source = calendar_years.parse_schedule(number, data)
         with self.db.transaction() as session:
-            return CalendarYearPreviewSchema().dump(
+            result = CalendarYearPreviewSchema().dump(
                 calendar_years.preview_year(session, schedule, source))
+        lookup.named(self, result["replanned"])
+        return result
 
     @timer(interval=CALENDAR_CHECK_SECONDS, eager=True)
     def calendar_tick(self) -> None:

@@ -109,6 +109,28 @@ class MovedDeadlineSchema(Schema):
     new_triage_due_provisional = fields.Boolean(required=True)
 
 
+class ReplannedDeadlineSchema(Schema):
+    """Another deadline a load would move: a task's (受理确认, 办理时限, a 督办 rung) or a demand's
+    awaiting its rating (提醒评价, 未评价销号)."""
+
+    demand_id = fields.String(required=True)
+    number = fields.String(required=True, metadata={"description": "诉求编号"})
+    enterprise_id = fields.String(required=True)
+    enterprise_name = fields.String(allow_none=True)
+    task_id = fields.String(required=True, allow_none=True,
+                            metadata={"description": "null for a demand's rating deadlines"})
+    department_id = fields.String(required=True, allow_none=True)
+    department_name = fields.String(allow_none=True)
+    kind = fields.String(required=True, metadata={"x-dictionary": "deadline_kind"})
+    level = fields.Integer(required=True, allow_none=True,
+                           metadata={"description": "the escalation rung (督办), 1-3"})
+    due_at = LocalDateTime(required=True, allow_none=True, metadata={"description": "now"})
+    provisional = fields.Boolean(required=True)
+    new_due_at = LocalDateTime(required=True, allow_none=True,
+                               metadata={"description": "after the load"})
+    new_provisional = fields.Boolean(required=True)
+
+
 class CalendarYearPreviewSchema(Schema):
     """What loading a year would change, before it is loaded (nothing is stored)."""
 
@@ -128,6 +150,12 @@ class CalendarYearPreviewSchema(Schema):
         "description": "demands whose 分理时限 the load would change"})
     moved = fields.List(fields.Nested(MovedDeadlineSchema), required=True, metadata={
         "description": "those demands, received first first (at most 500)"})
+    deadlines_moved = fields.Integer(required=True, metadata={
+        "description": "the other deadlines the load would re-plan: open tasks' acceptance, "
+                       "handling and escalation rungs, and the rating reminder and unrated "
+                       "closure of demands awaiting their rating"})
+    replanned = fields.List(fields.Nested(ReplannedDeadlineSchema), required=True, metadata={
+        "description": "those deadlines by demand number (at most 500)"})
 
 
 class WorkdaysQuerySchema(Schema):

@@ -3395,6 +3395,8 @@ export interface components {
             year: number;
         };
         CalendarYearPreview: {
+            /** @description the other deadlines the load would re-plan: open tasks' acceptance, handling and escalation rungs, and the rating reminder and unrated closure of demands awaiting their rating */
+            deadlines_moved: number;
             /** @description demands whose 分理时限 the load would change */
             demands_moved: number;
             holidays: string[];
@@ -3408,6 +3410,8 @@ export interface components {
             moved: components["schemas"]["MovedDeadline"][];
             /** @description where the year's working days come from now */
             origin_now: string;
+            /** @description those deadlines by demand number (at most 500) */
+            replanned: components["schemas"]["ReplannedDeadline"][];
             source: string;
             year: number;
         };
@@ -5921,6 +5925,32 @@ export interface components {
             enterprise_id: string;
             /** @description the most demands of one category (the same problem again) */
             max_same_category: number;
+        };
+        ReplannedDeadline: {
+            demand_id: string;
+            department_id: string | null;
+            department_name?: string | null;
+            /**
+             * Format: date-time
+             * @description now
+             */
+            due_at: string | null;
+            enterprise_id: string;
+            enterprise_name?: string | null;
+            kind: string;
+            /** @description the escalation rung (督办), 1-3 */
+            level: number | null;
+            /**
+             * Format: date-time
+             * @description after the load
+             */
+            new_due_at: string | null;
+            new_provisional: boolean;
+            /** @description 诉求编号 */
+            number: string;
+            provisional: boolean;
+            /** @description null for a demand's rating deadlines */
+            task_id: string | null;
         };
         ReportLink: {
             name: string;
@@ -9292,6 +9322,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "deadlines_moved": 1,
                      *       "demands_moved": 1,
                      *       "holidays": [
                      *         "2026-11-26"
@@ -9323,6 +9354,23 @@ export interface operations {
                      *         }
                      *       ],
                      *       "origin_now": "示例",
+                     *       "replanned": [
+                     *         {
+                     *           "demand_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "department_id": "fire_rescue",
+                     *           "department_name": "fire_rescue",
+                     *           "due_at": "2026-11-26T10:00:00+08:00",
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
+                     *           "enterprise_name": "青岛光刃激光科技有限公司",
+                     *           "kind": "示例",
+                     *           "level": 1,
+                     *           "new_due_at": "2026-11-26T10:00:00+08:00",
+                     *           "new_provisional": true,
+                     *           "number": "SQ20261126-00001",
+                     *           "provisional": true,
+                     *           "task_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10"
+                     *         }
+                     *       ],
                      *       "source": "示例",
                      *       "year": 1
                      *     }
