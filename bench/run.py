@@ -328,8 +328,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"written: {args.out}")
     missed = [k for k, r in results.items()
               if isinstance(r, dict) and k != "machine" and not r.get("ok")]
+    # a figure over its budget is named even where its scenario's own checks held (the
+    # province's "ok" is exactly-once delivery): the last line never says "met" above a MISSED
+    over = [f"{row[0]}: {row[1]}" for row in rows if "MISSED" in row[3] and row[0] not in missed]
     # a benchmark reports; it does not fail the build (docs/performance.md: targets missed)
-    print("targets missed: " + ", ".join(missed) if missed else "every target met")
+    print("targets missed: " + "; ".join(missed + over) if missed or over
+          else "every target met")
     return 0
 
 
