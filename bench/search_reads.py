@@ -79,6 +79,7 @@ def give_words(session: Session) -> int:
             {"v": vector, "c": category})
         session.commit()
     session.execute(text("ANALYZE ticketing.demands"))
+    session.commit()  # ANALYZE's statistics are rolled back with the transaction otherwise
     return int(missing)
 
 
@@ -115,9 +116,24 @@ def run(database: str, queries: int, only: str = "") -> dict[str, Any]:
                 "ORDER BY ts_rank(search, CAST(:q AS tsquery)) DESC, received_at DESC "
                 "LIMIT 20"), {"q": q}).all()
 
+        def searched_capped_bare() -> Any:
+            """What the service asks now, as bare SQL: the count of at most COUNT_CAP + 1
+            matches, then the page newest first (more than the cap match)."""
+            q = fulltext.all_of([rng.choice(words)])
+            session.execute(text(
+                "SELECT count(*) FROM (SELECT 1 FROM ticketing.demands "
+                "WHERE search @@ CAST(:q AS tsquery) LIMIT :n) AS m"),
+                {"q": q, "n": search.COUNT_CAP + 1}).scalar_one()
+            return session.execute(text(
+                "SELECT id FROM ticketing.demands WHERE search @@ CAST(:q AS tsquery) "
+                "ORDER BY received_at DESC, id LIMIT 20"), {"q": q}).all()
+
         if want("search"):
             results["search"] = _samples(searched, queries)
             results["search_reference"] = _samples(searched_bare, queries)
+            results["search_capped_reference"] = _samples(searched_capped_bare, queries)
+            results["search_total"] = intake.list_visible(
+                session, COORDINATOR, {"q": words[0], "page": 1, "per_page": 20}, now=now)[1:]
 
         # the problem list: one page, three filters
         def problems_filters() -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Every list endpoint reads ``page`` (from 1) and ``per_page`` with :class:`PageQuery` (or a
 :func:`page_query` of other bounds), answers ``{items, total, page, per_page}`` described by
 :func:`page_schema`, and runs its filtered query through :func:`paginate`: one ``count(*)``
-of the filtered rows, then the page's rows in the given order. A list ranked in Python (the
+of the filtered rows (:func:`count_of`, capped where a search box can match most of a
+province), then the page's rows in the given order. A list ranked in Python (the
 board's matches, the supervision list) is cut with :func:`page_of`.
 """
 
@@ -59,6 +60,13 @@ def page_schema(item: type[Schema], name: str, **extra: fields.Field[Any]) -> ty
     )
 
 
+def total_capped() -> fields.Boolean:
+    """The ``total_capped`` field of a list whose count is capped (:func:`count_of`)."""
+    return fields.Boolean(required=True, metadata={
+        "description": "true: more rows match than `total` (counting stopped there); shown "
+                       "as 10,000+. Narrow the search to count them exactly"})
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list and the size of the whole list."""
@@ -80,19 +88,34 @@ class Page(Generic[T]):
 
 def paginate(session: Session, query: Select[Any], q: Mapping[str, Any], *,
              order_by: Sequence[Any] = (), scalars: bool = False,
-             count: bool = True) -> Page[Any]:
+             count: bool = True, total: int | None = None) -> Page[Any]:
     """Page ``q["page"]`` (from 1) of ``q["per_page"]`` rows of ``query`` (as
     :class:`PageQuery` loads them) in ``order_by`` order (give a unique last key, so that pages
     neither overlap nor skip), with the count of all its rows. ``scalars``: the items are the
     first column of each row (an ORM entity), else the rows. ``count=False``: no count (a
-    reader going page after page, such as an export), ``total`` is -1."""
+    reader going page after page, such as an export), ``total`` is -1; ``total``: counted
+    already (:func:`count_of`)."""
     page, per_page = int(q["page"]), int(q["per_page"])
-    total = -1 if not count else session.execute(
-        select(func.count()).select_from(query.subquery())).scalar_one()
+    if total is None:
+        total = count_of(session, query)[0] if count else -1
     result = session.execute(
         query.order_by(*order_by).offset((page - 1) * per_page).limit(per_page))
     items = list(result.scalars()) if scalars else list(result.all())
     return Page(items, int(total), page, per_page)
+
+
+def count_of(session: Session, query: Select[Any], cap: int | None = None) -> tuple[int, bool]:
+    """The number of ``query``'s rows, and whether it was capped: with ``cap``, at most
+    ``cap + 1`` rows are counted and more than ``cap`` answers ``(cap, True)`` (a list shown
+    as "10,000+": counting every match of a common word is what made it slow)."""
+    counted = query.order_by(None)  # an order (a rank) is no part of a count
+    if cap is not None:
+        counted = counted.limit(cap + 1)
+    found = int(session.execute(
+        select(func.count()).select_from(counted.subquery())).scalar_one())
+    if cap is not None and found > cap:
+        return cap, True
+    return found, False
 
 
 def page_of(items: Sequence[T], q: Mapping[str, Any]) -> Page[T]:

@@ -113,7 +113,8 @@ ENDPOINTS = [
         "every word must be there; a demand number finds it), within what the caller sees. "
         "Filters: number, enterprise (name, credit code or id), enterprise_id, "
         "received_from/received_to, category, department_id, grid_id, channel, status, "
-        "overdue, escalated. `sort=relevance` is the default with q.",
+        "overdue, escalated. `sort=relevance` is the default with q; more than 10,000 "
+        "matches of q are counted as 10,000 with `total_capped` and listed newest first.",
     ),
     Endpoint(
         "GET", "/api/v1/demands/{demand_id}", get_demand, "Show a demand", "demands",

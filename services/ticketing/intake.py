@@ -356,10 +356,12 @@ def get_visible(session: Session, principal: Principal, demand_id: str) -> Deman
 def list_visible(
     session: Session, principal: Principal, filters: dict[str, Any],
     enterprise_ids: list[str] | None = None, now: datetime | None = None,
-) -> tuple[list[Demand], int]:
+) -> tuple[list[Demand], int, bool]:
     """A page of the demands the caller may see (:func:`visibility`), narrowed by the search
     box and the filters (:func:`services.ticketing.search.apply`); newest first, by triage
-    deadline, or the best match of ``q`` first (the default with ``q``)."""
+    deadline, or the best match of ``q`` first (the default with ``q``, unless more than
+    :data:`~services.ticketing.search.COUNT_CAP` match). With the total and whether it is
+    capped (:func:`services.ticketing.search.counted`)."""
     query = select(Demand).where(visibility(principal))
     for field in ("enterprise_id", "status"):
         if filters.get(field):
@@ -368,13 +370,14 @@ def list_visible(
         query = search.apply(query, filters, now or datetime.now(UTC),
                              enterprise_ids=enterprise_ids)
     except search.Unmatched:
-        return [], 0
-    relevance = search.by_relevance(filters)
+        return [], 0, False
+    total, capped = search.counted(session, query, filters)
+    relevance = search.by_relevance(filters, capped)
     if filters.get("sort") == "triage_due_at":
         order: tuple[Any, ...] = (Demand.triage_due_at, Demand.received_at, Demand.id)
     elif relevance is not None:
         order = (relevance, Demand.received_at.desc(), Demand.id)
     else:
         order = (Demand.received_at.desc(), Demand.id)
-    found = paginate(session, query, filters, order_by=order, scalars=True)
-    return found.items, found.total
+    found = paginate(session, query, filters, order_by=order, scalars=True, total=total)
+    return found.items, found.total, capped

@@ -249,12 +249,20 @@ def _demand_query(principal: Principal, filters: dict[str, Any], columns: Sequen
     return search.apply(query, filters, now, enterprise_ids=enterprise_ids)
 
 
-def _page(session: Session, query: Any, filters: dict[str, Any]) -> tuple[list[Any], int]:
-    """A page of ``query`` (or up to :data:`MAX_EXPORT_ROWS` rows without ``page``) and the
-    count of all (-1 with ``count=False``: an export reading page after page)."""
+def _page(session: Session, query: Any, filters: dict[str, Any],
+          *order: Any) -> tuple[list[Any], int, bool]:
+    """A page of ``query`` (or up to :data:`MAX_EXPORT_ROWS` rows without ``page``), the
+    count of all (-1 with ``count=False``: an export reading page after page; ``count_cap``:
+    the search's cap instead of :data:`~services.ticketing.search.COUNT_CAP`) and whether
+    the count is capped (:func:`services.ticketing.search.counted`). In the best match of
+    ``q`` first, unless capped, then in ``order``."""
     page = filters if "page" in filters else {"page": 1, "per_page": MAX_EXPORT_ROWS}
-    found = paginate(session, query, page, count=filters.get("count") is not False)
-    return found.items, found.total
+    total, capped = (-1, False) if filters.get("count") is False else search.counted(
+        session, query, filters, filters.get("count_cap"))
+    relevance = search.by_relevance(filters, capped)
+    found = paginate(session, query, page, total=total,
+                     order_by=(*(() if relevance is None else (relevance,)), *order))
+    return found.items, found.total, capped
 
 
 def _departments(session: Session, demand_ids: list[str]) -> dict[str, list[str]]:
@@ -271,8 +279,10 @@ def _departments(session: Session, demand_ids: list[str]) -> dict[str, list[str]
     return found
 
 
-def _paged(items: list[dict[str, Any]], total: int, filters: dict[str, Any]) -> dict[str, Any]:
-    return {"items": items, "total": total, "page": filters.get("page", 1),
+def _paged(items: list[dict[str, Any]], total: int, filters: dict[str, Any],
+           capped: bool = False) -> dict[str, Any]:
+    return {"items": items, "total": total, "total_capped": capped,
+            "page": filters.get("page", 1),
             "per_page": filters.get("per_page", len(items))}
 
 
@@ -296,14 +306,11 @@ def problems(session: Session, principal: Principal, filters: dict[str, Any],
     if filters.get("awaiting_resolution") is not None:
         clause = awaiting_resolution_clause()
         query = query.where(clause if filters["awaiting_resolution"] else ~clause)
-    relevance = search.by_relevance(filters)
-    order = (relevance,) if relevance is not None else ()
-    rows, total = _page(session, query.order_by(*order, Demand.received_at.desc(), Demand.id),
-                        filters)
+    rows, total, capped = _page(session, query, filters, Demand.received_at.desc(), Demand.id)
     departments = _departments(session, [demand.id for demand, _ in rows])
     items = [{**_columns(demand, ProblemItemSchema), "departments": departments[demand.id],
               "awaiting_resolution": bool(flag)} for demand, flag in rows]
-    return ProblemPageSchema().dump(_paged(items, total, filters))
+    return ProblemPageSchema().dump(_paged(items, total, filters, capped))
 
 
 def _columns(row: Any, schema: type[Schema]) -> dict[str, Any]:
@@ -343,15 +350,12 @@ def tasks(session: Session, principal: Principal, filters: dict[str, Any],
         return _empty(filters, TaskItemPageSchema)
     if filters.get("state"):
         query = query.where(Task.status == filters["state"])
-    relevance = search.by_relevance(filters)
-    order = (relevance,) if relevance is not None else ()
-    query = query.order_by(*order, Task.due_at.asc().nulls_last(), Demand.received_at.desc(),
-                           Task.id)
-    rows, total = _page(session, query, filters)
+    rows, total, capped = _page(session, query, filters, Task.due_at.asc().nulls_last(),
+                                Demand.received_at.desc(), Task.id)
     items = [{**_columns(task, TaskItemSchema), "number": demand.number, "title": demand.title,
               "category": demand.category, "received_at": demand.received_at,
               "overdue": _is_overdue(task, moment)} for task, demand in rows]
-    return TaskItemPageSchema().dump(_paged(items, total, filters))
+    return TaskItemPageSchema().dump(_paged(items, total, filters, capped))
 
 
 def done(session: Session, principal: Principal, filters: dict[str, Any],
@@ -368,11 +372,8 @@ def done(session: Session, principal: Principal, filters: dict[str, Any],
         query = query.where(Demand.status == filters["state"])
     if filters.get("closure"):
         query = query.where(Demand.closure == filters["closure"])
-    relevance = search.by_relevance(filters)
-    order = (relevance,) if relevance is not None else ()
-    rows, total = _page(
-        session, query.order_by(*order, Demand.closed_at.desc().nulls_last(), Demand.id),
-        filters)
+    rows, total, capped = _page(session, query, filters, Demand.closed_at.desc().nulls_last(),
+                                Demand.id)
     ids = [demand.id for demand, in rows]
     departments = _departments(session, ids)
     ratings: dict[str, list[Rating]] = {demand_id: [] for demand_id in ids}
@@ -385,7 +386,7 @@ def done(session: Session, principal: Principal, filters: dict[str, Any],
               "ratings": ratings[demand.id],
               "satisfied": ratings[demand.id][-1].satisfied if ratings[demand.id] else None}
              for demand, in rows]
-    return DonePageSchema().dump(_paged(items, total, filters))
+    return DonePageSchema().dump(_paged(items, total, filters, capped))
 
 
 # =========================================================================== the lists

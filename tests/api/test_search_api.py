@@ -165,3 +165,70 @@ def test_results_and_public_notes_are_found_internal_notes_are_not(client, token
     # the fire liaison finds it now, on its task list too
     tasks = client.get("/api/v1/ledger/tasks", params={"q": "防火门"}, headers=bearer(fire))
     assert task in ids(tasks)
+
+
+@pytest.fixture
+def common_word(client, token):
+    """A word of five demands: three of one enterprise (INC01), two of another (INC02), the
+    last submitted the newest; each title starts with its rank (1 the best match: the word
+    twice in its title)."""
+    tag = "词" + uuid.uuid4().hex[:8]
+    mine = new_enterprise_id(incubator_id="INC01", name=f"青岛常见{tag}有限公司")
+    theirs = new_enterprise_id(incubator_id="INC02", name=f"青岛别家{tag}有限公司")
+    made = []
+    for n, owner in enumerate((mine, theirs, mine, theirs, mine)):
+        title = f"{tag} {tag} 办理" if n == 0 else f"办理 {n}"
+        made.append(submit(client, token(Role.ENTERPRISE, enterprise_id=owner), title=title,
+                           description=f"反映的问题 {tag}")["id"])
+    return {"tag": tag, "ids": made, "mine": mine, "theirs": theirs}
+
+
+def test_a_common_word_counts_to_the_cap_a_rare_word_exactly(client, token, db, common_word,
+                                                             monkeypatch):
+    """More matches than the cap: total is the cap, total_capped, and a page newest first
+    (no match is ranked); fewer: the exact count, the best match first. Run in-process
+    against the test database with a cap of 3 (the service's is 10,000)."""
+    from sqlalchemy.orm import Session
+
+    from common.auth import Principal
+    from services.ticketing import intake, search, views
+
+    tag, made = common_word["tag"], common_word["ids"]
+    coordinator = Principal("c", Role.COORDINATOR, department_id="economic_development")
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    with Session(db) as session:
+        rows, total, capped = intake.list_visible(session, coordinator,
+                                                  {"q": tag, "page": 1, "per_page": 2})
+        assert (total, capped) == (3, True)
+        assert [d.id for d in rows] == made[::-1][:2]  # newest first, a page of them
+        page = views.problems(session, coordinator, {"q": tag, "page": 1, "per_page": 20})
+        assert (page["total"], page["total_capped"]) == (3, True)
+        assert [d["id"] for d in page["items"]] == made[::-1]  # the whole page, not the cap
+        # one enterprise's: three of its own, as many as the cap, counted exactly
+        owner = Principal("e", Role.ENTERPRISE, enterprise_id=common_word["mine"])
+        rows, total, capped = intake.list_visible(session, owner, {"q": tag, "page": 1,
+                                                                   "per_page": 20})
+        assert (total, capped) == (3, False)
+        assert {d.id for d in rows} == {made[0], made[2], made[4]}
+        assert rows[0].id == made[0]  # ranked: the word twice in the title first
+        # the other enterprise's two, never more, whatever the cap
+        other = Principal("o", Role.ENTERPRISE, enterprise_id=common_word["theirs"])
+        rows, total, capped = intake.list_visible(session, other, {"q": tag, "page": 1,
+                                                                   "per_page": 20})
+        assert ({d.id for d in rows}, total, capped) == ({made[1], made[3]}, 2, False)
+
+
+def test_totals_say_whether_they_are_capped(client, token, common_word):
+    coordinator = token(Role.COORDINATOR)
+    tag, made = common_word["tag"], common_word["ids"]
+    for path in ("/api/v1/demands", "/api/v1/ledger/problems"):
+        answer = client.get(path, params={"q": tag}, headers=bearer(coordinator))
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert (body["total"], body["total_capped"]) == (5, False), path
+        assert body["items"][0]["id"] == made[0]  # the best match first
+    # a word of one demand, by its owner's grid worker: exact, and only what the grid holds
+    worker = token(Role.GRID_WORKER, grid_ids=("INC02",))
+    body = client.get("/api/v1/demands", params={"q": tag}, headers=bearer(worker)).json()
+    assert ({i["id"] for i in body["items"]}, body["total"], body["total_capped"]) == (
+        {made[1], made[3]}, 2, False)

@@ -149,9 +149,9 @@ class ExportsApi:
                 raise Conflict("{count} of your exports are still being made: wait for one to "
                                "finish", code="export.too_many",
                                params={"count": open_now})
-            counted = views.VIEWS[view](session, principal, {**criteria, "page": 1,
-                                                              "per_page": 1},
-                                        enterprise_ids=ids)
+            counted = views.VIEWS[view](session, principal, {
+                **criteria, "page": 1, "per_page": 1, "count_cap": views.MAX_EXPORT_ROWS},
+                enterprise_ids=ids)
             session.execute(delete(Export).where(Export.created_at < now - KEPT_FOR))
             export = Export(id=str(uuid.uuid4()), owner=principal.user_id, view=view,
                             query=query if isinstance(query, dict) else {}, status="pending",

@@ -134,11 +134,13 @@ class IntakeApi:
         filters = load(DemandListQuerySchema(), query)
         ids = lookup.enterprise_ids(self, filters)
         with self.db.transaction() as session:
-            rows, total = intake.list_visible(session, principal, filters, enterprise_ids=ids)
+            rows, total, capped = intake.list_visible(session, principal, filters,
+                                                      enterprise_ids=ids)
             items = demand_schema.dump(rows, many=True)
         return {
             "items": lookup.named(self, items, kinds=_name_kinds(principal)),
             "total": total,
+            "total_capped": capped,
             "page": filters["page"],
             "per_page": filters["per_page"],
         }

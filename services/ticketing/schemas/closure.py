@@ -12,7 +12,7 @@ from common.fields import (
     Text,
     WholeNumber,
 )
-from common.pagination import page_query, page_schema
+from common.pagination import page_query, page_schema, total_capped
 from services.ticketing.schemas.base import CLOSURES, DEMAND_STATES, TASK_STATES, _name
 from services.ticketing.schemas.handling import ReportLinkSchema, TaskSchema
 from services.ticketing.schemas.intake import DemandSchema, SearchFilterSchema
@@ -235,6 +235,8 @@ class DoneItemSchema(Schema):
     department_names = _names("the departments' names, in the order of the ids")
 
 
-ProblemPageSchema = page_schema(ProblemItemSchema, "ProblemPageSchema")
-TaskItemPageSchema = page_schema(TaskItemSchema, "TaskItemPageSchema")
-DonePageSchema = page_schema(DoneItemSchema, "DonePageSchema")
+ProblemPageSchema = page_schema(ProblemItemSchema, "ProblemPageSchema",
+                                total_capped=total_capped())
+TaskItemPageSchema = page_schema(TaskItemSchema, "TaskItemPageSchema",
+                                 total_capped=total_capped())
+DonePageSchema = page_schema(DoneItemSchema, "DonePageSchema", total_capped=total_capped())

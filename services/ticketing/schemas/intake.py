@@ -17,7 +17,7 @@ from common.fields import (
     WholeNumber,
     refuse,
 )
-from common.pagination import page_schema
+from common.pagination import page_schema, total_capped
 from services.ticketing.schemas.base import (
     CLOSURES,
     DEMAND_STATES,
@@ -91,7 +91,7 @@ class DemandSchema(Schema):
                        "rating), each with its provisional flag; single reads only"})
 
 
-DemandPageSchema = page_schema(DemandSchema, "DemandPage")
+DemandPageSchema = page_schema(DemandSchema, "DemandPage", total_capped=total_capped())
 
 
 #: orders of the demand list: newest first, the triage deadline first (the triage queue), or

@@ -670,7 +670,7 @@ export interface paths {
         };
         /**
          * List demands
-         * @description Enterprises see their own; grid staff their grids' (and what they recorded); department staff the demands with a task of their department; coordinators, leaders and admins everything. Search: `q` (keywords, Chinese-segmented full text over the title, description, results and public notes; every word must be there; a demand number finds it), within what the caller sees. Filters: number, enterprise (name, credit code or id), enterprise_id, received_from/received_to, category, department_id, grid_id, channel, status, overdue, escalated. `sort=relevance` is the default with q.
+         * @description Enterprises see their own; grid staff their grids' (and what they recorded); department staff the demands with a task of their department; coordinators, leaders and admins everything. Search: `q` (keywords, Chinese-segmented full text over the title, description, results and public notes; every word must be there; a demand number finds it), within what the caller sees. Filters: number, enterprise (name, credit code or id), enterprise_id, received_from/received_to, category, department_id, grid_id, channel, status, overdue, escalated. `sort=relevance` is the default with q; more than 10,000 matches of q are counted as 10,000 with `total_capped` and listed newest first.
          */
         get: operations["list_demands"];
         put?: never;
@@ -3850,6 +3850,8 @@ export interface components {
             page: number;
             per_page: number;
             total: number;
+            /** @description true: more rows match than `total` (counting stopped there); shown as 10,000+. Narrow the search to count them exactly */
+            total_capped: boolean;
         };
         DemandTimeline: {
             demand: components["schemas"]["Demand"];
@@ -4025,6 +4027,8 @@ export interface components {
             page: number;
             per_page: number;
             total: number;
+            /** @description true: more rows match than `total` (counting stopped there); shown as 10,000+. Narrow the search to count them exactly */
+            total_capped: boolean;
         };
         EconomySeries: {
             /**
@@ -5721,6 +5725,8 @@ export interface components {
             page: number;
             per_page: number;
             total: number;
+            /** @description true: more rows match than `total` (counting stopped there); shown as 10,000+. Narrow the search to count them exactly */
+            total_capped: boolean;
         };
         Profile: {
             downstream: string[];
@@ -6213,6 +6219,8 @@ export interface components {
             page: number;
             per_page: number;
             total: number;
+            /** @description true: more rows match than `total` (counting stopped there); shown as 10,000+. Narrow the search to count them exactly */
+            total_capped: boolean;
         };
         TaskPage: {
             items: components["schemas"]["Task"][];
@@ -10897,7 +10905,8 @@ export interface operations {
                      *       ],
                      *       "page": 1,
                      *       "per_page": 1,
-                     *       "total": 1
+                     *       "total": 1,
+                     *       "total_capped": true
                      *     }
                      */
                     "application/json": components["schemas"]["DemandPage"];
@@ -16957,7 +16966,8 @@ export interface operations {
                      *       ],
                      *       "page": 1,
                      *       "per_page": 1,
-                     *       "total": 1
+                     *       "total": 1,
+                     *       "total_capped": true
                      *     }
                      */
                     "application/json": components["schemas"]["DonePage"];
@@ -17333,7 +17343,8 @@ export interface operations {
                      *       ],
                      *       "page": 1,
                      *       "per_page": 1,
-                     *       "total": 1
+                     *       "total": 1,
+                     *       "total_capped": true
                      *     }
                      */
                     "application/json": components["schemas"]["ProblemPage"];
@@ -17463,7 +17474,8 @@ export interface operations {
                      *       ],
                      *       "page": 1,
                      *       "per_page": 1,
-                     *       "total": 1
+                     *       "total": 1,
+                     *       "total_capped": true
                      *     }
                      */
                     "application/json": components["schemas"]["TaskItemPage"];

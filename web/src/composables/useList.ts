@@ -2,7 +2,9 @@
 import { reactive, ref, watch, type Ref } from 'vue'
 import { ApiError } from '@/api/client'
 
-export interface Page<T> { items: T[]; total: number; page: number; per_page: number }
+/** A page of a list; `total_capped`: more rows match than `total` (a search counted to its cap,
+ * shown as 10,000+). */
+export interface Page<T> { items: T[]; total: number; total_capped?: boolean; page: number; per_page: number }
 
 /** The filters as sent: a cleared filter ('' or null) is left out. */
 export type Clean<F> = { [K in keyof F]?: Exclude<F[K], '' | null> }
@@ -14,6 +16,7 @@ export function useList<T, F extends object>(
 ) {
   const items = ref([]) as Ref<T[]>
   const total = ref(0)
+  const capped = ref(false)
   const page = ref(1)
   const size = ref(perPage)
   const loading = ref(false)
@@ -33,11 +36,13 @@ export function useList<T, F extends object>(
       if (mine !== seq) return
       items.value = answer.items
       total.value = answer.total
+      capped.value = answer.total_capped ?? false
     } catch (e) {
       if (mine !== seq) return
       error.value = e instanceof ApiError ? e.message : String(e)
       items.value = []
       total.value = 0
+      capped.value = false
     } finally {
       if (mine === seq) loading.value = false
     }
@@ -51,5 +56,5 @@ export function useList<T, F extends object>(
 
   watch([page, size], () => void load())
 
-  return { items, total, page, size, loading, error, filters: state, load, search }
+  return { items, total, capped, page, size, loading, error, filters: state, load, search }
 }

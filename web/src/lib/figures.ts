@@ -12,6 +12,12 @@ export function score(value: number | null | undefined): string {
   return (Math.round(value * 10) / 10).toFixed(1)
 }
 
+/** A list's total as people read it: 10000 → '10,000'; a capped count (more match than were
+ * counted, `total_capped`) → '10,000+'. */
+export function total(value: number, capped = false): string {
+  return `${value.toLocaleString('en-US')}${capped ? '+' : ''}`
+}
+
 /** The current year in the zone (Asia/Shanghai). */
 export function zoneYear(now: Date = new Date()): number {
   return Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(now))
