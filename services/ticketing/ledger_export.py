@@ -10,24 +10,20 @@ results, ratings, the written report (书面汇报材料) and the closure, each 
 
 A plain module over a SQLAlchemy session: :func:`steps` reads the steps with ids, the caller
 asks the registry for the names (:func:`services.ticketing.naming.wanted`), and
-:class:`Workbook` writes the rows as they come (openpyxl's write-only mode: a list of 10,000
+:class:`Workbook` writes the rows as they come (:class:`common.xlsx.Book`: a list of 10,000
 rows is never held as cells in memory), so an export can report its progress page by page.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import openpyxl
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from common import xlsx
 from common.auth import Principal, Role
@@ -78,6 +74,11 @@ STEPS_TITLE = "办理过程"
 LIST_LABELS = {"channel": "channel", "urgency": "urgency", "closure": "closure",
                "escalation_level": "escalation_level"}
 READ_INTERNAL = frozenset({Role.COORDINATOR, Role.LEADER, Role.ADMIN})
+#: what the steps read of a demand (not its description, attachments or words: any other
+#: column read is an error, not a query per demand)
+STEP_COLUMNS = (Demand.number, Demand.title, Demand.received_at, Demand.recorded_by,
+                Demand.recorded_role, Demand.channel, Demand.urgency, Demand.category,
+                Demand.difficulty, Demand.closure)
 #: a reassignment's reason as handling writes it: "<from> → <to>: <reason>"
 REASSIGNED = re.compile(r"^(?P<before>\S+) → (?P<after>\S+): (?P<reason>.*)$", re.S)
 
@@ -175,7 +176,8 @@ def steps(session: Session, principal: Principal, demand_ids: Sequence[str]
     if not ids:
         return []
     demands = {d.id: d for d in session.execute(
-        select(Demand).where(Demand.id.in_(ids))).scalars()}
+        select(Demand).options(load_only(*STEP_COLUMNS, raiseload=True))
+        .where(Demand.id.in_(ids))).scalars()}
     tasks: dict[str, list[Task]] = defaultdict(list)
     task_of: dict[str, Task] = {}
     for task in session.execute(select(Task).where(Task.demand_id.in_(ids))
@@ -350,46 +352,27 @@ def step_row(step: Mapping[str, Any], names: Mapping[str, Mapping[str, str]],
 
 
 class Workbook:
-    """The export's two sheets, written row by row (openpyxl write-only): text neutralised
-    (:func:`common.xlsx.neutralise`), times in Asia/Shanghai."""
+    """The export's two sheets, written row by row (:class:`common.xlsx.Book`): text
+    neutralised, times in Asia/Shanghai."""
 
     def __init__(self, view: str) -> None:
         self.view = view
-        self.book = openpyxl.Workbook(write_only=True)
-        self.list_sheet = self.book.create_sheet(title=LIST_TITLES[view])
-        self.steps_sheet = self.book.create_sheet(title=STEPS_TITLE)
-        bold = Font(bold=True)
-        for sheet, header in ((self.list_sheet, [h for _, h in LIST_COLUMNS[view]]),
-                              (self.steps_sheet, STEP_HEADER)):
-            sheet.freeze_panes = "A2"
-            sheet.append([self._cell(sheet, h, bold) for h in header])
+        self.book = xlsx.Book()
+        self.list_sheet = self.book.sheet(LIST_TITLES[view], [h for _, h in LIST_COLUMNS[view]])
+        self.steps_sheet = self.book.sheet(STEPS_TITLE, STEP_HEADER)
         self.rows = 0
-
-    @staticmethod
-    def _cell(sheet: Any, value: Any, font: Font | None = None) -> WriteOnlyCell:
-        item = WriteOnlyCell(sheet, value=xlsx.neutralise(cell_value(value)))
-        if isinstance(item.value, str):
-            item.data_type = "s"  # never "f": text is never a formula
-        elif isinstance(item.value, datetime):
-            item.number_format = "yyyy-mm-dd hh:mm"
-        if font is not None:
-            item.font = font
-        return item
 
     def add(self, items: Iterable[Mapping[str, Any]], step_items: Iterable[Mapping[str, Any]],
             names: Mapping[str, Mapping[str, str]], categories: Mapping[str, str]) -> None:
         for item in items:
-            self.list_sheet.append([self._cell(self.list_sheet, v)
+            self.list_sheet.append([cell_value(v)
                                     for v in list_row(self.view, item, categories)])
             self.rows += 1
         for step in step_items:
-            self.steps_sheet.append([self._cell(self.steps_sheet, v)
-                                     for v in step_row(step, names, categories)])
+            self.steps_sheet.append([cell_value(v) for v in step_row(step, names, categories)])
 
     def save(self) -> bytes:
-        buffer = io.BytesIO()
-        self.book.save(buffer)
-        return buffer.getvalue()
+        return self.book.save()
 
 
 def demand_ids_of(view: str, items: Iterable[Mapping[str, Any]]) -> list[str]:

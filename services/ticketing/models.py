@@ -80,8 +80,10 @@ class Demand(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # 全文检索: jieba's words of the title (A), description (B), the tasks' results and the
-    # public notes (C), kept current by services/ticketing/search.py
-    search: Mapped[str] = mapped_column(TSVECTOR, server_default=text("''::tsvector"))
+    # public notes (C), kept current by services/ticketing/search.py; deferred: searched in
+    # SQL, never read in Python (loaded with every demand, it was most of a page's bytes)
+    search: Mapped[str] = mapped_column(TSVECTOR, server_default=text("''::tsvector"),
+                                        deferred=True)
 
 
 class Task(Base):
