@@ -201,16 +201,49 @@ def decide(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]],
     if len(total) < MIN_GROUP:
         return set(cells)
     hidden = {cell for cell, members in cells.items() if len(members) < MIN_GROUP}
+    atoms = _Atoms(cells, groups, layout)
     for _ in range(len(cells)):
-        victim = _leak(cells, groups, hidden, layout)
+        victim = _leak(atoms, hidden)
         if victim is None:
             break
         hidden.add(victim)
     return hidden
 
 
-def _leak(cells: Mapping[Cell, set[str]], groups: Mapping[str, Mapping[str, set[str]]],
-          hidden: set[Cell], layout: Layout) -> Cell | None:
+#: a leverage above this is 1: the atom's sum is derivable
+_EXACT = 1 - 1e-8
+#: a derivation's weight above this (in absolute value) uses the group
+_USED = 1e-8
+#: eigenvalues below this, relative to the largest group's atoms, are zero (pinv's rcond)
+_RCOND = 1e-10
+
+
+class _Atoms:
+    """The enterprises of the total grouped by every group they are in (the finest atoms),
+    made once per :func:`decide`: each round of :func:`_leak` only drops the withheld groups
+    from these and merges the atoms that become alike."""
+
+    def __init__(self, cells: Mapping[Cell, set[str]],
+                 groups: Mapping[str, Mapping[str, set[str]]], layout: Layout) -> None:
+        self.layout = layout
+        self.cells = sorted(cells)
+        self.size = {cell: len(members) for cell, members in cells.items()}
+        position = {d: i for i, d in enumerate(layout.dimensions)}
+        self.dimension = numpy.array([position[c[0]] for c in self.cells], dtype=numpy.int64)
+        index = {cell: i for i, cell in enumerate(self.cells)}
+        fine: dict[tuple[int, ...], int] = defaultdict(int)
+        for enterprise_id in cells[layout.total]:
+            fine[tuple(sorted(index[(dimension, key)] for dimension in layout.dimensions
+                              for key in groups[dimension].get(enterprise_id, ())))] += 1
+        width = max(1, max(len(signature) for signature in fine))
+        #: atom x its groups' indices into ``cells``, ascending, -1 after them
+        self.members = numpy.full((len(fine), width), -1, dtype=numpy.int64)
+        for row, signature in enumerate(fine):
+            self.members[row, :len(signature)] = signature
+        self.counts = numpy.fromiter(fine.values(), dtype=numpy.int64, count=len(fine))
+
+
+def _leak(atoms: _Atoms, hidden: set[Cell]) -> Cell | None:
     """A released group to withhold because the released figures, added and subtracted,
     give the sum of fewer than MIN_GROUP enterprises; None when they cannot.
 
@@ -219,40 +252,164 @@ def _leak(cells: Mapping[Cell, set[str]], groups: Mapping[str, Mapping[str, set[
     exactly when its indicator vector lies in the span of the released groups' columns, i.e.
     when its leverage (its diagonal entry of the projection onto that span) is 1.
     A derivable atom of 1-4 enterprises is a leak: the groups the derivation uses are found
-    by least squares, and one of them is withheld (a leading industry's or carrier's rather
-    than a grid's or division's, the smallest first, the zone last)."""
-    released = sorted(c for c in cells if c not in hidden)
-    if not released:
+    by least squares (the least-norm solution), and one of them is withheld (a leading
+    industry's or carrier's rather than a grid's or division's, the smallest first, the zone
+    last).
+    """
+    used = _derivation(atoms, hidden)
+    if used is None:
         return None
-    column = {cell: i for i, cell in enumerate(released)}
-    atoms: dict[tuple[int, ...], int] = defaultdict(int)
-    for enterprise_id in cells[layout.total]:
-        signature = tuple(sorted(
-            column[(dimension, key)] for dimension in layout.dimensions
-            for key in groups[dimension].get(enterprise_id, ())
-            if (dimension, key) in column))
-        atoms[signature] += 1
-    signatures = sorted(atoms)
-    small = [signature for signature in signatures if atoms[signature] < MIN_GROUP]
-    if not small:
+    layout = atoms.layout
+    return min(used, key=lambda cell: (layout.order(cell[0]), atoms.size[cell], cell))
+
+
+def _derivation(atoms: _Atoms, hidden: set[Cell]) -> list[Cell] | None:
+    """The released groups used by the least-norm derivation of the first small atom (in the
+    order of the atoms' signatures) whose sum is derivable; None when none is.
+
+    The atoms x released groups matrix M (one row per distinct signature) is split into the
+    groups of one partition O (the grids, typically: mutually orthogonal columns, each atom
+    in at most one) and the rest K (a few hundred at most), so that nothing of the size of
+    the grids is ever inverted (:func:`_split`); when no partition qualifies, the Gram matrix
+    of M is inverted whole (:func:`_dense`)."""
+    layout = atoms.layout
+    released_mask = numpy.array([cell not in hidden for cell in atoms.cells], dtype=bool)
+    if not released_mask.any():
         return None
-    # the hat matrix's diagonal through the Gram matrix of the atoms x groups matrix M:
-    # leverage(a) = m_a (M^T M)^+ m_a^T, and the least-norm derivation x = (M^T M)^+ m_a^T
-    gram = [[0.0] * len(released) for _ in released]
-    for signature in signatures:
-        for i in signature:
-            row = gram[i]
-            for j in signature:
-                row[j] += 1.0
-    inverse = numpy.linalg.pinv(numpy.array(gram), rcond=1e-10, hermitian=True)
-    entries = inverse.tolist()
-    for signature in small:
-        leverage = sum(entries[i][j] for i in signature for j in signature)
-        if signature and leverage > 1 - 1e-8:
-            weights = inverse[:, list(signature)].sum(axis=1)
-            used = [released[i] for i in numpy.flatnonzero(numpy.abs(weights) > 1e-8)]
-            return min(used, key=lambda c: (layout.order(c[0]), len(cells[c]), c))
+    released = [cell for cell, kept in zip(atoms.cells, released_mask, strict=True) if kept]
+    column = numpy.cumsum(released_mask) - 1
+    members = atoms.members
+    present = members >= 0
+    safe = numpy.where(present, members, 0)
+    kept = present & released_mask[safe]
+    past = len(released)  # sorts after every column
+    mapped = numpy.where(kept, column[safe], past)
+    mapped.sort(axis=1)
+    mapped[mapped == past] = -1  # a shorter signature sorts first, as tuples do
+    order = numpy.lexsort(mapped.T[::-1])
+    mapped, counts = mapped[order], atoms.counts[order]
+    first = numpy.ones(len(mapped), dtype=bool)
+    first[1:] = (mapped[1:] != mapped[:-1]).any(axis=1)
+    starts = numpy.flatnonzero(first)
+    signatures = mapped[starts]
+    enterprises = numpy.add.reduceat(counts, starts)
+    small = numpy.flatnonzero((enterprises < MIN_GROUP) & (signatures[:, 0] >= 0))
+    if not len(small):
+        return None
+    dimension = atoms.dimension[released_mask]
+    partition = _partition(signatures, dimension, layout)
+    if partition is None:
+        weights = _dense(signatures, small, len(released))
+    else:
+        weights = _split(signatures, small, dimension == partition)
+    if weights is None:
+        return None
+    return [released[i] for i in numpy.flatnonzero(numpy.abs(weights) > _USED)]
+
+
+def _partition(signatures: numpy.ndarray, dimension: numpy.ndarray, layout: Layout
+               ) -> int | None:
+    """The dimension (its position in the layout) whose released groups become the block O:
+    of those that split the enterprises (neither overlapping nor the total's), the one with
+    the most released groups in which no atom is in two groups; None if none is."""
+    present = signatures >= 0
+    of_atom = numpy.where(present, dimension[numpy.where(present, signatures, 0)], -1)
+    candidates = [(-int((dimension == i).sum()), i) for i, name in enumerate(layout.dimensions)
+                  if name not in layout.overlapping and name != layout.total[0]]
+    for released, i in sorted(candidates):
+        if released == 0:
+            break
+        if ((of_atom == i).sum(axis=1) <= 1).all():
+            return i
     return None
+
+
+def _dense(signatures: numpy.ndarray, small: numpy.ndarray, columns: int
+           ) -> numpy.ndarray | None:
+    """The least-norm derivation of the first derivable small atom, through the pseudo-inverse
+    of the whole Gram matrix M^T M: leverage(a) = m_a (M^T M)^+ m_a^T, x = (M^T M)^+ m_a^T."""
+    padded = numpy.where(signatures >= 0, signatures, columns)
+    gram = numpy.zeros((columns + 1, columns + 1))
+    numpy.add.at(gram, (padded[:, :, None], padded[:, None, :]), 1.0)
+    inverse = numpy.zeros_like(gram)
+    inverse[:columns, :columns] = numpy.linalg.pinv(gram[:columns, :columns], rcond=_RCOND,
+                                                    hermitian=True)
+    rows = padded[small]
+    leverage = inverse[rows[:, :, None], rows[:, None, :]].sum(axis=(1, 2))
+    leaks = numpy.flatnonzero(leverage > _EXACT)
+    if not len(leaks):
+        return None
+    weights: numpy.ndarray = inverse[:columns, rows[leaks[0]]].sum(axis=1)
+    return weights
+
+
+def _split(signatures: numpy.ndarray, small: numpy.ndarray, in_o: numpy.ndarray
+           ) -> numpy.ndarray | None:
+    """The same as :func:`_dense`, with M = [O | K]: O's columns orthogonal (D = O^T O =
+    diag(n_g), n_g the atoms of O-group g), K the rest.
+
+    span(M) = span(O) + span(R), orthogonally, with R = (I - H_O) K, whose row r_a is k_a less
+    mu_g, the mean of k_b over the atoms b of a's O-group (k_a if a is in none); so
+    leverage(a) = [a in g] / n_g + r_a S^+ r_a^T with S = R^T R = K^T K - C^T D^-1 C, C = O^T K.
+    A derivation of atom a: x_K = S^+ r_a^T, x_O = D^-1 (e_g - C x_K); the null space of M is
+    {(-D^-1 C z, z): z in null(S)}, projected out of it for the least-norm one. Only S (K x K)
+    is decomposed."""
+    columns = len(in_o)
+    o_of = numpy.cumsum(in_o) - 1
+    k_of = numpy.cumsum(~in_o) - 1
+    n_o, n_k = int(in_o.sum()), columns - int(in_o.sum())
+    present = signatures >= 0
+    safe = numpy.where(present, signatures, 0)
+    in_group = present & in_o[safe]
+    group = numpy.where(in_group, o_of[safe], -1).max(axis=1)
+    group = numpy.where(group >= 0, group, n_o)  # n_o: in no released O-group
+    k_rows = numpy.where(present & ~in_o[safe], k_of[safe], n_k)  # n_k: padding
+    atoms_in = numpy.bincount(group, minlength=n_o + 1)[:n_o].astype(float)
+    per_atom = numpy.zeros(n_o + 1)
+    per_atom[:n_o] = numpy.divide(1.0, atoms_in, out=numpy.zeros(n_o), where=atoms_in > 0)
+    sums = numpy.zeros((n_o + 1, n_k + 1))  # C = O^T K (padded)
+    numpy.add.at(sums, (numpy.broadcast_to(group[:, None], k_rows.shape), k_rows), 1.0)
+    kk = numpy.zeros((n_k + 1, n_k + 1))
+    numpy.add.at(kk, (k_rows[:, :, None], k_rows[:, None, :]), 1.0)
+    c = sums[:n_o, :n_k]
+    means = c * per_atom[:n_o, None]  # mu_g
+    s = kk[:n_k, :n_k] - c.T @ means
+    if n_k:
+        values, vectors = numpy.linalg.eigh(s)
+    else:
+        values, vectors = numpy.zeros(0), numpy.zeros((0, 0))
+    # the cutoff pinv of the whole Gram matrix would use, near enough: its largest eigenvalue
+    # is at least its largest diagonal entry (the atoms of the largest group)
+    diagonal = max(float(atoms_in.max(initial=0)), float(kk[:n_k, :n_k].diagonal().max(
+        initial=0)))
+    nonzero = values > _RCOND * max(diagonal, float(values.max(initial=0)))
+    inverse = numpy.zeros((n_k + 1, n_k + 1))  # S^+ (padded)
+    inverse[:n_k, :n_k] = (vectors[:, nonzero] / values[nonzero]) @ vectors[:, nonzero].T
+    pm = numpy.zeros((n_o + 1, n_k + 1))  # S^+ mu_g per group (rows), padded
+    pm[:n_o, :n_k] = means @ inverse[:n_k, :n_k]
+    mpm = (pm[:, :n_k] * numpy.vstack([means, numpy.zeros((1, n_k))])).sum(axis=1)
+    rows, groups_of = k_rows[small], group[small]
+    leverage = (per_atom[groups_of]
+                + inverse[rows[:, :, None], rows[:, None, :]].sum(axis=(1, 2))
+                - 2 * pm[groups_of[:, None], rows].sum(axis=1) + mpm[groups_of])
+    leaks = numpy.flatnonzero(leverage > _EXACT)
+    if not len(leaks):
+        return None
+    a = leaks[0]
+    g = int(groups_of[a])
+    x_k = inverse[:n_k, rows[a]].sum(axis=1) - pm[g, :n_k]
+    x_o = -(c @ x_k) * per_atom[:n_o]
+    if g < n_o:
+        x_o[g] += per_atom[g]
+    x = numpy.concatenate([x_o, x_k])
+    null = vectors[:, ~nonzero]
+    if null.shape[1]:
+        basis, _ = numpy.linalg.qr(numpy.vstack([-(c @ null) * per_atom[:n_o, None], null]))
+        x = x - basis @ (basis.T @ x)
+    weights = numpy.empty(columns)
+    weights[in_o] = x[:n_o]
+    weights[~in_o] = x[n_o:]
+    return weights
 
 
 def hidden_for(principal: Principal, current: Mapping[str, Any], session: Session,
