@@ -32,13 +32,13 @@ Rules (one home each; ``docs/domain.md`` states them for people):
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy
-from sqlalchemy import select
+from sqlalchemy import BigInteger, Text, and_, cast, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
@@ -46,9 +46,10 @@ from common.errors import Forbidden, field_error, invalid_fields
 from common.i18n import N_
 from services.enterprise import access as registry_access
 from services.enterprise import audit
-from services.enterprise.models import Department, Setting
+from services.enterprise.models import Department, Enterprise, Setting
 from services.enterprise.zone import access
 from services.enterprise.zone.figures import ZONE_KEY, memberships, reporters
+from services.enterprise.zone.models import Carrier, IndicatorValue, LeadingIndustry, Tenancy
 from services.enterprise.zone.periods import Period
 from services.enterprise.zone.vocabulary import (
     DIMENSIONS,
@@ -163,20 +164,84 @@ def record_read(session: Session, principal: Principal, call_id: str | None, wha
 
 def withheld(session: Session, periods: list[Period]
              ) -> dict[Period, dict[str, set[Cell]]]:
-    """period -> indicator -> the groups (dimension, key) whose figure is withheld."""
-    reported = reporters(session, periods)
-    everyone = set().union(*(ids for by in reported.values() for ids in by.values()))
-    groups = memberships(session, everyone)
+    """period -> indicator -> the groups (dimension, key) whose figure is withheld.
+
+    Each period's answer is kept in the process (:data:`_DECIDED`) with a fingerprint of what
+    it was decided from (:func:`_fingerprints`: the rows of the period's figures and of the
+    registry tables the groups come from); the next request asks only for the fingerprint and
+    decides again when it changed."""
+    prints = _fingerprints(session, periods)
     result: dict[Period, dict[str, set[Cell]]] = {}
+    for period in periods:
+        kept = _DECIDED.get(period)
+        if kept is not None and kept[0] == prints[period]:
+            _DECIDED.move_to_end(period)
+            result[period] = {name: set(cells) for name, cells in kept[1].items()}
+    missing = [period for period in periods if period not in result]
+    if not missing:
+        return result
+    reported = reporters(session, missing)
+    everyone = set().union(*(ids for by in reported.values() for ids in by.values()))
+    world = _World(memberships(session, everyone), ZONE_LAYOUT, everyone)
     for period, by_indicator in reported.items():
         result[period] = {}
         memo: dict[frozenset[str], set[Cell]] = {}
         for name in INDICATORS:
             ids = frozenset(by_indicator[name])
             if ids not in memo:
-                memo[ids] = decide(ids, groups)
+                memo[ids] = world.decide(ids)
             result[period][name] = memo[ids]
+        _DECIDED[period] = (prints[period],
+                            {name: set(cells) for name, cells in result[period].items()})
+        _DECIDED.move_to_end(period)
+        while len(_DECIDED) > _KEPT:
+            _DECIDED.popitem(last=False)
     return result
+
+
+#: period -> (the fingerprint of its inputs, indicator -> withheld groups), the most recently
+#: asked last; at most :data:`_KEPT` periods (a few kilobytes each)
+_DECIDED: OrderedDict[Period, tuple[tuple[Any, ...], dict[str, set[Cell]]]] = OrderedDict()
+_KEPT = 64
+
+
+def _rows(table: Any, *where: Any) -> Any:
+    """(how many rows, the sum of their xmin): any insert, update or delete since changes it
+    (a row's new version carries the writing transaction's id, newer than any there was),
+    whoever writes, through the ORM or not."""
+    xmin = cast(cast(literal_column(f"{table.name}.xmin"), Text), BigInteger)
+    return select(func.count(), func.coalesce(func.sum(xmin), 0)).select_from(table).where(
+        *where)
+
+
+def _fingerprints(session: Session, periods: list[Period]) -> dict[Period, tuple[Any, ...]]:
+    """period -> what its withheld groups depend on, as counts and xmin sums: the figures'
+    rows of the period (its months, and quarters when it is a quarter or year) and the tables
+    the groups are read from (enterprises: grid, industry, tags, scope, incubator; leading
+    industries; carriers; tenancies). One statement; it reads the period's rows (about as
+    many as the summary's own sums do) and the enterprises' table, no figures."""
+    tables = (Enterprise.__table__, LeadingIndustry.__table__, Carrier.__table__,
+              Tenancy.__table__)
+    figures = IndicatorValue.__table__
+    parts = [_rows(table).subquery() for table in tables]
+    for period in periods:
+        where = [figures.c.year == period.year]
+        if period.kind == "month":
+            where += [figures.c.period_kind == "month", figures.c.period == period.number]
+        elif period.kind == "quarter":
+            where.append(or_(
+                and_(figures.c.period_kind == "month",
+                     figures.c.period.between(3 * period.number - 2, 3 * period.number)),
+                and_(figures.c.period_kind == "quarter", figures.c.period == period.number)))
+        parts.append(_rows(figures, *where).subquery())
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.join(part, true())
+    row = session.execute(select(*[column for part in parts for column in part.c])
+                          .select_from(joined)).one()
+    registry = tuple(row[:2 * len(tables)])
+    return {period: (*registry, *row[2 * len(tables) + 2 * i:2 * len(tables) + 2 * i + 2])
+            for i, period in enumerate(periods)}
 
 
 def cells_of(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]],
@@ -196,18 +261,7 @@ def decide(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]],
     """The withheld groups among those the reporters ``ids`` form (rules 1-3 above), for the
     zone's figures or any other set of groups (``layout``; ``groups``: dimension ->
     enterprise -> its keys, the total's dimension included)."""
-    cells = cells_of(ids, groups, layout)
-    total = cells.get(layout.total, set())
-    if len(total) < MIN_GROUP:
-        return set(cells)
-    hidden = {cell for cell, members in cells.items() if len(members) < MIN_GROUP}
-    atoms = _Atoms(cells, groups, layout)
-    for _ in range(len(cells)):
-        victim = _leak(atoms, hidden)
-        if victim is None:
-            break
-        hidden.add(victim)
-    return hidden
+    return _World(groups, layout, ids).decide(ids)
 
 
 #: a leverage above this is 1: the atom's sum is derivable
@@ -218,29 +272,86 @@ _USED = 1e-8
 _RCOND = 1e-10
 
 
-class _Atoms:
-    """The enterprises of the total grouped by every group they are in (the finest atoms),
-    made once per :func:`decide`: each round of :func:`_leak` only drops the withheld groups
-    from these and merges the atoms that become alike."""
+class _World:
+    """Enterprises numbered by the groups they are in (the finest atoms), once for several
+    sets of reporters drawn from them (a period's indicators, two periods)."""
 
-    def __init__(self, cells: Mapping[Cell, set[str]],
-                 groups: Mapping[str, Mapping[str, set[str]]], layout: Layout) -> None:
+    def __init__(self, groups: Mapping[str, Mapping[str, set[str]]], layout: Layout,
+                 enterprises: Iterable[str]) -> None:
         self.layout = layout
-        self.cells = sorted(cells)
-        self.size = {cell: len(members) for cell, members in cells.items()}
-        position = {d: i for i, d in enumerate(layout.dimensions)}
-        self.dimension = numpy.array([position[c[0]] for c in self.cells], dtype=numpy.int64)
+        dimensions = layout.dimensions
+        keys = {(dimension, key) for dimension in dimensions
+                for member_of in (groups[dimension],) for enterprise_id in enterprises
+                for key in member_of.get(enterprise_id, ())}
+        #: every group any of the enterprises is in, in order
+        self.cells = sorted(keys)
         index = {cell: i for i, cell in enumerate(self.cells)}
-        fine: dict[tuple[int, ...], int] = defaultdict(int)
-        for enterprise_id in cells[layout.total]:
-            fine[tuple(sorted(index[(dimension, key)] for dimension in layout.dimensions
-                              for key in groups[dimension].get(enterprise_id, ())))] += 1
-        width = max(1, max(len(signature) for signature in fine))
-        #: atom x its groups' indices into ``cells``, ascending, -1 after them
+        fine: dict[tuple[int, ...], int] = {}
+        self.fine_of: dict[str, int] = {}
+        for enterprise_id in enterprises:
+            signature = tuple(sorted(index[(dimension, key)] for dimension in dimensions
+                                     for key in groups[dimension].get(enterprise_id, ())))
+            self.fine_of[enterprise_id] = fine.setdefault(signature, len(fine))
+        width = max(1, max((len(signature) for signature in fine), default=1))
+        #: finest atom x its groups' indices into ``cells``, ascending, then -1
         self.members = numpy.full((len(fine), width), -1, dtype=numpy.int64)
-        for row, signature in enumerate(fine):
+        for signature, row in fine.items():
             self.members[row, :len(signature)] = signature
-        self.counts = numpy.fromiter(fine.values(), dtype=numpy.int64, count=len(fine))
+        position = {d: i for i, d in enumerate(dimensions)}
+        self.dimension = numpy.array([position[c[0]] for c in self.cells], dtype=numpy.int64)
+        self.total = index.get(layout.total, -1)
+
+    def decide(self, ids: frozenset[str]) -> set[Cell]:
+        """:func:`decide` for reporters among the world's enterprises."""
+        atoms = self.atoms(ids)
+        if isinstance(atoms, set):
+            return atoms
+        hidden = {cell for cell, size in atoms.size.items() if size < MIN_GROUP}
+        for _ in range(len(atoms.cells)):
+            victim = _leak(atoms, hidden)
+            if victim is None:
+                break
+            hidden.add(victim)
+        return hidden
+
+    def atoms(self, ids: frozenset[str]) -> _Atoms | set[Cell]:
+        """The groups the reporters ``ids`` form, with their atoms; or every one of those
+        groups when the total has fewer than MIN_GROUP reporters (all withheld)."""
+        counts = numpy.bincount(
+            numpy.fromiter((self.fine_of[i] for i in ids), dtype=numpy.int64, count=len(ids)),
+            minlength=len(self.members))
+        padded = numpy.where(self.members >= 0, self.members, len(self.cells))
+        size = numpy.zeros(len(self.cells) + 1, dtype=numpy.int64)
+        numpy.add.at(size, padded, numpy.broadcast_to(counts[:, None], padded.shape))
+        size = size[:-1]
+        present = size > 0
+        cells = [cell for cell, there in zip(self.cells, present, strict=True) if there]
+        if self.total < 0 or size[self.total] < MIN_GROUP:
+            return set(cells)
+        live = (counts > 0) & (self.members == self.total).any(axis=1)
+        renumber = numpy.append(numpy.cumsum(present) - 1, -1)
+        members = renumber[numpy.where(self.members[live] >= 0, self.members[live], -1)]
+        return _Atoms(self.layout, cells,
+                      {cell: int(n) for cell, n in zip(cells, size[present], strict=True)},
+                      self.dimension[present], members, counts[live])
+
+
+@dataclass
+class _Atoms:
+    """The groups one set of reporters forms and its enterprises of the total grouped by
+    every group they are in (the finest atoms): each round of :func:`_leak` only drops the
+    withheld groups from these and merges the atoms that become alike."""
+
+    layout: Layout
+    #: the groups, in order, and how many reporters each has
+    cells: list[Cell]
+    size: dict[Cell, int]
+    #: each group's dimension (its position in the layout)
+    dimension: numpy.ndarray
+    #: atom x its groups' indices into ``cells``, ascending, then -1
+    members: numpy.ndarray
+    #: the atom's enterprises
+    counts: numpy.ndarray
 
 
 def _leak(atoms: _Atoms, hidden: set[Cell]) -> Cell | None:

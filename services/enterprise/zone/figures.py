@@ -172,14 +172,17 @@ def memberships(session: Session, enterprise_ids: Iterable[str]
     found: dict[str, dict[str, set[str]]] = {d: {} for d in DIMENSIONS}
     if not ids:
         return found
-    for chunk in _chunks(ids, 20_000):
-        for enterprise_id, grid_id, code in session.execute(
-                select(cast(Enterprise.id, String), Enterprise.grid_id, Enterprise.industry_code)
-                .where(Enterprise.id.in_(chunk))):
+    wanted = set(ids)
+    query = select(cast(Enterprise.id, String), Enterprise.grid_id, Enterprise.industry_code)
+    # many: every enterprise, kept if wanted (an IN list of 100,000 ids costs more to make and
+    # send than the rows not wanted)
+    queries = ([query.where(Enterprise.id.in_(chunk)) for chunk in _chunks(ids, 5_000)]
+               if len(ids) <= 5_000 else [query])
+    for enterprise_id, grid_id, code in (row for q in queries for row in session.execute(q)):
+        if enterprise_id in wanted:
             found["zone"][enterprise_id] = {ZONE_KEY}
             found["grid"][enterprise_id] = {grid_id or UNASSIGNED}
             found["industry_division"][enterprise_id] = {code[:3]}
-    wanted = set(ids)
     members = industries.membership_relation()
     for key, enterprise_id in session.execute(select(members.c.key,
                                                      cast(members.c.enterprise_id, String))):
