@@ -31,8 +31,9 @@ Scenarios (budgets from the issue; figures, never pass/fail):
   Budget 100 ms. Reference: the bare page query and count.
 - ``registry_search``: the registry list's keyword search (``q``), p95. Budget 100 ms.
 - ``coverage``: the coverage report. Reference: bare counts of what it checks.
-- ``appraisal``: the year's appraisal of the grid workers. Budget 5 s. Reference: a bare
-  ``GROUP BY recorded_by`` over the year's demands.
+- ``appraisal``: the year's appraisal of the grid workers (its closed demands' full months
+  read from the rollup). Budget 5 s. Reference: a bare ``GROUP BY recorded_by`` over the
+  year's demands; and the same appraisal counting every demand directly.
 - ``overview``: the leaders' overview of the year. Budget 1 s. Reference: a bare monthly count.
 - ``import``: 100,000 enterprises from XLSX (two files of 50,000 rows, the import's row limit),
   rows/s, rolled back. Reference: openpyxl reading the files alone.
@@ -494,6 +495,13 @@ def appraisal_and_overview(ticketing: Session, cpu: Cpu) -> dict[str, Any]:
 
     found["appraisal"] = _once(appraise, cpu, runs=2)
     found["appraisal"]["subjects"] = len(rows)
+
+    def appraise_directly() -> Any:  # every demand counted, none read from the rollup
+        direct = appraisal.appraise(ticketing, appraisal.GRID_WORKERS, period, rollup=False)
+        ticketing.rollback()
+        return direct
+
+    found["appraisal_direct"] = _once(appraise_directly, cpu, runs=1)
     found["demands"] = int(ticketing.execute(text(
         "SELECT count(*) FROM ticketing.demands WHERE received_at >= :a AND received_at < :b"),
         {"a": period.start_at, "b": period.end_at}).scalar_one())
@@ -728,6 +736,9 @@ def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      f"{_ms(t['appraisal']['ms'])}; bare GROUP BY "
                      f"{_ms(t['appraisal_reference']['ms'])}, {t['appraisal_ratio']:.1f}x",
                      verdict("appraisal", t["appraisal"]["ms"])))
+        if "appraisal_direct" in t:
+            rows.append(("province", "the same, every demand counted directly (no rollup)",
+                         _ms(t["appraisal_direct"]["ms"]), ""))
         rows.append(("province", "leaders' overview of the year",
                      f"{_ms(t['overview']['ms'])}; bare monthly count "
                      f"{_ms(t['overview_reference']['ms'])}, {t['overview_ratio']:.1f}x",

@@ -34,6 +34,7 @@ from common.calendar import WorkCalendar
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from common.i18n import label
 from services.ticketing import events, intake, ledger, sla
+from services.ticketing.appraisal import rollup
 from services.ticketing.models import Demand, Escalation, Rating, Task
 from services.ticketing.workflow import (
     COORDINATORS,
@@ -109,13 +110,15 @@ def _now(now: datetime | None) -> datetime:
 
 def _close(session: Session, principal: Principal, demand: Demand, closure: Closure,
            now: datetime, call_id: str | None, reason: str | None = None) -> None:
-    """销号: the demand is closed with ``closure``; its rating deadlines are cancelled."""
+    """销号: the demand is closed with ``closure``; its rating deadlines are cancelled; its
+    appraisal figures, fixed from now on, are added to the rollup (once)."""
     before = demand.status
     demand.status = str(DemandState.CLOSED)
     demand.closure = str(closure)
     demand.closed_at = now
     demand.version += 1
     sla.cancel(session, demand.id, RATING_KINDS)
+    rollup.record(session, Demand.id == demand.id)
     ledger.record(session, principal, demand.id, "close", before, demand.status,
                   reason=reason or str(closure))
     events.publish(session, "demand_closed",

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from common.calendar import SHANGHAI, WorkCalendar
 from common.calendar import Deadline as Due
 from services.ticketing import ladder, ledger, search, sla
+from services.ticketing.appraisal import rollup
 from services.ticketing.handling import END_OF_DAY_HOUR
 from services.ticketing.models import (
     Breach,
@@ -432,4 +433,6 @@ def load(session: Session, enterprises: list[DemoEnterprise], categories: dict[s
                      "deadline_id": ids[b["deadline"]]} for b in rows["breaches"]]
         if breaches:
             session.execute(insert(Breach.__table__), breaches)
+    # closed outside closure._close: their appraisal figures go to the rollup here
+    rollup.record(session, Demand.id.in_([row["id"] for row in rows["demands"]]))
     return {f"demo {k}": len(v) for k, v in rows.items() if v}

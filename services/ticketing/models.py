@@ -322,6 +322,61 @@ class AppraisalSetting(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
 
+#: the additive figures of a closed demand in :class:`AppraisalRollup`, each a count (or a
+#: sum of rating scores) over the demand, its live tasks or their ledger lines
+ROLLUP_FIGURES = (
+    "demands", "triage_due", "triage_on_time", "closed", "resolved", "judged", "unrated",
+    "completed_once", "reopened", "ratings", "satisfied", "efficiency", "attitude", "quality",
+    "tasks", "accepted", "accepted_on_time", "handling_due", "handling_on_time",
+    "tasks_completed_once", "tasks_reopened", "returned", "timed_out",
+    "pointed", "pointed_easy", "pointed_normal", "pointed_hard",
+)
+
+
+class AppraisalRollup(Base):
+    """考评 figures of the **closed** demands, by local month of receipt and subject: a
+    closed demand never changes again, so its figures are added once, when it closes
+    (:mod:`services.ticketing.appraisal.rollup`). ``grid_id`` is kept for grid workers only
+    (their ``grid_ids``), else ''. ``pointed_*``: the items a subject's 难度分 counts (its
+    triaged demands, or a department's or liaison's accepted tasks) by difficulty; their
+    categories are in :class:`AppraisalRollupCategory`."""
+
+    __tablename__ = "appraisal_rollup"
+
+    subject: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    department_id: Mapped[str | None] = mapped_column(String(40))  # max of the tasks'
+
+
+for _figure in ROLLUP_FIGURES:
+    setattr(AppraisalRollup, _figure, mapped_column(
+        _figure, BigInteger, nullable=False, server_default=text("0")))
+
+
+class AppraisalRollupCategory(Base):
+    """The pointed items of :class:`AppraisalRollup` by category (read only when categories
+    carry extra points)."""
+
+    __tablename__ = "appraisal_rollup_categories"
+
+    subject: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+    pointed: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
+class AppraisalRollupDemand(Base):
+    """The demands whose figures are in :class:`AppraisalRollup`: each is added once, however
+    often its closure is recorded."""
+
+    __tablename__ = "appraisal_rollup_demands"
+
+    demand_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
+
+
 class AppraisalVeto(Base):
     """一票否决: the integrity check (廉洁自律考核) failed; the subject's yearly score is 0.
 

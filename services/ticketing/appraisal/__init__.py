@@ -70,10 +70,12 @@ from services.ticketing.appraisal.base import (  # noqa: F401 -- the package's n
     visible,
 )
 from services.ticketing.appraisal.figures import (  # noqa: F401 -- the package's names
+    OPEN_STATES,
     WorkdayCounter,
     appraise,
     demand_map,
     escalations,
+    full_months,
     handling_workdays,
     ledger_counts,
     subject_row,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, false, func, literal, or_
+from sqlalchemy import Numeric, and_, case, cast, exists, false, func, literal, or_
 from sqlalchemy.orm import Session
 
 from common import settings_row
@@ -131,19 +131,31 @@ def handling_due(as_of: datetime) -> Any:
                 or_(Task.completed_at.is_not(None), task_late(as_of)))
 
 
-def points(config: Mapping[str, Any], difficulty: Any, category: Any) -> Any:
-    """难度分 of a demand or task: its difficulty's points plus its category's."""
-    by_difficulty = case(
+def difficulty_points(config: Mapping[str, Any], difficulty: Any) -> Any:
+    """The difficulty's part of :func:`points` (0 for a difficulty without points)."""
+    return cast(case(
         *[(difficulty == name, literal(float(value)))
           for name, value in sorted(config["difficulty_points"].items())],
         else_=literal(0.0),
-    )
+    ), Numeric)
+
+
+def category_points(config: Mapping[str, Any], category: Any) -> Any | None:
+    """The category's part of :func:`points`; None when no category carries extra points."""
     extras = sorted(config.get("category_points", {}).items())
     if not extras:
-        return by_difficulty
-    by_category = case(*[(category == name, literal(float(value))) for name, value in extras],
-                       else_=literal(0.0))
-    return by_difficulty + by_category
+        return None
+    return cast(case(*[(category == name, literal(float(value))) for name, value in extras],
+                     else_=literal(0.0)), Numeric)
+
+
+def points(config: Mapping[str, Any], difficulty: Any, category: Any) -> Any:
+    """难度分 of a demand or task: its difficulty's points plus its category's, each as an
+    exact decimal (``numeric``), so that a sum of them is the same however it is grouped:
+    over the demands themselves or over the rollup's counts (:mod:`.rollup`)."""
+    by_difficulty = difficulty_points(config, difficulty)
+    by_category = category_points(config, category)
+    return by_difficulty if by_category is None else by_difficulty + by_category
 
 
 def max_points(config: Mapping[str, Any]) -> float:
