@@ -93,7 +93,7 @@ def rounds(ids: frozenset[str], groups: Groups, layout: Layout = ZONE_LAYOUT
     if len(cells.get(layout.total, ())) < MIN_GROUP:
         return found
     hidden = {c for c, members in cells.items() if len(members) < MIN_GROUP}
-    atoms = disclosure._World(groups, layout, ids).atoms(ids)  # noqa: SLF001 -- the rounds
+    atoms = disclosure._World.of(groups, layout, ids).atoms(ids)  # noqa: SLF001 -- the rounds
     assert not isinstance(atoms, set)
     while True:
         used = disclosure._derivation(atoms, hidden)  # noqa: SLF001
@@ -166,7 +166,7 @@ def test_an_enterprise_in_two_grids_takes_the_dense_path_to_the_same_answer(seed
     while len(groups["zone"]) < 10:
         groups = random_zone(rng, overlap=True)
     ids = frozenset(groups["zone"])
-    atoms = disclosure._World(groups, ZONE_LAYOUT, ids).atoms(ids)  # noqa: SLF001
+    atoms = disclosure._World.of(groups, ZONE_LAYOUT, ids).atoms(ids)  # noqa: SLF001
     assert not isinstance(atoms, set)
     assert disclosure._partition(  # noqa: SLF001 -- neither grid nor division qualifies
         atoms.members, atoms.dimension, ZONE_LAYOUT) is None

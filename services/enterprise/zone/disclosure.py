@@ -48,7 +48,7 @@ from services.enterprise import access as registry_access
 from services.enterprise import audit
 from services.enterprise.models import Department, Enterprise, Setting
 from services.enterprise.zone import access
-from services.enterprise.zone.figures import ZONE_KEY, memberships, reporters
+from services.enterprise.zone.figures import ZONE_KEY, membership_keys, reporters
 from services.enterprise.zone.models import Carrier, IndicatorValue, LeadingIndustry, Tenancy
 from services.enterprise.zone.periods import Period
 from services.enterprise.zone.vocabulary import (
@@ -182,7 +182,7 @@ def withheld(session: Session, periods: list[Period]
         return result
     reported = reporters(session, missing)
     everyone = set().union(*(ids for by in reported.values() for ids in by.values()))
-    world = _World(memberships(session, everyone), ZONE_LAYOUT, everyone)
+    world = _World(membership_keys(session, everyone), ZONE_LAYOUT)
     for period, by_indicator in reported.items():
         result[period] = {}
         memo: dict[frozenset[str], set[Cell]] = {}
@@ -261,7 +261,7 @@ def decide(ids: frozenset[str], groups: Mapping[str, Mapping[str, set[str]]],
     """The withheld groups among those the reporters ``ids`` form (rules 1-3 above), for the
     zone's figures or any other set of groups (``layout``; ``groups``: dimension ->
     enterprise -> its keys, the total's dimension included)."""
-    return _World(groups, layout, ids).decide(ids)
+    return _World.of(groups, layout, ids).decide(ids)
 
 
 #: a leverage above this is 1: the atom's sum is derivable
@@ -276,30 +276,40 @@ class _World:
     """Enterprises numbered by the groups they are in (the finest atoms), once for several
     sets of reporters drawn from them (a period's indicators, two periods)."""
 
-    def __init__(self, groups: Mapping[str, Mapping[str, set[str]]], layout: Layout,
-                 enterprises: Iterable[str]) -> None:
+    def __init__(self, keys_of: Mapping[str, tuple[tuple[str, ...], ...]], layout: Layout
+                 ) -> None:
+        """``keys_of``: enterprise -> the keys of its groups in each of the layout's
+        dimensions, ascending (the total's among them)."""
         self.layout = layout
         dimensions = layout.dimensions
-        keys = {(dimension, key) for dimension in dimensions
-                for member_of in (groups[dimension],) for enterprise_id in enterprises
-                for key in member_of.get(enterprise_id, ())}
+        fine: dict[tuple[tuple[str, ...], ...], int] = {}
+        #: enterprise -> its finest atom
+        self.fine_of = {enterprise_id: fine.setdefault(keys, len(fine))
+                        for enterprise_id, keys in keys_of.items()}
         #: every group any of the enterprises is in, in order
-        self.cells = sorted(keys)
+        self.cells = sorted({(dimension, key) for keys in fine
+                             for dimension, of in zip(dimensions, keys, strict=True)
+                             for key in of})
         index = {cell: i for i, cell in enumerate(self.cells)}
-        fine: dict[tuple[int, ...], int] = {}
-        self.fine_of: dict[str, int] = {}
-        for enterprise_id in enterprises:
-            signature = tuple(sorted(index[(dimension, key)] for dimension in dimensions
-                                     for key in groups[dimension].get(enterprise_id, ())))
-            self.fine_of[enterprise_id] = fine.setdefault(signature, len(fine))
-        width = max(1, max((len(signature) for signature in fine), default=1))
+        signatures = [sorted(index[(dimension, key)]
+                             for dimension, of in zip(dimensions, keys, strict=True)
+                             for key in of) for keys in fine]
+        width = max(1, max((len(signature) for signature in signatures), default=1))
         #: finest atom x its groups' indices into ``cells``, ascending, then -1
         self.members = numpy.full((len(fine), width), -1, dtype=numpy.int64)
-        for signature, row in fine.items():
+        for row, signature in enumerate(signatures):
             self.members[row, :len(signature)] = signature
         position = {d: i for i, d in enumerate(dimensions)}
         self.dimension = numpy.array([position[c[0]] for c in self.cells], dtype=numpy.int64)
         self.total = index.get(layout.total, -1)
+
+    @classmethod
+    def of(cls, groups: Mapping[str, Mapping[str, set[str]]], layout: Layout,
+           enterprises: Iterable[str]) -> _World:
+        """The world of ``enterprises`` from ``groups`` (dimension -> enterprise -> keys)."""
+        return cls({enterprise_id: tuple(tuple(sorted(groups[dimension].get(enterprise_id, ())))
+                                         for dimension in layout.dimensions)
+                    for enterprise_id in enterprises}, layout)
 
     def decide(self, ids: frozenset[str]) -> set[Cell]:
         """:func:`decide` for reporters among the world's enterprises."""
@@ -317,8 +327,9 @@ class _World:
     def atoms(self, ids: frozenset[str]) -> _Atoms | set[Cell]:
         """The groups the reporters ``ids`` form, with their atoms; or every one of those
         groups when the total has fewer than MIN_GROUP reporters (all withheld)."""
+        fine_of = self.fine_of  # an enterprise in no group is in no atom either
         counts = numpy.bincount(
-            numpy.fromiter((self.fine_of[i] for i in ids), dtype=numpy.int64, count=len(ids)),
+            numpy.fromiter((fine_of[i] for i in ids if i in fine_of), dtype=numpy.int64),
             minlength=len(self.members))
         padded = numpy.where(self.members >= 0, self.members, len(self.cells))
         size = numpy.zeros(len(self.cells) + 1, dtype=numpy.int64)
