@@ -109,31 +109,68 @@ class Screen:
             f"{self.page.viewport_size['width']}px")
 
 
+def _open_screen(chromium, base: str, who: str, phone: bool = False) -> tuple[object, Screen]:
+    """A new tab in a browser context of its own (its own session), its page errors and
+    Content Security Policy violations kept in ``problems``."""
+    context = chromium.new_context(viewport=PHONE if phone else DESKTOP, locale="zh-CN",
+                                   timezone_id="Asia/Shanghai")
+    context.set_default_timeout(STEP_MS)
+    page = context.new_page()
+    screen = Screen(page, base, who)
+    page.on("pageerror", lambda exc: screen.problems.append(f"page error: {exc}"))
+
+    def console_message(message) -> None:
+        if message.type == "error" and ("Content Security Policy" in message.text
+                                        or "Refused to" in message.text):
+            screen.problems.append(f"CSP: {message.text}")
+    page.on("console", console_message)
+    return context, screen
+
+
 @pytest.fixture
 def screens(chromium, console_url) -> Iterator[Callable[..., Screen]]:
     """``screens("企业", phone=True)``: a new tab in a context of its own (its own session)."""
     opened: list[tuple[object, Screen]] = []
 
     def open_screen(who: str, phone: bool = False) -> Screen:
-        context = chromium.new_context(viewport=PHONE if phone else DESKTOP, locale="zh-CN",
-                                       timezone_id="Asia/Shanghai")
-        context.set_default_timeout(STEP_MS)
-        page = context.new_page()
-        screen = Screen(page, console_url, who)
-        page.on("pageerror", lambda exc: screen.problems.append(f"page error: {exc}"))
-
-        def console_message(message) -> None:
-            if message.type == "error" and ("Content Security Policy" in message.text
-                                            or "Refused to" in message.text):
-                screen.problems.append(f"CSP: {message.text}")
-        page.on("console", console_message)
-        opened.append((context, screen))
-        return screen
+        opened.append(_open_screen(chromium, console_url, who, phone))
+        return opened[-1][1]
 
     yield open_screen
     problems = [f"{s.who}: {p}" for _, s in opened for p in s.problems]
     for context, _ in opened:
         context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def _module_tabs(chromium, platform) -> Iterator[tuple[object, dict[str, tuple[object, Screen]]]]:
+    opened: dict[str, tuple[object, Screen]] = {}
+    yield chromium, opened
+    for context, _ in opened.values():
+        context.close()
+
+
+@pytest.fixture
+def signed_in(_module_tabs, console_url) -> Iterator[Callable[[str, str], Screen]]:
+    """``signed_in("coordinator.economic_development", "统筹")``: that demo account's desktop
+    tab, signed in once for the whole module (a test goes to its own page first); each test
+    fails on the page errors and CSP violations of its own steps."""
+    chromium, opened = _module_tabs
+    used: list[Screen] = []
+
+    def tab(username: str, who: str) -> Screen:
+        if username not in opened:
+            opened[username] = _open_screen(chromium, console_url, who)
+            opened[username][1].sign_in(username)
+        screen = opened[username][1]
+        if screen not in used:
+            screen.problems.clear()
+            used.append(screen)
+        return screen
+
+    yield tab
+    problems = [f"{s.who}: {p}" for s in used for p in s.problems]
     assert not problems, "\n".join(problems)
 
 

@@ -9,6 +9,8 @@ export function useForm(fields: string[] = []) {
   const problem = ref<Problem | null>(null)
   const messages = computed(() => fieldMessages(problem.value))
   const alert = computed(() => summary(problem.value, fields))
+  /** the write named a version no longer current (412): someone else changed the record */
+  const stale = computed(() => problem.value?.status === 412)
 
   function err(path: string): string {
     return messageFor(messages.value, path)
@@ -20,12 +22,14 @@ export function useForm(fields: string[] = []) {
     try {
       return await work()
     } catch (e) {
-      problem.value = e instanceof ApiError ? { ...e.problem, detail: e.problem.detail ?? e.message } : { detail: String(e) }
+      problem.value = e instanceof ApiError
+        ? { ...e.problem, status: e.status, detail: e.problem.detail ?? e.message }
+        : { detail: String(e) }
       return undefined
     } finally {
       busy.value = false
     }
   }
 
-  return { busy, problem, alert, err, run }
+  return { busy, problem, alert, stale, err, run }
 }
