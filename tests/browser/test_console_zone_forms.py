@@ -149,6 +149,14 @@ def test_the_construction_liaison_adds_a_project_and_records_its_milestones_to_p
 
     record("规划和施工许可", 20)  # done late: no longer flagged
     expect(detail.locator("[data-test=project-delayed]")).to_have_count(0)
+    # someone else records the investment meanwhile: 开工 is refused, the page reads it again
+    assert client.patch(f"/api/v1/zone/projects/{project_id}", headers=_admin(token),
+                        json={"completed_investment": 5000}).status_code == 200
+    _day(liaison, "milestone-done", (today - timedelta(days=15)).isoformat())
+    save.click()
+    expect(liaison.page.locator("[data-test=milestone-problem]")).to_contain_text(
+        "该项目已被他人修改")
+    expect(detail).to_contain_text("5,000 万元（25%）")
     record("开工", 15)
     record("封顶", 10)
     record("竣工备案", 1)
@@ -209,9 +217,18 @@ def test_a_coordinator_adds_and_edits_a_research_institute(signed_in, client, to
     row.locator(".el-table__expand-icon").click()
     expect(table).to_contain_text(f"合作企业（1 家）：{first}")
 
-    # 编辑: national now, and a second partner by name
+    # 编辑: someone else gave the address meanwhile: the save is refused and the form reads the
+    # institute again; then national, and a second partner by name
     row.locator("[data-test=institute-edit]").click()
     expect(form.locator("input[name=name]")).to_have_value(name)
+    institute_id = client.get("/api/v1/zone/institutes", params={"q": name},
+                              headers=_admin(token)).json()["items"][0]["id"]
+    assert client.patch(f"/api/v1/zone/institutes/{institute_id}", headers=_admin(token),
+                        json={"address": "高新区科研路6号"}).status_code == 200
+    coordinator.page.locator("[data-test=institute-save]").click()
+    expect(coordinator.page.locator("[data-test=institute-form-problem]")).to_contain_text(
+        "该科研机构已被他人修改")
+    expect(form.locator("input[name=address]")).to_have_value("高新区科研路6号")
     coordinator.choose("[data-test=institute-form] [data-test=institute-level]", "国家级")
     _pick(coordinator, partners, f"表单合作{run}乙", second)
     _close_dropdowns(coordinator)
@@ -232,7 +249,7 @@ def test_a_coordinator_adds_and_edits_a_research_institute(signed_in, client, to
     assert saved["level"] == "national" and saved["host_enterprise_id"] == host_id
     assert saved["industry_codes"] == ["C39"] and saved["tags"] == [f"传感{run}"]
     assert {p["enterprise_id"] for p in saved["partners"]} == {first_id, second_id}
-    assert saved["version"] == 2
+    assert saved["version"] == 3 and saved["address"] == "高新区科研路6号"
 
 
 def test_an_admin_edits_the_chain_and_the_map_shows_the_gap(signed_in, client, token):
@@ -241,13 +258,11 @@ def test_an_admin_edits_the_chain_and_the_map_shows_the_gap(signed_in, client, t
     wafer, package, resist = f"晶圆{run}", f"封装{run}", f"光刻胶{run}"
     assert client.post("/api/v1/zone/industries", headers=_admin(token), json={
         "id": industry_id, "name": f"表单链产业{run}", "tags": [tag]}).status_code == 201
+    links = [{"stage": "upstream", "name": f"晶圆制造{run}", "keywords": [wafer]},
+             {"stage": "upstream", "name": f"封装测试{run}", "keywords": [package]},
+             {"stage": "midstream", "name": f"芯片设计{run}", "keywords": [wafer]}]
     answer = client.put(f"/api/v1/zone/industries/{industry_id}/chain", headers=_admin(token),
-                        json={"links": [
-                            {"stage": "upstream", "name": f"晶圆制造{run}", "keywords": [wafer]},
-                            {"stage": "upstream", "name": f"封装测试{run}",
-                             "keywords": [package]},
-                            {"stage": "midstream", "name": f"芯片设计{run}", "keywords": [wafer]},
-                        ]})
+                        json={"links": links})
     assert answer.status_code == 200, answer.text
     provider = f"青岛表单晶圆{run}有限公司"
     new_enterprise_id(name=provider, tags=[wafer])
@@ -261,12 +276,21 @@ def test_an_admin_edits_the_chain_and_the_map_shows_the_gap(signed_in, client, t
     admin.page.locator("[data-test=chain-edit]").click()
     rows = admin.page.locator("[data-test=chain-form-link]")
     expect(rows).to_have_count(3)
+    # another admin adds a link meanwhile: saving is refused, the form reads the chain again
+    other = {"stage": "midstream", "name": f"晶圆切割{run}", "keywords": [wafer]}
+    assert client.put(f"/api/v1/zone/industries/{industry_id}/chain", headers=_admin(token),
+                      json={"links": [*links, other]}).status_code == 200
+    admin.page.locator("[data-test=chain-save]").click()
+    expect(admin.page.locator("[data-test=chain-form-problem]")).to_contain_text(
+        "该产业链已被他人修改")
+    expect(rows).to_have_count(4)
     names = [rows.nth(i).locator("[data-test=chain-link-name]").input_value()
-             for i in range(3)]
+             for i in range(4)]
+    assert f"晶圆切割{run}" in names
     rows.nth(names.index(f"封装测试{run}")).get_by_role("button", name="删除").click()
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(3)
     admin.page.locator("[data-test=chain-add-downstream]").click()
-    added = rows.nth(2)
+    added = rows.nth(3)
     added.locator("[data-test=chain-link-name]").fill(f"光刻材料{run}")
     # neither codes nor keywords: refused at its row, nothing saved
     admin.page.locator("[data-test=chain-save]").click()
@@ -275,7 +299,7 @@ def test_an_admin_edits_the_chain_and_the_map_shows_the_gap(signed_in, client, t
     admin.page.locator("[data-test=chain-save]").click()
     expect(admin.page.locator("[data-test=chain-notice]")).to_have_text("产业链已保存。")
 
-    expect(chain).to_contain_text("共 3 个环节，园区已有 2 个，缺失 1 个（补链）")
+    expect(chain).to_contain_text("共 4 个环节，园区已有 3 个，缺失 1 个（补链）")
     upstream = admin.page.locator("[data-test=chain-stage-upstream]")
     expect(upstream).not_to_contain_text(f"封装测试{run}")
     expect(upstream.locator("[data-test=chain-link]", has_text=f"晶圆制造{run}")).to_contain_text(
@@ -292,7 +316,7 @@ def test_an_admin_edits_the_chain_and_the_map_shows_the_gap(signed_in, client, t
                        headers=_admin(token)).json()
     assert [g["name"] for g in saved["gaps"]] == [f"光刻材料{run}"]
     assert sorted(link["name"] for s in saved["stages"] for link in s["links"]) == sorted(
-        [f"晶圆制造{run}", f"芯片设计{run}", f"光刻材料{run}"])
+        [f"晶圆制造{run}", f"芯片设计{run}", f"晶圆切割{run}", f"光刻材料{run}"])
 
 
 def _carrier_with_two_tenants(client, token, run: str) -> tuple[dict, str, str]:

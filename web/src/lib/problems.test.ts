@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fieldMessages, messageFor, summary } from './problems'
+import { fieldMessages, messageFor, rereadNote, summary } from './problems'
 
 const problem = {
   status: 422, code: 'validation_failed', detail: '以下字段无效：visited_on、departments.0.department_id',
@@ -30,5 +30,8 @@ describe("the API's field errors next to their fields", () => {
     expect(summary(problem, ['visited_on', 'departments'])).toBe('请按提示修改标出的内容。')
     expect(summary({ status: 409, detail: '该任务已被受理' }, ['title'])).toBe('该任务已被受理')
     expect(summary(null, [])).toBe('')
+  })
+  it('tells a stale write in Chinese, naming the record', () => {
+    expect(rereadNote('载体')).toBe('该载体已被他人修改，未保存您的更改。已载入最新内容，请核对后重新保存。')
   })
 })

@@ -35,3 +35,9 @@ export function summary(problem: Problem | null | undefined, shownAtFields: stri
   if (named.length > 0 && unshown.length === 0) return problem.detail ? '请按提示修改标出的内容。' : ''
   return problem.detail || problem.title || '操作未成功，请稍后重试。'
 }
+
+/** What a form says after its write named a version no longer current (412) and it read the
+ * record (``what``: 载体, 项目, 科研机构, 产业链) again: the person checks and saves again. */
+export function rereadNote(what: string): string {
+  return `该${what}已被他人修改，未保存您的更改。已载入最新内容，请核对后重新保存。`
+}
