@@ -37,7 +37,9 @@ from sqlalchemy import (
     create_engine,
     func,
     literal,
+    literal_column,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import insert
@@ -117,7 +119,11 @@ def _category_rows(kind: str, scope: list[Any], now: datetime) -> Any:
 
 def _added(table: Any, rows: Any, keys: tuple[str, ...], sums: tuple[str, ...],
            greatest: Mapping[str, Any] | None = None) -> Any:
-    """INSERT ``rows`` into ``table``, adding ``sums`` to a row already there."""
+    """INSERT ``rows`` into ``table``, adding ``sums`` to a row already there, in the order
+    of the key: concurrent closures (the sweep closes many in one transaction) lock the rows
+    they share (a month's zone row is every closure's) in one order, so they queue behind
+    each other rather than deadlock."""
+    rows = rows.order_by(*(literal_column(key) for key in keys))
     statement = insert(table).from_select([c.name for c in rows.selected_columns], rows)
     return statement.on_conflict_do_update(index_elements=list(keys), set_={
         **{name: table.c[name] + statement.excluded[name] for name in sums},
@@ -172,6 +178,8 @@ def backfill(bind: Session | Connection) -> int:
         log.info("appraisal rollup: %s recorded in %.1f s", month.isoformat()[:7],
                  time.perf_counter() - started)
         month = following
+    for table in (AppraisalRollup, AppraisalRollupCategory, AppraisalRollupDemand):
+        bind.execute(text(f"ANALYZE {table.__table__.fullname}"))  # its planner statistics
     return months
 
 
