@@ -90,6 +90,11 @@ class Task(Base):
     """任务: the part of a demand one department handles (分解任务)."""
 
     __tablename__ = "tasks"
+    __table_args__ = (
+        # the few reopened tasks' demands (重新办理), which every appraisal looks up: each
+        # lookup read all 1,000,000 tasks at a province's scale (docs/performance.md)
+        Index("ix_tasks_reopened", "demand_id", postgresql_where=text("reopen_count > 0")),
+    )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
     demand_id: Mapped[str] = mapped_column(ForeignKey("demands.id"), index=True)
