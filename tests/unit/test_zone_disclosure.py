@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import numpy
 import pytest
+from test_zone_rules import world
 
 from services.enterprise.figure_access import SUMMARY_LAYOUT
 from services.enterprise.zone import disclosure
@@ -174,23 +175,9 @@ def test_an_enterprise_in_two_grids_takes_the_dense_path_to_the_same_answer(seed
     rounds(ids, groups)
 
 
-def zone(layout: list[tuple[str, str, set[str], set[str]]]) -> Groups:
-    groups: Groups = {d: {} for d in DIMENSIONS}
-    for n, (grid, division, industries, carriers) in enumerate(layout):
-        eid = f"e{n:04d}"
-        groups["zone"][eid] = {"zone"}
-        groups["grid"][eid] = {grid}
-        groups["industry_division"][eid] = {division}
-        if industries:
-            groups["leading_industry"][eid] = set(industries)
-        if carriers:
-            groups["carrier"][eid] = set(carriers)
-    return groups
-
-
 def test_a_carrier_less_its_grid_is_a_leak_both_find():
     """Carrier K is grid G1 (8 enterprises) plus one tenant of G2: K - G1 is that tenant."""
-    groups = zone([("G1", "C39", set(), {"K"})] * 8 + [("G2", "C39", set(), {"K"})]
+    groups = world([("G1", "C39", set(), {"K"})] * 8 + [("G2", "C39", set(), {"K"})]
                   + [("G2", "C39", set(), set())] * 9 + [("G3", "M74", set(), set())] * 7)
     ids = frozenset(groups["zone"])
     found = [victim for _, victim in rounds(ids, groups)]
@@ -201,7 +188,7 @@ def test_a_carrier_less_its_grid_is_a_leak_both_find():
 
 def test_a_leading_industry_less_its_divisions_is_a_leak_both_find():
     """Leading industry L is divisions C39 and C40 plus one tagged enterprise of M74."""
-    groups = zone([("G1", "C39", {"L"}, set())] * 6 + [("G2", "C40", {"L"}, set())] * 6
+    groups = world([("G1", "C39", {"L"}, set())] * 6 + [("G2", "C40", {"L"}, set())] * 6
                   + [("G3", "M74", {"L"}, set())] + [("G3", "M74", set(), set())] * 8)
     ids = frozenset(groups["zone"])
     found = [victim for _, victim in rounds(ids, groups)]

@@ -158,7 +158,7 @@ def reporters(session: Session, periods: Sequence[Period]
     # the ids of each period and combination of indicators reported, in one array each (made
     # and read in C: 200,000 rows of a month and the year before cost seconds row by row);
     # as text: no UUID object made and unmade for each of them
-    for row in session.execute(
+    for row in session.connection().execute(
             select(values.c.year, values.c.number, *flags,
                    func.array_agg(cast(values.c.enterprise_id, String)))
             .group_by(values.c.year, values.c.number, *flags)):
@@ -183,17 +183,18 @@ def membership_keys(session: Session, enterprise_ids: Iterable[str]
     queries = ([query.where(Enterprise.id.in_(chunk)) for chunk in _chunks(ids, 5_000)]
                if len(ids) <= 5_000 else [query])
     partitions: dict[str, tuple[str, str]] = {}
-    for enterprise_id, grid_id, code in (row for q in queries for row in session.execute(q)):
+    connection = session.connection()  # rows as they come, no ORM
+    for enterprise_id, grid_id, code in (row for q in queries for row in connection.execute(q)):
         if enterprise_id in wanted:
             partitions[enterprise_id] = (grid_id or UNASSIGNED, code[:3])
     overlapping: dict[str, tuple[list[str], list[str]]] = {}
     members = industries.membership_relation()
-    for key, enterprise_id in session.execute(select(members.c.key,
+    for key, enterprise_id in connection.execute(select(members.c.key,
                                                      cast(members.c.enterprise_id, String))):
         if enterprise_id in partitions:
             overlapping.setdefault(enterprise_id, ([], []))[0].append(key)
     tenants = carriers.tenants_relation()
-    for key, enterprise_id in session.execute(select(cast(tenants.c.carrier_id, String),
+    for key, enterprise_id in connection.execute(select(cast(tenants.c.carrier_id, String),
                                                      cast(tenants.c.enterprise_id, String))):
         if enterprise_id in partitions:
             overlapping.setdefault(enterprise_id, ([], []))[1].append(key)
