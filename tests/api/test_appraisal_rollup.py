@@ -12,7 +12,7 @@ with two departments, a grid worker recording in two grids, one recorded by the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from alembic import command
@@ -270,3 +270,37 @@ def test_the_migration_backfills_the_closed_demands(engine, script):
         for kind in appraisal.SUBJECTS:
             assert appraisal.appraise(session, kind, Period.year(2026), AS_OF[0]
                                       ) == expected[kind], kind
+
+
+def test_a_closure_by_the_former_version_is_caught_up_by_the_timer(engine, script,
+                                                                    monkeypatch):
+    """A replica of the version before the rollup closes a demand without recording it (an
+    upgrade's rollout): the catch-up every replica runs adds it once, within its days."""
+    june = date(2026, 6, 1)
+    script.submit("f1", W2, E3, G2, "finance", "06-08T09:00")
+    script.triage("f1", "06-08T10:00", "finance", "normal", 3, A)
+    script.accept("f1a", LA, "06-08T11:00")
+    script.complete("f1a", LA, "06-09T10:00")
+    closed_at = datetime.fromisoformat("2026-06-09T15:00:00+08:00")
+    with Session(engine) as session:
+        with monkeypatch.context() as former:  # the former version: no rollup at closure
+            former.setattr(rollup, "record", lambda *args, **kwargs: None)
+            closure.rate(session, enterprise(E3), script.demands["f1"],
+                         {"efficiency": 4, "attitude": 4, "quality": 4}, now=closed_at)
+        session.commit()
+    with Session(engine) as session:
+        assert zone_month(session, june) == (0, 0, 0)
+        june_only = Period(date(2026, 6, 1), date(2026, 6, 30))
+        direct = appraisal.appraise(session, "zone", june_only, rollup=False)
+        assert appraisal.appraise(session, "zone", june_only) != direct  # the gap it leaves
+        # looked at a week and a day later, the closure is out of the catch-up's days
+        later = closed_at + timedelta(days=rollup.CATCH_UP_DAYS, minutes=1)
+        assert rollup.catch_up(session, later) == 0
+        next_day = closed_at + timedelta(days=1)
+        assert rollup.catch_up(session, next_day) == 1
+        assert rollup.catch_up(session, next_day) == 0  # every replica's next tick: nothing
+        assert zone_month(session, june) == (1, 1, 1)
+        for kind in appraisal.SUBJECTS:
+            assert appraisal.appraise(session, kind, june_only) == appraisal.appraise(
+                session, kind, june_only, rollup=False), kind
+        session.commit()

@@ -31,6 +31,7 @@ from common.db import WorkerDatabase, make_engine
 from common.dependencies import CallerContext
 from common.entrypoints import event_handler, rpc
 from services.ticketing import calendar_years, sla, sla_metrics, sweep
+from services.ticketing.appraisal import rollup
 from services.ticketing.calendar_years import CalendarCache
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ def sweep_interval(environ: Mapping[str, str] = os.environ) -> float:
 SLA_SWEEP_SECONDS = sweep_interval()
 #: how often a replica checks whether it still has to read the departments (until it has them)
 DEPARTMENTS_CHECK_SECONDS = 5
+#: how often each replica looks for closures the appraisal rollup lacks (rollup.catch_up)
+ROLLUP_CATCH_UP_SECONDS = 600
 #: and reads them again anyway, in case a department or category event was missed
 DEPARTMENTS_REFRESH_SECONDS = 600
 
@@ -112,6 +115,18 @@ class SweepApi:
             return
         self.sla_series.loaded(departments, time.monotonic())
         log.info("SLA series primed for %d departments", len(departments))
+
+    @timer(interval=ROLLUP_CATCH_UP_SECONDS, eager=True)
+    def rollup_catch_up_tick(self) -> None:
+        """考评 rollup: record the last days' closures it lacks (an upgrade's former replicas
+        closed them). Never raises: retried on the next tick."""
+        try:
+            with self.db.transaction() as session:
+                added = rollup.catch_up(session)
+            if added:
+                log.warning("appraisal rollup: %d closed demands recorded late", added)
+        except Exception:
+            log.exception("appraisal rollup catch-up failed; retrying on the next tick")
 
     @rpc
     def sweep_now(self) -> dict[str, Any]:

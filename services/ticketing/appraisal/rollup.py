@@ -15,9 +15,10 @@ statements that count a period directly (:mod:`.figures`), grouped by month: the
 defined once. Each demand is added once, whatever calls :func:`record` again (its id goes to
 ``AppraisalRollupDemand`` in the same statement). :func:`_close` records in the transaction
 that closes; :func:`backfill` records every closed demand not yet added, in batches by
-month of receipt (the migration that created the tables; again after an upgrade if
-replicas of the former version closed demands meanwhile: ``python -m
-services.ticketing.appraisal.rollup DATABASE_URL``).
+month of receipt (the migration that created the tables). Demands that replicas of the former
+version close during an upgrade are recorded by :func:`catch_up`, which every replica runs on
+a timer (``python -m services.ticketing.appraisal.rollup DATABASE_URL`` records every one
+missing, whenever they closed).
 """
 
 from __future__ import annotations
@@ -181,6 +182,29 @@ def backfill(bind: Session | Connection) -> int:
     for table in (AppraisalRollup, AppraisalRollupCategory, AppraisalRollupDemand):
         bind.execute(text(f"ANALYZE {table.__table__.fullname}"))  # its planner statistics
     return months
+
+
+#: how far back :func:`catch_up` looks for closures the rollup lacks: longer than an upgrade's
+#: rollout, during which replicas of the former version close demands without recording them
+CATCH_UP_DAYS = 7
+
+
+def catch_up(bind: Session | Connection, now: datetime | None = None) -> int:
+    """Record the demands closed in the last :data:`CATCH_UP_DAYS` days that the rollup lacks
+    (closed by a replica of the version before the rollup, or while its migration ran): every
+    ticketing replica runs it on a timer, so an upgrade heals by itself. Cheap when nothing is
+    missing: the last days' closures by their index, their ids already there. Returns how
+    many it added."""
+    since = (now or datetime.now(UTC)) - timedelta(days=CATCH_UP_DAYS)
+    before = _recorded(bind, since)
+    record(bind, Demand.closed_at >= since)
+    return _recorded(bind, since) - before
+
+
+def _recorded(bind: Session | Connection, since: datetime) -> int:
+    ids = AppraisalRollupDemand.__table__
+    return int(bind.execute(select(func.count()).select_from(ids).join(
+        Demand, Demand.id == ids.c.demand_id).where(Demand.closed_at >= since)).scalar_one())
 
 
 def main(argv: list[str] | None = None) -> int:
