@@ -24,6 +24,7 @@ from services.ticketing.schemas import (
     AppraisalYearQuerySchema,
     AwardsQuerySchema,
     AwardsSchema,
+    OverviewQuerySchema,
     OverviewSchema,
     VetoListSchema,
     VetoQuerySchema,
@@ -201,7 +202,7 @@ ENDPOINTS = [
     ),
     Endpoint(
         "GET", "/api/v1/overview", get_overview, "Show the overview", "appraisal",
-        roles=READERS, query=AppraisalPeriodQuerySchema, response=OverviewSchema,
+        roles=READERS, query=OverviewQuerySchema, response=OverviewSchema,
         errors=(403, 422),
         description="领导总览 of a period: demands received and closed (by the date of each), "
         "open and overdue ones among those received (overdue: a task completed after its "

@@ -428,3 +428,19 @@ class Export(Base):
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
+
+
+class OverviewSnapshot(Base):
+    """领导总览 kept as computed: the exact answer of ``GET /api/v1/overview`` for one scope
+    (:func:`services.ticketing.overview_snapshots.scope_key`) and period, read while younger
+    than the freshness bound, refreshed off the request path (:mod:`services.ticketing.
+    overview_snapshots`)."""
+
+    __tablename__ = "overview_snapshots"
+
+    scope_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    from_: Mapped[date] = mapped_column("from", Date, primary_key=True)
+    to: Mapped[date] = mapped_column(Date, primary_key=True)
+    answer: Mapped[dict] = mapped_column(JSONB)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -28,20 +28,29 @@ d6      G1     w1      —          never triaged (past its 分理时限)       
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 
 import pytest
 from conftest import fresh_database
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.auth import Principal, Role
 from common.calendar import WorkCalendar
 from common.errors import Forbidden, NotFound
-from services.ticketing import appraisal, closure, handling, intake, overview, sweep
+from services.ticketing import (
+    appraisal,
+    closure,
+    handling,
+    intake,
+    overview,
+    overview_snapshots,
+    sweep,
+)
 from services.ticketing.appraisal import Period
-from services.ticketing.models import AppraisalSetting, Demand, Task
+from services.ticketing.models import AppraisalSetting, Demand, OverviewSnapshot, Task
 
 CAL = WorkCalendar()
 A, B, C = "dept_a", "dept_b", "dept_c"
@@ -490,6 +499,98 @@ def test_overview_by_month_and_scope(session):
     for principal in (W1, LA, enterprise(E1)):
         with pytest.raises(Forbidden):
             overview.overview(session, principal, MARCH, AS_OF)
+
+
+# ------------------------------------------------------------- the overview kept as computed
+
+LEADER = Principal(user_id="leader", role=Role.LEADER)
+HEAD_A = Principal(user_id="head-a", role=Role.DEPARTMENT_HEAD, department_id=A)
+HEAD_B = Principal(user_id="head-b", role=Role.DEPARTMENT_HEAD, department_id=B)
+GRID_LEADER_2 = Principal(user_id="gl-2", role=Role.GRID_LEADER, grid_ids=(G2,))
+
+
+def submit_uncommitted(session: Session, when: str) -> None:
+    """One more demand of G2 received in March, in the test's transaction (rolled back)."""
+    data = {"enterprise_id": E3, "channel": "grid_worker", "title": "d8",
+            "description": "诉求 d8", "urgency": "normal", "attachments": [],
+            "category": "finance"}
+    intake.submit(session, W2, data, None, CAL, now=at(when),
+                  enterprise={"grid_id": G2, "in_scope": True})
+
+
+def savepoints(session: Session):
+    """refresh_due's transactions, as savepoints of the test's transaction."""
+    @contextmanager
+    def transaction() -> Iterator[Session]:
+        with session.begin_nested():
+            yield session
+    return transaction
+
+
+def test_a_second_read_within_the_bound_is_served_from_the_snapshot(session):
+    first = overview_snapshots.read(session, LEADER, MARCH, now=AS_OF)
+    assert first["totals"]["received"] == 6
+    assert first["as_of"].startswith("2026-03-25T12:00:00")  # 数据更新于 12:00
+    submit_uncommitted(session, "03-25T12:01")
+    within = AS_OF + timedelta(seconds=overview_snapshots.FRESH_SECONDS - 1)
+    assert overview_snapshots.read(session, LEADER, MARCH, now=within) == first
+    # 刷新 of a snapshot younger than 30 s answers it as it is; older, it recomputes
+    assert overview_snapshots.read(session, LEADER, MARCH, force=True,
+                                   now=AS_OF + timedelta(seconds=29)) == first
+    forced = overview_snapshots.read(session, LEADER, MARCH, force=True,
+                                     now=AS_OF + timedelta(seconds=31))
+    assert forced["totals"]["received"] == 7
+    assert forced["as_of"].startswith("2026-03-25T12:00:31")
+    after = AS_OF + timedelta(seconds=31 + overview_snapshots.FRESH_SECONDS)
+    later = overview_snapshots.read(session, LEADER, MARCH, now=after)
+    assert later["totals"]["received"] == 7 and later["as_of"] > forced["as_of"]
+
+
+def test_the_timer_refreshes_what_was_read_and_a_failure_keeps_the_snapshot(session):
+    first = overview_snapshots.read(session, LEADER, MARCH, now=AS_OF)
+    submit_uncommitted(session, "03-25T12:01")
+    tick = AS_OF + timedelta(seconds=overview_snapshots.REFRESH_AGE_SECONDS)
+
+    def database_away(*_args):
+        raise RuntimeError("database away")
+
+    assert overview_snapshots.refresh_due(savepoints(session), now=tick,
+                                          compute_with=database_away) == {
+        "refreshed": 0, "skipped": 0, "failed": 1}
+    assert overview_snapshots.read(session, LEADER, MARCH, now=tick) == first
+    assert overview_snapshots.refresh_due(savepoints(session), now=tick) == {
+        "refreshed": 1, "skipped": 0, "failed": 0}
+    refreshed = overview_snapshots.read(session, LEADER, MARCH,
+                                        now=tick + timedelta(seconds=1))
+    assert refreshed["totals"]["received"] == 7
+    assert refreshed["as_of"] > first["as_of"]
+    # a snapshot nobody read in the last day is left alone
+    assert overview_snapshots.refresh_due(savepoints(session), now=tick + timedelta(days=2)) \
+        == {"refreshed": 0, "skipped": 0, "failed": 0}
+
+
+def test_each_scope_reads_its_own_snapshot(session):
+    everything = overview_snapshots.read(session, LEADER, MARCH, now=AS_OF)
+    mine = overview_snapshots.read(session, HEAD_B, MARCH, now=AS_OF)
+    theirs = overview_snapshots.read(session, HEAD_A, MARCH, now=AS_OF)
+    grids = overview_snapshots.read(session, GRID_LEADER_2, MARCH, now=AS_OF)
+    assert everything["totals"]["received"] == 6
+    # demands with a task of B: d3 and d5, as test_overview_by_month_and_scope
+    assert mine["totals"] == {"received": 2, "closed": 1, "open": 1, "overdue": 1,
+                              "overdue_open": 1, "triage_late": 1}
+    assert [row["department_id"] for row in mine["by_department"]] == [B]
+    assert [row["department_id"] for row in theirs["by_department"]] == [A]
+    assert grids["totals"] == {"received": 2, "closed": 2, "open": 0, "overdue": 1,
+                               "overdue_open": 0, "triage_late": 0}
+    # read again within the bound, each is still its own
+    later = AS_OF + timedelta(minutes=1)
+    assert overview_snapshots.read(session, HEAD_B, MARCH, now=later) == mine
+    assert overview_snapshots.read(session, GRID_LEADER_2, MARCH, now=later) == grids
+    kept = set(session.execute(select(OverviewSnapshot.scope_key)).scalars())
+    assert kept == {"all", f"department:{A}", f"department:{B}", f"grids:{G2}"}
+    for principal in (W1, LA, enterprise(E1)):
+        with pytest.raises(Forbidden):
+            overview_snapshots.read(session, principal, MARCH, now=later)
 
 
 # --------------------------------------------------------------------------- awards

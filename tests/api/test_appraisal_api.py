@@ -187,12 +187,22 @@ def test_settings_are_read_by_readers_and_changed_by_admins(client, token):
         client.put("/api/v1/appraisal/settings", json=settings, headers=admin)
 
 
-def test_overview_through_the_gateway(client, token, work):
+def test_overview_through_the_gateway(client, token, work, db):
+    with db.begin() as conn:  # no answer kept from an earlier run of the suite
+        conn.execute(text("DELETE FROM ticketing.overview_snapshots"))
     leader = client.get("/api/v1/overview", params=PERIOD, headers=bearer(token(Role.LEADER)))
     assert leader.status_code == 200, leader.text
     everything = leader.json()
     assert everything["totals"]["received"] >= 2
     assert [m["month"] for m in everything["trend"]] == [TODAY[:7]]
+    # the second read is the kept answer: computed at the same moment (数据更新于)
+    again = client.get("/api/v1/overview", params=PERIOD, headers=bearer(token(Role.LEADER)))
+    assert again.status_code == 200, again.text
+    assert again.json() == everything
+    forced = client.get("/api/v1/overview", params={**PERIOD, "refresh": "true"},
+                        headers=bearer(token(Role.LEADER)))
+    assert forced.status_code == 200, forced.text
+    assert forced.json()["as_of"] == everything["as_of"]  # younger than 30 s: as it is
     head = client.get("/api/v1/overview", params=PERIOD,
                       headers=bearer(token(Role.DEPARTMENT_HEAD, department_id=DEPT_B)))
     assert head.status_code == 200, head.text

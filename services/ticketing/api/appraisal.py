@@ -21,7 +21,7 @@ from common.entrypoints import rpc
 from common.errors import DomainError, NotFound, ValidationFailed, field_error
 from common.i18n import label
 from common.validation import load
-from services.ticketing import appraisal, environment, events, overview
+from services.ticketing import appraisal, environment, events, overview, overview_snapshots
 from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.schemas import (
     APPRAISAL_SUBJECTS,
@@ -33,7 +33,7 @@ from services.ticketing.schemas import (
     AwardsSchema,
     BusinessEnvironmentQuerySchema,
     BusinessEnvironmentSchema,
-    OverviewSchema,
+    OverviewQuerySchema,
     VetoListSchema,
     VetoQuerySchema,
     VetoSchema,
@@ -270,14 +270,15 @@ class AppraisalApi:
 
     @rpc
     def overview(self, query: dict[str, Any]) -> dict[str, Any]:
-        """领导总览 of a period, scoped to the caller."""
+        """领导总览 of a period, scoped to the caller: its kept answer while fresh
+        (:mod:`services.ticketing.overview_snapshots`)."""
         principal = self.caller.principal
         overview.scope(principal)  # Forbidden before validation tells anything
-        data = load(AppraisalPeriodQuerySchema(), query)
+        data = load(OverviewQuerySchema(), query)
         with self.db.transaction() as session:
-            result = overview.overview(session, principal,
-                                       appraisal.Period(data["from_"], data["to"]))
-        return OverviewSchema().dump(result)
+            return overview_snapshots.read(session, principal,
+                                           appraisal.Period(data["from_"], data["to"]),
+                                           force=data["refresh"])
 
     @rpc
     def awards(self, query: dict[str, Any]) -> dict[str, Any]:

@@ -62,6 +62,14 @@ class AppraisalPeriodQuerySchema(Schema):
                          max=MAX_RANGE_DAYS, field_name="to")
 
 
+class OverviewQuerySchema(AppraisalPeriodQuerySchema):
+    """The overview's period, and 刷新."""
+
+    refresh = fields.Boolean(load_default=False, metadata={
+        "description": "recompute now unless the kept answer is younger than 30 s (without "
+                       "it: kept answers up to 5 minutes old are served)"})
+
+
 class AppraisalRowSchema(Schema):
     """One subject's figures for a period (definitions in docs/domain.md, 考评)."""
 
@@ -333,7 +341,9 @@ class OverviewSchema(Schema):
 
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
-    as_of = LocalDateTime(required=True)
+    as_of = LocalDateTime(required=True, metadata={
+        "description": "when these figures were computed (数据更新于): the answer is kept and "
+                       "served while younger than 5 minutes, refreshed in the background"})
     totals = fields.Nested(OverviewTotalsSchema, required=True)
     by_status = fields.List(fields.Nested(OverviewStatusSchema), required=True)
     by_grid = fields.List(fields.Nested(OverviewGridRowSchema), required=True, metadata={

@@ -5389,7 +5389,10 @@ export interface components {
             today: string;
         };
         Overview: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description when these figures were computed (数据更新于): the answer is kept and served while younger than 5 minutes, refreshed in the background
+             */
             as_of: string;
             by_category: components["schemas"]["OverviewCategory"][];
             by_department: components["schemas"]["OverviewDepartment"][];
@@ -21918,6 +21921,8 @@ export interface operations {
                 from: string;
                 /** @description last day (YYYY-MM-DD), years 2000-2100: not before `from`, at most 1096 days after it (422 otherwise) */
                 to: string;
+                /** @description recompute now unless the kept answer is younger than 30 s (without it: kept answers up to 5 minutes old are served) */
+                refresh?: boolean;
             };
             header?: never;
             path?: never;

@@ -1,0 +1,180 @@
+"""领导总览 kept as computed: a leaders' dashboard reads a snapshot, never the million demands.
+
+The overview (:func:`services.ticketing.overview.overview`) takes seconds at province scale
+(6 s at 1,000,000 demands, 8-14 s under load; docs/performance.md). Each answer, exactly as
+the API returns it, is kept in ``ticketing.overview_snapshots`` by **scope** (what
+:func:`services.ticketing.overview.scope` gives the caller: everything, a department, a set
+of grids, see :func:`scope_key`) and **period**, with ``computed_at`` (the answer's
+``as_of``):
+
+- a read younger than :data:`FRESH_SECONDS` answers from the snapshot; an older one (or none)
+  computes, stores and answers, under an advisory lock of its key so that concurrent reads of
+  a stale key compute it once (the others wait and read what it stored);
+- ``refresh`` (the console's 刷新) recomputes when the snapshot is older than
+  :data:`FORCE_SECONDS`;
+- every ticketing replica's timer (:func:`refresh_due`, every :data:`REFRESH_SECONDS`)
+  recomputes the snapshots read in the last :data:`RECENT_READS` and older than
+  :data:`REFRESH_AGE_SECONDS`, so a leader's read finds a fresh one. A key another replica is
+  refreshing is skipped (``pg_try_advisory_xact_lock``); a refresh that fails rolls back,
+  keeps the previous snapshot, is logged and tried again on the next tick.
+
+A department head's key is their department's and a grid leader's their grids': no caller can
+name another's key.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from common.auth import Principal, Role
+from services.ticketing import overview
+from services.ticketing.appraisal import READ_ALL, Period
+from services.ticketing.models import OverviewSnapshot
+from services.ticketing.schemas import OverviewSchema
+
+log = logging.getLogger(__name__)
+
+#: a snapshot younger than this answers a read
+FRESH_SECONDS = 300
+#: 刷新 recomputes a snapshot older than this (a younger one is answered as it is)
+FORCE_SECONDS = 30
+#: the refresh timer's interval, and the age from which it recomputes a snapshot: a snapshot
+#: read recently is never older than REFRESH_AGE + REFRESH + its compute time (< FRESH)
+REFRESH_SECONDS = 60
+REFRESH_AGE_SECONDS = FRESH_SECONDS - 2 * REFRESH_SECONDS
+#: the snapshots the timer keeps fresh: read in this last while
+RECENT_READS = timedelta(days=1)
+#: a read records itself (read_at) at most this often per snapshot
+READ_MARK = timedelta(minutes=1)
+#: first key of the advisory locks of the snapshots (the second: hashtext of the key)
+LOCK_CLASS = 20_015
+
+Compute = Callable[[Session, Principal, Period, datetime], dict[str, Any]]
+
+
+def scope_key(principal: Principal) -> str:
+    """The caller's scope as a snapshot key (Forbidden for the roles without an overview)."""
+    overview.scope(principal)
+    if principal.role in READ_ALL:
+        return "all"
+    if principal.role == Role.DEPARTMENT_HEAD:
+        return f"department:{principal.department_id}"
+    return "grids:" + ",".join(sorted(set(principal.grid_ids)))
+
+
+def principal_of(key: str) -> Principal:
+    """A principal whose scope is ``key`` (for the timer's recompute)."""
+    kind, _, rest = key.partition(":")
+    if kind == "department":
+        return Principal(user_id="overview-refresh", role=Role.DEPARTMENT_HEAD,
+                         department_id=rest)
+    if kind == "grids":
+        return Principal(user_id="overview-refresh", role=Role.GRID_LEADER,
+                         grid_ids=tuple(g for g in rest.split(",") if g))
+    return Principal(user_id="overview-refresh", role=Role.LEADER)
+
+
+def compute(session: Session, principal: Principal, period: Period,
+            as_of: datetime) -> dict[str, Any]:
+    """The answer of the API (``OverviewSchema``), computed now."""
+    return OverviewSchema().dump(overview.overview(session, principal, period, as_of))
+
+
+def _lock(key: str, period: Period) -> Any:
+    return func.hashtext(f"{key}|{period.start}|{period.end}")
+
+
+def _row(session: Session, key: str, period: Period) -> OverviewSnapshot | None:
+    return session.execute(
+        select(OverviewSnapshot).where(OverviewSnapshot.scope_key == key,
+                                       OverviewSnapshot.from_ == period.start,
+                                       OverviewSnapshot.to == period.end)
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def _young(row: OverviewSnapshot | None, now: datetime, seconds: float) -> bool:
+    return row is not None and now - row.computed_at < timedelta(seconds=seconds)
+
+
+def _store(session: Session, key: str, period: Period, answer: dict[str, Any],
+           now: datetime, read_at: datetime) -> None:
+    values = {"answer": answer, "computed_at": now}
+    session.execute(
+        insert(OverviewSnapshot)
+        .values(scope_key=key, from_=period.start, to=period.end, read_at=read_at, **values)
+        .on_conflict_do_update(index_elements=["scope_key", "from", "to"], set_=values))
+
+
+def read(session: Session, principal: Principal, period: Period, *,
+         now: datetime | None = None, force: bool = False,
+         compute_with: Compute = compute) -> dict[str, Any]:
+    """The caller's overview of ``period``: from its snapshot while fresh, else computed,
+    stored and answered. ``force`` (刷新): fresh means younger than :data:`FORCE_SECONDS`."""
+    key = scope_key(principal)
+    now = now or datetime.now(UTC)
+    bound = FORCE_SECONDS if force else FRESH_SECONDS
+    row = _row(session, key, period)
+    if not _young(row, now, bound):
+        # one computes, the others of the same key wait here and read what it stored
+        session.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, _lock(key, period))))
+        row = _row(session, key, period)
+        if not _young(row, now, bound):
+            answer = compute_with(session, principal_of(key), period, now)
+            _store(session, key, period, answer, now, now)
+            return answer
+    assert row is not None
+    if now - row.read_at >= READ_MARK:
+        row.read_at = now
+    return row.answer
+
+
+def refresh_due(transaction: Callable[[], AbstractContextManager[Session]], *,
+                now: datetime | None = None, compute_with: Compute = compute) -> dict[str, int]:
+    """Recompute the snapshots read recently that are getting old, each in a transaction of
+    its own; never raises (a failed one keeps its previous snapshot and is logged)."""
+    listed_at = now or datetime.now(UTC)
+    done = {"refreshed": 0, "skipped": 0, "failed": 0}
+    try:
+        with transaction() as session:
+            due = session.execute(
+                select(OverviewSnapshot.scope_key, OverviewSnapshot.from_, OverviewSnapshot.to)
+                .where(OverviewSnapshot.read_at >= listed_at - RECENT_READS,
+                       OverviewSnapshot.computed_at
+                       <= listed_at - timedelta(seconds=REFRESH_AGE_SECONDS))
+                .order_by(OverviewSnapshot.computed_at)).all()
+    except Exception:
+        log.exception("overview snapshots: could not list the due ones; next tick")
+        done["failed"] += 1
+        return done
+    for key, start, end in due:
+        period, at = Period(start, end), now or datetime.now(UTC)
+        try:
+            with transaction() as session:
+                if not session.execute(select(func.pg_try_advisory_xact_lock(
+                        LOCK_CLASS, _lock(key, period)))).scalar_one():
+                    done["skipped"] += 1  # another replica (or a read) computes it now
+                    continue
+                row = _row(session, key, period)
+                if row is None or _young(row, at, REFRESH_AGE_SECONDS):
+                    done["skipped"] += 1
+                    continue
+                started = datetime.now(UTC)
+                answer = compute_with(session, principal_of(key), period, at)
+                _store(session, key, period, answer, at, row.read_at)
+            done["refreshed"] += 1
+            log.info("overview snapshot %s %s..%s refreshed in %.1f s", key, start, end,
+                     (datetime.now(UTC) - started).total_seconds())
+        except Exception:
+            done["failed"] += 1
+            log.exception("overview snapshot %s %s..%s not refreshed; the previous one stays "
+                          "until the next tick", key, start, end)
+    return done
+
