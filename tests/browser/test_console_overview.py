@@ -24,6 +24,12 @@ def test_the_overview_draws_its_charts_and_a_click_opens_the_list_behind_it(
         assert canvas.bounding_box()["height"] > 100
     received = int(leader.page.locator("[data-test=kpi-received] b").inner_text())
     assert received >= 1
+    # the figures are kept and refreshed every few minutes: the page says when they were
+    # computed, and 刷新 asks for them again
+    as_of = leader.page.locator("[data-test=overview-as-of]")
+    expect(as_of).to_have_text(re.compile(r"^数据更新于 (\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}$"))
+    leader.page.locator("[data-test=overview-refresh]").click()
+    expect(as_of).to_have_text(re.compile(r"^数据更新于 "))
     # the year's appraisal at a glance: up to five departments with their scores, each a
     # link to the appraisal (their names are the appraisal page's test; other tests add
     # departments of their own that may lead here)
