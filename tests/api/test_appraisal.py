@@ -27,13 +27,14 @@ d6      G1     w1      —          never triaged (past its 分理时限)       
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
 from conftest import fresh_database
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -567,6 +568,54 @@ def test_the_timer_refreshes_what_was_read_and_a_failure_keeps_the_snapshot(sess
     # a snapshot nobody read in the last day is left alone
     assert overview_snapshots.refresh_due(savepoints(session), now=tick + timedelta(days=2)) \
         == {"refreshed": 0, "skipped": 0, "failed": 0}
+
+
+def test_concurrent_reads_of_a_stale_key_compute_it_once(engine, script):
+    """The second reader waits for the first's compute (an advisory lock per key) and reads
+    what it stored, where both would otherwise compute the province's overview."""
+    calls: list[datetime] = []
+    computing, release = threading.Event(), threading.Event()
+
+    def held(session, principal, period, as_of):
+        calls.append(as_of)
+        computing.set()
+        release.wait(60)
+        return overview_snapshots.compute(session, principal, period, as_of)
+
+    answers: dict[str, dict] = {}
+
+    def reader(name: str) -> None:
+        with Session(engine) as s, s.begin():
+            answers[name] = overview_snapshots.read(s, LEADER, MARCH, now=AS_OF,
+                                                    compute_with=held)
+
+    first = threading.Thread(target=reader, args=("first",))
+    second = threading.Thread(target=reader, args=("second",))
+    try:
+        first.start()
+        assert computing.wait(60)
+        second.start()
+        waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                       "AND NOT granted")
+        with engine.connect() as conn:
+            for _ in range(600):  # until the second reader waits for the first's lock
+                if conn.execute(waiting).scalar_one() == 1:
+                    break
+                threading.Event().wait(0.1)
+            else:
+                pytest.fail("the second reader did not wait for the first")
+        release.set()
+        first.join(60)
+        second.join(60)
+        assert len(calls) == 1
+        assert answers["second"] == answers["first"]
+        assert answers["first"]["totals"]["received"] == 6
+    finally:
+        release.set()
+        first.join(60)
+        second.join(60)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM ticketing.overview_snapshots"))
 
 
 def test_each_scope_reads_its_own_snapshot(session):
