@@ -44,6 +44,7 @@ TEST_ENV = {
     "LOG_FORMAT": "json",
     "OBLIGATION_SWEEP_SECONDS": "1",
     "SLA_SWEEP_SECONDS": "1",
+    "OVERVIEW_REFRESH_SECONDS": "1",
     **{f"{name.upper()}_METRICS_PORT": str(port) for name, port in METRICS_PORTS.items()},
 }
 

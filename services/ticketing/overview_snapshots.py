@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
+from common.config import seconds_from_env
 from services.ticketing import overview
 from services.ticketing.appraisal import READ_ALL, Period
 from services.ticketing.models import OverviewSnapshot
@@ -46,10 +47,11 @@ log = logging.getLogger(__name__)
 FRESH_SECONDS = 300
 #: 刷新 recomputes a snapshot older than this (a younger one is answered as it is)
 FORCE_SECONDS = 30
-#: the refresh timer's interval, and the age from which it recomputes a snapshot: a snapshot
-#: read recently is never older than REFRESH_AGE + REFRESH + its compute time (< FRESH)
-REFRESH_SECONDS = 60
-REFRESH_AGE_SECONDS = FRESH_SECONDS - 2 * REFRESH_SECONDS
+#: the age from which the refresh timer recomputes a snapshot, and the timer's interval
+#: (``OVERVIEW_REFRESH_SECONDS``, at most 60; the tests run it every second): a snapshot read
+#: recently is never older than REFRESH_AGE + the interval + its compute time (< FRESH)
+REFRESH_AGE_SECONDS = FRESH_SECONDS - 2 * 60
+REFRESH_SECONDS = min(60.0, seconds_from_env("OVERVIEW_REFRESH_SECONDS", 60))
 #: the snapshots the timer keeps fresh: read in this last while
 RECENT_READS = timedelta(days=1)
 #: a read records itself (read_at) at most this often per snapshot

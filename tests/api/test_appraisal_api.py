@@ -5,6 +5,7 @@ The figures themselves are checked by hand in ``test_appraisal.py``."""
 from __future__ import annotations
 
 import io
+import time
 from datetime import datetime
 
 import openpyxl
@@ -208,6 +209,29 @@ def test_overview_through_the_gateway(client, token, work, db):
     assert head.status_code == 200, head.text
     assert [d["department_id"] for d in head.json()["by_department"]] == [DEPT_B]
     assert head.json()["totals"]["received"] < everything["totals"]["received"]
+
+
+def test_the_running_timer_refreshes_a_snapshot_read_recently(client, token, work, db):
+    """Ticketing's timer (every second in the tests) recomputes a snapshot read recently once it
+    is 3 minutes old: here one made 200 s old and wrong by hand is replaced by the right
+    figures well before it is 5 minutes old (when a read would recompute it itself)."""
+    leader = bearer(token(Role.LEADER))
+    right = client.get("/api/v1/overview", params=PERIOD, headers=leader).json()
+    with db.begin() as conn:
+        changed = conn.execute(text(
+            "UPDATE ticketing.overview_snapshots SET computed_at = now() - interval '200 s', "
+            "answer = jsonb_set(answer, '{totals,received}', '-1') WHERE scope_key = 'all' "
+            "AND \"from\" = :start AND \"to\" = :end"),
+            {"start": PERIOD["from"], "end": PERIOD["to"]}).rowcount
+    assert changed == 1
+    deadline = time.monotonic() + 60  # still younger than 5 minutes then
+    while True:  # the timer's next ticks
+        now = client.get("/api/v1/overview", params=PERIOD, headers=leader).json()
+        if now["totals"]["received"] != -1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert now["totals"]["received"] == right["totals"]["received"]
+    assert now["as_of"] > right["as_of"]
 
 
 def test_awards_use_the_registry_growth(client, token, db):
