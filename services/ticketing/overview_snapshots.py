@@ -54,19 +54,26 @@ REFRESH_AGE_SECONDS = FRESH_SECONDS - 2 * 60
 REFRESH_SECONDS = min(60.0, seconds_from_env("OVERVIEW_REFRESH_SECONDS", 60))
 #: the snapshots the timer keeps fresh: read in this last while
 RECENT_READS = timedelta(days=1)
+#: at most this many snapshots a tick and replica, everything's (the leaders') first, then the
+#: most recently read: one takes 6-24 s at province scale, and the scopes of 3,000 grid leaders
+#: would keep a worker busy for hours a round; the rest wait for the next tick, or a read
+#: computes its own
+REFRESH_PER_TICK = 3
 #: a read records itself (read_at) at most this often per snapshot
 READ_MARK = timedelta(minutes=1)
 #: first key of the advisory locks of the snapshots (the second: hashtext of the key)
 LOCK_CLASS = 20_015
 
 Compute = Callable[[Session, Principal, Period, datetime], dict[str, Any]]
+#: the key of everything's overview (the leaders', coordinators', admins')
+ALL_KEY = "all"
 
 
 def scope_key(principal: Principal) -> str:
     """The caller's scope as a snapshot key (Forbidden for the roles without an overview)."""
     overview.scope(principal)
     if principal.role in READ_ALL:
-        return "all"
+        return ALL_KEY
     if principal.role == Role.DEPARTMENT_HEAD:
         return f"department:{principal.department_id}"
     return "grids:" + ",".join(sorted(set(principal.grid_ids)))
@@ -139,11 +146,14 @@ def read(session: Session, principal: Principal, period: Period, *,
 
 
 def refresh_due(transaction: Callable[[], AbstractContextManager[Session]], *,
-                now: datetime | None = None, compute_with: Compute = compute) -> dict[str, int]:
-    """Recompute the snapshots read recently that are getting old, each in a transaction of
-    its own; never raises (a failed one keeps its previous snapshot and is logged)."""
+                now: datetime | None = None, compute_with: Compute = compute,
+                limit: int = REFRESH_PER_TICK) -> dict[str, int]:
+    """Recompute the snapshots read recently that are getting old, at most ``limit`` of them
+    (everything's first, then the most recently read; the others are ``deferred``), each in
+    a transaction of its own; never raises (a failed one keeps its previous snapshot and is
+    logged)."""
     listed_at = now or datetime.now(UTC)
-    done = {"refreshed": 0, "skipped": 0, "failed": 0}
+    done = {"refreshed": 0, "skipped": 0, "failed": 0, "deferred": 0}
     try:
         with transaction() as session:
             due = session.execute(
@@ -151,12 +161,15 @@ def refresh_due(transaction: Callable[[], AbstractContextManager[Session]], *,
                 .where(OverviewSnapshot.read_at >= listed_at - RECENT_READS,
                        OverviewSnapshot.computed_at
                        <= listed_at - timedelta(seconds=REFRESH_AGE_SECONDS))
-                .order_by(OverviewSnapshot.computed_at)).all()
+                .order_by((OverviewSnapshot.scope_key == ALL_KEY).desc(),
+                          OverviewSnapshot.read_at.desc(), OverviewSnapshot.computed_at)
+            ).all()
     except Exception:
         log.exception("overview snapshots: could not list the due ones; next tick")
         done["failed"] += 1
         return done
-    for key, start, end in due:
+    done["deferred"] = max(len(due) - limit, 0)
+    for key, start, end in due[:limit]:
         period, at = Period(start, end), now or datetime.now(UTC)
         try:
             with transaction() as session:

@@ -557,17 +557,40 @@ def test_the_timer_refreshes_what_was_read_and_a_failure_keeps_the_snapshot(sess
 
     assert overview_snapshots.refresh_due(savepoints(session), now=tick,
                                           compute_with=database_away) == {
-        "refreshed": 0, "skipped": 0, "failed": 1}
+        "refreshed": 0, "skipped": 0, "failed": 1, "deferred": 0}
     assert overview_snapshots.read(session, LEADER, MARCH, now=tick) == first
     assert overview_snapshots.refresh_due(savepoints(session), now=tick) == {
-        "refreshed": 1, "skipped": 0, "failed": 0}
+        "refreshed": 1, "skipped": 0, "failed": 0, "deferred": 0}
     refreshed = overview_snapshots.read(session, LEADER, MARCH,
                                         now=tick + timedelta(seconds=1))
     assert refreshed["totals"]["received"] == 7
     assert refreshed["as_of"] > first["as_of"]
     # a snapshot nobody read in the last day is left alone
     assert overview_snapshots.refresh_due(savepoints(session), now=tick + timedelta(days=2)) \
-        == {"refreshed": 0, "skipped": 0, "failed": 0}
+        == {"refreshed": 0, "skipped": 0, "failed": 0, "deferred": 0}
+
+
+def test_the_timer_refreshes_a_bounded_number_a_tick_the_leaders_first(session):
+    """Thousands of grid leaders' scopes must not hold a worker for hours: each tick refreshes
+    at most ``limit`` snapshots, everything's (the leaders') first; the others next tick."""
+    overview_snapshots.read(session, HEAD_A, MARCH, now=AS_OF)
+    overview_snapshots.read(session, HEAD_B, MARCH, now=AS_OF + timedelta(seconds=2))
+    overview_snapshots.read(session, LEADER, MARCH, now=AS_OF)
+    tick = AS_OF + timedelta(seconds=overview_snapshots.REFRESH_AGE_SECONDS + 5)
+    computed: list[str] = []
+
+    def counted(s, principal, period, as_of):
+        computed.append(overview_snapshots.scope_key(principal))
+        return overview_snapshots.compute(s, principal, period, as_of)
+
+    assert overview_snapshots.refresh_due(savepoints(session), now=tick, limit=2,
+                                          compute_with=counted) == {
+        "refreshed": 2, "skipped": 0, "failed": 0, "deferred": 1}
+    assert computed == ["all", f"department:{B}"]  # then the most recently read
+    assert overview_snapshots.refresh_due(savepoints(session), now=tick, limit=2,
+                                          compute_with=counted) == {
+        "refreshed": 1, "skipped": 0, "failed": 0, "deferred": 0}
+    assert computed[2:] == [f"department:{A}"]
 
 
 def test_concurrent_reads_of_a_stale_key_compute_it_once(engine, script):
