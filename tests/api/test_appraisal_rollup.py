@@ -153,6 +153,16 @@ def test_the_data_set_has_what_it_says(session, script):
                            ).scalar_one() == 7
 
 
+def test_a_ledger_line_names_its_tasks_demand(session):
+    """The appraisal finds a task's returns and time-outs by the line's own ``demand_id``
+    (``figures.ledger_select``, for its plan): every line with a task, written by the domain
+    functions and the sweep, names that task's demand."""
+    lines, others = session.execute(text(
+        "SELECT count(*), count(*) FILTER (WHERE l.demand_id <> t.demand_id) "
+        "FROM ticketing.ledger l JOIN ticketing.tasks t ON t.id = l.task_id")).one()
+    assert lines > 10 and others == 0
+
+
 @pytest.mark.parametrize("kind", appraisal.SUBJECTS)
 def test_the_rollup_gives_the_rows_of_the_direct_count(session, kind):
     for period in PERIODS:

@@ -274,9 +274,13 @@ def ledger_select(kind: str, scope: list[Any], keys: Mapping[str, Any]) -> Any:
                *(value.label(name) for name, value in keys.items()),
                func.count().filter(LedgerEntry.action == "return").label("returned"),
                func.count().filter(LedgerEntry.action == "time_out").label("timed_out"))
+        # a line's demand by its own demand_id (its task's demand: ledger.record is given
+        # both), so PostgreSQL goes from the demands in scope to their few lines and then to
+        # those lines' tasks by primary key; joined through the task, it scanned all the
+        # tasks (at 1,000,000: 392-571 ms against 167-304 ms a statement)
         .select_from(LedgerEntry)
+        .join(Demand, Demand.id == LedgerEntry.demand_id)
         .join(Task, Task.id == LedgerEntry.task_id)
-        .join(Demand, Demand.id == Task.demand_id)
         .where(*scope, Task.status != CANCELLED, LedgerEntry.action.in_(actions),
                owner.is_not(None))
         .group_by(BY_SUBJECT, *keys.values())
