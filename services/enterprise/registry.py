@@ -25,7 +25,7 @@ from common.calendar import zone_today
 from common.concurrency import stale
 from common.errors import Conflict, Forbidden, ValidationFailed, field_error
 from common.i18n import label
-from common.pagination import paginate
+from common.pagination import paginate, paginate_ranked
 from common.validation import is_uuid
 from services.enterprise import access, figure_access, industry, profile_sources
 from services.enterprise.events import publish
@@ -284,7 +284,9 @@ def list_enterprises(session: Session, principal: Principal, q: dict[str, Any],
                   "output_value": query.selected_columns.output_value,
                   "tax": query.selected_columns.tax}[key]
         order = [column.desc().nulls_last() if descending else column.asc().nulls_last()]
-    found = paginate(session, query, q, order_by=[*order, Enterprise.id]).map(lambda r: r[0])
+    # ranked, every match is read to order them: the count rides along in the same scan
+    pages = paginate_ranked if sort == "relevance" else paginate
+    found = pages(session, query, q, order_by=[*order, Enterprise.id]).map(lambda r: r[0])
     latest = latest_indicators(session, [e.id for e in found.items])
     shown = {e.id: figure_access.shown(who, e.id, latest.get(e.id)) for e in found.items}
     figure_access.record_read(session, who, request_id, "list", shown)
