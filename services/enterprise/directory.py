@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from common.auth import STAFF_ROLES, Principal, Role
@@ -247,6 +247,10 @@ def list_grids(session: Session, principal: Principal, q: dict[str, Any]) -> dic
     query = select(Grid)
     if q.get("kind"):
         query = query.where(Grid.kind == q["kind"])
+    if q.get("q"):  # the console's 按网格名称搜索
+        text = q["q"].strip()
+        query = query.where(or_(Grid.name.contains(text, autoescape=True),
+                                Grid.id == text.upper()))
     if principal.role == Role.ENTERPRISE:
         raise Forbidden("enterprises do not list grids", code="grid.read_forbidden")
     found = paginate(session, query, q, order_by=[Grid.id], scalars=True)

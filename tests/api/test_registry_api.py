@@ -179,6 +179,23 @@ def test_grid_worker_confined_to_their_grids(client, token, zone):
     assert client.get("/api/v1/coverage", headers=bearer(worker)).status_code == 403
 
 
+def test_grids_are_found_by_a_part_of_the_name_or_the_code(client, token, zone):
+    """系统管理's 按网格名称搜索: the list answered only the whole list (q was refused: 422)."""
+    staff = bearer(token(Role.COORDINATOR))
+
+    def found(q: str) -> set[str]:
+        answer = client.get("/api/v1/grids", params={"q": q, "per_page": 200}, headers=staff)
+        assert answer.status_code == 200, answer.text
+        return {grid["id"] for grid in answer.json()["items"]}
+
+    assert found("测试片区") == {G_ID}
+    assert found("tinc1") == {INC_ID}  # the code, as typed
+    assert found("测试") >= {G_ID, INC_ID}
+    assert found("没有这样的网格") == set()
+    blank = client.get("/api/v1/grids", params={"q": "  "}, headers=staff)
+    assert blank.status_code == 422 and "q" in blank.json()["errors"], blank.text
+
+
 def test_profile_keeps_history_and_shows_latest(client, token, zone):
     admin = token(Role.ADMIN)
     e = register(client, admin).json()

@@ -13,6 +13,7 @@ from common.fields import (
     JsonBoolean,
     LocalDateTime,
     Pattern,
+    SearchText,
     Text,
     WholeNumber,
 )
@@ -166,6 +167,8 @@ class GridStaffSchema(Schema):
 
 class GridQuerySchema(PageQuery):
     kind = fields.String(validate=validate.OneOf(GRID_KINDS))
+    q = SearchText(length=(1, 100), metadata={
+        "description": "a part of the grid's name, or its code (GEO07, INC24)"})
     per_page = fields.Integer(load_default=100, validate=validate.Range(1, 200))
 
 

@@ -15550,6 +15550,8 @@ export interface operations {
                 per_page?: number;
                 /** @description Codes of the dictionary `grid_kind`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries. */
                 kind?: "incubator" | "geographic";
+                /** @description a part of the grid's name, or its code (GEO07, INC24) */
+                q?: string;
             };
             header?: never;
             path?: never;
