@@ -170,7 +170,8 @@ def run(database: str, queries: int, only: str = "") -> dict[str, Any]:
             book = ledger_export.Workbook("problems")
             for page in range(1, EXPORT_ROWS // 1000 + 1):
                 items = views.problems(session, COORDINATOR, {
-                    "page": page, "per_page": 1000, "count": False}, now=now)["items"]
+                    "page": page, "per_page": 1000, "count": False}, now=now,
+                    dump=False)["items"]
                 steps = ledger_export.steps(session, COORDINATOR,
                                             ledger_export.demand_ids_of("problems", items))
                 book.add(items, steps, {}, {})

@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +62,14 @@ def connections_per_process(max_workers: int) -> int:
     """The most connections a service process opens to PostgreSQL (pool plus overflow): what
     the Pooler's ``max_client_conn`` must allow per pod (tests/test_k8s.py)."""
     return 2 * pool_size_for(max_workers)
+
+
+def among(column: Any, ids: Sequence[str]) -> Any:
+    """``column = ANY(ids)``, a UUID column among ``ids`` given as one array parameter: an
+    ``IN`` of 1,000 ids is expanded into 1,000 parameters each time its statement is compiled
+    (0.2 s of the ledger's export of 10,000 rows)."""
+    return column == any_(cast(bindparam("ids", list(ids), type_=ARRAY(String), unique=True),
+                               ARRAY(UUID(as_uuid=False))))
 
 
 def make_engine(database_url: str, schema: str, service: str, pool_size: int = 10) -> Engine:

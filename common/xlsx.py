@@ -51,12 +51,17 @@ class Sheet:
         """The next row; each value neutralised, text written as text (never a formula), a
         time or a date with its format, None as an empty cell."""
         sheet, row, formats = self.sheet, self.row, self.book
-        for column, raw in enumerate(values):
-            value = neutralise(raw)
-            if value is None:
+        text_format = formats.bold if bold else None
+        for column, value in enumerate(values):
+            kind = type(value)
+            # the common kinds first, by exact type: a row of the ledger's export is about
+            # 25 cells, 250,000 in an export of 10,000 rows
+            if kind is str:
+                sheet.write_string(row, column, neutralise(value), text_format)
+            elif kind is datetime:
+                sheet.write_datetime(row, column, value, formats.time)
+            elif value is None:
                 continue
-            if isinstance(value, str):
-                sheet.write_string(row, column, value, formats.bold if bold else None)
             elif isinstance(value, bool):
                 sheet.write_boolean(row, column, value)
             elif isinstance(value, (int, float, Decimal)):
@@ -66,7 +71,7 @@ class Sheet:
             elif isinstance(value, date):
                 sheet.write_datetime(row, column, value, formats.date)
             else:
-                sheet.write_string(row, column, str(value))
+                sheet.write_string(row, column, neutralise(str(value)))
         self.row += 1
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from common import xlsx
 from common.auth import Principal, Role
 from common.calendar import SHANGHAI
+from common.db import among
 from common.dictionaries import label_of
 from services.ticketing.models import (
     Demand,
@@ -100,6 +101,8 @@ def cell_value(value: Any) -> Any:
         return YES_NO[value]
     if isinstance(value, list):
         return "、".join(str(item) for item in value if item is not None)
+    if isinstance(value, (int, float)):
+        return value
     return local(value)
 
 
@@ -175,28 +178,28 @@ def steps(session: Session, principal: Principal, demand_ids: Sequence[str]
     if not ids:
         return []
     demands = {d.id: d for d in session.execute(
-        select(Demand.id, *STEP_COLUMNS).where(Demand.id.in_(ids)))}
+        select(Demand.id, *STEP_COLUMNS).where(among(Demand.id, ids)))}
     tasks: dict[str, list[Any]] = defaultdict(list)
     task_of: dict[str, Any] = {}
-    for task in _rows(session, Task, Task.demand_id.in_(ids), Task.created_at, Task.id):
+    for task in _rows(session, Task, among(Task.demand_id, ids), Task.created_at, Task.id):
         tasks[task.demand_id].append(task)
         task_of[task.id] = task
     entries: dict[str, list[Any]] = defaultdict(list)
-    for entry in _rows(session, LedgerEntry, LedgerEntry.demand_id.in_(ids), LedgerEntry.id):
+    for entry in _rows(session, LedgerEntry, among(LedgerEntry.demand_id, ids), LedgerEntry.id):
         entries[entry.demand_id].append(entry)
     notes: dict[str, list[Any]] = defaultdict(list)
-    for note in _rows(session, Note, Note.demand_id.in_(ids), Note.created_at, Note.id):
+    for note in _rows(session, Note, among(Note.demand_id, ids), Note.created_at, Note.id):
         notes[note.demand_id].append(note)
     ratings: dict[str, list[Any]] = defaultdict(list)
-    for rating in _rows(session, Rating, Rating.demand_id.in_(ids), Rating.round):
+    for rating in _rows(session, Rating, among(Rating.demand_id, ids), Rating.round):
         ratings[rating.demand_id].append(rating)
     extensions: dict[str, list[Any]] = defaultdict(list)
     escalations: dict[str, list[Any]] = defaultdict(list)
     if task_of:
-        for ext in _rows(session, Extension, Extension.task_id.in_(list(task_of)),
+        for ext in _rows(session, Extension, among(Extension.task_id, list(task_of)),
                          Extension.requested_at, Extension.id):
             extensions[ext.task_id].append(ext)
-        for esc in _rows(session, Escalation, Escalation.task_id.in_(list(task_of)),
+        for esc in _rows(session, Escalation, among(Escalation.task_id, list(task_of)),
                          Escalation.id):
             escalations[esc.task_id].append(esc)
     out: list[dict[str, Any]] = []

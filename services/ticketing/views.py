@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, load_only
 
 from common.auth import Principal, Role
+from common.db import among
 from common.errors import Forbidden, NotFound
 from common.pagination import paginate
 from common.validation import is_uuid
@@ -47,6 +48,7 @@ from services.ticketing.schemas import (
     PendingDeadlineSchema,
     ProblemItemSchema,
     ProblemPageSchema,
+    RatingSchema,
     TaskItemPageSchema,
     TaskItemSchema,
 )
@@ -271,7 +273,7 @@ def _departments(session: Session, demand_ids: list[str]) -> dict[str, list[str]
         return found
     for demand_id, department_id in session.execute(
         select(Task.demand_id, Task.department_id)
-        .where(Task.demand_id.in_(demand_ids), Task.status != "cancelled")
+        .where(among(Task.demand_id, demand_ids), Task.status != "cancelled")
         .order_by(Task.created_at, Task.id)
     ):
         if department_id not in found[demand_id]:
@@ -286,13 +288,21 @@ def _paged(items: list[dict[str, Any]], total: int, filters: dict[str, Any],
             "per_page": filters.get("per_page", len(items))}
 
 
+def _dumped(schema: type[Schema], page: dict[str, Any], dump: bool) -> dict[str, Any]:
+    """The page as its schema dumps it; with ``dump`` False its items as read (times stay
+    datetimes): the export writes cells from them, and dumping 10,000 rows only for the
+    workbook to parse their times back took 0.9 s of its 5.3 s."""
+    return schema().dump(page) if dump else page
+
+
 def _empty(filters: dict[str, Any], schema: type[Schema]) -> dict[str, Any]:
     return schema().dump(_paged([], 0, filters))
 
 
 def problems(session: Session, principal: Principal, filters: dict[str, Any],
              now: datetime | None = None,
-             enterprise_ids: Sequence[str] | None = None) -> dict[str, Any]:
+             enterprise_ids: Sequence[str] | None = None, dump: bool = True
+             ) -> dict[str, Any]:
     """问题清单 (``ProblemPageSchema``): demands with their state, category, departments;
     newest first, or the best match of ``q`` first."""
     waiting = awaiting_resolution_clause().label("awaiting_resolution")
@@ -311,7 +321,7 @@ def problems(session: Session, principal: Principal, filters: dict[str, Any],
     departments = _departments(session, [demand.id for demand, _ in rows])
     items = [{**_columns(demand, ProblemItemSchema), "departments": departments[demand.id],
               "awaiting_resolution": bool(flag)} for demand, flag in rows]
-    return ProblemPageSchema().dump(_paged(items, total, filters, capped))
+    return _dumped(ProblemPageSchema, _paged(items, total, filters, capped), dump)
 
 
 def _columns(row: Any, schema: type[Schema]) -> dict[str, Any]:
@@ -346,7 +356,8 @@ def _is_overdue(task: Task, now: datetime) -> bool:
 
 def tasks(session: Session, principal: Principal, filters: dict[str, Any],
           now: datetime | None = None,
-          enterprise_ids: Sequence[str] | None = None) -> dict[str, Any]:
+          enterprise_ids: Sequence[str] | None = None, dump: bool = True
+          ) -> dict[str, Any]:
     """任务清单 (``TaskItemPageSchema``): tasks with department, deadlines, state, overdue;
     by handling deadline, or the best match of ``q`` first."""
     moment = now or datetime.now(UTC)
@@ -366,12 +377,13 @@ def tasks(session: Session, principal: Principal, filters: dict[str, Any],
     items = [{**_columns(task, TaskItemSchema), "number": demand.number, "title": demand.title,
               "category": demand.category, "received_at": demand.received_at,
               "overdue": _is_overdue(task, moment)} for task, demand in rows]
-    return TaskItemPageSchema().dump(_paged(items, total, filters, capped))
+    return _dumped(TaskItemPageSchema, _paged(items, total, filters, capped), dump)
 
 
 def done(session: Session, principal: Principal, filters: dict[str, Any],
          now: datetime | None = None,
-         enterprise_ids: Sequence[str] | None = None) -> dict[str, Any]:
+         enterprise_ids: Sequence[str] | None = None, dump: bool = True
+         ) -> dict[str, Any]:
     """落实清单 (``DonePageSchema``): closed demands with the closure kind and ratings; the
     latest closed first, or the best match of ``q`` first."""
     try:
@@ -387,17 +399,17 @@ def done(session: Session, principal: Principal, filters: dict[str, Any],
                                 filters, Demand.closed_at.desc().nulls_last(), Demand.id)
     ids = [demand.id for demand, in rows]
     departments = _departments(session, ids)
-    ratings: dict[str, list[Rating]] = {demand_id: [] for demand_id in ids}
+    ratings: dict[str, list[dict[str, Any]]] = {demand_id: [] for demand_id in ids}
     if ids:
         for rating in session.execute(
             select(Rating).where(Rating.demand_id.in_(ids)).order_by(Rating.round)
         ).scalars():
-            ratings[rating.demand_id].append(rating)
+            ratings[rating.demand_id].append(_columns(rating, RatingSchema))
     items = [{**_columns(demand, DoneItemSchema), "departments": departments[demand.id],
               "ratings": ratings[demand.id],
-              "satisfied": ratings[demand.id][-1].satisfied if ratings[demand.id] else None}
+              "satisfied": ratings[demand.id][-1]["satisfied"] if ratings[demand.id] else None}
              for demand, in rows]
-    return DonePageSchema().dump(_paged(items, total, filters, capped))
+    return _dumped(DonePageSchema, _paged(items, total, filters, capped), dump)
 
 
 # =========================================================================== the lists

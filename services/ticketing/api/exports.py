@@ -104,7 +104,7 @@ class ExportsApi:
             with self.db.transaction() as session:
                 found = views.VIEWS[view](
                     session, principal, {**criteria, "page": page, "per_page": PAGE_ROWS,
-                                         "count": False}, enterprise_ids=ids)
+                                         "count": False}, enterprise_ids=ids, dump=False)
                 items = found["items"]
                 fresh = [d for d in ledger_export.demand_ids_of(view, items) if d not in seen]
                 steps = ledger_export.steps(session, principal, fresh)
