@@ -79,8 +79,12 @@ def give_words(session: Session) -> int:
             "WHERE search = ''::tsvector AND coalesce(category, '') = :c"),
             {"v": vector, "c": category})
         session.commit()
-    session.execute(text("ANALYZE ticketing.demands"))
-    session.commit()  # ANALYZE's statistics are rolled back with the transaction otherwise
+    session.commit()
+    # VACUUM, not only ANALYZE: every demand was rewritten, and the figures measured next
+    # (the appraisal's fetches of the open demands) would read the dead versions too
+    with session.get_bind().connect().execution_options(
+            isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE ticketing.demands"))
     return int(missing)
 
 
@@ -146,24 +150,38 @@ def run(database: str, queries: int, only: str = "") -> dict[str, Any]:
         def problems() -> Any:
             return views.problems(session, COORDINATOR, problems_filters(), now=now)
 
-        def problems_bare() -> Any:
+        problems_where = (
+            "FROM ticketing.demands d WHERE d.category = :c "
+            "AND d.received_at >= :a AND d.received_at < :b AND ("
+            " (d.status = 'received' AND d.triage_due_at < :now)"
+            " OR d.triaged_at > d.triage_due_at OR EXISTS (SELECT 1 FROM ticketing.tasks t"
+            "  WHERE t.demand_id = d.id AND ((t.status IN ('assigned','coordination',"
+            "  'accepted') AND t.due_at < :now) OR (t.status = 'completed'"
+            "  AND t.completed_at > t.due_at))))")
+
+        def problems_params() -> dict[str, Any]:
             f = problems_filters()
+            return {"c": f["category"], "a": search.day_start(f["received_from"]),
+                    "b": search.day_start(f["received_to"] + timedelta(days=1)), "now": now}
+
+        def problems_bare() -> Any:
             return session.execute(text(
-                "SELECT d.* FROM ticketing.demands d WHERE d.category = :c "
-                "AND d.received_at >= :a AND d.received_at < :b AND ("
-                " (d.status = 'received' AND d.triage_due_at < :now)"
-                " OR d.triaged_at > d.triage_due_at OR EXISTS (SELECT 1 FROM ticketing.tasks t"
-                "  WHERE t.demand_id = d.id AND ((t.status IN ('assigned','coordination',"
-                "  'accepted') AND t.due_at < :now) OR (t.status = 'completed'"
-                "  AND t.completed_at > t.due_at)))) "
-                "ORDER BY d.received_at DESC, d.id LIMIT 20"),
-                {"c": f["category"], "a": search.day_start(f["received_from"]),
-                 "b": search.day_start(f["received_to"] + timedelta(days=1)),
-                 "now": now}).all()
+                f"SELECT d.* {problems_where} ORDER BY d.received_at DESC, d.id LIMIT 20"),
+                problems_params()).all()
+
+        def problems_counted_bare() -> Any:
+            """What the list answers, as bare SQL: the count of every match (the total it
+            shows) and the page; the page alone stops at its 20th row."""
+            params = problems_params()
+            session.execute(text(f"SELECT count(*) {problems_where}"), params).scalar_one()
+            return session.execute(text(
+                f"SELECT d.* {problems_where} ORDER BY d.received_at DESC, d.id LIMIT 20"),
+                params).all()
 
         if want("problems"):
             results["problems"] = _samples(problems, queries)
             results["problems_reference"] = _samples(problems_bare, queries)
+            results["problems_counted_reference"] = _samples(problems_counted_bare, queries)
 
         # the ledger XLSX of 10,000 rows with every step, page by page
         def exported() -> int:
@@ -247,11 +265,14 @@ def run(database: str, queries: int, only: str = "") -> dict[str, Any]:
                 rows = count()
                 took.append((time.perf_counter() - started) * 1000)
             results[name] = {"ms": min(took), "runs_ms": took, "rows": rows}
-    for key in ("search", "problems"):
+    # against the bare SQL of what each answers: the capped count and the page of a search,
+    # the count and the page of the problem list
+    for key, reference in (("search", "search_capped_reference"),
+                           ("problems", "problems_counted_reference")):
         if key not in results:
             continue
         results[f"{key}_ratio"] = (results[key]["p95_ms"]
-                                   / max(results[f"{key}_reference"]["p95_ms"], 1e-6))
+                                   / max(results[reference]["p95_ms"], 1e-6))
     for key in ("export", "appraisal"):
         if key not in results:
             continue
@@ -270,7 +291,7 @@ def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             continue
         ms = r[key]["p95_ms"]
         rows.append(("search_reads", f"{label} ({r['demands']:,} demands)",
-                     f"{ms:.1f} ms ({r[f'{key}_ratio']:.1f}x bare SQL)",
+                     f"{ms:.1f} ms ({r[f'{key}_ratio']:.1f}x the bare count and page)",
                      "ok" if ms < BUDGETS_MS[key] else f"MISSED ({BUDGETS_MS[key]} ms)"))
     if "export" in r:
         ms = r["export"]["ms"]
