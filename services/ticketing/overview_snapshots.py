@@ -16,7 +16,8 @@ of grids, see :func:`scope_key`) and **period**, with ``computed_at`` (the answe
   recomputes the snapshots read in the last :data:`RECENT_READS` and older than
   :data:`REFRESH_AGE_SECONDS`, so a leader's read finds a fresh one. A key another replica is
   refreshing is skipped (``pg_try_advisory_xact_lock``); a refresh that fails rolls back,
-  keeps the previous snapshot, is logged and tried again on the next tick.
+  keeps the previous snapshot, is logged and tried again on the next tick. The same timer
+  deletes the snapshots nobody read for :data:`KEPT_FOR`.
 
 A department head's key is their department's and a grid leader's their grids': no caller can
 name another's key.
@@ -30,7 +31,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -59,6 +60,11 @@ RECENT_READS = timedelta(days=1)
 #: would keep a worker busy for hours a round; the rest wait for the next tick, or a read
 #: computes its own
 REFRESH_PER_TICK = 3
+#: a snapshot nobody read for this long is deleted by the timer (a grid leader's "this year to
+#: date" is a new period every day: kept for ever, 3,000 scopes would add a million answers a
+#: year), at most :data:`DELETE_PER_TICK` a tick and replica
+KEPT_FOR = timedelta(days=7)
+DELETE_PER_TICK = 500
 #: a read records itself (read_at) at most this often per snapshot
 READ_MARK = timedelta(minutes=1)
 #: first key of the advisory locks of the snapshots (the second: hashtext of the key)
@@ -151,11 +157,17 @@ def refresh_due(transaction: Callable[[], AbstractContextManager[Session]], *,
     """Recompute the snapshots read recently that are getting old, at most ``limit`` of them
     (everything's first, then the most recently read; the others are ``deferred``), each in
     a transaction of its own; never raises (a failed one keeps its previous snapshot and is
-    logged)."""
+    logged). First delete those nobody read for :data:`KEPT_FOR` (``deleted``)."""
     listed_at = now or datetime.now(UTC)
-    done = {"refreshed": 0, "skipped": 0, "failed": 0, "deferred": 0}
+    done = {"refreshed": 0, "skipped": 0, "failed": 0, "deferred": 0, "deleted": 0}
     try:
         with transaction() as session:
+            unread = select(OverviewSnapshot.scope_key, OverviewSnapshot.from_,
+                            OverviewSnapshot.to).where(
+                OverviewSnapshot.read_at < listed_at - KEPT_FOR).limit(DELETE_PER_TICK)
+            done["deleted"] = session.execute(delete(OverviewSnapshot).where(
+                tuple_(OverviewSnapshot.scope_key, OverviewSnapshot.from_,
+                       OverviewSnapshot.to).in_(unread))).rowcount
             due = session.execute(
                 select(OverviewSnapshot.scope_key, OverviewSnapshot.from_, OverviewSnapshot.to)
                 .where(OverviewSnapshot.read_at >= listed_at - RECENT_READS,

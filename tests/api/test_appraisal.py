@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from conftest import fresh_database
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -557,17 +557,20 @@ def test_the_timer_refreshes_what_was_read_and_a_failure_keeps_the_snapshot(sess
 
     assert overview_snapshots.refresh_due(savepoints(session), now=tick,
                                           compute_with=database_away) == {
-        "refreshed": 0, "skipped": 0, "failed": 1, "deferred": 0}
+        "refreshed": 0, "skipped": 0, "failed": 1, "deferred": 0, "deleted": 0}
     assert overview_snapshots.read(session, LEADER, MARCH, now=tick) == first
     assert overview_snapshots.refresh_due(savepoints(session), now=tick) == {
-        "refreshed": 1, "skipped": 0, "failed": 0, "deferred": 0}
+        "refreshed": 1, "skipped": 0, "failed": 0, "deferred": 0, "deleted": 0}
     refreshed = overview_snapshots.read(session, LEADER, MARCH,
                                         now=tick + timedelta(seconds=1))
     assert refreshed["totals"]["received"] == 7
     assert refreshed["as_of"] > first["as_of"]
-    # a snapshot nobody read in the last day is left alone
+    # a snapshot nobody read in the last day is left alone; after a week it is deleted
     assert overview_snapshots.refresh_due(savepoints(session), now=tick + timedelta(days=2)) \
-        == {"refreshed": 0, "skipped": 0, "failed": 0, "deferred": 0}
+        == {"refreshed": 0, "skipped": 0, "failed": 0, "deferred": 0, "deleted": 0}
+    assert overview_snapshots.refresh_due(savepoints(session), now=tick + timedelta(days=8)) \
+        == {"refreshed": 0, "skipped": 0, "failed": 0, "deferred": 0, "deleted": 1}
+    assert session.execute(select(func.count()).select_from(OverviewSnapshot)).scalar_one() == 0
 
 
 def test_the_timer_refreshes_a_bounded_number_a_tick_the_leaders_first(session):
@@ -585,11 +588,11 @@ def test_the_timer_refreshes_a_bounded_number_a_tick_the_leaders_first(session):
 
     assert overview_snapshots.refresh_due(savepoints(session), now=tick, limit=2,
                                           compute_with=counted) == {
-        "refreshed": 2, "skipped": 0, "failed": 0, "deferred": 1}
+        "refreshed": 2, "skipped": 0, "failed": 0, "deferred": 1, "deleted": 0}
     assert computed == ["all", f"department:{B}"]  # then the most recently read
     assert overview_snapshots.refresh_due(savepoints(session), now=tick, limit=2,
                                           compute_with=counted) == {
-        "refreshed": 1, "skipped": 0, "failed": 0, "deferred": 0}
+        "refreshed": 1, "skipped": 0, "failed": 0, "deferred": 0, "deleted": 0}
     assert computed[2:] == [f"department:{A}"]
 
 

@@ -132,7 +132,8 @@ class SweepApi:
     @timer(interval=overview_snapshots.REFRESH_SECONDS)
     def overview_refresh_tick(self) -> None:
         """领导总览: recompute the snapshots read recently before they go stale, so that a
-        leader's read is answered from one. Never raises (refresh_due logs each failure; the
+        leader's read is answered from one, and delete those nobody read for a week. Never
+        raises (refresh_due logs each failure; the
         previous snapshot stays and the next tick tries again)."""
         try:
             done = overview_snapshots.refresh_due(self.db.transaction)
