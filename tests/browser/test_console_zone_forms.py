@@ -3,7 +3,8 @@ it, on records the test makes itself: 建设部's liaison adds a project (新建
 milestones, one planned and missed (滞后), through 竣工备案 and 投产, and the investor enters
 scope in the site's grid; a coordinator adds and edits a research institute; an admin edits a
 chain (补链); a coordinator edits a carrier, a stale edit told in Chinese, and records a tenant's
-迁出; a liaison of another department sees no editing and the API refuses it (403)."""
+迁出; 建设部's liaison edits a project, a refusal at its field and a stale edit told; a liaison
+of another department sees no editing and the API refuses it (403)."""
 
 from __future__ import annotations
 
@@ -392,6 +393,60 @@ def test_a_coordinator_edits_a_carrier_a_stale_edit_is_told_and_a_tenant_moves_o
     names = [t["enterprise_name"] for t in client.get(
         f"/api/v1/zone/carriers/{carrier['id']}/tenants", headers=_admin(token)).json()["items"]]
     assert names == [staying]
+
+
+def test_the_construction_liaison_edits_a_project_a_refusal_at_its_field_a_stale_edit_told(
+        signed_in, client, token):
+    """编辑项目: more completed than planned is refused at its field and writes nothing; an
+    edit after someone else's is refused in Chinese, the form reads the project again (their
+    change shown), and the edit saved after it keeps both."""
+    run = uuid.uuid4().hex[:6]
+    lon, lat = _inside(client, token, "GEO07")
+    name = f"表单编辑项目{run}"
+    created = client.post("/api/v1/zone/projects", headers=_admin(token), json={
+        "name": name, "site_address": "高新区编辑路1号地块", "planned_investment": 30000,
+        "investor_name": f"青岛表单编辑{run}有限公司", "lon": lon, "lat": lat})
+    assert created.status_code == 201, created.text
+    project = created.json()
+
+    liaison = signed_in(CONSTRUCTION, "建设部联络员")
+    liaison.goto(f"/zone/projects/{project['id']}")
+    detail = liaison.page.locator("[data-test=project-detail]")
+    expect(detail.locator("h2")).to_contain_text(name)
+    liaison.page.locator("[data-test=project-edit]").click()
+    form = liaison.page.locator("[data-test=project-form]")
+    expect(form.locator("input[name=name]")).to_have_value(name)
+    expect(form.locator("input[name=planned_investment]")).to_have_value("30000")
+
+    # more completed than planned: told at the field, nothing written
+    form.locator("input[name=completed_investment]").fill("40000")
+    liaison.page.locator("[data-test=project-save]").click()
+    expect(form.locator(".el-form-item", has_text="已完成投资")).to_contain_text(
+        "不得超过计划投资额")
+    reread = client.get(f"/api/v1/zone/projects/{project['id']}", headers=_admin(token)).json()
+    assert reread["version"] == project["version"]
+    assert not reread["completed_investment"]
+
+    # someone else adds a note meanwhile: the save is refused and the form reads it again
+    other = client.patch(f"/api/v1/zone/projects/{project['id']}", headers={
+        **_admin(token), "If-Match": f'"{project["version"]}"'}, json={"note": f"他人备注{run}"})
+    assert other.status_code == 200, other.text
+    form.locator("input[name=completed_investment]").fill("12000")
+    liaison.page.locator("[data-test=project-save]").click()
+    expect(liaison.page.locator("[data-test=project-form-problem]")).to_contain_text(
+        "已被他人修改")
+    expect(form.locator("textarea")).to_have_value(f"他人备注{run}")
+    liaison.shot("zone-project-stale")
+
+    # read again: the edit goes through and keeps the other's note
+    form.locator("input[name=completed_investment]").fill("12000")
+    form.locator("input[name=name]").fill(f"{name}二期")
+    liaison.page.locator("[data-test=project-save]").click()
+    expect(detail.locator("h2")).to_contain_text(f"{name}二期")
+    expect(detail).to_contain_text("12,000 万元（40%）")
+    after = client.get(f"/api/v1/zone/projects/{project['id']}", headers=_admin(token)).json()
+    assert (after["name"], after["completed_investment"], after["note"]) == (
+        f"{name}二期", 12000, f"他人备注{run}")
 
 
 def test_a_liaison_of_another_department_sees_no_editing_and_the_api_refuses_it(
