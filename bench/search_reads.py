@@ -3,9 +3,10 @@
 
 - keyword search over demands (``q``, the ``search`` tsvector and its GIN index), p95 of a
   page as the ticketing service builds it (``intake.list_visible``) against the bare SQL of
-  the same query;
+  the same query: the count capped at 10,001 and the page (the uncapped rank is kept too);
 - the ledger's problem list, one page with three filters (category, a date range, overdue),
-  p95 (``views.problems``) against its bare SQL;
+  p95 (``views.problems``) against the bare SQL of what it answers: the count of all matches
+  and the page (the page alone is kept too);
 - the ledger XLSX of 10,000 rows with every step, written page by page as the export job
   does (``ledger_export``; names left out: the registry is another process) against reading
   the same rows and writing them with openpyxl alone;

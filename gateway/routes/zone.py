@@ -69,6 +69,15 @@ def _versioned_body(call: Call) -> tuple[dict[str, Any], int | None]:
                        else call.body.get("version"))
 
 
+async def _versioned_update(call: Call, method: str, *ids: str) -> dict[str, Any]:
+    """A write of a versioned record: the body without its ``version``, and the version the
+    caller read (:func:`_versioned_body`) for the service to check."""
+    payload = await call.request.json()
+    payload.pop("version", None)
+    _, version = _versioned_body(call)
+    return await call.rpc("enterprise", method, *ids, payload, expected_version=version)
+
+
 def _params(call: Call) -> dict[str, Any]:
     return dict(call.request.query_params)
 
@@ -99,11 +108,7 @@ async def get_carrier(call: Call) -> dict[str, Any]:
 
 
 async def update_carrier(call: Call) -> dict[str, Any]:
-    payload = await call.request.json()
-    payload.pop("version", None)
-    _, version = _versioned_body(call)
-    return await call.rpc("enterprise", "update_carrier", _carrier(call), payload,
-                          expected_version=version)
+    return await _versioned_update(call, "update_carrier", _carrier(call))
 
 
 async def list_carrier_tenants(call: Call) -> dict[str, Any]:
@@ -140,19 +145,12 @@ async def get_project(call: Call) -> dict[str, Any]:
 
 
 async def update_project(call: Call) -> dict[str, Any]:
-    payload = await call.request.json()
-    payload.pop("version", None)
-    _, version = _versioned_body(call)
-    return await call.rpc("enterprise", "update_project", _project(call), payload,
-                          expected_version=version)
+    return await _versioned_update(call, "update_project", _project(call))
 
 
 async def record_milestone(call: Call) -> dict[str, Any]:
-    payload = await call.request.json()
-    payload.pop("version", None)
-    _, version = _versioned_body(call)
-    return await call.rpc("enterprise", "record_milestone", _project(call),
-                          call.path_params["milestone"], payload, expected_version=version)
+    return await _versioned_update(call, "record_milestone", _project(call),
+                                   call.path_params["milestone"])
 
 
 async def sweep_project_delays(call: Call) -> dict[str, Any]:
@@ -179,11 +177,7 @@ async def get_institute(call: Call) -> dict[str, Any]:
 
 
 async def update_institute(call: Call) -> dict[str, Any]:
-    payload = await call.request.json()
-    payload.pop("version", None)
-    _, version = _versioned_body(call)
-    return await call.rpc("enterprise", "update_institute", _institute(call), payload,
-                          expected_version=version)
+    return await _versioned_update(call, "update_institute", _institute(call))
 
 
 # --- leading industries -------------------------------------------------------------------------
@@ -206,11 +200,7 @@ async def get_leading_industry(call: Call) -> dict[str, Any]:
 
 
 async def update_leading_industry(call: Call) -> dict[str, Any]:
-    payload = await call.request.json()
-    payload.pop("version", None)
-    _, version = _versioned_body(call)
-    return await call.rpc("enterprise", "update_leading_industry", _industry(call), payload,
-                          expected_version=version)
+    return await _versioned_update(call, "update_leading_industry", _industry(call))
 
 
 async def leading_industry_members(call: Call) -> dict[str, Any]:
@@ -223,11 +213,7 @@ async def get_chain_map(call: Call) -> dict[str, Any]:
 
 
 async def set_chain(call: Call) -> dict[str, Any]:
-    payload = await call.request.json()
-    payload.pop("version", None)
-    _, version = _versioned_body(call)
-    return await call.rpc("enterprise", "set_chain", _industry(call), payload,
-                          expected_version=version)
+    return await _versioned_update(call, "set_chain", _industry(call))
 
 
 VERSIONED = ("Send the ETag as If-Match (or `version`) to refuse a stale write (412).")
