@@ -374,7 +374,9 @@ def tasks(session: Session, principal: Principal, filters: dict[str, Any],
         query = query.where(Task.status == filters["state"])
     rows, total, capped = _page(session, query, filters, Task.due_at.asc().nulls_last(),
                                 Demand.received_at.desc(), Task.id)
+    # the demand's enterprise id too: naming.decorate names it (enterprise_name)
     items = [{**_columns(task, TaskItemSchema), "number": demand.number, "title": demand.title,
+              "enterprise_id": demand.enterprise_id,
               "category": demand.category, "received_at": demand.received_at,
               "overdue": _is_overdue(task, moment)} for task, demand in rows]
     return _dumped(TaskItemPageSchema, _paged(items, total, filters, capped), dump)

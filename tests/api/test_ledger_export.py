@@ -196,6 +196,44 @@ def test_the_ledger_export_as_a_job_with_its_progress(client, lived, people, tok
         assert refused.status_code == 422 and flag in refused.json()["errors"], refused.text
 
 
+def test_the_task_and_done_lists_export_names_labels_and_local_times(client, lived, people):
+    """任务清单 and 落实清单 as the export writes them (their rows read undumped, times as
+    datetimes): names and Chinese labels, never ids or codes, times in Asia/Shanghai; the
+    closed demand's last rating in the done list."""
+    coordinator = people["coordinator"][0]
+    tag = lived["tag"]
+    tasks = client.get("/api/v1/ledger/export.xlsx", headers=bearer(coordinator),
+                       params={"view": "tasks", "number": lived["number"]})
+    assert tasks.status_code == 200, tasks.text
+    found = sheets(tasks.content)
+    assert list(found) == ["任务清单", "办理过程"]
+    header, *rows = found["任务清单"]
+    assert rows and all(row[0] == lived["number"] for row in rows)
+    listed = flat(rows)
+    for expected in (lived["enterprise"], "消防大队", "建设部", people["fire"][1],
+                     people["build"][1]):
+        assert expected in listed, expected
+    for code in ("fire_rescue", "construction", "completed", lived["id"]):
+        assert code not in listed, code
+    times = [i for i, name in enumerate(header) if name in ("收到时间", "受理时间", "办结时间")]
+    assert len(times) == 3
+    assert all(row[i] is not None and row[i].tzinfo is None for row in rows for i in times)
+
+    done = client.get("/api/v1/ledger/export.xlsx", headers=bearer(coordinator),
+                      params={"view": "done", "number": lived["number"]})
+    assert done.status_code == 200, done.text
+    found = sheets(done.content)
+    assert list(found) == ["落实清单", "办理过程"]
+    header, row = found["落实清单"]
+    cell = dict(zip(header, row, strict=True))
+    assert cell["诉求编号"] == lived["number"] and cell["企业"] == lived["enterprise"]
+    assert cell["销号方式"] == "内部销号" and cell["满意"] == "否"
+    assert (cell["办理效率"], cell["服务态度"], cell["办理结果"]) == (2, 3, 2)
+    assert cell["评价意见"] == f"太慢了{tag}"
+    assert "消防大队" in cell["责任部门"] and "fire_rescue" not in cell["责任部门"]
+    assert cell["销号时间"].tzinfo is None and cell["收到时间"] <= cell["销号时间"]
+
+
 def test_an_account_has_at_most_two_exports_in_the_making(client, token, db):
     """Each export holds a worker of ticketing while it is built: a third one waits for one of
     the caller's to finish (409, coded), an export stalled for ten minutes no longer counts,
@@ -233,6 +271,11 @@ def test_lists_carry_names_next_to_ids(client, lived, people):
     assert problems[0]["enterprise_name"] == lived["enterprise"]
     assert set(problems[0]["department_names"]) == {"消防大队", "建设部"}
     assert problems[0]["grid_name"]
+    tasks = client.get("/api/v1/ledger/tasks", headers=bearer(coordinator),
+                       params={"number": lived["number"]}).json()["items"]
+    assert tasks and {t["enterprise_name"] for t in tasks} == {lived["enterprise"]}
+    assert "消防大队" in {t["department_name"] for t in tasks}
+    assert people["fire"][1] in {t["accepted_by_name"] for t in tasks}
     steps = client.get("/api/v1/ledger", headers=bearer(coordinator),
                        params={"demand_id": lived["id"], "per_page": 200}).json()["items"]
     assert people["fire"][1] in {s["actor_name"] for s in steps}

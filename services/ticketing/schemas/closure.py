@@ -195,6 +195,7 @@ class TaskItemSchema(Schema):
     id = fields.String(required=True)
     demand_id = fields.String(required=True)
     number = fields.String(required=True)
+    enterprise_id = fields.String(required=True, metadata={"description": "the demand's"})
     title = fields.String(required=True)
     category = fields.String(allow_none=True)
     received_at = LocalDateTime(required=True)
@@ -205,6 +206,8 @@ class TaskItemSchema(Schema):
     due_at = LocalDateTime(allow_none=True)
     due_provisional = fields.Boolean(required=True)
     accepted_at = LocalDateTime(allow_none=True)
+    accepted_by = fields.String(allow_none=True, metadata={
+        "description": "who accepted it (their name: accepted_by_name)"})
     completed_at = LocalDateTime(allow_none=True)
     reopen_count = fields.Integer(required=True)
     escalation_level = fields.Integer(required=True, metadata={"x-dictionary": "escalation_level"})

@@ -6192,6 +6192,8 @@ export interface components {
             accept_due_provisional: boolean;
             /** Format: date-time */
             accepted_at?: string | null;
+            /** @description who accepted it (their name: accepted_by_name) */
+            accepted_by?: string | null;
             /** @description who accepted it */
             accepted_by_name?: string | null;
             category?: string | null;
@@ -6204,6 +6206,8 @@ export interface components {
             /** Format: date-time */
             due_at?: string | null;
             due_provisional: boolean;
+            /** @description the demand's */
+            enterprise_id: string;
             /** @description the enterprise's name */
             enterprise_name?: string | null;
             escalation_level: number;
@@ -17458,6 +17462,7 @@ export interface operations {
                      *           "accept_due_at": "2026-11-26T10:00:00+08:00",
                      *           "accept_due_provisional": true,
                      *           "accepted_at": "2026-11-26T10:00:00+08:00",
+                     *           "accepted_by": "示例",
                      *           "accepted_by_name": "青岛光刃激光科技有限公司",
                      *           "category": "fire",
                      *           "completed_at": "2026-11-26T10:00:00+08:00",
@@ -17466,6 +17471,7 @@ export interface operations {
                      *           "department_name": "fire_rescue",
                      *           "due_at": "2026-11-26T10:00:00+08:00",
                      *           "due_provisional": true,
+                     *           "enterprise_id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *           "enterprise_name": "青岛光刃激光科技有限公司",
                      *           "escalation_level": 1,
                      *           "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
