@@ -48,6 +48,16 @@ class Demand(Base):
         Index("ix_demands_category_received_at", "category", "received_at"),
         # the last days' closures, which the appraisal rollup's catch-up looks at
         Index("ix_demands_closed_at", "closed_at", postgresql_where=text("closed_at IS NOT NULL")),
+        # the open demands (appraisal.OPEN_STATES) with every column the appraisal counts: a
+        # period of whole months counts them directly (the closed ones come from the rollup),
+        # from this index alone; at 1,000,000 demands a fetch of the 81,666 open ones went
+        # from 70-100 ms (19,747 heap pages) to 12-30 ms (docs/performance.md)
+        Index("ix_demands_open_figures", "received_at",
+              postgresql_include=["id", "status", "grid_id", "recorded_by", "recorded_role",
+                                  "triaged_at", "triage_due_at", "closure", "difficulty",
+                                  "category"],
+              postgresql_where=text("status IN ('received', 'triaged', 'in_progress', "
+                                    "'awaiting_rating')")),
     )
 
     id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)

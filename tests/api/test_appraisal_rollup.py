@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from alembic import command
 from conftest import fresh_database
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from test_appraisal import LA, LB, LC, W1, W2, Script, enterprise
@@ -189,6 +189,41 @@ def test_the_full_months_are_read_from_the_rollup(session):
     assert appraisal.full_months(Period(date(2026, 1, 31), date(2026, 2, 28))) == Period(
         date(2026, 2, 1), date(2026, 2, 28))
     assert appraisal.full_months(PERIODS[4]) is None
+
+
+@pytest.mark.parametrize("kind", appraisal.SUBJECTS)
+def test_a_year_reads_its_open_demands_from_their_index_alone(engine, script, kind):
+    """A period of whole months counts its open demands directly: every statement can read
+    them from ``ix_demands_open_figures`` alone (an index-only scan, no page of the table),
+    so the index's states are the open ones and it holds every column the figures count (a
+    new one counted, or a new state, fails here). The planner is told to avoid the other
+    ways, which a table this small would take: a scan of the whole table, of a bitmap, or
+    lookups by id in a loop."""
+    statements: list[tuple[str, object]] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if "ticketing.demands" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        with Session(engine) as s:
+            appraisal.appraise(s, kind, Period.year(2026), AS_OF[0])
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    assert statements
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE ticketing.demands"))  # its pages all visible
+    with engine.connect() as conn:
+        cursor = conn.connection.cursor()
+        for off in ("seqscan", "bitmapscan", "nestloop", "mergejoin"):
+            cursor.execute(f"SET enable_{off} = off")
+        for statement, parameters in statements:
+            cursor.execute("EXPLAIN " + statement, parameters)
+            scans = [line for (line,) in cursor.fetchall() if " on demands" in line]
+            assert scans and all("Index Only Scan using ix_demands_open_figures" in line
+                                 for line in scans), (statement, scans)
+        conn.rollback()
 
 
 def zone_month(session: Session, month: date) -> tuple[int, int, int]:

@@ -468,7 +468,12 @@ def appraise(session: Session, kind: str, period: Period, as_of: datetime | None
     config = config or settings(session)
     months = full_months(period) if rollup else None
     scope = [period.received()]
-    if months is not None:  # the closed demands of the full months are rolled up
+    # the closed demands of the full months are rolled up: a period of whole months (a year)
+    # counts its open demands directly, which ix_demands_open_figures holds with every column
+    # counted (no heap page read); one with partial months also counts every demand of those
+    if months == period:
+        scope.append(Demand.status.in_(OPEN_STATES))
+    elif months is not None:
         scope.append(or_(Demand.status.in_(OPEN_STATES), Demand.received_at < months.start_at,
                          Demand.received_at >= months.end_at))
     demands, ratings = _demand_figures(session, kind, scope, months, as_of, config)
