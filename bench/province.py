@@ -485,7 +485,7 @@ def coverage(registry: Session, cpu: Cpu) -> dict[str, Any]:
 
 def appraisal_and_overview(ticketing: Session, cpu: Cpu, appraise_too: bool = True,
                            overview_too: bool = True, queries: int = 40) -> dict[str, Any]:
-    from services.ticketing import appraisal, overview_snapshots
+    from services.ticketing import appraisal, snapshots
     from services.ticketing.appraisal import Period
 
     period = Period.year(YEAR)
@@ -495,7 +495,7 @@ def appraisal_and_overview(ticketing: Session, cpu: Cpu, appraise_too: bool = Tr
         "SELECT count(*) FROM ticketing.demands WHERE received_at >= :a AND received_at < :b"),
         {"a": period.start_at, "b": period.end_at}).scalar_one())
     if overview_too:
-        found.update(_overview(ticketing, cpu, period, queries, overview_snapshots))
+        found.update(_overview(ticketing, cpu, period, queries, snapshots))
     if not appraise_too:
         return found
 

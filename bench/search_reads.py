@@ -12,7 +12,10 @@
   the same rows and writing them with openpyxl alone;
 - a year's appraisal of every grid worker, liaison and department (``appraisal.appraise`` of
   the three kinds one after the other, as the console's three tables ask for them) against
-  the bare ``GROUP BY`` of each kind's demands and tasks of the year.
+  the bare ``GROUP BY`` of each kind's demands and tasks of the year: computed (a read that
+  finds no fresh kept answer, and the snapshot timer's refresh), and read as the API reads it
+  (``snapshots.read_appraisal``, narrowed to a leader), kept once computed (p95 of
+  ``--queries`` rounds of the three kinds, after the first, computing, round).
 
 The data set is the province bench's (``bench.province_data``: 1,000,000 demands in
 ``gridsvc_bench_province``). Its demands are generated set-wise in SQL, without words: the
@@ -43,7 +46,7 @@ from common import search as fulltext
 from common import xlsx
 from common.auth import Principal, Role
 from common.db import make_engine
-from services.ticketing import appraisal, intake, ledger_export, search, views
+from services.ticketing import appraisal, intake, ledger_export, search, snapshots, views
 
 COORDINATOR = Principal("bench-coordinator", Role.COORDINATOR,
                         department_id="economic_development")
@@ -266,6 +269,27 @@ def run(database: str, queries: int, only: str = "") -> dict[str, Any]:
                 rows = count()
                 took.append((time.perf_counter() - started) * 1000)
             results[name] = {"ms": min(took), "runs_ms": took, "rows": rows}
+
+        leader = Principal(user_id="bench-leader", role=Role.LEADER)
+
+        def read_kept() -> int:
+            rows = 0
+            for kind in kinds:
+                _, kept = snapshots.read_appraisal(session, kind, period)
+                rows += len(appraisal.public(appraisal.visible(leader, kind, kept)))
+            return rows
+
+        if want("appraisal"):
+            started = time.perf_counter()
+            read_kept()  # the first read computes and keeps each kind (0.5 s or more each)
+            first_ms = (time.perf_counter() - started) * 1000
+            rounds = _samples(read_kept, queries)
+            kept_rows = session.execute(text(
+                "SELECT count(*) FROM ticketing.overview_snapshots "
+                "WHERE scope_key LIKE 'appraisal:%'")).scalar_one()
+            session.rollback()  # nothing kept in the data set
+            results["appraisal_kept"] = {**rounds, "first_read_ms": first_ms,
+                                         "kinds_kept": kept_rows}
     # against the bare SQL of what each answers: the capped count and the page of a search,
     # the count and the page of the problem list
     for key, reference in (("search", "search_capped_reference"),
@@ -302,7 +326,13 @@ def summary_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "appraisal" in r:
         ms = r["appraisal"]["ms"]
         rows.append(("search_reads", "appraisal of a year: grid workers, liaisons, departments",
-                     f"{ms / 1000:.2f} s ({r['appraisal_ratio']:.1f}x bare GROUP BY)",
+                     f"computed {ms / 1000:.2f} s ({r['appraisal_ratio']:.1f}x bare GROUP BY)",
+                     "ok" if ms < BUDGETS_MS["appraisal"] else
+                     "over 2 s: computed off the request path, read kept"))
+    if "appraisal_kept" in r:
+        ms = r["appraisal_kept"]["p95_ms"]
+        rows.append(("search_reads", "the same read as kept (as the API reads it), p95",
+                     f"{ms:.1f} ms ({ms / r['appraisal_reference']['ms']:.2f}x bare GROUP BY)",
                      "ok" if ms < BUDGETS_MS["appraisal"] else "MISSED (2 s)"))
     return rows
 

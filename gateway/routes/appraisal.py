@@ -18,7 +18,7 @@ from common.i18n import N_
 from gateway.endpoints import Call, Endpoint, Handler
 from gateway.problems import Problem
 from services.ticketing.schemas import (
-    AppraisalPeriodQuerySchema,
+    AppraisalQuerySchema,
     AppraisalSchema,
     AppraisalSettingsSchema,
     AppraisalYearQuerySchema,
@@ -135,12 +135,12 @@ def _subject_endpoints() -> list[Endpoint]:
         path = f"/api/v1/appraisal/{segment}"
         endpoints += [
             Endpoint("GET", path, read, summary,
-                     "appraisal", roles=roles, query=AppraisalPeriodQuerySchema,
+                     "appraisal", roles=roles, query=AppraisalQuerySchema,
                      response=AppraisalSchema, errors=(403, 422),
                      description=f"考评 of {label} for a period." + DEFINITIONS + SCOPE),
             Endpoint("GET", f"{path}/export.xlsx", export,
                      export_summary, "appraisal",
-                     roles=roles, query=AppraisalPeriodQuerySchema, errors=(403, 422),
+                     roles=roles, query=AppraisalQuerySchema, errors=(403, 422),
                      download_media=XLSX_MIME,
                      description=f"考评 of {label} for a period as an XLSX file (one row per "
                      "subject, Chinese headers)." + SCOPE),

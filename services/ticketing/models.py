@@ -441,10 +441,11 @@ processed_events = processed_events_table(metadata)
 
 
 class OverviewSnapshot(Base):
-    """领导总览 kept as computed: the exact answer of ``GET /api/v1/overview`` for one scope
-    (:func:`services.ticketing.overview_snapshots.scope_key`) and period, read while younger
-    than the freshness bound, refreshed off the request path (:mod:`services.ticketing.
-    overview_snapshots`)."""
+    """An answer kept as computed (named for its first use, 领导总览): the exact answer of
+    ``GET /api/v1/overview`` for one scope (:func:`services.ticketing.snapshots.scope_key`),
+    or a province's appraisal of a kind of subject (``appraisal:<kind>:<settings version>``),
+    and a period; read while younger than the freshness bound, refreshed off the request path
+    (:mod:`services.ticketing.snapshots`)."""
 
     __tablename__ = "overview_snapshots"
 

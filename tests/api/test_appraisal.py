@@ -47,7 +47,7 @@ from services.ticketing import (
     handling,
     intake,
     overview,
-    overview_snapshots,
+    snapshots,
     sweep,
 )
 from services.ticketing.appraisal import Period
@@ -529,46 +529,46 @@ def savepoints(session: Session):
 
 
 def test_a_second_read_within_the_bound_is_served_from_the_snapshot(session):
-    first = overview_snapshots.read(session, LEADER, MARCH, now=AS_OF)
+    first = snapshots.read(session, LEADER, MARCH, now=AS_OF)
     assert first["totals"]["received"] == 6
     assert first["as_of"].startswith("2026-03-25T12:00:00")  # 数据更新于 12:00
     submit_uncommitted(session, "03-25T12:01")
-    within = AS_OF + timedelta(seconds=overview_snapshots.FRESH_SECONDS - 1)
-    assert overview_snapshots.read(session, LEADER, MARCH, now=within) == first
+    within = AS_OF + timedelta(seconds=snapshots.FRESH_SECONDS - 1)
+    assert snapshots.read(session, LEADER, MARCH, now=within) == first
     # 刷新 of a snapshot younger than 30 s answers it as it is; older, it recomputes
-    assert overview_snapshots.read(session, LEADER, MARCH, force=True,
-                                   now=AS_OF + timedelta(seconds=29)) == first
-    forced = overview_snapshots.read(session, LEADER, MARCH, force=True,
-                                     now=AS_OF + timedelta(seconds=31))
+    assert snapshots.read(session, LEADER, MARCH, force=True,
+                          now=AS_OF + timedelta(seconds=29)) == first
+    forced = snapshots.read(session, LEADER, MARCH, force=True,
+                            now=AS_OF + timedelta(seconds=31))
     assert forced["totals"]["received"] == 7
     assert forced["as_of"].startswith("2026-03-25T12:00:31")
-    after = AS_OF + timedelta(seconds=31 + overview_snapshots.FRESH_SECONDS)
-    later = overview_snapshots.read(session, LEADER, MARCH, now=after)
+    after = AS_OF + timedelta(seconds=31 + snapshots.FRESH_SECONDS)
+    later = snapshots.read(session, LEADER, MARCH, now=after)
     assert later["totals"]["received"] == 7 and later["as_of"] > forced["as_of"]
 
 
 def test_the_timer_refreshes_what_was_read_and_a_failure_keeps_the_snapshot(session):
-    first = overview_snapshots.read(session, LEADER, MARCH, now=AS_OF)
+    first = snapshots.read(session, LEADER, MARCH, now=AS_OF)
     submit_uncommitted(session, "03-25T12:01")
-    tick = AS_OF + timedelta(seconds=overview_snapshots.REFRESH_AGE_SECONDS)
+    tick = AS_OF + timedelta(seconds=snapshots.REFRESH_AGE_SECONDS)
 
     def database_away(*_args):
         raise RuntimeError("database away")
 
-    assert overview_snapshots.refresh_due(savepoints(session), now=tick,
-                                          compute_with=database_away) == {
+    assert snapshots.refresh_due(savepoints(session), now=tick,
+                                 compute_with=database_away) == {
         "refreshed": 0, "skipped": 0, "failed": 1, "deferred": 0, "deleted": 0}
-    assert overview_snapshots.read(session, LEADER, MARCH, now=tick) == first
-    assert overview_snapshots.refresh_due(savepoints(session), now=tick) == {
+    assert snapshots.read(session, LEADER, MARCH, now=tick) == first
+    assert snapshots.refresh_due(savepoints(session), now=tick) == {
         "refreshed": 1, "skipped": 0, "failed": 0, "deferred": 0, "deleted": 0}
-    refreshed = overview_snapshots.read(session, LEADER, MARCH,
-                                        now=tick + timedelta(seconds=1))
+    refreshed = snapshots.read(session, LEADER, MARCH,
+                               now=tick + timedelta(seconds=1))
     assert refreshed["totals"]["received"] == 7
     assert refreshed["as_of"] > first["as_of"]
     # a snapshot nobody read in the last day is left alone; after a week it is deleted
-    assert overview_snapshots.refresh_due(savepoints(session), now=tick + timedelta(days=2)) \
+    assert snapshots.refresh_due(savepoints(session), now=tick + timedelta(days=2)) \
         == {"refreshed": 0, "skipped": 0, "failed": 0, "deferred": 0, "deleted": 0}
-    assert overview_snapshots.refresh_due(savepoints(session), now=tick + timedelta(days=8)) \
+    assert snapshots.refresh_due(savepoints(session), now=tick + timedelta(days=8)) \
         == {"refreshed": 0, "skipped": 0, "failed": 0, "deferred": 0, "deleted": 1}
     assert session.execute(select(func.count()).select_from(OverviewSnapshot)).scalar_one() == 0
 
@@ -576,22 +576,22 @@ def test_the_timer_refreshes_what_was_read_and_a_failure_keeps_the_snapshot(sess
 def test_the_timer_refreshes_a_bounded_number_a_tick_the_leaders_first(session):
     """Thousands of grid leaders' scopes must not hold a worker for hours: each tick refreshes
     at most ``limit`` snapshots, everything's (the leaders') first; the others next tick."""
-    overview_snapshots.read(session, HEAD_A, MARCH, now=AS_OF)
-    overview_snapshots.read(session, HEAD_B, MARCH, now=AS_OF + timedelta(seconds=2))
-    overview_snapshots.read(session, LEADER, MARCH, now=AS_OF)
-    tick = AS_OF + timedelta(seconds=overview_snapshots.REFRESH_AGE_SECONDS + 5)
+    snapshots.read(session, HEAD_A, MARCH, now=AS_OF)
+    snapshots.read(session, HEAD_B, MARCH, now=AS_OF + timedelta(seconds=2))
+    snapshots.read(session, LEADER, MARCH, now=AS_OF)
+    tick = AS_OF + timedelta(seconds=snapshots.REFRESH_AGE_SECONDS + 5)
     computed: list[str] = []
 
     def counted(s, principal, period, as_of):
-        computed.append(overview_snapshots.scope_key(principal))
-        return overview_snapshots.compute(s, principal, period, as_of)
+        computed.append(snapshots.scope_key(principal))
+        return snapshots.compute(s, principal, period, as_of)
 
-    assert overview_snapshots.refresh_due(savepoints(session), now=tick, limit=2,
-                                          compute_with=counted) == {
+    assert snapshots.refresh_due(savepoints(session), now=tick, limit=2,
+                                 compute_with=counted) == {
         "refreshed": 2, "skipped": 0, "failed": 0, "deferred": 1, "deleted": 0}
     assert computed == ["all", f"department:{B}"]  # then the most recently read
-    assert overview_snapshots.refresh_due(savepoints(session), now=tick, limit=2,
-                                          compute_with=counted) == {
+    assert snapshots.refresh_due(savepoints(session), now=tick, limit=2,
+                                 compute_with=counted) == {
         "refreshed": 1, "skipped": 0, "failed": 0, "deferred": 0, "deleted": 0}
     assert computed[2:] == [f"department:{A}"]
 
@@ -606,14 +606,14 @@ def test_concurrent_reads_of_a_stale_key_compute_it_once(engine, script):
         calls.append(as_of)
         computing.set()
         release.wait(60)
-        return overview_snapshots.compute(session, principal, period, as_of)
+        return snapshots.compute(session, principal, period, as_of)
 
     answers: dict[str, dict] = {}
 
     def reader(name: str) -> None:
         with Session(engine) as s, s.begin():
-            answers[name] = overview_snapshots.read(s, LEADER, MARCH, now=AS_OF,
-                                                    compute_with=held)
+            answers[name] = snapshots.read(s, LEADER, MARCH, now=AS_OF,
+                                           compute_with=held)
 
     first = threading.Thread(target=reader, args=("first",))
     second = threading.Thread(target=reader, args=("second",))
@@ -645,10 +645,10 @@ def test_concurrent_reads_of_a_stale_key_compute_it_once(engine, script):
 
 
 def test_each_scope_reads_its_own_snapshot(session):
-    everything = overview_snapshots.read(session, LEADER, MARCH, now=AS_OF)
-    mine = overview_snapshots.read(session, HEAD_B, MARCH, now=AS_OF)
-    theirs = overview_snapshots.read(session, HEAD_A, MARCH, now=AS_OF)
-    grids = overview_snapshots.read(session, GRID_LEADER_2, MARCH, now=AS_OF)
+    everything = snapshots.read(session, LEADER, MARCH, now=AS_OF)
+    mine = snapshots.read(session, HEAD_B, MARCH, now=AS_OF)
+    theirs = snapshots.read(session, HEAD_A, MARCH, now=AS_OF)
+    grids = snapshots.read(session, GRID_LEADER_2, MARCH, now=AS_OF)
     assert everything["totals"]["received"] == 6
     # demands with a task of B: d3 and d5, as test_overview_by_month_and_scope
     assert mine["totals"] == {"received": 2, "closed": 1, "open": 1, "overdue": 1,
@@ -659,13 +659,79 @@ def test_each_scope_reads_its_own_snapshot(session):
                                "overdue_open": 0, "triage_late": 0}
     # read again within the bound, each is still its own
     later = AS_OF + timedelta(minutes=1)
-    assert overview_snapshots.read(session, HEAD_B, MARCH, now=later) == mine
-    assert overview_snapshots.read(session, GRID_LEADER_2, MARCH, now=later) == grids
+    assert snapshots.read(session, HEAD_B, MARCH, now=later) == mine
+    assert snapshots.read(session, GRID_LEADER_2, MARCH, now=later) == grids
     kept = set(session.execute(select(OverviewSnapshot.scope_key)).scalars())
     assert kept == {"all", f"department:{A}", f"department:{B}", f"grids:{G2}"}
     for principal in (W1, LA, enterprise(E1)):
         with pytest.raises(Forbidden):
-            overview_snapshots.read(session, principal, MARCH, now=later)
+            snapshots.read(session, principal, MARCH, now=later)
+
+
+def test_an_appraisal_quick_to_compute_is_read_live(session):
+    """An appraisal computed in less than ``keep_from`` (by default half a second: a zone of
+    1,200 enterprises) is never kept: a demand submitted between two reads is counted by the
+    second."""
+    assert snapshots.KEEP_APPRAISAL_FROM == 0.5
+    as_of, rows = snapshots.read_appraisal(session, appraisal.GRIDS, MARCH, now=AS_OF,
+                                           keep_from=60)
+    assert as_of == AS_OF
+    before = {row["subject_id"]: row["demands"] for row in rows}
+    submit_uncommitted(session, "03-25T12:01")
+    _, again = snapshots.read_appraisal(session, appraisal.GRIDS, MARCH,
+                                        now=AS_OF + timedelta(seconds=5), keep_from=60)
+    assert {row["subject_id"]: row["demands"] for row in again}[G2] == before[G2] + 1
+    assert session.execute(select(func.count()).select_from(OverviewSnapshot)).scalar_one() == 0
+
+
+def test_an_appraisal_slow_to_compute_is_kept_refreshed_and_forgotten(session):
+    """Kept once computing it took ``keep_from`` (0 here: always), the appraisal is read as
+    kept within the bound (a new demand not counted, its as_of the first read's), computed
+    again by 刷新 past 30 s and by the timer; rows unscoped, the yearly score built on them
+    equals the one computed directly; a change of the settings forgets them."""
+    year = Period.year(2026)
+    kept_at, kept = snapshots.read_appraisal(session, appraisal.GRIDS, year, now=AS_OF,
+                                             keep_from=0)
+    assert kept == appraisal.appraise(session, appraisal.GRIDS, year, AS_OF)
+    assert appraisal.yearly(session, appraisal.GRIDS, 2026, AS_OF, rows=kept) == \
+        appraisal.yearly(session, appraisal.GRIDS, 2026, AS_OF)
+    submit_uncommitted(session, "03-25T12:01")
+    within = AS_OF + timedelta(seconds=snapshots.FRESH_SECONDS - 1)
+    assert snapshots.read_appraisal(session, appraisal.GRIDS, year, now=within) == (
+        kept_at, kept)  # (kept: read without keep_from, a kept answer stays kept)
+    forced_at, forced = snapshots.read_appraisal(session, appraisal.GRIDS, year, force=True,
+                                                 now=AS_OF + timedelta(seconds=31))
+    assert forced_at == AS_OF + timedelta(seconds=31)
+    demands = {row["subject_id"]: row["demands"] for row in forced}
+    assert demands[G2] == {row["subject_id"]: row["demands"] for row in kept}[G2] + 1
+    # the timer refreshes it as it does the overview's
+    tick = forced_at + timedelta(seconds=snapshots.REFRESH_AGE_SECONDS)
+    assert snapshots.refresh_due(savepoints(session), now=tick)["refreshed"] == 1
+    assert snapshots.read_appraisal(session, appraisal.GRIDS, year, now=tick)[0] == tick
+    keys = set(session.execute(select(OverviewSnapshot.scope_key)).scalars())
+    assert keys == {f"appraisal:grids:{appraisal.settings_version(session)}"}
+    assert snapshots.forget_appraisals(session) == 1
+    snapshots.read(session, LEADER, MARCH, now=AS_OF)  # the overview's are not forgotten
+    assert snapshots.forget_appraisals(session) == 0
+    assert set(session.execute(select(OverviewSnapshot.scope_key)).scalars()) == {"all"}
+
+
+def test_a_kept_appraisal_follows_the_settings_version(session):
+    """An answer kept under settings since changed is not read, even if a read that raced
+    the change stored it after it forgot the kept ones."""
+    year = Period.year(2026)
+    _, kept = snapshots.read_appraisal(session, appraisal.GRID_WORKERS, year, now=AS_OF,
+                                       keep_from=0)
+    row = appraisal.locked_settings(session, "admin", None)
+    row.value = {**appraisal.DEFAULT_SETTINGS,
+                 "difficulty_points": {"easy": 5.0, "normal": 5.0, "hard": 5.0}}
+    row.version += 1
+    session.flush()
+    _, after = snapshots.read_appraisal(session, appraisal.GRID_WORKERS, year,
+                                        now=AS_OF + timedelta(seconds=1), keep_from=0)
+    points = {r["subject_id"]: r["_points"] for r in after}
+    assert points == {r["subject_id"]: 5.0 * r["_pointed"] for r in after}
+    assert points != {r["subject_id"]: r["_points"] for r in kept}
 
 
 # --------------------------------------------------------------------------- awards

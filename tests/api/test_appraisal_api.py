@@ -125,6 +125,27 @@ def test_bad_periods_are_422_naming_the_field(client, token):
     answer = client.get("/api/v1/appraisal/yearly", params={"year": 2026, "subject": "cats"},
                         headers=leader)
     assert answer.status_code == 422 and "subject" in answer.json()["errors"]
+    answer = client.get("/api/v1/appraisal/grids", params={**PERIOD, "refresh": "maybe"},
+                        headers=leader)
+    assert answer.status_code == 422 and "refresh" in answer.json()["errors"], answer.text
+
+
+def test_the_appraisal_says_when_it_was_computed_and_refresh_computes_it_now(client, token,
+                                                                           work):
+    """数据更新于: the period's and the year's answers carry ``as_of``; 刷新 (``refresh``)
+    answers figures computed now (this small zone's are never kept: always now)."""
+    leader = bearer(token(Role.LEADER))
+    started = datetime.now(SHANGHAI)
+    period = client.get("/api/v1/appraisal/grids", params={**PERIOD, "refresh": "true"},
+                        headers=leader)
+    assert period.status_code == 200, period.text
+    computed = datetime.fromisoformat(period.json()["as_of"])
+    assert computed >= started.replace(microsecond=0)
+    assert GRID_A in [row["subject_id"] for row in period.json()["items"]]
+    yearly = client.get("/api/v1/appraisal/yearly", params={"year": YEAR, "subject": "grids"},
+                        headers=leader)
+    assert yearly.status_code == 200, yearly.text
+    assert datetime.fromisoformat(yearly.json()["as_of"]) >= computed
 
 
 def test_yearly_scores_and_the_veto(client, token, work):

@@ -3,6 +3,8 @@ people's and departments' names and the three rates (响应率, 解决率, 满�
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 LEADER = "leader.wangzhen"
@@ -19,6 +21,14 @@ def test_the_appraisal_shows_names_and_the_three_rates_for_the_year(screens, ser
     # grid workers: the worker who recorded the demand, by name, with the three rates
     worker = table.locator(".el-table__row", has_text=served_demand.worker_name)
     expect(worker).to_be_visible()
+    expect(worker).to_contain_text("%")
+    # 数据更新于: when the figures were computed; 刷新 computes them now
+    updated = leader.page.locator("[data-test=appraisal-as-of]")
+    expect(updated).to_contain_text(re.compile(r"数据更新于 \d{2}:\d{2}"))
+    with leader.page.expect_response(
+            lambda r: "/api/v1/appraisal/grid-workers" in r.url and "refresh=true" in r.url
+            and r.status == 200):
+        leader.page.locator("[data-test=appraisal-refresh]").click()
     expect(worker).to_contain_text("%")
     leader.shot("appraisal-grid-workers")
 

@@ -21,11 +21,11 @@ from common.entrypoints import rpc
 from common.errors import DomainError, NotFound, ValidationFailed, field_error
 from common.i18n import label
 from common.validation import load
-from services.ticketing import appraisal, environment, events, overview, overview_snapshots
+from services.ticketing import appraisal, environment, events, overview, snapshots
 from services.ticketing.calendar_years import CalendarCache
 from services.ticketing.schemas import (
     APPRAISAL_SUBJECTS,
-    AppraisalPeriodQuerySchema,
+    AppraisalQuerySchema,
     AppraisalSchema,
     AppraisalSettingsSchema,
     AppraisalYearQuerySchema,
@@ -131,11 +131,10 @@ class AppraisalApi:
     def _period_rows(self, kind: str, query: dict[str, Any]) -> dict[str, Any]:
         principal = self.caller.principal
         appraisal.check_reader(principal, _subject(kind))
-        data = load(AppraisalPeriodQuerySchema(), query)
+        data = load(AppraisalQuerySchema(), query)
         period = appraisal.Period(data["from_"], data["to"])
         with self.db.transaction() as session:
-            as_of = datetime.now(UTC)
-            rows = appraisal.appraise(session, kind, period, as_of)
+            as_of, rows = snapshots.read_appraisal(session, kind, period, force=data["refresh"])
         items = appraisal.public(appraisal.visible(principal, kind, rows))
         names = self._named(kind, items)
         return {"subject": kind, "from_": period.start, "to": period.end, "as_of": as_of,
@@ -144,7 +143,8 @@ class AppraisalApi:
     @rpc
     def appraisal(self, subject: str, query: dict[str, Any]) -> dict[str, Any]:
         """考评 of ``subject`` (grid_workers, grids, liaisons, departments) for the demands
-        received in a period (``AppraisalPeriodQuerySchema``), scoped to the caller."""
+        received in a period (``AppraisalQuerySchema``), scoped to the caller; kept at
+        province scale (:func:`services.ticketing.snapshots.read_appraisal`)."""
         return AppraisalSchema().dump(self._period_rows(subject, query))
 
     @rpc
@@ -163,10 +163,11 @@ class AppraisalApi:
         appraisal.check_reader(principal, kind)
         with self.db.transaction() as session:
             config = appraisal.settings(session)
-            rows = appraisal.yearly(session, kind, year, config=config)
+            as_of, kept = snapshots.read_appraisal(session, kind, appraisal.Period.year(year))
+            rows = appraisal.yearly(session, kind, year, config=config, rows=kept)
         items = appraisal.visible(principal, kind, rows)
         names = self._named(kind, items)
-        return {"subject": kind, "year": year, "weights": config["weights"],
+        return {"subject": kind, "year": year, "weights": config["weights"], "as_of": as_of,
                 "items": items, "_names": names}
 
     @rpc
@@ -211,6 +212,7 @@ class AppraisalApi:
                                                          datetime.now(UTC))
             if changed:
                 row.version += 1
+                snapshots.forget_appraisals(session)  # their points follow the settings
             version = row.version
             events.publish(session, SETTINGS_EVENT, {
                 "actor": principal.user_id, "actor_role": str(principal.role),
@@ -271,14 +273,14 @@ class AppraisalApi:
     @rpc
     def overview(self, query: dict[str, Any]) -> dict[str, Any]:
         """领导总览 of a period, scoped to the caller: its kept answer while fresh
-        (:mod:`services.ticketing.overview_snapshots`)."""
+        (:mod:`services.ticketing.snapshots`)."""
         principal = self.caller.principal
         overview.scope(principal)  # Forbidden before validation tells anything
         data = load(OverviewQuerySchema(), query)
         with self.db.transaction() as session:
-            return overview_snapshots.read(session, principal,
-                                           appraisal.Period(data["from_"], data["to"]),
-                                           force=data["refresh"])
+            return snapshots.read(session, principal,
+                                  appraisal.Period(data["from_"], data["to"]),
+                                  force=data["refresh"])
 
     @rpc
     def awards(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -291,7 +293,8 @@ class AppraisalApi:
         grids = remote.call(self.enterprise.grid_growth, year, timeout=15)
         with self.db.transaction() as session:
             config = appraisal.settings(session)
-            scores = appraisal.yearly(session, "grids", year, config=config)
+            _, kept = snapshots.read_appraisal(session, "grids", appraisal.Period.year(year))
+            scores = appraisal.yearly(session, "grids", year, config=config, rows=kept)
         rows = appraisal.awards(scores, grids, config["awards"])
         return AwardsSchema().dump({"year": year, "criteria": config["awards"],
                                     "items": appraisal.visible_awards(principal, rows)})

@@ -1,6 +1,6 @@
 """RPC entrypoints of ticketing: the SLA sweep (时限巡检) timer, its admin trigger, and the
 SLA metrics (the open-work gauges, every labelled series created at zero), and the refresh of
-the leaders' overview snapshots (:mod:`services.ticketing.overview_snapshots`). The rules are in
+the leaders' overview snapshots (:mod:`services.ticketing.snapshots`). The rules are in
 :mod:`services.ticketing.sweep` and :mod:`services.ticketing.sla_metrics`.
 
 Every replica runs the timer every ``SLA_SWEEP_SECONDS`` (default 5); SKIP LOCKED claims keep
@@ -31,7 +31,7 @@ from common.config import load_settings, seconds_from_env
 from common.db import WorkerDatabase, make_engine
 from common.dependencies import CallerContext
 from common.entrypoints import event_handler, rpc
-from services.ticketing import calendar_years, overview_snapshots, sla, sla_metrics, sweep
+from services.ticketing import calendar_years, sla, sla_metrics, snapshots, sweep
 from services.ticketing.appraisal import rollup
 from services.ticketing.calendar_years import CalendarCache
 
@@ -129,14 +129,14 @@ class SweepApi:
         except Exception:
             log.exception("appraisal rollup catch-up failed; retrying on the next tick")
 
-    @timer(interval=overview_snapshots.REFRESH_SECONDS)
+    @timer(interval=snapshots.REFRESH_SECONDS)
     def overview_refresh_tick(self) -> None:
         """领导总览: recompute the snapshots read recently before they go stale, so that a
         leader's read is answered from one, and delete those nobody read for a week. Never
         raises (refresh_due logs each failure; the
         previous snapshot stays and the next tick tries again)."""
         try:
-            done = overview_snapshots.refresh_due(self.db.transaction)
+            done = snapshots.refresh_due(self.db.transaction)
             if done["failed"]:
                 log.warning("overview snapshots: %s", done)
         except Exception:

@@ -87,11 +87,14 @@ def ranked(rows: list[dict[str, Any]], key: str, tie: str) -> list[dict[str, Any
 
 
 def yearly(session: Session, kind: str, year: int, as_of: datetime | None = None,
-           config: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+           config: Mapping[str, Any] | None = None,
+           rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Every subject of ``kind`` scored for ``year`` (demands received that year), vetoed
-    subjects included even without work; unscoped (narrow with :func:`visible`)."""
+    subjects included even without work; unscoped (narrow with :func:`visible`). ``rows``:
+    the year's appraisal of ``kind`` already computed (kept, :mod:`services.ticketing.snapshots`)
+    under the same settings."""
     config = config or settings(session)
-    rows = appraise(session, kind, Period.year(year), as_of, config)
+    rows = appraise(session, kind, Period.year(year), as_of, config) if rows is None else rows
     vetoes = active_vetoes(session, kind, year)
     known = {row["subject_id"] for row in rows}
     for subject in sorted(set(vetoes) - known):

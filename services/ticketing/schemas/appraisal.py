@@ -70,6 +70,15 @@ class OverviewQuerySchema(AppraisalPeriodQuerySchema):
                        "it: kept answers up to 5 minutes old are served)"})
 
 
+class AppraisalQuerySchema(AppraisalPeriodQuerySchema):
+    """The appraisal's period, and 刷新."""
+
+    refresh = fields.Boolean(load_default=False, metadata={
+        "description": "recompute now unless the kept answer is younger than 30 s (without "
+                       "it: an appraisal that took half a second or more to compute is kept "
+                       "and served up to 5 minutes old; `as_of` says when it was computed)"})
+
+
 class AppraisalRowSchema(Schema):
     """One subject's figures for a period (definitions in docs/domain.md, 考评)."""
 
@@ -123,7 +132,8 @@ class AppraisalSchema(Schema):
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
     as_of = LocalDateTime(required=True, metadata={
-        "description": "open work past its deadline is judged late at this moment"})
+        "description": "when the figures were computed (数据更新于): open work past its "
+                       "deadline is judged late at this moment"})
     items = fields.List(fields.Nested(AppraisalRowSchema), required=True)
 
 
@@ -225,6 +235,8 @@ class YearlySchema(Schema):
     subject = fields.String(required=True, validate=validate.OneOf(APPRAISAL_SUBJECTS))
     year = fields.Integer(required=True)
     weights = fields.Nested(ScoreWeightsSchema, required=True)
+    as_of = LocalDateTime(required=True, metadata={
+        "description": "when the year's figures were computed (数据更新于)"})
     items = fields.List(fields.Nested(YearlyRowSchema), required=True)
 
 

@@ -3120,7 +3120,7 @@ export interface components {
         Appraisal: {
             /**
              * Format: date-time
-             * @description open work past its deadline is judged late at this moment
+             * @description when the figures were computed (数据更新于): open work past its deadline is judged late at this moment
              */
             as_of: string;
             /** Format: date */
@@ -6430,6 +6430,11 @@ export interface components {
             workdays: string[];
         };
         Yearly: {
+            /**
+             * Format: date-time
+             * @description when the year's figures were computed (数据更新于)
+             */
+            as_of: string;
             items: components["schemas"]["YearlyRow"][];
             /**
              * @description Codes of the dictionary `appraisal_subject`: their labels for people (Chinese, English) are in GET /api/v1/dictionaries.
@@ -7009,6 +7014,8 @@ export interface operations {
                 from: string;
                 /** @description last day (YYYY-MM-DD), years 2000-2100: not before `from`, at most 1096 days after it (422 otherwise) */
                 to: string;
+                /** @description recompute now unless the kept answer is younger than 30 s (without it: an appraisal that took half a second or more to compute is kept and served up to 5 minutes old; `as_of` says when it was computed) */
+                refresh?: boolean;
             };
             header?: never;
             path?: never;
@@ -7127,6 +7134,8 @@ export interface operations {
                 from: string;
                 /** @description last day (YYYY-MM-DD), years 2000-2100: not before `from`, at most 1096 days after it (422 otherwise) */
                 to: string;
+                /** @description recompute now unless the kept answer is younger than 30 s (without it: an appraisal that took half a second or more to compute is kept and served up to 5 minutes old; `as_of` says when it was computed) */
+                refresh?: boolean;
             };
             header?: never;
             path?: never;
@@ -7199,6 +7208,8 @@ export interface operations {
                 from: string;
                 /** @description last day (YYYY-MM-DD), years 2000-2100: not before `from`, at most 1096 days after it (422 otherwise) */
                 to: string;
+                /** @description recompute now unless the kept answer is younger than 30 s (without it: an appraisal that took half a second or more to compute is kept and served up to 5 minutes old; `as_of` says when it was computed) */
+                refresh?: boolean;
             };
             header?: never;
             path?: never;
@@ -7317,6 +7328,8 @@ export interface operations {
                 from: string;
                 /** @description last day (YYYY-MM-DD), years 2000-2100: not before `from`, at most 1096 days after it (422 otherwise) */
                 to: string;
+                /** @description recompute now unless the kept answer is younger than 30 s (without it: an appraisal that took half a second or more to compute is kept and served up to 5 minutes old; `as_of` says when it was computed) */
+                refresh?: boolean;
             };
             header?: never;
             path?: never;
@@ -7389,6 +7402,8 @@ export interface operations {
                 from: string;
                 /** @description last day (YYYY-MM-DD), years 2000-2100: not before `from`, at most 1096 days after it (422 otherwise) */
                 to: string;
+                /** @description recompute now unless the kept answer is younger than 30 s (without it: an appraisal that took half a second or more to compute is kept and served up to 5 minutes old; `as_of` says when it was computed) */
+                refresh?: boolean;
             };
             header?: never;
             path?: never;
@@ -7507,6 +7522,8 @@ export interface operations {
                 from: string;
                 /** @description last day (YYYY-MM-DD), years 2000-2100: not before `from`, at most 1096 days after it (422 otherwise) */
                 to: string;
+                /** @description recompute now unless the kept answer is younger than 30 s (without it: an appraisal that took half a second or more to compute is kept and served up to 5 minutes old; `as_of` says when it was computed) */
+                refresh?: boolean;
             };
             header?: never;
             path?: never;
@@ -7579,6 +7596,8 @@ export interface operations {
                 from: string;
                 /** @description last day (YYYY-MM-DD), years 2000-2100: not before `from`, at most 1096 days after it (422 otherwise) */
                 to: string;
+                /** @description recompute now unless the kept answer is younger than 30 s (without it: an appraisal that took half a second or more to compute is kept and served up to 5 minutes old; `as_of` says when it was computed) */
+                refresh?: boolean;
             };
             header?: never;
             path?: never;
@@ -7697,6 +7716,8 @@ export interface operations {
                 from: string;
                 /** @description last day (YYYY-MM-DD), years 2000-2100: not before `from`, at most 1096 days after it (422 otherwise) */
                 to: string;
+                /** @description recompute now unless the kept answer is younger than 30 s (without it: an appraisal that took half a second or more to compute is kept and served up to 5 minutes old; `as_of` says when it was computed) */
+                refresh?: boolean;
             };
             header?: never;
             path?: never;
@@ -8256,6 +8277,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "as_of": "2026-11-26T10:00:00+08:00",
                      *       "items": [
                      *         {
                      *           "avg_difficulty": 1,

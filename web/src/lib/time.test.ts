@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { countdown, formatDate, formatDateTime, today } from './time'
+import { countdown, formatDate, formatDateTime, today, updatedAt } from './time'
 
 describe('times in the zone (Asia/Shanghai)', () => {
   it('writes an instant as Shanghai wall time, whatever its offset', () => {
@@ -15,6 +15,12 @@ describe('times in the zone (Asia/Shanghai)', () => {
     expect(formatDate('2026-11-26')).toBe('2026-11-26')
     expect(formatDate('2026-11-25T20:00:00Z')).toBe('2026-11-26')
     expect(today(new Date('2026-11-25T17:00:00Z'))).toBe('2026-11-26')
+  })
+  it('says when kept figures were computed: the time today, else the date too (数据更新于)', () => {
+    const now = new Date('2026-12-04T02:00:00Z') // 10:00 in Shanghai
+    expect(updatedAt('2026-12-04T09:58:30+08:00', now)).toBe('09:58')
+    expect(updatedAt('2026-12-03T15:59:00Z', now)).toBe('2026-12-03 23:59')
+    expect(updatedAt(undefined, now)).toBe('')
   })
 })
 

@@ -41,6 +41,13 @@ export function today(now: Date = new Date()): string {
   return `${p.year}-${p.month}-${p.day}`
 }
 
+/** 数据更新于 of kept figures: the time they were computed, with the date when not today. */
+export function updatedAt(asOf: string | null | undefined, now: Date = new Date()): string {
+  if (!asOf) return ''
+  const at = formatDateTime(asOf)
+  return at.startsWith(today(now)) ? at.slice(11) : at
+}
+
 export interface Countdown {
   overdue: boolean
   /** 剩余 1天3小时 / 已超时 25分钟 */

@@ -1,11 +1,24 @@
-"""领导总览 kept as computed: a leaders' dashboard reads a snapshot, never the million demands.
+"""Answers kept as computed: the leaders' overview (领导总览) and the appraisal (考评) at
+province scale read a snapshot, never the million demands.
 
 The overview (:func:`services.ticketing.overview.overview`) takes seconds at province scale
-(6 s at 1,000,000 demands, 8-14 s under load; docs/performance.md). Each answer, exactly as
-the API returns it, is kept in ``ticketing.overview_snapshots`` by **scope** (what
-:func:`services.ticketing.overview.scope` gives the caller: everything, a department, a set
-of grids, see :func:`scope_key`) and **period**, with ``computed_at`` (the answer's
-``as_of``):
+(6 s at 1,000,000 demands, 8-14 s under load; docs/performance.md), and so does a year's
+appraisal of every subject of a kind (0.8 s a kind; the console's tab asks for it twice, the
+period's figures and the yearly score). Each answer is kept in ``ticketing.overview_snapshots``
+(the table is named for its first use) by **key** and **period**, with ``computed_at`` (the
+answer's ``as_of``):
+
+- the overview's key is the caller's **scope** (what :func:`services.ticketing.overview.scope`
+  gives: everything, a department, a set of grids, see :func:`scope_key`), its answer exactly
+  as the API returns it; no caller can name another's key;
+- the appraisal's is ``appraisal:<kind>:<settings version>``, its answer every subject's
+  row, unscoped (each read narrows it to the caller with
+  :func:`~services.ticketing.appraisal.visible`). It is kept only once computing it took
+  :data:`KEEP_APPRAISAL_FROM` or longer: a zone of 1,200 enterprises computes it in tens of
+  milliseconds and reads it live. A change of the appraisal's settings forgets these
+  answers (:func:`forget_appraisals`).
+
+For both:
 
 - a read younger than :data:`FRESH_SECONDS` answers from the snapshot; an older one (or none)
   computes, stores and answers, under an advisory lock of its key so that concurrent reads of
@@ -18,14 +31,12 @@ of grids, see :func:`scope_key`) and **period**, with ``computed_at`` (the answe
   refreshing is skipped (``pg_try_advisory_xact_lock``); a refresh that fails rolls back,
   keeps the previous snapshot, is logged and tried again on the next tick. The same timer
   deletes the snapshots nobody read for :data:`KEPT_FOR`.
-
-A department head's key is their department's and a grid leader's their grids': no caller can
-name another's key.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -37,7 +48,7 @@ from sqlalchemy.orm import Session
 
 from common.auth import Principal, Role
 from common.config import seconds_from_env
-from services.ticketing import overview
+from services.ticketing import appraisal, overview
 from services.ticketing.appraisal import READ_ALL, Period
 from services.ticketing.models import OverviewSnapshot
 from services.ticketing.schemas import OverviewSchema
@@ -69,10 +80,19 @@ DELETE_PER_TICK = 500
 READ_MARK = timedelta(minutes=1)
 #: first key of the advisory locks of the snapshots (the second: hashtext of the key)
 LOCK_CLASS = 20_015
+#: an appraisal is kept once computing it took this long (``APPRAISAL_KEEP_FROM_SECONDS``):
+#: below it, a read computes it (a zone of 1,200 enterprises: tens of milliseconds, always
+#: current); at province scale a year of a kind takes 0.8 s or more, read twice a tab
+KEEP_APPRAISAL_FROM = seconds_from_env("APPRAISAL_KEEP_FROM_SECONDS", 0.5)
 
+#: the overview's computation for a principal (replaced in tests)
 Compute = Callable[[Session, Principal, Period, datetime], dict[str, Any]]
+#: a kept answer's computation for its key
+KeyCompute = Callable[[Session, Period, datetime], dict[str, Any]]
 #: the key of everything's overview (the leaders', coordinators', admins')
 ALL_KEY = "all"
+#: the keys of the appraisal's answers: this and the kind of subject
+APPRAISAL_PREFIX = "appraisal:"
 
 
 def scope_key(principal: Principal) -> str:
@@ -103,6 +123,28 @@ def compute(session: Session, principal: Principal, period: Period,
     return OverviewSchema().dump(overview.overview(session, principal, period, as_of))
 
 
+def appraisal_key(kind: str, settings_version: int) -> str:
+    """``appraisal:<kind>:<version of the settings>``: an answer computed under settings
+    since changed is never read (a read racing the change could store one after
+    :func:`forget_appraisals`)."""
+    return f"{APPRAISAL_PREFIX}{kind}:{settings_version}"
+
+
+def compute_appraisal(session: Session, kind: str, period: Period,
+                      as_of: datetime) -> dict[str, Any]:
+    """Every subject's row of ``kind`` (:func:`~services.ticketing.appraisal.appraise`,
+    unscoped, with the yearly score's working fields) and ``as_of``, as kept."""
+    return {"as_of": as_of.isoformat(), "items": appraisal.appraise(session, kind, period, as_of)}
+
+
+def _computes(key: str, compute_with: Compute) -> KeyCompute:
+    """The computation of a kept answer by its key (the overview's through ``compute_with``)."""
+    if key.startswith(APPRAISAL_PREFIX):
+        kind = key.removeprefix(APPRAISAL_PREFIX).partition(":")[0]
+        return lambda session, period, at: compute_appraisal(session, kind, period, at)
+    return lambda session, period, at: compute_with(session, principal_of(key), period, at)
+
+
 def _lock(key: str, period: Period) -> Any:
     return func.hashtext(f"{key}|{period.start}|{period.end}")
 
@@ -128,12 +170,11 @@ def _store(session: Session, key: str, period: Period, answer: dict[str, Any],
         .on_conflict_do_update(index_elements=["scope_key", "from", "to"], set_=values))
 
 
-def read(session: Session, principal: Principal, period: Period, *,
-         now: datetime | None = None, force: bool = False,
-         compute_with: Compute = compute) -> dict[str, Any]:
-    """The caller's overview of ``period``: from its snapshot while fresh, else computed,
-    stored and answered. ``force`` (刷新): fresh means younger than :data:`FORCE_SECONDS`."""
-    key = scope_key(principal)
+def _read(session: Session, key: str, period: Period, computes: KeyCompute, *,
+          now: datetime | None, force: bool, keep_from: float = 0.0) -> dict[str, Any]:
+    """The answer of ``key`` for ``period``: its snapshot while fresh, else computed, stored
+    (when there is one already, or computing it took ``keep_from`` seconds or more) and
+    answered. ``force`` (刷新): fresh means younger than :data:`FORCE_SECONDS`."""
     now = now or datetime.now(UTC)
     bound = FORCE_SECONDS if force else FRESH_SECONDS
     row = _row(session, key, period)
@@ -142,13 +183,42 @@ def read(session: Session, principal: Principal, period: Period, *,
         session.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, _lock(key, period))))
         row = _row(session, key, period)
         if not _young(row, now, bound):
-            answer = compute_with(session, principal_of(key), period, now)
-            _store(session, key, period, answer, now, now)
+            started = time.monotonic()
+            answer = computes(session, period, now)
+            if row is not None or time.monotonic() - started >= keep_from:
+                _store(session, key, period, answer, now, now)
             return answer
     assert row is not None
     if now - row.read_at >= READ_MARK:
         row.read_at = now
     return row.answer
+
+
+def read(session: Session, principal: Principal, period: Period, *,
+         now: datetime | None = None, force: bool = False,
+         compute_with: Compute = compute) -> dict[str, Any]:
+    """The caller's overview of ``period``: from its snapshot while fresh, else computed,
+    stored and answered. ``force`` (刷新): fresh means younger than :data:`FORCE_SECONDS`."""
+    key = scope_key(principal)
+    return _read(session, key, period, _computes(key, compute_with), now=now, force=force)
+
+
+def read_appraisal(session: Session, kind: str, period: Period, *,
+                   now: datetime | None = None, force: bool = False,
+                   keep_from: float | None = None) -> tuple[datetime, list[dict[str, Any]]]:
+    """(as_of, every subject's row) of the appraisal of ``kind`` for ``period``, unscoped:
+    from its snapshot while fresh, else computed (and kept once computing it took
+    ``keep_from``, by default :data:`KEEP_APPRAISAL_FROM`, or longer)."""
+    key = appraisal_key(kind, appraisal.settings_version(session))
+    answer = _read(session, key, period, _computes(key, compute), now=now, force=force,
+                   keep_from=KEEP_APPRAISAL_FROM if keep_from is None else keep_from)
+    return datetime.fromisoformat(answer["as_of"]), answer["items"]
+
+
+def forget_appraisals(session: Session) -> int:
+    """Delete the kept appraisals (their figures follow the settings, which changed)."""
+    return session.execute(delete(OverviewSnapshot).where(
+        OverviewSnapshot.scope_key.startswith(APPRAISAL_PREFIX, autoescape=True))).rowcount
 
 
 def refresh_due(transaction: Callable[[], AbstractContextManager[Session]], *,
@@ -177,7 +247,7 @@ def refresh_due(transaction: Callable[[], AbstractContextManager[Session]], *,
                           OverviewSnapshot.read_at.desc(), OverviewSnapshot.computed_at)
             ).all()
     except Exception:
-        log.exception("overview snapshots: could not list the due ones; next tick")
+        log.exception("snapshots: could not list the due ones; next tick")
         done["failed"] += 1
         return done
     done["deferred"] = max(len(due) - limit, 0)
@@ -194,14 +264,14 @@ def refresh_due(transaction: Callable[[], AbstractContextManager[Session]], *,
                     done["skipped"] += 1
                     continue
                 started = datetime.now(UTC)
-                answer = compute_with(session, principal_of(key), period, at)
+                answer = _computes(key, compute_with)(session, period, at)
                 _store(session, key, period, answer, at, row.read_at)
             done["refreshed"] += 1
-            log.info("overview snapshot %s %s..%s refreshed in %.1f s", key, start, end,
+            log.info("snapshot %s %s..%s refreshed in %.1f s", key, start, end,
                      (datetime.now(UTC) - started).total_seconds())
         except Exception:
             done["failed"] += 1
-            log.exception("overview snapshot %s %s..%s not refreshed; the previous one stays "
+            log.exception("snapshot %s %s..%s not refreshed; the previous one stays "
                           "until the next tick", key, start, end)
     return done
 
