@@ -31,7 +31,8 @@ def neutralise(value: Any) -> Any:
     """A text that a spreadsheet would run as a formula gets a leading apostrophe; control
     characters a worksheet cannot hold (stored text may have them) become U+FFFD."""
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        if not value.isprintable():  # (printable text has no control character: most cells)
+            value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
         if value.startswith(FORMULA_PREFIXES):
             return "'" + value
     return value
@@ -57,7 +58,8 @@ class Sheet:
             # the common kinds first, by exact type: a row of the ledger's export is about
             # 25 cells, 250,000 in an export of 10,000 rows
             if kind is str:
-                sheet.write_string(row, column, neutralise(value), text_format)
+                if value:  # (an empty text is an empty cell: nothing to write)
+                    sheet.write_string(row, column, neutralise(value), text_format)
             elif kind is datetime:
                 sheet.write_datetime(row, column, value, formats.time)
             elif value is None:
