@@ -672,7 +672,6 @@ def test_an_appraisal_quick_to_compute_is_read_live(session):
     """An appraisal computed in less than ``keep_from`` (by default half a second: a zone of
     1,200 enterprises) is never kept: a demand submitted between two reads is counted by the
     second."""
-    assert snapshots.KEEP_APPRAISAL_FROM == 0.5
     as_of, rows = snapshots.read_appraisal(session, appraisal.GRIDS, MARCH, now=AS_OF,
                                            keep_from=60)
     assert as_of == AS_OF

@@ -131,21 +131,45 @@ def test_bad_periods_are_422_naming_the_field(client, token):
 
 
 def test_the_appraisal_says_when_it_was_computed_and_refresh_computes_it_now(client, token,
-                                                                           work):
-    """数据更新于: the period's and the year's answers carry ``as_of``; 刷新 (``refresh``)
-    answers figures computed now (this small zone's are never kept: always now)."""
+                                                                           work, db):
+    """数据更新于: the period's and the year's answers carry ``as_of``. This small zone's
+    appraisal is computed at each read; a kept one (as a province's is; here planted a minute
+    old and empty) is answered as kept until 刷新 (``refresh``) computes it now."""
     leader = bearer(token(Role.LEADER))
-    started = datetime.now(SHANGHAI)
-    period = client.get("/api/v1/appraisal/grids", params={**PERIOD, "refresh": "true"},
-                        headers=leader)
-    assert period.status_code == 200, period.text
-    computed = datetime.fromisoformat(period.json()["as_of"])
-    assert computed >= started.replace(microsecond=0)
-    assert GRID_A in [row["subject_id"] for row in period.json()["items"]]
+    started = datetime.now(SHANGHAI).replace(microsecond=0)
+    live = client.get("/api/v1/appraisal/grids", params=PERIOD, headers=leader)
+    assert live.status_code == 200, live.text
+    assert datetime.fromisoformat(live.json()["as_of"]) >= started
+    assert GRID_A in [row["subject_id"] for row in live.json()["items"]]
     yearly = client.get("/api/v1/appraisal/yearly", params={"year": YEAR, "subject": "grids"},
                         headers=leader)
     assert yearly.status_code == 200, yearly.text
-    assert datetime.fromisoformat(yearly.json()["as_of"]) >= computed
+    assert datetime.fromisoformat(yearly.json()["as_of"]) >= started
+
+    version = client.get("/api/v1/appraisal/settings", headers=leader).json()["version"]
+    key = f"appraisal:grids:{version}"
+    with db.begin() as conn:
+        planted_at = conn.execute(text(
+            "INSERT INTO ticketing.overview_snapshots (scope_key, \"from\", \"to\", answer, "
+            "computed_at, read_at) VALUES (:key, :day, :day, "
+            "jsonb_build_object('as_of', to_char(now() - interval '60 s', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS.USOF:\"00\"'), 'items', '[]'::jsonb), "
+            "now() - interval '60 s', now()) RETURNING computed_at"),
+            {"key": key, "day": PERIOD["from"]}).scalar_one()
+    try:
+        kept = client.get("/api/v1/appraisal/grids", params=PERIOD, headers=leader)
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["items"] == []
+        assert datetime.fromisoformat(kept.json()["as_of"]) == planted_at
+        refreshed = client.get("/api/v1/appraisal/grids", params={**PERIOD, "refresh": "true"},
+                               headers=leader)
+        assert refreshed.status_code == 200, refreshed.text
+        assert GRID_A in [row["subject_id"] for row in refreshed.json()["items"]]
+        assert datetime.fromisoformat(refreshed.json()["as_of"]) > planted_at
+    finally:
+        with db.begin() as conn:
+            conn.execute(text("DELETE FROM ticketing.overview_snapshots WHERE scope_key = :key"),
+                         {"key": key})
 
 
 def test_yearly_scores_and_the_veto(client, token, work):

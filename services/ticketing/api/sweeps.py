@@ -1,6 +1,7 @@
 """RPC entrypoints of ticketing: the SLA sweep (时限巡检) timer, its admin trigger, and the
 SLA metrics (the open-work gauges, every labelled series created at zero), and the refresh of
-the leaders' overview snapshots (:mod:`services.ticketing.snapshots`). The rules are in
+the answers kept as computed, the leaders' overview and the province's appraisal
+(:mod:`services.ticketing.snapshots`). The rules are in
 :mod:`services.ticketing.sweep` and :mod:`services.ticketing.sla_metrics`.
 
 Every replica runs the timer every ``SLA_SWEEP_SECONDS`` (default 5); SKIP LOCKED claims keep
@@ -131,8 +132,8 @@ class SweepApi:
 
     @timer(interval=snapshots.REFRESH_SECONDS)
     def overview_refresh_tick(self) -> None:
-        """领导总览: recompute the snapshots read recently before they go stale, so that a
-        leader's read is answered from one, and delete those nobody read for a week. Never
+        """领导总览 and 考评: recompute the kept answers read recently before they go stale,
+        so that a leader's read is answered from one, and delete those nobody read for a week. Never
         raises (refresh_due logs each failure; the
         previous snapshot stays and the next tick tries again)."""
         try:
