@@ -2,29 +2,35 @@
 would run as a formula neutralised (CSV/XLSX injection), control characters that XLSX cannot
 hold replaced, times as ``yyyy-mm-dd hh:mm``, the header bold and frozen.
 
-:class:`Book` writes its sheets row by row with XlsxWriter's ``constant_memory`` mode: each
-row goes to a temporary file as it comes, so a list of 50,000 rows is never held as cells, and
-a cell is one call with one of three shared formats (bold, time, date). openpyxl's write-only
-mode built a cell object, a style and an XML element per cell: 10,000 rows of the ledger with
-their 25,000 steps took it 7.6 s where XlsxWriter takes 2.0 s (load 4.6, the same run).
-openpyxl still reads the workbooks people upload (:mod:`services.enterprise.spreadsheet`).
+:func:`workbook` writes its sheets one after the other, each from an iterable of rows that is
+consumed as it is written (rust_xlsxwriter's constant-memory mode through
+``rustpy-xlsxwriter``): a list of 50,000 rows is never held as cells, and the code producing
+the rows (reading pages of a list, reporting progress) runs as the sheet needs them.
+
+Why a compiled writer: the ledger's workbook of 10,000 demands with a whole lifecycle's
+ledger is about 950,000 cells. XlsxWriter, pure Python, spent about 3 µs a cell on them in
+its own ``constant_memory`` mode (about 3 s of a 7.7-8.0 s export); the same cells cost the
+compiled writer about a tenth of that (docs/performance.md). openpyxl still reads the
+workbooks people upload (:mod:`services.enterprise.spreadsheet`).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import xlsxwriter
+import rustpy_xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 #: what makes Excel, WPS or LibreOffice treat a cell as a formula
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
-DATE_FORMAT = "yyyy-mm-dd"
+
+#: one sheet: its title, its header, its rows (consumed as the sheet is written)
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
 
 
 def neutralise(value: Any) -> Any:
@@ -38,72 +44,64 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-class Sheet:
-    """One sheet of a :class:`Book`: :meth:`append` writes the next row."""
-
-    def __init__(self, book: Book, title: str, header: Sequence[str]) -> None:
-        self.book = book
-        self.sheet = book.workbook.add_worksheet(title)
-        self.sheet.freeze_panes(1, 0)
-        self.row = 0
-        self.append(header, bold=True)
-
-    def append(self, values: Iterable[Any], bold: bool = False) -> None:
-        """The next row; each value neutralised, text written as text (never a formula), a
-        time or a date with its format, None as an empty cell."""
-        sheet, row, formats = self.sheet, self.row, self.book
-        text_format = formats.bold if bold else None
-        for column, value in enumerate(values):
-            kind = type(value)
-            # the common kinds first, by exact type: a row of the ledger's export is about
-            # 25 cells, 250,000 in an export of 10,000 rows
-            if kind is str:
-                if value:  # (an empty text is an empty cell: nothing to write)
-                    sheet.write_string(row, column, neutralise(value), text_format)
-            elif kind is datetime:
-                sheet.write_datetime(row, column, value, formats.time)
-            elif value is None:
-                continue
-            elif isinstance(value, bool):
-                sheet.write_boolean(row, column, value)
-            elif isinstance(value, (int, float, Decimal)):
-                sheet.write_number(row, column, value)
-            elif isinstance(value, datetime):
-                sheet.write_datetime(row, column, value, formats.time)
-            elif isinstance(value, date):
-                sheet.write_datetime(row, column, value, formats.date)
-            else:
-                sheet.write_string(row, column, neutralise(str(value)))
-        self.row += 1
+def cell(value: Any) -> Any:
+    """What a cell holds: text neutralised (an empty text an empty cell), a time without
+    its offset (a workbook has no time zones), a decimal as a number, a date as a time at
+    midnight, anything else as its text."""
+    if isinstance(value, str):
+        return neutralise(value) if value else None
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, Decimal):
+        return float(value)
+    return neutralise(str(value))
 
 
-class Book:
-    """A workbook written sheet by sheet, row by row (see the module); :meth:`save` gives
-    its bytes."""
+def _distinct(header: Sequence[str]) -> tuple[str, ...]:
+    """The header with a repeated name numbered (网格, 网格（2）): the writer keys the
+    cells of a row by their column's name."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in header:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}（{seen[name]}）")
+    return tuple(out)
 
-    def __init__(self) -> None:
-        self.buffer = io.BytesIO()
-        self.workbook = xlsxwriter.Workbook(self.buffer, {
-            "constant_memory": True, "remove_timezone": True,
-            "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False})
-        self.bold = self.workbook.add_format({"bold": True})
-        self.time = self.workbook.add_format({"num_format": TIME_FORMAT})
-        self.date = self.workbook.add_format({"num_format": DATE_FORMAT})
 
-    def sheet(self, title: str, header: Sequence[str]) -> Sheet:
-        return Sheet(self, title, header)
+def _records(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[dict[str, Any]]:
+    """The rows as the writer takes them: dicts by header, the first with every column (the
+    writer takes the header from it), one empty row when there are none (an empty list
+    still shows its header)."""
+    keys = _distinct(header)
+    width = len(keys)
+    first = True
+    for row in rows:
+        # most cells are plain text: passed as they are, without a call
+        values = [v if type(v) is str and v and v.isprintable()
+                  and not v.startswith(FORMULA_PREFIXES) else cell(v) for v in row]
+        if first and len(values) < width:
+            values += [None] * (width - len(values))
+        first = False
+        yield dict(zip(keys, values, strict=False))  # (a short row: its last cells empty)
+    if first:
+        yield dict.fromkeys(keys)
 
-    def save(self) -> bytes:
-        self.workbook.close()
-        return self.buffer.getvalue()
+
+def workbook(sheets: Iterable[Sheet]) -> bytes:
+    """An XLSX workbook of these sheets, written in order, each header bold and frozen."""
+    buffer = io.BytesIO()
+    rustpy_xlsxwriter.write_worksheets(
+        [(title, _records(header, rows)) for title, header, rows in sheets], buffer,
+        freeze_panes={"general": {"row": 1, "col": 0}}, bold_headers=True,
+        datetime_format=TIME_FORMAT)
+    return buffer.getvalue()
 
 
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str,
                convert: Callable[[Any], Any] = lambda v: v) -> bytes:
     """An XLSX workbook with one sheet; ``convert`` turns each value into a cell value first."""
-    book = Book()
-    sheet = book.sheet(title, header)
-    for row in rows:
-        sheet.append([convert(v) for v in row])
-    return book.save()
+    return workbook([(title, header, ([convert(v) for v in row] for row in rows))])

@@ -10,15 +10,16 @@ results, ratings, the written report (书面汇报材料) and the closure, each 
 
 A plain module over a SQLAlchemy session: :func:`steps` reads the steps with ids, the caller
 asks the registry for the names (:func:`services.ticketing.naming.wanted`), and
-:class:`Workbook` writes the rows as they come (:class:`common.xlsx.Book`: a list of 10,000
-rows is never held as cells in memory), so an export can report its progress page by page.
+:func:`workbook` writes the rows as the caller's pages give them (:func:`common.xlsx.workbook`:
+a list of 10,000 rows is never held as cells in memory), so an export can report its progress
+page by page.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -252,65 +253,69 @@ def _demand_steps(principal: Principal, demand: Any, tasks: list[Any],
             actor=demand.recorded_by, role=demand.recorded_role, after="received",
             text=_join(f"渠道：{_label('channel', demand.channel)}")))
     ratings_left = list(ratings)
+    # the decided extensions of this demand's tasks, in the order they were decided (the
+    # page's other tasks are not looked at: that made a page's steps quadratic)
     decided: dict[str, list[Extension]] = {
-        task_id: sorted((x for x in items if x.decided_at is not None),
+        task.id: sorted((x for x in extensions[task.id] if x.decided_at is not None),
                         key=lambda x: (x.decided_at, x.id))
-        for task_id, items in extensions.items()}
+        for task in tasks if task.id in extensions}
     for entry in entries:
-        task = task_of.get(entry.task_id or "")
-        kind = _label("ledger_action", entry.action)
-        text = entry.reason or ""
-        department_id = entry.department_id
-        if entry.action == "received":
+        # each field read once: a row's attribute is a lookup by name
+        action, reason, task_id = entry.action, entry.reason, entry.task_id
+        task = task_of.get(task_id or "")
+        kind = _label("ledger_action", action)
+        text = reason or ""
+        if action == "received":
             text = _join(f"渠道：{_label('channel', entry.channel or demand.channel)}",
                          f"紧急程度：{_label('urgency', demand.urgency)}")
-        elif entry.action == "triage":
+        elif action == "triage":
             text = _join(f"类别：{{category:{demand.category}}}" if demand.category else None,
                          f"难度：{_label('difficulty', demand.difficulty)}"
                          if demand.difficulty else None,
-                         f"拟办意见：{entry.reason}" if entry.reason else None)
-        elif entry.action == "assign" and task is not None:
-            text = _join(f"拟办意见：{entry.reason}" if entry.reason else None,
+                         f"拟办意见：{reason}" if reason else None)
+        elif action == "assign" and task is not None:
+            text = _join(f"拟办意见：{reason}" if reason else None,
                          f"受理时限：{_time(task.accept_due_at)}" if task.accept_due_at else None,
                          f"办理时限：{_time(task.due_at)}" if task.due_at else None,
                          f"难度：{_label('difficulty', task.difficulty)}")
-        elif entry.action in ("return", "time_out"):
-            text = f"退回原因：{entry.reason}" if entry.reason else ""
-        elif entry.action == "reassign" and entry.reason:
-            moved = REASSIGNED.match(entry.reason)
+        elif action in ("return", "time_out"):
+            text = f"退回原因：{reason}" if reason else ""
+        elif action == "reassign" and reason:
+            moved = REASSIGNED.match(reason)
             text = (f"由{{department:{moved['before']}}}改派{{department:{moved['after']}}}；"
-                    f"理由：{moved['reason']}") if moved else entry.reason
-        elif entry.action == "complete" and entry.task_id:
-            text = f"办理结果：{entry.reason}" if entry.reason else ""
-        elif entry.action in ("extension_approved", "extension_rejected") and task is not None:
+                    f"理由：{moved['reason']}") if moved else reason
+        elif action == "complete" and task_id:
+            text = f"办理结果：{reason}" if reason else ""
+        elif action in ("extension_approved", "extension_rejected") and task is not None:
             # the n-th decision of a task is its n-th decided extension
             queue = decided.get(task.id) or []
             last = queue.pop(0) if queue else None
             text = _join(f"延期 {last.workdays} 个工作日" if last else None,
                          f"新办理时限：{_time(last.new_due_at)}"
                          if last is not None and last.new_due_at else None,
-                         f"意见：{entry.reason}" if entry.reason else None)
-        elif entry.action == "extension_requested":
-            text = f"申请延期：{entry.reason}" if entry.reason else ""
-        elif entry.action == "rate":
+                         f"意见：{reason}" if reason else None)
+        elif action == "extension_requested":
+            text = f"申请延期：{reason}" if reason else ""
+        elif action == "rate":
             rating = ratings_left.pop(0) if ratings_left else None
             if rating is not None:
                 text = _join("满意" if rating.satisfied else "不满意",
                              f"办理效率 {rating.efficiency}，服务态度 {rating.attitude}，"
                              f"办理结果 {rating.quality}",
                              f"评价意见：{rating.comment}" if rating.comment else None)
-        elif entry.action == "reopen":
+        elif action == "reopen":
             text = "评价不满意，重新办理"
-        elif entry.action == "close":
+        elif action == "close":
             closure = demand.closure or ""
-            report = entry.reason if closure == "internal" else None
+            report = reason if closure == "internal" else None
             text = _join(f"销号方式：{_label('closure', closure)}" if closure else None,
                          f"书面汇报材料：{report}" if report else None)
-        elif entry.action == "demand_state":
+        elif action == "demand_state":
             text = ""
-        add(entry.at, _step(demand, entry.at, kind, actor=entry.actor, role=entry.actor_role,
-                            department_id=department_id, before=entry.from_state,
-                            after=entry.to_state, text=text))
+        at = entry.at
+        add(at, _step(demand, at, kind, actor=entry.actor, role=entry.actor_role,
+                      department_id=entry.department_id, before=entry.from_state,
+                      after=entry.to_state, text=text))
     for task in tasks:
         for esc in escalations.get(task.id, []):
             if esc.cause == "reopened":
@@ -369,28 +374,28 @@ def step_row(step: Mapping[str, Any], names: Mapping[str, Mapping[str, str]],
 # --------------------------------------------------------------------------- the workbook
 
 
-class Workbook:
-    """The export's two sheets, written row by row (:class:`common.xlsx.Book`): text
-    neutralised, times in Asia/Shanghai."""
+def workbook(view: str, list_pages: Iterable[Sequence[Mapping[str, Any]]],
+             step_pages: Iterable[tuple[Sequence[Mapping[str, Any]],
+                                        Mapping[str, Mapping[str, str]]]],
+             categories: Mapping[str, str]) -> bytes:
+    """The export's two sheets (:func:`common.xlsx.workbook`): the list from its pages of
+    named items, then 办理过程 from its pages of steps with their names; each page is read
+    when the sheet needs it, so the caller reports progress page by page. Text neutralised,
+    times in Asia/Shanghai."""
 
-    def __init__(self, view: str) -> None:
-        self.view = view
-        self.book = xlsx.Book()
-        self.list_sheet = self.book.sheet(LIST_TITLES[view], [h for _, h in LIST_COLUMNS[view]])
-        self.steps_sheet = self.book.sheet(STEPS_TITLE, STEP_HEADER)
-        self.rows = 0
+    def list_rows() -> Iterator[list[Any]]:
+        for items in list_pages:
+            for item in items:
+                yield [cell_value(v) for v in list_row(view, item, categories)]
 
-    def add(self, items: Iterable[Mapping[str, Any]], step_items: Iterable[Mapping[str, Any]],
-            names: Mapping[str, Mapping[str, str]], categories: Mapping[str, str]) -> None:
-        for item in items:
-            self.list_sheet.append([cell_value(v)
-                                    for v in list_row(self.view, item, categories)])
-            self.rows += 1
-        for step in step_items:
-            self.steps_sheet.append([cell_value(v) for v in step_row(step, names, categories)])
+    def step_rows() -> Iterator[list[Any]]:
+        for steps_of_page, names in step_pages:
+            for step in steps_of_page:
+                yield [cell_value(v) for v in step_row(step, names, categories)]
 
-    def save(self) -> bytes:
-        return self.book.save()
+    return xlsx.workbook([
+        (LIST_TITLES[view], [header for _, header in LIST_COLUMNS[view]], list_rows()),
+        (STEPS_TITLE, STEP_HEADER, step_rows())])
 
 
 def demand_ids_of(view: str, items: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import openpyxl
+import pytest
 
 from common import xlsx
 
@@ -41,3 +42,26 @@ def test_kinds_of_cells_times_and_empty_ones():
     assert sheet["A2"].number_format == xlsx.TIME_FORMAT
     assert sheet["A1"].font.bold
     assert sheet.freeze_panes == "A2"
+
+
+def test_an_empty_list_shows_its_header_and_a_repeated_name_is_numbered():
+    content = xlsx.workbook([("清单", ["网格", "部门", "网格"], []),
+                             ("办理过程", ["编号", "内容"], iter([["GS-1"], ["GS-2", "受理"]]))])
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["清单", "办理过程"]
+    assert [list(r) for r in book["清单"].iter_rows(values_only=True)] == [
+        ["网格", "部门", "网格（2）"]]
+    assert [list(r) for r in book["办理过程"].iter_rows(values_only=True)] == [
+        ["编号", "内容"], ["GS-1", None], ["GS-2", "受理"]]
+
+
+def test_a_failure_while_reading_rows_reaches_the_caller():
+    """What produces a sheet's rows (an export reading its pages) may fail midway: the
+    writer gives up with that error, so a job records it as failed."""
+
+    def rows():
+        yield ["GS-1"]
+        raise LookupError("第二页读不到")
+
+    with pytest.raises(LookupError, match="第二页读不到"):
+        xlsx.workbook([("清单", ["编号"], rows())])

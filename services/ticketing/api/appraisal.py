@@ -77,11 +77,13 @@ def _cell(value: Any) -> Any:
 def _sheet(kind: str, rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]],
            title: str, names: dict[str, dict[str, str]]) -> str:
     """One row per subject, named (its id only when the registry does not know it)."""
-    header = [SUBJECT_LABEL[kind], "所属部门", "网格", *[label for _, label in columns]]
+    own_grids = kind != "grids"  # (a grid's row is its grid already)
+    header = [SUBJECT_LABEL[kind], "所属部门", *(["网格"] if own_grids else []),
+              *[label for _, label in columns]]
     departments, grids = names.get("departments", {}), names.get("grids", {})
     body = [[row.get("name") or row["subject_id"],
              departments.get(row.get("department_id") or "", row.get("department_id")),
-             [grids.get(g, g) for g in row.get("grid_ids") or ()],
+             *([[grids.get(g, g) for g in row.get("grid_ids") or ()]] if own_grids else []),
              *[row.get(field) for field, _ in columns]] for row in rows]
     content = xlsx.write_xlsx(header, body, title, convert=_cell)
     return base64.b64encode(content).decode("ascii")

@@ -2,11 +2,12 @@
 whose progress a console shows (``create_ledger_export``, ``run_ledger_export``,
 ``get_export``, ``export_chunk``).
 
-The workbook (:mod:`services.ticketing.ledger_export`) is written page by page: each page of
-the list is read with the steps of its demands, named by the registry (as the service:
-:mod:`services.ticketing.api.lookup`), and appended; a job records how many rows are done
-after every page, in a transaction of its own, so ``get_export`` reads the progress while
-the job runs. A job and its file belong to whoever asked for it (404 for anyone else).
+The workbook (:mod:`services.ticketing.ledger_export`) is written page by page, as its writer
+asks for rows: the list's pages, each named by the registry (as the service:
+:mod:`services.ticketing.api.lookup`), then the steps of each page's demands, named the same
+way. A job records how many rows are done (listed, and their steps written) after every page
+of steps, in a transaction of its own, so ``get_export`` reads the progress while the job
+runs. A job and its file belong to whoever asked for it (404 for anyone else).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,11 +53,10 @@ def _categories(service: Any) -> dict[str, str]:
         return {}
 
 
-def _named(service: Any, items: list[dict[str, Any]], steps: list[dict[str, Any]]
-           ) -> dict[str, dict[str, str]]:
+def _named(service: Any, items: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """The names the registry gives the people, departments, grids and enterprises of
+    these list items or steps."""
     wanted = naming.wanted(items)
-    for kind, ids in naming.wanted(steps).items():
-        wanted.setdefault(kind, set()).update(ids)
     try:
         return lookup.names(service, wanted)
     except DomainError:
@@ -97,27 +97,41 @@ class ExportsApi:
         criteria = {k: v for k, v in filters.items() if k != "view"}
         ids = lookup.enterprise_ids(self, criteria)
         categories = _categories(self)
-        book = ledger_export.Workbook(view)
-        seen: set[str] = set()
-        page = 1
-        while True:
-            with self.db.transaction() as session:
-                found = views.VIEWS[view](
-                    session, principal, {**criteria, "page": page, "per_page": PAGE_ROWS,
-                                         "count": False}, enterprise_ids=ids, dump=False)
-                items = found["items"]
+        #: each page of the list: its demands not on an earlier page, and its rows
+        pages: list[tuple[list[str], int]] = []
+
+        def list_pages() -> Iterator[list[dict[str, Any]]]:
+            seen: set[str] = set()
+            rows, page = 0, 1
+            while True:
+                with self.db.transaction() as session:
+                    items = views.VIEWS[view](
+                        session, principal, {**criteria, "page": page, "per_page": PAGE_ROWS,
+                                             "count": False}, enterprise_ids=ids,
+                        dump=False)["items"]
                 fresh = [d for d in ledger_export.demand_ids_of(view, items) if d not in seen]
-                steps = ledger_export.steps(session, principal, fresh)
-            seen.update(fresh)
-            names = _named(self, items, steps)
-            naming.decorate(items, names)
-            book.add(items, steps, names, categories)
-            if progress is not None:
-                progress(book.rows)
-            if len(items) < PAGE_ROWS or book.rows >= views.MAX_EXPORT_ROWS:
-                break
-            page += 1
-        return book.save()
+                seen.update(fresh)
+                pages.append((fresh, len(items)))
+                naming.decorate(items, _named(self, items))
+                yield items
+                rows += len(items)
+                if len(items) < PAGE_ROWS or rows >= views.MAX_EXPORT_ROWS:
+                    return
+                page += 1
+
+        def step_pages() -> Iterator[tuple[list[dict[str, Any]], dict[str, dict[str, str]]]]:
+            # the writer asks for these once the list is written: ``pages`` is complete
+            done = 0
+            for fresh, rows in pages:
+                with self.db.transaction() as session:
+                    steps = ledger_export.steps(session, principal, fresh)
+                yield steps, _named(self, steps)
+                # a row is done once its steps are written too
+                done += rows
+                if progress is not None:
+                    progress(done)
+
+        return ledger_export.workbook(view, list_pages(), step_pages(), categories)
 
     @rpc
     def export_ledger(self, query: dict[str, Any]) -> str:
