@@ -6,9 +6,11 @@ closure (书面报告, agreed or sent back)."""
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 
+import openpyxl
 from helpers import bearer
 from playwright.sync_api import expect
 
@@ -177,6 +179,27 @@ def test_the_whole_demand_flow_across_five_roles(screens, demo_enterprises):
                  "销号"):
         expect(steps.get_by_text(step, exact=True).first).to_be_visible()
     leader.shot("leader-ledger-steps")
+    leader.page.keyboard.press("Escape")
+
+    # 8. the leader exports the list as filtered: the workbook, built as a job with its
+    # progress, holds the demand and every step, with names and reasons, never an id
+    with leader.page.expect_download() as exported:
+        leader.page.locator("[data-test=export]").click()
+    assert exported.value.suggested_filename.endswith(".xlsx")
+    expect(leader.page.locator("[data-test=export-note]")).to_contain_text("已导出")
+    book = openpyxl.load_workbook(io.BytesIO(exported.value.path().read_bytes()))
+    assert book.sheetnames == ["问题清单", "办理过程"]
+    listed = [list(r) for r in book["问题清单"].iter_rows(values_only=True)]
+    assert listed[0][:3] == ["诉求编号", "企业", "标题"]
+    assert [row[0] for row in listed[1:]] == [number]
+    lines = [list(r) for r in book["办理过程"].iter_rows(values_only=True)]
+    assert lines[0][:5] == ["诉求编号", "标题", "时间", "环节", "办理人"]
+    text = "\n".join("\t".join(str(v) for v in line if v is not None) for line in lines[1:])
+    for said in ("退回原因：厂房事项不属本部门职责。", "涉及审批事项，由行政审批服务部承办。",
+                 "已上门讲解补贴申请条件并协助准备材料。", "评价意见：讲解很细致。",
+                 "财政金融部", "建设部", "行政审批服务部"):
+        assert said in text, said
+    assert not re.search(UUID, text)
 
 
 def test_an_enterprise_never_sees_another_enterprises_demand(screens, demo_enterprises):
