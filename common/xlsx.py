@@ -20,7 +20,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import rustpy_xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -29,8 +29,23 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
 
-#: one sheet: its title, its header, its rows (consumed as the sheet is written)
-Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
+#: the narrowest column a sheet gets without a width of its own, in characters
+MIN_WIDTH = 10
+
+
+class Sheet(NamedTuple):
+    """One sheet: its title, its header, its rows (consumed as the sheet is written), and
+    its columns' widths in characters (by default, each wide enough for its header)."""
+
+    title: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    widths: Sequence[float] | None = None
+
+
+def header_width(name: str) -> float:
+    """A column wide enough for its header: a Chinese character is two characters wide."""
+    return max(MIN_WIDTH, sum(2 if ord(c) > 0x2E7F else 1 for c in name) + 2)
 
 
 def neutralise(value: Any) -> Any:
@@ -94,14 +109,17 @@ def _records(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[d
 def workbook(sheets: Iterable[Sheet]) -> bytes:
     """An XLSX workbook of these sheets, written in order, each header bold and frozen."""
     buffer = io.BytesIO()
+    sheets = list(sheets)
     rustpy_xlsxwriter.write_worksheets(
-        [(title, _records(header, rows)) for title, header, rows in sheets], buffer,
+        [(sheet.title, _records(sheet.header, sheet.rows)) for sheet in sheets], buffer,
         freeze_panes={"general": {"row": 1, "col": 0}}, bold_headers=True,
-        datetime_format=TIME_FORMAT)
+        datetime_format=TIME_FORMAT,
+        column_widths={sheet.title: list(sheet.widths or [header_width(h) for h in sheet.header])
+                       for sheet in sheets})
     return buffer.getvalue()
 
 
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str,
                convert: Callable[[Any], Any] = lambda v: v) -> bytes:
     """An XLSX workbook with one sheet; ``convert`` turns each value into a cell value first."""
-    return workbook([(title, header, ([convert(v) for v in row] for row in rows))])
+    return workbook([Sheet(title, header, ([convert(v) for v in row] for row in rows))])

@@ -72,6 +72,12 @@ LIST_TITLES = {"problems": "问题清单", "tasks": "任务清单", "done": "落
 STEP_HEADER = ("诉求编号", "标题", "时间", "环节", "办理人", "角色", "部门", "原状态", "新状态",
                "内容")
 STEPS_TITLE = "办理过程"
+#: columns in characters: numbers, times and names read whole, a title or a step's text wide
+LIST_WIDTHS = {"number": 16, "enterprise": 28, "title": 36, "grid": 16, "departments": 24,
+               "department": 18, "comment": 30, "received_at": 17, "triage_due_at": 17,
+               "triaged_at": 17, "closed_at": 17, "accept_due_at": 17, "accepted_at": 17,
+               "due_at": 17, "completed_at": 17}
+STEP_WIDTHS = (16, 30, 17, 12, 12, 10, 18, 12, 12, 60)
 #: labels of the codes a list shows, by field
 LIST_LABELS = {"channel": "channel", "urgency": "urgency", "closure": "closure",
                "escalation_level": "escalation_level"}
@@ -393,9 +399,12 @@ def workbook(view: str, list_pages: Iterable[Sequence[Mapping[str, Any]]],
             for step in steps_of_page:
                 yield [cell_value(v) for v in step_row(step, names, categories)]
 
+    list_header = [header for _, header in LIST_COLUMNS[view]]
     return xlsx.workbook([
-        (LIST_TITLES[view], [header for _, header in LIST_COLUMNS[view]], list_rows()),
-        (STEPS_TITLE, STEP_HEADER, step_rows())])
+        xlsx.Sheet(LIST_TITLES[view], list_header, list_rows(),
+                   [LIST_WIDTHS.get(field, xlsx.header_width(header))
+                    for field, header in LIST_COLUMNS[view]]),
+        xlsx.Sheet(STEPS_TITLE, STEP_HEADER, step_rows(), STEP_WIDTHS)])
 
 
 def demand_ids_of(view: str, items: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -45,8 +45,9 @@ def test_kinds_of_cells_times_and_empty_ones():
 
 
 def test_an_empty_list_shows_its_header_and_a_repeated_name_is_numbered():
-    content = xlsx.workbook([("清单", ["网格", "部门", "网格"], []),
-                             ("办理过程", ["编号", "内容"], iter([["GS-1"], ["GS-2", "受理"]]))])
+    content = xlsx.workbook([
+        xlsx.Sheet("清单", ["网格", "部门", "网格"], []),
+        xlsx.Sheet("办理过程", ["编号", "内容"], iter([["GS-1"], ["GS-2", "受理"]]))])
     book = openpyxl.load_workbook(io.BytesIO(content))
     assert book.sheetnames == ["清单", "办理过程"]
     assert [list(r) for r in book["清单"].iter_rows(values_only=True)] == [
@@ -64,4 +65,16 @@ def test_a_failure_while_reading_rows_reaches_the_caller():
         raise LookupError("第二页读不到")
 
     with pytest.raises(LookupError, match="第二页读不到"):
-        xlsx.workbook([("清单", ["编号"], rows())])
+        xlsx.workbook([xlsx.Sheet("清单", ["编号"], rows())])
+
+
+def test_columns_are_wide_enough_for_their_header_or_as_wide_as_asked():
+    content = xlsx.workbook([
+        xlsx.Sheet("清单", ["编号", "不满意待处理"], [["GS-1", "否"]]),
+        xlsx.Sheet("办理过程", ["编号", "内容"], [["GS-1", "受理"]], widths=[16, 60])])
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    listed = book["清单"].column_dimensions
+    assert round(listed["A"].width) == xlsx.MIN_WIDTH + 1  # (Excel adds its padding)
+    assert round(listed["B"].width) == 2 * 6 + 2 + 1
+    steps = book["办理过程"].column_dimensions
+    assert (round(steps["A"].width), round(steps["B"].width)) == (17, 61)
