@@ -68,7 +68,7 @@ def cell(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
+        return value if value.tzinfo is None else value.replace(tzinfo=None)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if isinstance(value, Decimal):

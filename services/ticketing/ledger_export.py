@@ -358,7 +358,9 @@ _PLACEHOLDER = re.compile(r"\{(category|department):([^{}]*)\}")
 
 def step_row(step: Mapping[str, Any], names: Mapping[str, Mapping[str, str]],
              categories: Mapping[str, str]) -> list[Any]:
-    """One row of 办理过程: names instead of ids, labels instead of codes."""
+    """One row of 办理过程 as its cells: names instead of ids, labels instead of codes, the
+    time in Asia/Shanghai (each cell final: the rows skip :func:`cell_value`, 800,000 calls
+    in an export with a whole lifecycle's ledger)."""
     departments = names.get("departments") or {}
 
     def named(match: re.Match[str]) -> str:
@@ -370,7 +372,7 @@ def step_row(step: Mapping[str, Any], names: Mapping[str, Mapping[str, str]],
     who = (names.get("accounts") or {}).get(actor or "")
     if who is None:
         who = "平台" if role == Role.SERVICE else (_label("actor_role", role) if role else "")
-    return [step["number"], step["title"], step["at"], step["kind"], who,
+    return [step["number"], step["title"], local(step["at"]), step["kind"], who,
             _label("actor_role", role) if role else "",
             departments.get(step.get("department_id") or "", step.get("department_id")),
             _state(step.get("before")), _state(step.get("after")),
@@ -397,7 +399,7 @@ def workbook(view: str, list_pages: Iterable[Sequence[Mapping[str, Any]]],
     def step_rows() -> Iterator[list[Any]]:
         for steps_of_page, names in step_pages:
             for step in steps_of_page:
-                yield [cell_value(v) for v in step_row(step, names, categories)]
+                yield step_row(step, names, categories)
 
     list_header = [header for _, header in LIST_COLUMNS[view]]
     return xlsx.workbook([
