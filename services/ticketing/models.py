@@ -428,6 +428,8 @@ class Export(Base):
     query: Mapped[dict] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(10))  # pending | running | done | failed
     rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    #: rows of the list written to its sheet; ``rows_done``: rows whose steps are written too
+    rows_listed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rows_done: Mapped[int] = mapped_column(Integer, default=0)
     content: Mapped[bytes | None] = mapped_column(BYTEA)
     error: Mapped[str | None] = mapped_column(Text)

@@ -176,7 +176,7 @@ def test_the_ledger_export_as_a_job_with_its_progress(client, lived, people, tok
 
     state = eventually(finished, timeout=60, interval=0.3)
     assert state and state["status"] == "done" and state["progress"] == 100, state
-    assert state["rows_done"] == 1
+    assert (state["rows_listed"], state["rows_done"]) == (1, 1)
     downloaded = client.get(state["file"], headers=bearer(coordinator))
     assert downloaded.status_code == 200
     assert downloaded.headers["content-type"] == XLSX
@@ -232,6 +232,31 @@ def test_the_task_and_done_lists_export_names_labels_and_local_times(client, liv
     assert cell["评价意见"] == f"太慢了{tag}"
     assert "消防大队" in cell["责任部门"] and "fire_rescue" not in cell["责任部门"]
     assert cell["销号时间"].tzinfo is None and cell["收到时间"] <= cell["销号时间"]
+
+
+def test_an_exports_progress_moves_while_its_list_is_written_and_then_its_steps(
+        client, token, db):
+    """The list sheet is about a fifth of an export's work, the steps the rest: a job half
+    way through its list reads 10 %, one with its list written and half its steps 60 %."""
+    user = f"export-progress-{uuid.uuid4().hex[:8]}"
+    mine = bearer(token(Role.COORDINATOR, user_id=user))
+    expected = {}
+    with db.begin() as conn:
+        for listed, done, progress in ((0, 0, 0), (500, 0, 10), (1000, 500, 60),
+                                       (1000, 1000, 99)):
+            export_id = str(uuid.uuid4())
+            expected[export_id] = (listed, done, progress)
+            conn.execute(text(
+                "INSERT INTO ticketing.exports (id, owner, view, query, status, rows_total, "
+                "rows_listed, rows_done, created_at, updated_at) VALUES (:id, :owner, "
+                "'problems', '{}', 'running', 1000, :listed, :done, now(), now())"),
+                {"id": export_id, "owner": user, "listed": listed, "done": done})
+    for export_id, (listed, done, progress) in expected.items():
+        state = client.get(f"/api/v1/exports/{export_id}", headers=mine).json()
+        assert (state["rows_listed"], state["rows_done"], state["progress"]) == (
+            listed, done, progress), state
+    with db.begin() as conn:
+        conn.execute(text("DELETE FROM ticketing.exports WHERE owner = :owner"), {"owner": user})
 
 
 def test_an_account_has_at_most_two_exports_in_the_making(client, token, db):

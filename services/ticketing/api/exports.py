@@ -5,9 +5,10 @@ whose progress a console shows (``create_ledger_export``, ``run_ledger_export``,
 The workbook (:mod:`services.ticketing.ledger_export`) is written page by page, as its writer
 asks for rows: the list's pages, each named by the registry (as the service:
 :mod:`services.ticketing.api.lookup`), then the steps of each page's demands, named the same
-way. A job records how many rows are done (listed, and their steps written) after every page
-of steps, in a transaction of its own, so ``get_export`` reads the progress while the job
-runs. A job and its file belong to whoever asked for it (404 for anyone else).
+way. A job records after every page, in a transaction of its own, how many of the list's rows
+are written to its sheet and how many have their steps written too, so ``get_export`` reads
+the progress while the job runs. A job and its file belong to whoever asked for it (404 for
+anyone else).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ CHUNK_BYTES = 512 * 1024
 STALLED_AFTER = timedelta(minutes=10)
 #: files are kept this long
 KEPT_FOR = timedelta(hours=24)
+#: the share of an export's time its list sheet takes (the rest: reading, naming and writing
+#: the steps): 0.55 of 4.1 s with a whole lifecycle's ledger, 0.55 of 2.0 s with a thin one
+LIST_SHARE = 0.2
 #: exports one account may have in the making at once: each holds a worker of this service
 #: while it is built, so a client starting exports in a loop would starve every other call
 MAX_OPEN_EXPORTS = 2
@@ -70,11 +74,12 @@ def _dump(export: Export, now: datetime | None = None) -> dict[str, Any]:
     if status in ("pending", "running") and export.updated_at < moment - STALLED_AFTER:
         status = "failed"
     total = export.rows_total
-    progress = 100 if status == "done" else (
-        min(99, int(export.rows_done * 100 / total)) if total else 0)
+    work = LIST_SHARE * (export.rows_listed or 0) + (1 - LIST_SHARE) * export.rows_done
+    progress = 100 if status == "done" else (min(99, int(work * 100 / total)) if total else 0)
     return ExportSchema().dump({
         "id": export.id, "view": export.view, "status": status, "progress": progress,
-        "rows_done": export.rows_done, "rows_total": total,
+        "rows_listed": export.rows_listed or 0, "rows_done": export.rows_done,
+        "rows_total": total,
         "size": len(export.content) if export.content is not None else None,
         "file": f"/api/v1/exports/{export.id}/file" if status == "done" else None,
         "error": export.error if status == "failed" else None,
@@ -92,7 +97,9 @@ class ExportsApi:
     identity: Any
 
     def _build(self, principal: Any, filters: dict[str, Any],
-               progress: Callable[[int], None] | None = None) -> bytes:
+               progress: Callable[[int, int], None] | None = None) -> bytes:
+        """The workbook; ``progress(listed, done)`` after each page: the list's rows written
+        to its sheet, and the rows whose steps are written too."""
         view = filters.get("view", "problems")
         criteria = {k: v for k, v in filters.items() if k != "view"}
         ids = lookup.enterprise_ids(self, criteria)
@@ -114,14 +121,17 @@ class ExportsApi:
                 pages.append((fresh, len(items)))
                 naming.decorate(items, _named(self, items))
                 yield items
+                # the writer asks for more once this page's rows are written
                 rows += len(items)
+                if progress is not None:
+                    progress(rows, 0)
                 if len(items) < PAGE_ROWS or rows >= views.MAX_EXPORT_ROWS:
                     return
                 page += 1
 
         def step_pages() -> Iterator[tuple[list[dict[str, Any]], dict[str, dict[str, str]]]]:
             # the writer asks for these once the list is written: ``pages`` is complete
-            done = 0
+            done, listed = 0, sum(rows for _, rows in pages)
             for fresh, rows in pages:
                 with self.db.transaction() as session:
                     steps = ledger_export.steps(session, principal, fresh)
@@ -129,7 +139,7 @@ class ExportsApi:
                 # a row is done once its steps are written too
                 done += rows
                 if progress is not None:
-                    progress(done)
+                    progress(listed, done)
 
         return ledger_export.workbook(view, list_pages(), step_pages(), categories)
 
@@ -182,11 +192,11 @@ class ExportsApi:
             raise NotFound("no such export", code="export.not_found")
         return export
 
-    def _progress(self, export_id: str) -> Callable[[int], None]:
-        def report(rows: int) -> None:
+    def _progress(self, export_id: str) -> Callable[[int, int], None]:
+        def report(listed: int, done: int) -> None:
             with self.db.statement() as conn:
                 conn.execute(update(Export).where(Export.id == export_id).values(
-                    rows_done=rows, updated_at=datetime.now(UTC)))
+                    rows_listed=listed, rows_done=done, updated_at=datetime.now(UTC)))
         return report
 
     @rpc

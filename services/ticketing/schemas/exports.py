@@ -42,8 +42,12 @@ class ExportSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(EXPORT_STATES), metadata={
         "description": "pending, running, done (the file is ready) or failed"})
     progress = fields.Integer(required=True, metadata={
-        "description": "0-100: the share of the list's rows written so far"})
-    rows_done = fields.Integer(required=True)
+        "description": "0-100: the share of the work done so far (the list's rows written to "
+                       "its sheet count for a fifth, their steps for the rest)"})
+    rows_listed = fields.Integer(required=True, metadata={
+        "description": "rows of the list written to its sheet so far"})
+    rows_done = fields.Integer(required=True, metadata={
+        "description": "rows whose steps (办理过程) are written too"})
     rows_total = fields.Integer(required=True, metadata={"description": "rows of the list"})
     size = fields.Integer(allow_none=True, metadata={"description": "bytes of the file"})
     file = fields.String(allow_none=True, metadata={

@@ -4203,9 +4203,12 @@ export interface components {
             /** Format: date-time */
             finished_at?: string | null;
             id: string;
-            /** @description 0-100: the share of the list's rows written so far */
+            /** @description 0-100: the share of the work done so far (the list's rows written to its sheet count for a fifth, their steps for the rest) */
             progress: number;
+            /** @description rows whose steps (办理过程) are written too */
             rows_done: number;
+            /** @description rows of the list written to its sheet so far */
+            rows_listed: number;
             /** @description rows of the list */
             rows_total: number;
             /** @description bytes of the file */
@@ -15201,6 +15204,7 @@ export interface operations {
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "progress": 1,
                      *       "rows_done": 1,
+                     *       "rows_listed": 1,
                      *       "rows_total": 1,
                      *       "size": 1,
                      *       "status": "pending",
@@ -17202,6 +17206,7 @@ export interface operations {
                      *       "id": "6f1c2a52-8d0e-4b8e-9f5e-3c1d2b7a9e10",
                      *       "progress": 1,
                      *       "rows_done": 1,
+                     *       "rows_listed": 1,
                      *       "rows_total": 1,
                      *       "size": 1,
                      *       "status": "pending",
